@@ -1,0 +1,116 @@
+"""GELU (exact, with erf): the one activation NumPy cannot express without a slow erf.
+
+    gelu(x)  = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+    gelu'(x) = Phi(x) + x * phi(x),   phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+
+Arrays of any shape; forward returns ``gelu(x)``, backward returns ``g * gelu'(x)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._common import check_contiguous, contiguous, check_float, check_same_device, is_numpy
+
+_INV_SQRT2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_PARALLEL_MIN = 1 << 16      # below this a thread fork costs more than it saves
+
+
+# ----------------------------------------------------------------------------- NumPy references
+def gelu_forward_ref(x):
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    return (0.5 * x * (1.0 + erf(x * _INV_SQRT2))).astype(x.dtype)
+
+
+def gelu_backward_ref(x, g):
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    cdf = 0.5 * (1.0 + erf(x * _INV_SQRT2))
+    pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf)).astype(x.dtype)
+
+
+# ----------------------------------------------------------------------------- Numba (CPU)
+@njit(cache=True, nogil=True)
+def _gelu_forward_serial(x, out):
+    T = x.dtype.type
+    half, k = T(0.5), T(_INV_SQRT2)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = half * v * (T(1.0) + math.erf(v * k))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _gelu_forward_parallel(x, out):
+    T = x.dtype.type
+    half, k = T(0.5), T(_INV_SQRT2)
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = half * v * (T(1.0) + math.erf(v * k))
+
+
+@njit(cache=True, nogil=True)
+def _gelu_backward_serial(x, g, out):
+    T = x.dtype.type
+    half, k, c = T(0.5), T(_INV_SQRT2), T(_INV_SQRT_2PI)
+    for i in range(x.size):
+        v = x[i]
+        cdf = half * (T(1.0) + math.erf(v * k))
+        out[i] = g[i] * (cdf + v * c * math.exp(-half * v * v))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _gelu_backward_parallel(x, g, out):
+    T = x.dtype.type
+    half, k, c = T(0.5), T(_INV_SQRT2), T(_INV_SQRT_2PI)
+    for i in prange(x.size):
+        v = x[i]
+        cdf = half * (T(1.0) + math.erf(v * k))
+        out[i] = g[i] * (cdf + v * c * math.exp(-half * v * v))
+
+
+# ----------------------------------------------------------------------------- CuPy (GPU)
+_cuda_kernels = {}
+
+
+def _cuda(name):
+    if not _cuda_kernels:
+        import cupy as cp
+        _cuda_kernels["forward"] = cp.ElementwiseKernel(
+            "T x", "T y", "y = (T)0.5 * x * ((T)1 + erf(x * (T)0.7071067811865476))", "minigrad_gelu_fwd")
+        _cuda_kernels["backward"] = cp.ElementwiseKernel(
+            "T x, T g", "T dx",
+            "T cdf = (T)0.5 * ((T)1 + erf(x * (T)0.7071067811865476));"
+            "dx = g * (cdf + x * (T)0.3989422804014327 * exp((T)-0.5 * x * x))", "minigrad_gelu_bwd")
+    return _cuda_kernels[name]
+
+
+# ----------------------------------------------------------------------------- public entry points
+def gelu_forward(x):
+    """``gelu(x)`` for a float32/float64 array on CPU or GPU."""
+    check_float("gelu_forward", x)
+    if not is_numpy(x):
+        return _cuda("forward")(x)
+    x = contiguous(x)
+    out = np.empty_like(x)
+    kernel = _gelu_forward_parallel if x.size >= _PARALLEL_MIN else _gelu_forward_serial
+    kernel(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def gelu_backward(x, g):
+    """``g * gelu'(x)``; ``g`` has the shape of ``x``."""
+    check_float("gelu_backward", x, g)
+    check_same_device("gelu_backward", x, g)
+    if x.shape != g.shape:
+        raise ValueError(f"gelu_backward: x has shape {x.shape} but g has shape {g.shape}")
+    if not is_numpy(x):
+        return _cuda("backward")(x, g)
+    x, g = contiguous(x), contiguous(g)
+    check_contiguous("gelu_backward", x, g)
+    out = np.empty_like(x)
+    kernel = _gelu_backward_parallel if x.size >= _PARALLEL_MIN else _gelu_backward_serial
+    kernel(x.reshape(-1), g.reshape(-1), out.reshape(-1))
+    return out

@@ -1,0 +1,62 @@
+"""minigrad: a from-scratch deep-learning engine whose backpropagation is written out by hand.
+
+    import minigrad as mg
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    x.grad        # tensor([2., 4., 6.])
+
+Names follow PyTorch: ``Tensor``, ``.backward()``, ``.grad``, ``no_grad``, ``manual_seed``, ...
+"""
+import os as _os
+
+# kernels/ sits beside minigrad/ in the source tree and setup.cfg installs it as
+# minigrad.kernels.  When minigrad is imported straight from a checkout or an editable
+# install, let the same name find it there.
+if not _os.path.isdir(_os.path.join(__path__[0], "kernels")):
+    _checkout = _os.path.dirname(_os.path.abspath(__path__[0]))
+    if _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py")):
+        __path__.append(_checkout)
+
+from . import backend  # noqa: E402
+from .backend import (  # noqa: E402,F401
+    Device, Generator, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,
+    int32, int64, manual_seed, set_default_dtype, uint8)
+from .tensor import Tensor  # noqa: E402
+from . import autograd  # noqa: E402
+from .autograd import (  # noqa: E402,F401
+    detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
+from .creation import (  # noqa: E402,F401
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
+    rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
+from .ops.compare import (  # noqa: E402,F401
+    allclose, eq, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, lt, ne, sign)
+from .ops.elementwise import (  # noqa: E402,F401
+    abs, add, clamp, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
+from .ops.linalg import matmul  # noqa: E402,F401
+from .ops.reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: E402,F401
+from .ops.shape import (  # noqa: E402,F401
+    broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
+    stack, transpose, unsqueeze)
+from .gradcheck import gradcheck, GradcheckError  # noqa: E402,F401
+from . import cuda  # noqa: E402,F401
+
+clip = clamp
+concat = concatenate = cat
+divide = true_divide = div
+multiply = mul
+subtract = sub
+negative = neg
+absolute = abs
+
+# PyTorch's dtype aliases
+float = float32   # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32       # noqa: A001
+bool = bool_      # noqa: A001
+uint8 = uint8
+
+__version__ = "0.1.0"

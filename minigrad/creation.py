@@ -1,0 +1,194 @@
+"""Creating tensors: from data, filled, ranges and random."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
+           "linspace", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
+           "empty_like", "rand_like", "randn_like"]
+
+
+def _default_dtype_for(arr_dtype: np.dtype) -> np.dtype:
+    """Python data takes PyTorch's defaults: floats -> default float, ints -> int64."""
+    if arr_dtype.kind == "f":
+        return backend.get_default_dtype()
+    if arr_dtype.kind in "iu":
+        return backend.int64
+    if arr_dtype.kind == "b":
+        return backend.bool_
+    raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr_dtype} "
+                    f"(expected numbers or booleans)")
+
+
+def as_array(data, dtype=None, device=None, copy=True):
+    """Turn ``data`` (a Tensor, NumPy/CuPy array, NumPy scalar, Python number or nested
+    list) into a fresh array of a supported dtype on ``device``.
+
+    Arrays and NumPy scalars keep their dtype; Python data gets PyTorch's defaults.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if backend.is_array(data) or isinstance(data, np.generic):
+        arr = data if backend.is_array(data) else np.asarray(data)
+        target = backend.as_dtype(dtype) if dtype is not None else backend.as_dtype(arr.dtype)
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as exc:
+            raise ValueError(f"tensor: data is not a regular (rectangular) nested list: {exc}") from None
+        if arr.dtype == object:
+            raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data")
+        target = backend.as_dtype(dtype) if dtype is not None else _default_dtype_for(arr.dtype)
+    dev = backend.device(device) if device is not None else backend.device_of(arr) if backend.is_array(arr) else backend.CPU
+    arr = backend.to_device(arr, dev)
+    return arr.astype(target, copy=copy)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data``."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor` but returns ``data`` itself (or shares its memory) when possible."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.as_dtype(dtype)) \
+            and (device is None or data.device == backend.device(device)):
+        return data
+    return Tensor._wrap(as_array(data, dtype, device, copy=False))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    backend.as_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def _shape_arg(size, opname):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+            raise ValueError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _factory(opname, size, dtype, device, requires_grad, make):
+    shape = _shape_arg(size, opname)
+    dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    dev = backend.device(device)
+    t = Tensor._wrap(make(backend.array_module(dev), shape, dt, dev))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory("zeros", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.zeros(s, d))
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.ones(s, d))
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory("empty", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.empty(s, d))
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None:
+        dtype = backend.scalar_dtype(fill_value)
+    return _factory("full", (size,), dtype, device, requires_grad,
+                    lambda xp, s, d, _: xp.full(s, fill_value, d))
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _factory("eye", (n, n if m is None else m), dtype, device, requires_grad,
+                    lambda xp, s, d, _: xp.eye(s[0], s[1], dtype=d))
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    return _factory("rand", size, dtype, device, requires_grad,
+                    lambda xp, s, d, dev: backend.random_uniform(s, d, dev, generator))
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    return _factory("randn", size, dtype, device, requires_grad,
+                    lambda xp, s, d, dev: backend.random_normal(s, d, dev, generator))
+
+
+def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` starts at 0)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got [{low}, {high})")
+    dev = backend.device(device)
+    arr = backend.random_integers(low, high, _shape_arg((size,), "randint"), dev, generator)
+    return Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``[start, end)`` in steps; int64 for integer arguments, the default float otherwise."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = backend.int64 if ints else backend.get_default_dtype()
+    dt = backend.as_dtype(dtype)
+    xp = backend.array_module(backend.device(device))
+    t = Tensor._wrap(xp.arange(start, end, step).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    xp = backend.array_module(backend.device(device))
+    t = Tensor._wrap(xp.linspace(start, end, steps).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _like(other, dtype, device):
+    return (dtype if dtype is not None else other.dtype), (device if device is not None else other.device)
+
+
+def zeros_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return zeros(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return ones(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return empty(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(other: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return full(other.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def rand_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return rand(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d, dev = _like(other, dtype, device)
+    return randn(other.shape, dtype=d, device=dev, requires_grad=requires_grad)

@@ -1,0 +1,222 @@
+"""Activations: tanh, sigmoid, relu, leaky_relu, gelu, softplus, softmax, log_softmax.
+
+Each saves what its derivative is cheapest to compute from: tanh and sigmoid their output,
+relu a mask-worthy output, softmax its output, log_softmax its output.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import float_operand, normalize_dim
+
+__all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "softmax", "log_softmax"]
+
+
+def _kernels():
+    from ..kernels import activation    # imports Numba on first use, not with minigrad
+    return activation
+
+
+class Tanh(Function):
+    """d tanh(x) = g * (1 - y^2)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = backend.xp_of(x).tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """d sigmoid(x) = g * y (1 - y);  computed as 0.5 + 0.5 tanh(x / 2), which never overflows."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 0.5 + 0.5 * backend.xp_of(x).tanh(0.5 * x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * (1 - y)
+
+
+class ReLU(Function):
+    """d relu(x) = g where x > 0, else 0"""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = backend.xp_of(x).maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y > 0)
+
+
+class LeakyReLU(Function):
+    """d leaky_relu(x) = g where x > 0, else slope * g"""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return backend.xp_of(x).where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return backend.xp_of(g).where(x > 0, g, g * ctx.slope)
+
+
+class GELU(Function):
+    """Exact: d gelu(x) = g * (Phi(x) + x phi(x)), fused in ``kernels/activation.py``.
+    Tanh approximation: u = c (x + 0.044715 x^3), gelu = 0.5 x (1 + tanh u),
+    d gelu = g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2))."""
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "none":
+            return _kernels().gelu_forward(x)
+        t = _gelu_tanh_inner(x)
+        return 0.5 * x * (1 + t)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "none":
+            return _kernels().gelu_backward(x, g)
+        t = _gelu_tanh_inner(x)
+        du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+
+
+def _gelu_tanh_inner(x):
+    return backend.xp_of(x).tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold;
+    d softplus = g * sigmoid(beta x)  (g where linear)."""
+
+    @staticmethod
+    def forward(ctx, x, beta=1.0, threshold=20.0):
+        xp = backend.xp_of(x)
+        bx = x * beta
+        ctx.save_for_backward(bx)
+        ctx.threshold = threshold
+        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (bx,) = ctx.saved_tensors
+        xp = backend.xp_of(bx)
+        sig = 0.5 + 0.5 * xp.tanh(0.5 * bx)
+        return xp.where(bx > ctx.threshold, g, g * sig)
+
+
+def tanh(input) -> Tensor:
+    return Tanh.apply(float_operand(input, "tanh"))
+
+
+def sigmoid(input) -> Tensor:
+    return Sigmoid.apply(float_operand(input, "sigmoid"))
+
+
+def relu(input) -> Tensor:
+    return ReLU.apply(float_operand(input, "relu"))
+
+
+def leaky_relu(input, negative_slope=0.01) -> Tensor:
+    return LeakyReLU.apply(float_operand(input, "leaky_relu"), negative_slope=float(negative_slope))
+
+
+def gelu(input, approximate="none") -> Tensor:
+    """Gaussian error linear unit; ``approximate='tanh'`` for the tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(float_operand(input, "gelu"), approximate=approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    return Softplus.apply(float_operand(input, "softplus"), beta=float(beta), threshold=float(threshold))
+
+
+# ----------------------------------------------------------------------------- softmax family
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max));  d softmax = y * (g - sum(g * y))  along dim"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = backend.xp_of(x)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        gy = g * y
+        return gy - y * gy.sum(axis=ctx.dim, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """y = x - max - log(sum(exp(x - max)));  d log_softmax = g - exp(y) * sum(g)  along dim"""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = backend.xp_of(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - backend.xp_of(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+def _softmax_args(input, dim, dtype, opname):
+    if dim is None:
+        raise TypeError(f"{opname}: dim is required (PyTorch's implicit dim is deprecated)")
+    x = float_operand(input, opname)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.data.ndim == 0:
+        x = x.reshape(1)
+        return x, 0, True
+    return x, normalize_dim(dim, x.data.ndim, opname), False
+
+
+def softmax(input, dim=None, dtype=None) -> Tensor:
+    """Softmax along ``dim``, stable for any input (the max is subtracted first)."""
+    x, d, scalar = _softmax_args(input, dim, dtype, "softmax")
+    out = Softmax.apply(x, d)
+    return out.reshape(()) if scalar else out
+
+
+def log_softmax(input, dim=None, dtype=None) -> Tensor:
+    """Log-softmax along ``dim``, computed without forming the softmax (no log of 0)."""
+    x, d, scalar = _softmax_args(input, dim, dtype, "log_softmax")
+    out = LogSoftmax.apply(x, d)
+    return out.reshape(()) if scalar else out
+

@@ -1,0 +1,262 @@
+"""Reductions over dims: sum, mean, var/std, max/min (with indices), amax/amin, logsumexp;
+argmax/argmin (no gradient).
+
+Shapes: ``x`` has shape S; reducing over dims D gives S without D (or with 1s there when
+``keepdim``).  Every backward first restores the reduced dims as size 1 (``_keep``) so the
+gradient broadcasts against ``x``.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import as_tensor, dim_alias, normalize_dim, normalize_dims
+
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
+
+#: What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``return_types``.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _keep(g, shape, dims):
+    """``g`` reshaped so that the reduced ``dims`` of ``shape`` are present with size 1."""
+    return g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+
+
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+class Sum(Function):
+    """d sum(x) = g broadcast back over the summed dims"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        return xp.broadcast_to(_keep(g, ctx.shape, ctx.dims), ctx.shape)
+
+
+class Mean(Function):
+    """d mean(x) = g / n broadcast back, n = number of elements averaged"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims = x.shape, dims
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        n = _count(ctx.shape, ctx.dims)
+        return xp.broadcast_to(_keep(g, ctx.shape, ctx.dims) / n, ctx.shape)
+
+
+class Var(Function):
+    """var(x) = sum((x - mean)^2) / (n - correction);  d var = g * 2 (x - mean) / (n - correction)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        centered = x - x.mean(axis=dims, keepdims=True)
+        denom = _count(x.shape, dims) - correction
+        ctx.save_for_backward(centered)
+        ctx.dims, ctx.denom = dims, denom
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (centered * centered).sum(axis=dims, keepdims=keepdim) / denom
+
+    @staticmethod
+    def backward(ctx, g):
+        (centered,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _keep(g, centered.shape, ctx.dims) * (2 / ctx.denom if ctx.denom > 0 else float("inf")) * centered
+
+
+class MaxMinDim(Function):
+    """max/min along one dim with indices;  d = g routed to the index that was returned
+    (one element per slice, even when there are ties, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, largest):
+        xp = backend.xp_of(x)
+        idx = (x.argmax if largest else x.argmin)(axis=dim)
+        idx_keep = xp.expand_dims(idx, dim)
+        values = xp.take_along_axis(x, idx_keep, axis=dim)
+        ctx.save_for_backward(idx_keep)
+        ctx.shape, ctx.dim = x.shape, dim
+        if not keepdim:
+            values = values.squeeze(dim)
+        else:
+            idx = idx_keep
+        return values, idx.astype(np.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, g, g_indices):
+        (idx_keep,) = ctx.saved_tensors
+        xp = backend.xp_of(g)
+        dx = xp.zeros(ctx.shape, dtype=g.dtype)
+        xp.put_along_axis(dx, idx_keep, _keep(g, ctx.shape, (ctx.dim,)), axis=ctx.dim)
+        return dx
+
+
+class AmaxAmin(Function):
+    """max/min over dims (values only);  d = g shared evenly among the elements that tie
+    for the extreme value (as PyTorch's amax/amin and full max/min)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        out = (x.max if largest else x.min)(axis=dims, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.dims = dims
+        return out if keepdim else out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        winners = x == out
+        share = winners / winners.sum(axis=ctx.dims, keepdims=True)
+        return _keep(g, x.shape, ctx.dims) * share.astype(g.dtype, copy=False)
+
+
+class LogSumExp(Function):
+    """y = m + log(sum(exp(x - m)));  d logsumexp = g * exp(x - y)  (a softmax)"""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = backend.xp_of(x)
+        m = x.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)        # all -inf slices: avoid inf - inf
+        y = m + xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True))
+        ctx.save_for_backward(x, y)
+        ctx.dims = dims
+        return y if keepdim else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return _keep(g, x.shape, ctx.dims) * backend.xp_of(x).exp(x - y)
+
+
+# ----------------------------------------------------------------------------- entry points
+def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
+    """Sum over ``dim`` (an int, a tuple, or None for all); integers and bools sum to int64."""
+    x = as_tensor(input, "sum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.data.dtype.kind in "biu" and x.data.dtype != backend.int64:
+        x = x.to(backend.int64)
+    dims = normalize_dims(dim_alias(dim, axis, "sum"), x.data.ndim, "sum")
+    return Sum.apply(x, dims, keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, axis=None) -> Tensor:
+    x = as_tensor(input, "mean")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
+                        f"(convert with .float() first)")
+    dims = normalize_dims(dim_alias(dim, axis, "mean"), x.data.ndim, "mean")
+    return Mean.apply(x, dims, keepdim)
+
+
+def _correction(unbiased, correction, opname):
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{opname}: pass unbiased or correction, not both")
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
+    """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise."""
+    x = as_tensor(input, "var")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
+    dims = normalize_dims(dim_alias(dim, axis, "var"), x.data.ndim, "var")
+    return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis).sqrt()
+
+
+def _max_min(input, dim, keepdim, axis, largest, opname):
+    if isinstance(dim, Tensor):          # max(a, b): the elementwise maximum, as torch.max(a, b)
+        from .elementwise import maximum, minimum
+        return (maximum if largest else minimum)(input, dim)
+    x = as_tensor(input, opname)
+    dim = dim_alias(dim, axis, opname)
+    if x.data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
+    if dim is None:
+        return AmaxAmin.apply(x, tuple(range(x.data.ndim)), False, largest)
+    d = normalize_dim(dim, x.data.ndim, opname)
+    if x.data.ndim == 0:
+        return ValuesIndices(x, Tensor._wrap(backend.xp_of(x.data).zeros((), np.int64)))
+    return ValuesIndices(*MaxMinDim.apply(x, d, keepdim, largest))
+
+
+def max(input, dim=None, keepdim=False, *, axis=None):
+    """``max(x)``: the largest value; ``max(x, dim)``: ``(values, indices)`` along ``dim``;
+    ``max(x, other)``: the elementwise maximum."""
+    return _max_min(input, dim, keepdim, axis, True, "max")
+
+
+def min(input, dim=None, keepdim=False, *, axis=None):
+    """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, ``min(x, other)``; see :func:`max`."""
+    return _max_min(input, dim, keepdim, axis, False, "min")
+
+
+def _amax_amin(input, dim, keepdim, largest, opname):
+    x = as_tensor(input, opname)
+    if x.data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
+    dims = normalize_dims(dim, x.data.ndim, opname)
+    return AmaxAmin.apply(x, dims, keepdim, largest)
+
+
+def amax(input, dim=None, keepdim=False) -> Tensor:
+    return _amax_amin(input, dim, keepdim, True, "amax")
+
+
+def amin(input, dim=None, keepdim=False) -> Tensor:
+    return _amax_amin(input, dim, keepdim, False, "amin")
+
+
+def logsumexp(input, dim, keepdim=False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``dim``, without overflow."""
+    from ._args import float_operand
+    x = float_operand(input, "logsumexp")
+    dims = normalize_dims(dim, x.data.ndim, "logsumexp")
+    return LogSumExp.apply(x, dims, keepdim)
+
+
+def _arg(input, dim, keepdim, largest, opname):
+    x = as_tensor(input, opname)
+    if x.data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
+    fn = x.data.argmax if largest else x.data.argmin
+    if dim is None:
+        out = fn()
+        return Tensor._wrap(backend.xp_of(x.data).asarray(out, dtype=np.int64).reshape((1,) * x.data.ndim if keepdim else ()))
+    d = normalize_dim(dim, x.data.ndim, opname)
+    out = fn(axis=d, keepdims=keepdim) if x.data.ndim else fn()
+    return Tensor._wrap(backend.xp_of(x.data).asarray(out, dtype=np.int64))
+
+
+def argmax(input, dim=None, keepdim=False) -> Tensor:
+    """Index of the largest value (flat index when ``dim`` is None); not differentiable."""
+    return _arg(input, dim, keepdim, True, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False) -> Tensor:
+    return _arg(input, dim, keepdim, False, "argmin")

@@ -1,0 +1,466 @@
+"""Shape ops: views and rearrangements (reshape, squeeze, transpose, permute, expand),
+indexing (``x[...]``, index_select), joining and splitting (cat, stack, split, chunk) and pad.
+
+None of these does arithmetic: each backward moves the gradient back to where the input's
+elements were.  Views (reshape, transpose, basic slicing) return NumPy/CuPy views, no copy.
+Gathers (integer-array indexing, index_select) scatter-add their gradient, because an index
+may repeat: that loop is ``kernels/scatter.py``.
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import as_tensor, normalize_dim, shape_arg
+
+__all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+           "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
+
+
+def _scatter():
+    from ..kernels import scatter        # imports Numba on first use, not with minigrad
+    return scatter
+
+
+# ----------------------------------------------------------------------------- views
+class Reshape(Function):
+    """d reshape(x) = g reshaped back to x's shape"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    """d permute(x, p) = permute(g, inverse of p)"""
+
+    @staticmethod
+    def forward(ctx, x, perm):
+        ctx.inverse = tuple(int(i) for i in np.argsort(perm))
+        return x.transpose(perm)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(ctx.inverse)
+
+
+class Expand(Function):
+    """d broadcast_to(x) = g; the engine sums the broadcast dims back (unbroadcast)"""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return backend.xp_of(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def reshape(input, *shape) -> Tensor:
+    """Same elements, new shape; one size may be -1 (inferred)."""
+    x = as_tensor(input, "reshape")
+    shape = shape_arg(shape, "reshape")
+    if shape == x.data.shape:
+        return x
+    if builtins.sum(1 for s in shape if s == -1) > 1 or builtins.any(s < -1 for s in shape):
+        raise ValueError(f"reshape: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
+    known = int(np.prod([s for s in shape if s != -1]))
+    size = x.data.size
+    if (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.data.shape} ({size} elements) "
+                         f"into shape {shape}")
+    return Reshape.apply(x, shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+    x = as_tensor(input, "flatten")
+    if x.data.ndim == 0:
+        return reshape(x, 1)
+    start = normalize_dim(start_dim, x.data.ndim, "flatten")
+    end = normalize_dim(end_dim, x.data.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.data.shape
+    return reshape(x, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
+
+
+def squeeze(input, dim=None) -> Tensor:
+    """Drop dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
+    x = as_tensor(input, "squeeze")
+    shape = x.data.shape
+    if dim is None:
+        dims = {i for i, s in enumerate(shape) if s == 1}
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {d for d in (normalize_dim(d, x.data.ndim, "squeeze") for d in dims)
+                if x.data.ndim and shape[d] == 1}
+    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in dims))
+
+
+def unsqueeze(input, dim) -> Tensor:
+    """Insert a dim of size 1 at ``dim`` (in ``[-ndim-1, ndim]``)."""
+    x = as_tensor(input, "unsqueeze")
+    d = normalize_dim(dim, x.data.ndim + 1, "unsqueeze")
+    shape = x.data.shape
+    return reshape(x, shape[:d] + (1,) + shape[d:])
+
+
+def permute(input, *dims) -> Tensor:
+    x = as_tensor(input, "permute")
+    dims = shape_arg(dims, "permute")
+    n = x.data.ndim
+    perm = tuple(normalize_dim(d, n, "permute") for d in dims)
+    if sorted(perm) != list(range(n)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {n} dims of shape {x.data.shape}")
+    if perm == tuple(range(n)):
+        return x
+    return Transpose.apply(x, perm)
+
+
+def transpose(input, dim0, dim1) -> Tensor:
+    """Swap two dims."""
+    x = as_tensor(input, "transpose")
+    n = x.data.ndim
+    a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
+    perm = list(range(n))
+    perm[a], perm[b] = perm[b], perm[a]
+    return permute(x, tuple(perm)) if n else x
+
+
+def broadcast_to(input, shape) -> Tensor:
+    x = as_tensor(input, "broadcast_to")
+    shape = shape_arg((shape,), "broadcast_to")
+    if shape == x.data.shape:
+        return x
+    try:
+        if np.broadcast_shapes(x.data.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"broadcast_to: a tensor of shape {x.data.shape} cannot be broadcast to {shape}") from None
+    return Expand.apply(x, shape)
+
+
+def expand(input, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` without copying; -1 keeps a dim's size."""
+    x = as_tensor(input, "expand")
+    sizes = shape_arg(sizes, "expand")
+    lead = len(sizes) - x.data.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {x.data.shape}")
+    shape = tuple(x.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if builtins.any(s < 0 for s in shape):
+        raise ValueError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
+    return broadcast_to(x, shape)
+
+
+# ----------------------------------------------------------------------------- indexing
+def normalize_index(index, data):
+    """Turn a user's index into one NumPy/CuPy understand: Tensors and lists become arrays
+    on ``data``'s device; basic parts (ints, slices, None, Ellipsis) pass through."""
+    xp = backend.xp_of(data)
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        elif isinstance(p, (list, np.ndarray)) or backend.is_array(p):
+            p = np.asarray(p) if isinstance(p, list) else p
+        else:
+            if isinstance(p, np.integer):
+                p = int(p)
+            if not (p is None or p is Ellipsis or isinstance(p, (int, slice))) or isinstance(p, bool):
+                raise IndexError(f"index: unsupported index {p!r} (use ints, slices, None, ..., "
+                                 f"integer arrays or boolean masks)")
+            out.append(p)
+            continue
+        if p.dtype.kind not in "iub":
+            raise IndexError(f"index: arrays used as indices must be integers or booleans, got {p.dtype}")
+        if type(p) is not type(data):
+            p = xp.asarray(p) if not isinstance(p, np.ndarray) or xp is not np else p
+            if type(p) is not type(data):
+                p = backend.to_device(p, backend.device_of(data))
+        out.append(p)
+    return tuple(out)
+
+
+def _is_basic(index) -> bool:
+    return builtins.all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in index)
+
+
+def _row_index(index):
+    """The integer array ``i`` when the index is ``x[i]`` or ``x[i, :, ...]`` (a row gather)."""
+    first = index[0] if index else None
+    if not backend.is_array(first) or first.dtype.kind not in "iu":
+        return None
+    if builtins.all((isinstance(p, slice) and p == slice(None)) or p is Ellipsis for p in index[1:]):
+        return first
+    return None
+
+
+class GetItem(Function):
+    """d x[index] = g placed back at the indexed positions of a zero tensor; positions that
+    were selected several times accumulate (scatter-add)."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        shape, index = ctx.shape, ctx.index
+        dx = xp.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):                       # a view: every element at most once
+            dx[index] = g
+            return dx
+        rows = _row_index(index)
+        if rows is not None and len(shape) >= 1:    # x[i]: scatter whole rows
+            rows = rows.reshape(-1) % builtins.max(shape[0], 1)
+            dx_rows = dx.reshape(shape[0], -1)
+            _scatter().index_add_rows(dx_rows, rows, g.reshape(rows.shape[0], dx_rows.shape[1]))
+            return dx
+        # general advanced index: scatter into the flat positions the index selected
+        positions = xp.arange(dx.size).reshape(shape)[index].reshape(-1)
+        _scatter().index_add_rows(dx.reshape(-1, 1), positions, g.reshape(-1, 1))
+        return dx
+
+
+def getitem(input, index) -> Tensor:
+    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+    x = as_tensor(input, "index")
+    idx = normalize_index(index, x.data)
+    try:
+        return GetItem.apply(x, idx)
+    except IndexError as exc:
+        raise IndexError(f"index: {exc} (tensor of shape {x.data.shape})") from None
+
+
+class IndexSelect(Function):
+    """out = x.take(index, dim);  dx = zeros, then dx[index[i]] += g[i] along dim (scatter-add)"""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
+        return backend.xp_of(x).take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        dim = ctx.dim
+        moved_shape = (ctx.shape[dim],) + ctx.shape[:dim] + ctx.shape[dim + 1:]
+        dx = xp.zeros(moved_shape, dtype=g.dtype)
+        dx_rows = dx.reshape(moved_shape[0], -1)
+        g_rows = xp.moveaxis(g, dim, 0).reshape(ctx.index.shape[0], dx_rows.shape[1])
+        _scatter().index_add_rows(dx_rows, ctx.index, g_rows)
+        return xp.moveaxis(dx, 0, dim), None, None
+
+
+def index_select(input, dim, index) -> Tensor:
+    """Entries of ``input`` along ``dim`` at the positions in the 1-D integer ``index``."""
+    x = as_tensor(input, "index_select")
+    d = normalize_dim(dim, x.data.ndim, "index_select")
+    idx = index.data if isinstance(index, Tensor) else index
+    idx = backend.to_device(np.asarray(idx) if not backend.is_array(idx) else idx, x.device)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} "
+                         f"dtype {idx.dtype}")
+    size = x.data.shape[d] if x.data.ndim else 1
+    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
+        raise IndexError(f"index_select: index out of range for dim {d} of size {size} "
+                         f"(min {int(idx.min())}, max {int(idx.max())})")
+    idx = (idx % builtins.max(size, 1)).astype(np.int64, copy=False)
+    if x.data.ndim == 0:
+        return reshape(x, 1)[idx]
+    return IndexSelect.apply(x, d, idx)
+
+
+# ----------------------------------------------------------------------------- joining and splitting
+def _common_operands(tensors, opname):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{opname}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{opname}: expected a non-empty list of tensors")
+    ts = [as_tensor(t, opname) for t in tensors]
+    dtype = ts[0].data.dtype
+    for t in ts[1:]:
+        if t.data.dtype != dtype:
+            dtype = backend.promote_types(dtype, t.data.dtype)
+    return [t if t.data.dtype == dtype else t.to(dtype) for t in ts]
+
+
+class Cat(Function):
+    """d cat(xs, dim) = g split at the inputs' boundaries along dim"""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1].tolist()
+        return backend.xp_of(arrays[0]).concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(backend.xp_of(g).split(g, ctx.bounds, axis=ctx.dim))
+
+
+def cat(tensors, dim=0) -> Tensor:
+    """Join tensors along an existing dim; all other sizes must agree."""
+    ts = _common_operands(tensors, "cat")
+    ndim = ts[0].data.ndim
+    if ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    d = normalize_dim(dim, ndim, "cat")
+    ref = ts[0].data.shape
+    for k, t in enumerate(ts):
+        s = t.data.shape
+        if len(s) != ndim or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
+            raise ValueError(f"cat: tensor {k} has shape {s}, which does not match tensor 0's shape "
+                             f"{ref} outside dim {d}")
+    return Cat.apply(*ts, dim=d)
+
+
+class Stack(Function):
+    """d stack(xs, dim) = the slices of g along dim, one per input"""
+
+    @staticmethod
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return backend.xp_of(arrays[0]).stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        moved = backend.xp_of(g).moveaxis(g, ctx.dim, 0)
+        return tuple(moved[i] for i in range(moved.shape[0]))
+
+
+def stack(tensors, dim=0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    ts = _common_operands(tensors, "stack")
+    shape = ts[0].data.shape
+    for k, t in enumerate(ts):
+        if t.data.shape != shape:
+            raise ValueError(f"stack: tensor {k} has shape {t.data.shape} but tensor 0 has shape {shape}")
+    d = normalize_dim(dim, len(shape) + 1, "stack")
+    return Stack.apply(*ts, dim=d)
+
+
+class Split(Function):
+    """d split(x) = the pieces' gradients joined back along dim (zeros for unused pieces)"""
+
+    @staticmethod
+    def forward(ctx, x, bounds, dim):
+        ctx.dim = dim
+        return tuple(backend.xp_of(x).split(x, bounds, axis=dim))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return backend.xp_of(grads[0]).concatenate(grads, axis=ctx.dim)
+
+
+def split(input, split_size_or_sections, dim=0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+    x = as_tensor(input, "split")
+    d = normalize_dim(dim, x.data.ndim, "split")
+    n = x.data.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n or builtins.any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} do not add up to dim {d}'s size {n}")
+    if not sizes:
+        sizes = [0]
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    out = Split.apply(x, bounds, d)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def chunk(input, chunks, dim=0) -> tuple:
+    """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
+    x = as_tensor(input, "chunk")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = normalize_dim(dim, x.data.ndim, "chunk")
+    n = x.data.shape[d]
+    return split(x, builtins.max(1, -(-n // chunks)), d)
+
+
+# ----------------------------------------------------------------------------- pad
+class ConstantPad(Function):
+    """Pad each dim by (before, after), negative amounts cropping;  d pad = g with the padding
+    cut off (and zeros where the input was cropped)."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        xp = backend.xp_of(x)
+        crop = tuple(slice(-b if b < 0 else 0, s + a if a < 0 else s) for (b, a), s in zip(widths, x.shape))
+        grow = [(builtins.max(b, 0), builtins.max(a, 0)) for b, a in widths]
+        ctx.shape, ctx.crop, ctx.grow = x.shape, crop, grow
+        return xp.pad(x[crop], grow, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        inner = tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(ctx.grow))
+        dx = xp.zeros(ctx.shape, dtype=g.dtype)
+        dx[ctx.crop] = g[inner]
+        return dx
+
+
+def _pad_index(n, before, after, mode, xp):
+    """The source positions of a padded dim for the reflect/replicate/circular modes."""
+    pos = np.arange(-before, n + after)
+    if mode == "replicate":
+        src = np.clip(pos, 0, n - 1)
+    elif mode == "circular":
+        src = pos % n
+    else:   # reflect: mirror without repeating the edge
+        period = 2 * (n - 1)
+        src = np.abs(pos) % period if period else np.zeros_like(pos)
+        src = np.where(src >= n, period - src, src)
+    return xp.asarray(src)
+
+
+def pad(input, pad, mode="constant", value=0.0) -> Tensor:
+    """PyTorch's ``F.pad``: ``pad = (last_before, last_after, 2nd_last_before, ...)``.
+
+    ``mode='constant'`` (negative amounts crop), ``'reflect'``, ``'replicate'``, ``'circular'``.
+    """
+    x = as_tensor(input, "pad")
+    pad = [int(p) for p in pad]
+    n_dims = len(pad) // 2
+    if len(pad) % 2 or n_dims > x.data.ndim:
+        raise ValueError(f"pad: expected an even number of amounts for at most {x.data.ndim} dims, got {tuple(pad)}")
+    widths = [(0, 0)] * (x.data.ndim - n_dims) + [(pad[2 * k], pad[2 * k + 1]) for k in reversed(range(n_dims))]
+    if mode == "constant":
+        for (b, a), s in zip(widths, x.data.shape):
+            if s + b + a < 0 or (b < 0 and -b > s) or (a < 0 and -a > s):
+                raise ValueError(f"pad: amounts {tuple(pad)} crop more than the shape {x.data.shape} holds")
+        return ConstantPad.apply(x, tuple(widths), value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    xp = backend.xp_of(x.data)
+    out = x
+    for d, ((b, a), s) in enumerate(zip(widths, x.data.shape)):
+        if b == a == 0:
+            continue
+        if b < 0 or a < 0:
+            raise ValueError(f"pad: negative amounts are only allowed in constant mode, got {tuple(pad)}")
+        if mode == "reflect" and (b >= s or a >= s):
+            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s}")
+        if mode == "circular" and (b > s or a > s):
+            raise ValueError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s}")
+        out = IndexSelect.apply(out, d, _pad_index(s, b, a, mode, xp))
+    return out

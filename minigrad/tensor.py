@@ -1,0 +1,616 @@
+"""Tensor: one array, its gradient, and the node of the graph that produced it.
+
+Every operator and method here delegates to a function in ``minigrad.ops``; the Tensor
+itself knows nothing about derivatives.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import backend
+
+
+class Tensor:
+    """An n-dimensional array on a device, optionally recording the ops applied to it.
+
+    ``data`` is the underlying ``numpy.ndarray`` (CPU) or ``cupy.ndarray`` (CUDA).
+    Build tensors with :func:`minigrad.tensor`, :func:`minigrad.zeros`, ... ;
+    ``Tensor(data, ...)`` is the same as ``minigrad.tensor(data, ...)``.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "__weakref__")
+    __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import as_array
+        self.data = as_array(data, dtype, device)
+        self.grad = None
+        self._requires_grad = False
+        self._grad_fn = None
+        self._out_index = 0
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array, grad_fn=None, out_index=0):
+        """Wrap an array without copying or checking (for ops and the engine)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t._requires_grad = grad_fn is not None
+        t._grad_fn = grad_fn
+        t._out_index = out_index
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self._grad_fn is not None and not value:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
+                               "use .detach() to get a tensor cut from the graph")
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype "
+                               f"{self.data.dtype} (convert with .float() first)")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        """The Function node that produced this tensor (None for leaves)."""
+        return self._grad_fn
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute the gradient of this tensor with respect to every leaf that requires one
+        and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or array of this
+        tensor's shape) is required unless the tensor holds a single element."""
+        autograd.backward(self, gradient, retain_graph=retain_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a Tensor it returns
+        replaces the gradient.  Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self._grad_fn
+            if node._hooks is None:
+                node._hooks = {}
+            hooks = node._hooks.setdefault(self._out_index, [])
+        hooks.append(hook)
+        return autograd.RemovableHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        if self._grad_fn is not None:
+            node = self._grad_fn
+            if node._retained is None:
+                node._retained = {}
+            node._retained[self._out_index] = weakref.ref(self)
+
+    def detach(self) -> "Tensor":
+        """The same array, cut from the graph (shares memory)."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self) -> "Tensor":
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> backend.Device:
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_dim(dim, self.data.ndim, "size")]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def element_size(self) -> int:
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on CPU; refuses tensors that require grad,
+        as PyTorch does, so a gradient is never lost silently)."""
+        if self._requires_grad:
+            raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() instead")
+        return backend.to_device(self.data, backend.CPU)
+
+    def tolist(self):
+        return backend.to_device(self.data, backend.CPU).tolist()
+
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"item(): a tensor with {self.data.size} elements cannot be converted to a Python number")
+        return self.data.reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors with one element can be used as an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        arr = backend.to_device(self.data, backend.CPU)
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``; differentiable.
+        Returns ``self`` when nothing changes."""
+        device, dtype = _parse_to_args(args, kwargs)
+        out = self
+        if dtype is not None and backend.as_dtype(dtype) != self.data.dtype:
+            out = _conv.cast(out, dtype)
+        if device is not None and backend.device(device) != self.device:
+            out = _conv.transfer(out, device)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, index=0) -> "Tensor":
+        return self.to(f"cuda:{index}")
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def half(self):
+        return self.to(backend.float16)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def bool(self):
+        return self.to(backend.bool_)
+
+    def type_as(self, other: "Tensor"):
+        return self.to(other.dtype)
+
+    def clone(self) -> "Tensor":
+        return _conv.clone(self)
+
+    def contiguous(self) -> "Tensor":
+        return self
+
+    def __repr__(self):
+        arr = backend.to_device(self.data, backend.CPU)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
+                               threshold=1000, edgeitems=3)
+        extras = []
+        if self.device != backend.CPU:
+            extras.append(f"device='{self.device}'")
+        default = backend.get_default_dtype() if arr.dtype.kind == "f" else backend.int64 if arr.dtype.kind in "iu" else backend.bool_
+        if arr.dtype != default or arr.size == 0:
+            extras.append(f"dtype={arr.dtype.name}")
+        if self._grad_fn is not None:
+            extras.append(f"grad_fn=<{self._grad_fn.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__   # identity, as in PyTorch: __eq__ is elementwise
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        # pickle the CPU data only: graphs and gradients are not serialised
+        return (_rebuild, (backend.to_device(self.data, backend.CPU), str(self.device), self._requires_grad))
+
+    # ------------------------------------------------------------------ in-place edits of data (no graph)
+    def _check_inplace(self, what):
+        if self._requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{what}: a tensor that requires grad cannot be modified in place while "
+                               f"gradients are recorded; do it under minigrad.no_grad()")
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = src.data if isinstance(src, Tensor) else src
+        if tuple(np.broadcast_shapes(np.shape(src), self.data.shape)) != self.data.shape:
+            raise RuntimeError(f"copy_: source of shape {np.shape(src)} does not broadcast to {self.data.shape}")
+        self.data[...] = backend.to_device(backend.xp_of(self.data).asarray(src) if backend.is_array(src) else np.asarray(src), self.device)
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        other = other.data if isinstance(other, Tensor) else other
+        self.data += other * alpha if alpha != 1 else other
+        return self
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        self._check_inplace("uniform_")
+        self.data[...] = backend.random_uniform(self.data.shape, self.data.dtype, self.device, generator, a, b)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        self._check_inplace("normal_")
+        self.data[...] = backend.random_normal(self.data.shape, self.data.dtype, self.device, generator, mean, std)
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_shape.normalize_index(index, self.data)] = value
+
+    # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other):
+        return _linalg.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _linalg.matmul(other, self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew.abs(self)
+
+    def add(self, other, alpha=1):
+        return _ew.add(self, other, alpha=alpha)
+
+    def sub(self, other, alpha=1):
+        return _ew.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    def div(self, other):
+        return _ew.div(self, other)
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def matmul(self, other):
+        return _linalg.matmul(self, other)
+
+    def neg(self):
+        return _ew.neg(self)
+
+    def abs(self):
+        return _ew.abs(self)
+
+    def exp(self):
+        return _ew.exp(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def sqrt(self):
+        return _ew.sqrt(self)
+
+    def clamp(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
+
+    # ------------------------------------------------------------------ comparisons and logic (no gradient)
+    def __eq__(self, other):
+        return _cmp.eq(self, other)
+
+    def __ne__(self, other):
+        return _cmp.ne(self, other)
+
+    def __lt__(self, other):
+        return _cmp.lt(self, other)
+
+    def __le__(self, other):
+        return _cmp.le(self, other)
+
+    def __gt__(self, other):
+        return _cmp.gt(self, other)
+
+    def __ge__(self, other):
+        return _cmp.ge(self, other)
+
+    def __and__(self, other):
+        return _cmp.logical_and(self, other)
+
+    def __or__(self, other):
+        return _cmp.logical_or(self, other)
+
+    def __invert__(self):
+        return _cmp.logical_not(self)
+
+    def eq(self, other):
+        return _cmp.eq(self, other)
+
+    def isfinite(self):
+        return _cmp.isfinite(self)
+
+    def isnan(self):
+        return _cmp.isnan(self)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8):
+        return _cmp.allclose(self, other, rtol, atol)
+
+    def sign(self):
+        return _cmp.sign(self)
+
+    # ------------------------------------------------------------------ activations (ops/activation.py)
+    def tanh(self):
+        return _act.tanh(self)
+
+    def sigmoid(self):
+        return _act.sigmoid(self)
+
+    def relu(self):
+        return _act.relu(self)
+
+    def softmax(self, dim):
+        return _act.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _act.log_softmax(self, dim)
+
+    # ------------------------------------------------------------------ reductions (ops/reduce.py)
+    def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return _red.sum(self, dim, keepdim, axis=axis, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None):
+        return _red.mean(self, dim, keepdim, axis=axis)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _red.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return _red.std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def max(self, dim=None, keepdim=False, *, axis=None):
+        return _red.max(self, dim, keepdim, axis=axis)
+
+    def min(self, dim=None, keepdim=False, *, axis=None):
+        return _red.min(self, dim, keepdim, axis=axis)
+
+    def amax(self, dim=None, keepdim=False):
+        return _red.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _red.amin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _red.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _red.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _red.argmin(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return _red.norm(self, p, dim, keepdim)
+
+    # ------------------------------------------------------------------ shapes (ops/shape.py)
+    def reshape(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _shape.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def reshape_as(self, other):
+        return _shape.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def swapaxes(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t(): expected a tensor of at most 2 dimensions, got {self.data.ndim}")
+        return _shape.permute(self, tuple(reversed(range(self.data.ndim))))
+
+    def permute(self, *dims):
+        return _shape.permute(self, *dims)
+
+    @property
+    def T(self):
+        return _shape.permute(self, tuple(reversed(range(self.data.ndim))))
+
+    @property
+    def mT(self):
+        return _shape.transpose(self, -2, -1)
+
+    def expand(self, *sizes):
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _shape.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return _shape.broadcast_to(self, shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def index_select(self, dim, index):
+        return _shape.index_select(self, dim, index)
+
+    def __getitem__(self, index):
+        return _shape.getitem(self, index)
+
+
+def _dim(d, ndim, opname):
+    if not -max(ndim, 1) <= d < max(ndim, 1):
+        raise IndexError(f"{opname}: dimension {d} is out of range for a tensor of {ndim} dimension(s)")
+    return d % max(ndim, 1)
+
+
+def _parse_to_args(args, kwargs):
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("copy", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, (str, backend.Device)):
+            device = a
+        else:
+            dtype = a
+    return device, dtype
+
+
+def _rebuild(array, device, requires_grad):
+    return Tensor(array, device=device, requires_grad=requires_grad)
+
+
+# The op modules import Tensor, so they are imported after it is defined.
+from . import autograd  # noqa: E402
+from .ops import activation as _act  # noqa: E402
+from .ops import compare as _cmp  # noqa: E402
+from .ops import conversion as _conv  # noqa: E402
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import reduce as _red  # noqa: E402
+from .ops import shape as _shape  # noqa: E402
