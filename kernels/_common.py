@@ -23,7 +23,8 @@ _configure_threads()
 
 
 def is_numpy(a) -> bool:
-    return isinstance(a, np.ndarray)
+    """CPU data: a NumPy array, or a NumPy scalar (what NumPy makes of 0-d results)."""
+    return isinstance(a, (np.ndarray, np.generic))
 
 
 def check_float(name: str, *arrays):
@@ -39,6 +40,8 @@ def check_float(name: str, *arrays):
 def contiguous(a):
     """``a`` as a C-contiguous array of the same shape (``np.ascontiguousarray`` would turn a
     0-d array into a 1-d one)."""
+    if isinstance(a, np.generic):
+        return np.asarray(a)
     return a if a.flags.c_contiguous else a.copy(order="C")
 
 

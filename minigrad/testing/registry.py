@@ -643,9 +643,9 @@ register(OpSpec("pad", lambda x, pad, mode: mg.pad(x, pad, mode), _np_pad, _pad_
 register(OpSpec("to_dtype", lambda x: x.to(mg.float32).to(x.dtype) * 1.0,
                 lambda x: x.astype(np.float32).astype(x.dtype),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]),
-                lambda t, x: x.to(t.float32).to(x.dtype), covers="to", eps=1e-2, grad_atol=1e-4))
+                lambda t, x: x.to(t.float32).to(x.dtype), covers="cast", eps=1e-2, grad_atol=1e-4))
 register(OpSpec("clone", lambda x: x.clone(), lambda x: x.copy(),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]), lambda t, x: x.clone(), covers="clone"))
 register(OpSpec("to_device", lambda x: x.to("cuda").to("cpu") * 1.0, lambda x: x.copy(),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]), lambda t, x: x.clone(),
-                covers="to", needs_cuda=True))
+                covers="transfer", needs_cuda=True))

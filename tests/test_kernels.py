@@ -1,0 +1,84 @@
+"""Kernels against their NumPy references, and the checks that run before a kernel."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from minigrad.kernels import activation, scatter
+
+FLOATS = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("size", [0, 1, 7, 1000, 1 << 17])       # the last takes the parallel path
+def test_gelu_matches_reference(dtype, size):
+    rng = np.random.default_rng(size)
+    x = (rng.standard_normal(size) * 3).astype(dtype)
+    g = rng.standard_normal(size).astype(dtype)
+    out = activation.gelu_forward(x)
+    dx = activation.gelu_backward(x, g)
+    assert out.dtype == dtype and dx.dtype == dtype
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out, activation.gelu_forward_ref(x), rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx, activation.gelu_backward_ref(x, g), rtol=10 * tol, atol=10 * tol)
+
+
+def test_gelu_keeps_shape_and_handles_non_contiguous():
+    x = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    t = x.T
+    np.testing.assert_allclose(activation.gelu_forward(t), activation.gelu_forward_ref(t), rtol=1e-6, atol=1e-6)
+    assert activation.gelu_forward(np.float32(0.5) * np.ones((), np.float32)).shape == ()
+
+
+def test_gelu_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="expected float32 or float64"):
+        activation.gelu_forward(np.ones(3, np.int64))
+    with pytest.raises(TypeError, match="share one dtype"):
+        activation.gelu_backward(np.ones(3, np.float32), np.ones(3, np.float64))
+    with pytest.raises(ValueError, match="shape"):
+        activation.gelu_backward(np.ones(3), np.ones(4))
+
+
+@given(
+    rows=st.integers(1, 6), cols=st.integers(0, 5), n=st.integers(0, 12),
+    dtype=st.sampled_from(FLOATS), data=st.data())
+def test_index_add_rows_matches_reference(rows, cols, n, dtype, data):
+    index = data.draw(hnp.arrays(np.int64, n, elements=st.integers(0, rows - 1)))     # repeats allowed
+    src = data.draw(hnp.arrays(dtype, (n, cols), elements=st.floats(-2, 2, width=32)))
+    out = np.zeros((rows, cols), dtype)
+    expected = scatter.index_add_rows_ref(np.zeros((rows, cols), dtype), index, src)
+    np.testing.assert_allclose(scatter.index_add_rows(out, index, src), expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_index_add_rows_parallel_path(dtype):
+    rng = np.random.default_rng(1)
+    index = rng.integers(0, 50, size=4000)
+    src = rng.standard_normal((4000, 256)).astype(dtype)
+    out = scatter.index_add_rows(np.zeros((50, 256), dtype), index, src)
+    expected = scatter.index_add_rows_ref(np.zeros((50, 256), dtype), index, src)
+    np.testing.assert_allclose(out, expected, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-3)
+
+
+def test_index_add_rows_validates_before_the_loop():
+    out = np.zeros((3, 2))
+    with pytest.raises(IndexError, match=r"index out of range \[0, 3\)"):
+        scatter.index_add_rows(out, np.array([0, 3]), np.ones((2, 2)))
+    with pytest.raises(IndexError, match="index out of range"):
+        scatter.index_add_rows(out, np.array([-1]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="src has shape"):
+        scatter.index_add_rows(out, np.array([0]), np.ones((1, 3)))
+    with pytest.raises(TypeError, match="indices must be integers"):
+        scatter.index_add_rows(out, np.array([0.0]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        scatter.index_add_rows(np.zeros((2, 3)).T, np.array([0]), np.ones((1, 2)))
+
+
+def test_kernels_compile_one_specialisation_per_dtype():
+    x32 = np.ones(5, np.float32)
+    activation.gelu_forward(x32)
+    activation.gelu_forward(x32 * 2)
+    activation.gelu_forward(np.ones(5, np.float64))
+    sigs = activation._gelu_forward_serial.signatures
+    assert len(sigs) == 2, sigs

@@ -1,0 +1,27 @@
+"""Import-time behaviour and the command line."""
+import subprocess
+import sys
+
+
+def _run(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_import_compiles_nothing_and_does_not_load_numba():
+    out = _run("import sys, minigrad; x = minigrad.ones(3, requires_grad=True); (x * 2).sum().backward(); "
+               "print('numba' in sys.modules, 'cupy' in sys.modules)")
+    assert out == "False False"
+
+
+def test_cli_gradcheck_prints_a_table():
+    result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "tanh", "matmul", "getitem"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "entry" in result.stdout and "worst |error|" in result.stdout
+    assert "tanh" in result.stdout and "getitem_rows" in result.stdout
+    assert "7/7 registered ops pass" in result.stdout
+
+
+def test_cli_unknown_op_is_one_clear_line():
+    result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "nonsense"], capture_output=True, text=True)
+    assert result.returncode == 2 and "no registered op matches" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,81 @@
+"""The registry is complete: every public op and every Function in minigrad.ops is covered."""
+import importlib
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Function
+from minigrad.testing import NON_DIFFERENTIABLE, REGISTRY, RandomDrawer
+from minigrad.testing.harness import build_inputs, run_op
+
+OP_MODULES = ["activation", "compare", "conversion", "elementwise", "linalg", "reduce", "shape"]
+#: Functions no CPU-only run can exercise, with the entry that does on a GPU.
+NEEDS_CUDA = {"Transfer": "to_device"}
+
+
+def _public_ops():
+    for name in OP_MODULES:
+        module = importlib.import_module(f"minigrad.ops.{name}")
+        for op in module.__all__:
+            yield name, op
+
+
+def _function_classes():
+    found = set()
+    todo = [Function]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("minigrad.ops."):
+                found.add(sub)
+    return found
+
+
+def test_every_public_op_has_an_entry_or_a_reason():
+    covered = {s.op for s in REGISTRY}
+    missing = [f"{module}.{op}" for module, op in _public_ops() if op not in covered and op not in NON_DIFFERENTIABLE]
+    assert not missing, f"public ops without a registry entry: {missing}"
+
+
+def test_every_entry_names_a_public_op():
+    public = {op for _, op in _public_ops()}
+    unknown = [s.name for s in REGISTRY if s.op not in public]
+    assert not unknown, f"registry entries covering no public op: {unknown}"
+
+
+def test_non_differentiable_ops_really_give_no_graph():
+    x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for name in NON_DIFFERENTIABLE:
+        fn = getattr(mg, name)
+        out = fn(x) if name in ("argmax", "argmin", "isfinite", "isnan", "isinf", "sign", "logical_not") else fn(x, x * 2)
+        if isinstance(out, mg.Tensor):
+            assert not out.requires_grad, name
+
+
+def test_every_function_class_is_exercised(monkeypatch):
+    used = set()
+    original = Function.apply.__func__
+
+    def recording_apply(cls, *args, **kwargs):
+        used.add(cls)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Function, "apply", classmethod(recording_apply))
+    for k, spec in enumerate(REGISTRY):
+        if spec.needs_cuda:
+            continue
+        for seed in range(8):
+            sample = spec.sample(RandomDrawer(1000 * k + seed), np.float64)
+            args, kwargs = build_inputs(sample)
+            run_op(spec, args, kwargs)
+    names = {c.__name__ for c in _function_classes() - used}
+    assert names == set(NEEDS_CUDA), f"Functions no registry entry exercises: {sorted(names - set(NEEDS_CUDA))}"
+    for entry in NEEDS_CUDA.values():
+        assert any(s.name == entry and s.needs_cuda for s in REGISTRY)
+
+
+@pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.name)
+def test_entries_have_references(spec):
+    assert callable(spec.fn) and callable(spec.ref) and callable(spec.sample)
