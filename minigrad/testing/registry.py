@@ -431,7 +431,7 @@ def _permute_sample(d, dtype):
 register(OpSpec("permute", lambda x, dims: x.permute(dims), lambda x, dims: np.transpose(x, dims), _permute_sample,
                 lambda t, x, dims: x.permute(dims)))
 register(OpSpec("T", lambda x: x.T, lambda x: x.T, lambda d, dt: Sample([d.floats(d.shape(max_dims=2), dtype=dt)]),
-                lambda t, x: x.permute(*reversed(range(x.ndim))), covers="permute"))
+                lambda t, x: x.permute(tuple(reversed(range(x.ndim)))), covers="permute"))
 
 
 def _expand_sample(d, dtype):
