@@ -141,7 +141,7 @@ class Function:
     attributes; ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient.
     """
 
-    __slots__ = ("_next", "_gen", "_saved", "_needs", "_in_meta", "_out_meta", "_hooks",
+    __slots__ = ("_next", "_gen", "_saved", "_needs", "_out_meta", "_hooks",
                  "_retained", "_stack", "__dict__", "__weakref__")
 
     #: Return zero arrays instead of None for outputs that received no gradient.
@@ -192,59 +192,59 @@ class Function:
         """
         ctx = cls.__new__(cls)
         grad_on = _modes.grad_enabled
-        arrays = []
-        needs = []
-        edges = []
-        meta = []
+        n = len(args)
+        arrays = [None] * n
+        edges = [None] * n        # (producer node or leaf tensor, output index, shape, dtype)
         gen = 0
         any_grad = False
         array_type = None
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                arr = a.data
-                if array_type is None:
-                    array_type = type(arr)
-                elif type(arr) is not array_type:
-                    _raise_device_mismatch(cls.__name__, args)
-                arrays.append(arr)
-                if grad_on and a._requires_grad:
-                    any_grad = True
-                    needs.append(True)
-                    node = a._grad_fn
-                    if node is None:
-                        edges.append((a, None))
-                    else:
-                        edges.append((node, a._out_index))
-                        if node._gen > gen:
-                            gen = node._gen
-                    meta.append((arr.shape, arr.dtype))
-                    continue
-            else:
-                arrays.append(a)
-            needs.append(False)
-            edges.append(None)
-            meta.append(None)
-        ctx._needs = tuple(needs)
+        for i in range(n):
+            a = args[i]
+            if not isinstance(a, Tensor):
+                arrays[i] = a
+                continue
+            arr = arrays[i] = a.data
+            if array_type is None:
+                array_type = type(arr)
+            elif type(arr) is not array_type:
+                _raise_device_mismatch(cls.__name__, args)
+            if a._requires_grad and grad_on:
+                any_grad = True
+                node = a._grad_fn
+                if node is None:
+                    edges[i] = (a, None, arr.shape, arr.dtype)
+                else:
+                    edges[i] = (node, a._out_index, arr.shape, arr.dtype)
+                    if node._gen > gen:
+                        gen = node._gen
+        ctx._needs = tuple([e is not None for e in edges]) if any_grad else (False,) * n
         ctx._saved = ()
-        anomaly = _modes.anomaly
         outputs = cls.forward(ctx, *arrays, **kwargs)
-        single = not isinstance(outputs, tuple)
-        outputs = _as_arrays(cls.__name__, (outputs,) if single else outputs)
-        if anomaly:
+        if type(outputs) is not tuple:
+            out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,))[0]
+            if _modes.anomaly:
+                _check_forward(cls.__name__, arrays, (out,))
+            if not any_grad or out.dtype.kind != "f":
+                return Tensor._wrap(out)
+            ctx._link(edges, gen, None, anomaly=_modes.anomaly)
+            return Tensor._wrap(out, ctx, 0)
+        outputs = _as_arrays(cls.__name__, outputs)
+        if _modes.anomaly:
             _check_forward(cls.__name__, arrays, outputs)
         if not any_grad:
-            results = tuple(Tensor._wrap(out) for out in outputs)
-            return results[0] if single else results
-        ctx._gen = gen + 1
-        ctx._next = tuple(edges)
-        ctx._in_meta = tuple(meta)
-        ctx._hooks = None
-        ctx._retained = None
-        ctx._out_meta = None if single else tuple((o.shape, o.dtype) for o in outputs)
-        ctx._stack = traceback.format_stack()[:-1] if anomaly else None
-        results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
-                        for i, out in enumerate(outputs))
-        return results[0] if single else results
+            return tuple(Tensor._wrap(out) for out in outputs)
+        ctx._link(edges, gen, tuple((o.shape, o.dtype) for o in outputs), anomaly=_modes.anomaly)
+        return tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
+                     for i, out in enumerate(outputs))
+
+    def _link(self, edges, gen, out_meta, anomaly):
+        """Make this Function a node of the graph (only when some input requires grad)."""
+        self._gen = gen + 1
+        self._next = tuple(edges)
+        self._hooks = None
+        self._retained = None
+        self._out_meta = out_meta
+        self._stack = traceback.format_stack()[:-2] if anomaly else None
 
 
 def _as_arrays(name, outputs):
@@ -280,7 +280,8 @@ def _check_forward(name, inputs, outputs):
 # ----------------------------------------------------------------------------- the backward engine
 def _fit_gradient(node, i, g, shape, dtype):
     """Check gradient ``g`` that ``node.backward`` returned for input ``i``; sum broadcast
-    dimensions away and cast it to the input's dtype."""
+    dimensions away and cast it to the input's dtype.  (The engine skips this call when
+    shape and dtype already match.)"""
     if not backend.is_array(g):
         if isinstance(g, np.generic):     # NumPy turns 0-d results into scalars
             g = np.asarray(g)
@@ -318,13 +319,6 @@ def unbroadcast(g, shape, opname="op", index=0):
     return g.reshape(shape)
 
 
-def _accumulate(slot, key, g):
-    """Add ``g`` into ``slot[key]``, out of place: the first gradient may be shared
-    (``Add`` hands the same array to both inputs)."""
-    old = slot.get(key)
-    slot[key] = g if old is None else old + g
-
-
 def _run_tensor_hooks(hooks, g):
     for hook in hooks:
         out = hook(Tensor._wrap(g))
@@ -339,38 +333,37 @@ def _run_tensor_hooks(hooks, g):
 def run_backward(roots, grad_roots, retain_graph=False, capture=None):
     """The engine.  Propagate ``grad_roots`` (arrays) back from ``roots`` (Tensors).
 
+    Nodes wait in a heap keyed by generation (highest first): a node's generation exceeds
+    that of every node feeding it, so when a node is popped every gradient it will receive
+    has arrived.  Gradients for the same target are summed out of place (the first may be
+    shared: ``Add`` hands one array to both inputs).
+
     Without ``capture`` the gradients are added into the leaves' ``.grad``; with it (a list
     of tensors, for :func:`grad`) they are returned instead and no ``.grad`` is touched.
     """
     counter = itertools.count()
-    heap = []                 # (-generation, tiebreak, node): highest generation first
+    heap = []                 # (-generation, tiebreak, node)
     pending = {}              # node -> {output index: gradient so far}
-    leaf_grads = {}           # id(leaf) -> gradient so far
-    leaves = {}               # id(leaf) -> leaf
-    captured_nodes = {}
+    leaf_grads = {}           # leaf tensor -> gradient so far
+    captured_nodes = {}       # (node, output index) -> positions in capture
+    captured = {}             # position in capture -> gradient
     if capture is not None:
         for k, t in enumerate(capture):
             if t._grad_fn is not None:
                 captured_nodes.setdefault((t._grad_fn, t._out_index), []).append(k)
-        results = [None] * len(capture)
-
-    def send(edge, g):
-        target, index = edge
-        if index is None:
-            leaves[id(target)] = target
-            _accumulate(leaf_grads, id(target), g)
-            return
-        slots = pending.get(target)
-        if slots is None:
-            slots = pending[target] = {}
-            heapq.heappush(heap, (-target._gen, next(counter), target))
-        _accumulate(slots, index, g)
 
     for root, g in zip(roots, grad_roots):
-        if root._grad_fn is None:
-            send((root, None), g)
-        else:
-            send((root._grad_fn, root._out_index), g)
+        node = root._grad_fn
+        if node is None:
+            old = leaf_grads.get(root)
+            leaf_grads[root] = g if old is None else old + g
+            continue
+        slots = pending.get(node)
+        if slots is None:
+            slots = pending[node] = {}
+            heapq.heappush(heap, (-node._gen, next(counter), node))
+        old = slots.get(root._out_index)
+        slots[root._out_index] = g if old is None else old + g
 
     anomaly = _modes.anomaly
     while heap:
@@ -378,34 +371,47 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None):
         slots = pending.pop(node)
         if node._saved is _FREED:
             raise RuntimeError(node._freed_message())
-        grads = _node_output_grads(node, slots)
-        if capture is not None:
+        if node._out_meta is None and node._hooks is None and node._retained is None:
+            grads = (slots[0],)                      # the common case: one output, no hooks
+        else:
+            grads = _node_output_grads(node, slots)
+        if captured_nodes:
             for idx, g in enumerate(grads):
                 for k in captured_nodes.get((node, idx), ()):
-                    results[k] = g
+                    captured[k] = g
         grads_in = node.backward(node, *grads)
-        if not isinstance(grads_in, tuple):
+        if type(grads_in) is not tuple:
             grads_in = (grads_in,)
-        if len(grads_in) != len(node._next) and not _only_options_missing(node, grads_in):
+        edges = node._next
+        if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "
-                               f"{len(node._next)} (one per argument of forward, None where there is none)")
+                               f"{len(edges)} (one per argument of forward, None where there is none)")
         if anomaly:
             _check_backward(node, grads, grads_in)
         if not retain_graph:
             node._saved = _FREED
             node.__dict__.clear()
-        for i, (edge, g) in enumerate(zip(node._next, grads_in)):
+        for i, g in enumerate(grads_in):
+            edge = edges[i]
             if edge is None or g is None:
                 continue
-            shape, dtype = node._in_meta[i]
-            send(edge, _fit_gradient(node, i, g, shape, dtype))
+            target, index, shape, dtype = edge
+            if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                g = _fit_gradient(node, i, g, shape, dtype)
+            if index is None:                         # a leaf
+                old = leaf_grads.get(target)
+                leaf_grads[target] = g if old is None else old + g
+                continue
+            slots = pending.get(target)
+            if slots is None:
+                slots = pending[target] = {}
+                heapq.heappush(heap, (-target._gen, next(counter), target))
+            old = slots.get(index)
+            slots[index] = g if old is None else old + g
 
     if capture is not None:
-        for k, t in enumerate(capture):
-            if t._grad_fn is None:
-                results[k] = leaf_grads.get(id(t))
-        return results
-    _deposit_leaf_grads(leaves, leaf_grads)
+        return [captured.get(k) if t._grad_fn is not None else leaf_grads.get(t) for k, t in enumerate(capture)]
+    _deposit_leaf_grads(leaf_grads, foreign=[id(g) for g in grad_roots])
     return None
 
 
@@ -436,21 +442,28 @@ def _node_output_grads(node, slots):
     return grads
 
 
-def _deposit_leaf_grads(leaves, leaf_grads):
-    """Add each leaf's gradient into its ``.grad``; a leaf's .grad never shares memory with
-    another array (so in-place edits of one gradient, like clipping, touch no other)."""
-    handed_out = set()
-    for key, g in leaf_grads.items():
-        leaf = leaves[key]
+def _deposit_leaf_grads(leaf_grads, foreign=()):
+    """Add each leaf's gradient into its ``.grad``, in place when it exists (as PyTorch).
+
+    A new ``.grad`` never shares memory with another array: not with another leaf's (``Add``
+    hands one array to both inputs), not with a view of an engine temporary, not with a
+    gradient the caller passed in (``foreign``).  So in-place edits of one gradient, like
+    clipping or accumulation, touch nothing else.
+    """
+    handed_out = set(foreign)
+    for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_tensor_hooks(leaf._hooks, g)
-        if leaf.grad is None:
+        grad = leaf.grad
+        if grad is None:
             if g.base is not None or id(g) in handed_out:
                 g = g.copy()
             handed_out.add(id(g))
             leaf.grad = Tensor._wrap(g)
+        elif grad.data.shape == g.shape and grad.data.dtype == g.dtype and getattr(grad.data.flags, "writeable", True):
+            grad.data += g
         else:
-            leaf.grad.data = leaf.grad.data + g
+            grad.data = grad.data + g
 
 
 def _check_backward(node, grads_out, grads_in):
@@ -475,7 +488,7 @@ def _root_gradient(t: Tensor, g):
                            f"{t.device}")
     if arr.shape != t.shape:
         raise RuntimeError(f"backward: gradient has shape {arr.shape} but the output has shape {t.shape}")
-    return arr.astype(t.dtype, copy=True)
+    return arr.astype(t.dtype, copy=False)     # never stored as a .grad as is (see _deposit_leaf_grads)
 
 
 def _check_roots(roots):

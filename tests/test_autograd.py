@@ -402,3 +402,21 @@ def test_anomaly_mode_names_the_backward_op():
         y = (x * 1.0).sqrt()        # sqrt(0) is fine forward; its derivative is infinite
         with pytest.raises(AnomalyError, match=r"Sqrt: backward produced NaN or infinity[\s\S]*forward was called"):
             y.sum().backward()
+
+
+def test_dot_grad_never_aliases_the_gradient_passed_in():
+    x = leaf([1.0, 2.0])
+    g = np.array([1.0, 1.0])
+    (x + 0.0).backward(g)
+    assert not np.shares_memory(x.grad.data, g)
+    x.grad.data[0] = 100
+    assert g[0] == 1.0
+
+
+def test_accumulation_is_in_place_like_pytorch():
+    x = leaf([1.0, 2.0])
+    (x * 2).sum().backward()
+    first = x.grad
+    (x * 3).sum().backward()
+    assert x.grad is first
+    assert_close(first, [5.0, 5.0])

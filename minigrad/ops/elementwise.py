@@ -19,13 +19,13 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt"
 
 
 def _check_broadcast(opname, *operands):
+    """Raise a clear error (naming the op and the shapes) when tensor operands do not broadcast."""
     shapes = [x.data.shape for x in operands if isinstance(x, Tensor)]
-    if len(shapes) > 1 and any(s != shapes[0] for s in shapes[1:]):
-        try:
-            np.broadcast_shapes(*shapes)
-        except ValueError:
-            listed = " and ".join(str(s) for s in shapes)
-            raise ValueError(f"{opname}: shapes {listed} do not broadcast together") from None
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(s) for s in shapes)
+        raise ValueError(f"{opname}: shapes {listed} do not broadcast together") from None
 
 
 # ----------------------------------------------------------------------------- + - * /
@@ -111,7 +111,8 @@ class Pow(Function):
 
 def _binary(cls, opname, a, b):
     a, b = binary_operands(opname, a, b)
-    _check_broadcast(opname, a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+        _check_broadcast(opname, a, b)
     return cls.apply(a, b)
 
 

@@ -34,6 +34,16 @@ def _count(shape, dims):
     return n
 
 
+def _expand(g, shape):
+    """``g`` (with size-1 reduced dims) broadcast to ``shape``: a view for large arrays,
+    a small copy for small ones (cheaper than building the view)."""
+    if not isinstance(g, np.ndarray) or _count(shape, range(len(shape))) >= 1 << 16:
+        return backend.xp_of(g).broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g
+    return out
+
+
 class Sum(Function):
     """d sum(x) = g broadcast back over the summed dims"""
 
@@ -44,8 +54,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        xp = backend.xp_of(g)
-        return xp.broadcast_to(_keep(g, ctx.shape, ctx.dims), ctx.shape)
+        return _expand(_keep(g, ctx.shape, ctx.dims), ctx.shape)
 
 
 class Mean(Function):
@@ -58,9 +67,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, g):
-        xp = backend.xp_of(g)
         n = _count(ctx.shape, ctx.dims)
-        return xp.broadcast_to(_keep(g, ctx.shape, ctx.dims) / n, ctx.shape)
+        return _expand(_keep(g, ctx.shape, ctx.dims) / n, ctx.shape)
 
 
 class Var(Function):

@@ -1,0 +1,229 @@
+"""Timing, memory and the machine's matmul peak; the report table and JSON.
+
+Timing: ``warmup`` calls first (JIT compilation, allocator warm-up), then ``repeats`` timed
+rounds of ``inner`` calls each (``inner`` chosen so a round lasts about ``round_s``); the
+figure is the median per-call time.  GPU steps are synchronised before the clock stops.
+
+Peak memory, measured in a separate run after one untimed step: on CPU the rise of the
+process's peak resident set (``VmHWM``, reset through ``/proc/self/clear_refs``) during one
+step above what was resident before it, with glibc told to return freed blocks at once
+(``MEMORY_ENV``) so that both frameworks are measured alike; on GPU the framework's own
+counter (bytes CuPy's memory pool grew to, PyTorch's ``max_memory_allocated``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+
+# ----------------------------------------------------------------------------- timing
+def synchronizer(framework: str, device: str):
+    if not device.startswith("cuda"):
+        return lambda: None
+    if framework == "torch":
+        import torch
+        return torch.cuda.synchronize
+    import cupy
+    return lambda: cupy.cuda.get_current_stream().synchronize()
+
+
+def time_step(step, sync, warmup=5, repeats=15, round_s=0.05):
+    for _ in range(warmup):
+        step()
+    sync()
+    t0 = time.perf_counter()
+    step()
+    sync()
+    once = max(time.perf_counter() - t0, 1e-7)
+    inner = max(1, min(10000, int(round_s / once)))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            step()
+        sync()
+        times.append((time.perf_counter() - t0) / inner)
+    return {"median_s": statistics.median(times), "min_s": min(times), "inner": inner, "repeats": repeats}
+
+
+# ----------------------------------------------------------------------------- memory
+def _status_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def cpu_peak_during(fn):
+    """Bytes by which the peak resident set rose while ``fn`` ran (Linux), else None."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")                      # resets VmHWM to the current RSS
+    except OSError:
+        return None
+    before = _status_kb("VmRSS")
+    fn()
+    peak = _status_kb("VmHWM")
+    return None if before is None or peak is None else max(0, peak - before) * 1024
+
+
+def gpu_peak_during(framework, fn):
+    if framework == "torch":
+        import torch
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        fn()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    import cupy
+    pool = cupy.get_default_memory_pool()
+    cupy.cuda.get_current_stream().synchronize()
+    base = pool.used_bytes()
+    pool.free_all_blocks()
+    fn()
+    cupy.cuda.get_current_stream().synchronize()
+    return pool.total_bytes() - base
+
+
+# ----------------------------------------------------------------------------- machine
+def blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [{"note": "install threadpoolctl (pip install 'minigrad[bench]') to see which BLAS ran"}]
+    keep = ("user_api", "internal_api", "prefix", "version", "num_threads", "threading_layer", "architecture")
+    return [{k: info.get(k) for k in keep if info.get(k) is not None} for info in threadpool_info()]
+
+
+def machine_info():
+    import numpy as np
+    info = {
+        "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
+                                              "MINIGRAD_NUM_THREADS") if os.environ.get(k)},
+        "blas": blas_info(),
+    }
+    try:
+        import numba
+        info["numba"] = numba.__version__
+        info["numba_threads"] = numba.config.NUMBA_NUM_THREADS
+    except ImportError:
+        pass
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        info["torch"] = None
+    return info
+
+
+def matmul_peak(framework, device, n=2048):
+    """GFLOP/s of a large float32 matrix product: the ceiling GFLOP/s figures are read against."""
+    import numpy as np
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    if framework == "numpy":
+        step = lambda: a @ a  # noqa: E731
+        sync = lambda: None  # noqa: E731
+    elif framework == "cupy":
+        import cupy
+        g = cupy.asarray(a)
+        step, sync = (lambda: g @ g), synchronizer("minigrad", device)
+    else:
+        import torch
+        t = torch.as_tensor(a, device=device)
+        step, sync = (lambda: t @ t), synchronizer("torch", device)
+    timing = time_step(step, sync, warmup=2, repeats=5, round_s=0.2)
+    return 2 * n ** 3 / timing["median_s"] / 1e9
+
+
+# ----------------------------------------------------------------------------- one measurement (in a worker)
+#: For the memory run glibc must hand large blocks back to the system when they are freed,
+#: so that the resident set follows what is live (its default threshold adapts upwards and
+#: then keeps freed blocks).  Timing runs keep glibc's defaults.
+MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "131072"}
+
+
+def measure(workload, framework, device, repeats, what="time"):
+    if framework == "torch":
+        import torch
+        torch.manual_seed(0)
+    step = workload.setup[framework](device)
+    sync = synchronizer(framework, device)
+    if what == "time":
+        return time_step(step, sync, repeats=repeats)
+    step()                       # first call: compilation, lazily created state
+    sync()
+    if device.startswith("cuda"):
+        return {"peak_bytes": gpu_peak_during(framework, step)}
+    return {"peak_bytes": cpu_peak_during(step)}
+
+
+def run_worker(name, framework, device, repeats, what) -> None:
+    from .workloads import load_all
+    workload = load_all()[name]
+    print(json.dumps(measure(workload, framework, device, repeats, what)))
+
+
+def _run_one(name, framework, device, repeats, what, timeout):
+    cmd = [sys.executable, "-m", "benchmarks", "--worker", name, framework, what, "--device", device,
+           "--repeats", str(repeats)]
+    env = dict(os.environ, **(MEMORY_ENV if what == "memory" else {}))
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_isolated(name, framework, device, repeats, timeout=900):
+    """Time, then measure peak memory, each in a fresh interpreter."""
+    result = _run_one(name, framework, device, repeats, "time", timeout)
+    if "error" not in result:
+        memory = _run_one(name, framework, device, repeats, "memory", timeout)
+        result["peak_bytes"] = memory.get("peak_bytes")
+    return result
+
+
+# ----------------------------------------------------------------------------- report
+def _ms(result):
+    return None if result is None or "error" in result else result["median_s"] * 1e3
+
+
+def _mb(result):
+    if result is None or "error" in result or result.get("peak_bytes") is None:
+        return None
+    return result["peak_bytes"] / 2 ** 20
+
+
+def format_table(rows, peak_gflops):
+    head = (f"{'workload':<24} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>6} {'mg GFLOP/s':>11} "
+            f"{'% peak':>7} {'torch GFLOP/s':>13} {'mg MB':>8} {'torch MB':>9} {'mem ratio':>9}")
+    lines = [head, "-" * len(head)]
+    for row in rows:
+        mg_ms, t_ms = _ms(row["minigrad"]), _ms(row.get("torch"))
+        ratio = f"{mg_ms / t_ms:6.2f}" if mg_ms and t_ms else "     -"
+        flops = row.get("flops")
+        mg_gf = flops / (mg_ms * 1e6) if flops and mg_ms else None
+        t_gf = flops / (t_ms * 1e6) if flops and t_ms else None
+        mg_mb, t_mb = _mb(row["minigrad"]), _mb(row.get("torch"))
+        mem_ratio = f"{mg_mb / t_mb:9.2f}" if mg_mb and t_mb and t_mb > 0.5 else "        -"
+
+        def fmt(v, spec, width):
+            return f"{v:{width}{spec}}" if v is not None else " " * (width - 1) + "-"
+        err = row["minigrad"].get("error") if row["minigrad"] else None
+        lines.append(f"{row['name']:<24} {fmt(mg_ms, '.3f', 12)} {fmt(t_ms, '.3f', 10)} {ratio} "
+                     f"{fmt(mg_gf, '.1f', 11)} {fmt(100 * mg_gf / peak_gflops if mg_gf and peak_gflops else None, '.1f', 7)} "
+                     f"{fmt(t_gf, '.1f', 13)} {fmt(mg_mb, '.1f', 8)} {fmt(t_mb, '.1f', 9)} {mem_ratio}"
+                     + (f"   ERROR: {err}" if err else ""))
+    return "\n".join(lines)
