@@ -249,7 +249,7 @@ class Tensor:
     def __repr__(self):
         arr = backend.to_device(self.data, backend.CPU)
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               threshold=1000, edgeitems=3)
+                               floatmode="maxprec_equal", threshold=1000, edgeitems=3)
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
