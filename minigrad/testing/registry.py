@@ -484,8 +484,8 @@ def _torch_getitem(t, x, index):
         elif isinstance(p, int):
             x = x.select(dim, p)
         elif p.step is not None and p.step < 0:
-            picked = np.arange(x.shape[dim])[p]
-            x = x.index_select(dim, t.as_tensor(picked, dtype=t.int64))
+            picked = np.arange(x.shape[dim])[p].tolist()
+            x = x.index_select(dim, t.tensor(picked, dtype=t.int64))
             dim += 1
         else:
             x = x[(slice(None),) * dim + (p,)]
