@@ -13,7 +13,16 @@ import numpy as np
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+#: Below this many elements a kernel runs on one thread: waking a pool costs more than it
+#: saves, and right after a matrix product BLAS's threads still spin on the cores.
+PARALLEL_MIN_ELEMENTS = 1 << 17
+
+
 def _configure_threads():
+    # Numba's 'workqueue' pool sleeps between kernels; OpenMP's spins, and would fight
+    # BLAS's spinning threads for the cores after every matrix product.
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
     wanted = os.environ.get("MINIGRAD_NUM_THREADS")
     if wanted:
         numba.set_num_threads(max(1, min(int(wanted), numba.config.NUMBA_NUM_THREADS)))

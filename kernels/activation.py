@@ -12,11 +12,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_contiguous, contiguous, check_float, check_same_device, is_numpy
+from ._common import PARALLEL_MIN_ELEMENTS, check_contiguous, check_float, check_same_device, contiguous, is_numpy
 
 _INV_SQRT2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
-_PARALLEL_MIN = 1 << 16      # below this a thread fork costs more than it saves
 
 
 # ----------------------------------------------------------------------------- NumPy references
@@ -95,7 +94,7 @@ def gelu_forward(x):
         return _cuda("forward")(x)
     x = contiguous(x)
     out = np.empty_like(x)
-    kernel = _gelu_forward_parallel if x.size >= _PARALLEL_MIN else _gelu_forward_serial
+    kernel = _gelu_forward_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _gelu_forward_serial
     kernel(x.reshape(-1), out.reshape(-1))
     return out
 
@@ -111,6 +110,6 @@ def gelu_backward(x, g):
     x, g = contiguous(x), contiguous(g)
     check_contiguous("gelu_backward", x, g)
     out = np.empty_like(x)
-    kernel = _gelu_backward_parallel if x.size >= _PARALLEL_MIN else _gelu_backward_serial
+    kernel = _gelu_backward_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _gelu_backward_serial
     kernel(x.reshape(-1), g.reshape(-1), out.reshape(-1))
     return out

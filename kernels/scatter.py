@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._common import check_contiguous, contiguous, check_float, check_index, check_same_device, is_numpy
+from ._common import (PARALLEL_MIN_ELEMENTS, check_contiguous, check_float, check_index, check_same_device,
+                      contiguous, is_numpy)
 
 _COLUMN_BLOCK = 64
-_PARALLEL_MIN = 1 << 17
 
 
 def index_add_rows_ref(out, index, src):
@@ -66,7 +66,7 @@ def index_add_rows(out, index, src):
     check_contiguous("index_add_rows", out)
     src = contiguous(src)
     index = np.ascontiguousarray(index, dtype=np.int64)
-    if src.size >= _PARALLEL_MIN and out.shape[1] >= 2 * _COLUMN_BLOCK:
+    if src.size >= PARALLEL_MIN_ELEMENTS and out.shape[1] >= 2 * _COLUMN_BLOCK:
         _index_add_rows_parallel(out, index, src)
     else:
         _index_add_rows_serial(out, index, src)

@@ -11,7 +11,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from ._args import as_tensor
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "linear"]
 
 
 class MatMul(Function):
@@ -62,3 +62,45 @@ def matmul(input, other) -> Tensor:
         except ValueError:
             raise ValueError(f"matmul: batch dims of shapes {sa} and {sb} do not broadcast") from None
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    """y = x W^T + b  (x: (*, in), W: (out, in), b: (out,));
+    dx = g W,  dW = g^T x,  db = sum of g over the batch dims  (one node, three BLAS calls)"""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = g @ weight if needs[0] else None
+        g2 = g.reshape(-1, weight.shape[0])
+        dw = g2.T @ x.reshape(-1, weight.shape[1]) if needs[1] else None
+        if len(needs) == 2:            # called without a bias
+            return dx, dw
+        return dx, dw, (g2.sum(axis=0) if needs[2] else None)
+
+
+def linear(input, weight, bias=None) -> Tensor:
+    """``input @ weight.T + bias`` as PyTorch's ``F.linear``: weight is (out_features, in_features)."""
+    x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
+    if w.data.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.data.shape}")
+    if x.data.ndim == 0 or x.data.shape[-1] != w.data.shape[1]:
+        raise ValueError(f"linear: input of shape {x.data.shape} does not match weight of shape "
+                         f"{w.data.shape} (expected last dim {w.data.shape[1]})")
+    if x.data.dtype != w.data.dtype:
+        raise TypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
+    if bias is None:
+        return Linear.apply(x, w)
+    b = as_tensor(bias, "linear")
+    if b.data.shape != (w.data.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w.data.shape[0]},), got {b.data.shape}")
+    return Linear.apply(x, w, b)

@@ -649,3 +649,236 @@ register(OpSpec("clone", lambda x: x.clone(), lambda x: x.copy(),
 register(OpSpec("to_device", lambda x: x.to("cuda").to("cpu") * 1.0, lambda x: x.copy(),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]), lambda t, x: x.clone(),
                 covers="transfer", needs_cuda=True))
+
+
+# ----------------------------------------------------------------------------- layers (nn.functional)
+from ..ops import dropout as _dropout_ops  # noqa: E402
+from ..ops import linalg as _linalg_ops  # noqa: E402
+from ..ops import loss as _loss_ops  # noqa: E402
+from ..ops import norm as _norm_ops  # noqa: E402
+
+
+def _linear_sample(d, dtype):
+    n_in, n_out = d.integers(1, 4), d.integers(1, 4)
+    batch = d.shape(0, 2)
+    args = [d.floats(batch + (n_in,), dtype=dtype), d.floats((n_out, n_in), dtype=dtype)]
+    if d.boolean():
+        args.append(d.floats((n_out,), dtype=dtype))
+    return Sample(args)
+
+
+def _np_linear(x, w, b=None):
+    return x @ w.T + (0 if b is None else b)
+
+
+register(OpSpec("linear", _linalg_ops.linear, _np_linear, _linear_sample,
+                lambda t, *a: t.nn.functional.linear(*a)))
+
+
+def _dropout_sample(d, dtype):
+    return Sample([d.floats(d.shape(), dtype=dtype)], {"p": d.choice([0.0, 0.3, 0.5]), "seed": d.integers(0, 1000)})
+
+
+def _dropout_call(x, p, seed):
+    """Dropout with a fixed mask: the same seed draws the same mask on every call."""
+    return _dropout_ops.dropout(x, p, training=True, generator=mg.Generator().manual_seed(seed))
+
+
+def _dropout_mask(x, p, seed):
+    if p == 0.0:
+        return np.ones_like(x)
+    return np.asarray(_dropout_ops.dropout_mask(x.shape, p, x.dtype, mg.device("cpu"), mg.Generator().manual_seed(seed)))
+
+
+register(OpSpec("dropout", _dropout_call, lambda x, p, seed: x * _dropout_mask(x, p, seed), _dropout_sample,
+                lambda t, x, p, seed: x * t.as_tensor(_dropout_mask(x.detach().numpy(), p, seed))))
+
+
+def _layer_norm_sample(d, dtype):
+    shape = d.shape(1, 3, min_side=2)
+    k = d.integers(1, len(shape))
+    norm_shape = shape[len(shape) - k:]
+    args = [d.floats(shape, dtype=dtype)]
+    affine = d.boolean()
+    if affine:
+        args += [d.floats(norm_shape, dtype=dtype), d.floats(norm_shape, dtype=dtype)]
+    return Sample(args, {"normalized_shape": norm_shape})
+
+
+def _ln_call(x, w=None, b=None, *, normalized_shape):
+    return _norm_ops.layer_norm(x, normalized_shape, w, b)
+
+
+def _np_layer_norm(x, w=None, b=None, *, normalized_shape):
+    dims = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    y = (x - x.mean(axis=dims, keepdims=True)) / np.sqrt(x.var(axis=dims, keepdims=True) + 1e-5)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+register(OpSpec("layer_norm", _ln_call, _np_layer_norm, _layer_norm_sample,
+                lambda t, x, w=None, b=None, *, normalized_shape: t.nn.functional.layer_norm(x, normalized_shape, w, b),
+                rtol32=1e-3, atol=1e-6))
+
+
+def _batch_norm_sample(d, dtype):
+    shape = (d.integers(2, 4), d.integers(1, 3)) + d.shape(0, 2, min_side=1, max_side=3)
+    c = shape[1]
+    training = d.boolean()
+    mean = d.floats((c,), dtype=np.float64)
+    var = d.floats((c,), "positive", dtype=np.float64)
+    return Sample([d.floats(shape, dtype=dtype), d.floats((c,), dtype=dtype), d.floats((c,), dtype=dtype)],
+                  {"training": training, "running": (mean, var)})
+
+
+def _bn_call(x, w, b, *, training, running):
+    mean, var = (mg.tensor(a.copy(), dtype=x.dtype, device=x.device) for a in running)
+    return _norm_ops.batch_norm(x, mean, var, w, b, training=training)
+
+
+def _np_batch_norm(x, w, b, *, training, running):
+    dims = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = (x.mean(axis=dims), x.var(axis=dims)) if training else running
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + 1e-5) * w.reshape(shape) + b.reshape(shape)
+
+
+def _torch_bn(t, x, w, b, *, training, running):
+    mean, var = (t.tensor(a.copy(), dtype=x.dtype) for a in running)
+    return t.nn.functional.batch_norm(x, mean, var, w, b, training=training)
+
+
+register(OpSpec("batch_norm", _bn_call, _np_batch_norm, _batch_norm_sample, _torch_bn, rtol32=1e-3))
+
+
+# ----------------------------------------------------------------------------- losses
+def _np_log_softmax(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+def _np_class_loss(logp, target, weight, ignore_index, reduction, smoothing):
+    """Reference cross-entropy/NLL from log-probabilities (N, C, *) and class indices (N, *)."""
+    n_cls = logp.shape[1]
+    w = np.ones(n_cls) if weight is None else weight
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    picked = np.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    w_rows = w[safe] * valid
+    nll = -w_rows * picked
+    smooth = -(logp * w.reshape((1, -1) + (1,) * (logp.ndim - 2))).sum(axis=1) * valid
+    rows = (1 - smoothing) * nll + smoothing / n_cls * smooth
+    if reduction == "none":
+        return rows
+    return rows.sum() if reduction == "sum" else rows.sum() / w_rows.sum()
+
+
+def _ce_sample(d, dtype):
+    n, c = d.integers(1, 4), d.integers(2, 4)
+    extra = d.shape(0, 1, max_side=3)
+    weight = d.floats((c,), "positive", dtype=dtype) if d.boolean() else None
+    target = np.array([d.integers(0, c - 1) for _ in range(n * int(np.prod(extra)))], dtype=np.int64).reshape((n,) + extra)
+    ignore = d.choice([-100, 0])
+    if ignore == 0 and np.all(target == 0):
+        ignore = -100
+    return Sample([d.floats((n, c) + extra, dtype=dtype), target],
+                  {"weight": weight, "ignore_index": ignore, "reduction": d.choice(["mean", "sum", "none"]),
+                   "label_smoothing": d.choice([0.0, 0.1])})
+
+
+def _ce_call(x, target, **kw):
+    return _loss_ops.cross_entropy(x, target, **kw)
+
+
+def _np_ce(x, target, weight, ignore_index, reduction, label_smoothing):
+    return _np_class_loss(_np_log_softmax(x, 1), target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _torch_weighted(fn):
+    def call(t, *args, weight=None, **kw):
+        return fn(t, *args, weight=None if weight is None else t.as_tensor(weight), **kw)
+    return call
+
+
+register(OpSpec("cross_entropy", _ce_call, _np_ce, _ce_sample,
+                _torch_weighted(lambda t, x, y, **kw: t.nn.functional.cross_entropy(x, y, **kw))))
+
+
+def _ce_probs_sample(d, dtype):
+    n, c = d.integers(1, 4), d.integers(2, 4)
+    logits = d.floats((n, c), dtype=dtype)
+    probs = d.floats((n, c), "positive", dtype=dtype)
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    return Sample([logits, probs], {"reduction": d.choice(["mean", "sum", "none"]),
+                                    "label_smoothing": d.choice([0.0, 0.2])})
+
+
+def _np_ce_probs(x, p, reduction, label_smoothing):
+    p = p * (1 - label_smoothing) + label_smoothing / x.shape[1]
+    rows = -(_np_log_softmax(x, 1) * p).sum(axis=1)
+    return rows if reduction == "none" else rows.sum() if reduction == "sum" else rows.mean()
+
+
+register(OpSpec("cross_entropy_probs", lambda x, p, **kw: _loss_ops.cross_entropy(x, p, **kw), _np_ce_probs,
+                _ce_probs_sample, lambda t, x, p, **kw: t.nn.functional.cross_entropy(x, p, **kw),
+                covers="cross_entropy"))
+
+
+def _nll_sample(d, dtype):
+    s = _ce_sample(d, dtype)
+    s.args[0] = _np_log_softmax(s.args[0], 1).astype(dtype)
+    s.kwargs.pop("label_smoothing")
+    return s
+
+
+register(OpSpec("nll_loss", lambda x, y, **kw: _loss_ops.nll_loss(x, y, **kw),
+                lambda x, y, weight, ignore_index, reduction: _np_class_loss(x, y, weight, ignore_index, reduction, 0.0),
+                _nll_sample, _torch_weighted(lambda t, x, y, **kw: t.nn.functional.nll_loss(x, y, **kw))))
+
+
+def _pair_sample(domains=("real", "real")):
+    def sample(d, dtype):
+        shape = d.shape()
+        return Sample([d.floats(shape, domains[0], dtype=dtype), d.floats(shape, domains[1], dtype=dtype)],
+                      {"reduction": d.choice(["mean", "sum", "none"])})
+    return sample
+
+
+def _np_reduce_loss(rows, reduction):
+    return rows if reduction == "none" else rows.sum() if reduction == "sum" else rows.mean()
+
+
+register(OpSpec("mse_loss", lambda x, y, reduction: _loss_ops.mse_loss(x, y, reduction),
+                lambda x, y, reduction: _np_reduce_loss((x - y) ** 2, reduction), _pair_sample(),
+                lambda t, x, y, reduction: t.nn.functional.mse_loss(x, y, reduction=reduction)))
+register(OpSpec("l1_loss", lambda x, y, reduction: _loss_ops.l1_loss(x, y, reduction),
+                lambda x, y, reduction: _np_reduce_loss(np.abs(x - y), reduction), _pair_sample(("grid", "offgrid")),
+                lambda t, x, y, reduction: t.nn.functional.l1_loss(x, y, reduction=reduction)))
+
+
+def _bce_sample(d, dtype):
+    shape = d.shape(1, 2)
+    args = [d.floats(shape, dtype=dtype), d.floats(shape, "unit", dtype=dtype) * 0.5 + 0.5]
+    kw = {"reduction": d.choice(["mean", "sum", "none"])}
+    if d.boolean():
+        kw["weight"] = d.floats(shape[-1:], "positive", dtype=dtype)
+    if d.boolean():
+        kw["pos_weight"] = d.floats(shape[-1:], "positive", dtype=dtype)
+    return Sample(args, kw)
+
+
+def _np_bce(x, y, reduction, weight=None, pos_weight=None):
+    logsig, log1msig = -np.logaddexp(0, -x), -np.logaddexp(0, x)
+    pw = 1.0 if pos_weight is None else pos_weight
+    rows = -(pw * y * logsig + (1 - y) * log1msig) * (1.0 if weight is None else weight)
+    return _np_reduce_loss(rows, reduction)
+
+
+def _torch_bce(t, x, y, reduction, weight=None, pos_weight=None):
+    as_t = (lambda a: None if a is None else t.as_tensor(a))
+    return t.nn.functional.binary_cross_entropy_with_logits(x, y, weight=as_t(weight), reduction=reduction,
+                                                            pos_weight=as_t(pos_weight))
+
+
+register(OpSpec("binary_cross_entropy_with_logits",
+                lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
+                _torch_bce))

@@ -1,0 +1,19 @@
+"""Data loading, PyTorch-style: datasets, a DataLoader, transforms, and image data sets.
+
+    from minigrad.data import DataLoader, Digits, transforms
+    train = Digits(train=True, transform=transforms.Flatten())
+    for images, labels in DataLoader(train, batch_size=64, shuffle=True):
+        ...                                    # images: float32 (64, 64), labels: int64 (64,)
+
+``Digits`` (8x8, 1797 images) ships with minigrad; ``MNIST`` and ``FashionMNIST`` read the
+standard IDX files from disk.
+"""
+from . import transforms
+from .dataloader import DataLoader, RandomSampler, SequentialSampler, default_collate
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .digits import Digits
+from .mnist import MNIST, FashionMNIST, read_idx
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "SequentialSampler", "RandomSampler", "transforms", "Digits", "MNIST",
+           "FashionMNIST", "read_idx"]

@@ -1,0 +1,16 @@
+"""``minigrad.nn.functional`` (PyTorch's ``F``): the stateless forms of the layers and losses.
+
+Everything here is a thin name over an op in ``minigrad.ops``; the Functions with their
+forward and backward live there.
+"""
+from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from ..ops.dropout import dropout  # noqa: F401
+from ..ops.linalg import linear  # noqa: F401
+from ..ops.loss import (  # noqa: F401
+    binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
+from ..ops.norm import batch_norm, layer_norm  # noqa: F401
+from ..ops.shape import pad  # noqa: F401
+
+__all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
+           "dropout", "layer_norm", "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+           "binary_cross_entropy_with_logits", "pad"]

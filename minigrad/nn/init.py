@@ -1,0 +1,128 @@
+"""Weight initialisation, in place under no_grad, as ``torch.nn.init``.
+
+Fans: for a weight of shape (out, in, *kernel), fan_in = in * prod(kernel) and
+fan_out = out * prod(kernel).  Gains: ``calculate_gain``.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd import no_grad
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
+           "orthogonal_"]
+
+
+def calculate_gain(nonlinearity, param=None):
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                        "conv_transpose3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fans(tensor):
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dims, got shape {shape}")
+    receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fill(tensor, array):
+    with no_grad():
+        tensor.data[...] = array
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    return _fill(tensor, backend.random_uniform(tensor.shape, tensor.dtype, tensor.device, generator, a, b))
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    return _fill(tensor, backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, mean, std))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Normal samples redrawn until they fall in [a, b]."""
+    xp = backend.xp_of(tensor.data)
+    out = backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, mean, std)
+    bad = (out < a) | (out > b)
+    while bool(bad.any()):
+        redraw = backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, mean, std)
+        out = xp.where(bad, redraw, out)
+        bad = (out < a) | (out > b)
+    return _fill(tensor, out)
+
+
+def constant_(tensor, val):
+    return _fill(tensor, val)
+
+
+def ones_(tensor):
+    return _fill(tensor, 1)
+
+
+def zeros_(tensor):
+    return _fill(tensor, 0)
+
+
+def eye_(tensor):
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
+    return _fill(tensor, backend.xp_of(tensor.data).eye(*tensor.shape, dtype=tensor.dtype))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    fan_in, fan_out = _fans(tensor)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He initialisation, uniform; PyTorch's Linear and Conv use a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal sample."""
+    import numpy as np
+    rows = tensor.shape[0]
+    cols = tensor.data.size // rows
+    flat = backend.random_normal((rows, cols), np.float64, backend.CPU, None if generator is None or
+                                 generator.device.type != "cpu" else generator)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, backend.to_device((gain * q).reshape(tensor.shape).astype(tensor.dtype), tensor.device))

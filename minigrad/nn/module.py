@@ -1,0 +1,415 @@
+"""Module: the base class of every layer and model.
+
+A Module holds parameters (weights that require grad), buffers (state that does not, such
+as batch norm's running statistics) and child modules, each registered by assigning it as an
+attribute.  Names and layouts follow PyTorch, so ``state_dict()`` keys such as
+``0.weight`` or ``layer1.0.bn1.running_mean`` move between the two both ways.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, no_grad
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class RemovableHandle:
+    def __init__(self, hooks: dict, key):
+        self._hooks, self._key = hooks, key
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
+class Module:
+    """Base class: subclass it, create parameters and submodules in ``__init__``, compute in
+    ``forward``, call the module (not ``forward``) so that hooks run."""
+
+    _hook_counter = 0
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+        params, buffers, modules = self._parameters, self._buffers, self._modules
+        if isinstance(value, Parameter):
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                                f"{type(self).__name__} (expected a Parameter or None)")
+            params[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (expected a Tensor or None)")
+            buffers[name] = value
+        elif name in modules and value is None:
+            modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        if any(name in s for s in (self._parameters, self._buffers, self._modules)):
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """State saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> "Module":
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
+            module = module._modules[part]
+        return module
+
+    # ------------------------------------------------------------------ the call
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        hooks = _BackwardHookState(self) if self._backward_hooks else None
+        if hooks is not None:
+            args = hooks.wrap_inputs(args)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        if hooks is not None:
+            out = hooks.wrap_outputs(out)
+        return out
+
+    def _add_hook(self, store, hook):
+        Module._hook_counter += 1
+        store[Module._hook_counter] = hook
+        return RemovableHandle(store, Module._hook_counter)
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` before forward; may return replacement args."""
+        return self._add_hook(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` after forward; may return a replacement output."""
+        return self._add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed; may return replacement ``grad_input``."""
+        return self._add_hook(self._backward_hooks, hook)
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        memo = set() if memo is None else memo
+        if remove_duplicate and id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, c in self.named_children():
+            yield c
+
+    def _named_members(self, store, prefix, recurse):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True):
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode must be a bool, got {mode!r}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    # ------------------------------------------------------------------ devices and dtypes
+    def to(self, *args, **kwargs):
+        """Move parameters and buffers to a device and/or cast floating ones to a dtype, in
+        place (the Parameter objects stay the same, so optimizers keep working)."""
+        from ..tensor import _parse_to_args
+        device, dtype = _parse_to_args(args, dict(kwargs))
+        dev = backend.device(device) if device is not None else None
+        dt = backend.as_dtype(dtype) if dtype is not None else None
+        if dt is not None and dt.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dt}")
+
+        def convert(t):
+            arr = t.data
+            if dt is not None and arr.dtype.kind == "f":
+                arr = arr.astype(dt, copy=False)
+            if dev is not None:
+                arr = backend.to_device(arr, dev)
+            return arr
+
+        with no_grad():
+            for m in self.modules():
+                for p in m._parameters.values():
+                    if p is not None:
+                        p.data = convert(p)
+                        if p.grad is not None:
+                            p.grad.data = convert(p.grad)
+                for b in m._buffers.values():
+                    if b is not None:
+                        b.data = convert(b)
+        return self
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers by PyTorch's names (detached unless ``keep_vars``)."""
+        out = OrderedDict() if destination is None else destination
+        for name, m in self.named_modules(prefix=prefix.rstrip(".")):
+            head = f"{name}." if name else ""
+            for key, p in m._parameters.items():
+                if p is not None:
+                    out[head + key] = p if keep_vars else p.detach()
+            for key, b in m._buffers.items():
+                if b is not None and key not in m._non_persistent:
+                    out[head + key] = b if keep_vars else b.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into the parameters and buffers (values may be minigrad Tensors, NumPy
+        arrays, or anything ``numpy.asarray`` accepts, such as PyTorch CPU tensors)."""
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and (missing or unexpected):
+            problems.append(f"missing keys {missing}" if missing else "")
+            problems.append(f"unexpected keys {unexpected}" if unexpected else "")
+        loaded = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = _as_host_or_device_array(state_dict[key], target.data)
+            if value.shape != target.data.shape:
+                problems.append(f"size mismatch for {key}: checkpoint has shape {value.shape}, "
+                                f"this model has {target.data.shape}")
+                continue
+            loaded[key] = value
+        problems = [p for p in problems if p]
+        if problems:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
+        with no_grad():
+            for key, value in loaded.items():
+                target = own[key]
+                target.data = value.astype(target.data.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _as_host_or_device_array(value, like):
+    if isinstance(value, Tensor):
+        arr = value.data
+    elif backend.is_array(value):
+        arr = value
+    else:
+        arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") and hasattr(value, "cpu") else value)
+    return backend.to_device(arr, backend.device_of(like))
+
+
+# ----------------------------------------------------------------------------- full backward hooks
+class _BackwardHookState:
+    """Identity Functions around a module's inputs and outputs: the output one records
+    grad_output, the input one receives grad_input and calls the hooks (as PyTorch's)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_output = None
+        self.n_inputs = 0
+
+    def wrap_inputs(self, args):
+        tensors = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if not tensors:
+            return args
+        wrapped = iter(_HookIdentity.apply(*tensors, state=self, role="inputs") if len(tensors) > 1 else
+                       (_HookIdentity.apply(tensors[0], state=self, role="inputs"),))
+        self.n_inputs = len(tensors)
+        return tuple(next(wrapped) if isinstance(a, Tensor) and a.requires_grad else a for a in args)
+
+    def wrap_outputs(self, out):
+        single = isinstance(out, Tensor)
+        tensors = [out] if single else [o for o in out if isinstance(o, Tensor) and o.requires_grad]
+        if not tensors or not tensors[0].requires_grad:
+            return out
+        res = _HookIdentity.apply(*tensors, state=self, role="outputs")
+        if single:
+            return res
+        res = iter(res if isinstance(res, tuple) else (res,))
+        return type(out)(next(res) if isinstance(o, Tensor) and o.requires_grad else o for o in out)
+
+    def on_outputs(self, grads):
+        self.grad_output = grads
+        if self.n_inputs == 0:           # no input needs a gradient: call the hooks now
+            self.call_hooks((None,))
+
+    def call_hooks(self, grad_input):
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, tuple(_wrap(g) for g in grad_input), tuple(_wrap(g) for g in self.grad_output))
+            if result is not None:
+                grad_input = tuple(r.data if isinstance(r, Tensor) else r for r in result)
+        return grad_input
+
+
+def _wrap(g):
+    return None if g is None else Tensor._wrap(g)
+
+
+class _HookIdentity(Function):
+    @staticmethod
+    def forward(ctx, *arrays, state, role):
+        ctx.state, ctx.role = state, role
+        return arrays if len(arrays) > 1 else arrays[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.role == "outputs":
+            ctx.state.on_outputs(grads)
+            return grads if len(grads) > 1 else grads[0]
+        new = ctx.state.call_hooks(grads)
+        return new if len(new) > 1 else new[0]

@@ -1,0 +1,37 @@
+"""Parameter: a leaf Tensor that a Module registers as one of its weights."""
+from __future__ import annotations
+
+from ..creation import as_array
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that requires grad by default and is collected by ``Module.parameters()``.
+
+    ``Parameter(t)`` shares ``t``'s array (as in PyTorch), so weights can be wrapped without a copy.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            from ..creation import empty
+            data = empty(0)
+        self.data = data.data if isinstance(data, Tensor) else as_array(data, copy=False)
+        self.grad = None
+        self._requires_grad = False
+        self._grad_fn = None
+        self._out_index = 0
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad = True
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.detach().numpy(), self._requires_grad))
+
+
+def _rebuild_parameter(array, requires_grad):
+    return Parameter(array, requires_grad=requires_grad)

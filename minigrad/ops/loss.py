@@ -1,0 +1,277 @@
+"""Losses: cross-entropy (fused, with its kernel), negative log-likelihood, MSE, L1 and
+binary cross-entropy with logits (fused, stable).
+
+Reductions as PyTorch: ``'mean'`` (cross-entropy and NLL over class indices divide by the
+summed weights of the targets that are not ignored), ``'sum'``, ``'none'``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import as_tensor, float_operand
+from .activation import log_softmax
+from .shape import permute, reshape
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _kernels():
+    from ..kernels import loss          # imports Numba on first use, not with minigrad
+    return loss
+
+
+def _check_reduction(reduction, opname):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{opname}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce_rows(rows, reduction, denom):
+    if reduction == "none":
+        return rows
+    total = rows.sum()
+    return total if reduction == "sum" else total / denom
+
+
+def _row_gradient(g, reduction, n, denom):
+    """The upstream gradient of each row's loss."""
+    xp = backend.xp_of(g)
+    if reduction == "none":
+        return g.reshape(-1)
+    scale = g if reduction == "sum" else g / denom
+    return xp.broadcast_to(scale.reshape(1), (n,)).astype(g.dtype, copy=False)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+class CrossEntropy(Function):
+    """Fused log-softmax + NLL over class indices, (M, C) logits; see kernels/loss.py for the
+    formulas of the loss and of d loss / d logits = s * (softmax-weighted terms - one-hot)."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, smoothing, reduction):
+        rows, lse = _kernels().cross_entropy_forward(logits, target, weight, ignore_index, smoothing)
+        valid = target != ignore_index
+        denom = weight[target[valid]].sum() if reduction == "mean" else None
+        ctx.save_for_backward(logits, lse, target, weight)
+        ctx.options = (ignore_index, smoothing, reduction, denom)
+        return _reduce_rows(rows, reduction, denom)
+
+    @staticmethod
+    def backward(ctx, g):
+        logits, lse, target, weight = ctx.saved_tensors
+        ignore_index, smoothing, reduction, denom = ctx.options
+        grad_rows = _row_gradient(g, reduction, logits.shape[0], denom)
+        return _kernels().cross_entropy_backward(logits, lse, target, weight, backend.xp_of(logits).ascontiguousarray(grad_rows),
+                                                 ignore_index, smoothing)
+
+
+def _class_weight(weight, n_cls, like, opname):
+    xp = backend.xp_of(like)
+    if weight is None:
+        return xp.ones(n_cls, dtype=like.dtype)
+    w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+    if w.shape != (n_cls,):
+        raise ValueError(f"{opname}: weight must have shape ({n_cls},) (one per class), got {w.shape}")
+    return w.astype(like.dtype, copy=False)
+
+
+def _class_dim_last(x):
+    """(N, C, d1, ...) -> (N * d1 * ..., C), differentiably; (N, C) and (C,) pass through as 2-D."""
+    if x.data.ndim == 1:
+        return reshape(x, 1, -1)
+    if x.data.ndim == 2:
+        return x
+    order = (0,) + tuple(range(2, x.data.ndim)) + (1,)
+    return reshape(permute(x, order), -1, x.data.shape[1])
+
+
+def _check_class_targets(opname, x, t):
+    expected = (x.data.shape[0],) + x.data.shape[2:] if x.data.ndim >= 2 else ()
+    if t.data.shape != expected:
+        raise ValueError(f"{opname}: target of shape {t.data.shape} does not match input of shape {x.data.shape} "
+                         f"(expected class indices of shape {expected})")
+    if t.data.dtype.kind not in "iu":
+        raise TypeError(f"{opname}: class-index targets must be integers, got {t.data.dtype}")
+
+
+def _check_class_range(opname, target, n_cls, ignore_index):
+    valid = target[target != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= n_cls):
+        raise IndexError(f"{opname}: target {int(valid.min()) if int(valid.min()) < 0 else int(valid.max())} is out "
+                         f"of bounds for {n_cls} classes")
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0) -> Tensor:
+    """PyTorch's ``F.cross_entropy`` on logits ``input`` (N, C) / (N, C, d1, ...) / (C,).
+
+    ``target`` holds class indices (what Keras calls sparse categorical cross-entropy) or
+    class probabilities of the input's shape.  Class indices take one fused, stable op.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = float_operand(input, "cross_entropy")
+    t = as_tensor(target, "cross_entropy")
+    if x.data.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
+    w = _class_weight(weight, n_cls, x.data, "cross_entropy")
+    if t.data.dtype.kind == "f":
+        return _soft_cross_entropy(x, t, w, reduction, label_smoothing)
+    _check_class_targets("cross_entropy", x, t)
+    _check_class_range("cross_entropy", t.data, n_cls, ignore_index)
+    rows = _class_dim_last(x)
+    out = CrossEntropy.apply(rows, t.data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
+                             float(label_smoothing), reduction)
+    if reduction == "none":
+        return reshape(out, t.data.shape)
+    return out
+
+
+def _soft_cross_entropy(x, t, w, reduction, smoothing):
+    """Probability targets: loss = -sum_c w_c t_c log p_c, composed from differentiable ops
+    (gradients flow to the targets too); 'mean' averages over the samples."""
+    if t.data.shape != x.data.shape:
+        raise ValueError(f"cross_entropy: probability targets of shape {t.data.shape} must match the input's "
+                         f"shape {x.data.shape}")
+    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
+    class_dim = 1 if x.data.ndim >= 2 else 0
+    if smoothing:
+        t = t * (1.0 - smoothing) + smoothing / n_cls
+    shape = [1] * x.data.ndim
+    shape[class_dim] = n_cls
+    logp = log_softmax(x, class_dim)
+    per_sample = -(logp * t * Tensor._wrap(w.reshape(shape))).sum(class_dim)
+    if reduction == "none":
+        return per_sample
+    return per_sample.sum() if reduction == "sum" else per_sample.mean()
+
+
+# ----------------------------------------------------------------------------- NLL
+class NLLLoss(Function):
+    """loss_i = -w[y_i] x[i, y_i] (0 where y_i is ignored);  dx[i, y_i] = -w[y_i] s_i"""
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        xp = backend.xp_of(logp)
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        w_rows = weight[safe] * valid
+        rows = -w_rows * logp[xp.arange(logp.shape[0]), safe]
+        denom = w_rows.sum() if reduction == "mean" else None
+        ctx.save_for_backward(safe, w_rows)
+        ctx.options = (logp.shape, reduction, denom)
+        return _reduce_rows(rows, reduction, denom)
+
+    @staticmethod
+    def backward(ctx, g):
+        safe, w_rows = ctx.saved_tensors
+        shape, reduction, denom = ctx.options
+        xp = backend.xp_of(g)
+        dx = xp.zeros(shape, dtype=g.dtype)
+        dx[xp.arange(shape[0]), safe] = -w_rows * _row_gradient(g, reduction, shape[0], denom)
+        return dx
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean") -> Tensor:
+    """PyTorch's ``F.nll_loss`` on log-probabilities (N, C) / (N, C, d1, ...) / (C,)."""
+    _check_reduction(reduction, "nll_loss")
+    x = float_operand(input, "nll_loss")
+    t = as_tensor(target, "nll_loss")
+    if x.data.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
+    _check_class_targets("nll_loss", x, t)
+    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
+    _check_class_range("nll_loss", t.data, n_cls, ignore_index)
+    w = _class_weight(weight, n_cls, x.data, "nll_loss")
+    out = NLLLoss.apply(_class_dim_last(x), t.data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
+                        reduction)
+    return reshape(out, t.data.shape) if reduction == "none" else out
+
+
+# ----------------------------------------------------------------------------- regression losses
+def _same_shape(opname, x, y):
+    if x.data.shape != y.data.shape:
+        raise ValueError(f"{opname}: input of shape {x.data.shape} and target of shape {y.data.shape} differ; "
+                         f"broadcasting them would silently compute something else (reshape one first)")
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def mse_loss(input, target, reduction="mean") -> Tensor:
+    """Mean squared error (d = 2 (x - y) / n), composed of verified ops."""
+    _check_reduction(reduction, "mse_loss")
+    x, y = float_operand(input, "mse_loss"), float_operand(target, "mse_loss")
+    _same_shape("mse_loss", x, y)
+    diff = x - y
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean") -> Tensor:
+    """Mean absolute error (d = sign(x - y) / n; 0 where x == y, as PyTorch)."""
+    _check_reduction(reduction, "l1_loss")
+    x, y = float_operand(input, "l1_loss"), float_operand(target, "l1_loss")
+    _same_shape("l1_loss", x, y)
+    return _reduce((x - y).abs(), reduction)
+
+
+# ----------------------------------------------------------------------------- binary cross-entropy with logits
+class BCEWithLogits(Function):
+    """With c = 1 + (pos_weight - 1) y and softplus(-x) = log(1 + exp(-x)) computed stably:
+        loss = w [ (1 - y) x + c softplus(-x) ]
+        d/dx = w [ (1 - y) - c sigmoid(-x) ],    d/dy = w [ -x + (pos_weight - 1) softplus(-x) ]"""
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight):
+        xp = backend.xp_of(x)
+        sp = xp.logaddexp(0, -x)                 # softplus(-x), stable for any x
+        c = 1 + (pos_weight - 1) * y if pos_weight is not None else 1
+        loss = (1 - y) * x + c * sp
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, y, sp, weight, pos_weight)
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, sp, weight, pos_weight = ctx.saved_tensors
+        xp = backend.xp_of(x)
+        gw = g * weight if weight is not None else g
+        dx = dy = None
+        if ctx.needs_input_grad[0]:
+            c = 1 + (pos_weight - 1) * y if pos_weight is not None else 1
+            sig_neg = 0.5 - 0.5 * xp.tanh(0.5 * x)            # sigmoid(-x)
+            dx = gw * ((1 - y) - c * sig_neg)
+        if ctx.needs_input_grad[1]:
+            dy = gw * (-x + (pos_weight - 1) * sp if pos_weight is not None else -x)
+        return dx, dy
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None) -> Tensor:
+    """PyTorch's ``F.binary_cross_entropy_with_logits``: sigmoid and BCE in one stable op."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x, y = float_operand(input, "binary_cross_entropy_with_logits"), float_operand(target, "binary_cross_entropy_with_logits")
+    _same_shape("binary_cross_entropy_with_logits", x, y)
+    if y.data.dtype != x.data.dtype:
+        y = y.to(x.data.dtype)
+    extras = []
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is None:
+            extras.append(None)
+            continue
+        arr = t.data if isinstance(t, Tensor) else backend.xp_of(x.data).asarray(t)
+        try:
+            np.broadcast_shapes(arr.shape, x.data.shape)
+        except ValueError:
+            raise ValueError(f"binary_cross_entropy_with_logits: {name} of shape {arr.shape} does not broadcast "
+                             f"to the input's shape {x.data.shape}") from None
+        extras.append(arr.astype(x.data.dtype, copy=False))
+    return _reduce(BCEWithLogits.apply(x, y, *extras), reduction)

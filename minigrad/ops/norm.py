@@ -1,0 +1,170 @@
+"""Normalisation: layer norm and batch norm, each one fused node with its backward written out.
+
+Both normalise ``x`` over a set of dims R (layer norm: the trailing ``normalized_shape`` dims;
+batch norm: every dim but the channel dim 1), with n = number of elements averaged:
+
+    mean = sum_R x / n,  var = sum_R (x - mean)^2 / n,  rstd = 1 / sqrt(var + eps)
+    xhat = (x - mean) * rstd,  y = xhat * w + b
+
+and share one backward (``_normalized_backward``): with dxhat = g * w,
+
+    dx = rstd * (dxhat - mean_R(dxhat) - xhat * mean_R(dxhat * xhat)),
+    dw = sum over the other dims of g * xhat,   db = sum over the other dims of g.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import as_tensor, float_operand
+
+__all__ = ["layer_norm", "batch_norm"]
+
+
+def _normalize(x, dims, eps):
+    xp = backend.xp_of(x)
+    mean = x.mean(axis=dims, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=dims, keepdims=True)
+    rstd = 1.0 / xp.sqrt(var + eps)
+    return centered * rstd, mean, var, rstd
+
+
+def _normalized_backward(g, xhat, rstd, w_full, dims, needs, param_dims):
+    """Gradients of y = xhat * w + b; ``dims`` were normalised over, ``param_dims`` are the
+    dims that w and b are broadcast along (summed for dw, db)."""
+    dxhat = g * w_full if w_full is not None else g
+    dx = None
+    if needs[0]:
+        mean_d = dxhat.mean(axis=dims, keepdims=True)
+        mean_dx = (dxhat * xhat).mean(axis=dims, keepdims=True)
+        dx = rstd * (dxhat - mean_d - xhat * mean_dx)
+    dw = (g * xhat).sum(axis=param_dims) if len(needs) > 1 and needs[1] else None
+    db = g.sum(axis=param_dims) if len(needs) > 2 and needs[2] else None
+    return dx, dw, db
+
+
+class LayerNorm(Function):
+    """Normalise over the last k dims; w and b have those dims' shape."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        dims = tuple(range(x.ndim - k, x.ndim))
+        xhat, _, _, rstd = _normalize(x, dims, eps)
+        ctx.save_for_backward(xhat, rstd, weight)
+        ctx.dims = dims
+        y = xhat
+        if weight is not None:
+            y = y * weight
+        if bias is not None:
+            y = y + bias
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, rstd, weight = ctx.saved_tensors
+        param_dims = tuple(range(xhat.ndim - len(ctx.dims)))
+        return _normalized_backward(g, xhat, rstd, weight, ctx.dims, ctx.needs_input_grad, param_dims)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
+    """PyTorch's ``F.layer_norm``: normalise over the trailing ``normalized_shape`` dims."""
+    x = float_operand(input, "layer_norm")
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.data.shape[x.data.ndim - k:] != shape or x.data.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {x.data.shape} does not end with normalized_shape {shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected {shape}")
+    return LayerNorm.apply(x, _opt(weight), _opt(bias), k, float(eps))
+
+
+class BatchNorm(Function):
+    """Normalise each channel (dim 1) over every other dim.  In training the statistics come
+    from the batch (and are differentiated through); in evaluation they are the given
+    running statistics, constants: then dx = g * w * rstd."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, var, eps):
+        dims = (0,) + tuple(range(2, x.ndim))
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        xp = backend.xp_of(x)
+        if mean is None:
+            xhat, batch_mean, batch_var, rstd = _normalize(x, dims, eps)
+            ctx.batch_stats = (batch_mean.reshape(-1), batch_var.reshape(-1))
+        else:
+            rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
+            xhat = (x - mean.astype(x.dtype, copy=False).reshape(shape)) * rstd
+        w_full = weight.reshape(shape) if weight is not None else None
+        ctx.save_for_backward(xhat, rstd, w_full)
+        ctx.dims, ctx.training = dims, mean is None
+        y = xhat
+        if weight is not None:
+            y = y * w_full
+        if bias is not None:
+            y = y + bias.reshape(shape)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, rstd, w_full = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if ctx.training:
+            return _normalized_backward(g, xhat, rstd, w_full, ctx.dims, needs, ctx.dims)
+        dx = g * (rstd * w_full if w_full is not None else rstd) if needs[0] else None
+        dw = (g * xhat).sum(axis=ctx.dims) if needs[1] else None
+        db = g.sum(axis=ctx.dims) if needs[2] else None
+        return dx, dw, db
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5) -> Tensor:
+    """PyTorch's ``F.batch_norm`` for (N, C), (N, C, L) and (N, C, H, W) inputs.
+
+    In training the batch statistics normalise and the running statistics (when given) are
+    updated in place: ``running = (1 - momentum) running + momentum * batch`` (the variance
+    unbiased), or a cumulative average when ``momentum`` is None.
+    """
+    x = float_operand(input, "batch_norm")
+    if x.data.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got shape {x.data.shape}")
+    channels = x.data.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({channels},) for input "
+                             f"of shape {x.data.shape}")
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+        return BatchNorm.apply(x, _opt(weight), _opt(bias), _raw(running_mean), _raw(running_var), float(eps))
+    n = x.data.size // channels
+    if n <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+                         f"shape {x.data.shape}")
+    out = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
+    if running_mean is not None and running_var is not None:
+        mean, var = out.grad_fn.batch_stats if out.grad_fn is not None else _batch_stats(x.data)
+        _update_running(running_mean, running_var, mean, var * (n / (n - 1)), momentum)
+    return out
+
+
+def _batch_stats(x):
+    dims = (0,) + tuple(range(2, x.ndim))
+    return x.mean(axis=dims), x.var(axis=dims)
+
+
+def _update_running(running_mean, running_var, mean, var, momentum):
+    rm, rv = _raw(running_mean), _raw(running_var)
+    rm *= 1.0 - momentum
+    rm += momentum * mean.astype(rm.dtype, copy=False)
+    rv *= 1.0 - momentum
+    rv += momentum * var.astype(rv.dtype, copy=False)
+
+
+def _opt(t):
+    return None if t is None else as_tensor(t, "norm")
+
+
+def _raw(t):
+    return t.data if isinstance(t, Tensor) else t
