@@ -1,4 +1,4 @@
-"""Command line: ``python -m minigrad gradcheck``."""
+"""Command line: ``python -m minigrad train | gradcheck``."""
 from __future__ import annotations
 
 import argparse
@@ -53,9 +53,30 @@ def _gradcheck(args) -> int:
     return 1 if failures else 0
 
 
+def _train(args) -> int:
+    from .tasks import run
+    run(args.model, data=args.data, root=args.root, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed, device=args.device, out=args.out, progress=not args.no_progress, resume=args.resume)
+    return 0
+
+
 def main(argv=None) -> int:
+    from .tasks import TASKS, UsageError
+
     parser = argparse.ArgumentParser(prog="python -m minigrad", description="minigrad command line")
     sub = parser.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="train one of the classic programs (default data: the bundled digits)")
+    tr.add_argument("model", choices=sorted(TASKS), help="which program")
+    tr.add_argument("--data", default="digits", help="digits (bundled), mnist, fashion-mnist, ...")
+    tr.add_argument("--root", help="folder holding the data set's files")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--device", default="cpu")
+    tr.add_argument("--out", default="runs/latest", help="folder for metrics.json, curves.png, checkpoint.npz")
+    tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz if it exists")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
     gc = sub.add_parser("gradcheck", help="check every registered op against finite differences")
     gc.add_argument("ops", nargs="*", help="only these registry entries or ops (default: all)")
     gc.add_argument("--samples", type=int, default=3, help="random inputs per op (default 3)")
@@ -65,7 +86,9 @@ def main(argv=None) -> int:
     try:
         if args.command == "gradcheck":
             return _gradcheck(args)
-    except (RuntimeError, ValueError) as exc:
+        if args.command == "train":
+            return _train(args)
+    except (UsageError, RuntimeError, ValueError) as exc:
         print(f"minigrad {args.command}: {exc}", file=sys.stderr)
         return 2
     return 0

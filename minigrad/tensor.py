@@ -509,9 +509,6 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False):
         return _red.argmin(self, dim, keepdim)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        return _red.norm(self, p, dim, keepdim)
-
     # ------------------------------------------------------------------ shapes (ops/shape.py)
     def reshape(self, *shape):
         return _shape.reshape(self, *shape)

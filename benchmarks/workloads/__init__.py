@@ -27,5 +27,5 @@ def workload(name, group, description, flops=None):
 
 
 def load_all():
-    from . import ops  # noqa: F401  (registers the op-level workloads)
+    from . import models, ops  # noqa: F401  (importing registers the workloads)
     return WORKLOADS

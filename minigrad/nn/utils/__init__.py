@@ -1,0 +1,2 @@
+"""``minigrad.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``)."""
+from .clip_grad import clip_grad_norm_, clip_grad_value_  # noqa: F401

@@ -1,0 +1,12 @@
+"""``minigrad.optim``: optimizers with PyTorch's names, arguments and state-dict layout, and
+learning-rate schedules in ``minigrad.optim.lr_scheduler``.
+
+Each optimizer class holds hyperparameters and state; its update rule is a plain function on
+arrays beside it (``sgd_update``, ``adam_update``, ``rmsprop_update``, ``adagrad_update``).
+"""
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .rmsprop import RMSprop  # noqa: F401
+from .adagrad import Adagrad  # noqa: F401
+from . import lr_scheduler  # noqa: F401

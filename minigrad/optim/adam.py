@@ -1,0 +1,114 @@
+"""Adam and AdamW: steps scaled by running averages of the gradient and of its square."""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from .optimizer import Optimizer, zeros_like_param
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
+                weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    """One Adam step on the array ``param``, in place, updating the moment buffers ``exp_avg``
+    (m) and ``exp_avg_sq`` (v), and ``max_exp_avg_sq`` with amsgrad.  ``step`` counts from 1;
+    hyperparameters are Python floats::
+
+        g = -grad if maximize else grad
+        param = param * (1 - lr * weight_decay)          decoupled (AdamW), or else
+        g = g + weight_decay * param                     L2 penalty (Adam)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        v_max = max(v_max, v), then used for v below     amsgrad
+        m_hat = m / (1 - beta1^step),  v_hat = v / (1 - beta2^step)
+        param = param - lr * m_hat / (sqrt(v_hat) + eps)
+    """
+    xp = backend.xp_of(param)
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1.0 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+
+    scratch = xp.subtract(grad, exp_avg)      # m += (1 - beta1)(g - m): PyTorch's form (lerp)
+    scratch *= 1.0 - beta1
+    exp_avg += scratch
+    xp.multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += scratch
+    if amsgrad:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    second_moment = max_exp_avg_sq if amsgrad else exp_avg_sq
+
+    # m_hat / (sqrt(v_hat) + eps) = (c2 / c1) m / (sqrt(v) + eps c2) with c1 = 1 - beta1^step,
+    # c2 = sqrt(1 - beta2^step): the bias corrections become scalars, saving a pass over the array
+    correction1 = 1.0 - beta1 ** step
+    correction2 = math.sqrt(1.0 - beta2 ** step)
+    xp.sqrt(second_moment, out=scratch)
+    scratch += eps * correction2
+    xp.divide(exp_avg, scratch, out=scratch)
+    scratch *= lr * correction2 / correction1
+    param -= scratch
+
+
+class Adam(Optimizer):
+    """Adam (PyTorch's ``torch.optim.Adam``, same arguments and defaults).
+
+    State per parameter: ``step`` (a Python int), ``exp_avg``, ``exp_avg_sq`` and, with
+    ``amsgrad``, ``max_exp_avg_sq``.  ``weight_decay`` adds an L2 penalty's gradient, or shrinks
+    the weights directly with ``decoupled_weight_decay=True`` (that is :class:`AdamW`).
+    The update is :func:`adam_update`.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
+
+    def _update_group(self, group):
+        beta1, beta2 = group["betas"]
+        amsgrad = bool(group["amsgrad"])
+        options = dict(lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2), eps=float(group["eps"]),
+                       weight_decay=float(group["weight_decay"]), amsgrad=amsgrad,
+                       maximize=bool(group["maximize"]),
+                       decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
+            if amsgrad and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = zeros_like_param(p)
+            state["step"] += 1
+            adam_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+                        state["max_exp_avg_sq"].data if amsgrad else None, step=state["step"], **options)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (PyTorch's ``torch.optim.AdamW``): the weights shrink by
+    ``lr * weight_decay`` each step instead of the penalty entering the moment estimates.
+    ``weight_decay`` defaults to 1e-2."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True   # AdamW stays AdamW whatever was saved, as in PyTorch

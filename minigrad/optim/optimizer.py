@@ -1,0 +1,197 @@
+"""Optimizer: the base class that holds parameter groups and per-parameter state.
+
+A subclass validates its hyperparameters, passes them to ``Optimizer.__init__`` as defaults and
+implements ``_update_group(group)``, which calls the optimizer's update rule (a plain function on
+arrays, in the subclass's module) for every parameter of the group that has a gradient.
+"""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+from .. import backend
+from ..autograd import enable_grad, no_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class of the optimizers (PyTorch's ``torch.optim.Optimizer``).
+
+    ``params`` is an iterable of Tensors, or of dicts (parameter groups) that each hold a
+    ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
+    the list of groups (each a dict of hyperparameters plus ``"params"``); ``state`` maps each
+    parameter to a dict of its running buffers (Tensors) and counters (Python numbers).
+    """
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = defaults
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, "
+                            f"got a single Tensor (wrap it in a list)")
+        self._check_ordered(params)
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own options; options it leaves out come from
+        ``defaults``.  Useful to train newly unfrozen layers, with their own learning rate."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{self._name}: a parameter group must be a dict, got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"{self._name}: a parameter group needs a 'params' entry")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        else:
+            self._check_ordered(params)
+            params = list(params)
+
+        group_index = len(self.param_groups)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for i, p in enumerate(params):
+            where = f"parameter {i} of group {group_index}"
+            self._check_param(p, where)
+            if id(p) in seen:
+                raise ValueError(f"{self._name}: {where} was given more than once (in this group or an earlier one)")
+            seen.add(id(p))
+
+        group = {**param_group, "params": params}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def _check_ordered(self, params) -> None:
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{self._name}: parameters must come in an ordered collection such as a list, "
+                            f"not a set, whose order (and so the state_dict's) changes between runs")
+
+    def _check_param(self, p, where: str) -> None:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{self._name}: can only optimize Tensors, but {where} is a {type(p).__name__}")
+        if not p.is_leaf:
+            raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor ({where} was computed by "
+                             f"{p.grad_fn.name}); pass leaves such as nn.Parameter or x.detach().requires_grad_()")
+        if p.dtype.kind != "f":
+            raise TypeError(f"{self._name}: can only optimize floating-point Tensors, but {where} has dtype {p.dtype}")
+
+    # ------------------------------------------------------------------ the update
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: drop them (``set_to_none=True``, the default, which frees memory
+        and lets ``step`` skip parameters no loss reached) or fill them with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient (others are skipped).
+
+        ``closure``, if given, re-evaluates the model and returns the loss (it runs with gradients
+        enabled, before the update); ``step`` returns that loss, or None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update_group(group)
+        return loss
+
+    def _update_group(self, group: dict) -> None:
+        raise NotImplementedError(f"{self._name} does not implement _update_group")
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        """The optimizer's state in PyTorch's layout::
+
+            {"state": {index: {"exp_avg": Tensor, "step": 10, ...}, ...},
+             "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
+
+        Parameters are numbered in order over all groups.  As in PyTorch, the Tensors share memory
+        with the optimizer's buffers: save (pickle) or deep-copy the dict to keep a snapshot.
+        """
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {key: value for key, value in group.items() if key != "params"}
+            packed["params"] = [index_of.setdefault(id(p), len(index_of)) for p in group["params"]]
+            groups.append(packed)
+        state = {index_of[id(p)]: dict(values) for p, values in self.state.items() if id(p) in index_of}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict` of an optimizer of the same
+        kind whose groups hold as many parameters.  Arrays are copied onto each parameter's device
+        and dtype; the optimizer is left unchanged if the dict does not fit."""
+        name = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups' entries "
+                             f"(as state_dict() returns)")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter group(s) "
+                             f"but the optimizer has {len(self.param_groups)}")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} parameter(s) in "
+                                 f"the state dict but {len(group['params'])} in the optimizer")
+
+        param_of = {index: p for saved, group in zip(saved_groups, self.param_groups)
+                    for index, p in zip(saved["params"], group["params"])}
+        state = defaultdict(dict)
+        for index, values in state_dict["state"].items():
+            if index not in param_of:
+                raise ValueError(f"{name}: the state dict has state for parameter {index!r}, "
+                                 f"which none of its parameter groups lists")
+            p = param_of[index]
+            state[p] = {key: _loaded_value(value, key, p, f"{name}: state {key!r} of parameter {index}")
+                        for key, value in values.items()}
+
+        self.state = state
+        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+                              "params": group["params"]}
+                             for saved, group in zip(saved_groups, self.param_groups)]
+
+    def __repr__(self):
+        text = f"{self._name} ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
+
+
+def _loaded_value(value, key, param, what):
+    """A state value from a state dict, made to fit ``param``: counters become Python numbers,
+    arrays are copied onto the parameter's device and dtype."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if key == "step":
+        # PyTorch keeps the step count in a tensor, minigrad in a Python number
+        step = value.item() if backend.is_array(value) else value
+        return int(step) if float(step).is_integer() else float(step)
+    if not backend.is_array(value):
+        return copy.deepcopy(value)
+    if value.shape != param.shape:
+        raise ValueError(f"{what} has shape {tuple(value.shape)} but the parameter has shape {tuple(param.shape)}")
+    return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
+
+
+def zeros_like_param(p: Tensor) -> Tensor:
+    """A zero buffer of ``p``'s shape, dtype and device (optimizer state)."""
+    return Tensor._wrap(backend.xp_of(p.data).zeros_like(p.data))

@@ -1,0 +1,70 @@
+"""SGD: stochastic gradient descent with optional momentum (heavy-ball or Nesterov)."""
+from __future__ import annotations
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+def sgd_update(param, grad, buf, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
+    """One SGD step on the array ``param``, in place; returns the momentum buffer (a new one on
+    the first step, None without momentum).  Hyperparameters are Python floats::
+
+        g   = -grad if maximize else grad
+        g   = g + weight_decay * param
+        buf = g                                       on the first step
+        buf = momentum * buf + (1 - dampening) * g    on later steps
+        d   = g + momentum * buf  if nesterov  else  buf     (d = g without momentum)
+        param = param - lr * d
+    """
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    if momentum != 0:
+        if buf is None:
+            buf = g.astype(param.dtype, copy=True)    # owns its memory, in the parameter's dtype
+        else:
+            buf *= momentum
+            buf += g if dampening == 0 else (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    param -= lr * g
+    return buf
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (PyTorch's ``torch.optim.SGD``, same arguments and defaults).
+
+    ``momentum`` adds a velocity ``buf`` (state ``momentum_buffer``), ``dampening`` scales the
+    gradient entering it, ``nesterov`` looks ahead along it; ``weight_decay`` adds an L2 penalty's
+    gradient; ``maximize`` ascends instead.  The update is :func:`sgd_update`.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+
+    def _update_group(self, group):
+        momentum = float(group["momentum"])
+        options = dict(lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
+                       nesterov=bool(group["nesterov"]), weight_decay=float(group["weight_decay"]),
+                       maximize=bool(group["maximize"]))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if momentum == 0:
+                sgd_update(p.data, p.grad.data, None, **options)
+                continue
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            new_buf = sgd_update(p.data, p.grad.data, None if buf is None else buf.data, **options)
+            if buf is None:
+                state["momentum_buffer"] = Tensor._wrap(new_buf)
+

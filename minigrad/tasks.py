@@ -1,0 +1,149 @@
+"""The training programs behind ``python -m minigrad train``: for each, a model, data,
+loss, optimizer and default hyperparameters.
+
+A task is a small description (:class:`Task`); ``run`` does the rest the same way for all:
+seed, build, train with :class:`~minigrad.train.Trainer`, write ``metrics.json``, curves and a
+checkpoint into the output folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import backend
+
+
+class UsageError(Exception):
+    """A bad argument or missing data: reported as one line, without a traceback."""
+
+
+@dataclass
+class Task:
+    name: str
+    description: str
+    datasets: dict                   # data name -> loader(root) -> (train_dataset, test_dataset, info)
+    build_model: Callable            # info -> Module
+    build_optimizer: Callable        # (params, lr) -> Optimizer
+    defaults: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- data
+def _digits(root):
+    from .data import Digits
+    return Digits(train=True), Digits(train=False), {"in_features": 64, "num_classes": 10, "image": (1, 8, 8)}
+
+
+def _mnist(cls):
+    def load(root):
+        if not root:
+            raise UsageError(f"--data {cls.__name__.lower()} needs --root DIR (a folder with the IDX files)")
+        try:
+            return cls(root, train=True), cls(root, train=False), {"in_features": 784, "num_classes": 10,
+                                                                 "image": (1, 28, 28)}
+        except (FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+            raise UsageError(str(exc)) from None
+    return load
+
+
+def _image_datasets():
+    from .data import MNIST, FashionMNIST
+    return {"digits": _digits, "mnist": _mnist(MNIST), "fashion-mnist": _mnist(FashionMNIST)}
+
+
+# ----------------------------------------------------------------------------- tasks
+def _adam(params, lr):
+    from .optim import Adam
+    return Adam(params, lr=lr)
+
+
+def _mlp_task():
+    from .models import mlp
+    return Task("mlp", "MLP Dense(256, relu) -> Dense(10) (Keras' MNIST program), Adam, cross-entropy", _image_datasets(),
+                lambda info: mlp(info["in_features"], 256, info["num_classes"]), _adam,
+                {"epochs": 20, "batch_size": 32, "lr": 1e-3})
+
+
+TASKS = {"mlp": _mlp_task}
+
+
+def get_task(name) -> Task:
+    if name not in TASKS:
+        raise UsageError(f"unknown model {name!r}; choose one of {', '.join(sorted(TASKS))}")
+    return TASKS[name]()
+
+
+# ----------------------------------------------------------------------------- running one
+def run(model_name, data="digits", root=None, epochs=None, batch_size=None, lr=None, seed=0, device="cpu",
+        out="runs", progress=True, resume=False, log=print):
+    """Train ``model_name`` and write its outputs; returns the metrics dict."""
+    from . import manual_seed
+    from .data import DataLoader
+    from .backend import Generator
+    from .nn import CrossEntropyLoss
+    from .train import Trainer
+
+    task = get_task(model_name)
+    if data not in task.datasets:
+        raise UsageError(f"--data {data!r} is not available for {model_name}; choose one of "
+                         f"{', '.join(task.datasets)}")
+    epochs = epochs if epochs is not None else task.defaults["epochs"]
+    batch_size = batch_size if batch_size is not None else task.defaults["batch_size"]
+    lr = lr if lr is not None else task.defaults["lr"]
+    for name, value in (("epochs", epochs), ("batch-size", batch_size)):
+        if value <= 0:
+            raise UsageError(f"--{name} must be positive, got {value}")
+    if lr <= 0:
+        raise UsageError(f"--lr must be positive, got {lr}")
+    try:
+        dev = backend.device(device)
+        backend.array_module(dev)
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+    manual_seed(seed)
+    train_set, test_set, info = task.datasets[data](root)
+    generator = Generator().manual_seed(seed)
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
+    test_loader = DataLoader(test_set, batch_size=512)
+    model = task.build_model(info).to(dev)
+    optimizer = task.build_optimizer(model.parameters(), lr)
+    trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,
+                      progress=progress, log=log, generator=generator)
+    os.makedirs(out, exist_ok=True)
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    if resume and os.path.exists(checkpoint):
+        trainer.load_checkpoint(checkpoint)
+        log(f"resumed from {checkpoint} at epoch {trainer.epoch}")
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"{task.description}: {model_name} on {data} ({len(train_set)} train / {len(test_set)} test), "
+        f"{n_params:,} parameters, {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}, {dev}")
+    start = time.perf_counter()
+    history = trainer.fit(epochs, checkpoint=checkpoint)
+    elapsed = time.perf_counter() - start
+    test_loss, test_acc = trainer.evaluate()
+    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+               "seed": seed, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
+               "history": history, "test_loss": test_loss, "test_accuracy": test_acc}
+    _write_json(os.path.join(out, "metrics.json"), metrics)
+    curves = _plot(history, os.path.join(out, "curves.png"))
+    log(f"test accuracy {test_acc:.4f} (test loss {test_loss:.4f}) after {elapsed:.1f} s; "
+        f"wrote {os.path.join(out, 'metrics.json')}" + (f", {curves}" if curves else " (pip install matplotlib for curves.png)"))
+    return metrics
+
+
+def _write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+    os.replace(tmp, path)
+
+
+def _plot(history, path):
+    try:
+        from .viz import plot_curves
+        return plot_curves(history, path)
+    except ImportError:
+        return None

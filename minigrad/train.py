@@ -1,0 +1,254 @@
+"""Training loops: fit and evaluate with progress, history, seeding and checkpoints.
+
+    trainer = Trainer(model, optimizer, nn.CrossEntropyLoss(), train_loader, test_loader)
+    history = trainer.fit(epochs=5)               # one line per epoch
+    trainer.save_checkpoint("run/checkpoint.npz")  # atomic; load_checkpoint resumes exactly
+
+A checkpoint is one ``.npz``: the model's and optimizer's arrays under ``model/...`` and
+``optim/...``, and a JSON document (``meta``) with everything else: optimizer hyperparameters,
+scheduler state, epoch, history and the random generators' states, so that a resumed run
+draws the same batches and dropout masks as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from . import autograd, backend
+from .tensor import Tensor
+
+
+# ----------------------------------------------------------------------------- progress
+class _PlainProgress:
+    """A one-line bar redrawn in place on a terminal; silent otherwise."""
+
+    def __init__(self, total, desc, stream):
+        self.total, self.desc, self.stream, self.n = total, desc, stream, 0
+        self.live = hasattr(stream, "isatty") and stream.isatty()
+        self.postfix = ""
+
+    def update(self, n=1):
+        self.n += n
+        if self.live and (self.n == self.total or self.n % max(1, self.total // 50) == 0):
+            done = int(30 * self.n / max(self.total, 1))
+            self.stream.write(f"\r{self.desc} [{'#' * done}{'.' * (30 - done)}] {self.n}/{self.total} {self.postfix}")
+            self.stream.flush()
+
+    def set_postfix_str(self, text):
+        self.postfix = text
+
+    def close(self):
+        if self.live:
+            self.stream.write("\r" + " " * (len(self.desc) + 60 + len(self.postfix)) + "\r")
+            self.stream.flush()
+
+
+def progress_bar(total, desc, stream=None, enabled=True):
+    """tqdm when installed and writing to a terminal, else a plain in-place bar (or nothing)."""
+    stream = stream or sys.stderr
+    if not enabled:
+        return _PlainProgress(total, desc, io.StringIO())
+    if hasattr(stream, "isatty") and stream.isatty():
+        try:
+            from tqdm import tqdm
+            return tqdm(total=total, desc=desc, file=stream, leave=False, dynamic_ncols=True)
+        except ImportError:
+            pass
+    return _PlainProgress(total, desc, stream)
+
+
+# ----------------------------------------------------------------------------- the trainer
+class Trainer:
+    """Fit a classifier (or any model whose loss takes ``(output, target)``).
+
+    Accuracy is reported when outputs are class scores (N, C) and targets class indices.
+    """
+
+    def __init__(self, model, optimizer, loss_fn, train_loader, test_loader=None, scheduler=None,
+                 device="cpu", clip_grad_norm=None, log=print, progress=True, generator=None):
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.train_loader, self.test_loader, self.scheduler = train_loader, test_loader, scheduler
+        self.device = backend.device(device)
+        self.clip_grad_norm = clip_grad_norm
+        self.log, self.progress = log, progress
+        self.generator = generator if generator is not None else getattr(train_loader, "generator", None)
+        self.epoch = 0
+        self.history = {"epoch": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": [],
+                        "seconds": []}
+
+    def _to_device(self, batch):
+        return [b.to(self.device) if isinstance(b, Tensor) else b for b in batch]
+
+    def train_epoch(self):
+        from .nn.utils import clip_grad_norm_
+        self.model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        bar = progress_bar(len(self.train_loader), f"epoch {self.epoch + 1}", enabled=self.progress)
+        for inputs, targets in map(self._to_device, self.train_loader):
+            self.optimizer.zero_grad()
+            output = self.model(inputs)
+            loss = self.loss_fn(output, targets)
+            loss.backward()
+            if self.clip_grad_norm:
+                clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+            self.optimizer.step()
+            n = len(targets)
+            total_loss += loss.item() * n
+            correct += _correct(output, targets)
+            seen += n
+            bar.update(1)
+            bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
+        bar.close()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return total_loss / max(seen, 1), correct / max(seen, 1)
+
+    @autograd.no_grad()
+    def evaluate(self, loader=None):
+        """Mean loss and accuracy over ``loader`` (the test loader by default), in eval mode."""
+        loader = loader or self.test_loader
+        self.model.eval()
+        total_loss, correct, seen = 0.0, 0, 0
+        for inputs, targets in map(self._to_device, loader):
+            output = self.model(inputs)
+            n = len(targets)
+            total_loss += self.loss_fn(output, targets).item() * n
+            correct += _correct(output, targets)
+            seen += n
+        return total_loss / max(seen, 1), correct / max(seen, 1)
+
+    def fit(self, epochs, checkpoint=None):
+        """Train until ``epochs`` epochs are done in total (a resumed run continues from its
+        epoch); log one line per epoch; save ``checkpoint`` (a path) after each epoch."""
+        while self.epoch < epochs:
+            start = time.perf_counter()
+            train_loss, train_acc = self.train_epoch()
+            test_loss, test_acc = self.evaluate() if self.test_loader is not None else (float("nan"), float("nan"))
+            self.epoch += 1
+            seconds = time.perf_counter() - start
+            for key, value in (("epoch", self.epoch), ("train_loss", train_loss), ("train_accuracy", train_acc),
+                               ("test_loss", test_loss), ("test_accuracy", test_acc), ("seconds", seconds)):
+                self.history[key].append(value)
+            self.log(f"epoch {self.epoch:3d}/{epochs}  loss {train_loss:.4f}  acc {train_acc:.4f}  "
+                     f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  ({seconds:.1f} s)")
+            if checkpoint:
+                self.save_checkpoint(checkpoint)
+        return self.history
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self, path):
+        meta = {"epoch": self.epoch, "history": self.history,
+                "rng": _generator_states(self.generator),
+                "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None}
+        save_checkpoint(path, self.model, self.optimizer, meta)
+
+    def load_checkpoint(self, path):
+        meta = load_checkpoint(path, self.model, self.optimizer)
+        self.epoch = meta["epoch"]
+        self.history = meta["history"]
+        if self.scheduler is not None and meta.get("scheduler") is not None:
+            self.scheduler.load_state_dict(meta["scheduler"])
+        _set_generator_states(meta.get("rng"), self.generator)
+        return meta
+
+
+def _correct(output, targets):
+    if not isinstance(output, Tensor) or output.ndim != 2 or targets.dtype.kind not in "iu":
+        return 0
+    pred = backend.xp_of(output.data).argmax(output.data, axis=1)
+    return int((pred == targets.data).sum())
+
+
+# ----------------------------------------------------------------------------- checkpoint files
+def _flatten_state(prefix, value, arrays, meta_path=()):
+    """Split a nested state into arrays (stored in the npz) and JSON-able data (returned)."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if backend.is_array(value):
+        key = prefix + "/" + "/".join(str(p) for p in meta_path)
+        arrays[key] = backend.to_device(value, backend.CPU)
+        return {"__array__": key}
+    if isinstance(value, dict):
+        return {"__dict__": [[_json_key(k), _flatten_state(prefix, v, arrays, meta_path + (k,))] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"__list__": [_flatten_state(prefix, v, arrays, meta_path + (i,)) for i, v in enumerate(value)],
+                "tuple": isinstance(value, tuple)}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _json_key(k):
+    return {"int": k} if isinstance(k, int) else k
+
+
+def _unflatten_state(value, arrays):
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return arrays[value["__array__"]]
+        if "__dict__" in value:
+            return {(k["int"] if isinstance(k, dict) else k): _unflatten_state(v, arrays) for k, v in value["__dict__"]}
+        if "__list__" in value:
+            items = [_unflatten_state(v, arrays) for v in value["__list__"]]
+            return tuple(items) if value.get("tuple") else items
+    return value
+
+
+def save_checkpoint(path, model, optimizer=None, meta=None):
+    """Write model (and optimizer) state atomically: a temporary file in the same folder,
+    flushed to disk, then renamed over ``path``; a crash mid-write leaves the old file intact."""
+    arrays = {}
+    document = {"model": _flatten_state("model", dict(model.state_dict()), arrays),
+                "optimizer": _flatten_state("optim", optimizer.state_dict(), arrays) if optimizer is not None else None,
+                "meta": meta or {}}
+    arrays["meta"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path, model, optimizer=None):
+    """Restore what :func:`save_checkpoint` wrote; returns its ``meta`` dict."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"load_checkpoint: cannot read {path}: {exc}") from None
+    if "meta" not in arrays:
+        raise RuntimeError(f"load_checkpoint: {path} is not a minigrad checkpoint (no 'meta' entry)")
+    document = json.loads(arrays.pop("meta").tobytes().decode())
+    model.load_state_dict(_unflatten_state(document["model"], arrays))
+    if optimizer is not None and document.get("optimizer") is not None:
+        optimizer.load_state_dict(_unflatten_state(document["optimizer"], arrays))
+    return document.get("meta", {})
+
+
+def _generator_states(generator):
+    states = {"default_cpu": backend.default_generator(backend.CPU).get_state()}
+    if generator is not None:
+        states["loader"] = generator.get_state()
+    return states
+
+
+def _set_generator_states(states, generator):
+    if not states:
+        return
+    backend.default_generator(backend.CPU).set_state(states["default_cpu"])
+    if generator is not None and "loader" in states:
+        generator.set_state(states["loader"])

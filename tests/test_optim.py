@@ -1,0 +1,550 @@
+"""Optimizers (minigrad.optim) and gradient clipping (minigrad.nn.utils).
+
+Every optimizer runs a 20-step trajectory from a fixed start under a fixed gradient field, checked
+against a plain NumPy reference written below (textbook formulas, no PyTorch needed) and against
+PyTorch when it is installed.
+"""
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.nn import Parameter
+from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
+
+from conftest import DEVICE
+from helpers import assert_close, host
+
+SHAPES = [(3,), (2, 3), (4, 1)]
+STEPS = 20
+
+
+def start_values():
+    rng = np.random.default_rng(7)
+    return [rng.uniform(-1.0, 1.0, shape).astype(np.float32) for shape in SHAPES]
+
+
+def gradient(values, step):
+    """A fixed gradient field, float32: that of sum(p^2 - cos(3p + step) / 6)."""
+    return 2 * values + 0.5 * np.sin(3 * values + step)
+
+
+# (optimizer, constructor options, options of two parameter groups (the first parameter, the rest) or None)
+CASES = [
+    ("SGD", {"lr": 0.1}, None),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, None),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}, None),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "maximize": True}, None),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, [{"lr": 0.02}, {"momentum": 0.5}]),
+    ("Adam", {}, None),
+    ("Adam", {"lr": 0.05}, None),
+    ("Adam", {"lr": 0.05, "amsgrad": True, "weight_decay": 0.1}, None),
+    ("Adam", {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "maximize": True}, None),
+    ("Adam", {"lr": 0.05}, [{"lr": 0.01}, {"amsgrad": True}]),
+    ("AdamW", {"lr": 0.05}, None),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.3, "amsgrad": True, "maximize": True}, None),
+    ("AdamW", {"lr": 0.05}, [{"lr": 0.01, "weight_decay": 0.0}, {}]),
+    ("RMSprop", {}, None),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9}, None),
+    ("RMSprop", {"lr": 0.01, "centered": True, "weight_decay": 0.1}, None),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.5, "maximize": True}, None),
+    ("RMSprop", {"lr": 0.01}, [{"lr": 0.003}, {"centered": True}]),
+    ("Adagrad", {"lr": 0.1}, None),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1}, None),
+    ("Adagrad", {"lr": 0.1, "eps": 1e-6, "maximize": True}, None),
+    ("Adagrad", {"lr": 0.1}, [{"lr": 0.03}, {"lr_decay": 0.05}]),
+]
+CASE_IDS = [f"{name}-{options}" + (f"-groups{groups}" if groups else "") for name, options, groups in CASES]
+
+
+def grouped(params, groups):
+    """The optimizer's params argument: a plain list, or two groups (the first parameter, the rest)."""
+    if groups is None:
+        return list(params)
+    return [{"params": params[:1], **groups[0]}, {"params": params[1:], **groups[1]}]
+
+
+# ----------------------------------------------------------------------------- the NumPy reference
+def reference_sgd(p, g, s, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False):
+    g = (-g if maximize else g) + weight_decay * p
+    if momentum:
+        s["buf"] = g.copy() if "buf" not in s else momentum * s["buf"] + (1 - dampening) * g
+        g = g + momentum * s["buf"] if nesterov else s["buf"]
+    return p - lr * g
+
+
+def reference_adam(p, g, s, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False,
+                   decoupled=False):
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = -g if maximize else g
+    if decoupled:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    v = s["v"] = beta2 * s.get("v", 0) + (1 - beta2) * g * g
+    if amsgrad:
+        v = s["v_max"] = np.maximum(s.get("v_max", 0), v)
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def reference_adamw(p, g, s, weight_decay=1e-2, **options):
+    return reference_adam(p, g, s, weight_decay=weight_decay, decoupled=True, **options)
+
+
+def reference_rmsprop(p, g, s, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                      maximize=False):
+    g = (-g if maximize else g) + weight_decay * p
+    v = s["v"] = alpha * s.get("v", 0) + (1 - alpha) * g * g
+    if centered:
+        mean = s["mean"] = alpha * s.get("mean", 0) + (1 - alpha) * g
+        v = v - mean * mean
+    update = g / (np.sqrt(v) + eps)
+    if momentum > 0:
+        update = s["buf"] = momentum * s.get("buf", 0) + update
+    return p - lr * update
+
+
+def reference_adagrad(p, g, s, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                      maximize=False):
+    t = s["t"] = s.get("t", 0) + 1
+    g = (-g if maximize else g) + weight_decay * p
+    s["sum"] = s.get("sum", initial_accumulator_value) + g * g
+    return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps)
+
+
+REFERENCES = {"SGD": reference_sgd, "Adam": reference_adam, "AdamW": reference_adamw,
+              "RMSprop": reference_rmsprop, "Adagrad": reference_adagrad}
+
+
+def reference_trajectory(name, options, groups, steps=STEPS):
+    """The parameters' values after each step, by the reference formulas."""
+    values = start_values()
+    per_param = [dict(options, **(groups[min(i, 1)] if groups else {})) for i in range(len(values))]
+    states = [{} for _ in values]
+    trajectory = []
+    for k in range(steps):
+        values = [REFERENCES[name](v, gradient(v, k), s, **o) for v, s, o in zip(values, states, per_param)]
+        trajectory.append(values)
+    return trajectory
+
+
+# ----------------------------------------------------------------------------- minigrad and PyTorch runs
+def make_params(values=None, dtype=None):
+    values = start_values() if values is None else values
+    return [Parameter(mg.tensor(v, dtype=dtype, device=DEVICE)) for v in values]
+
+
+def run(opt, params, steps, first=0):
+    """``steps`` optimizer steps under the gradient field; the values after each."""
+    trajectory = []
+    for k in range(first, first + steps):
+        for p in params:
+            p.grad = mg.tensor(gradient(host(p), k), device=DEVICE)
+        opt.step()
+        trajectory.append([host(p).copy() for p in params])
+    return trajectory
+
+
+def run_case(name, options, groups, steps=STEPS):
+    params = make_params()
+    opt = getattr(optim, name)(grouped(params, groups), **options)
+    return params, opt, run(opt, params, steps)
+
+
+def torch_case(torch, name, options, groups, steps=STEPS):
+    params = [torch.tensor(v, requires_grad=True) for v in start_values()]
+    opt = getattr(torch.optim, name)(grouped(params, groups), **options)
+    trajectory = []
+    for k in range(steps):
+        for p in params:
+            p.grad = torch.from_numpy(gradient(p.detach().numpy(), k))
+        opt.step()
+        trajectory.append([p.detach().numpy().copy() for p in params])
+    return opt, trajectory
+
+
+def assert_trajectories_close(actual, expected, rtol=1e-5, atol=1e-6):
+    for k, (got, want) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(got, want)):
+            assert_close(a, e, rtol=rtol, atol=atol, what=f"parameter {i} after step {k + 1}")
+
+
+# ----------------------------------------------------------------------------- trajectories
+@pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
+def test_trajectory_matches_numpy_reference(name, options, groups):
+    params, opt, trajectory = run_case(name, options, groups)
+    assert_trajectories_close(trajectory, reference_trajectory(name, options, groups))
+    # float32 parameters keep float32 parameters and state
+    assert all(p.dtype == mg.float32 for p in params)
+    for state in opt.state.values():
+        for key, value in state.items():
+            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, int), key
+
+
+@pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
+def test_trajectory_matches_torch(torch, name, options, groups):
+    _, opt, trajectory = run_case(name, options, groups)
+    torch_opt, expected = torch_case(torch, name, options, groups)
+    assert_trajectories_close(trajectory, expected)
+
+    # the state dict has PyTorch's layout: the same parameter indices, state names and hyperparameters
+    ours, theirs = opt.state_dict(), torch_opt.state_dict()
+    assert ours["state"].keys() == theirs["state"].keys()
+    for index, state in ours["state"].items():
+        assert state.keys() == theirs["state"][index].keys()
+        assert state.get("step", STEPS) == STEPS
+    for group, torch_group in zip(ours["param_groups"], theirs["param_groups"]):
+        assert group.keys() <= torch_group.keys()
+        assert group == {key: torch_group[key] for key in group}
+
+
+def test_real_gradients_through_minigrad_match_torch(torch):
+    """A small tanh regression trained end to end: backward fills .grad, the optimizer steps."""
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((16, 4)).astype(np.float32), rng.standard_normal((16, 1)).astype(np.float32)
+    w0, b0 = rng.standard_normal((4, 1)).astype(np.float32), np.zeros(1, np.float32)
+
+    w, b = make_params([w0, b0])
+    opt = optim.Adam([w, b], lr=0.05)
+    tw, tb = (torch.tensor(v, requires_grad=True) for v in (w0, b0))
+    topt = torch.optim.Adam([tw, tb], lr=0.05)
+    xs, ys = mg.tensor(x, device=DEVICE), mg.tensor(y, device=DEVICE)
+    losses, torch_losses = [], []
+    for _ in range(15):
+        opt.zero_grad()
+        loss = (((xs @ w + b).tanh() - ys) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        topt.zero_grad()
+        torch_loss = (((torch.from_numpy(x) @ tw + tb).tanh() - torch.from_numpy(y)) ** 2).mean()
+        torch_loss.backward()
+        topt.step()
+        torch_losses.append(torch_loss.item())
+    np.testing.assert_allclose(losses, torch_losses, rtol=1e-5)
+    assert losses[-1] < losses[0]
+    assert_close(w, tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(b, tb.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_float64_hyperparameters_keep_float32():
+    params = make_params()
+    opt = optim.SGD(params, lr=np.float64(0.1), momentum=np.float64(0.9), weight_decay=np.float64(0.01))
+    run(opt, params, 3)
+    assert all(p.dtype == mg.float32 and opt.state[p]["momentum_buffer"].dtype == mg.float32 for p in params)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+@pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
+def test_state_dict_round_trip_resumes_exactly(name, options, groups):
+    _, _, straight = run_case(name, options, groups, steps=2 * 10)
+    params, opt, _ = run_case(name, options, groups, steps=10)
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))
+
+    # a fresh optimizer built with default options: loading restores the hyperparameters too
+    resumed = make_params([host(p) for p in params])
+    fresh = getattr(optim, name)(grouped(resumed, groups and [{}, {}]))
+    fresh.load_state_dict(saved)
+    assert [{k: v for k, v in g.items() if k != "params"} for g in fresh.param_groups] == \
+           [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    second_half = run(fresh, resumed, 10, first=10)
+    for got, want in zip(second_half, straight[10:]):
+        for a, e in zip(got, want):
+            np.testing.assert_array_equal(a, e)
+
+
+def test_state_dict_numbers_parameters_over_groups_and_shares_buffers():
+    params = make_params()
+    opt = optim.SGD([{"params": params[:2]}, {"params": params[2:], "lr": 0.5}], lr=0.1, momentum=0.9)
+    params[1].grad = mg.ones_like(params[1])
+    params[2].grad = mg.ones_like(params[2])
+    opt.step()
+    saved = opt.state_dict()
+    assert [g["params"] for g in saved["param_groups"]] == [[0, 1], [2]]
+    assert [g["lr"] for g in saved["param_groups"]] == [0.1, 0.5]
+    assert sorted(saved["state"]) == [1, 2]       # parameter 0 had no gradient, so no state
+    assert isinstance(saved["state"][1]["momentum_buffer"], mg.Tensor)
+    assert saved["state"][1]["momentum_buffer"] is opt.state[params[1]]["momentum_buffer"]
+
+
+def test_load_state_dict_copies_onto_the_parameters_dtype():
+    params32 = make_params()
+    opt32 = optim.Adam(params32, lr=0.05)
+    run(opt32, params32, 3)
+    params64 = make_params(dtype=mg.float64)
+    opt64 = optim.Adam(params64)
+    opt64.load_state_dict(opt32.state_dict())
+    for p32, p64 in zip(params32, params64):
+        state32, state64 = opt32.state[p32], opt64.state[p64]
+        assert state64["step"] == 3 and state64["exp_avg"].dtype == mg.float64
+        assert_close(state64["exp_avg"], host(state32["exp_avg"]), rtol=0, atol=0)
+        assert state64["exp_avg"].data is not state32["exp_avg"].data
+    assert opt64.param_groups[0]["lr"] == 0.05
+
+
+def test_load_state_dict_accepts_a_step_count_held_in_a_tensor():
+    params = make_params()
+    opt = optim.Adam(params)
+    run(opt, params, 2)
+    saved = opt.state_dict()
+    for state in saved["state"].values():
+        state["step"] = mg.tensor(2.0)      # as PyTorch stores it
+    opt.load_state_dict(saved)
+    assert all(state["step"] == 2 and isinstance(state["step"], int) for state in opt.state.values())
+
+
+def _spoil_group_count(saved):
+    saved["param_groups"].append(dict(saved["param_groups"][0], params=[]))
+
+
+def _spoil_group_size(saved):
+    saved["param_groups"][0]["params"].pop()
+
+
+def _spoil_shape(saved):
+    saved["state"][0]["exp_avg"] = mg.zeros(7)
+
+
+def _spoil_index(saved):
+    saved["state"][99] = saved["state"][0]
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (_spoil_group_count, r"2 parameter group\(s\) but the optimizer has 1"),
+    (_spoil_group_size, r"parameter group 0 has 2 parameter\(s\) in the state dict but 3"),
+    (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but the parameter has shape \(3,\)"),
+    (_spoil_index, "state for parameter 99, which none of its parameter groups lists"),
+])
+def test_load_state_dict_rejects_a_dict_that_does_not_fit(spoil, message):
+    params = make_params()
+    opt = optim.Adam(params, lr=0.05)
+    run(opt, params, 1)
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))
+    spoil(saved)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(saved)
+    assert opt.state_dict()["state"][0]["exp_avg"] is before["state"][0]["exp_avg"]   # left unchanged
+    with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+
+
+# ----------------------------------------------------------------------------- the Optimizer API
+def test_zero_grad_drops_or_zeroes_in_place():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.1)
+    for p in params:
+        p.grad = mg.ones_like(p)
+    arrays = [p.grad.data for p in params]
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad.data is a and not host(p.grad).any() for p, a in zip(params, arrays))
+    opt.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_parameters_without_gradient_are_skipped(name):
+    params = make_params()
+    opt = getattr(optim, name)(params, lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    params[1].grad = mg.ones_like(params[1])
+    opt.step()
+    assert_close(params[0], start_values()[0], rtol=0, atol=0)
+    assert_close(params[2], start_values()[2], rtol=0, atol=0)
+    assert not (host(params[1]) == start_values()[1]).any()
+    stepped = [i for i, p in enumerate(params)
+               if opt.state.get(p, {}).get("step", 0) > 0 or "momentum_buffer" in opt.state.get(p, {})]
+    assert stepped == [1]
+
+
+def test_step_runs_the_closure_with_grad_enabled_and_returns_its_loss():
+    (p,) = make_params([np.array([1.0, -2.0], np.float32)])
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with mg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 5.0
+    assert_close(p, [0.5, -1.0])
+
+
+def test_add_param_group_fills_in_defaults():
+    a, b = make_params()[:2]
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    opt.add_param_group({"params": b, "lr": 0.01})
+    assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
+    assert len(opt.param_groups[1]["params"]) == 1 and opt.param_groups[1]["params"][0] is b
+    with pytest.raises(ValueError, match="parameter 0 of group 2 was given more than once"):
+        opt.add_param_group({"params": [a]})
+
+
+def test_adagrad_creates_its_state_with_the_group():
+    params = make_params()
+    opt = optim.Adagrad(params, initial_accumulator_value=0.5)
+    assert all(opt.state[p]["step"] == 0 and (host(opt.state[p]["sum"]) == 0.5).all() for p in params)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: optim.SGD([]), ValueError, "SGD: got an empty parameter list"),
+    (lambda p: optim.Adam(p[0]), TypeError, "Adam: params should be an iterable of Tensors or dicts"),
+    (lambda p: optim.SGD([p[0], p[1], p[0]]), ValueError, "SGD: parameter 2 of group 0 was given more than once"),
+    (lambda p: optim.SGD([{"params": p[:2]}, {"params": p[1:]}]), ValueError,
+     "SGD: parameter 0 of group 1 was given more than once"),
+    (lambda p: optim.Adam([p[0] * 2]), ValueError, "Adam: can't optimize a non-leaf Tensor"),
+    (lambda p: optim.SGD([mg.tensor([1, 2])]), TypeError,
+     "SGD: can only optimize floating-point Tensors, but parameter 0 of group 0 has dtype int64"),
+    (lambda p: optim.RMSprop([np.zeros(3)]), TypeError, "RMSprop: can only optimize Tensors, but parameter 0"),
+    (lambda p: optim.SGD(set(p)), TypeError, "ordered collection"),
+    (lambda p: optim.SGD([{"lr": 0.1}]), ValueError, "a parameter group needs a 'params' entry"),
+])
+def test_bad_params_are_refused_with_a_clear_message(make, error, message):
+    with pytest.raises(error, match=message):
+        make(make_params())
+
+
+# (optimizer, options, PyTorch's message)
+BAD_HYPERPARAMETERS = [
+    ("SGD", {"lr": -1}, "Invalid learning rate: -1"),
+    ("SGD", {"momentum": -0.5}, "Invalid momentum value: -0.5"),
+    ("SGD", {"weight_decay": -1e-4}, "Invalid weight_decay value: -0.0001"),
+    ("SGD", {"lr": 0.1, "nesterov": True}, "Nesterov momentum requires a momentum and zero dampening"),
+    ("SGD", {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, "Nesterov momentum requires"),
+    ("Adam", {"lr": -0.1}, "Invalid learning rate: -0.1"),
+    ("Adam", {"betas": (1.0, 0.999)}, "Invalid beta parameter at index 0: 1.0"),
+    ("Adam", {"betas": (0.9, -0.1)}, "Invalid beta parameter at index 1: -0.1"),
+    ("Adam", {"eps": -1e-8}, "Invalid epsilon value: -1e-08"),
+    ("AdamW", {"weight_decay": -0.01}, "Invalid weight_decay value: -0.01"),
+    ("RMSprop", {"alpha": -0.9}, "Invalid alpha value: -0.9"),
+    ("RMSprop", {"momentum": -1}, "Invalid momentum value: -1"),
+    ("RMSprop", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("Adagrad", {"lr_decay": -1}, "Invalid lr_decay value: -1"),
+    ("Adagrad", {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
+    ("Adagrad", {"eps": -1e-10}, "Invalid epsilon value: -1e-10"),
+]
+
+
+@pytest.mark.parametrize("name, options, message", BAD_HYPERPARAMETERS)
+def test_bad_hyperparameters_are_refused(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(optim, name)(make_params(), **options)
+
+
+@pytest.mark.parametrize("name, options, message", BAD_HYPERPARAMETERS)
+def test_hyperparameter_messages_are_torchs(torch, name, options, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(torch.optim, name)([torch.zeros(3, requires_grad=True)], **options)
+
+
+@pytest.mark.parametrize("name, options, groups", [CASES[i] for i in (4, 9, 13)], ids=[CASE_IDS[i] for i in (4, 9, 13)])
+def test_repr_is_torchs_less_its_extra_options(torch, name, options, groups):
+    ours = repr(getattr(optim, name)(grouped(make_params(), groups), **options))
+    theirs = repr(getattr(torch.optim, name)(grouped([torch.zeros(s, requires_grad=True) for s in SHAPES], groups),
+                                             **options))
+    ours_keys = {line.split(":")[0].strip() for line in ours.splitlines() if line.startswith("    ")}
+    kept = [line for line in theirs.splitlines()
+            if not line.startswith("    ") or line.split(":")[0].strip() in ours_keys]
+    assert ours == "\n".join(kept)
+
+
+# ----------------------------------------------------------------------------- gradient clipping
+def grads_for_clipping(values=None):
+    rng = np.random.default_rng(11)
+    grads = [rng.standard_normal(shape).astype(np.float32) for shape in SHAPES] if values is None else values
+    params = make_params()
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g, device=DEVICE)
+    return params, grads
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3, math.inf, "inf"])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm(norm_type, max_norm):
+    params, grads = grads_for_clipping()
+    flat = np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+    p = float(norm_type)
+    expected_total = np.abs(flat).max() if p == math.inf else (np.abs(flat) ** p).sum() ** (1 / p)
+    total = clip_grad_norm_(params, max_norm, norm_type)
+    assert total.shape == () and total.dtype == mg.float32
+    assert_close(total, expected_total, rtol=1e-6)
+    scale = min(1.0, max_norm / (expected_total + 1e-6))
+    for param, g in zip(params, grads):
+        assert_close(param.grad, g * scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3, math.inf, "inf"])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
+    params, grads = grads_for_clipping()
+    params.append(make_params()[0])          # one parameter without a gradient
+    torch_params = [torch.zeros(g.shape, requires_grad=True) for g in grads] + [torch.zeros(3, requires_grad=True)]
+    for t, g in zip(torch_params, grads):
+        t.grad = torch.from_numpy(g.copy())
+    total = clip_grad_norm_(params, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(torch_params, max_norm, norm_type)
+    assert_close(total, expected.numpy(), rtol=1e-6)
+    for p, t in zip(params, torch_params):
+        assert (p.grad is None) == (t.grad is None)
+        if t.grad is not None:
+            assert_close(p.grad, t.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_clip_grad_norm_of_one_tensor_and_of_none():
+    params, grads = grads_for_clipping()
+    total = clip_grad_norm_(params[1], 1.0)
+    assert_close(total, np.linalg.norm(grads[1]), rtol=1e-6)
+    assert_close(params[0].grad, grads[0], rtol=0, atol=0)     # untouched
+    zero = clip_grad_norm_(make_params(), 1.0)
+    assert zero.shape == () and zero.item() == 0.0
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_clip_grad_norm_nonfinite(bad):
+    params, _ = grads_for_clipping()
+    params[1].grad.data[0, 0] = bad
+    with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is non-finite"):
+        clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
+    total = clip_grad_norm_(params, 1.0)     # without the check, as in PyTorch, the gradients are spoiled
+    assert not math.isfinite(total.item())
+    assert np.isnan(host(params[1].grad)[0, 0])
+
+
+def test_clip_grad_norm_nonfinite_spoils_like_torch(torch):
+    params, grads = grads_for_clipping()
+    grads[2][1, 0] = np.nan
+    params[2].grad.data[1, 0] = np.nan
+    torch_params = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for t, g in zip(torch_params, grads):
+        t.grad = torch.from_numpy(g.copy())
+    clip_grad_norm_(params, 1.0)
+    torch.nn.utils.clip_grad_norm_(torch_params, 1.0)
+    for p, t in zip(params, torch_params):
+        np.testing.assert_array_equal(np.isnan(host(p.grad)), t.grad.isnan().numpy())
+
+
+def test_clip_grad_value():
+    params, grads = grads_for_clipping()
+    clip_grad_value_(params, 0.5)
+    for p, g in zip(params, grads):
+        assert_close(p.grad, np.clip(g, -0.5, 0.5), rtol=0, atol=0)
+        assert p.grad.dtype == mg.float32
+
+
+def test_clip_grad_value_matches_torch(torch):
+    params, grads = grads_for_clipping()
+    torch_params = [torch.zeros(g.shape, requires_grad=True) for g in grads]
+    for t, g in zip(torch_params, grads):
+        t.grad = torch.from_numpy(g.copy())
+    clip_grad_value_(params[1:], 0.3)
+    torch.nn.utils.clip_grad_value_(torch_params[1:], 0.3)
+    for p, t in zip(params, torch_params):
+        assert_close(p.grad, t.grad.numpy(), rtol=0, atol=0)
