@@ -18,6 +18,10 @@ if not _os.path.isdir(_os.path.join(__path__[0], "kernels")):
     if _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py")):
         __path__.append(_checkout)
 
+from . import _malloc  # noqa: E402
+
+_malloc.tune()
+
 from . import backend  # noqa: E402
 from .backend import (  # noqa: E402,F401
     Device, Generator, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,

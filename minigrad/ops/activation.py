@@ -32,7 +32,10 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (1 - y * y)
+        xp = backend.xp_of(y)
+        d = xp.multiply(y, y, out=xp.empty_like(y))     # one temporary, reused: 1 - y^2, times g
+        xp.subtract(1, d, out=d)
+        return xp.multiply(d, g, out=d)
 
 
 class Sigmoid(Function):
@@ -47,7 +50,10 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * y * (1 - y)
+        xp = backend.xp_of(y)
+        d = xp.subtract(1, y, out=xp.empty_like(y))     # one temporary, reused: y (1 - y), times g
+        xp.multiply(d, y, out=d)
+        return xp.multiply(d, g, out=d)
 
 
 class ReLU(Function):
