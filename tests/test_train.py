@@ -127,3 +127,20 @@ def test_train_mlp_on_mnist_idx_files(tmp_path):
                   "--no-progress")
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "metrics.json").read_text())["parameters"] == 784 * 256 + 256 + 256 * 10 + 10
+
+
+def test_training_writes_curves_when_matplotlib_is_installed(tmp_path):
+    pytest.importorskip("matplotlib")
+    from minigrad.tasks import run
+    metrics = run("mlp", epochs=2, out=str(tmp_path), progress=False, log=lambda s: None)
+    png = (tmp_path / "curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert set(metrics["history"]) >= {"train_loss", "test_accuracy"}
+
+
+def test_keras_mlp_example_runs():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, os.path.join(root, "examples", "keras_mlp.py"), "--epochs", "1"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout
