@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train one of the classic programs (default data: the bundled digits)")
     tr.add_argument("model", choices=sorted(TASKS), help="which program")
-    tr.add_argument("--data", default="digits", help="digits (bundled), mnist, fashion-mnist, ...")
+    tr.add_argument("--data", help="digits (bundled; the default), mnist, fashion-mnist, cifar10 (resnets' default)")
     tr.add_argument("--root", help="folder holding the data set's files")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--batch-size", type=int)

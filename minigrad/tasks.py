@@ -28,6 +28,23 @@ class Task:
     build_model: Callable            # info -> Module
     build_optimizer: Callable        # (params, lr) -> Optimizer
     defaults: dict = field(default_factory=dict)
+    default_data: str = "digits"
+
+
+class BatchTransformLoader:
+    """Apply ``transform`` to the inputs of every batch of ``loader`` (augmenting whole NCHW
+    batches at once keeps the DataLoader's one-gather-per-batch path)."""
+
+    def __init__(self, loader, transform):
+        self.loader, self.transform = loader, transform
+        self.generator = getattr(loader, "generator", None)
+
+    def __iter__(self):
+        for inputs, targets in self.loader:
+            yield self.transform(inputs), targets
+
+    def __len__(self):
+        return len(self.loader)
 
 
 # ----------------------------------------------------------------------------- data
@@ -53,6 +70,30 @@ def _image_datasets():
     return {"digits": _digits, "mnist": _mnist(MNIST), "fashion-mnist": _mnist(FashionMNIST)}
 
 
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+def _cifar10(root):
+    from .data import CIFAR10
+    if not root:
+        raise UsageError("--data cifar10 needs --root DIR (a folder with cifar-10-batches-py)")
+    try:
+        return CIFAR10(root, train=True), CIFAR10(root, train=False), {"num_classes": 10, "image": (3, 32, 32),
+                                                                      "augment": "cifar"}
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _batch_transforms(info, generator):
+    """(train, test) batch transforms: CIFAR's crop + flip + normalisation, else none."""
+    if info.get("augment") != "cifar":
+        return None, None
+    from .data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
+    normalize = Normalize(CIFAR_MEAN, CIFAR_STD)
+    return Compose([RandomCrop(32, padding=4, generator=generator), RandomHorizontalFlip(generator=generator),
+                    normalize]), normalize
+
+
 # ----------------------------------------------------------------------------- tasks
 def _adam(params, lr):
     from .optim import Adam
@@ -66,7 +107,31 @@ def _mlp_task():
                 {"epochs": 20, "batch_size": 32, "lr": 1e-3})
 
 
-TASKS = {"mlp": _mlp_task}
+def _sgd_momentum(params, lr):
+    from .optim import SGD
+    return SGD(params, lr=lr, momentum=0.9)
+
+
+def _cnn_task():
+    from .models import small_cnn
+    return Task("cnn", "small CNN (2 conv + batch norm, max-pool, linear), Adam, cross-entropy", _image_datasets(),
+                lambda info: small_cnn(info["num_classes"], info["image"][0]), _adam,
+                {"epochs": 15, "batch_size": 32, "lr": 1e-3})
+
+
+def _resnet_task(name, builder, description):
+    def make():
+        from . import models
+        return Task(name, description, {"cifar10": _cifar10},
+                    lambda info: getattr(models, builder)(info["num_classes"]), _sgd_momentum,
+                    {"epochs": 10, "batch_size": 32, "lr": 1e-3}, default_data="cifar10")
+    return make
+
+
+TASKS = {"mlp": _mlp_task, "cnn": _cnn_task,
+         "resnet18": _resnet_task("resnet18", "resnet18", "torchvision's ResNet-18, SGD (momentum 0.9), cross-entropy"),
+         "resnet18_cifar": _resnet_task("resnet18_cifar", "resnet18_cifar",
+                                        "ResNet-18 with the CIFAR stem (3x3, no max-pool), SGD (momentum 0.9)")}
 
 
 def get_task(name) -> Task:
@@ -76,7 +141,7 @@ def get_task(name) -> Task:
 
 
 # ----------------------------------------------------------------------------- running one
-def run(model_name, data="digits", root=None, epochs=None, batch_size=None, lr=None, seed=0, device="cpu",
+def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None, seed=0, device="cpu",
         out="runs", progress=True, resume=False, log=print):
     """Train ``model_name`` and write its outputs; returns the metrics dict."""
     from . import manual_seed
@@ -86,6 +151,7 @@ def run(model_name, data="digits", root=None, epochs=None, batch_size=None, lr=N
     from .train import Trainer
 
     task = get_task(model_name)
+    data = data or task.default_data
     if data not in task.datasets:
         raise UsageError(f"--data {data!r} is not available for {model_name}; choose one of "
                          f"{', '.join(task.datasets)}")
@@ -107,7 +173,11 @@ def run(model_name, data="digits", root=None, epochs=None, batch_size=None, lr=N
     train_set, test_set, info = task.datasets[data](root)
     generator = Generator().manual_seed(seed)
     train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
-    test_loader = DataLoader(test_set, batch_size=512)
+    test_loader = DataLoader(test_set, batch_size=256)
+    train_transform, test_transform = _batch_transforms(info, generator)
+    if train_transform is not None:
+        train_loader = BatchTransformLoader(train_loader, train_transform)
+        test_loader = BatchTransformLoader(test_loader, test_transform)
     model = task.build_model(info).to(dev)
     optimizer = task.build_optimizer(model.parameters(), lr)
     trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,

@@ -9,8 +9,8 @@ from minigrad.autograd import Function
 from minigrad.testing import NON_DIFFERENTIABLE, REGISTRY, RandomDrawer
 from minigrad.testing.harness import build_inputs, run_op
 
-OP_MODULES = ["activation", "compare", "conversion", "dropout", "elementwise", "linalg", "loss", "norm", "reduce",
-              "shape"]
+OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
+              "pool", "reduce", "shape"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 

@@ -11,9 +11,10 @@ standard IDX files from disk.
 from . import transforms
 from .dataloader import DataLoader, RandomSampler, SequentialSampler, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .cifar import CIFAR10
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST, read_idx
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "SequentialSampler", "RandomSampler", "transforms", "Digits", "MNIST",
-           "FashionMNIST", "read_idx"]
+           "FashionMNIST", "read_idx", "CIFAR10"]

@@ -14,7 +14,7 @@ from .. import backend
 from ..creation import as_tensor
 from ..tensor import Tensor
 
-__all__ = ["Compose", "Normalize", "Flatten", "OneHot", "ToTensor", "Lambda"]
+__all__ = ["Compose", "Normalize", "Flatten", "OneHot", "ToTensor", "Lambda", "RandomCrop", "RandomHorizontalFlip"]
 
 
 def _to_tensor(x, who: str) -> Tensor:
@@ -156,3 +156,55 @@ class Lambda:
 
     def __repr__(self):
         return f"Lambda({getattr(self.fn, '__name__', self.fn)!r})"
+
+
+# ----------------------------------------------------------------------------- augmentation
+def _generator(generator):
+    return (generator or backend.default_generator(backend.CPU)).impl
+
+
+class RandomCrop:
+    """Pad by ``padding`` (zeros) and cut a random ``size`` window: a CHW image, or each image
+    of an NCHW batch independently.  Seeded by ``generator`` (a minigrad.Generator)."""
+
+    def __init__(self, size, padding=0, generator=None):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.padding = padding
+        self.generator = generator
+
+    def __call__(self, x):
+        t = _to_tensor(x, "RandomCrop")
+        arr = backend.to_device(t.data, backend.CPU)
+        batch = arr if arr.ndim == 4 else arr[None]
+        if batch.ndim != 4:
+            raise ValueError(f"RandomCrop: expected a CHW image or an NCHW batch, got shape {arr.shape}")
+        p = self.padding
+        padded = np.pad(batch, ((0, 0), (0, 0), (p, p), (p, p))) if p else batch
+        h, w = self.size
+        if padded.shape[2] < h or padded.shape[3] < w:
+            raise ValueError(f"RandomCrop: crop {self.size} is larger than the padded image {padded.shape[2:]}")
+        rng = _generator(self.generator)
+        top = rng.integers(0, padded.shape[2] - h + 1, size=len(batch))
+        left = rng.integers(0, padded.shape[3] - w + 1, size=len(batch))
+        rows = top[:, None] + np.arange(h)
+        cols = left[:, None] + np.arange(w)
+        n = np.arange(len(batch))[:, None, None, None]
+        c = np.arange(batch.shape[1])[None, :, None, None]
+        out = padded[n, c, rows[:, None, :, None], cols[:, None, None, :]]
+        return Tensor._wrap(out if arr.ndim == 4 else out[0])
+
+
+class RandomHorizontalFlip:
+    """Mirror left-right with probability ``p``: a CHW image, or each image of an NCHW batch."""
+
+    def __init__(self, p=0.5, generator=None):
+        self.p = p
+        self.generator = generator
+
+    def __call__(self, x):
+        t = _to_tensor(x, "RandomHorizontalFlip")
+        arr = backend.to_device(t.data, backend.CPU)
+        batch = arr if arr.ndim == 4 else arr[None]
+        flip = _generator(self.generator).random(len(batch)) < self.p
+        out = np.where(flip[:, None, None, None], batch[..., ::-1], batch)
+        return Tensor._wrap(out if arr.ndim == 4 else out[0])

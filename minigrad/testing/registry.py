@@ -882,3 +882,4 @@ def _torch_bce(t, x, y, reduction, weight=None, pos_weight=None):
 register(OpSpec("binary_cross_entropy_with_logits",
                 lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
                 _torch_bce))
+from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)

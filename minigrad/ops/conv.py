@@ -1,0 +1,256 @@
+"""Convolution: conv2d (conv1d on the same machinery) and its adjoint conv_transpose2d.
+
+Shapes (NCHW, as PyTorch): x (N, C, H, W), weight (O, C/g, kh, kw), bias (O,), g groups,
+output (N, O, OH, OW).  With cols = im2col(x) of shape (C kh kw, N OH OW) (kernels/conv.py)
+and W2 = weight.reshape(O, C/g kh kw), per group:
+
+    forward     y2    = W2 @ cols                        (O, N OH OW), then to NCHW, + bias
+    backward    dW2   = dy2 @ cols^T                       (a correlation of input and dy)
+                dcols = W2^T @ dy2,   dx = col2im(dcols)   (a transposed convolution)
+                db    = sum of dy over N, OH, OW
+
+The batch goes through in chunks whose columns stay under ``COLS_BUDGET`` bytes, so a
+convolution never holds a full-batch im2col copy (cols are recomputed in backward rather
+than saved: memory over a little time).  conv_transpose2d swaps the two halves: its forward
+is conv2d's input gradient and its backward is conv2d's forward and weight gradient.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import as_tensor, float_operand
+from .shape import pad as _pad
+from .shape import squeeze, unsqueeze
+
+__all__ = ["conv2d", "conv1d", "conv_transpose2d"]
+
+COLS_BUDGET = 16 << 20      # bytes of im2col columns per chunk (heap-sized: reused, no page faults)
+
+
+def _kernels():
+    from ..kernels import conv        # imports Numba on first use, not with minigrad
+    return conv
+
+
+def _chunks(n, bytes_per_sample):
+    step = max(1, COLS_BUDGET // max(bytes_per_sample, 1))
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _to_rows(y, o):
+    """(B, O, L) -> (O, B L): the layout the matrix products want."""
+    b, _, length = y.shape
+    return backend.xp_of(y).ascontiguousarray(y.transpose(1, 0, 2)).reshape(o, b * length)
+
+
+def _grouped_matmul(w2, cols, groups, transpose_w=False):
+    """Per group: W2[g] @ cols[g rows] (or W2[g]^T @ ...); W2 is (groups, rows_out, rows_in)."""
+    xp = backend.xp_of(cols)
+    if groups == 1:
+        return (w2[0].T if transpose_w else w2[0]) @ cols
+    k = cols.shape[0] // groups
+    return xp.concatenate([(w2[g].T if transpose_w else w2[g]) @ cols[g * k:(g + 1) * k] for g in range(groups)])
+
+
+class Conv2d(Function):
+    """y = W * x + b (cross-correlation); see the module docstring for the three gradients."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        K = _kernels()
+        xp = backend.xp_of(x)
+        n, c, h, w = x.shape
+        o, _, kh, kw = weight.shape
+        geo = (kh, kw, *stride, *padding, *dilation)
+        oh, ow = K.output_size(h, kh, stride[0], padding[0], dilation[0]), K.output_size(w, kw, stride[1], padding[1], dilation[1])
+        w2 = weight.reshape(groups, o // groups, -1)
+        out = xp.empty((n, o, oh, ow), dtype=x.dtype)
+        for a, b in _chunks(n, c * kh * kw * oh * ow * x.itemsize):
+            y2 = _grouped_matmul(w2, K.im2col(x[a:b], *geo), groups)          # (O, B L)
+            out[a:b] = y2.reshape(o, b - a, oh, ow).transpose(1, 0, 2, 3)
+        if bias is not None:
+            out += bias.reshape(1, o, 1, 1)
+        ctx.save_for_backward(x, weight)
+        ctx.geo, ctx.groups = geo, groups
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        K = _kernels()
+        x, weight = ctx.saved_tensors
+        xp = backend.xp_of(g)
+        geo, groups = ctx.geo, ctx.groups
+        needs = ctx.needs_input_grad
+        n, c, h, w = x.shape
+        o = weight.shape[0]
+        w2 = weight.reshape(groups, o // groups, -1)
+        dx = xp.empty_like(x) if needs[0] else None
+        dw2 = xp.zeros((o, w2.shape[2]), dtype=g.dtype) if needs[1] else None
+        oh, ow = g.shape[2], g.shape[3]
+        for a, b in _chunks(n, w2.shape[2] * groups * oh * ow * x.itemsize):
+            dy2 = _to_rows(g[a:b].reshape(b - a, o, oh * ow), o)                 # (O, B L)
+            if needs[1]:
+                cols = K.im2col(x[a:b], *geo)
+                k = cols.shape[0] // groups
+                og = o // groups
+                for grp in range(groups):
+                    dw2[grp * og:(grp + 1) * og] += dy2[grp * og:(grp + 1) * og] @ cols[grp * k:(grp + 1) * k].T
+            if needs[0]:
+                dcols = _grouped_matmul(w2, dy2, groups, transpose_w=True)       # (C kh kw, B L)
+                dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
+        dw = dw2.reshape(weight.shape) if needs[1] else None
+        if len(needs) > 2 and needs[2]:
+            return dx, dw, g.sum(axis=(0, 2, 3))
+        return dx, dw, None
+
+
+class ConvTranspose2d(Function):
+    """y = conv2d's input gradient applied to x (weight (C, O/g, kh, kw));
+    dx = conv2d(dy, W) (no bias), dW = correlation of x and dy, db = sum of dy."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups, out_hw):
+        K = _kernels()
+        xp = backend.xp_of(x)
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        o = og * groups
+        geo = (kh, kw, *stride, *padding, *dilation)
+        oh, ow = out_hw
+        w2 = weight.reshape(groups, c // groups, og * kh * kw)             # per group: (C/g, O/g kh kw)
+        out = xp.empty((n, o, oh, ow), dtype=x.dtype)
+        for a, b in _chunks(n, o * kh * kw * h * w * x.itemsize):
+            x2 = _to_rows(x[a:b].reshape(b - a, c, h * w), c)              # (C, B H W)
+            cols = _grouped_matmul(w2, x2, groups, transpose_w=True)      # (O kh kw, B H W)
+            out[a:b] = K.col2im(cols, b - a, o, oh, ow, *geo)
+        if bias is not None:
+            out += bias.reshape(1, o, 1, 1)
+        ctx.save_for_backward(x, weight)
+        ctx.geo, ctx.groups = geo, groups
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        K = _kernels()
+        x, weight = ctx.saved_tensors
+        xp = backend.xp_of(g)
+        geo, groups = ctx.geo, ctx.groups
+        needs = ctx.needs_input_grad
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        w2 = weight.reshape(groups, c // groups, og * kh * kw)
+        dx = xp.empty_like(x) if needs[0] else None
+        dw2 = xp.zeros((c, og * kh * kw), dtype=g.dtype) if needs[1] else None
+        for a, b in _chunks(n, og * groups * kh * kw * h * w * x.itemsize):
+            cols = K.im2col(g[a:b], *geo)                                    # (O kh kw, B H W)
+            if needs[0]:
+                y2 = _grouped_matmul(w2, cols, groups)                       # (C, B H W)
+                dx[a:b] = y2.reshape(c, b - a, h, w).transpose(1, 0, 2, 3)
+            if needs[1]:
+                x2 = _to_rows(x[a:b].reshape(b - a, c, h * w), c)
+                k, cg = cols.shape[0] // groups, c // groups
+                for grp in range(groups):
+                    dw2[grp * cg:(grp + 1) * cg] += x2[grp * cg:(grp + 1) * cg] @ cols[grp * k:(grp + 1) * k].T
+        dw = dw2.reshape(weight.shape) if needs[1] else None
+        if len(needs) > 2 and needs[2]:
+            return dx, dw, g.sum(axis=(0, 2, 3))
+        return dx, dw, None
+
+
+# ----------------------------------------------------------------------------- entry points
+def _pair(v, name, opname):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
+        return tuple(int(a) for a in v)
+    return (int(v), int(v))
+
+
+def _check_conv_args(opname, x, w, groups, in_dim):
+    if x.data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
+    if w.data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D weight, got shape {w.data.shape}")
+    if x.data.dtype != w.data.dtype:
+        raise TypeError(f"{opname}: input is {x.data.dtype} but weight is {w.data.dtype}")
+    if groups < 1 or x.data.shape[1] % groups or w.data.shape[0] % groups:
+        raise ValueError(f"{opname}: groups={groups} must divide the input channels {x.data.shape[1]} and "
+                         f"the weight's dim 0 ({w.data.shape[0]})")
+    if in_dim is not None and x.data.shape[1] != in_dim:
+        raise ValueError(f"{opname}: input of shape {x.data.shape} has {x.data.shape[1]} channels but weight of "
+                         f"shape {w.data.shape} expects {in_dim} (= {w.data.shape[1]} x groups {groups})")
+
+
+def _bias(bias, channels, opname):
+    if bias is None:
+        return None
+    b = as_tensor(bias, opname)
+    if b.data.shape != (channels,):
+        raise ValueError(f"{opname}: bias must have shape ({channels},), got {b.data.shape}")
+    return b
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """PyTorch's ``F.conv2d``; ``padding`` is an int, a pair, ``'valid'`` or ``'same'``."""
+    x, w = float_operand(input, "conv2d"), as_tensor(weight, "conv2d")
+    _check_conv_args("conv2d", x, w, groups, w.data.shape[1] * groups if w.data.ndim == 4 else None)
+    stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1 (as in PyTorch)")
+        totals = [d * (k - 1) for d, k in zip(dilation, w.data.shape[2:])]
+        if any(t % 2 for t in totals):      # an even kernel: pad one more on the right/bottom
+            x = _pad(x, (totals[1] // 2, totals[1] - totals[1] // 2, totals[0] // 2, totals[0] - totals[0] // 2))
+            padding = (0, 0)
+        else:
+            padding = (totals[0] // 2, totals[1] // 2)
+    elif isinstance(padding, str):
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    padding = _pair(padding, "padding", "conv2d")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"conv2d: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
+                         f"padding {padding}, dilation {dilation}")
+    kh, kw = w.data.shape[2:]
+    h, wd = x.data.shape[2:]
+    if h + 2 * padding[0] < dilation[0] * (kh - 1) + 1 or wd + 2 * padding[1] < dilation[1] * (kw - 1) + 1:
+        raise ValueError(f"conv2d: input of spatial size {h}x{wd} (padding {padding}) is smaller than the "
+                         f"dilated kernel {dilation[0] * (kh - 1) + 1}x{dilation[1] * (kw - 1) + 1}")
+    b = _bias(bias, w.data.shape[0], "conv2d")
+    return Conv2d.apply(x, w, b, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """PyTorch's ``F.conv1d``: (N, C, L) with weight (O, C/g, k), as a conv2d of height 1."""
+    x, w = float_operand(input, "conv1d"), as_tensor(weight, "conv1d")
+    if x.data.ndim != 3 or w.data.ndim != 3:
+        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x.data.shape} and "
+                         f"{w.data.shape}")
+    pair = (lambda v: (1, v) if isinstance(v, int) else (1, v[0]) if isinstance(v, (tuple, list)) else v)
+    pad = (0, padding) if isinstance(padding, int) else (0, padding[0]) if isinstance(padding, (tuple, list)) else padding
+    out = conv2d(unsqueeze(x, 2), unsqueeze(w, 2), bias, pair(stride), pad, pair(dilation), groups)
+    return squeeze(out, 2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    """PyTorch's ``F.conv_transpose2d``: weight (C, O/g, kh, kw); the adjoint of conv2d."""
+    x, w = float_operand(input, "conv_transpose2d"), as_tensor(weight, "conv_transpose2d")
+    _check_conv_args("conv_transpose2d", x, w, groups, w.data.shape[0] if w.data.ndim == 4 else None)
+    stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
+    padding, output_padding = _pair(padding, "padding", "conv_transpose2d"), _pair(output_padding, "output_padding",
+                                                                                      "conv_transpose2d")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d) or op < 0:
+            raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride "
+                             f"{stride} or dilation {dilation}")
+    kh, kw = w.data.shape[2:]
+    h, wd = x.data.shape[2:]
+    out_hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
+                   for i, s, p, d, k, op in zip((h, wd), stride, padding, dilation, (kh, kw), output_padding))
+    if min(out_hw) < 1:
+        raise ValueError(f"conv_transpose2d: the output size {out_hw} is not positive")
+    b = _bias(bias, w.data.shape[1] * groups, "conv_transpose2d")
+    return ConvTranspose2d.apply(x, w, b, stride, padding, dilation, groups, out_hw)
+

@@ -1,0 +1,201 @@
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d, and dropout2d.
+
+Shapes: x (N, C, H, W) -> (N, C, OH, OW) with, per spatial dim,
+
+    OH = floor_or_ceil((H + 2 p - d (k - 1) - 1) / s) + 1
+    (ceil_mode: the last window must still start inside the input or its left padding)
+
+    max:      dx = g routed to the argmax of each window (kernels/pool.py; ties go to one element)
+    avg:      dx = g / divisor spread over each window
+    adaptive: window i covers [floor(i H / OH), ceil((i + 1) H / OH)), then as above
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import float_operand
+from .dropout import dropout
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d"]
+
+
+def _kernels():
+    from ..kernels import pool        # imports Numba on first use, not with minigrad
+    return pool
+
+
+def _pair(v, name, opname):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
+        return tuple(int(a) for a in v)
+    return (int(v), int(v))
+
+
+def pool_output_size(size, k, s, p, d, ceil_mode):
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _geometry(opname, x, kernel_size, stride, padding, dilation, ceil_mode):
+    if x.data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
+    k = _pair(kernel_size, "kernel_size", opname)
+    s = _pair(stride if stride is not None and stride != () else k, "stride", opname)
+    p, d = _pair(padding, "padding", opname), _pair(dilation, "dilation", opname)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ValueError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
+    effective = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
+    if p[0] > effective[0] // 2 or p[1] > effective[1] // 2:
+        raise ValueError(f"{opname}: padding {p} must be at most half the (dilated) kernel size {tuple(effective)}")
+    out = tuple(pool_output_size(size, *args, ceil_mode) for size, *args in zip(x.data.shape[2:], k, s, p, d))
+    if min(out) < 1:
+        raise ValueError(f"{opname}: input of spatial size {x.data.shape[2:]} is too small for kernel {k} "
+                         f"(dilation {d}, padding {p})")
+    return k, s, p, d, out
+
+
+class MaxPool2d(Function):
+    """out = max over each window; d = g routed to the saved argmax"""
+
+    @staticmethod
+    def forward(ctx, x, k, s, p, d, out_hw):
+        out, idx = _kernels().max_pool2d_forward(x, *k, *s, *p, *d, *out_hw)
+        ctx.save_for_backward(idx)
+        ctx.hw = x.shape[2:]
+        return out, idx
+
+    @staticmethod
+    def backward(ctx, g, g_idx):
+        (idx,) = ctx.saved_tensors
+        return _kernels().max_pool2d_backward(g, idx, *ctx.hw)
+
+
+class AvgPool2d(Function):
+    """out = window sum / divisor;  d = g / divisor spread back over each window"""
+
+    @staticmethod
+    def forward(ctx, x, k, s, p, out_hw, count_include_pad, divisor):
+        ctx.args = (x.shape[2], x.shape[3], *k, *s, *p, count_include_pad, divisor)
+        return _kernels().avg_pool2d_forward(x, *k, *s, *p, *out_hw, count_include_pad, divisor)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _kernels().avg_pool2d_backward(g, *ctx.args)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane."""
+    x = float_operand(input, "max_pool2d")
+    k, s, p, d, out_hw = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    out, idx = MaxPool2d.apply(x, k, s, p, d, out_hw)
+    return (out, idx) if return_indices else out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """PyTorch's ``F.avg_pool2d``."""
+    x = float_operand(input, "avg_pool2d")
+    k, s, p, _, out_hw = _geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+    return AvgPool2d.apply(x, k, s, p, out_hw, bool(count_include_pad), int(divisor_override or 0))
+
+
+# ----------------------------------------------------------------------------- adaptive pooling
+def _adaptive_bounds(size, out):
+    return [(math.floor(i * size / out), math.ceil((i + 1) * size / out)) for i in range(out)]
+
+
+class AdaptivePool2d(Function):
+    """Windows [floor(i H / OH), ceil((i+1) H / OH)); average or max (routing to the argmax)."""
+
+    @staticmethod
+    def forward(ctx, x, out_hw, kind):
+        xp = backend.xp_of(x)
+        n, c, h, w = x.shape
+        oh, ow = out_hw
+        ctx.shape, ctx.kind = x.shape, kind
+        if h % oh == 0 and w % ow == 0:          # regular windows: one reshape, one reduction
+            blocks = x.reshape(n, c, oh, h // oh, ow, w // ow)
+            if kind == "avg":
+                return blocks.mean(axis=(3, 5))
+            flat = blocks.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, -1)
+            arg = flat.argmax(axis=-1)
+            bi, bj = arg // (w // ow), arg % (w // ow)
+            rows = xp.arange(oh).reshape(1, 1, oh, 1) * (h // oh) + bi
+            cols = xp.arange(ow).reshape(1, 1, 1, ow) * (w // ow) + bj
+            idx = rows * w + cols
+            ctx.save_for_backward(idx)
+            return xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0], idx
+        out = xp.empty((n, c, oh, ow), dtype=x.dtype)
+        idx = xp.empty((n, c, oh, ow), dtype=np.int64) if kind == "max" else None
+        for a, (h0, h1) in enumerate(_adaptive_bounds(h, oh)):
+            for b, (w0, w1) in enumerate(_adaptive_bounds(w, ow)):
+                window = x[:, :, h0:h1, w0:w1]
+                if kind == "avg":
+                    out[:, :, a, b] = window.mean(axis=(2, 3))
+                else:
+                    arg = window.reshape(n, c, -1).argmax(axis=-1)
+                    out[:, :, a, b] = xp.take_along_axis(window.reshape(n, c, -1), arg[..., None], axis=-1)[..., 0]
+                    idx[:, :, a, b] = (h0 + arg // (w1 - w0)) * w + w0 + arg % (w1 - w0)
+        if kind == "avg":
+            return out
+        ctx.save_for_backward(idx)
+        return out, idx
+
+    @staticmethod
+    def backward(ctx, g, g_idx=None):
+        xp = backend.xp_of(g)
+        n, c, h, w = ctx.shape
+        oh, ow = g.shape[2:]
+        if ctx.kind == "max":
+            (idx,) = ctx.saved_tensors
+            return _kernels().max_pool2d_backward(g, idx, h, w)
+        if h % oh == 0 and w % ow == 0:
+            share = g / ((h // oh) * (w // ow))
+            return xp.broadcast_to(share.reshape(n, c, oh, 1, ow, 1), (n, c, oh, h // oh, ow, w // ow)).reshape(ctx.shape)
+        dx = xp.zeros(ctx.shape, dtype=g.dtype)
+        for a, (h0, h1) in enumerate(_adaptive_bounds(h, oh)):
+            for b, (w0, w1) in enumerate(_adaptive_bounds(w, ow)):
+                dx[:, :, h0:h1, w0:w1] += (g[:, :, a, b] / ((h1 - h0) * (w1 - w0)))[:, :, None, None]
+        return dx
+
+
+def _adaptive_args(opname, input, output_size):
+    x = float_operand(input, opname)
+    if x.data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    size = tuple(x.data.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"{opname}: output_size must be positive, got {output_size}")
+    return x, size
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    x, size = _adaptive_args("adaptive_avg_pool2d", input, output_size)
+    return AdaptivePool2d.apply(x, size, "avg")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    x, size = _adaptive_args("adaptive_max_pool2d", input, output_size)
+    out, idx = AdaptivePool2d.apply(x, size, "max")
+    return (out, idx) if return_indices else out
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None) -> Tensor:
+    """Zero whole channels: one keep/drop decision per (N, C) for (N, C, H, W) inputs."""
+    x = float_operand(input, "dropout2d")
+    if x.data.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x.data.shape}")
+    mask_shape = x.data.shape[:-2] + (1, 1)
+    return dropout(x, p, training, generator=generator, mask_shape=mask_shape)

@@ -1,0 +1,206 @@
+"""Registry entries for convolution and pooling (valid combinations of stride, padding,
+dilation and groups only), with NumPy references built on ``kernels/conv.py``'s references."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import conv as _conv_kernels
+from ..kernels import pool as _pool_kernels
+from ..ops import conv as _conv_ops
+from ..ops import pool as _pool_ops
+from .registry import OpSpec, Sample, register
+
+
+def _conv_geometry(d, h, w, allow_stride=True):
+    """Kernel, stride, padding, dilation that fit an h x w input."""
+    kh, kw = d.integers(1, min(3, h + 2)), d.integers(1, min(3, w + 2))
+    sh, sw = (d.integers(1, 2), d.integers(1, 2)) if allow_stride else (1, 1)
+    dh, dw = d.integers(1, 2), d.integers(1, 2)
+    ph, pw = d.integers(0, 1), d.integers(0, 1)
+    while h + 2 * ph < dh * (kh - 1) + 1:
+        dh, kh = 1, max(1, kh - 1)
+    while w + 2 * pw < dw * (kw - 1) + 1:
+        dw, kw = 1, max(1, kw - 1)
+    return (kh, kw), (sh, sw), (ph, pw), (dh, dw)
+
+
+def _conv_sample(d, dtype):
+    groups = d.integers(1, 2)
+    n, cin, cout = d.integers(1, 2), groups * d.integers(1, 2), groups * d.integers(1, 2)
+    h, w = d.integers(1, 5), d.integers(1, 5)
+    (kh, kw), stride, padding, dilation = _conv_geometry(d, h, w)
+    args = [d.floats((n, cin, h, w), dtype=dtype), d.floats((cout, cin // groups, kh, kw), dtype=dtype)]
+    if d.boolean():
+        args.append(d.floats((cout,), dtype=dtype))
+    return Sample(args, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups})
+
+
+def np_conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    cols = _conv_kernels.im2col_ref(x, kh, kw, *stride, *padding, *dilation)         # (C kh kw, N L)
+    oh = _conv_kernels.output_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _conv_kernels.output_size(wd, kw, stride[1], padding[1], dilation[1])
+    k, og = cg * kh * kw, o // groups
+    out = np.concatenate([w[g * og:(g + 1) * og].reshape(og, k) @ cols[g * k:(g + 1) * k] for g in range(groups)])
+    out = out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+    return out + (0 if b is None else b.reshape(1, -1, 1, 1))
+
+
+register(OpSpec("conv2d", lambda *a, **kw: _conv_ops.conv2d(*a, **kw), np_conv2d, _conv_sample,
+                lambda t, *a, **kw: t.nn.functional.conv2d(*a, **kw), rtol32=1e-3))
+
+
+def _conv_same_sample(d, dtype):
+    n, c, o = d.integers(1, 2), d.integers(1, 2), d.integers(1, 2)
+    h, w = d.integers(2, 5), d.integers(2, 5)
+    return Sample([d.floats((n, c, h, w), dtype=dtype), d.floats((o, c, d.integers(1, 3), d.integers(1, 3)), dtype=dtype)])
+
+
+def _np_conv_same(x, w):
+    kh, kw = w.shape[2:]
+    th, tw = kh - 1, kw - 1
+    padded = np.pad(x, ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    return np_conv2d(padded, w)
+
+
+register(OpSpec("conv2d_same", lambda x, w: _conv_ops.conv2d(x, w, padding="same"), _np_conv_same, _conv_same_sample,
+                lambda t, x, w: t.nn.functional.conv2d(x, w, padding="same"), covers="conv2d", rtol32=1e-3))
+
+
+def _conv1d_sample(d, dtype):
+    n, c, o, length = d.integers(1, 2), d.integers(1, 3), d.integers(1, 3), d.integers(2, 6)
+    k = d.integers(1, min(3, length))
+    return Sample([d.floats((n, c, length), dtype=dtype), d.floats((o, c, k), dtype=dtype)],
+                  {"stride": d.integers(1, 2), "padding": d.integers(0, 1)})
+
+
+register(OpSpec("conv1d", lambda x, w, **kw: _conv_ops.conv1d(x, w, **kw),
+                lambda x, w, stride, padding: np_conv2d(x[:, :, None], w[:, :, None], None, (1, stride), (0, padding))[:, :, 0],
+                _conv1d_sample, lambda t, x, w, **kw: t.nn.functional.conv1d(x, w, **kw), rtol32=1e-3))
+
+
+def _conv_t_sample(d, dtype):
+    groups = d.integers(1, 2)
+    n, cin, cout = d.integers(1, 2), groups * d.integers(1, 2), groups * d.integers(1, 2)
+    h, w = d.integers(1, 4), d.integers(1, 4)
+    kh, kw = d.integers(1, 3), d.integers(1, 3)
+    stride = (d.integers(1, 2), d.integers(1, 2))
+    dilation = (d.integers(1, 2), d.integers(1, 2))
+    padding = (d.integers(0, (dilation[0] * (kh - 1)) // 2), d.integers(0, (dilation[1] * (kw - 1)) // 2))
+    output_padding = tuple(d.integers(0, s - 1) for s in stride)
+    args = [d.floats((n, cin, h, w), dtype=dtype), d.floats((cin, cout // groups, kh, kw), dtype=dtype)]
+    if d.boolean():
+        args.append(d.floats((cout,), dtype=dtype))
+    return Sample(args, {"stride": stride, "padding": padding, "output_padding": output_padding,
+                         "groups": groups, "dilation": dilation})
+
+
+def _np_conv_transpose2d(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                         dilation=(1, 1)):
+    """Scatter each input pixel times the kernel into the (cropped) output: the definition."""
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+    ow = (wd - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+    full = np.zeros((n, og * groups, oh + 2 * padding[0] + kh * dilation[0], ow + 2 * padding[1] + kw * dilation[1]))
+    cg = c // groups
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                contrib = np.einsum("nchw,co->nohw", x[:, g * cg:(g + 1) * cg], w[g * cg:(g + 1) * cg, :, i, j])
+                r0, c0 = i * dilation[0], j * dilation[1]
+                full[:, g * og:(g + 1) * og, r0:r0 + (h - 1) * stride[0] + 1:stride[0],
+                     c0:c0 + (wd - 1) * stride[1] + 1:stride[1]] += contrib
+    out = full[:, :, padding[0]:padding[0] + oh, padding[1]:padding[1] + ow]
+    return out + (0 if b is None else b.reshape(1, -1, 1, 1))
+
+
+register(OpSpec("conv_transpose2d", lambda *a, **kw: _conv_ops.conv_transpose2d(*a, **kw), _np_conv_transpose2d,
+                _conv_t_sample, lambda t, *a, **kw: t.nn.functional.conv_transpose2d(*a, **kw), rtol32=1e-3))
+
+
+# ----------------------------------------------------------------------------- pooling
+def _pool_sample(kind):
+    def sample(d, dtype):
+        n, c, h, w = d.integers(1, 2), d.integers(1, 2), d.integers(1, 5), d.integers(1, 5)
+        kh, kw = d.integers(1, min(3, h)), d.integers(1, min(3, w))
+        kw_ = {"kernel_size": (kh, kw), "stride": (d.integers(1, 2), d.integers(1, 2)),
+               "padding": (d.integers(0, kh // 2), d.integers(0, kw // 2)), "ceil_mode": d.boolean()}
+        if kind == "max":
+            kw_["dilation"] = (1, 1) if d.boolean() else (d.integers(1, 2), d.integers(1, 2))
+            eh = kw_["dilation"][0] * (kh - 1) + 1
+            ew = kw_["dilation"][1] * (kw - 1) + 1
+            if h + 2 * kw_["padding"][0] < eh or w + 2 * kw_["padding"][1] < ew:
+                kw_["dilation"] = (1, 1)
+        else:
+            kw_["count_include_pad"] = d.boolean()
+        return Sample([d.floats((n, c, h, w), unique=(kind == "max"), dtype=dtype)], kw_)
+    return sample
+
+
+def _np_pool(kind):
+    def ref(x, kernel_size, stride, padding, ceil_mode, dilation=(1, 1), count_include_pad=True):
+        out = tuple(_pool_ops.pool_output_size(s, k, st, p, dl, ceil_mode)
+                    for s, k, st, p, dl in zip(x.shape[2:], kernel_size, stride, padding, dilation))
+        if kind == "max":
+            return _pool_kernels.max_pool2d_ref(x, *kernel_size, *stride, *padding, *dilation, *out)[0]
+        return _pool_kernels.avg_pool2d_ref(x, *kernel_size, *stride, *padding, *out, count_include_pad, 0)
+    return ref
+
+
+register(OpSpec("max_pool2d", lambda x, **kw: _pool_ops.max_pool2d(x, **kw), _np_pool("max"), _pool_sample("max"),
+                lambda t, x, **kw: t.nn.functional.max_pool2d(x, **kw)))
+register(OpSpec("avg_pool2d", lambda x, **kw: _pool_ops.avg_pool2d(x, **kw), _np_pool("avg"), _pool_sample("avg"),
+                lambda t, x, **kw: t.nn.functional.avg_pool2d(x, **kw)))
+
+
+def _adaptive_sample(unique):
+    def sample(d, dtype):
+        n, c, h, w = d.integers(1, 2), d.integers(1, 2), d.integers(1, 6), d.integers(1, 6)
+        return Sample([d.floats((n, c, h, w), unique=unique, dtype=dtype)],
+                      {"output_size": (d.integers(1, h), d.integers(1, w))})
+    return sample
+
+
+def _np_adaptive(kind):
+    def ref(x, output_size):
+        n, c, h, w = x.shape
+        oh, ow = output_size
+        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        for a in range(oh):
+            h0, h1 = (a * h) // oh, -((-(a + 1) * h) // oh)
+            for b in range(ow):
+                w0, w1 = (b * w) // ow, -((-(b + 1) * w) // ow)
+                window = x[:, :, h0:h1, w0:w1]
+                out[:, :, a, b] = window.mean(axis=(2, 3)) if kind == "avg" else window.max(axis=(2, 3))
+        return out
+    return ref
+
+
+register(OpSpec("adaptive_avg_pool2d", lambda x, output_size: _pool_ops.adaptive_avg_pool2d(x, output_size),
+                _np_adaptive("avg"), _adaptive_sample(False),
+                lambda t, x, output_size: t.nn.functional.adaptive_avg_pool2d(x, output_size)))
+register(OpSpec("adaptive_max_pool2d", lambda x, output_size: _pool_ops.adaptive_max_pool2d(x, output_size),
+                _np_adaptive("max"), _adaptive_sample(True),
+                lambda t, x, output_size: t.nn.functional.adaptive_max_pool2d(x, output_size)))
+
+
+def _dropout2d_sample(d, dtype):
+    return Sample([d.floats((d.integers(1, 2), d.integers(1, 3), d.integers(1, 3), d.integers(1, 3)), dtype=dtype)],
+                  {"p": d.choice([0.3, 0.5]), "seed": d.integers(0, 1000)})
+
+
+def _dropout2d_mask(x, p, seed):
+    from .. import Generator, device
+    from ..ops.dropout import dropout_mask
+    return np.asarray(dropout_mask(x.shape[:2] + (1, 1), p, x.dtype, device("cpu"), Generator().manual_seed(seed)))
+
+
+def _dropout2d_call(x, p, seed):
+    from .. import Generator
+    return _pool_ops.dropout2d(x, p, training=True, generator=Generator().manual_seed(seed))
+
+
+register(OpSpec("dropout2d", _dropout2d_call, lambda x, p, seed: x * _dropout2d_mask(x, p, seed), _dropout2d_sample,
+                lambda t, x, p, seed: x * t.as_tensor(_dropout2d_mask(x.detach().numpy(), p, seed))))

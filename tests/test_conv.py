@@ -1,0 +1,316 @@
+"""Convolutional networks: kernels against references, layers and ResNet-18 against PyTorch,
+the CIFAR-10 reader, augmentation, and the training commands."""
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.nn as nn
+from minigrad.data import CIFAR10
+from minigrad.data.transforms import RandomCrop, RandomHorizontalFlip
+from minigrad.kernels import conv as conv_k
+from minigrad.kernels import pool as pool_k
+from minigrad.models import resnet18, resnet18_cifar, resnet34
+
+from helpers import assert_close
+
+
+# ----------------------------------------------------------------------------- kernels vs references
+@st.composite
+def geometries(draw):
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sh, sw, dh, dw = (draw(st.integers(1, 3)) for _ in range(4))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    if h + 2 * ph < dh * (kh - 1) + 1 or w + 2 * pw < dw * (kw - 1) + 1:
+        ph, pw, dh, dw, kh, kw = 0, 0, 1, 1, 1, 1
+    return (n, c, h, w), (kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+@given(geometries(), st.sampled_from([np.float32, np.float64]))
+def test_im2col_and_col2im_match_references(geo, dtype):
+    shape, g = geo
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    cols = conv_k.im2col(x, *g)
+    assert cols.dtype == dtype
+    np.testing.assert_allclose(cols, conv_k.im2col_ref(x, *g))
+    back = conv_k.col2im(cols, *shape, *g)
+    np.testing.assert_allclose(back, conv_k.col2im_ref(cols, *shape, *g), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 32, 32), (1, 64, 17, 13)])
+def test_conv_kernels_parallel_path(shape):
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    g = (3, 3, 1, 1, 1, 1, 1, 1)
+    cols = conv_k.im2col(x, *g)
+    np.testing.assert_array_equal(cols, conv_k.im2col_ref(x, *g))
+    np.testing.assert_allclose(conv_k.col2im(cols, *shape, *g), conv_k.col2im_ref(cols, *shape, *g), rtol=1e-5, atol=1e-5)
+
+
+@given(geometries(), st.booleans(), st.booleans())
+def test_pool_kernels_match_references(geo, include_pad, use_max):
+    (n, c, h, w), (kh, kw, sh, sw, _, _, dh, dw) = geo
+    ph, pw = min(kh // 2, 1), min(kw // 2, 1)
+    x = np.random.default_rng(2).permutation(n * c * h * w).reshape(n, c, h, w).astype(np.float64)
+    if use_max:
+        oh, ow = conv_k.output_size(h, kh, sh, ph, dh), conv_k.output_size(w, kw, sw, pw, dw)
+        if oh < 1 or ow < 1 or ph > (dh * (kh - 1) + 1) // 2 or pw > (dw * (kw - 1) + 1) // 2:
+            return
+        out, idx = pool_k.max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        ref_out, ref_idx = pool_k.max_pool2d_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+        np.testing.assert_array_equal(out, ref_out)
+        np.testing.assert_array_equal(idx, ref_idx)
+        g = np.ones_like(out)
+        dx = pool_k.max_pool2d_backward(g, idx, h, w)
+        expected = np.zeros(n * c * h * w)
+        np.add.at(expected, (idx + (np.arange(n * c) * h * w).reshape(n, c, 1, 1)).ravel(), 1.0)
+        np.testing.assert_array_equal(dx.ravel(), expected)
+    else:
+        oh, ow = conv_k.output_size(h, kh, sh, ph, 1), conv_k.output_size(w, kw, sw, pw, 1)
+        if oh < 1 or ow < 1:
+            return
+        out = pool_k.avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad, 0)
+        np.testing.assert_allclose(out, pool_k.avg_pool2d_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad, 0))
+
+
+def test_kernels_validate_before_running():
+    x = np.zeros((1, 1, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        conv_k.im2col(x, 5, 5)
+    with pytest.raises(ValueError, match="stride must be an integer >= 1"):
+        conv_k.im2col(x, 1, 1, 0, 1)
+    with pytest.raises(ValueError, match="col2im: columns of shape"):
+        conv_k.col2im(np.zeros((9, 10), np.float32), 1, 1, 3, 3, 3, 3)
+    with pytest.raises(IndexError, match="index out of range"):
+        pool_k.max_pool2d_backward(np.ones((1, 1, 1, 1)), np.array([[[[9]]]]), 3, 3)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        conv_k.im2col(np.zeros((1, 1, 3, 3), np.int64), 1, 1)
+
+
+# ----------------------------------------------------------------------------- layers vs PyTorch
+LAYERS = [
+    (lambda: nn.Conv2d(3, 4, 3, padding=1), lambda t: t.nn.Conv2d(3, 4, 3, padding=1), (2, 3, 6, 5)),
+    (lambda: nn.Conv2d(4, 6, (3, 2), stride=2, dilation=(1, 2), groups=2, bias=False),
+     lambda t: t.nn.Conv2d(4, 6, (3, 2), stride=2, dilation=(1, 2), groups=2, bias=False), (2, 4, 7, 7)),
+    (lambda: nn.Conv2d(2, 3, 4, padding="same"), lambda t: t.nn.Conv2d(2, 3, 4, padding="same"), (1, 2, 5, 6)),
+    (lambda: nn.Conv1d(3, 5, 3, stride=2, padding=1), lambda t: t.nn.Conv1d(3, 5, 3, stride=2, padding=1), (2, 3, 9)),
+    (lambda: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+     lambda t: t.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1), (2, 4, 4, 5)),
+    (lambda: nn.MaxPool2d(3, 2, 1), lambda t: t.nn.MaxPool2d(3, 2, 1), (2, 3, 7, 7)),
+    (lambda: nn.AvgPool2d(2, ceil_mode=True), lambda t: t.nn.AvgPool2d(2, ceil_mode=True), (2, 3, 5, 5)),
+    (lambda: nn.AdaptiveAvgPool2d((1, 1)), lambda t: t.nn.AdaptiveAvgPool2d((1, 1)), (2, 3, 4, 4)),
+    (lambda: nn.BatchNorm2d(3), lambda t: t.nn.BatchNorm2d(3), (4, 3, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("make, make_torch, shape", LAYERS, ids=lambda v: "" if callable(v) else str(v))
+def test_conv_layers_match_pytorch_in_train_and_eval(make, make_torch, shape, torch):
+    ours, theirs = make().double(), make_torch(torch).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    rng = np.random.default_rng(0)
+    for mode in ("train", "eval"):
+        ours.train(mode == "train"), theirs.train(mode == "train")
+        x = rng.standard_normal(shape)
+        xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ym, yt = ours(xm), theirs(xt)
+        g = rng.standard_normal(ym.shape)
+        ym.backward(g), yt.backward(torch.tensor(g))
+        assert_close(ym, yt.detach().numpy(), atol=1e-10, what=f"{mode} forward")
+        assert_close(xm.grad, xt.grad.numpy(), atol=1e-10, what=f"{mode} input gradient")
+        for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+            assert_close(p.grad, tp.grad.numpy(), atol=1e-10, what=f"{mode} gradient of {name}")
+            p.grad, tp.grad = None, None
+
+
+def test_dropout2d_zeroes_whole_channels():
+    mg.manual_seed(0)
+    out = nn.Dropout2d(0.5)(mg.ones(8, 16, 3, 3)).data
+    per_channel = out.reshape(8, 16, -1)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+    assert 0.2 < (per_channel[..., 0] == 0).mean() < 0.8
+
+
+def test_conv_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"conv2d: input of shape \(1, 3, 5, 5\) has 3 channels but weight of shape "
+                                         r"\(4, 2, 3, 3\) expects 2"):
+        mg.nn.functional.conv2d(mg.randn(1, 3, 5, 5), mg.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        mg.nn.functional.conv2d(mg.randn(1, 1, 2, 2), mg.randn(1, 1, 3, 3))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        mg.nn.functional.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 3, 3), stride=2, padding="same")
+    with pytest.raises(ValueError, match="expected a 4-D input"):
+        nn.MaxPool2d(2)(mg.randn(3, 4))
+
+
+# ----------------------------------------------------------------------------- ResNet
+def test_resnet_parameter_counts_are_torchvisions():
+    assert sum(p.numel() for p in resnet18().parameters()) == 11_689_512
+    assert sum(p.numel() for p in resnet34().parameters()) == 21_797_672
+
+
+def _torch_resnet18(torch, num_classes):
+    """torchvision's ResNet-18 written out in torch.nn (torchvision itself does not import here)."""
+    tnn = torch.nn
+
+    class Block(tnn.Module):
+        def __init__(self, inp, planes, stride):
+            super().__init__()
+            self.conv1 = tnn.Conv2d(inp, planes, 3, stride, 1, bias=False)
+            self.bn1 = tnn.BatchNorm2d(planes)
+            self.relu = tnn.ReLU()
+            self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = tnn.BatchNorm2d(planes)
+            self.downsample = None
+            if stride != 1 or inp != planes:
+                self.downsample = tnn.Sequential(tnn.Conv2d(inp, planes, 1, stride, bias=False), tnn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            idt = x if self.downsample is None else self.downsample(x)
+            return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + idt)
+
+    class Net(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = tnn.BatchNorm2d(64)
+            self.relu = tnn.ReLU()
+            self.maxpool = tnn.MaxPool2d(3, 2, 1)
+            inp = 64
+            for k, (planes, stride) in enumerate([(64, 1), (128, 2), (256, 2), (512, 2)], 1):
+                setattr(self, f"layer{k}", tnn.Sequential(Block(inp, planes, stride), Block(planes, planes, 1)))
+                inp = planes
+            self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
+            self.fc = tnn.Linear(512, num_classes)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(self.avgpool(x).flatten(1))
+
+    return Net()
+
+
+def test_resnet18_matches_pytorch_in_float64(torch):
+    ours = resnet18(num_classes=5).double()
+    theirs = _torch_resnet18(torch, 5).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 64, 64))   # layer4 keeps 2x2: batch norm sees 8 values
+    y = np.array([1, 3])
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lm = nn.CrossEntropyLoss()(ours(xm), mg.tensor(y))
+    lt = torch.nn.CrossEntropyLoss()(theirs(xt), torch.tensor(y))
+    lm.backward(), lt.backward()
+    assert_close(lm, lt.item(), atol=1e-10)
+    assert_close(xm.grad, xt.grad.numpy(), atol=1e-9, rtol=1e-6)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        assert_close(p.grad, tp.grad.numpy(), atol=1e-9, rtol=1e-6, what=name)
+    for (name, b), tb in zip(ours.named_buffers(), theirs.buffers()):
+        assert_close(b, tb.numpy(), atol=1e-10, what=name)
+    ours.eval(), theirs.eval()
+    ours.load_state_dict(theirs.state_dict())          # and back: PyTorch's weights into ours
+    with mg.no_grad(), torch.no_grad():
+        assert_close(ours(mg.tensor(x)), theirs(torch.tensor(x)).numpy(), atol=1e-10)
+
+
+def test_resnet18_cifar_trains_a_step():
+    model = resnet18_cifar()
+    opt = mg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = mg.randn(2, 3, 32, 32), mg.tensor([0, 1])
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    loss.backward()
+    opt.step()
+    assert np.isfinite(loss.item())
+
+
+# ----------------------------------------------------------------------------- CIFAR-10 and augmentation
+def _write_cifar(root, n=10, corrupt=None):
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{k}" for k in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, n))}
+        if corrupt == name:
+            batch[b"labels"] = batch[b"labels"][:-1]
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": [f"c{k}".encode() for k in range(10)]}))
+    return folder
+
+
+def test_cifar10_reads_the_python_batches(tmp_path):
+    folder = _write_cifar(tmp_path)
+    train, test = CIFAR10(tmp_path, train=True), CIFAR10(str(folder), train=False)
+    assert len(train) == 50 and len(test) == 10 and train.classes[3] == "c3"
+    image, label = train[7]
+    raw = pickle.loads((folder / "data_batch_1").read_bytes())
+    assert image.shape == (3, 32, 32) and image.dtype == mg.float32
+    assert_close(image, raw[b"data"][7].reshape(3, 32, 32) / 255.0, atol=1e-7)
+    assert label == raw[b"labels"][7]
+
+
+def test_cifar10_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing data_batch_1"):
+        CIFAR10(tmp_path)
+    folder = _write_cifar(tmp_path, corrupt="data_batch_3")
+    with pytest.raises(ValueError, match=r"data_batch_3: 10 images but 9 labels"):
+        CIFAR10(tmp_path)
+    (folder / "data_batch_3").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="data_batch_3 is not a valid CIFAR-10 python batch"):
+        CIFAR10(tmp_path)
+
+
+def test_cifar10_refuses_code_in_pickles(tmp_path):
+    folder = _write_cifar(tmp_path)
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": Exploit(), b"labels": []}))
+    with pytest.raises(ValueError, match="refusing to load"):
+        CIFAR10(tmp_path, train=False)
+
+
+def test_random_crop_and_flip_are_seeded_and_correct():
+    x = mg.tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
+    a = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
+    b = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
+    assert np.array_equal(a.data, b.data) and a.shape == (2, 3, 4, 4)
+    padded = np.pad(x.data, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    for n in range(2):           # each crop is a window of the padded image
+        assert any(np.array_equal(a.data[n], padded[n, :, i:i + 4, j:j + 4]) for i in range(5) for j in range(5))
+    flipped = RandomHorizontalFlip(p=1.0)(x)
+    assert np.array_equal(flipped.data, x.data[..., ::-1])
+    assert np.array_equal(RandomHorizontalFlip(p=0.0)(x[0]).data, x.data[0])
+
+
+# ----------------------------------------------------------------------------- training commands
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "minigrad", *args], capture_output=True, text=True)
+
+
+def test_train_cnn_on_digits_reaches_98_percent(tmp_path):
+    result = _cli("train", "cnn", "--out", str(tmp_path), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.98 and metrics["train_seconds"] < 120
+
+
+def test_train_resnet18_on_cifar_files(tmp_path):
+    _write_cifar(tmp_path / "data", n=4)
+    out = tmp_path / "run"
+    result = _cli("train", "resnet18_cifar", "--root", str(tmp_path / "data"), "--epochs", "1", "--batch-size", "8",
+                  "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "metrics.json").read_text())["data"] == "cifar10"
+    missing = _cli("train", "resnet18", "--out", str(out))
+    assert missing.returncode == 2 and "needs --root" in missing.stderr
