@@ -108,12 +108,13 @@ def _lstm_pre_row(gates, gh, b, H):
     """a = gates + gh, halved for the sigmoid gates (s(a) = 0.5 + 0.5 tanh(a / 2))."""
     T = gates.dtype.type
     half = T(0.5)
+    gr, ghr = gates[b], gh[b]
     for j in range(2 * H):
-        gates[b, j] = half * (gates[b, j] + gh[b, j])
+        gr[j] = half * (gr[j] + ghr[j])
     for j in range(2 * H, 3 * H):
-        gates[b, j] = gates[b, j] + gh[b, j]
+        gr[j] = gr[j] + ghr[j]
     for j in range(3 * H, 4 * H):
-        gates[b, j] = half * (gates[b, j] + gh[b, j])
+        gr[j] = half * (gr[j] + ghr[j])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -121,13 +122,13 @@ def _lstm_state_row(gates, c_prev, c, b, H):
     """gates hold tanh of the (halved) pre-activations: finish the sigmoids, c = f c_prev + i g."""
     T = gates.dtype.type
     half = T(0.5)
+    gr, cp, cr = gates[b], c_prev[b], c[b]          # row views: short loops over few arrays vectorise
+    for j in range(2 * H):
+        gr[j] = half + half * gr[j]
+    for j in range(3 * H, 4 * H):
+        gr[j] = half + half * gr[j]
     for j in range(H):
-        i = half + half * gates[b, j]
-        f = half + half * gates[b, H + j]
-        gates[b, j] = i
-        gates[b, H + j] = f
-        gates[b, 3 * H + j] = half + half * gates[b, 3 * H + j]
-        c[b, j] = f * c_prev[b, j] + i * gates[b, 2 * H + j]
+        cr[j] = gr[H + j] * cp[j] + gr[j] * gr[2 * H + j]
 
 
 @njit(cache=True, nogil=True)
@@ -162,19 +163,23 @@ def _lstm_state_parallel(gates, c_prev, c):
 def _lstm_backward_row(gates, c_prev, tanh_c, dh, dy, dc, dgates, b, H):
     T = gates.dtype.type
     one = T(1.0)
+    gr, dg, cp, tcr, dhr, dyr, dcr = gates[b], dgates[b], c_prev[b], tanh_c[b], dh[b], dy[b], dc[b]
+    # three short loops (o and dC; i and g; f and dc_prev) vectorise, one long one does not
     for j in range(H):
-        i = gates[b, j]
-        f = gates[b, H + j]
-        g = gates[b, 2 * H + j]
-        o = gates[b, 3 * H + j]
-        tc = tanh_c[b, j]
-        dH = dh[b, j] + dy[b, j]
-        dC = dc[b, j] + dH * o * (one - tc * tc)
-        dgates[b, j] = dC * g * i * (one - i)
-        dgates[b, H + j] = dC * c_prev[b, j] * f * (one - f)
-        dgates[b, 2 * H + j] = dC * i * (one - g * g)
-        dgates[b, 3 * H + j] = dH * tc * o * (one - o)
-        dc[b, j] = dC * f
+        dH = dhr[j] + dyr[j]
+        tc = tcr[j]
+        o = gr[3 * H + j]
+        dg[3 * H + j] = dH * tc * o * (one - o)
+        dcr[j] = dcr[j] + dH * o * (one - tc * tc)
+    for j in range(H):
+        i = gr[j]
+        g = gr[2 * H + j]
+        dg[j] = dcr[j] * g * i * (one - i)
+        dg[2 * H + j] = dcr[j] * i * (one - g * g)
+    for j in range(H):
+        f = gr[H + j]
+        dg[H + j] = dcr[j] * cp[j] * f * (one - f)
+        dcr[j] = dcr[j] * f
 
 
 @njit(cache=True, nogil=True)
@@ -196,10 +201,11 @@ def _gru_pre_row(gates, gh, b_hh, hn, b, H):
     """Halved r, z pre-activations into gates; hn = gh_n + b_n."""
     T = gates.dtype.type
     half = T(0.5)
+    gr, ghr, hnr = gates[b], gh[b], hn[b]
     for j in range(2 * H):
-        gates[b, j] = half * (gates[b, j] + gh[b, j] + b_hh[j])
+        gr[j] = half * (gr[j] + ghr[j] + b_hh[j])
     for j in range(H):
-        hn[b, j] = gh[b, 2 * H + j] + b_hh[2 * H + j]
+        hnr[j] = ghr[2 * H + j] + b_hh[2 * H + j]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -207,19 +213,21 @@ def _gru_candidate_row(gates, hn, b, H):
     """Finish r and z (from tanh of the halved pre-activations); n's pre-activation x_n + r hn."""
     T = gates.dtype.type
     half = T(0.5)
+    gr, hnr = gates[b], hn[b]
     for j in range(2 * H):
-        gates[b, j] = half + half * gates[b, j]
+        gr[j] = half + half * gr[j]
     for j in range(H):
-        gates[b, 2 * H + j] = gates[b, 2 * H + j] + gates[b, j] * hn[b, j]
+        gr[2 * H + j] = gr[2 * H + j] + gr[j] * hnr[j]
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _gru_output_row(gates, h_prev, h, b, H):
     T = gates.dtype.type
     one = T(1.0)
+    gr, hp, hr = gates[b], h_prev[b], h[b]
     for j in range(H):
-        z = gates[b, H + j]
-        h[b, j] = (one - z) * gates[b, 2 * H + j] + z * h_prev[b, j]
+        z = gr[H + j]
+        hr[j] = (one - z) * gr[2 * H + j] + z * hp[j]
 
 
 @njit(cache=True, nogil=True)
@@ -268,17 +276,19 @@ def _gru_output_parallel(gates, h_prev, h):
 def _gru_backward_row(gates, hn, h_prev, dh, dy, dgh, dnx, b, H):
     T = gates.dtype.type
     one = T(1.0)
+    gr, hnr, hp, dhr, dyr, dg, dnr = gates[b], hn[b], h_prev[b], dh[b], dy[b], dgh[b], dnx[b]
     for j in range(H):
-        r = gates[b, j]
-        z = gates[b, H + j]
-        n = gates[b, 2 * H + j]
-        dH = dh[b, j] + dy[b, j]
-        dn = dH * (one - z) * (one - n * n)
-        dgh[b, j] = dn * hn[b, j] * r * (one - r)
-        dgh[b, H + j] = dH * (h_prev[b, j] - n) * z * (one - z)
-        dgh[b, 2 * H + j] = dn * r
-        dnx[b, j] = dn
-        dh[b, j] = dH * z
+        z = gr[H + j]
+        n = gr[2 * H + j]
+        dH = dhr[j] + dyr[j]
+        dnr[j] = dH * (one - z) * (one - n * n)
+        dg[H + j] = dH * (hp[j] - n) * z * (one - z)
+        dhr[j] = dH * z
+    for j in range(H):
+        r = gr[j]
+        dn = dnr[j]
+        dg[j] = dn * hnr[j] * r * (one - r)
+        dg[2 * H + j] = dn * r
 
 
 @njit(cache=True, nogil=True)
@@ -299,13 +309,14 @@ def _gru_backward_parallel(gates, hn, h_prev, dh, dy, dgh, dnx):
 def _rnn_backward_row(h, dh, dy, dpre, relu, b):
     T = h.dtype.type
     one, zero = T(1.0), T(0.0)
+    hr, dhr, dyr, dp = h[b], dh[b], dy[b], dpre[b]
     if relu:
-        for j in range(h.shape[1]):
-            dpre[b, j] = (dh[b, j] + dy[b, j]) if h[b, j] > zero else zero
+        for j in range(hr.shape[0]):
+            dp[j] = (dhr[j] + dyr[j]) if hr[j] > zero else zero
     else:
-        for j in range(h.shape[1]):
-            v = h[b, j]
-            dpre[b, j] = (dh[b, j] + dy[b, j]) * (one - v * v)
+        for j in range(hr.shape[0]):
+            v = hr[j]
+            dp[j] = (dhr[j] + dyr[j]) * (one - v * v)
 
 
 @njit(cache=True, nogil=True)

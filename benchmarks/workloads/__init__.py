@@ -27,5 +27,5 @@ def workload(name, group, description, flops=None):
 
 
 def load_all():
-    from . import models, ops  # noqa: F401  (importing registers the workloads)
+    from . import conv, models, ops  # noqa: F401  (importing registers the workloads)
     return WORKLOADS
