@@ -44,6 +44,7 @@ from .ops.shape import (  # noqa: E402,F401
     broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
     stack, transpose, unsqueeze)
 from .gradcheck import gradcheck, GradcheckError  # noqa: E402,F401
+from .tracing import trace  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 

@@ -49,6 +49,7 @@ __all__ = [
 class _Modes(threading.local):
     grad_enabled = True
     anomaly = False
+    tracer = None            # a tracing.Trace while ``minigrad.trace()`` is active
 
 
 _modes = _Modes()
@@ -219,23 +220,34 @@ class Function:
                         gen = node._gen
         ctx._needs = tuple([e is not None for e in edges]) if any_grad else (False,) * n
         ctx._saved = ()
+        tracer = _modes.tracer
+        if tracer is not None:
+            start = tracer.clock(arrays)
         outputs = cls.forward(ctx, *arrays, **kwargs)
         if type(outputs) is not tuple:
             out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,))[0]
             if _modes.anomaly:
                 _check_forward(cls.__name__, arrays, (out,))
             if not any_grad or out.dtype.kind != "f":
-                return Tensor._wrap(out)
-            ctx._link(edges, gen, None, anomaly=_modes.anomaly)
-            return Tensor._wrap(out, ctx, 0)
+                result = Tensor._wrap(out)
+            else:
+                ctx._link(edges, gen, None, anomaly=_modes.anomaly)
+                result = Tensor._wrap(out, ctx, 0)
+            if tracer is not None:
+                tracer.forward(cls.__name__, result._grad_fn, arrays, (out,), start)
+            return result
         outputs = _as_arrays(cls.__name__, outputs)
         if _modes.anomaly:
             _check_forward(cls.__name__, arrays, outputs)
         if not any_grad:
-            return tuple(Tensor._wrap(out) for out in outputs)
-        ctx._link(edges, gen, tuple((o.shape, o.dtype) for o in outputs), anomaly=_modes.anomaly)
-        return tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
-                     for i, out in enumerate(outputs))
+            results = tuple(Tensor._wrap(out) for out in outputs)
+        else:
+            ctx._link(edges, gen, tuple((o.shape, o.dtype) for o in outputs), anomaly=_modes.anomaly)
+            results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
+                            for i, out in enumerate(outputs))
+        if tracer is not None:
+            tracer.forward(cls.__name__, ctx if any_grad else None, arrays, outputs, start)
+        return results
 
     def _link(self, edges, gen, out_meta, anomaly):
         """Make this Function a node of the graph (only when some input requires grad)."""
@@ -379,9 +391,14 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None):
             for idx, g in enumerate(grads):
                 for k in captured_nodes.get((node, idx), ()):
                     captured[k] = g
+        tracer = _modes.tracer
+        if tracer is not None:
+            start = tracer.clock(grads)
         grads_in = node.backward(node, *grads)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
+        if tracer is not None:
+            tracer.backward(node, grads, grads_in, start)
         edges = node._next
         if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "

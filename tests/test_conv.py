@@ -314,3 +314,12 @@ def test_train_resnet18_on_cifar_files(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["data"] == "cifar10"
     missing = _cli("train", "resnet18", "--out", str(out))
     assert missing.returncode == 2 and "needs --root" in missing.stderr
+
+
+def test_resnet18_cifar10_example_runs(tmp_path):
+    _write_cifar(tmp_path, n=2)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, os.path.join(root, "examples", "resnet18_cifar10.py"), "--root",
+                             str(tmp_path), "--epochs", "1", "--batch-size", "4"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Accuracy of the network on the 2 test images" in result.stdout

@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, no_grad
+from ..autograd import Function, _modes, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -123,6 +123,16 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        tracer = _modes.tracer
+        if tracer is None:
+            return self._call(args, kwargs)
+        tracer.enter(self)                  # so that a trace knows which module each op ran in
+        try:
+            return self._call(args, kwargs)
+        finally:
+            tracer.exit()
+
+    def _call(self, args, kwargs):
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
