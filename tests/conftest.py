@@ -1,6 +1,7 @@
 """Test configuration: hypothesis profiles, the device under test, PyTorch when installed.
 
-Profiles: ``default`` (quick, for CI) and ``thorough`` (``--hypothesis-profile=thorough``).
+Profiles: ``default`` (for CI), ``quick`` (3 examples: the GPU check) and ``thorough``
+(``--hypothesis-profile=thorough`` or ``HYPOTHESIS_PROFILE=thorough``).
 The device: ``MINIGRAD_TEST_DEVICE=cuda pytest`` runs the op checks on the GPU.
 """
 import os
@@ -11,6 +12,9 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "default", max_examples=12, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "quick", max_examples=3, deadline=None, derandomize=True, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "thorough", max_examples=300, deadline=None, print_blob=True,
