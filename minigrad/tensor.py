@@ -26,7 +26,10 @@ class Tensor:
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         from .creation import as_array
-        self.data = as_array(data, dtype, device)
+        self._init_leaf(as_array(data, dtype, device), requires_grad)
+
+    def _init_leaf(self, array, requires_grad):
+        self.data = array
         self.grad = None
         self._requires_grad = False
         self._grad_fn = None

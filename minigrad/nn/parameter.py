@@ -17,14 +17,7 @@ class Parameter(Tensor):
         if data is None:
             from ..creation import empty
             data = empty(0)
-        self.data = data.data if isinstance(data, Tensor) else as_array(data, copy=False)
-        self.grad = None
-        self._requires_grad = False
-        self._grad_fn = None
-        self._out_index = 0
-        self._hooks = None
-        if requires_grad:
-            self.requires_grad = True
+        self._init_leaf(data.data if isinstance(data, Tensor) else as_array(data, copy=False), requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -96,6 +96,15 @@ def dim_alias(dim, axis, opname):
     return dim
 
 
+def pair(v, name, opname):
+    """An int or a pair of ints (kernel sizes, strides, paddings) as a pair."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
+        return tuple(int(a) for a in v)
+    return (int(v), int(v))
+
+
 def shape_arg(shape, opname):
     """``f(2, 3)`` or ``f((2, 3))`` -> ``(2, 3)``."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

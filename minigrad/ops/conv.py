@@ -20,6 +20,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand
+from ._args import pair as _pair
 from .shape import pad as _pad
 from .shape import squeeze, unsqueeze
 
@@ -51,6 +52,13 @@ def _grouped_matmul(w2, cols, groups, transpose_w=False):
         return (w2[0].T if transpose_w else w2[0]) @ cols
     k = cols.shape[0] // groups
     return xp.concatenate([(w2[g].T if transpose_w else w2[g]) @ cols[g * k:(g + 1) * k] for g in range(groups)])
+
+
+def _add_grouped_outer(out, left, right, groups):
+    """Per group: out[g rows] += left[g rows] @ right[g rows]^T (a weight gradient)."""
+    lg, rg = left.shape[0] // groups, right.shape[0] // groups
+    for g in range(groups):
+        out[g * lg:(g + 1) * lg] += left[g * lg:(g + 1) * lg] @ right[g * rg:(g + 1) * rg].T
 
 
 class Conv2d(Function):
@@ -91,11 +99,7 @@ class Conv2d(Function):
         for a, b in _chunks(n, w2.shape[2] * groups * oh * ow * x.itemsize):
             dy2 = _to_rows(g[a:b].reshape(b - a, o, oh * ow), o)                 # (O, B L)
             if needs[1]:
-                cols = K.im2col(x[a:b], *geo)
-                k = cols.shape[0] // groups
-                og = o // groups
-                for grp in range(groups):
-                    dw2[grp * og:(grp + 1) * og] += dy2[grp * og:(grp + 1) * og] @ cols[grp * k:(grp + 1) * k].T
+                _add_grouped_outer(dw2, dy2, K.im2col(x[a:b], *geo), groups)
             if needs[0]:
                 dcols = _grouped_matmul(w2, dy2, groups, transpose_w=True)       # (C kh kw, B L)
                 dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
@@ -148,10 +152,7 @@ class ConvTranspose2d(Function):
                 y2 = _grouped_matmul(w2, cols, groups)                       # (C, B H W)
                 dx[a:b] = y2.reshape(c, b - a, h, w).transpose(1, 0, 2, 3)
             if needs[1]:
-                x2 = _to_rows(x[a:b].reshape(b - a, c, h * w), c)
-                k, cg = cols.shape[0] // groups, c // groups
-                for grp in range(groups):
-                    dw2[grp * cg:(grp + 1) * cg] += x2[grp * cg:(grp + 1) * cg] @ cols[grp * k:(grp + 1) * k].T
+                _add_grouped_outer(dw2, _to_rows(x[a:b].reshape(b - a, c, h * w), c), cols, groups)
         dw = dw2.reshape(weight.shape) if needs[1] else None
         if len(needs) > 2 and needs[2]:
             return dx, dw, g.sum(axis=(0, 2, 3))
@@ -159,14 +160,6 @@ class ConvTranspose2d(Function):
 
 
 # ----------------------------------------------------------------------------- entry points
-def _pair(v, name, opname):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
-        return tuple(int(a) for a in v)
-    return (int(v), int(v))
-
-
 def _check_conv_args(opname, x, w, groups, in_dim):
     if x.data.ndim != 4:
         raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")

@@ -19,6 +19,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import float_operand
+from ._args import pair as _pair
 from .dropout import dropout
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d"]
@@ -27,14 +28,6 @@ __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool
 def _kernels():
     from ..kernels import pool        # imports Numba on first use, not with minigrad
     return pool
-
-
-def _pair(v, name, opname):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
-        return tuple(int(a) for a in v)
-    return (int(v), int(v))
 
 
 def pool_output_size(size, k, s, p, d, ceil_mode):
