@@ -2,29 +2,29 @@
 
 Shapes (one step, ``n`` active rows of the batch; H hidden size):
 
-    gates   (n, 4H) LSTM [i | f | g | o],  (n, 3H) GRU [r | z | n]
+    gates   (n, 4H) LSTM [i | f | g | o],  (n, 3H) GRU [r | z | n]: the input part x W_ih^T
     gh      (n, 4H) / (n, 3H) / (n, H)    the recurrent product h_prev @ W_hh^T of this step
+    bias    (4H,) LSTM, (H,) RNN: b_ih + b_hh;   b_ih, b_hh (3H,) GRU (b_hh sits inside r's product)
     c_prev, c, h_prev, h, tanh_c, hn, dh, dy, dc, dnx, dpre   (n, H)
-    b_hh    (3H,)   GRU's hidden bias (inside the reset gate's product)
 
 The time loop, the matrix products and the weight gradients live in ``minigrad/ops/recurrent.py``;
 these functions are the elementwise part of one step, forward and backward.  With
 s(a) = 1 / (1 + exp(-a)) (computed as 0.5 + 0.5 tanh(a / 2)):
 
-LSTM   a = gates + gh (the input part already holds both biases)
+LSTM   a = gates + gh + bias
        i = s(a_i)  f = s(a_f)  g = tanh(a_g)  o = s(a_o);   c = f c_prev + i g;   h = o tanh(c)
   back dH = dh + dy;  dC = dc + dH o (1 - tanh(c)^2)
        da_i = dC g i (1 - i)   da_f = dC c_prev f (1 - f)   da_g = dC i (1 - g^2)
        da_o = dH tanh(c) o (1 - o);                          dc_prev = dC f
 
-GRU    r = s(x_r + gh_r + b_r)  z = s(x_z + gh_z + b_z)  hn = gh_n + b_n
-       n = tanh(x_n + r hn);    h = (1 - z) n + z h_prev
+GRU    r = s(x_r + b_ir + gh_r + b_hr)  z = s(x_z + b_iz + gh_z + b_hz)  hn = gh_n + b_hn
+       n = tanh(x_n + b_in + r hn);    h = (1 - z) n + z h_prev
   back dH = dh + dy;  dn = dH (1 - z) (1 - n^2)
        dgh = [dn hn r (1 - r) | dH (h_prev - n) z (1 - z) | dn r]   (gradient of gh + b_hh)
-       dnx = dn                                                     (gradient of x_n; x_r, x_z as gh)
+       dnx = dn                                                     (gradient of x_n; x_r, x_z as dgh)
        dh_prev = dH z + dgh @ W_hh                                   (the caller adds the product)
 
-RNN    h = tanh(pre + gh)  or  relu(pre + gh);   dpre = dH (1 - h^2)  or  dH [h > 0]
+RNN    h = tanh(pre + gh + bias)  or  relu(...);   dpre = dH (1 - h^2)  or  dH [h > 0]
 
 Forward functions overwrite ``gates`` with the activations (what backward reads) and write
 their outputs in place; backward functions write theirs in place.  On the CPU the
@@ -48,10 +48,10 @@ def _sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
-def lstm_cell_forward_ref(gates, gh, c_prev):
+def lstm_cell_forward_ref(gates, gh, bias, c_prev):
     """-> (activated gates (n, 4H), c, h, tanh_c)"""
     H = c_prev.shape[1]
-    a = gates + gh
+    a = gates + gh + bias
     i, f, g, o = _sigmoid(a[:, :H]), _sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), _sigmoid(a[:, 3 * H:])
     c = f * c_prev + i * g
     tc = np.tanh(c)
@@ -69,13 +69,14 @@ def lstm_cell_backward_ref(gates, c_prev, tanh_c, dh, dy, dc):
     return dgates, dC * f
 
 
-def gru_cell_forward_ref(gates, gh, b_hh, h_prev):
+def gru_cell_forward_ref(gates, gh, b_ih, b_hh, h_prev):
     """-> (activated gates [r | z | n] (n, 3H), hn, h)"""
     H = h_prev.shape[1]
-    r = _sigmoid(gates[:, :H] + gh[:, :H] + b_hh[:H])
-    z = _sigmoid(gates[:, H:2 * H] + gh[:, H:2 * H] + b_hh[H:2 * H])
+    x = gates + b_ih
+    r = _sigmoid(x[:, :H] + gh[:, :H] + b_hh[:H])
+    z = _sigmoid(x[:, H:2 * H] + gh[:, H:2 * H] + b_hh[H:2 * H])
     hn = gh[:, 2 * H:] + b_hh[2 * H:]
-    n = np.tanh(gates[:, 2 * H:] + r * hn)
+    n = np.tanh(x[:, 2 * H:] + r * hn)
     return np.concatenate([r, z, n], axis=1), hn, (1 - z) * n + z * h_prev
 
 
@@ -89,8 +90,8 @@ def gru_cell_backward_ref(gates, hn, h_prev, dh, dy):
     return dH * z, dgh, dn
 
 
-def rnn_cell_forward_ref(pre, gh, nonlinearity):
-    a = pre + gh
+def rnn_cell_forward_ref(pre, gh, bias, nonlinearity):
+    a = pre + gh + bias
     return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
 
 
@@ -104,17 +105,17 @@ def rnn_cell_backward_ref(h, dh, dy, nonlinearity):
 # row bodies are shared by a serial driver (small batches: the common case) and a prange one.
 
 @njit(cache=True, nogil=True, inline="always")
-def _lstm_pre_row(gates, gh, b, H):
-    """a = gates + gh, halved for the sigmoid gates (s(a) = 0.5 + 0.5 tanh(a / 2))."""
+def _lstm_pre_row(gates, gh, bias, b, H):
+    """a = gates + gh + bias, halved for the sigmoid gates (s(a) = 0.5 + 0.5 tanh(a / 2))."""
     T = gates.dtype.type
     half = T(0.5)
     gr, ghr = gates[b], gh[b]
     for j in range(2 * H):
-        gr[j] = half * (gr[j] + ghr[j])
+        gr[j] = half * (gr[j] + ghr[j] + bias[j])
     for j in range(2 * H, 3 * H):
-        gr[j] = gr[j] + ghr[j]
+        gr[j] = gr[j] + ghr[j] + bias[j]
     for j in range(3 * H, 4 * H):
-        gr[j] = half * (gr[j] + ghr[j])
+        gr[j] = half * (gr[j] + ghr[j] + bias[j])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -132,17 +133,17 @@ def _lstm_state_row(gates, c_prev, c, b, H):
 
 
 @njit(cache=True, nogil=True)
-def _lstm_pre_serial(gates, gh):
+def _lstm_pre_serial(gates, gh, bias):
     H = gates.shape[1] // 4
     for b in range(gates.shape[0]):
-        _lstm_pre_row(gates, gh, b, H)
+        _lstm_pre_row(gates, gh, bias, b, H)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _lstm_pre_parallel(gates, gh):
+def _lstm_pre_parallel(gates, gh, bias):
     H = gates.shape[1] // 4
     for b in prange(gates.shape[0]):
-        _lstm_pre_row(gates, gh, b, H)
+        _lstm_pre_row(gates, gh, bias, b, H)
 
 
 @njit(cache=True, nogil=True)
@@ -197,13 +198,15 @@ def _lstm_backward_parallel(gates, c_prev, tanh_c, dh, dy, dc, dgates):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gru_pre_row(gates, gh, b_hh, hn, b, H):
-    """Halved r, z pre-activations into gates; hn = gh_n + b_n."""
+def _gru_pre_row(gates, gh, b_ih, b_hh, hn, b, H):
+    """Halved r, z pre-activations into gates; x_n + b_in; hn = gh_n + b_hn."""
     T = gates.dtype.type
     half = T(0.5)
     gr, ghr, hnr = gates[b], gh[b], hn[b]
     for j in range(2 * H):
-        gr[j] = half * (gr[j] + ghr[j] + b_hh[j])
+        gr[j] = half * (gr[j] + b_ih[j] + ghr[j] + b_hh[j])
+    for j in range(2 * H, 3 * H):
+        gr[j] = gr[j] + b_ih[j]
     for j in range(H):
         hnr[j] = ghr[2 * H + j] + b_hh[2 * H + j]
 
@@ -231,17 +234,17 @@ def _gru_output_row(gates, h_prev, h, b, H):
 
 
 @njit(cache=True, nogil=True)
-def _gru_pre_serial(gates, gh, b_hh, hn):
+def _gru_pre_serial(gates, gh, b_ih, b_hh, hn):
     H = hn.shape[1]
     for b in range(hn.shape[0]):
-        _gru_pre_row(gates, gh, b_hh, hn, b, H)
+        _gru_pre_row(gates, gh, b_ih, b_hh, hn, b, H)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _gru_pre_parallel(gates, gh, b_hh, hn):
+def _gru_pre_parallel(gates, gh, b_ih, b_hh, hn):
     H = hn.shape[1]
     for b in prange(hn.shape[0]):
-        _gru_pre_row(gates, gh, b_hh, hn, b, H)
+        _gru_pre_row(gates, gh, b_ih, b_hh, hn, b, H)
 
 
 @njit(cache=True, nogil=True)
@@ -345,13 +348,13 @@ def _cuda(name):
         import cupy as cp
         s = _SIGMOID.format
         _cuda_kernels["lstm_forward"] = cp.ElementwiseKernel(
-            "T c_prev, raw T gh, int64 H", "raw T gates, T c, T h, T tanh_c",
+            "T c_prev, raw T gh, raw T bias, int64 H", "raw T gates, T c, T h, T tanh_c",
             f"""
             long long b = i / H, j = i - b * H, k = b * 4 * H + j;
-            T ig = {s(x="gates[k] + gh[k]")};
-            T fg = {s(x="gates[k + H] + gh[k + H]")};
-            T gg = tanh(gates[k + 2 * H] + gh[k + 2 * H]);
-            T og = {s(x="gates[k + 3 * H] + gh[k + 3 * H]")};
+            T ig = {s(x="gates[k] + gh[k] + bias[j]")};
+            T fg = {s(x="gates[k + H] + gh[k + H] + bias[j + H]")};
+            T gg = tanh(gates[k + 2 * H] + gh[k + 2 * H] + bias[j + 2 * H]);
+            T og = {s(x="gates[k + 3 * H] + gh[k + 3 * H] + bias[j + 3 * H]")};
             T cn = fg * c_prev + ig * gg;
             T tc = tanh(cn);
             gates[k] = ig; gates[k + H] = fg; gates[k + 2 * H] = gg; gates[k + 3 * H] = og;
@@ -371,13 +374,13 @@ def _cuda(name):
             dc = dC * fg;
             """, "minigrad_lstm_cell_backward")
         _cuda_kernels["gru_forward"] = cp.ElementwiseKernel(
-            "T h_prev, raw T gh, raw T b_hh, int64 H", "raw T gates, T hn, T h",
+            "T h_prev, raw T gh, raw T b_ih, raw T b_hh, int64 H", "raw T gates, T hn, T h",
             f"""
             long long b = i / H, j = i - b * H, k = b * 3 * H + j;
-            T r = {s(x="gates[k] + gh[k] + b_hh[j]")};
-            T z = {s(x="gates[k + H] + gh[k + H] + b_hh[j + H]")};
+            T r = {s(x="gates[k] + b_ih[j] + gh[k] + b_hh[j]")};
+            T z = {s(x="gates[k + H] + b_ih[j + H] + gh[k + H] + b_hh[j + H]")};
             T hv = gh[k + 2 * H] + b_hh[j + 2 * H];
-            T cand = tanh(gates[k + 2 * H] + r * hv);
+            T cand = tanh(gates[k + 2 * H] + b_ih[j + 2 * H] + r * hv);
             gates[k] = r; gates[k + H] = z; gates[k + 2 * H] = cand;
             hn = hv; h = ((T)1 - z) * cand + z * h_prev;
             """, "minigrad_gru_cell_forward")
@@ -395,9 +398,10 @@ def _cuda(name):
             dh = dH * z;
             """, "minigrad_gru_cell_backward")
         _cuda_kernels["rnn_forward_tanh"] = cp.ElementwiseKernel(
-            "T pre, T gh", "T h", "h = tanh(pre + gh)", "minigrad_rnn_tanh_forward")
+            "T pre, T gh, raw T bias, int64 H", "T h", "h = tanh(pre + gh + bias[i % H])", "minigrad_rnn_tanh_forward")
         _cuda_kernels["rnn_forward_relu"] = cp.ElementwiseKernel(
-            "T pre, T gh", "T h", "T a = pre + gh; h = a > (T)0 ? a : (T)0", "minigrad_rnn_relu_forward")
+            "T pre, T gh, raw T bias, int64 H", "T h", "T a = pre + gh + bias[i % H]; h = a > (T)0 ? a : (T)0",
+            "minigrad_rnn_relu_forward")
         _cuda_kernels["rnn_backward_tanh"] = cp.ElementwiseKernel(
             "T h, T dh, T dy", "T dpre", "dpre = (dh + dy) * ((T)1 - h * h)", "minigrad_rnn_tanh_backward")
         _cuda_kernels["rnn_backward_relu"] = cp.ElementwiseKernel(
@@ -429,19 +433,20 @@ def _rows(name, a, k):
 
 
 # ----------------------------------------------------------------------------- public entry points
-def lstm_cell_forward(gates, gh, c_prev, c, h, tanh_c):
-    """One LSTM step.  ``gates`` (n, 4H) holds x W_ih^T + b_ih + b_hh on entry and the
-    activations [i | f | g | o] on return; ``gh`` = h_prev W_hh^T is read; ``c``, ``h`` and
-    ``tanh_c`` (n, H) are written."""
+def lstm_cell_forward(gates, gh, bias, c_prev, c, h, tanh_c):
+    """One LSTM step.  ``gates`` (n, 4H) holds x W_ih^T on entry and the activations
+    [i | f | g | o] on return; ``gh`` = h_prev W_hh^T and ``bias`` = b_ih + b_hh (4H,) are
+    read; ``c``, ``h`` and ``tanh_c`` (n, H) are written."""
     n, H = _rows("lstm_cell_forward", gates, 4)
     s = (n, H)
-    _check("lstm_cell_forward", {"gates": (n, 4 * H), "gh": (n, 4 * H), "c_prev": s, "c": s, "h": s, "tanh_c": s},
-           gates=gates, gh=gh, c_prev=c_prev, c=c, h=h, tanh_c=tanh_c)
+    _check("lstm_cell_forward", {"gates": (n, 4 * H), "gh": (n, 4 * H), "bias": (4 * H,), "c_prev": s, "c": s,
+                                 "h": s, "tanh_c": s},
+           gates=gates, gh=gh, bias=bias, c_prev=c_prev, c=c, h=h, tanh_c=tanh_c)
     if not is_numpy(gates):
-        _cuda("lstm_forward")(c_prev, gh, np.int64(H), gates, c, h, tanh_c)
+        _cuda("lstm_forward")(c_prev, gh, bias, np.int64(H), gates, c, h, tanh_c)
         return
     size = gates.size
-    _pick(_lstm_pre_serial, _lstm_pre_parallel, size)(gates, gh)
+    _pick(_lstm_pre_serial, _lstm_pre_parallel, size)(gates, gh, bias)
     np.tanh(gates, out=gates)
     _pick(_lstm_state_serial, _lstm_state_parallel, size)(gates, c_prev, c)
     np.tanh(c, out=tanh_c)
@@ -462,20 +467,20 @@ def lstm_cell_backward(gates, c_prev, tanh_c, dh, dy, dc, dgates):
     _pick(_lstm_backward_serial, _lstm_backward_parallel, gates.size)(gates, c_prev, tanh_c, dh, dy, dc, dgates)
 
 
-def gru_cell_forward(gates, gh, b_hh, h_prev, hn, h):
-    """One GRU step.  ``gates`` (n, 3H) holds x W_ih^T + b_ih on entry and [r | z | n] on
-    return; ``gh`` = h_prev W_hh^T (no bias) and ``b_hh`` (3H,) are read; ``hn`` (the reset
-    gate's operand gh_n + b_n, kept for backward) and ``h`` (n, H) are written."""
+def gru_cell_forward(gates, gh, b_ih, b_hh, h_prev, hn, h):
+    """One GRU step.  ``gates`` (n, 3H) holds x W_ih^T on entry and [r | z | n] on return;
+    ``gh`` = h_prev W_hh^T, ``b_ih`` and ``b_hh`` (3H,) are read; ``hn`` (the reset gate's
+    operand gh_n + b_hn, kept for backward) and ``h`` (n, H) are written."""
     n, H = _rows("gru_cell_forward", gates, 3)
     s = (n, H)
-    _check("gru_cell_forward", {"gates": (n, 3 * H), "gh": (n, 3 * H), "b_hh": (3 * H,), "h_prev": s, "hn": s,
-                                "h": s},
-           gates=gates, gh=gh, b_hh=b_hh, h_prev=h_prev, hn=hn, h=h)
+    _check("gru_cell_forward", {"gates": (n, 3 * H), "gh": (n, 3 * H), "b_ih": (3 * H,), "b_hh": (3 * H,),
+                                "h_prev": s, "hn": s, "h": s},
+           gates=gates, gh=gh, b_ih=b_ih, b_hh=b_hh, h_prev=h_prev, hn=hn, h=h)
     if not is_numpy(gates):
-        _cuda("gru_forward")(h_prev, gh, b_hh, np.int64(H), gates, hn, h)
+        _cuda("gru_forward")(h_prev, gh, b_ih, b_hh, np.int64(H), gates, hn, h)
         return
     size = gates.size
-    _pick(_gru_pre_serial, _gru_pre_parallel, size)(gates, gh, b_hh, hn)
+    _pick(_gru_pre_serial, _gru_pre_parallel, size)(gates, gh, b_ih, b_hh, hn)
     rz = gates[:, :2 * H]
     np.tanh(rz, out=rz)
     _pick(_gru_candidate_serial, _gru_candidate_parallel, size)(gates, hn)
@@ -504,16 +509,19 @@ def _check_nonlinearity(name, nonlinearity):
         raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
 
 
-def rnn_cell_forward(pre, gh, h, nonlinearity="tanh"):
-    """One Elman step: ``h`` = tanh or relu of ``pre`` (x W_ih^T + biases) + ``gh`` (h_prev W_hh^T)."""
+def rnn_cell_forward(pre, gh, bias, h, nonlinearity="tanh"):
+    """One Elman step: ``h`` = tanh or relu of ``pre`` (x W_ih^T) + ``gh`` (h_prev W_hh^T) +
+    ``bias`` (b_ih + b_hh, (H,))."""
     _check_nonlinearity("rnn_cell_forward", nonlinearity)
-    _check("rnn_cell_forward", {"pre": pre.shape, "gh": pre.shape, "h": pre.shape}, pre=pre, gh=gh, h=h)
     if pre.ndim != 2:
         raise ValueError(f"rnn_cell_forward: expected (n, H) arrays, got {pre.shape}")
+    _check("rnn_cell_forward", {"pre": pre.shape, "gh": pre.shape, "bias": pre.shape[1:], "h": pre.shape},
+           pre=pre, gh=gh, bias=bias, h=h)
     if not is_numpy(pre):
-        _cuda("rnn_forward_" + nonlinearity)(pre, gh, h)
+        _cuda("rnn_forward_" + nonlinearity)(pre, gh, bias, np.int64(pre.shape[1]), h)
         return
-    np.add(pre, gh, out=h)              # two NumPy passes: nothing left to fuse
+    np.add(pre, gh, out=h)              # NumPy passes: nothing left to fuse
+    h += bias
     if nonlinearity == "tanh":
         np.tanh(h, out=h)
     else:
@@ -523,10 +531,10 @@ def rnn_cell_forward(pre, gh, h, nonlinearity="tanh"):
 def rnn_cell_backward(h, dh, dy, dpre, nonlinearity="tanh"):
     """Backward of one Elman step: ``dpre`` = (dh + dy) times the activation's derivative at ``h``."""
     _check_nonlinearity("rnn_cell_backward", nonlinearity)
-    _check("rnn_cell_backward", {"h": h.shape, "dh": h.shape, "dy": h.shape, "dpre": h.shape},
-           h=h, dh=dh, dy=dy, dpre=dpre)
     if h.ndim != 2:
         raise ValueError(f"rnn_cell_backward: expected (n, H) arrays, got {h.shape}")
+    _check("rnn_cell_backward", {"h": h.shape, "dh": h.shape, "dy": h.shape, "dpre": h.shape},
+           h=h, dh=dh, dy=dy, dpre=dpre)
     if not is_numpy(h):
         _cuda("rnn_backward_" + nonlinearity)(h, dh, dy, dpre)
         return

@@ -1,4 +1,4 @@
-"""Command line: ``python -m minigrad train | gradcheck``."""
+"""Command line: ``python -m minigrad train | gradcheck | graph | profile``."""
 from __future__ import annotations
 
 import argparse
@@ -60,8 +60,60 @@ def _train(args) -> int:
     return 0
 
 
+def _graph(args) -> int:
+    import os
+
+    from . import trace, viz
+    from .tasks import UsageError, example_step
+    step = example_step(args.model, args.batch_size, args.device, args.seed, input_grad=True)
+    with trace(step.model) as t:
+        loss = step.forward_backward()
+    collapse = None if args.full else (args.collapse or (["BasicBlock"] if args.model == "resnet18" else None))
+    depth = None if args.full else args.depth
+    out = args.out or os.path.join("runs", f"{args.model}-graph.svg")
+    try:
+        picture = viz.graph(loss, step.model, trace=t, collapse=collapse, depth=depth, clusters=not args.no_clusters,
+                            title=f"{args.model}: one training step (batch {args.batch_size})")
+        picture.render(out)
+    except viz.GraphvizNotFoundError as exc:
+        needs = str(exc).split("; Graph.save")[0]
+        raise UsageError(f"{needs}; --out FILE.dot writes the DOT text without it") from None
+    except ValueError as exc:
+        raise UsageError(str(exc).removeprefix("graph: ").removesuffix(" (or pass format=)")) from None
+    print(f"wrote {out}: {repr(picture).split(';')[0].removeprefix('<Graph: ')}")
+    return 0
+
+
+def _profile(args) -> int:
+    import time
+
+    from . import trace
+    from .tasks import UsageError, example_step
+    if args.steps <= 0:
+        raise UsageError(f"--steps must be positive, got {args.steps}")
+    step = example_step(args.model, args.batch_size, args.device, args.seed)
+    step.forward_backward()                               # warm-up: kernels compile, buffers settle
+    step.optimizer.step()
+    update = 0.0
+    with trace(step.model, sync=step.inputs.device.type == "cuda") as t:
+        for _ in range(args.steps):
+            step.forward_backward()
+            with t.paused():
+                start = time.perf_counter()
+                step.optimizer.step()
+                update += time.perf_counter() - start
+    print(f"{args.model}: forward + backward, totals over {args.steps} training step(s) of batch {args.batch_size}, "
+          f"{step.inputs.device} (after one warm-up step)")
+    print(t.profile())
+    print(f"optimizer step (not in the table; it updates arrays in place): {1e3 * update / args.steps:.2f} ms a step")
+    if args.trace:
+        t.to_json(args.trace)
+        print(f"wrote the full trace to {args.trace}")
+    return 0
+
+
 def main(argv=None) -> int:
-    from .tasks import TASKS, UsageError
+    from .tasks import STEP_MODELS, TASKS, UsageError
 
     parser = argparse.ArgumentParser(prog="python -m minigrad", description="minigrad command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,12 +134,31 @@ def main(argv=None) -> int:
     gc.add_argument("--samples", type=int, default=3, help="random inputs per op (default 3)")
     gc.add_argument("--seed", type=int, default=0)
     gc.add_argument("--device", default="cpu", help="cpu or cuda")
+    gr = sub.add_parser("graph", help="draw the graph of one training step (SVG, PNG or PDF with Graphviz; DOT)")
+    pr = sub.add_parser("profile", help="time one training step per op type, forward and backward")
+    for p in (gr, pr):
+        p.add_argument("model", choices=STEP_MODELS, help="which model (random inputs shaped like its data)")
+        p.add_argument("--batch-size", type=int, default=32)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--device", default="cpu")
+    gr.add_argument("--out", help="FILE.svg, .png, .pdf or .dot (default runs/MODEL-graph.svg)")
+    gr.add_argument("--collapse", action="append", metavar="TYPE",
+                    help="draw modules of this type as one node (repeatable; resnet18's default: BasicBlock)")
+    gr.add_argument("--depth", type=int, help="draw modules nested deeper than this as one node")
+    gr.add_argument("--full", action="store_true", help="fold nothing")
+    gr.add_argument("--no-clusters", action="store_true", help="no boxes around each module's ops")
+    pr.add_argument("--steps", type=int, default=3, help="steps to time (default 3)")
+    pr.add_argument("--trace", metavar="FILE.json", help="also write every op's record as JSON")
     args = parser.parse_args(argv)
     try:
         if args.command == "gradcheck":
             return _gradcheck(args)
         if args.command == "train":
             return _train(args)
+        if args.command == "graph":
+            return _graph(args)
+        if args.command == "profile":
+            return _profile(args)
     except (UsageError, RuntimeError, ValueError) as exc:
         print(f"minigrad {args.command}: {exc}", file=sys.stderr)
         return 2

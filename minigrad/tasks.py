@@ -29,6 +29,8 @@ class Task:
     build_optimizer: Callable        # (params, lr) -> Optimizer
     defaults: dict = field(default_factory=dict)
     default_data: str = "digits"
+    data_defaults: dict = field(default_factory=dict)   # data name -> defaults that differ for it
+    loaders: Callable | None = None   # (train, test, batch_size, generator, info) -> loaders, or None: the default
 
 
 class BatchTransformLoader:
@@ -128,7 +130,57 @@ def _resnet_task(name, builder, description):
     return make
 
 
-TASKS = {"mlp": _mlp_task, "cnn": _cnn_task,
+def _sequential_digits(root):
+    from .data import SequentialDigits
+    return SequentialDigits(train=True), SequentialDigits(train=False), {"input_size": 8, "num_classes": 10}
+
+
+IMDB_VOCAB = 20000
+
+
+def _imdb(root):
+    """IMDB reviews tokenized, with a vocabulary of the 20,000 most frequent training tokens
+    (<pad> and <unk> included) that the model keeps and its checkpoint saves."""
+    from .data import IMDB
+    from .data.text import TokenizedDataset, basic_english, build_vocab
+    if not root:
+        raise UsageError("--data imdb needs --root DIR (the aclImdb folder, or the folder holding it)")
+    try:
+        train, test = IMDB(root, split="train"), IMDB(root, split="test")
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    vocab = build_vocab((basic_english(text) for text in train.texts), max_size=IMDB_VOCAB - 2)
+    return (TokenizedDataset(train, vocab, basic_english), TokenizedDataset(test, vocab, basic_english),
+            {"vocab": vocab, "num_classes": 2})
+
+
+def _text_loaders(train, test, batch_size, generator, info):
+    """Reviews of similar length batched together, padded with <pad>, with their lengths."""
+    from .data import DataLoader
+    from .data.text import BucketSampler, PadCollate
+    if "vocab" not in info:
+        return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator),
+                DataLoader(test, batch_size=256))
+    collate = PadCollate(info["vocab"].pad_index)
+    return (DataLoader(train, batch_size=batch_size, sampler=BucketSampler(train.lengths, batch_size, generator=generator),
+                       collate_fn=collate),
+            DataLoader(test, batch_size=256, sampler=BucketSampler(test.lengths, 256, shuffle=False), collate_fn=collate))
+
+
+def _lstm_model_for(info):
+    from .models import SequenceLSTM, text_lstm
+    return text_lstm(info["vocab"]) if "vocab" in info else SequenceLSTM(info["input_size"], 128, info["num_classes"])
+
+
+def _lstm_task():
+    return Task("lstm", "LSTM classifier (PyTorch's IMDB program: Embedding(vocab, 100) -> LSTM(100, 256) -> Linear; "
+                "digits: 8 steps of 8 pixels -> LSTM(8, 128) -> Linear), Adam, cross-entropy",
+                {"digits": _sequential_digits, "imdb": _imdb}, _lstm_model_for, _adam,
+                {"epochs": 40, "batch_size": 64, "lr": 2e-3}, data_defaults={"imdb": {"epochs": 5}},
+                loaders=_text_loaders)
+
+
+TASKS = {"mlp": _mlp_task, "cnn": _cnn_task, "lstm": _lstm_task,
          "resnet18": _resnet_task("resnet18", "resnet18", "torchvision's ResNet-18, SGD (momentum 0.9), cross-entropy"),
          "resnet18_cifar": _resnet_task("resnet18_cifar", "resnet18_cifar",
                                         "ResNet-18 with the CIFAR stem (3x3, no max-pool), SGD (momentum 0.9)")}
@@ -155,9 +207,10 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     if data not in task.datasets:
         raise UsageError(f"--data {data!r} is not available for {model_name}; choose one of "
                          f"{', '.join(task.datasets)}")
-    epochs = epochs if epochs is not None else task.defaults["epochs"]
-    batch_size = batch_size if batch_size is not None else task.defaults["batch_size"]
-    lr = lr if lr is not None else task.defaults["lr"]
+    defaults = {**task.defaults, **task.data_defaults.get(data, {})}
+    epochs = epochs if epochs is not None else defaults["epochs"]
+    batch_size = batch_size if batch_size is not None else defaults["batch_size"]
+    lr = lr if lr is not None else defaults["lr"]
     for name, value in (("epochs", epochs), ("batch-size", batch_size)):
         if value <= 0:
             raise UsageError(f"--{name} must be positive, got {value}")
@@ -172,8 +225,11 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     manual_seed(seed)
     train_set, test_set, info = task.datasets[data](root)
     generator = Generator().manual_seed(seed)
-    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
-    test_loader = DataLoader(test_set, batch_size=256)
+    if task.loaders is not None:
+        train_loader, test_loader = task.loaders(train_set, test_set, batch_size, generator, info)
+    else:
+        train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
+        test_loader = DataLoader(test_set, batch_size=256)
     train_transform, test_transform = _batch_transforms(info, generator)
     if train_transform is not None:
         train_loader = BatchTransformLoader(train_loader, train_transform)
@@ -217,3 +273,62 @@ def _plot(history, path):
         return plot_curves(history, path)
     except ImportError:
         return None
+
+
+# ----------------------------------------------------------------------------- one step, for graph and profile
+STEP_MODELS = ("mlp", "cnn", "lstm", "resnet18")
+_DIGITS_INFO = {"in_features": 64, "num_classes": 10, "image": (1, 8, 8)}
+_CIFAR_INFO = {"num_classes": 10, "image": (3, 32, 32)}
+
+
+@dataclass
+class ExampleStep:
+    """One training step of a classic model on a random batch shaped like its data."""
+    name: str
+    model: object
+    inputs: object
+    targets: object
+    loss_fn: Callable
+    optimizer: object
+
+    def forward_backward(self):
+        """Zero the gradients, compute the loss, backpropagate; returns the loss."""
+        self.optimizer.zero_grad()
+        loss = self.loss_fn(self.model(self.inputs), self.targets)
+        loss.backward()
+        return loss
+
+
+def _lstm_model(info):
+    try:
+        from .models.text_lstm import SequenceLSTM
+    except ImportError as exc:
+        raise UsageError(f"the lstm model is not available in this build ({exc})") from None
+    return SequenceLSTM(info["image"][2], 128, info["num_classes"])        # the digits read row by row
+
+
+def example_step(model_name, batch_size=32, device="cpu", seed=0, input_grad=False) -> ExampleStep:
+    """Build ``model_name`` (mlp, cnn, lstm: the digits programs; resnet18: CIFAR-10's) with a random batch
+    of ``batch_size``; ``input_grad=True`` makes the inputs require grad (so graphs show them)."""
+    from . import manual_seed, randint, randn
+    from .nn import CrossEntropyLoss
+    if model_name not in STEP_MODELS:
+        raise UsageError(f"unknown model {model_name!r}; choose one of {', '.join(STEP_MODELS)}")
+    if batch_size <= 0:
+        raise UsageError(f"--batch-size must be positive, got {batch_size}")
+    try:
+        dev = backend.device(device)
+        backend.array_module(dev)
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    manual_seed(seed)
+    info = _CIFAR_INFO if model_name == "resnet18" else _DIGITS_INFO
+    if model_name == "lstm":
+        model, optimizer = _lstm_model(info), _adam
+    else:
+        task = get_task(model_name)
+        model, optimizer = task.build_model(info), task.build_optimizer
+    model = model.to(dev)
+    inputs = randn(batch_size, *info["image"], device=dev, requires_grad=input_grad)
+    targets = randint(0, info["num_classes"], (batch_size,), device=dev)
+    return ExampleStep(model_name, model, inputs, targets, CrossEntropyLoss(), optimizer(model.parameters(), 1e-3))

@@ -14,10 +14,14 @@ tracing costs nothing measurable when it is not in use.  On a GPU, ``trace(sync=
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 from . import backend
 
@@ -35,13 +39,32 @@ class Record:
     seconds: float
     scope: str = ""               # the module path the op ran in (forward)
     grad_norms: list = field(default_factory=list)   # backward: norms of the gradients it produced
+    out_grad_norms: list = field(default_factory=list)   # backward: norms of its outputs' gradients (received)
 
 
 def _norm(a):
+    """The 2-norm, as one BLAS dot in the array's precision (cheap next to the op that made it);
+    float64 only when that overflows."""
     if a is None or not backend.is_array(a) or a.dtype.kind != "f":
         return None
     xp = backend.xp_of(a)
-    return float(xp.sqrt((a.astype(xp.float64) ** 2).sum()))
+    flat = a.reshape(-1) if a.dtype.itemsize >= 4 else a.reshape(-1).astype(xp.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = float(xp.dot(flat, flat))
+    if not math.isfinite(squares):
+        squares = float((a.astype(xp.float64) ** 2).sum())
+    return math.sqrt(squares)
+
+
+def _fitted(g, edge):
+    """The gradient as the engine delivers it to the input: broadcast dimensions summed away."""
+    if edge is None or not backend.is_array(g) or g.shape == edge[2]:
+        return g
+    from .autograd import unbroadcast
+    try:
+        return unbroadcast(g, edge[2])
+    except RuntimeError:        # a wrong shape: the engine reports it right after
+        return g
 
 
 def _shape(a):
@@ -58,26 +81,31 @@ class Trace:
         self._scope = []
         self._sync_fn = None
         self.started = self.stopped = None
+        self.paused_seconds = 0.0
 
     # -- called by the engine and by Module.__call__
     def clock(self, arrays=()):
-        if self.sync is None:
-            self.sync = any(backend.is_array(a) and not hasattr(a, "__array_interface__") for a in arrays)
+        if self.sync is None and any(backend.is_array(a) and not isinstance(a, np.ndarray) for a in arrays):
+            self.sync = True                  # the first GPU array turns synchronised timing on
         if self.sync:
             from . import cuda
             cuda.synchronize()
         return time.perf_counter()
 
     def enter(self, module):
+        """Push the module's path: its name in the model, else its parent's path + its type."""
         name = self._names.get(id(module))
-        self._scope.append(name if name is not None else type(module).__name__)
+        if name is None:
+            parent = self.scope
+            name = f"{parent}.{type(module).__name__}" if parent else type(module).__name__
+        self._scope.append(name)
 
     def exit(self):
         self._scope.pop()
 
     @property
     def scope(self):
-        return ".".join(s for s in self._scope if s)
+        return self._scope[-1] if self._scope else ""
 
     def forward(self, op, node, inputs, outputs, start):
         end = self.clock(outputs)
@@ -89,9 +117,11 @@ class Trace:
 
     def backward(self, node, grads_out, grads_in, start):
         end = self.clock(grads_in)
+        grads_in = [_fitted(g, node._next[i] if i < len(node._next) else None) for i, g in enumerate(grads_in)]
         self.records.append(Record("backward", node.name, len(self.records), id(node),
                                    [_shape(g) for g in grads_out], [_shape(g) for g in grads_in], end - start,
-                                   node.__dict__.get("_trace_scope", ""), [_norm(g) for g in grads_in]))
+                                   node.__dict__.get("_trace_scope", ""), [_norm(g) for g in grads_in],
+                                   [_norm(g) for g in grads_out]))
 
     # -- views
     def forward_records(self):
@@ -102,8 +132,20 @@ class Trace:
 
     @property
     def total_seconds(self):
-        """Wall time of the traced block."""
-        return (self.stopped or time.perf_counter()) - self.started
+        """Wall time of the traced block, less the time spent in :meth:`paused` regions."""
+        return (self.stopped or time.perf_counter()) - self.started - self.paused_seconds
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Record nothing inside and leave its time out of the step (e.g. an optimizer update)."""
+        from .autograd import _modes
+        start = self.clock()
+        _modes.tracer = None
+        try:
+            yield self
+        finally:
+            _modes.tracer = self
+            self.paused_seconds += self.clock() - start
 
     def table(self, limit=None) -> str:
         """One line per op in execution order: phase, op, module scope, shapes, gradient norms, time."""

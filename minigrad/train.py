@@ -83,7 +83,7 @@ class Trainer:
                         "seconds": []}
 
     def _to_device(self, batch):
-        return [b.to(self.device) if isinstance(b, Tensor) else b for b in batch]
+        return [_move(b, self.device) for b in batch]
 
     def train_epoch(self):
         from .nn.utils import clip_grad_norm_
@@ -156,6 +156,15 @@ class Trainer:
             self.scheduler.load_state_dict(meta["scheduler"])
         _set_generator_states(meta.get("rng"), self.generator)
         return meta
+
+
+def _move(value, device):
+    """Tensors to ``device``, inside tuples and lists too (text batches are ``((tokens, lengths), labels)``)."""
+    if isinstance(value, Tensor):
+        return value.to(device)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_move(v, device) for v in value)
+    return value
 
 
 def _correct(output, targets):

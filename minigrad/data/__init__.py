@@ -14,7 +14,10 @@ from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .cifar import CIFAR10
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST, read_idx
+from . import text  # tokenizer, Vocab, length bucketing, padding
+from .imdb import IMDB
+from .sequences import SequentialDigits
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "SequentialSampler", "RandomSampler", "transforms", "Digits", "MNIST",
-           "FashionMNIST", "read_idx", "CIFAR10"]
+           "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]

@@ -89,12 +89,17 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def forward(self, input, hx=None):
+    def forward(self, input, hx=None, lengths=None):
+        """``input`` a padded batch or a PackedSequence; ``lengths`` (B,) (minigrad's shortcut for
+        a padded batch, equivalent to packing it: outputs past each length are zero and the final
+        states are taken at each sequence's own length)."""
         fn = _FUNCTIONS[self.mode]
         args = dict(num_layers=self.num_layers, bidirectional=self.bidirectional, dropout=self.dropout,
                     training=self.training)
         if not isinstance(input, PackedSequence):
-            return fn(input, hx, self._flat_weights, batch_first=self.batch_first, **args)
+            return fn(input, hx, self._flat_weights, batch_first=self.batch_first, lengths=lengths, **args)
+        if lengths is not None:
+            raise ValueError(f"{type(self).__name__}: lengths= is for padded input; a PackedSequence carries its own")
         # Packed: pad to (T, B, I) in the packed (longest-first) order, run with the lengths,
         # pack the output again; states come in and go out in the caller's batch order.
         data, batch_sizes, sorted_indices, unsorted_indices = input

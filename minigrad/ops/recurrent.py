@@ -13,10 +13,10 @@ One :class:`Function` runs one layer in one direction over the whole sequence:
 
 forward
     1. the input projection of every step at once, one matrix product:
-       A = x W_ih^T + b  (T B, kH)
+       A = x W_ih^T  (T B, kH)
     2. the recurrence, per step t: the product h_{t-1} W_hh^T into a preallocated buffer, then
-       the fused cell kernel (``kernels/recurrent.py``) turns A[t] + that product into the
-       step's gate activations (kept in A for backward), the new state and h_t;
+       the fused cell kernel (``kernels/recurrent.py``) turns A[t] + that product + the biases
+       into the step's gate activations (kept in A for backward), the new state and h_t;
 backward (through time, last step first)
     3. per step t: the cell kernel's backward turns dL/dh_t (from step t+1 plus dy_t) and
        dL/dc_t into the gradient of the pre-activations dA[t]; then dL/dh_{t-1} = dA[t] W_hh;
@@ -125,12 +125,18 @@ def _initial(state, plan, shape, like):
     return xp.ascontiguousarray(plan.sort(state, 0))
 
 
-def _project(x2, w_ih, bias):
-    """A = x W_ih^T (+ bias): every step's input part, one matrix product (T B, kH)."""
-    out = x2 @ w_ih.T
-    if bias is not None:
-        out += bias
-    return out
+def _project(x, w_ih):
+    """A = x W_ih^T: every step's input part, one matrix product (T, B, kH).  (The biases are
+    added by the cell kernels, which read A anyway.)"""
+    T, B, _ = x.shape
+    return (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)
+
+
+def _bias(b_ih, b_hh, size, like):
+    """b_ih + b_hh, or zeros without biases."""
+    if b_ih is None:
+        return backend.xp_of(like).zeros(size, dtype=like.dtype)
+    return b_ih + b_hh
 
 
 def _fresh(a):
@@ -180,8 +186,8 @@ class LSTMLayer(Function):
         H = w_hh.shape[1]
         plan = _Plan(T, B, lengths, reverse)
         x = xp.ascontiguousarray(plan.sort(x, 1))
-        bias = None if b_ih is None else b_ih + b_hh
-        gates = _project(x.reshape(T * B, -1), w_ih, bias).reshape(T, B, 4 * H)
+        bias = _bias(b_ih, b_hh, 4 * H, x)
+        gates = _project(x, w_ih)
         hs = xp.empty((T + 1, B, H), dtype=x.dtype)
         cs = xp.empty((T + 1, B, H), dtype=x.dtype)
         tanh_c = xp.empty((T, B, H), dtype=x.dtype)
@@ -194,7 +200,7 @@ class LSTMLayer(Function):
             _carry((hs, cs), plan, n, prev, cur)
             if n:
                 xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
-                cell(gates[t, :n], gh[:n], cs[prev, :n], cs[cur, :n], hs[cur, :n], tanh_c[t, :n])
+                cell(gates[t, :n], gh[:n], bias, cs[prev, :n], cs[cur, :n], hs[cur, :n], tanh_c[t, :n])
         ctx.save_for_backward(x, w_ih, w_hh, gates, hs, cs, tanh_c)
         ctx.plan = plan
         y = plan.unsort(plan.mask_padding(plan.outputs(hs)), 1)
@@ -236,8 +242,10 @@ class GRULayer(Function):
         H = w_hh.shape[1]
         plan = _Plan(T, B, lengths, reverse)
         x = xp.ascontiguousarray(plan.sort(x, 1))
-        gates = _project(x.reshape(T * B, -1), w_ih, b_ih).reshape(T, B, 3 * H)
-        b_hh = xp.zeros(3 * H, dtype=x.dtype) if b_hh is None else xp.ascontiguousarray(b_hh)
+        gates = _project(x, w_ih)
+        zero = xp.zeros(3 * H, dtype=x.dtype)
+        b_ih = zero if b_ih is None else xp.ascontiguousarray(b_ih)
+        b_hh = zero if b_hh is None else xp.ascontiguousarray(b_hh)
         hs = xp.empty((T + 1, B, H), dtype=x.dtype)
         hn = xp.empty((T, B, H), dtype=x.dtype)
         hs[plan.start] = _initial(h0, plan, (B, H), x)
@@ -248,7 +256,7 @@ class GRULayer(Function):
             _carry((hs,), plan, n, prev, cur)
             if n:
                 xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
-                cell(gates[t, :n], gh[:n], b_hh, hs[prev, :n], hn[t, :n], hs[cur, :n])
+                cell(gates[t, :n], gh[:n], b_ih, b_hh, hs[prev, :n], hn[t, :n], hs[cur, :n])
         ctx.save_for_backward(x, w_ih, w_hh, gates, hs, hn)
         ctx.plan = plan
         y = plan.unsort(plan.mask_padding(plan.outputs(hs)), 1)
@@ -305,8 +313,8 @@ class RNNLayer(Function):
         H = w_hh.shape[1]
         plan = _Plan(T, B, lengths, reverse)
         x = xp.ascontiguousarray(plan.sort(x, 1))
-        bias = None if b_ih is None else b_ih + b_hh
-        pre = _project(x.reshape(T * B, -1), w_ih, bias).reshape(T, B, H)
+        bias = _bias(b_ih, b_hh, H, x)
+        pre = _project(x, w_ih)
         hs = xp.empty((T + 1, B, H), dtype=x.dtype)
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
@@ -316,7 +324,7 @@ class RNNLayer(Function):
             _carry((hs,), plan, n, prev, cur)
             if n:
                 xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
-                cell(pre[t, :n], gh[:n], hs[cur, :n], nonlinearity)
+                cell(pre[t, :n], gh[:n], bias, hs[cur, :n], nonlinearity)
         ctx.save_for_backward(x, w_ih, w_hh, hs)
         ctx.plan, ctx.nonlinearity = plan, nonlinearity
         y = plan.unsort(plan.mask_padding(plan.outputs(hs)), 1)

@@ -883,3 +883,4 @@ register(OpSpec("binary_cross_entropy_with_logits",
                 lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
                 _torch_bce))
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
+from . import registry_recurrent  # noqa: E402,F401
