@@ -162,9 +162,10 @@ def _text_loaders(train, test, batch_size, generator, info):
         return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator),
                 DataLoader(test, batch_size=256))
     collate = PadCollate(info["vocab"].pad_index)
-    return (DataLoader(train, batch_size=batch_size, sampler=BucketSampler(train.lengths, batch_size, generator=generator),
-                       collate_fn=collate),
-            DataLoader(test, batch_size=256, sampler=BucketSampler(test.lengths, 256, shuffle=False), collate_fn=collate))
+    train_order = BucketSampler(train.lengths, batch_size, generator=generator)
+    test_order = BucketSampler(test.lengths, 256, shuffle=False)
+    return (DataLoader(train, batch_size=batch_size, sampler=train_order, collate_fn=collate),
+            DataLoader(test, batch_size=256, sampler=test_order, collate_fn=collate))
 
 
 def _lstm_model_for(info):

@@ -151,3 +151,97 @@ def test_one_compiled_specialisation_per_dtype():
         for _ in range(2):
             _lstm_backward_case(3, 2, dtype, 0)
     assert len(K._lstm_backward_serial.signatures) == 2, K._lstm_backward_serial.signatures
+
+
+# ----------------------------------------------------------------------------- the CuPy kernels (skipped without a GPU)
+def _cuda_available():
+    import minigrad as mg
+    return mg.cuda.is_available()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("n, H", [(1, 1), (5, 7), (64, 256)])
+@pytest.mark.parametrize("case", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs CuPy and a CUDA GPU")
+def test_cuda_kernels_match_the_cpu(case, n, H, dtype):
+    """The same arguments through the CuPy kernel and the CPU one (itself checked against the reference)."""
+    import cupy as cp
+    rng = np.random.default_rng(n + H)
+    fwd = {"lstm": K.lstm_cell_forward, "gru": K.gru_cell_forward}.get(case, K.rnn_cell_forward)
+    bwd = {"lstm": K.lstm_cell_backward, "gru": K.gru_cell_backward}.get(case, K.rnn_cell_backward)
+    if case == "lstm":
+        f_args = _arrays(rng, dtype, (n, 4 * H), (n, 4 * H), (4 * H,), (n, H)) + [np.zeros((n, H), dtype)] * 3
+        outputs = (0, 4, 5, 6)
+    elif case == "gru":
+        f_args = _arrays(rng, dtype, (n, 3 * H), (n, 3 * H), (3 * H,), (3 * H,), (n, H)) + [np.zeros((n, H), dtype)] * 2
+        outputs = (0, 5, 6)
+    else:
+        f_args = _arrays(rng, dtype, (n, H), (n, H), (H,)) + [np.zeros((n, H), dtype), case[4:]]
+        outputs = (3,)
+    gpu_args = [cp.asarray(a) if isinstance(a, np.ndarray) else a for a in f_args]
+    cpu_args = [a.copy() if isinstance(a, np.ndarray) else a for a in f_args]
+    fwd(*cpu_args)
+    fwd(*gpu_args)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for i in outputs:
+        np.testing.assert_allclose(cp.asnumpy(gpu_args[i]), cpu_args[i], rtol=tol, atol=tol, err_msg=f"forward {i}")
+    if case == "lstm":
+        b_args = [cpu_args[0], cpu_args[3], cpu_args[6]] + _arrays(rng, dtype, (n, H), (n, H), (n, H)) \
+            + [np.zeros((n, 4 * H), dtype)]
+        outputs = (5, 6)
+    elif case == "gru":
+        b_args = [cpu_args[0], cpu_args[5], cpu_args[4]] + _arrays(rng, dtype, (n, H), (n, H)) \
+            + [np.zeros((n, 3 * H), dtype), np.zeros((n, H), dtype)]
+        outputs = (3, 5, 6)
+    else:
+        b_args = [cpu_args[3]] + _arrays(rng, dtype, (n, H), (n, H)) + [np.zeros((n, H), dtype), case[4:]]
+        outputs = (3,)
+    gpu_b = [cp.asarray(a) if isinstance(a, np.ndarray) else a for a in b_args]
+    cpu_b = [a.copy() if isinstance(a, np.ndarray) else a for a in b_args]
+    bwd(*cpu_b)
+    bwd(*gpu_b)
+    for i in outputs:
+        np.testing.assert_allclose(cp.asnumpy(gpu_b[i]), cpu_b[i], rtol=tol, atol=tol, err_msg=f"backward {i}")
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs CuPy and a CUDA GPU")
+def test_text_training_steps_on_gpu_match_cpu(kind):
+    """Embedding -> 2-layer bidirectional RNN with lengths -> Linear, two Adam steps, on both devices."""
+    import minigrad as mg
+    from minigrad import nn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(30, 6, padding_idx=0)
+            self.rnn = getattr(nn, kind)(6, 5, num_layers=2, bidirectional=True)
+            self.fc = nn.Linear(10, 2)
+
+        def forward(self, tokens, lengths):
+            out, states = self.rnn(self.emb(tokens), lengths=lengths)
+            h = states[0] if kind == "LSTM" else states
+            return self.fc(mg.cat([h[-2], h[-1]], 1)) + out.sum() * 0.01
+
+    mg.manual_seed(0)
+    cpu = Model().double()
+    gpu = Model().double()
+    gpu.load_state_dict(cpu.state_dict())
+    gpu.to("cuda")
+    rng = np.random.default_rng(0)
+    tokens, labels, lengths = rng.integers(1, 30, (7, 4)), rng.integers(0, 2, 4), [7, 3, 5, 1]
+    results = []
+    for model, device in ((cpu, "cpu"), (gpu, "cuda")):
+        opt = mg.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(2):
+            opt.zero_grad()
+            logits = model(mg.tensor(tokens, device=device), lengths)
+            loss = nn.CrossEntropyLoss()(logits, mg.tensor(labels, device=device))
+            loss.backward()
+            opt.step()
+        results.append((loss.item(), {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}))
+    assert abs(results[0][0] - results[1][0]) < 1e-9
+    for key, value in results[0][1].items():
+        np.testing.assert_allclose(results[1][1][key], value, rtol=1e-8, atol=1e-10, err_msg=key)

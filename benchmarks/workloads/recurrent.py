@@ -48,8 +48,8 @@ def _text_step(fw, device, T, kind="lstm", layers=1, directions=1, packed=False)
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(VOCAB, EMBED)
-            self.rnn = (nn.GRU if kind == "gru" else nn.LSTM)(EMBED, HIDDEN, num_layers=layers,
-                                                               bidirectional=bidirectional)
+            rnn = nn.GRU if kind == "gru" else nn.LSTM
+            self.rnn = rnn(EMBED, HIDDEN, num_layers=layers, bidirectional=bidirectional)
             self.fc = nn.Linear(HIDDEN * directions, 2)
 
         def forward(self, text):

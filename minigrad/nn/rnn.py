@@ -89,6 +89,10 @@ class RNNBase(Module):
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
+    def flatten_parameters(self):
+        """PyTorch packs the weights into one cuDNN buffer here; minigrad's layers use them as they
+        are, so this does nothing (programs that call it run unchanged)."""
+
     def forward(self, input, hx=None, lengths=None):
         """``input`` a padded batch or a PackedSequence; ``lengths`` (B,) (minigrad's shortcut for
         a padded batch, equivalent to packing it: outputs past each length are zero and the final
@@ -147,10 +151,6 @@ class RNN(RNNBase):
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
 
 
 class LSTM(RNNBase):

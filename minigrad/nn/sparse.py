@@ -41,7 +41,8 @@ class Embedding(Module):
         else:
             w = _weight.data if isinstance(_weight, Tensor) else backend.xp_of(_weight).asarray(_weight)
             if w.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {w.shape}, expected ({num_embeddings}, {embedding_dim})")
+                raise ValueError(f"Embedding: _weight has shape {w.shape}, expected "
+                                 f"({num_embeddings}, {embedding_dim})")
             self.weight = Parameter(Tensor._wrap(w.copy()), requires_grad=not _freeze)
 
     def reset_parameters(self):

@@ -194,12 +194,13 @@ class LSTMLayer(Function):
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         cs[plan.start] = _initial(c0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, 4H): a contiguous operand is faster per step
-        gh = xp.empty((B, 4 * H), dtype=x.dtype)
+        gh = xp.zeros((B, 4 * H), dtype=x.dtype)
         cell = _kernels().lstm_cell_forward
-        for t, n, prev, cur in plan.steps:
+        for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs, cs), plan, n, prev, cur)
             if n:
-                xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
+                if k or h0 is not None:                  # a zero initial state contributes nothing
+                    xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
                 cell(gates[t, :n], gh[:n], bias, cs[prev, :n], cs[cur, :n], hs[cur, :n], tanh_c[t, :n])
         ctx.save_for_backward(x, w_ih, w_hh, gates, hs, cs, tanh_c)
         ctx.plan = plan
@@ -215,12 +216,14 @@ class LSTMLayer(Function):
         dc = _fresh(plan.sort(dc_n, 0))
         dA = xp.empty_like(gates)
         cell = _kernels().lstm_cell_backward
-        for t, n, prev, cur in reversed(plan.steps):
+        for k in range(len(plan.steps) - 1, -1, -1):
+            t, n, prev, cur = plan.steps[k]
             if n < plan.B:
                 dA[t, n:] = 0
             if n:
                 cell(gates[t, :n], cs[prev, :n], tanh_c[t, :n], dh[:n], dy[t, :n], dc[:n], dA[t, :n])
-                xp.matmul(dA[t, :n], w_hh, out=dh[:n])
+                if k or needs[1]:                          # the first step's product only feeds dL/dh0
+                    xp.matmul(dA[t, :n], w_hh, out=dh[:n])
         dx, dw_ih, dw_hh, db = _after_loop(plan, dA, x, hs, w_ih, needs[0], needs[3], needs[4], needs[5] or needs[6])
         return (dx, plan.unsort(dh, 0) if needs[1] else None, plan.unsort(dc, 0) if needs[2] else None,
                 dw_ih, dw_hh, db, db)
@@ -250,12 +253,13 @@ class GRULayer(Function):
         hn = xp.empty((T, B, H), dtype=x.dtype)
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        gh = xp.empty((B, 3 * H), dtype=x.dtype)
+        gh = xp.zeros((B, 3 * H), dtype=x.dtype)
         cell = _kernels().gru_cell_forward
-        for t, n, prev, cur in plan.steps:
+        for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
-                xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
+                if k or h0 is not None:                  # a zero initial state contributes nothing
+                    xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
                 cell(gates[t, :n], gh[:n], b_ih, b_hh, hs[prev, :n], hn[t, :n], hs[cur, :n])
         ctx.save_for_backward(x, w_ih, w_hh, gates, hs, hn)
         ctx.plan = plan
@@ -274,14 +278,16 @@ class GRULayer(Function):
         dnx = xp.empty_like(hn)                    # gradient of x W_in^T + b_in (r, z: as dgh)
         tmp = xp.empty_like(dh)
         cell = _kernels().gru_cell_backward
-        for t, n, prev, cur in reversed(plan.steps):
+        for k in range(len(plan.steps) - 1, -1, -1):
+            t, n, prev, cur = plan.steps[k]
             if n < B:
                 dgh[t, n:] = 0
                 dnx[t, n:] = 0
             if n:
                 cell(gates[t, :n], hn[t, :n], hs[prev, :n], dh[:n], dy[t, :n], dgh[t, :n], dnx[t, :n])
-                xp.matmul(dgh[t, :n], w_hh, out=tmp[:n])
-                dh[:n] += tmp[:n]
+                if k or needs[1]:
+                    xp.matmul(dgh[t, :n], w_hh, out=tmp[:n])
+                    dh[:n] += tmp[:n]
         dgh2, dnx2 = dgh.reshape(T * B, 3 * H), dnx.reshape(T * B, H)
         x2 = x.reshape(T * B, -1)
         dx = dw_ih = dw_hh = db_ih = db_hh = None
@@ -318,12 +324,13 @@ class RNNLayer(Function):
         hs = xp.empty((T + 1, B, H), dtype=x.dtype)
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
-        gh = xp.empty((B, H), dtype=x.dtype)
+        gh = xp.zeros((B, H), dtype=x.dtype)
         cell = _kernels().rnn_cell_forward
-        for t, n, prev, cur in plan.steps:
+        for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
-                xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
+                if k or h0 is not None:                  # a zero initial state contributes nothing
+                    xp.matmul(hs[prev, :n], w_hh_t, out=gh[:n])
                 cell(pre[t, :n], gh[:n], bias, hs[cur, :n], nonlinearity)
         ctx.save_for_backward(x, w_ih, w_hh, hs)
         ctx.plan, ctx.nonlinearity = plan, nonlinearity
@@ -338,12 +345,14 @@ class RNNLayer(Function):
         dy, dh = _backward_inputs(plan, dy, dh_n)
         dA = xp.empty((plan.T, plan.B, w_hh.shape[1]), dtype=x.dtype)
         cell = _kernels().rnn_cell_backward
-        for t, n, prev, cur in reversed(plan.steps):
+        for k in range(len(plan.steps) - 1, -1, -1):
+            t, n, prev, cur = plan.steps[k]
             if n < plan.B:
                 dA[t, n:] = 0
             if n:
                 cell(hs[cur, :n], dh[:n], dy[t, :n], dA[t, :n], ctx.nonlinearity)
-                xp.matmul(dA[t, :n], w_hh, out=dh[:n])
+                if k or needs[1]:                          # the first step's product only feeds dL/dh0
+                    xp.matmul(dA[t, :n], w_hh, out=dh[:n])
         dx, dw_ih, dw_hh, db = _after_loop(plan, dA, x, hs, w_ih, needs[0], needs[2], needs[3], needs[4] or needs[5])
         return dx, plan.unsort(dh, 0) if needs[1] else None, dw_ih, dw_hh, db, db
 
