@@ -263,7 +263,7 @@ def cross_entropy_backward(logits, lse, target, weight, grad_rows, ignore_index=
     if not is_numpy(logits):
         import cupy as cp
         dz = cp.empty_like(logits)
-        return _cuda_backward()(cp.ascontiguousarray(logits), lse, target, weight, dtype(weight.sum()),
+        return _cuda_backward()(cp.ascontiguousarray(logits), lse, target, weight, dtype(float(weight.sum())),
                                 np.int64(logits.shape[1]), np.int64(ignore_index), dtype(smoothing),
                                 cp.ascontiguousarray(grad_rows), dz)
     z, t, w = contiguous(logits), contiguous(target.astype(np.int64, copy=False)), contiguous(weight)

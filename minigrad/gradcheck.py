@@ -150,7 +150,7 @@ def _full_jacobian(fn, inputs, diff_idx, outputs, base, eps, xp, check):
     diff_inputs = [inputs[k] for k in diff_idx]
     for o_idx, o in enumerate(outputs):
         for e in range(o.data.size):
-            cotangents = [xp.zeros(p.shape, dtype=p.dtype) for p in outputs]
+            cotangents = [backend.xp_of(p.data).zeros(p.shape, dtype=p.dtype) for p in outputs]
             cotangents[o_idx].reshape(-1)[e] = 1
             grads = autograd.grad(outputs, diff_inputs, grad_outputs=cotangents, retain_graph=True,
                                   allow_unused=True)
@@ -175,7 +175,7 @@ def _full_jacobian(fn, inputs, diff_idx, outputs, base, eps, xp, check):
 
 def _projection(fn, inputs, diff_idx, outputs, base, eps, xp, rng, check, p):
     us = [xp.asarray(rng.standard_normal(a.shape)).astype(a.dtype) for a in base]
-    vs = [xp.asarray(rng.standard_normal(o.shape)).astype(o.dtype) for o in outputs]
+    vs = [backend.to_device(rng.standard_normal(o.shape).astype(o.dtype), o.device) for o in outputs]
     grads = autograd.grad(outputs, [inputs[k] for k in diff_idx], grad_outputs=vs, retain_graph=True,
                           allow_unused=True)
     analytic = sum(float((_to_host(g.data) * _to_host(u)).sum()) for g, u in zip(grads, us) if g is not None)

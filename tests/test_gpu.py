@@ -111,7 +111,8 @@ def test_training_steps_on_gpu_match_cpu(name):
         results.append((loss.item(), {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}))
     assert abs(results[0][0] - results[1][0]) < 1e-9
     for key, value in results[0][1].items():
-        np.testing.assert_allclose(results[1][1][key], value, rtol=1e-8, atol=1e-10, err_msg=key)
+        # Adam divides by sqrt(v): tiny gradients (1e-10 apart across devices) can move a weight by 1e-10
+        np.testing.assert_allclose(results[1][1][key], value, rtol=1e-6, atol=1e-9, err_msg=key)
 
 
 def test_mixing_devices_is_an_error():

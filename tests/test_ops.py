@@ -84,12 +84,13 @@ def test_gradient_properties(spec, data):
     if not outs or not inputs:
         return
     cot = _cotangents(outs, 1)
-    grads = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=DEVICE) for c in cot],
+    devices = [o.device for o in outs]         # an output may live elsewhere (to_device ends on the CPU)
+    grads = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=d) for c, d in zip(cot, devices)],
                              retain_graph=True, allow_unused=True)
-    again = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=DEVICE) for c in cot],
+    again = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=d) for c, d in zip(cot, devices)],
                              retain_graph=True, allow_unused=True)
-    zeros = mg.autograd.grad(outs, inputs, grad_outputs=[mg.zeros(c.shape, dtype=c.dtype, device=DEVICE) for c in cot],
-                             allow_unused=True)
+    zeros = mg.autograd.grad(outs, inputs, grad_outputs=[mg.zeros(c.shape, dtype=c.dtype, device=d)
+                                                         for c, d in zip(cot, devices)], allow_unused=True)
     for k, (x, g, g2, z) in enumerate(zip(inputs, grads, again, zeros)):
         if g is None:
             continue
@@ -128,7 +129,8 @@ def test_matches_pytorch(spec, data, torch):
     if not ours or not inputs:
         return
     cot = _cotangents(ours, 2)
-    grads = mg.autograd.grad(ours, inputs, grad_outputs=[mg.tensor(c, device=DEVICE) for c in cot], allow_unused=True)
+    grads = mg.autograd.grad(ours, inputs, grad_outputs=[mg.tensor(c, device=o.device) for c, o in zip(cot, ours)],
+                             allow_unused=True)
     t_grads = torch.autograd.grad(t_float, t_inputs, grad_outputs=[torch.as_tensor(c) for c in cot], allow_unused=True)
     for k, (g, tg) in enumerate(zip(grads, t_grads)):
         expected = np.zeros(inputs[k].shape) if tg is None else tg.numpy()

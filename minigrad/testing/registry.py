@@ -676,22 +676,15 @@ register(OpSpec("linear", _linalg_ops.linear, _np_linear, _linear_sample,
 
 
 def _dropout_sample(d, dtype):
-    return Sample([d.floats(d.shape(), dtype=dtype)], {"p": d.choice([0.0, 0.3, 0.5]), "seed": d.integers(0, 1000)})
+    """A fixed mask: keep decisions drawn here, scaled by 1/(1-p) as F.dropout's masks are."""
+    shape = d.shape()
+    p = d.choice([0.25, 0.5])
+    keep = d.mask(shape)
+    return Sample([d.floats(shape, dtype=dtype), (keep / (1 - p)).astype(dtype)], constant=frozenset({1}))
 
 
-def _dropout_call(x, p, seed):
-    """Dropout with a fixed mask: the same seed draws the same mask on every call."""
-    return _dropout_ops.dropout(x, p, training=True, generator=mg.Generator().manual_seed(seed))
-
-
-def _dropout_mask(x, p, seed):
-    if p == 0.0:
-        return np.ones_like(x)
-    return np.asarray(_dropout_ops.dropout_mask(x.shape, p, x.dtype, mg.device("cpu"), mg.Generator().manual_seed(seed)))
-
-
-register(OpSpec("dropout", _dropout_call, lambda x, p, seed: x * _dropout_mask(x, p, seed), _dropout_sample,
-                lambda t, x, p, seed: x * t.as_tensor(_dropout_mask(x.detach().numpy(), p, seed))))
+register(OpSpec("dropout", lambda x, mask: _dropout_ops.Dropout.apply(x, mask), lambda x, mask: x * mask,
+                _dropout_sample, lambda t, x, mask: x * mask))
 
 
 def _layer_norm_sample(d, dtype):

@@ -7,6 +7,7 @@ import numpy as np
 from ..kernels import conv as _conv_kernels
 from ..kernels import pool as _pool_kernels
 from ..ops import conv as _conv_ops
+from ..ops import dropout as _dropout_ops
 from ..ops import pool as _pool_ops
 from .registry import OpSpec, Sample, register
 
@@ -187,20 +188,12 @@ register(OpSpec("adaptive_max_pool2d", lambda x, output_size: _pool_ops.adaptive
 
 
 def _dropout2d_sample(d, dtype):
-    return Sample([d.floats((d.integers(1, 2), d.integers(1, 3), d.integers(1, 3), d.integers(1, 3)), dtype=dtype)],
-                  {"p": d.choice([0.3, 0.5]), "seed": d.integers(0, 1000)})
+    """A fixed mask with one keep decision per (N, C) channel, as F.dropout2d draws them."""
+    shape = (d.integers(1, 2), d.integers(1, 3), d.integers(1, 3), d.integers(1, 3))
+    p = d.choice([0.25, 0.5])
+    keep = d.mask(shape[:2] + (1, 1))
+    return Sample([d.floats(shape, dtype=dtype), (keep / (1 - p)).astype(dtype)], constant=frozenset({1}))
 
 
-def _dropout2d_mask(x, p, seed):
-    from .. import Generator, device
-    from ..ops.dropout import dropout_mask
-    return np.asarray(dropout_mask(x.shape[:2] + (1, 1), p, x.dtype, device("cpu"), Generator().manual_seed(seed)))
-
-
-def _dropout2d_call(x, p, seed):
-    from .. import Generator
-    return _pool_ops.dropout2d(x, p, training=True, generator=Generator().manual_seed(seed))
-
-
-register(OpSpec("dropout2d", _dropout2d_call, lambda x, p, seed: x * _dropout2d_mask(x, p, seed), _dropout2d_sample,
-                lambda t, x, p, seed: x * t.as_tensor(_dropout2d_mask(x.detach().numpy(), p, seed))))
+register(OpSpec("dropout2d", lambda x, mask: _dropout_ops.Dropout.apply(x, mask), lambda x, mask: x * mask,
+                _dropout2d_sample, lambda t, x, mask: x * mask))
