@@ -11,10 +11,16 @@ and W2 = weight.reshape(O, C/g kh kw), per group:
 
 The batch goes through in chunks whose columns stay under ``COLS_BUDGET`` bytes, so a
 convolution never holds a full-batch im2col copy (cols are recomputed in backward rather
-than saved: memory over a little time).  conv_transpose2d swaps the two halves: its forward
-is conv2d's input gradient and its backward is conv2d's forward and weight gradient.
+than saved: memory over a little time).  On the CPU the chunks are shared among one Python
+thread per core, each running its im2col/col2im and a single-threaded BLAS: the gathers
+then run on every core too, and no thread pool spins against another (measured on the
+64->64 3x3 layer, batch 32: 78 ms against 107 ms with one thread and a two-threaded BLAS).
+conv_transpose2d swaps the two halves: its forward is conv2d's input gradient and its
+backward is conv2d's forward and weight gradient.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from .. import backend
 from ..autograd import Function
@@ -26,7 +32,7 @@ from .shape import squeeze, unsqueeze
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d"]
 
-COLS_BUDGET = 16 << 20      # bytes of im2col columns per chunk (heap-sized: reused, no page faults)
+COLS_BUDGET = 4 << 20      # bytes of im2col columns per chunk (heap memory: reused, no page faults)
 
 
 def _kernels():
@@ -34,9 +40,54 @@ def _kernels():
     return conv
 
 
-def _chunks(n, bytes_per_sample):
-    step = max(1, COLS_BUDGET // max(bytes_per_sample, 1))
+def _chunks(n, bytes_per_sample, parts=1):
+    """Sample ranges whose columns fit ``COLS_BUDGET``, and at least ``parts`` of them (one per
+    worker) when the batch allows: as few and as large matrix products as that permits."""
+    step = max(1, min(COLS_BUDGET // max(bytes_per_sample, 1), -(-n // parts)))
     return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+_workers = None
+
+
+def _threads():
+    """(pool, BLAS controller, size): one worker per core, created on first use."""
+    global _workers
+    if _workers is None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import ThreadpoolController
+        n = int(os.environ.get("MINIGRAD_NUM_THREADS") or os.cpu_count() or 1)
+        _workers = (ThreadPoolExecutor(max_workers=n, thread_name_prefix="minigrad-conv"), ThreadpoolController(), n)
+    return _workers
+
+
+def _parts(xp):
+    return _threads()[2] if xp is np else 1
+
+
+def _run_chunks(chunks, work, on_cpu):
+    """Call ``work(a, b, worker)`` for every chunk; on the CPU spread over the worker threads
+    (BLAS held to one thread each).  Returns the number of workers used."""
+    if not on_cpu or len(chunks) < 2:
+        for a, b in chunks:
+            work(a, b, 0)
+        return 1
+    pool, blas, n = _threads()
+    n = min(n, len(chunks))
+    if n == 1:
+        for a, b in chunks:
+            work(a, b, 0)
+        return 1
+
+    def run(k):
+        for a, b in chunks[k::n]:
+            work(a, b, k)
+    with blas.limit(limits=1, user_api="blas"):
+        for future in [pool.submit(run, k) for k in range(n)]:
+            future.result()
+    return n
 
 
 def _to_rows(y, o):
@@ -74,9 +125,11 @@ class Conv2d(Function):
         oh, ow = K.output_size(h, kh, stride[0], padding[0], dilation[0]), K.output_size(w, kw, stride[1], padding[1], dilation[1])
         w2 = weight.reshape(groups, o // groups, -1)
         out = xp.empty((n, o, oh, ow), dtype=x.dtype)
-        for a, b in _chunks(n, c * kh * kw * oh * ow * x.itemsize):
+
+        def chunk(a, b, worker):
             y2 = _grouped_matmul(w2, K.im2col(x[a:b], *geo), groups)          # (O, B L)
             out[a:b] = y2.reshape(o, b - a, oh, ow).transpose(1, 0, 2, 3)
+        _run_chunks(_chunks(n, c * kh * kw * oh * ow * x.itemsize, _parts(xp)), chunk, xp is np)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -94,16 +147,20 @@ class Conv2d(Function):
         o = weight.shape[0]
         w2 = weight.reshape(groups, o // groups, -1)
         dx = xp.empty_like(x) if needs[0] else None
-        dw2 = xp.zeros((o, w2.shape[2]), dtype=g.dtype) if needs[1] else None
         oh, ow = g.shape[2], g.shape[3]
-        for a, b in _chunks(n, w2.shape[2] * groups * oh * ow * x.itemsize):
+        chunks = _chunks(n, w2.shape[2] * groups * oh * ow * x.itemsize, _parts(xp))
+        dw_parts = [xp.zeros((o, w2.shape[2]), dtype=g.dtype) for _ in range(_threads()[2] if xp is np else 1)] \
+            if needs[1] else None
+
+        def chunk(a, b, worker):
             dy2 = _to_rows(g[a:b].reshape(b - a, o, oh * ow), o)                 # (O, B L)
             if needs[1]:
-                _add_grouped_outer(dw2, dy2, K.im2col(x[a:b], *geo), groups)
+                _add_grouped_outer(dw_parts[worker], dy2, K.im2col(x[a:b], *geo), groups)
             if needs[0]:
                 dcols = _grouped_matmul(w2, dy2, groups, transpose_w=True)       # (C kh kw, B L)
                 dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
-        dw = dw2.reshape(weight.shape) if needs[1] else None
+        used = _run_chunks(chunks, chunk, xp is np)
+        dw = sum(dw_parts[1:used], dw_parts[0]).reshape(weight.shape) if needs[1] else None
         if len(needs) > 2 and needs[2]:
             return dx, dw, g.sum(axis=(0, 2, 3))
         return dx, dw, None
