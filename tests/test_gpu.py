@@ -124,3 +124,20 @@ def test_gradcheck_on_gpu():
     x = mg.randn(3, 4, dtype=mg.float64, device="cuda", requires_grad=True)
     w = mg.randn(5, 4, dtype=mg.float64, device="cuda", requires_grad=True)
     assert mg.gradcheck(lambda x, w: nn.functional.gelu(nn.functional.linear(x, w)).log_softmax(1), (x, w))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_kernels(cp, training):
+    from minigrad.kernels import norm as k
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((8, 5, 30)), rng.standard_normal((8, 5, 30))
+    w = rng.standard_normal(5)
+    mean, var = k.batch_norm_stats(cp.asarray(x))
+    ref_mean, ref_var = k.batch_norm_stats_ref(x)
+    _close(mean, ref_mean, 1e-12)
+    _close(var, ref_var, 1e-12)
+    rstd = 1 / np.sqrt(ref_var + 1e-5)
+    for got, want in zip(k.batch_norm_backward(cp.asarray(g), cp.asarray(x), cp.asarray(ref_mean), cp.asarray(rstd),
+                                               cp.asarray(w), training),
+                         k.batch_norm_backward_ref(g, x, ref_mean, rstd, w, training)):
+        _close(got, want, 1e-10)

@@ -82,3 +82,37 @@ def test_kernels_compile_one_specialisation_per_dtype():
     activation.gelu_forward(np.ones(5, np.float64))
     sigs = activation._gelu_forward_serial.signatures
     assert len(sigs) == 2, sigs
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(4, 3, 1), (2, 5, 7), (32, 64, 256)])      # the last runs the threaded kernels
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_kernels_match_references(dtype, shape, training):
+    from minigrad.kernels import norm
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype)
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    mean, var = norm.batch_norm_stats(x)
+    ref_mean, ref_var = norm.batch_norm_stats_ref(x)
+    assert mean.dtype == dtype and var.dtype == dtype
+    np.testing.assert_allclose(mean, ref_mean, rtol=tol, atol=tol)
+    np.testing.assert_allclose(var, ref_var, rtol=tol, atol=tol)
+    rstd = (1 / np.sqrt(ref_var + 1e-5)).astype(dtype)
+    scale, shift = rstd * w, (b - ref_mean * rstd * w).astype(dtype)
+    np.testing.assert_allclose(norm.batch_norm_apply(x, scale, shift), norm.batch_norm_apply_ref(x, scale, shift),
+                               rtol=tol, atol=tol)
+    for got, want in zip(norm.batch_norm_backward(g, x, ref_mean, rstd, w, training),
+                         norm.batch_norm_backward_ref(g, x, ref_mean, rstd, w, training)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=50 * tol, atol=50 * tol)
+
+
+def test_batch_norm_kernels_check_shapes():
+    from minigrad.kernels import norm
+    with pytest.raises(ValueError, match=r"expected x of shape \(N, C, S\)"):
+        norm.batch_norm_stats(np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"per-channel arrays must have shape \(3,\)"):
+        norm.batch_norm_apply(np.zeros((2, 3, 4), np.float32), np.zeros(2, np.float32), np.zeros(3, np.float32))

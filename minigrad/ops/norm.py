@@ -1,7 +1,8 @@
 """Normalisation: layer norm and batch norm, each one fused node with its backward written out.
 
 Both normalise ``x`` over a set of dims R (layer norm: the trailing ``normalized_shape`` dims;
-batch norm: every dim but the channel dim 1), with n = number of elements averaged:
+batch norm: every dim but the channel dim 1, fused in ``kernels/norm.py``), with n = number
+of elements averaged:
 
     mean = sum_R x / n,  var = sum_R (x - mean)^2 / n,  rstd = 1 / sqrt(var + eps)
     xhat = (x - mean) * rstd,  y = xhat * w + b
@@ -80,42 +81,44 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     return LayerNorm.apply(x, _opt(weight), _opt(bias), k, float(eps))
 
 
+def _norm_kernels():
+    from ..kernels import norm          # imports Numba on first use, not with minigrad
+    return norm
+
+
 class BatchNorm(Function):
     """Normalise each channel (dim 1) over every other dim.  In training the statistics come
     from the batch (and are differentiated through); in evaluation they are the given
-    running statistics, constants: then dx = g * w * rstd."""
+    running statistics, constants: then dx = g * w * rstd.  The passes over the data are
+    fused per channel in ``kernels/norm.py`` (the formulas are there and above); backward
+    recomputes xhat from x, so x, not xhat, is what the op keeps."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps):
-        dims = (0,) + tuple(range(2, x.ndim))
-        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        K = _norm_kernels()
         xp = backend.xp_of(x)
-        if mean is None:
-            xhat, batch_mean, batch_var, rstd = _normalize(x, dims, eps)
-            ctx.batch_stats = (batch_mean.reshape(-1), batch_var.reshape(-1))
+        x3 = x.reshape(x.shape[0], x.shape[1], -1)
+        training = mean is None
+        if training:
+            mean, var = K.batch_norm_stats(x3)
+            ctx.batch_stats = (mean, var)
         else:
-            rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(shape)
-            xhat = (x - mean.astype(x.dtype, copy=False).reshape(shape)) * rstd
-        w_full = weight.reshape(shape) if weight is not None else None
-        ctx.save_for_backward(xhat, rstd, w_full)
-        ctx.dims, ctx.training = dims, mean is None
-        y = xhat
-        if weight is not None:
-            y = y * w_full
-        if bias is not None:
-            y = y + bias.reshape(shape)
-        return y
+            mean, var = mean.astype(x.dtype, copy=False), var.astype(x.dtype, copy=False)
+        rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        w = weight if weight is not None else xp.ones_like(rstd)
+        scale = rstd * w
+        shift = (bias if bias is not None else 0) - mean * scale
+        ctx.save_for_backward(x3, mean, rstd, w)
+        ctx.shape, ctx.training = x.shape, training
+        return K.batch_norm_apply(x3, scale, shift.astype(x.dtype, copy=False)).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        xhat, rstd, w_full = ctx.saved_tensors
+        x3, mean, rstd, w = ctx.saved_tensors
+        dx, dw, db = _norm_kernels().batch_norm_backward(g.reshape(x3.shape), x3, mean, rstd, w, ctx.training)
         needs = ctx.needs_input_grad
-        if ctx.training:
-            return _normalized_backward(g, xhat, rstd, w_full, ctx.dims, needs, ctx.dims)
-        dx = g * (rstd * w_full if w_full is not None else rstd) if needs[0] else None
-        dw = (g * xhat).sum(axis=ctx.dims) if needs[1] else None
-        db = g.sum(axis=ctx.dims) if needs[2] else None
-        return dx, dw, db
+        return (dx.reshape(ctx.shape) if needs[0] else None, dw if needs[1] else None,
+                db if needs[2] else None)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -144,14 +147,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          f"shape {x.data.shape}")
     out = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
     if running_mean is not None and running_var is not None:
-        mean, var = out.grad_fn.batch_stats if out.grad_fn is not None else _batch_stats(x.data)
+        mean, var = out.grad_fn.batch_stats if out.grad_fn is not None else \
+            _norm_kernels().batch_norm_stats(x.data.reshape(x.data.shape[0], channels, -1))
         _update_running(running_mean, running_var, mean, var * (n / (n - 1)), momentum)
     return out
-
-
-def _batch_stats(x):
-    dims = (0,) + tuple(range(2, x.ndim))
-    return x.mean(axis=dims), x.var(axis=dims)
 
 
 def _update_running(running_mean, running_var, mean, var, momentum):
