@@ -187,6 +187,16 @@ TASKS = {"mlp": _mlp_task, "cnn": _cnn_task, "lstm": _lstm_task,
                                         "ResNet-18 with the CIFAR stem (3x3, no max-pool), SGD (momentum 0.9)")}
 
 
+def _usable_device(device):
+    """The device, checked to be usable (CuPy and a GPU for cuda), or one clear UsageError."""
+    try:
+        dev = backend.device(device)
+        backend.array_module(dev)
+    except (RuntimeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return dev
+
+
 def get_task(name) -> Task:
     if name not in TASKS:
         raise UsageError(f"unknown model {name!r}; choose one of {', '.join(sorted(TASKS))}")
@@ -217,11 +227,7 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
             raise UsageError(f"--{name} must be positive, got {value}")
     if lr <= 0:
         raise UsageError(f"--lr must be positive, got {lr}")
-    try:
-        dev = backend.device(device)
-        backend.array_module(dev)
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    dev = _usable_device(device)
 
     manual_seed(seed)
     train_set, test_set, info = task.datasets[data](root)
@@ -317,11 +323,7 @@ def example_step(model_name, batch_size=32, device="cpu", seed=0, input_grad=Fal
         raise UsageError(f"unknown model {model_name!r}; choose one of {', '.join(STEP_MODELS)}")
     if batch_size <= 0:
         raise UsageError(f"--batch-size must be positive, got {batch_size}")
-    try:
-        dev = backend.device(device)
-        backend.array_module(dev)
-    except (RuntimeError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    dev = _usable_device(device)
     manual_seed(seed)
     info = _CIFAR_INFO if model_name == "resnet18" else _DIGITS_INFO
     if model_name == "lstm":
