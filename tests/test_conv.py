@@ -323,3 +323,50 @@ def test_resnet18_cifar10_example_runs(tmp_path):
                              str(tmp_path), "--epochs", "1", "--batch-size", "4"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Accuracy of the network on the 2 test images" in result.stdout
+
+
+# ----------------------------------------------------------------------------- Winograd F(2x2, 3x3)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(2, 9), st.integers(2, 9), st.integers(0, 2),
+       st.sampled_from([np.float32, np.float64]))
+def test_winograd_transforms_match_references(n, c, o, h, w, pad, dtype):
+    from minigrad.kernels import winograd as wk
+    rng = np.random.default_rng(0)
+    oh, ow = h + 2 * pad - 2, w + 2 * pad - 2
+    if oh < 1 or ow < 1:
+        return
+    th, tw = -(-oh // 2), -(-ow // 2)
+    x = np.zeros((n, c, 2 * th + 2, 2 * tw + 2), dtype)
+    x[:, :, pad:pad + h, pad:pad + w] = rng.standard_normal((n, c, h, w))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(wk.input_transform(x, th, tw), wk.input_transform_ref(x, th, tw), rtol=tol, atol=tol)
+    m = rng.standard_normal((16, o, n * th * tw)).astype(dtype)
+    np.testing.assert_allclose(wk.output_transform(m, n, th, tw, oh, ow), wk.output_transform_ref(m, n, th, tw, oh, ow),
+                               rtol=tol, atol=tol)
+    dy = rng.standard_normal((n, o, oh, ow)).astype(dtype)
+    np.testing.assert_allclose(wk.grad_transform(dy, th, tw), wk.grad_transform_ref(dy, th, tw), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("cin, cout, pad, size", [(16, 16, 1, 16), (16, 24, 0, 17), (24, 16, 2, 16)])
+def test_winograd_convolution_matches_pytorch(cin, cout, pad, size, torch):
+    from minigrad.ops import conv as conv_ops
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, cin, size, size))
+    w = rng.standard_normal((cout, cin, 3, 3)) * 0.1
+    b = rng.standard_normal(cout)
+    assert conv_ops._winograd_ok(x, w, (1, 1), (pad, pad), (1, 1), 1)
+    xm, wm, bm = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ym = mg.nn.functional.conv2d(xm, wm, bm, padding=pad)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=pad)
+    g = rng.standard_normal(ym.shape)
+    ym.backward(g), yt.backward(torch.tensor(g))
+    assert_close(ym, yt.detach().numpy(), atol=1e-10)
+    for ours, theirs in ((xm, xt), (wm, wt), (bm, bt)):
+        assert_close(ours.grad, theirs.grad.numpy(), atol=1e-9)
+
+
+def test_winograd_convolution_gradcheck():
+    rng = np.random.default_rng(1)
+    x = mg.tensor(rng.standard_normal((1, 16, 16, 16)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal((16, 16, 3, 3)) * 0.1, requires_grad=True)
+    assert mg.gradcheck(lambda x, w: mg.nn.functional.conv2d(x, w, padding=1), (x, w))
