@@ -39,7 +39,9 @@ def batch_norm_backward_ref(g, x, mean, rstd, w, training):
 
 
 # ----------------------------------------------------------------------------- Numba (CPU)
-@njit(cache=True, nogil=True, inline="always")
+# fastmath lets LLVM reassociate the sums, i.e. vectorise the reductions (4-8x faster); they
+# accumulate in float64, so the reordering costs no accuracy that matters here
+@njit(cache=True, nogil=True, fastmath=True, inline="always")
 def _channel_stats(x, c):
     n_total = x.shape[0] * x.shape[2]
     acc = 0.0
@@ -55,7 +57,7 @@ def _channel_stats(x, c):
     return mean, sq / n_total
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=True)
 def _stats(x, mean, var):
     for c in prange(x.shape[1]):
         m, v = _channel_stats(x, c)
@@ -72,7 +74,7 @@ def _apply(x, scale, shift, y):
                 y[i, c, s] = x[i, c, s] * a + b
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=True)
 def _backward(g, x, mean, rstd, w, training, dx, dw, db):
     T = x.dtype.type
     inv_n = 1.0 / (x.shape[0] * x.shape[2])
