@@ -365,17 +365,10 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None):
                 captured_nodes.setdefault((t._grad_fn, t._out_index), []).append(k)
 
     for root, g in zip(roots, grad_roots):
-        node = root._grad_fn
-        if node is None:
-            old = leaf_grads.get(root)
-            leaf_grads[root] = g if old is None else old + g
-            continue
-        slots = pending.get(node)
-        if slots is None:
-            slots = pending[node] = {}
-            heapq.heappush(heap, (-node._gen, next(counter), node))
-        old = slots.get(root._out_index)
-        slots[root._out_index] = g if old is None else old + g
+        if root._grad_fn is None:
+            _send(leaf_grads, pending, heap, counter, root, None, g)
+        else:
+            _send(leaf_grads, pending, heap, counter, root._grad_fn, root._out_index, g)
 
     anomaly = _modes.anomaly
     while heap:
@@ -415,21 +408,27 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None):
             target, index, shape, dtype = edge
             if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                 g = _fit_gradient(node, i, g, shape, dtype)
-            if index is None:                         # a leaf
-                old = leaf_grads.get(target)
-                leaf_grads[target] = g if old is None else old + g
-                continue
-            slots = pending.get(target)
-            if slots is None:
-                slots = pending[target] = {}
-                heapq.heappush(heap, (-target._gen, next(counter), target))
-            old = slots.get(index)
-            slots[index] = g if old is None else old + g
+            _send(leaf_grads, pending, heap, counter, target, index, g)
 
     if capture is not None:
         return [captured.get(k) if t._grad_fn is not None else leaf_grads.get(t) for k, t in enumerate(capture)]
     _deposit_leaf_grads(leaf_grads, foreign=[id(g) for g in grad_roots])
     return None
+
+
+def _send(leaf_grads, pending, heap, counter, target, index, g):
+    """Add gradient ``g`` for a leaf (``index`` None) or for output ``index`` of node ``target``,
+    queueing the node the first time it receives one."""
+    if index is None:
+        old = leaf_grads.get(target)
+        leaf_grads[target] = g if old is None else old + g
+        return
+    slots = pending.get(target)
+    if slots is None:
+        slots = pending[target] = {}
+        heapq.heappush(heap, (-target._gen, next(counter), target))
+    old = slots.get(index)
+    slots[index] = g if old is None else old + g
 
 
 def _only_options_missing(node, grads_in):

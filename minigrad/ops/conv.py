@@ -171,6 +171,11 @@ def _winograd_weight_grad(x, dy, pad, o):
     return W.filter_gradient(sum(parts[1:used], parts[0]))
 
 
+def _bias_grad(g, needs):
+    """db = sum of dy over N, OH, OW (None when there is no bias or it needs no gradient)."""
+    return g.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+
+
 def _winograd():
     from ..kernels import winograd        # imports Numba on first use, not with minigrad
     return winograd
@@ -224,9 +229,7 @@ class Conv2d(Function):
                 flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
                 _winograd_conv(g, _winograd().filter_transform(flipped), 2 - geo[4], dx)
             dw = _winograd_weight_grad(x, g, geo[4], o) if needs[1] else None
-            if len(needs) > 2 and needs[2]:
-                return dx, dw, g.sum(axis=(0, 2, 3))
-            return dx, dw, None
+            return dx, dw, _bias_grad(g, needs)
 
         def chunk(a, b, worker):
             dy2 = _to_rows(g[a:b].reshape(b - a, o, oh * ow), o)                 # (O, B L)
@@ -237,9 +240,7 @@ class Conv2d(Function):
                 dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
         used = _run_chunks(chunks, chunk, xp is np)
         dw = sum(dw_parts[1:used], dw_parts[0]).reshape(weight.shape) if needs[1] else None
-        if len(needs) > 2 and needs[2]:
-            return dx, dw, g.sum(axis=(0, 2, 3))
-        return dx, dw, None
+        return dx, dw, _bias_grad(g, needs)
 
 
 class ConvTranspose2d(Function):
@@ -287,9 +288,7 @@ class ConvTranspose2d(Function):
             if needs[1]:
                 _add_grouped_outer(dw2, _to_rows(x[a:b].reshape(b - a, c, h * w), c), cols, groups)
         dw = dw2.reshape(weight.shape) if needs[1] else None
-        if len(needs) > 2 and needs[2]:
-            return dx, dw, g.sum(axis=(0, 2, 3))
-        return dx, dw, None
+        return dx, dw, _bias_grad(g, needs)
 
 
 # ----------------------------------------------------------------------------- entry points
