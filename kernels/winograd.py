@@ -36,21 +36,17 @@ _AT = np.array([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]])
 _A = _AT.T
 
 
-def filter_gradient(du):
-    """dW (O, C, 3, 3) = G^T dU G from the gradient dU (16, O, C) of the transformed filters."""
-    g = _G.astype(du.dtype)
-    d = du.transpose(1, 2, 0).reshape(du.shape[1], du.shape[2], 4, 4)
-    return np.ascontiguousarray(g.T @ d @ g)
-
-
-def filter_transform(w):
-    """U (16, O, C) = G g G^T for every 3x3 filter of w (O, C, 3, 3)."""
-    g = _G.astype(w.dtype)
-    u = g @ w @ g.T                                          # (O, C, 4, 4)
-    return np.ascontiguousarray(u.reshape(w.shape[0], w.shape[1], 16).transpose(2, 0, 1))
-
-
 # ----------------------------------------------------------------------------- NumPy references
+def filter_transform_ref(w):
+    u = np.einsum("ai,ocij,bj->aboc", _G, w.astype(np.float64), _G)
+    return u.reshape(16, w.shape[0], w.shape[1]).astype(w.dtype)
+
+
+def filter_gradient_ref(du):
+    d = du.astype(np.float64).reshape(4, 4, du.shape[1], du.shape[2])
+    return np.einsum("ai,aboc,bj->ocij", _G, d, _G).astype(du.dtype)
+
+
 def input_transform_ref(x, th, tw):
     n, c = x.shape[:2]
     tiles = np.empty((n, c, th, tw, 4, 4), dtype=np.float64)
@@ -82,8 +78,8 @@ def grad_transform_ref(dy, th, tw):
 def _input_transform(x, th, tw, v):
     width = x.shape[3]
     t = np.empty((4, width), dtype=x.dtype)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
+    for c in range(x.shape[1]):             # channel outermost: each of V's 16 planes is then
+        for n in range(x.shape[0]):         # written as one sequential stream per channel
             for i in range(th):
                 r = 2 * i
                 for q in range(width):                # t = B^T d for a whole band of 4 rows
@@ -108,14 +104,19 @@ def _input_transform(x, th, tw, v):
 def _output_transform(m, n_img, th, tw, y):
     n_out = m.shape[1]
     oh, ow = y.shape[2], y.shape[3]
+    tiles = np.empty((4, 4 * tw), dtype=m.dtype)    # a band of tiles: tiles[r, 4 j + b] = m[4 r + b, o, tile j]
     s = np.empty((2, 4), dtype=m.dtype)
-    for n in range(n_img):
-        for o in range(n_out):
+    for o in range(n_out):                  # channel outermost: M's planes read sequentially
+        for n in range(n_img):
             for i in range(th):
+                base = (n * th + i) * tw
+                for r in range(4):          # four planes at a time: 16 streams 1 MB apart thrash the cache
+                    for j in range(tw):
+                        for b in range(4):
+                            tiles[r, 4 * j + b] = m[4 * r + b, o, base + j]
                 for j in range(tw):
-                    col = (n * th + i) * tw + j
                     for b in range(4):               # s = A^T m (rows)
-                        m0, m1, m2, m3 = m[b, o, col], m[4 + b, o, col], m[8 + b, o, col], m[12 + b, o, col]
+                        m0, m1, m2, m3 = tiles[0, 4 * j + b], tiles[1, 4 * j + b], tiles[2, 4 * j + b], tiles[3, 4 * j + b]
                         s[0, b] = m0 + m1 + m2
                         s[1, b] = m1 - m2 - m3
                     for a in range(2):               # y = s A (columns), clipped at the edges
@@ -132,32 +133,63 @@ def _output_transform(m, n_img, th, tw, y):
 def _grad_transform(dy, th, tw, p):
     # P = A dY A^T for each 2x2 tile of dy (zero past its edges): the gradient flowing back
     # through the output transform, which the weight gradient pairs with the input's V
-    zero = dy.dtype.type(0)
     oh, ow = dy.shape[2], dy.shape[3]
-    for n in range(dy.shape[0]):
-        for o in range(dy.shape[1]):
+    zero = dy.dtype.type(0)
+    t = np.zeros((4, 2 * tw), dtype=dy.dtype)      # A dY for a band of tiles, zero past dy's edges
+    for o in range(dy.shape[1]):            # channel outermost: P's planes written sequentially
+        for n in range(dy.shape[0]):
             for i in range(th):
                 r = 2 * i
+                for q in range(ow):         # rows of A dY: [y0, y0 + y1, y0 - y1, -y1]
+                    y0 = dy[n, o, r, q]
+                    y1 = dy[n, o, r + 1, q] if r + 1 < oh else zero
+                    t[0, q] = y0
+                    t[1, q] = y0 + y1
+                    t[2, q] = y0 - y1
+                    t[3, q] = -y1
                 base = (n * th + i) * tw
-                for j in range(tw):
-                    q = 2 * j
-                    y00 = dy[n, o, r, q] if r < oh and q < ow else zero
-                    y01 = dy[n, o, r, q + 1] if r < oh and q + 1 < ow else zero
-                    y10 = dy[n, o, r + 1, q] if r + 1 < oh and q < ow else zero
-                    y11 = dy[n, o, r + 1, q + 1] if r + 1 < oh and q + 1 < ow else zero
-                    # rows of A dY: [y0, y0 + y1, y0 - y1, -y1] for each column
-                    a0c0, a0c1 = y00, y01
-                    a1c0, a1c1 = y00 + y10, y01 + y11
-                    a2c0, a2c1 = y00 - y10, y01 - y11
-                    a3c0, a3c1 = -y10, -y11
-                    col = base + j
-                    p[0, o, col], p[1, o, col], p[2, o, col], p[3, o, col] = a0c0, a0c0 + a0c1, a0c0 - a0c1, -a0c1
-                    p[4, o, col], p[5, o, col], p[6, o, col], p[7, o, col] = a1c0, a1c0 + a1c1, a1c0 - a1c1, -a1c1
-                    p[8, o, col], p[9, o, col], p[10, o, col], p[11, o, col] = a2c0, a2c0 + a2c1, a2c0 - a2c1, -a2c1
-                    p[12, o, col], p[13, o, col], p[14, o, col], p[15, o, col] = a3c0, a3c0 + a3c1, a3c0 - a3c1, -a3c1
+                for a in range(4):          # then the same on columns, four planes at a time
+                    row = t[a]
+                    for j in range(tw):
+                        q = 2 * j
+                        col = base + j
+                        p[4 * a, o, col] = row[q]
+                        p[4 * a + 1, o, col] = row[q] + row[q + 1]
+                        p[4 * a + 2, o, col] = row[q] - row[q + 1]
+                        p[4 * a + 3, o, col] = -row[q + 1]
 
 
 # ----------------------------------------------------------------------------- entry points
+def filter_transform(w):
+    """U (16, O, C) = G g G^T for every 3x3 filter g of w (O, C, 3, 3): as U[4 a + b] =
+    sum_ij G[a, i] G[b, j] g[i, j], one matrix product (G kron G) @ w.reshape(O C, 9)^T (BLAS;
+    a batched product of O C tiny matrices would loop over 262k of them on a 512-channel layer)."""
+    check_float("filter_transform", w)
+    if not is_numpy(w):
+        raise TypeError("filter_transform: Winograd kernels run on the CPU (GPU convolutions use im2col)")
+    if w.ndim != 4 or w.shape[2:] != (3, 3):
+        raise ValueError(f"filter_transform: expected 3x3 filters (O, C, 3, 3), got {w.shape}")
+    o, c = w.shape[:2]
+    return (np.kron(_G, _G).astype(w.dtype) @ contiguous(w).reshape(o * c, 9).T).reshape(16, o, c)
+
+
+def filter_gradient(du):
+    """dW (O, C, 3, 3) = G^T dU G from the gradient dU (16, O, C) of the transformed filters: the
+    adjoint of :func:`filter_transform`, dW.reshape(O C, 9) = dU.reshape(16, O C)^T @ (G kron G)."""
+    check_float("filter_gradient", du)
+    if not is_numpy(du):
+        raise TypeError("filter_gradient: Winograd kernels run on the CPU (GPU convolutions use im2col)")
+    if du.ndim != 3 or du.shape[0] != 16:
+        raise ValueError(f"filter_gradient: expected dU of shape (16, O, C), got {du.shape}")
+    return (contiguous(du).reshape(16, -1).T @ np.kron(_G, _G).astype(du.dtype)).reshape(du.shape[1], du.shape[2], 3, 3)
+
+
+#: The input gradient's filters are the forward's transposed and flipped, and G flip(g) G^T
+#: = S (G g G^T) S^T with S swapping rows 0 and 3 (G's columns reversed are S G), so their
+#: transform is a permutation of U's planes, each transposed: U_adjoint[k] = U[ADJOINT_PLANES[k]]^T.
+ADJOINT_PLANES = np.array([4 * a + b for a in (3, 1, 2, 0) for b in (3, 1, 2, 0)])
+
+
 def grad_transform(dy, th, tw):
     """P (16, O, N th tw) = A dY A^T for every 2x2 tile of dy (N, O, OH, OW), OH <= 2 th, OW <= 2 tw."""
     check_float("grad_transform", dy)

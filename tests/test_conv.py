@@ -346,14 +346,15 @@ def test_winograd_transforms_match_references(n, c, o, h, w, pad, dtype):
     np.testing.assert_allclose(wk.grad_transform(dy, th, tw), wk.grad_transform_ref(dy, th, tw), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("cin, cout, pad, size", [(16, 16, 1, 16), (16, 24, 0, 17), (24, 16, 2, 16)])
+@pytest.mark.parametrize("cin, cout, pad, size", [(16, 16, 1, 16), (16, 24, 0, 17), (24, 16, 2, 16), (16, 16, 1, 4),
+                                                  (16, 32, 1, 5), (32, 16, 0, 8)])
 def test_winograd_convolution_matches_pytorch(cin, cout, pad, size, torch):
     from minigrad.ops import conv as conv_ops
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, cin, size, size))
     w = rng.standard_normal((cout, cin, 3, 3)) * 0.1
     b = rng.standard_normal(cout)
-    assert conv_ops._winograd_ok(x, w, (1, 1), (pad, pad), (1, 1), 1)
+    assert conv_ops._method(True, x.shape, w.shape, (1, 1), (pad, pad), (1, 1), 1) == "winograd"
     xm, wm, bm = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     ym = mg.nn.functional.conv2d(xm, wm, bm, padding=pad)
@@ -365,8 +366,44 @@ def test_winograd_convolution_matches_pytorch(cin, cout, pad, size, torch):
         assert_close(ours.grad, theirs.grad.numpy(), atol=1e-9)
 
 
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_winograd_conv_transpose_matches_pytorch(pad, torch):
+    """conv_transpose2d runs conv2d's input gradient forward, on Winograd for 3x3 stride 1."""
+    from minigrad.ops import conv as conv_ops
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 16, 6, 7)), rng.standard_normal((16, 24, 3, 3)) * 0.1
+    out_shape = (2, 24, 6 + 2 - 2 * pad, 7 + 2 - 2 * pad)
+    assert conv_ops._method(True, out_shape, w.shape, (1, 1), (pad, pad), (1, 1), 1) == "winograd"
+    xm, wm = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ym = mg.nn.functional.conv_transpose2d(xm, wm, padding=pad)
+    yt = torch.nn.functional.conv_transpose2d(xt, wt, padding=pad)
+    g = rng.standard_normal(ym.shape)
+    ym.backward(g), yt.backward(torch.tensor(g))
+    assert_close(ym, yt.detach().numpy(), atol=1e-10)
+    assert_close(xm.grad, xt.grad.numpy(), atol=1e-9)
+    assert_close(wm.grad, wt.grad.numpy(), atol=1e-9)
+
+
 def test_winograd_convolution_gradcheck():
     rng = np.random.default_rng(1)
     x = mg.tensor(rng.standard_normal((1, 16, 16, 16)), requires_grad=True)
     w = mg.tensor(rng.standard_normal((16, 16, 3, 3)) * 0.1, requires_grad=True)
     assert mg.gradcheck(lambda x, w: mg.nn.functional.conv2d(x, w, padding=1), (x, w))
+
+
+@given(st.integers(1, 5), st.integers(1, 5), st.sampled_from([np.float32, np.float64]))
+def test_winograd_filter_transforms_match_references(o, c, dtype):
+    from minigrad.kernels import winograd as wk
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((o, c, 3, 3)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    u = wk.filter_transform(w)
+    np.testing.assert_allclose(u, wk.filter_transform_ref(w), rtol=tol, atol=tol)
+    # the input gradient's filters (transposed, flipped) transform to U's planes permuted, transposed
+    flipped = wk.filter_transform_ref(np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]))
+    np.testing.assert_allclose(np.stack([u[k].T for k in wk.ADJOINT_PLANES]), flipped, rtol=tol, atol=tol)
+    du = rng.standard_normal((16, o, c)).astype(dtype)
+    np.testing.assert_allclose(wk.filter_gradient(du), wk.filter_gradient_ref(du), rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="3x3 filters"):
+        wk.filter_transform(np.zeros((o, c, 2, 3), dtype))

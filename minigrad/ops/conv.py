@@ -11,7 +11,9 @@ and W2 = weight.reshape(O, C/g kh kw), per group:
 
 On the CPU, 3x3 stride-1 convolutions (most of a ResNet) compute the forward, the input
 gradient and the weight gradient with Winograd F(2x2, 3x3) instead (kernels/winograd.py): 16
-multiplies per 2x2 output tile instead of 36, and no 9-fold im2col copy.
+multiplies per 2x2 output tile instead of 36, and no 9-fold im2col copy.  ``_method`` picks
+the algorithm per layer; ``_correlate``, ``_correlate_input_grad`` and ``_correlate_weight_grad``
+are the three products both conv2d and conv_transpose2d are made of.
 
 The batch goes through in chunks whose columns stay under ``COLS_BUDGET`` bytes, so a
 convolution never holds a full-batch im2col copy (cols are recomputed in backward rather
@@ -19,6 +21,9 @@ than saved: memory over a little time).  On the CPU the chunks are shared among 
 thread per core, each running its im2col/col2im and a single-threaded BLAS: the gathers
 then run on every core too, and no thread pool spins against another (measured on the
 64->64 3x3 layer, batch 32: 78 ms against 107 ms with one thread and a two-threaded BLAS).
+Any threaded BLAS call next to the workers runs on one thread too (``_one_blas_thread``):
+OpenBLAS's idle threads spin for a while after a call, on the cores the workers need (a
+2-thread filter transform before each Winograd layer made a ResNet-18 step 45% slower).
 conv_transpose2d swaps the two halves: its forward is conv2d's input gradient and its
 backward is conv2d's forward and weight gradient.
 """
@@ -71,6 +76,12 @@ def _threads():
     return _workers
 
 
+def _one_blas_thread():
+    """A context in which BLAS runs on the calling thread only: a threaded BLAS call just
+    before the workers start leaves its pool spinning on the cores the workers need."""
+    return _threads()[1].limit(limits=1, user_api="blas")
+
+
 def _parts(xp):
     return _threads()[2] if xp is np else 1
 
@@ -104,49 +115,45 @@ def _to_rows(y, o):
     return backend.xp_of(y).ascontiguousarray(y.transpose(1, 0, 2)).reshape(o, b * length)
 
 
-def _grouped_matmul(w2, cols, groups, transpose_w=False):
-    """Per group: W2[g] @ cols[g rows] (or W2[g]^T @ ...); W2 is (groups, rows_out, rows_in)."""
-    xp = backend.xp_of(cols)
-    if groups == 1:
-        return (w2[0].T if transpose_w else w2[0]) @ cols
-    k = cols.shape[0] // groups
-    return xp.concatenate([(w2[g].T if transpose_w else w2[g]) @ cols[g * k:(g + 1) * k] for g in range(groups)])
+def _method(on_cpu, x_shape, w_shape, stride, padding, dilation, groups):
+    """``'winograd'`` (kernels/winograd.py) for 3x3 stride-1 convolutions on the CPU with at
+    least 16 channels in and out on images of 4x4 or more, else ``'im2col'``.  Measured on
+    ResNet-18's layers at batch 32: Winograd wins from 4x4 (512 channels) to 32x32 (64); with
+    fewer channels its 16 products over channels are too thin for BLAS."""
+    if (on_cpu and w_shape[2:] == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
+            and padding[0] == padding[1] and 0 <= padding[0] <= 2
+            and x_shape[2] * x_shape[3] >= 16 and min(w_shape[0], w_shape[1]) >= 16):
+        return "winograd"
+    return "im2col"
 
 
-def _add_grouped_outer(out, left, right, groups):
-    """Per group: out[g rows] += left[g rows] @ right[g rows]^T (a weight gradient)."""
-    lg, rg = left.shape[0] // groups, right.shape[0] // groups
-    for g in range(groups):
-        out[g * lg:(g + 1) * lg] += left[g * lg:(g + 1) * lg] @ right[g * rg:(g + 1) * rg].T
+# ----------------------------------------------------------------------------- Winograd (CPU)
+def _winograd():
+    from ..kernels import winograd        # imports Numba on first use, not with minigrad
+    return winograd
 
 
-def _winograd_ok(x, weight, stride, padding, dilation, groups):
-    """3x3 stride-1 convolutions on the CPU take Winograd F(2x2, 3x3) (kernels/winograd.py) where
-    it measured faster than im2col: images of at least 16x16 and 16 channels in and out (below
-    that its 16 products over channels are too thin for BLAS; on a ResNet-18 at 32x32 it wins
-    on layer1 and layer2 and loses on layer3 and layer4)."""
-    return (isinstance(x, np.ndarray) and weight.shape[2:] == (3, 3) and stride == (1, 1) and dilation == (1, 1)
-            and groups == 1 and padding[0] == padding[1] and 0 <= padding[0] <= 2
-            and x.shape[2] * x.shape[3] >= 256 and min(weight.shape[0], weight.shape[1]) >= 16)
-
-
-def _winograd_conv(x, u, pad, out):
+def _winograd_conv(x, u, pad, out, adjoint=False):
     """out (N, O, OH, OW) = the 3x3 correlation of x (N, C, H, W), zero-padded by ``pad``, with
-    the filters whose Winograd transform is u (16, O, C); chunks of the batch on the workers."""
+    the filters whose Winograd transform is u (16, O, C), or with ``adjoint`` their transposed
+    and flipped filters (the input gradient: u is then (16, C, O)); chunks of the batch on the
+    workers."""
     W = _winograd()
     n, c, h, w = x.shape
     oh, ow = out.shape[2:]
     th, tw = -(-oh // 2), -(-ow // 2)
+    if adjoint:                 # views: BLAS takes the transposes as they are
+        u = [u[k].T for k in W.ADJOINT_PLANES]
 
     def chunk(a, b, worker):
         padded = np.zeros((b - a, c, 2 * th + 2, 2 * tw + 2), dtype=x.dtype)
         padded[:, :, pad:pad + h, pad:pad + w] = x[a:b]
         v = W.input_transform(padded, th, tw)                             # (16, C, B th tw)
-        m = np.empty((16, u.shape[1], v.shape[2]), dtype=x.dtype)
+        m = np.empty((16, u[0].shape[0], v.shape[2]), dtype=x.dtype)
         for k in range(16):                                               # 16 products over channels
             np.matmul(u[k], v[k], out=m[k])
         out[a:b] = W.output_transform(m, b - a, th, tw, oh, ow)
-    _run_chunks(_chunks(n, 16 * max(c, u.shape[1]) * th * tw * x.itemsize, _parts(np)), chunk, True)
+    _run_chunks(_chunks(n, 16 * max(c, u[0].shape[0]) * th * tw * x.itemsize, _parts(np)), chunk, True)
     return out
 
 
@@ -168,17 +175,97 @@ def _winograd_weight_grad(x, dy, pad, o):
         for k in range(16):
             du[k] += p[k] @ v[k].T
     used = _run_chunks(_chunks(n, 16 * max(c, o) * th * tw * x.itemsize, _parts(np)), chunk, True)
-    return W.filter_gradient(sum(parts[1:used], parts[0]))
+    with _one_blas_thread():
+        return W.filter_gradient(sum(parts[1:used], parts[0]))
+
+
+# ----------------------------------------------------------------------------- im2col (CPU and GPU)
+def _grouped_matmul(w2, cols, groups, transpose_w=False):
+    """Per group: W2[g] @ cols[g rows] (or W2[g]^T @ ...); W2 is (groups, rows_out, rows_in)."""
+    xp = backend.xp_of(cols)
+    if groups == 1:
+        return (w2[0].T if transpose_w else w2[0]) @ cols
+    k = cols.shape[0] // groups
+    return xp.concatenate([(w2[g].T if transpose_w else w2[g]) @ cols[g * k:(g + 1) * k] for g in range(groups)])
+
+
+def _add_grouped_outer(out, left, right, groups):
+    """Per group: out[g rows] += left[g rows] @ right[g rows]^T (a weight gradient)."""
+    lg, rg = left.shape[0] // groups, right.shape[0] // groups
+    for g in range(groups):
+        out[g * lg:(g + 1) * lg] += left[g * lg:(g + 1) * lg] @ right[g * rg:(g + 1) * rg].T
+
+
+def _im2col_forward(x, weight, geo, groups, out):
+    K = _kernels()
+    xp = backend.xp_of(x)
+    o, oh, ow = out.shape[1:]
+    w2 = weight.reshape(groups, o // groups, -1)
+
+    def chunk(a, b, worker):
+        y2 = _grouped_matmul(w2, K.im2col(x[a:b], *geo), groups)                  # (O, B L)
+        out[a:b] = y2.reshape(o, b - a, oh, ow).transpose(1, 0, 2, 3)
+    _run_chunks(_chunks(x.shape[0], x.shape[1] * geo[0] * geo[1] * oh * ow * x.itemsize, _parts(xp)), chunk, xp is np)
+    return out
+
+
+def _im2col_input_grad(dy, weight, geo, groups, dx):
+    K = _kernels()
+    xp = backend.xp_of(dy)
+    n, c, h, w = dx.shape
+    o, oh, ow = dy.shape[1:]
+    w2 = weight.reshape(groups, o // groups, -1)
+
+    def chunk(a, b, worker):
+        dcols = _grouped_matmul(w2, _to_rows(dy[a:b].reshape(b - a, o, oh * ow), o), groups, transpose_w=True)
+        dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)                            # (C kh kw, B L) -> NCHW
+    _run_chunks(_chunks(n, c * geo[0] * geo[1] * oh * ow * dx.itemsize, _parts(xp)), chunk, xp is np)
+    return dx
+
+
+def _im2col_weight_grad(x, dy, geo, groups, w_shape):
+    K = _kernels()
+    xp = backend.xp_of(x)
+    o, oh, ow = dy.shape[1:]
+    parts = [xp.zeros((o, int(np.prod(w_shape[1:]))), dtype=x.dtype) for _ in range(_parts(xp))]
+
+    def chunk(a, b, worker):
+        cols = K.im2col(x[a:b], *geo)
+        _add_grouped_outer(parts[worker], _to_rows(dy[a:b].reshape(b - a, o, oh * ow), o), cols, groups)
+    used = _run_chunks(_chunks(x.shape[0], x.shape[1] * geo[0] * geo[1] * oh * ow * x.itemsize, _parts(xp)),
+                       chunk, xp is np)
+    return sum(parts[1:used], parts[0]).reshape(w_shape)
+
+
+# ----------------------------------------------------------------------------- the three products
+def _correlate(x, weight, geo, groups, method, out):
+    """conv2d's forward (no bias) into ``out`` (N, O, OH, OW)."""
+    if method == "winograd":
+        with _one_blas_thread():
+            u = _winograd().filter_transform(weight)
+        return _winograd_conv(x, u, geo[4], out)
+    return _im2col_forward(x, weight, geo, groups, out)
+
+
+def _correlate_input_grad(dy, weight, geo, groups, method, dx):
+    """conv2d's input gradient (conv_transpose2d's forward) into ``dx`` (N, C, H, W)."""
+    if method == "winograd":    # the full correlation of dy with the flipped, transposed filters
+        with _one_blas_thread():
+            u = _winograd().filter_transform(weight)
+        return _winograd_conv(dy, u, 2 - geo[4], dx, adjoint=True)
+    return _im2col_input_grad(dy, weight, geo, groups, dx)
+
+
+def _correlate_weight_grad(x, dy, geo, groups, method, w_shape):
+    """conv2d's weight gradient: the correlation of x with dy, summed over the batch."""
+    if method == "winograd":
+        return _winograd_weight_grad(x, dy, geo[4], w_shape[0])
+    return _im2col_weight_grad(x, dy, geo, groups, w_shape)
 
 
 def _bias_grad(g, needs):
     """db = sum of dy over N, OH, OW (None when there is no bias or it needs no gradient)."""
     return g.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
-
-
-def _winograd():
-    from ..kernels import winograd        # imports Numba on first use, not with minigrad
-    return winograd
 
 
 class Conv2d(Function):
@@ -192,16 +279,8 @@ class Conv2d(Function):
         o, _, kh, kw = weight.shape
         geo = (kh, kw, *stride, *padding, *dilation)
         oh, ow = K.output_size(h, kh, stride[0], padding[0], dilation[0]), K.output_size(w, kw, stride[1], padding[1], dilation[1])
-        w2 = weight.reshape(groups, o // groups, -1)
-        out = xp.empty((n, o, oh, ow), dtype=x.dtype)
-        ctx.winograd = _winograd_ok(x, weight, stride, padding, dilation, groups)
-        if ctx.winograd:
-            _winograd_conv(x, _winograd().filter_transform(weight), padding[0], out)
-        else:
-            def chunk(a, b, worker):
-                y2 = _grouped_matmul(w2, K.im2col(x[a:b], *geo), groups)          # (O, B L)
-                out[a:b] = y2.reshape(o, b - a, oh, ow).transpose(1, 0, 2, 3)
-            _run_chunks(_chunks(n, c * kh * kw * oh * ow * x.itemsize, _parts(xp)), chunk, xp is np)
+        ctx.method = _method(xp is np, x.shape, weight.shape, stride, padding, dilation, groups)
+        out = _correlate(x, weight, geo, groups, ctx.method, xp.empty((n, o, oh, ow), dtype=x.dtype))
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -210,58 +289,27 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        K = _kernels()
         x, weight = ctx.saved_tensors
-        xp = backend.xp_of(g)
-        geo, groups = ctx.geo, ctx.groups
         needs = ctx.needs_input_grad
-        n, c, h, w = x.shape
-        o = weight.shape[0]
-        w2 = weight.reshape(groups, o // groups, -1)
-        dx = xp.empty_like(x) if needs[0] else None
-        oh, ow = g.shape[2], g.shape[3]
-        chunks = _chunks(n, w2.shape[2] * groups * oh * ow * x.itemsize, _parts(xp))
-        dw_parts = [xp.zeros((o, w2.shape[2]), dtype=g.dtype) for _ in range(_threads()[2] if xp is np else 1)] \
-            if needs[1] else None
-
-        if ctx.winograd:
-            if needs[0]:        # dx = the full correlation of dy with the flipped, transposed filters
-                flipped = weight.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-                _winograd_conv(g, _winograd().filter_transform(flipped), 2 - geo[4], dx)
-            dw = _winograd_weight_grad(x, g, geo[4], o) if needs[1] else None
-            return dx, dw, _bias_grad(g, needs)
-
-        def chunk(a, b, worker):
-            dy2 = _to_rows(g[a:b].reshape(b - a, o, oh * ow), o)                 # (O, B L)
-            if needs[1]:
-                _add_grouped_outer(dw_parts[worker], dy2, K.im2col(x[a:b], *geo), groups)
-            if needs[0]:
-                dcols = _grouped_matmul(w2, dy2, groups, transpose_w=True)       # (C kh kw, B L)
-                dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
-        used = _run_chunks(chunks, chunk, xp is np)
-        dw = sum(dw_parts[1:used], dw_parts[0]).reshape(weight.shape) if needs[1] else None
+        dx = _correlate_input_grad(g, weight, ctx.geo, ctx.groups, ctx.method, backend.xp_of(g).empty_like(x)) \
+            if needs[0] else None
+        dw = _correlate_weight_grad(x, g, ctx.geo, ctx.groups, ctx.method, weight.shape) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
 
 
 class ConvTranspose2d(Function):
-    """y = conv2d's input gradient applied to x (weight (C, O/g, kh, kw));
-    dx = conv2d(dy, W) (no bias), dW = correlation of x and dy, db = sum of dy."""
+    """y = conv2d's input gradient applied to x (weight (C, O/g, kh, kw) is the weight of the
+    conv2d from O to C channels that it transposes); dx = conv2d(dy, W) (no bias), dW = that
+    conv2d's weight gradient with dy as its input and x as its output gradient, db = sum of dy."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, out_hw):
-        K = _kernels()
         xp = backend.xp_of(x)
-        n, c, h, w = x.shape
-        _, og, kh, kw = weight.shape
-        o = og * groups
-        geo = (kh, kw, *stride, *padding, *dilation)
-        oh, ow = out_hw
-        w2 = weight.reshape(groups, c // groups, og * kh * kw)             # per group: (C/g, O/g kh kw)
-        out = xp.empty((n, o, oh, ow), dtype=x.dtype)
-        for a, b in _chunks(n, o * kh * kw * h * w * x.itemsize):
-            x2 = _to_rows(x[a:b].reshape(b - a, c, h * w), c)              # (C, B H W)
-            cols = _grouped_matmul(w2, x2, groups, transpose_w=True)      # (O kh kw, B H W)
-            out[a:b] = K.col2im(cols, b - a, o, oh, ow, *geo)
+        n = x.shape[0]
+        o = weight.shape[1] * groups
+        geo = (*weight.shape[2:], *stride, *padding, *dilation)
+        ctx.method = _method(xp is np, (n, o, *out_hw), weight.shape, stride, padding, dilation, groups)
+        out = _correlate_input_grad(x, weight, geo, groups, ctx.method, xp.empty((n, o, *out_hw), dtype=x.dtype))
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -270,24 +318,10 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        K = _kernels()
         x, weight = ctx.saved_tensors
-        xp = backend.xp_of(g)
-        geo, groups = ctx.geo, ctx.groups
         needs = ctx.needs_input_grad
-        n, c, h, w = x.shape
-        _, og, kh, kw = weight.shape
-        w2 = weight.reshape(groups, c // groups, og * kh * kw)
-        dx = xp.empty_like(x) if needs[0] else None
-        dw2 = xp.zeros((c, og * kh * kw), dtype=g.dtype) if needs[1] else None
-        for a, b in _chunks(n, og * groups * kh * kw * h * w * x.itemsize):
-            cols = K.im2col(g[a:b], *geo)                                    # (O kh kw, B H W)
-            if needs[0]:
-                y2 = _grouped_matmul(w2, cols, groups)                       # (C, B H W)
-                dx[a:b] = y2.reshape(c, b - a, h, w).transpose(1, 0, 2, 3)
-            if needs[1]:
-                _add_grouped_outer(dw2, _to_rows(x[a:b].reshape(b - a, c, h * w), c), cols, groups)
-        dw = dw2.reshape(weight.shape) if needs[1] else None
+        dx = _correlate(g, weight, ctx.geo, ctx.groups, ctx.method, backend.xp_of(g).empty_like(x)) if needs[0] else None
+        dw = _correlate_weight_grad(g, x, ctx.geo, ctx.groups, ctx.method, weight.shape) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
 
 
