@@ -69,59 +69,53 @@ def _valid_range(j, kw_dilation, sw, pw, w, ow):
     return lo, hi
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _im2col_plane(x, cols, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    h, w = x.shape[2], x.shape[3]
-    zero = x.dtype.type(0)
-    for i in range(kh):
-        for j in range(kw):
-            row = (c * kh + i) * kw + j
-            lo, hi = _valid_range(j, dw, sw, pw, w, ow)
-            for a in range(oh):
-                ih = a * sh - ph + i * dh
-                base = (n * oh + a) * ow
-                if ih < 0 or ih >= h or hi < lo:
-                    for b in range(ow):
-                        cols[row, base + b] = zero
-                    continue
-                for b in range(lo):                       # left padding
-                    cols[row, base + b] = zero
-                start = lo * sw - pw + j * dw - lo * sw
-                for b in range(lo, hi + 1):               # the inside: a plain strided copy
-                    cols[row, base + b] = x[n, c, ih, start + b * sw]
-                for b in range(hi + 1, ow):               # right padding
-                    cols[row, base + b] = zero
-
-
 @njit(cache=True, nogil=True)
 def _im2col_serial(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            _im2col_plane(x, cols, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _col2im_plane(cols, dx, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    h, w = dx.shape[2], dx.shape[3]
-    for i in range(kh):
-        for j in range(kw):
-            row = (c * kh + i) * kw + j
-            lo, hi = _valid_range(j, dw, sw, pw, w, ow)
-            offset = j * dw - pw
-            for a in range(oh):
-                ih = a * sh - ph + i * dh
-                if ih < 0 or ih >= h:
-                    continue
-                base = (n * oh + a) * ow
-                for b in range(lo, hi + 1):
-                    dx[n, c, ih, offset + b * sw] += cols[row, base + b]
+    # one row of cols (a channel and kernel offset) at a time, written front to back: going
+    # image by image instead writes C kh kw rows at once, hundreds of streams that thrash the
+    # cache and TLB (a 9 MB gather on 4x4 images took 17 ms that way)
+    n_img, n_ch, h, w = x.shape
+    zero = x.dtype.type(0)
+    for c in range(n_ch):
+        for i in range(kh):
+            for j in range(kw):
+                row = (c * kh + i) * kw + j
+                lo, hi = _valid_range(j, dw, sw, pw, w, ow)
+                offset = j * dw - pw
+                for n in range(n_img):
+                    for a in range(oh):
+                        ih = a * sh - ph + i * dh
+                        base = (n * oh + a) * ow
+                        if ih < 0 or ih >= h or hi < lo:
+                            for b in range(ow):
+                                cols[row, base + b] = zero
+                            continue
+                        for b in range(lo):                       # left padding
+                            cols[row, base + b] = zero
+                        for b in range(lo, hi + 1):               # the inside: a plain strided copy
+                            cols[row, base + b] = x[n, c, ih, offset + b * sw]
+                        for b in range(hi + 1, ow):               # right padding
+                            cols[row, base + b] = zero
 
 
 @njit(cache=True, nogil=True)
 def _col2im_serial(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
-    for n in range(dx.shape[0]):
-        for c in range(dx.shape[1]):
-            _col2im_plane(cols, dx, n, c, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    # row by row, as im2col: each row is read front to back, its sums land in one channel
+    n_img, n_ch, h, w = dx.shape
+    for c in range(n_ch):
+        for i in range(kh):
+            for j in range(kw):
+                row = (c * kh + i) * kw + j
+                lo, hi = _valid_range(j, dw, sw, pw, w, ow)
+                offset = j * dw - pw
+                for n in range(n_img):
+                    for a in range(oh):
+                        ih = a * sh - ph + i * dh
+                        if ih < 0 or ih >= h:
+                            continue
+                        base = (n * oh + a) * ow
+                        for b in range(lo, hi + 1):
+                            dx[n, c, ih, offset + b * sw] += cols[row, base + b]
 
 
 # ----------------------------------------------------------------------------- CuPy (GPU)
