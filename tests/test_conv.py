@@ -108,6 +108,9 @@ LAYERS = [
     (lambda: nn.AvgPool2d(2, ceil_mode=True), lambda t: t.nn.AvgPool2d(2, ceil_mode=True), (2, 3, 5, 5)),
     (lambda: nn.AdaptiveAvgPool2d((1, 1)), lambda t: t.nn.AdaptiveAvgPool2d((1, 1)), (2, 3, 4, 4)),
     (lambda: nn.BatchNorm2d(3), lambda t: t.nn.BatchNorm2d(3), (4, 3, 5, 5)),
+    (lambda: nn.Upsample(scale_factor=2), lambda t: t.nn.Upsample(scale_factor=2), (2, 3, 3, 4)),
+    (lambda: nn.Upsample(size=(5, 7), mode="bilinear", align_corners=True),
+     lambda t: t.nn.Upsample(size=(5, 7), mode="bilinear", align_corners=True), (2, 3, 3, 4)),
 ]
 
 
@@ -407,3 +410,34 @@ def test_winograd_filter_transforms_match_references(o, c, dtype):
     np.testing.assert_allclose(wk.filter_gradient(du), wk.filter_gradient_ref(du), rtol=tol, atol=tol)
     with pytest.raises(ValueError, match="3x3 filters"):
         wk.filter_transform(np.zeros((o, c, 2, 3), dtype))
+
+
+def test_interpolate_rejects_bad_arguments():
+    x = mg.zeros((1, 2, 4, 4))
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        mg.nn.functional.interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        mg.nn.functional.interpolate(x)
+    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not supported"):
+        mg.nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(ValueError, match="align_corners can only be set"):
+        mg.nn.functional.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="mode 'linear' needs a 3-D input, got shape"):
+        mg.nn.functional.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="size must be a positive int or 2 of them"):
+        mg.nn.functional.interpolate(x, size=(3, 4, 5))
+    with pytest.raises(ValueError, match="makes an empty output"):
+        mg.nn.functional.interpolate(x, scale_factor=0.1)
+
+
+def test_interpolate_large_upsampling_matches_pytorch(torch):
+    """Beyond the registry's small shapes: a 4x nearest and a bilinear resize of a feature map."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 8, 13, 17)).astype(np.float32)
+    g = rng.standard_normal((2, 8, 52, 68)).astype(np.float32)
+    for kwargs in ({"scale_factor": 4}, {"size": (52, 68), "mode": "bilinear"}):
+        xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ym, yt = mg.nn.functional.interpolate(xm, **kwargs), torch.nn.functional.interpolate(xt, **kwargs)
+        ym.backward(g), yt.backward(torch.tensor(g))
+        assert_close(ym, yt.detach().numpy(), atol=1e-5)
+        assert_close(xm.grad, xt.grad.numpy(), atol=1e-4)

@@ -3,7 +3,7 @@ from . import functional, init, utils  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import (  # noqa: F401
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d,
-    MaxPool2d)
+    MaxPool2d, Upsample)
 from .layers import (  # noqa: F401
     GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
     Softmax, Softplus, Tanh)

@@ -7,6 +7,7 @@ from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softm
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.dropout import dropout  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
+from ..ops.interpolate import interpolate  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
@@ -17,4 +18,4 @@ from ..ops.shape import pad  # noqa: F401
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
            "dropout", "layer_norm", "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "binary_cross_entropy_with_logits", "pad", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
-           "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding"]
+           "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding", "interpolate"]

@@ -8,6 +8,7 @@ from ..kernels import conv as _conv_kernels
 from ..kernels import pool as _pool_kernels
 from ..ops import conv as _conv_ops
 from ..ops import dropout as _dropout_ops
+from ..ops import interpolate as _interpolate_ops
 from ..ops import pool as _pool_ops
 from .registry import OpSpec, Sample, register
 
@@ -197,3 +198,65 @@ def _dropout2d_sample(d, dtype):
 
 register(OpSpec("dropout2d", lambda x, mask: _dropout_ops.Dropout.apply(x, mask), lambda x, mask: x * mask,
                 _dropout2d_sample, lambda t, x, mask: x * mask))
+
+
+# ----------------------------------------------------------------------------- resampling
+def _interpolate_sample(d, dtype):
+    ndim = d.choice([3, 4])
+    mode = d.choice(["nearest", "nearest-exact", "linear" if ndim == 3 else "bilinear", "area"])
+    spatial = tuple(d.integers(1, 5) for _ in range(ndim - 2))
+    x = d.floats((d.integers(1, 2), d.integers(1, 2), *spatial), dtype=dtype)
+    kwargs = {"mode": mode}
+    if d.boolean():
+        kwargs["size"] = tuple(d.integers(1, 7) for _ in spatial)
+    else:
+        kwargs["scale_factor"] = tuple(float(d.choice([0.5, 0.75, 1.5, 2.0, 3.0])) for _ in spatial)
+        if min(int(s * f) for s, f in zip(spatial, kwargs["scale_factor"])) < 1:
+            kwargs["scale_factor"] = (2.0,) * len(spatial)
+        kwargs["recompute_scale_factor"] = d.boolean()
+    if mode in ("linear", "bilinear"):
+        kwargs["align_corners"] = d.boolean()
+    return Sample([x], kwargs)
+
+
+def _np_resample_matrix(mode, n_in, n_out, scale_factor, align_corners, dtype):
+    """The dense (n_out, n_in) matrix of one axis' resampling, entry by entry from PyTorch's rules."""
+    a = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        if mode in ("nearest", "nearest-exact"):
+            scale = np.float32(1.0 / scale_factor) if scale_factor else np.float32(n_in) / np.float32(n_out)
+            centre = np.float32(o) + (np.float32(0.5) if mode == "nearest-exact" else np.float32(0))
+            a[o, min(int(np.floor(centre * scale)), n_in - 1)] = 1.0
+            continue
+        acc = np.float32 if dtype == np.float32 else np.float64
+        if align_corners:
+            src = acc(o) * (acc((n_in - 1) / (n_out - 1)) if n_out > 1 else acc(0))
+        else:
+            src = max((acc(o) + acc(0.5)) * acc(1.0 / scale_factor if scale_factor else n_in / n_out) - acc(0.5), 0.0)
+        lo = min(int(src), n_in - 1)
+        hi = min(lo + 1, n_in - 1)
+        a[o, lo] += 1.0 - (src - lo)
+        a[o, hi] += src - lo
+    return a
+
+
+def _np_interpolate(x, mode, size=None, scale_factor=None, align_corners=None, recompute_scale_factor=None):
+    spatial = x.shape[2:]
+    if size is not None:
+        sizes, scales = size, (None,) * len(spatial)
+    else:
+        sizes = tuple(int(np.floor(s * f)) for s, f in zip(spatial, scale_factor))
+        scales = (None,) * len(spatial) if recompute_scale_factor else scale_factor
+    if mode == "area":
+        if x.ndim == 3:
+            return _np_adaptive("avg")(x[:, :, None], (1, sizes[0]))[:, :, 0]
+        return _np_adaptive("avg")(x, sizes)
+    y = x.astype(np.float64)
+    for k, (n_in, n_out, s) in enumerate(zip(spatial, sizes, scales)):
+        m = _np_resample_matrix(mode, n_in, n_out, s, align_corners, x.dtype)
+        y = np.moveaxis(np.tensordot(m, np.moveaxis(y, 2 + k, 0), axes=(1, 0)), 0, 2 + k)
+    return y.astype(x.dtype)
+
+
+register(OpSpec("interpolate", lambda x, **kw: _interpolate_ops.interpolate(x, **kw), _np_interpolate,
+                _interpolate_sample, lambda t, x, **kw: t.nn.functional.interpolate(x, **kw)))

@@ -1,0 +1,153 @@
+"""Resampling: ``F.interpolate`` (nearest, nearest-exact, linear, bilinear, area).
+
+Nearest and (bi)linear resampling are separable: along each spatial axis, output index o
+reads at most two input indices with fixed weights,
+
+    y[o] = w0[o] x[i0[o]] + w1[o] x[i1[o]]          (nearest: w0 = 1, w1 = 0)
+
+so the op is a gather per axis (H, then W) and its backward the adjoint, a scatter-add per
+axis (W, then H) with the same weights:
+
+    dx[i0[o]] += w0[o] dy[o],   dx[i1[o]] += w1[o] dy[o]      (kernels/scatter.py)
+
+The source indices follow PyTorch exactly (its float arithmetic included), so that a
+network ported either way computes the same pixels:
+
+    nearest        i0 = min(floor(o s), in - 1)                      s = in / out, or 1 / scale_factor
+    nearest-exact  i0 = min(floor((o + 1/2) s), in - 1)
+    linear         src = max((o + 1/2) s - 1/2, 0), or o (in - 1)/(out - 1) with align_corners;
+                   i0 = floor(src), i1 = min(i0 + 1, in - 1), w1 = src - i0, w0 = 1 - w1
+    area           adaptive average pooling to the output size
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._args import float_operand
+from .pool import adaptive_avg_pool2d
+
+__all__ = ["interpolate"]
+
+_MODES = {"nearest": (3, 4), "nearest-exact": (3, 4), "linear": (3,), "bilinear": (4,), "area": (3, 4)}
+
+
+def _scatter():
+    from ..kernels import scatter        # imports Numba on first use, not with minigrad
+    return scatter
+
+
+def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
+    """(i0, i1, w0, w1) for one axis as NumPy arrays (w1 is None for the nearest modes)."""
+    out = np.arange(size_out)
+    if mode in ("nearest", "nearest-exact"):
+        # PyTorch computes the nearest source index in float32, whatever the tensor's dtype
+        scale = np.float32(1.0 / scale_factor) if scale_factor else np.float32(size_in) / np.float32(size_out)
+        centre = out.astype(np.float32) + np.float32(0.5) if mode == "nearest-exact" else out.astype(np.float32)
+        i0 = np.minimum(np.floor(centre * scale).astype(np.int64), size_in - 1)
+        return i0, None, np.ones(size_out, dtype), None
+    acc = np.float32 if dtype == np.float32 else np.float64     # PyTorch's accumulation type
+    if align_corners:
+        scale = acc((size_in - 1) / (size_out - 1)) if size_out > 1 else acc(0)
+        src = out.astype(acc) * scale
+    else:
+        scale = acc(1.0 / scale_factor if scale_factor else size_in / size_out)
+        src = np.maximum((out.astype(acc) + acc(0.5)) * scale - acc(0.5), acc(0))
+    i0 = np.minimum(src.astype(np.int64), size_in - 1)
+    i1 = np.minimum(i0 + 1, size_in - 1)
+    w1 = (src - i0).astype(dtype)
+    return i0, i1, (1 - w1).astype(dtype), w1
+
+
+def _along(weights, axis, ndim):
+    """Weights shaped to broadcast along ``axis`` of an ndim-D array."""
+    return weights.reshape([-1 if d == axis else 1 for d in range(ndim)])
+
+
+class Resample(Function):
+    """y = the per-axis gathers w0 x[i0] + w1 x[i1]; dx = their adjoint scatter-adds, in reverse order."""
+
+    @staticmethod
+    def forward(ctx, x, plans):
+        xp = backend.xp_of(x)
+        ctx.plans = [(axis, *(None if a is None else xp.asarray(a) for a in plan)) for axis, plan in plans]
+        ctx.shape = x.shape
+        y = x
+        for axis, i0, i1, w0, w1 in ctx.plans:
+            gathered = xp.take(y, i0, axis=axis)
+            y = gathered if i1 is None else gathered * _along(w0, axis, y.ndim) + xp.take(y, i1, axis=axis) * \
+                _along(w1, axis, y.ndim)
+        return xp.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.xp_of(g)
+        shapes = [ctx.shape]                      # the input shape before each axis' gather
+        for axis, i0, *_ in ctx.plans[:-1]:
+            shapes.append(shapes[-1][:axis] + (i0.shape[0],) + shapes[-1][axis + 1:])
+        for (axis, i0, i1, w0, w1), shape in zip(reversed(ctx.plans), reversed(shapes)):
+            rows = xp.ascontiguousarray(xp.moveaxis(g, axis, 0)).reshape(g.shape[axis], -1)   # (out, rest)
+            dx = xp.zeros((shape[axis], rows.shape[1]), dtype=g.dtype)
+            if i1 is None:
+                _scatter().index_add_rows(dx, i0, rows)
+            else:
+                _scatter().index_add_rows(dx, i0, rows * w0[:, None])
+                _scatter().index_add_rows(dx, i1, rows * w1[:, None])
+            moved = shape[axis:axis + 1] + shape[:axis] + shape[axis + 1:]
+            g = xp.moveaxis(dx.reshape(moved), 0, axis)
+        return (xp.ascontiguousarray(g),)
+
+
+def _output_size(opname, spatial, size, scale_factor):
+    n = len(spatial)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{opname}: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * n
+        if len(sizes) != n or any(int(s) != s or s < 1 for s in sizes):
+            raise ValueError(f"{opname}: size must be a positive int or {n} of them for an input with {n} "
+                             f"spatial dims, got {size!r}")
+        return tuple(int(s) for s in sizes), (None,) * n
+    scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * n
+    if len(scales) != n or any(not s > 0 for s in scales):
+        raise ValueError(f"{opname}: scale_factor must be positive, one or {n} of them, got {scale_factor!r}")
+    sizes = tuple(int(math.floor(d * float(s))) for d, s in zip(spatial, scales))
+    if min(sizes) < 1:
+        raise ValueError(f"{opname}: scale_factor {scale_factor!r} makes an empty output from spatial size {spatial}")
+    return sizes, tuple(float(s) for s in scales)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False) -> Tensor:
+    """PyTorch's ``F.interpolate`` for 3-D (N, C, L) and 4-D (N, C, H, W) inputs in the modes
+    nearest, nearest-exact, linear (3-D), bilinear (4-D) and area."""
+    x = float_operand(input, "interpolate")
+    if mode not in _MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad has "
+                                  f"{', '.join(_MODES)}")
+    if x.data.ndim not in _MODES[mode]:
+        raise ValueError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
+                         f"got shape {x.data.shape}")
+    if align_corners is not None and mode not in ("linear", "bilinear"):
+        raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear and "
+                         f"bilinear, not {mode!r}")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    spatial = x.data.shape[2:]
+    sizes, scales = _output_size("interpolate", spatial, size, scale_factor)
+    if mode == "area":
+        if x.data.ndim == 3:
+            from .shape import squeeze, unsqueeze
+            return squeeze(adaptive_avg_pool2d(unsqueeze(x, 2), (1, sizes[0])), 2)
+        return adaptive_avg_pool2d(x, sizes)
+    if recompute_scale_factor:
+        scales = (None,) * len(sizes)            # the index arithmetic then uses in / out
+    dtype = x.data.dtype
+    plans = [(2 + k, axis_plan(mode, d_in, d_out, s, bool(align_corners), dtype))
+             for k, (d_in, d_out, s) in enumerate(zip(spatial, sizes, scales))]
+    return Resample.apply(x, plans)
