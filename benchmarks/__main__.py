@@ -32,6 +32,8 @@ def main(argv=None):
     parser.add_argument("--group", help="only workloads of this group")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fresh processes per framework, alternating minigrad and torch (default 3)")
     parser.add_argument("--json", help="write results here (default: benchmarks/results/<time>.json)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
@@ -68,14 +70,15 @@ def main(argv=None):
         print("  env:", ", ".join(f"{k}={v}" for k, v in info["env"].items()))
     print("  float32 2048^3 matmul peak: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items())
           + f"  (GFLOP/s figures are read against {peak:.1f})")
-    print("  times: median of repeats after warm-up; ratio = minigrad / torch (below 1: minigrad faster)\n")
+    print(f"  times: median of repeats after warm-up, in {max(1, args.rounds)} alternating fresh processes per framework "
+          "(the median round shown);\n  ratio = minigrad / torch (below 1: minigrad faster), the median of the paired "
+          "rounds, with their range\n")
 
     rows = []
     for w in chosen:
+        frameworks = ["minigrad", "torch"] if use_torch else ["minigrad"]
         row = {"name": w.name, "group": w.group, "description": w.description, "flops": w.flops,
-               "minigrad": harness.run_isolated(w.name, "minigrad", args.device, args.repeats)}
-        if use_torch:
-            row["torch"] = harness.run_isolated(w.name, "torch", args.device, args.repeats)
+               **harness.run_rounds(w.name, frameworks, args.device, args.repeats, max(1, args.rounds))}
         rows.append(row)
         print(f"  measured {w.name}", file=sys.stderr)
     print(harness.format_table(rows, peak))

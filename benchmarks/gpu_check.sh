@@ -14,7 +14,7 @@ PY
 echo "== GPU kernels and training steps (tests/test_gpu.py) =="
 timeout "${T_GPU:-200}" python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py ${GPU_EXTRA_TESTS:-} 2>&1 | tee "$OUT/test_gpu.txt" | tail -15
 echo "== benchmarks on cuda =="
-timeout "${T_BENCH:-240}" python3 -m benchmarks --device cuda --repeats 10 --json "$OUT/bench_cuda.json" ${BENCH_NAMES:-} \
+timeout "${T_BENCH:-240}" python3 -m benchmarks --device cuda --repeats 10 --rounds 1 --json "$OUT/bench_cuda.json" ${BENCH_NAMES:-} \
     2>&1 | tee "$OUT/bench_cuda.txt" | tail -25
 echo "== the op registry on cuda (tests/test_ops.py, quick profile) =="
 MINIGRAD_TEST_DEVICE=cuda HYPOTHESIS_PROFILE=quick timeout "${T_OPS:-240}" python3 -m pytest -q -p no:cacheprovider \

@@ -2,7 +2,9 @@
 
 Timing: ``warmup`` calls first (JIT compilation, allocator warm-up), then ``repeats`` timed
 rounds of ``inner`` calls each (``inner`` chosen so a round lasts about ``round_s``); the
-figure is the median per-call time.  GPU steps are synchronised before the clock stops.
+figure is the median per-call time.  GPU steps are synchronised before the clock stops.  Each
+framework is timed in several fresh processes, alternating with the other (``run_rounds``);
+the ratio reported is the median of the paired rounds' ratios, with their range.
 
 Peak memory, measured in a separate run after one untimed step: on CPU the rise of the
 process's peak resident set (``VmHWM``, reset through ``/proc/self/clear_refs``) during one
@@ -186,13 +188,28 @@ def _run_one(name, framework, device, repeats, what, timeout):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_isolated(name, framework, device, repeats, timeout=900):
-    """Time, then measure peak memory, each in a fresh interpreter."""
-    result = _run_one(name, framework, device, repeats, "time", timeout)
-    if "error" not in result:
-        memory = _run_one(name, framework, device, repeats, "memory", timeout)
-        result["peak_bytes"] = memory.get("peak_bytes")
-    return result
+def run_rounds(name, frameworks, device, repeats, rounds=3, timeout=900):
+    """Time each framework ``rounds`` times, alternating (minigrad, torch, minigrad, ...), each
+    time in a fresh interpreter, so that a slow spell of a shared machine lands on both sides
+    rather than on one; then measure peak memory once each.  A framework's figure is the
+    median of its rounds' medians; ``round_ratios`` pairs the rounds (minigrad / torch)."""
+    results = {f: [] for f in frameworks}
+    for _ in range(rounds):
+        for f in frameworks:
+            results[f].append(_run_one(name, f, device, repeats, "time", timeout))
+    combined = {}
+    for f, runs in results.items():
+        failed = [r for r in runs if "error" in r]
+        if failed:
+            combined[f] = failed[0]
+            continue
+        combined[f] = {"median_s": statistics.median(r["median_s"] for r in runs), "round_medians_s":
+                       [r["median_s"] for r in runs], "inner": runs[0]["inner"], "repeats": runs[0]["repeats"]}
+        combined[f]["peak_bytes"] = _run_one(name, f, device, repeats, "memory", timeout).get("peak_bytes")
+    if len(frameworks) == 2 and all("error" not in combined[f] for f in frameworks):
+        mg, t = (combined[f]["round_medians_s"] for f in frameworks)
+        combined["round_ratios"] = [a / b for a, b in zip(mg, t)]
+    return combined
 
 
 # ----------------------------------------------------------------------------- report
@@ -207,12 +224,14 @@ def _mb(result):
 
 
 def format_table(rows, peak_gflops):
-    head = (f"{'workload':<24} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>6} {'mg GFLOP/s':>11} "
+    head = (f"{'workload':<24} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>6} {'rounds':>11} {'mg GFLOP/s':>11} "
             f"{'% peak':>7} {'torch GFLOP/s':>13} {'mg MB':>8} {'torch MB':>9} {'mem ratio':>9}")
     lines = [head, "-" * len(head)]
     for row in rows:
         mg_ms, t_ms = _ms(row["minigrad"]), _ms(row.get("torch"))
-        ratio = f"{mg_ms / t_ms:6.2f}" if mg_ms and t_ms else "     -"
+        paired = row.get("round_ratios")
+        ratio = f"{statistics.median(paired):6.2f}" if paired else f"{mg_ms / t_ms:6.2f}" if mg_ms and t_ms else "     -"
+        spread = f"{min(paired):.2f}-{max(paired):.2f}" if paired and len(paired) > 1 else "-"
         flops = row.get("flops")
         mg_gf = flops / (mg_ms * 1e6) if flops and mg_ms else None
         t_gf = flops / (t_ms * 1e6) if flops and t_ms else None
@@ -222,7 +241,7 @@ def format_table(rows, peak_gflops):
         def fmt(v, spec, width):
             return f"{v:{width}{spec}}" if v is not None else " " * (width - 1) + "-"
         err = row["minigrad"].get("error") if row["minigrad"] else None
-        lines.append(f"{row['name']:<24} {fmt(mg_ms, '.3f', 12)} {fmt(t_ms, '.3f', 10)} {ratio} "
+        lines.append(f"{row['name']:<24} {fmt(mg_ms, '.3f', 12)} {fmt(t_ms, '.3f', 10)} {ratio} {spread:>11} "
                      f"{fmt(mg_gf, '.1f', 11)} {fmt(100 * mg_gf / peak_gflops if mg_gf and peak_gflops else None, '.1f', 7)} "
                      f"{fmt(t_gf, '.1f', 13)} {fmt(mg_mb, '.1f', 8)} {fmt(t_mb, '.1f', 9)} {mem_ratio}"
                      + (f"   ERROR: {err}" if err else ""))
