@@ -388,6 +388,26 @@ def test_winograd_conv_transpose_matches_pytorch(pad, torch):
     assert_close(wm.grad, wt.grad.numpy(), atol=1e-9)
 
 
+@pytest.mark.parametrize("cin, cout, k, stride, padding, size", [(3, 8, 3, 1, 1, 16), (5, 7, 1, 1, 0, 17),
+                                                                  (4, 6, 3, 2, 1, 33)])
+def test_im2col_one_product_per_image_matches_pytorch(cin, cout, k, stride, padding, size, torch):
+    """Images with 256+ output positions take the per-image products (no transposes)."""
+    from minigrad.ops import conv as conv_ops
+    out = (size + 2 * padding - k) // stride + 1
+    assert out * out >= conv_ops.PER_IMAGE_MIN
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((3, cin, size, size)), rng.standard_normal((cout, cin, k, k)), rng.standard_normal(cout)
+    xm, wm, bm = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ym = mg.nn.functional.conv2d(xm, wm, bm, stride=stride, padding=padding)
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    g = rng.standard_normal(ym.shape)
+    ym.backward(g), yt.backward(torch.tensor(g))
+    assert_close(ym, yt.detach().numpy(), atol=1e-10)
+    for ours, theirs in ((xm, xt), (wm, wt), (bm, bt)):
+        assert_close(ours.grad, theirs.grad.numpy(), atol=1e-9)
+
+
 def test_winograd_convolution_gradcheck():
     rng = np.random.default_rng(1)
     x = mg.tensor(rng.standard_normal((1, 16, 16, 16)), requires_grad=True)
