@@ -6,6 +6,8 @@ them as -inf, average pooling counts them only when ``count_include_pad``).
 
     max:  out = max over the window,  argmax = the flat index h*W + w of the (first) maximum
           dx[argmax] += g                       (ties: the gradient goes to one element, as PyTorch)
+          A dilated window can miss the input entirely: its output is -inf (as PyTorch's) and
+          its argmax -1, which the backward skips (PyTorch's index there points past the plane).
     avg:  out = sum over the window / divisor,  dx[window] += g / divisor
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ def _avg_bounds(a, k, s, p, size):
 def max_pool2d_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     n, c, h, w = x.shape
     out = np.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
-    idx = np.zeros((n, c, oh, ow), dtype=np.int64)
+    idx = np.full((n, c, oh, ow), -1, dtype=np.int64)
     for a in range(oh):
         for b in range(ow):
             for i in range(kh):
@@ -36,7 +38,7 @@ def max_pool2d_ref(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                     ih, iw = a * sh - ph + i * dh, b * sw - pw + j * dw
                     if 0 <= ih < h and 0 <= iw < w:
                         v = x[:, :, ih, iw]
-                        better = v > out[:, :, a, b]
+                        better = (v > out[:, :, a, b]) | (idx[:, :, a, b] < 0)
                         out[:, :, a, b] = np.where(better, v, out[:, :, a, b])
                         idx[:, :, a, b] = np.where(better, ih * w + iw, idx[:, :, a, b])
     return out, idx
@@ -74,7 +76,7 @@ def _max_plane(x, out, idx, n, c, kh, kw, sh, sw, ph, pw, dh, dw):
                         if where < 0 or v > best or (v != v and best == best):
                             best = v
                             where = ih * w + iw
-            out[n, c, a, b] = best
+            out[n, c, a, b] = best if where >= 0 else x.dtype.type(-np.inf)
             idx[n, c, a, b] = where
 
 
@@ -102,7 +104,8 @@ def _max_backward(g, idx, dx):
         for a in range(g.shape[2]):
             for b in range(g.shape[3]):
                 k = idx[n, c, a, b]
-                dx[n, c, k // w, k % w] += g[n, c, a, b]
+                if k >= 0:                  # -1: a window that missed the input
+                    dx[n, c, k // w, k % w] += g[n, c, a, b]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -238,7 +241,7 @@ def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         out = cp.empty((n, c, oh, ow), dtype=x.dtype)
         idx = cp.empty((n, c, oh, ow), dtype=cp.int64)
         _cuda("max")(cp.ascontiguousarray(x), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, out, idx)
-        return out, idx
+        return cp.where(idx < 0, x.dtype.type(-np.inf), out), idx
     x = contiguous(x)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     idx = np.empty((n, c, oh, ow), dtype=np.int64)
@@ -252,14 +255,16 @@ def max_pool2d_backward(g, idx, h, w):
     check_float("max_pool2d_backward", g)
     if idx.shape != g.shape:
         raise ValueError(f"max_pool2d_backward: indices {idx.shape} and gradient {g.shape} differ")
-    check_index("max_pool2d_backward", idx, h * w)
+    check_index("max_pool2d_backward", idx + 1, h * w + 1)      # -1 marks a window that missed the input
     n, c = g.shape[:2]
     if not is_numpy(g):
         import cupy as cp
         import cupyx
         dx = cp.zeros((n, c, h * w), dtype=g.dtype)
         planes = cp.arange(n * c).reshape(n, c, 1) * (h * w)
-        cupyx.scatter_add(dx.reshape(-1), (idx.reshape(n, c, -1) + planes).reshape(-1), g.reshape(-1))
+        hit = idx >= 0
+        cupyx.scatter_add(dx.reshape(-1), (cp.where(hit, idx, 0).reshape(n, c, -1) + planes).reshape(-1),
+                          cp.where(hit, g, 0).reshape(-1))
         return dx.reshape(n, c, h, w)
     dx = np.zeros((n, c, h, w), dtype=g.dtype)
     _max_backward(contiguous(g), contiguous(idx), dx)

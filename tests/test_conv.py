@@ -71,7 +71,8 @@ def test_pool_kernels_match_references(geo, include_pad, use_max):
         g = np.ones_like(out)
         dx = pool_k.max_pool2d_backward(g, idx, h, w)
         expected = np.zeros(n * c * h * w)
-        np.add.at(expected, (idx + (np.arange(n * c) * h * w).reshape(n, c, 1, 1)).ravel(), 1.0)
+        flat = idx + (np.arange(n * c) * h * w).reshape(n, c, 1, 1)
+        np.add.at(expected, flat[idx >= 0], 1.0)              # -1: a window that missed the input
         np.testing.assert_array_equal(dx.ravel(), expected)
     else:
         oh, ow = conv_k.output_size(h, kh, sh, ph, 1), conv_k.output_size(w, kw, sw, pw, 1)
@@ -79,6 +80,17 @@ def test_pool_kernels_match_references(geo, include_pad, use_max):
             return
         out = pool_k.avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad, 0)
         np.testing.assert_allclose(out, pool_k.avg_pool2d_ref(x, kh, kw, sh, sw, ph, pw, oh, ow, include_pad, 0))
+
+
+def test_max_pool_window_that_misses_the_input(torch):
+    """With dilation a window can fall wholly in the padding: -inf out (as PyTorch), no gradient."""
+    x = mg.tensor(np.arange(2.0).reshape(1, 1, 2, 1), requires_grad=True)
+    out, idx = mg.nn.functional.max_pool2d(x, (2, 1), 1, (1, 0), (3, 1), return_indices=True)
+    expected = torch.nn.functional.max_pool2d(torch.tensor(x.detach().numpy()), (2, 1), 1, (1, 0), (3, 1))
+    np.testing.assert_array_equal(out.detach().numpy(), expected.numpy())
+    assert out.detach().numpy()[0, 0, 0, 0] == -np.inf and idx.numpy()[0, 0, 0, 0] == -1
+    out.backward(mg.ones_like(out))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 1, 2, 1)))
 
 
 def test_kernels_validate_before_running():
