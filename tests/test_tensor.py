@@ -236,3 +236,22 @@ def test_cuda_request_without_cupy_or_gpu_is_clear():
     with pytest.raises(RuntimeError, match="CUDA device was requested"):
         mg.zeros(2, device="cuda")
     assert backend.cuda_is_available() is False
+
+
+def test_clamp_with_tensor_bounds_follows_pytorch_at_ties(torch):
+    """x on a bound, lo == hi, and crossed bounds: the gradients go where PyTorch sends them."""
+    x = np.array([0.5, 1.0, 2.0, 0.0, 3.0, 1.5])
+    lo = np.array([0.5, 1.0, 1.0, 1.0, 2.0, 2.0])
+    hi = np.array([1.0, 1.0, 2.0, 1.0, 1.0, 1.0])
+    g = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    for bounds in ((lo, hi), (lo, None), (None, hi)):
+        ours = [mg.tensor(x, requires_grad=True)] + [None if b is None else mg.tensor(b, requires_grad=True)
+                                                      for b in bounds]
+        theirs = [torch.tensor(x, requires_grad=True)] + [None if b is None else torch.tensor(b, requires_grad=True)
+                                                          for b in bounds]
+        y, yt = mg.clamp(*ours), torch.clamp(*theirs)
+        y.backward(mg.tensor(g)), yt.backward(torch.tensor(g))
+        np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+        for a, b in zip(ours, theirs):
+            if a is not None:
+                np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())

@@ -264,14 +264,47 @@ class Clamp(Function):
         return g * inside
 
 
+class ClampTensor(Function):
+    """clamp with tensor bounds (either may be None), with PyTorch's gradients at every tie:
+    dx = g where lo <= x <= hi;  dlo = g where x < lo < hi;  dhi = g where x > hi or hi < lo
+    (bounds that cross give hi everywhere, so hi gets the gradient)."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = backend.xp_of(x)
+        out = x if lo is None else xp.maximum(x, lo)
+        out = out if hi is None else xp.minimum(out, hi)
+        ctx.save_for_backward(x, lo, hi)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        xp = backend.xp_of(g)
+        needs = ctx.needs_input_grad
+
+        def masked(condition):
+            return xp.where(condition, g, 0).astype(g.dtype, copy=False)
+        inside = True if lo is None else x >= lo
+        inside = inside if hi is None else inside & (x <= hi)
+        dx = masked(inside) if needs[0] else None
+        dlo = masked((x < lo) & (True if hi is None else lo < hi)) if lo is not None and needs[1] else None
+        dhi = masked((x > hi) | (False if lo is None else hi < lo)) if hi is not None and needs[2] else None
+        return dx, dlo, dhi
+
+
 def clamp(input, min=None, max=None) -> Tensor:
     """Limit values to ``[min, max]``; either bound may be None, a number or a tensor."""
     x = as_tensor(input, "clamp")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor) or backend.is_array(min) or backend.is_array(max):
-        out = x if min is None else maximum(x, min)
-        return out if max is None else minimum(out, max)
+        bounds = []
+        for bound in (min, max):
+            if bound is not None:
+                x, bound = binary_operands("clamp", x, bound)
+            bounds.append(bound)
+        return ClampTensor.apply(x, *bounds)
     if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         x = float_operand(x, "clamp")
     return Clamp.apply(x, min, max)

@@ -170,8 +170,11 @@ register(OpSpec("clamp", lambda x, min, max: mg.clamp(x, min, max), lambda x, mi
                 _clamp_sample, lambda t, x, min, max: t.clamp(x, min, max)))
 def _clamp_tensor_sample(d, dtype):
     (slo, shi), shape = d.broadcast_shapes(2)     # the bounds broadcast into x's shape, as PyTorch requires
-    return Sample([d.floats(shape, "offgrid", dtype=dtype), np.asarray(d.floats(slo, "grid", dtype=dtype) - 1),
-                   np.asarray(d.floats(shi, "grid", dtype=dtype) + 1)])
+    lo = np.asarray(d.floats(slo, "grid", dtype=dtype) - 1)
+    hi = np.asarray(d.floats(shi, "grid", dtype=dtype) + 1)
+    if (np.broadcast_to(lo, shape) == np.broadcast_to(hi, shape)).any():
+        lo = lo - dtype(1 / 32)     # lo == hi is a kink: keep the bounds apart, and off x's offgrid values
+    return Sample([d.floats(shape, "offgrid", dtype=dtype), lo, hi])
 
 
 register(OpSpec("clamp_tensor", lambda x, lo, hi: mg.clamp(x, lo, hi), lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
