@@ -79,11 +79,13 @@ class Tensor:
         """The Function node that produced this tensor (None for leaves)."""
         return self._grad_fn
 
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor with respect to every leaf that requires one
-        and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or array of this
-        tensor's shape) is required unless the tensor holds a single element."""
-        autograd.backward(self, gradient, retain_graph=retain_graph)
+        (or only ``inputs``) and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or
+        array of this tensor's shape) is required unless the tensor holds a single element.
+        ``create_graph=True`` records the backward's own ops, so ``.grad`` can be
+        differentiated again."""
+        autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a Tensor it returns
@@ -404,6 +406,9 @@ class Tensor:
 
     def sqrt(self):
         return _ew.sqrt(self)
+
+    def erf(self):
+        return _ew.erf(self)
 
     def clamp(self, min=None, max=None):
         return _ew.clamp(self, min, max)

@@ -399,18 +399,20 @@ class _BackwardHookState:
             self.call_hooks((None,))
 
     def call_hooks(self, grad_input):
+        graph = any(isinstance(g, Tensor) for g in grad_input)        # create_graph: keep Tensors
         for hook in list(self.module._backward_hooks.values()):
             result = hook(self.module, tuple(_wrap(g) for g in grad_input), tuple(_wrap(g) for g in self.grad_output))
             if result is not None:
-                grad_input = tuple(r.data if isinstance(r, Tensor) else r for r in result)
+                grad_input = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
         return grad_input
 
 
 def _wrap(g):
-    return None if g is None else Tensor._wrap(g)
+    return None if g is None or isinstance(g, Tensor) else Tensor._wrap(g)
 
 
 class _HookIdentity(Function):
+    differentiable_backward = True          # the identity, whatever the mode
     @staticmethod
     def forward(ctx, *arrays, state, role):
         ctx.state, ctx.role = state, role

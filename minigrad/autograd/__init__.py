@@ -1,0 +1,906 @@
+"""Reverse-mode automatic differentiation, written out.
+
+A differentiable op is a :class:`Function` subclass with two static methods that work on
+raw arrays (``numpy.ndarray`` or ``cupy.ndarray``), never on Tensors::
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):            # arrays in, arrays out
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, dout):        # d/dx x^2 = 2x
+            (x,) = ctx.saved_tensors
+            return 2 * x * dout
+
+    y = Square.apply(x)                 # Tensors in, Tensors out
+
+``apply`` unwraps the Tensors, runs ``forward`` and, when any input requires a gradient,
+turns the Function instance itself into a node of the graph: it keeps edges to the nodes
+that made its inputs, the arrays ``forward`` saved, and nothing of its outputs (so a graph
+is freed as soon as the user drops its last tensor).  :func:`run_backward` walks the nodes
+from the output in reverse topological order (highest generation first), calls each
+``backward``, reduces broadcast dimensions, casts to the input's dtype, accumulates at
+fan-out and finally adds the results into the leaves' ``.grad``.
+
+Differentiating the derivative (``create_graph=True``): the engine then carries gradients as
+Tensors and calls each ``backward`` on Tensors too, with ``ctx.saved_tensors`` handing back
+the saved inputs and outputs *as Tensors connected to the graph*, under ``enable_grad``, so
+the ops of the backward record a graph of their own.  A backward written with operators and
+the helpers of ``ops/_formula.py`` is thus one formula for both passes (the ops set
+``differentiable_backward = True``).  Fused ops instead give a ``composite``: their forward
+written with differentiable ops, which the engine differentiates (with its own graph) in
+place of the fast backward.  A Function with neither keeps working for first-order
+gradients; its gradient under ``create_graph`` is marked, and differentiating it again
+raises an error that names it (PyTorch's ``once_differentiable``).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import heapq
+import itertools
+import threading
+import traceback
+import weakref
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+__all__ = [
+    "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
+]
+
+
+# ----------------------------------------------------------------------------- modes
+class _Modes(threading.local):
+    grad_enabled = True
+    anomaly = False
+    tracer = None            # a tracing.Trace while ``minigrad.trace()`` is active
+    tensor_backward = False  # True while the engine runs a backward on Tensors (create_graph)
+
+
+_modes = _Modes()
+
+
+def is_grad_enabled() -> bool:
+    return _modes.grad_enabled
+
+
+class _ModeSwitch:
+    """A context manager that is also a decorator (as ``torch.no_grad``)."""
+
+    _attr = ""
+    _value = None
+
+    def __enter__(self):
+        self._previous = getattr(_modes, self._attr)
+        setattr(_modes, self._attr, self._value)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(_modes, self._attr, self._previous)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with copy.copy(self):   # a fresh switch per call, so nested/recursive calls restore correctly
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_ModeSwitch):
+    """Ops inside record no graph: for evaluation and in-place parameter updates."""
+    _attr, _value = "grad_enabled", False
+
+
+class enable_grad(_ModeSwitch):
+    """Turn graph recording back on inside a ``no_grad`` region."""
+    _attr, _value = "grad_enabled", True
+
+
+class set_grad_enabled(_ModeSwitch):
+    _attr = "grad_enabled"
+
+    def __init__(self, mode: bool):
+        self._value = bool(mode)
+
+
+class detect_anomaly(_ModeSwitch):
+    """Name the op whose forward or backward first produced a NaN or an infinity.
+
+    Inside this context every op checks its outputs (forward) and its input gradients
+    (backward); when they are not finite although what it received was, it raises
+    :class:`AnomalyError` with the op's name and, for backward, where its forward was called.
+    """
+    _attr, _value = "anomaly", True
+
+
+def is_anomaly_enabled() -> bool:
+    return _modes.anomaly
+
+
+class AnomalyError(RuntimeError):
+    """Raised by :class:`detect_anomaly` when an op first produces NaN or infinity."""
+
+
+def _all_finite(arrays) -> bool:
+    for a in arrays:
+        if a is not None and a.dtype.kind == "f" and not bool(backend.xp_of(a).isfinite(a).all()):
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- Function
+_FREED = object()
+
+
+class Function:
+    """Base class of every differentiable op, built-in or user-written.
+
+    Subclasses define ``forward(ctx, *args, **kwargs)`` and ``backward(ctx, *grads)`` as
+    static methods on arrays.  ``backward`` returns one gradient per positional argument of
+    ``forward`` (``None`` for arguments that are not tensors or need no gradient); trailing
+    non-tensor arguments may be left out, and a single gradient may be returned bare.  Gradients may have the broadcast shape of the output:
+    the engine sums them down to each input's shape.
+
+    Inside both methods ``ctx`` is the Function instance: store what backward needs with
+    ``ctx.save_for_backward(*arrays)`` (read back as ``ctx.saved_tensors``) or as plain
+    attributes; ``ctx.needs_input_grad[i]`` says whether input ``i`` wants a gradient.
+
+    Second order: set ``differentiable_backward = True`` when ``backward`` is written with
+    operations that work on Tensors as well as arrays (operators, Tensor methods, the helpers
+    of ``minigrad/ops/_formula.py``, ``OtherFunction.run``); under ``create_graph`` the engine
+    then calls it on Tensors, and ``ctx.saved_tensors`` gives the saved inputs and outputs of
+    ``forward`` as Tensors of the graph (other saved arrays, and plain attributes, are
+    constants).  Or give a ``composite(*args, **kwargs)``: the forward written with
+    differentiable ops, which the engine differentiates instead.  Without either, the
+    gradient is correct but differentiating it again raises an error naming the Function.
+    """
+
+    __slots__ = ("_next", "_gen", "_saved", "_saved_src", "_inputs", "_needs", "_out_meta", "_hooks",
+                 "_retained", "_stack", "__dict__", "__weakref__")
+
+    #: Return zero arrays instead of None for outputs that received no gradient.
+    materialize_grads = True
+    #: ``backward`` also runs on Tensors (see the class docstring): gradients of this op are
+    #: differentiable again.
+    differentiable_backward = False
+    #: ``composite(*args, **kwargs)``: the op written with differentiable ops (see above).
+    composite = None
+
+    # -- what an op calls from forward/backward
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        saved = getattr(self, "_saved", ())
+        if saved is _FREED:
+            raise RuntimeError(self._freed_message())
+        if _modes.tensor_backward and saved:
+            return self._saved_as_tensors(saved)
+        return saved
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return self._needs
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node or leaf tensor, output index), ...)`` per input, ``(None, 0)`` for inputs
+        that need no gradient (PyTorch's ``grad_fn.next_functions``, with leaves as themselves)."""
+        return tuple((None, 0) if e is None else (e[0], e[1] or 0) for e in self._next)
+
+    @property
+    def generation(self) -> int:
+        """One more than the highest generation of the nodes feeding it (leaves count 0)."""
+        return self._gen
+
+    def _freed_message(self):
+        return (f"{self.name}: trying to backward through the graph a second time (or to read "
+                f"its saved arrays after they were freed); pass retain_graph=True to the first "
+                f"backward() if you need to backward through it again")
+
+    def __repr__(self):
+        return f"<{self.name} node>"
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, *grads)")
+
+    # -- the call
+    @classmethod
+    def run(cls, *args, **kwargs):
+        """``apply`` when some argument is a Tensor, else just ``forward`` on the arrays (no
+        node, no graph): how one backward calls another op, so that the same line serves the
+        first-order pass (arrays) and ``create_graph`` (Tensors)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                return cls.apply(*args, **kwargs)
+        ctx = cls.__new__(cls)
+        ctx._needs = (True,) * len(args)
+        ctx._saved = ()
+        return cls.forward(ctx, *args, **kwargs)
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the arrays of ``args`` and return Tensor output(s).
+
+        Tensors in ``args`` must share a device; other arguments (scalars, arrays of
+        indices, options) are passed through unchanged and never receive gradients.
+        """
+        ctx = cls.__new__(cls)
+        grad_on = _modes.grad_enabled
+        n = len(args)
+        arrays = [None] * n
+        edges = [None] * n        # (producer node or leaf tensor, output index, shape, dtype)
+        gen = 0
+        any_grad = False
+        array_type = None
+        for i in range(n):
+            a = args[i]
+            if not isinstance(a, Tensor):
+                arrays[i] = a
+                continue
+            arr = arrays[i] = a.data
+            if array_type is None:
+                array_type = type(arr)
+            elif type(arr) is not array_type:
+                _raise_device_mismatch(cls.__name__, args)
+            if a._requires_grad and grad_on:
+                any_grad = True
+                node = a._grad_fn
+                if node is None:
+                    edges[i] = (a, None, arr.shape, arr.dtype)
+                else:
+                    edges[i] = (node, a._out_index, arr.shape, arr.dtype)
+                    if node._gen > gen:
+                        gen = node._gen
+        ctx._needs = tuple([e is not None for e in edges]) if any_grad else (False,) * n
+        ctx._saved = ()
+        tracer = _modes.tracer
+        if tracer is not None:
+            start = tracer.clock(arrays)
+        outputs = cls.forward(ctx, *arrays, **kwargs)
+        if type(outputs) is not tuple:
+            out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,), ctx)[0]
+            if _modes.anomaly:
+                _check_forward(cls.__name__, arrays, (out,))
+            if not any_grad or out.dtype.kind != "f":
+                result = Tensor._wrap(out)
+            else:
+                ctx._link(edges, gen, None, _modes.anomaly, arrays, (out,), args, kwargs)
+                result = Tensor._wrap(out, ctx, 0)
+            if tracer is not None:
+                tracer.forward(cls.__name__, result._grad_fn, arrays, (out,), start)
+            return result
+        outputs = _as_arrays(cls.__name__, outputs, ctx)
+        if _modes.anomaly:
+            _check_forward(cls.__name__, arrays, outputs)
+        if not any_grad:
+            results = tuple(Tensor._wrap(out) for out in outputs)
+        else:
+            ctx._link(edges, gen, tuple((o.shape, o.dtype) for o in outputs), _modes.anomaly, arrays, outputs,
+                      args, kwargs)
+            results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
+                            for i, out in enumerate(outputs))
+        if tracer is not None:
+            tracer.forward(cls.__name__, ctx if any_grad else None, arrays, outputs, start)
+        return results
+
+    def _link(self, edges, gen, out_meta, anomaly, arrays, outputs, args, kwargs):
+        """Make this Function a node of the graph (only when some input requires grad), and
+        note what a backward under ``create_graph`` will need: where each saved array came
+        from (input i, output j), or, for a composite, the arguments themselves."""
+        self._gen = gen + 1
+        self._next = tuple(edges)
+        self._hooks = None
+        self._retained = None
+        self._out_meta = out_meta
+        self._stack = traceback.format_stack()[:-2] if anomaly else None
+        saved = self._saved
+        if saved and self.differentiable_backward:
+            self._saved_src = tuple(_source_of(s, arrays, outputs) for s in saved)
+        if self.composite is not None:
+            self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
+
+    # -- the saved arrays as Tensors of the graph (create_graph)
+    def _input_tensor(self, i, array):
+        """Input ``i`` of forward as a Tensor: the leaf itself, a new handle on its producer's
+        output, or a constant when it needs no gradient."""
+        edge = self._next[i] if i < len(self._next) else None
+        if edge is None:
+            return Tensor._wrap(array)
+        if edge[1] is None:
+            return edge[0]
+        return Tensor._wrap(array, edge[0], edge[1])
+
+    def _saved_as_tensors(self, saved):
+        out = []
+        for s, src in zip(saved, self._saved_src):
+            if s is None or not backend.is_array(s):
+                out.append(s)
+            elif src is None:
+                out.append(Tensor._wrap(s))                  # an intermediate: a constant
+            elif src >= 0:
+                out.append(self._input_tensor(src, s))
+            else:
+                out.append(Tensor._wrap(s, self, -1 - src))  # an output of this very node
+        return tuple(out)
+
+
+def _source_of(saved, arrays, outputs):
+    """Index of the input that ``saved`` is (i >= 0), of the output (-1 - j), or None."""
+    if saved is None:
+        return None
+    for i, a in enumerate(arrays):
+        if a is saved:
+            return i
+    for j, o in enumerate(outputs):
+        if o is saved:
+            return -1 - j
+    return None
+
+
+class _Alias(Function):
+    """y = x, a fresh node: where a nested ``grad`` (a composite's backward) stops."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class _OnceDifferentiable(Function):
+    """Stands for a gradient that a Function's array-only backward computed under
+    ``create_graph``: correct as a value, but not differentiable; reaching it in a later
+    backward raises (PyTorch's ``once_differentiable``)."""
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"{ctx.source}: its backward works on arrays only, so its gradient cannot be "
+                           f"differentiated again (set differentiable_backward = True on a backward written with "
+                           f"Tensor operations, or give the Function a composite)")
+
+
+def _once_differentiable(node, g, grads):
+    """``g`` as a Tensor whose node depends on everything the gradient did (the node's inputs
+    and the incoming gradients) and raises when a later backward reaches it."""
+    edges = list(node._next)
+    gen = node._gen
+    for t in grads:
+        if isinstance(t, Tensor) and t._requires_grad:
+            src = t._grad_fn
+            edges.append((t, None, t.data.shape, t.data.dtype) if src is None else (src, t._out_index, t.data.shape,
+                                                                                   t.data.dtype))
+            gen = max(gen, 0 if src is None else src._gen)
+    err = _OnceDifferentiable.__new__(_OnceDifferentiable)
+    err.source = node.name
+    err._saved = ()
+    err._needs = tuple(e is not None for e in edges)
+    err._link(tuple(edges), gen, None, False, (), (), (), {})
+    return Tensor._wrap(g, err, 0)
+
+
+def _as_arrays(name, outputs, ctx=None):
+    """Outputs must be arrays; NumPy reductions return scalars, which become 0-d arrays (also
+    where forward saved them, so that a saved output is still recognised as the output)."""
+    for out in outputs:
+        if not isinstance(out, np.ndarray):
+            break
+    else:
+        return outputs
+    fixed = []
+    for out in outputs:
+        if isinstance(out, np.generic):
+            array = np.asarray(out)
+            if ctx is not None and ctx._saved:
+                ctx._saved = tuple(array if s is out else s for s in ctx._saved)
+            out = array
+        elif not backend.is_array(out):
+            raise TypeError(f"{name}.forward must return arrays (or a tuple of arrays), got {type(out).__name__}")
+        fixed.append(out)
+    return tuple(fixed)
+
+
+def _raise_device_mismatch(name, args):
+    found = [(i, backend.device_of(a.data)) for i, a in enumerate(args) if isinstance(a, Tensor)]
+    described = ", ".join(f"input {i} on {d}" for i, d in found)
+    raise RuntimeError(f"{name}: expected all tensors on the same device, got {described}; "
+                       f"move them with .to(device) first")
+
+
+def _check_forward(name, inputs, outputs):
+    arrays = [a for a in inputs if backend.is_array(a)]
+    if _all_finite(arrays) and not _all_finite(outputs):
+        raise AnomalyError(f"{name}: forward produced NaN or infinity from finite inputs")
+
+
+# ----------------------------------------------------------------------------- the backward engine
+def _fit_gradient(node, i, g, shape, dtype):
+    """Check gradient ``g`` that ``node.backward`` returned for input ``i``; sum broadcast
+    dimensions away and cast it to the input's dtype.  (The engine skips this call when
+    shape and dtype already match.)"""
+    if isinstance(g, Tensor):
+        if g.data.shape != shape:
+            g = _unbroadcast_tensor(g, shape, node.name, i)
+        if g.data.dtype != dtype:
+            g = g.to(dtype)
+        return g
+    if not backend.is_array(g):
+        if isinstance(g, np.generic):     # NumPy turns 0-d results into scalars
+            g = np.asarray(g)
+        else:
+            raise TypeError(f"{node.name}.backward returned {type(g).__name__} for input {i}; "
+                            f"expected an array or None")
+    if g.shape != shape:
+        g = unbroadcast(g, shape, node.name, i)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _broadcast_axes(gshape, shape, opname, index):
+    extra = len(gshape) - len(shape)
+    if extra < 0:
+        raise RuntimeError(f"{opname}.backward returned a gradient of shape {gshape} for input "
+                           f"{index} of shape {shape}")
+    axes = list(range(extra))
+    for k, size in enumerate(shape):
+        gsize = gshape[extra + k]
+        if size == 1 and gsize != 1:
+            axes.append(extra + k)
+        elif size != gsize:
+            raise RuntimeError(f"{opname}.backward returned a gradient of shape {gshape} for "
+                               f"input {index} of shape {shape}")
+    return tuple(axes)
+
+
+def unbroadcast(g, shape, opname="op", index=0):
+    """Sum ``g`` over the dimensions that broadcasting added to an input of ``shape``.
+
+    The one shared rule of every broadcasting op: d(broadcast x)/dx sums the copies.
+    """
+    axes = _broadcast_axes(g.shape, shape, opname, index)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _unbroadcast_tensor(g, shape, opname, index):
+    """:func:`unbroadcast` with differentiable ops (create_graph)."""
+    axes = _broadcast_axes(g.data.shape, shape, opname, index)
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    return g.reshape(shape)
+
+
+def _run_tensor_hooks(hooks, g):
+    graph = isinstance(g, Tensor)
+    for hook in hooks:
+        out = hook(g if graph else Tensor._wrap(g))
+        if out is not None:
+            new = out if graph and isinstance(out, Tensor) else out.data if isinstance(out, Tensor) else out
+            if new.shape != g.shape:
+                raise RuntimeError(f"a gradient hook returned shape {new.shape}, expected {g.shape}")
+            g = new
+    return g
+
+
+def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_graph=False):
+    """The engine.  Propagate ``grad_roots`` back from ``roots`` (Tensors).
+
+    Nodes wait in a heap keyed by generation (highest first): a node's generation exceeds
+    that of every node feeding it, so when a node is popped every gradient it will receive
+    has arrived.  Gradients for the same target are summed out of place (the first may be
+    shared: ``Add`` hands one array to both inputs).
+
+    Without ``capture`` the gradients are added into the leaves' ``.grad``; with it (a list
+    of tensors, for :func:`grad`) they are returned instead, no ``.grad`` is touched, and only
+    the nodes on a path from a root to a captured tensor run (as PyTorch).
+
+    ``create_graph``: the gradients (``grad_roots`` included) are Tensors and every backward
+    records the ops it does, so the results can be differentiated again.
+    """
+    counter = itertools.count()
+    heap = []                 # (-generation, tiebreak, node)
+    pending = {}              # node -> {output index: gradient so far}
+    leaf_grads = {}           # leaf tensor -> gradient so far
+    captured_nodes = {}       # (node, output index) -> positions in capture
+    captured = {}             # position in capture -> gradient
+    needed = None             # with capture: the nodes worth running
+    if capture is not None:
+        for k, t in enumerate(capture):
+            if t._grad_fn is not None:
+                captured_nodes.setdefault((t._grad_fn, t._out_index), []).append(k)
+        needed = _nodes_to_run(roots, {n for n, _ in captured_nodes}, {id(t) for t in capture if t._grad_fn is None})
+    send = functools.partial(_send, leaf_grads, pending, heap, counter, needed, captured_nodes)
+
+    for root, g in zip(roots, grad_roots):
+        if root._grad_fn is None:
+            send(root, None, g)
+        else:
+            send(root._grad_fn, root._out_index, g)
+
+    anomaly = _modes.anomaly
+    while heap:
+        node = heapq.heappop(heap)[2]
+        slots = pending.pop(node)
+        if node._out_meta is None and node._hooks is None and node._retained is None:
+            grads = (slots[0],)                      # the common case: one output, no hooks
+        else:
+            grads = _node_output_grads(node, slots, create_graph)
+        if captured_nodes:
+            for idx, g in enumerate(grads):
+                for k in captured_nodes.get((node, idx), ()):
+                    captured[k] = g
+            if node not in needed:
+                continue
+        if node._saved is _FREED:
+            raise RuntimeError(node._freed_message())
+        tracer = _modes.tracer
+        if tracer is not None:
+            start = tracer.clock(_plain(grads))
+        grads_in = _tensor_backward(node, grads) if create_graph else node.backward(node, *grads)
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
+        if tracer is not None:
+            tracer.backward(node, _plain(grads), _plain(grads_in), start)
+        edges = node._next
+        if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
+            raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "
+                               f"{len(edges)} (one per argument of forward, None where there is none)")
+        if anomaly:
+            _check_backward(node, _plain(grads), _plain(grads_in))
+        if not retain_graph:
+            node._saved = _FREED
+            node._inputs = None
+            node.__dict__.clear()
+        for i, g in enumerate(grads_in):
+            edge = edges[i]
+            if edge is None or g is None:
+                continue
+            target, index, shape, dtype = edge
+            if create_graph:
+                if not isinstance(g, Tensor):
+                    raise RuntimeError(f"{node.name}.backward returned an array for input {i} under "
+                                       f"create_graph; a differentiable backward must return Tensors")
+                if g.data.shape != shape or g.data.dtype != dtype:
+                    g = _fit_gradient(node, i, g, shape, dtype)
+            elif type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                g = _fit_gradient(node, i, g, shape, dtype)
+            send(target, index, g)
+
+    if capture is not None:
+        return [captured.get(k) if t._grad_fn is not None else leaf_grads.get(t) for k, t in enumerate(capture)]
+    _deposit_leaf_grads(leaf_grads, foreign=[id(g) for g in grad_roots])
+    return None
+
+
+def _plain(grads):
+    """Arrays for the tracer and the anomaly checks, whatever the mode."""
+    return [g.data if isinstance(g, Tensor) else g for g in grads]
+
+
+def _send(leaf_grads, pending, heap, counter, needed, captured_nodes, target, index, g):
+    """Add gradient ``g`` for a leaf (``index`` None) or for output ``index`` of node ``target``,
+    queueing the node the first time it receives one."""
+    if index is None:
+        if needed is not None and id(target) not in needed:
+            return
+        old = leaf_grads.get(target)
+        leaf_grads[target] = g if old is None else _add(old, g)
+        return
+    if needed is not None and target not in needed and (target, index) not in captured_nodes:
+        return
+    slots = pending.get(target)
+    if slots is None:
+        slots = pending[target] = {}
+        heapq.heappush(heap, (-target._gen, next(counter), target))
+    old = slots.get(index)
+    slots[index] = g if old is None else _add(old, g)
+
+
+def _add(a, b):
+    """a + b out of place; NumPy makes a scalar of two 0-d arrays, which must stay an array."""
+    total = a + b
+    return np.asarray(total) if isinstance(total, np.generic) else total
+
+
+def _nodes_to_run(roots, target_nodes, target_leaves):
+    """The nodes from which some target (a captured node, or a captured leaf's id) can be
+    reached by going backwards; the ids of the target leaves are included.  Iterative
+    depth-first search, so deep graphs (long sequences) are fine."""
+    reaches = {}
+    stack = [r._grad_fn for r in roots if r._grad_fn is not None]
+    while stack:
+        node = stack[-1]
+        if node in reaches:
+            stack.pop()
+            continue
+        todo = [e[0] for e in node._next if e is not None and e[1] is not None and e[0] not in reaches]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        found = False
+        for e in node._next:
+            if e is None:
+                continue
+            if e[1] is None:
+                found = found or id(e[0]) in target_leaves
+            else:
+                found = found or e[0] in target_nodes or reaches[e[0]]
+        reaches[node] = found
+    needed = {n for n, ok in reaches.items() if ok}
+    needed.update(target_leaves)
+    return needed
+
+
+def _tensor_backward(node, grads):
+    """One node's backward under create_graph: gradients in and out are Tensors."""
+    if node.composite is not None:
+        return _composite_backward(node, grads)
+    if not node.differentiable_backward:       # arrays only: values right, not differentiable again
+        out = node.backward(node, *_plain(grads))
+        out = out if type(out) is tuple else (out,)
+        return tuple(g if g is None or isinstance(g, Tensor) else
+                     _once_differentiable(node, np.asarray(g) if isinstance(g, np.generic) else g, grads) for g in out)
+    previous = _modes.tensor_backward, _modes.grad_enabled
+    _modes.tensor_backward, _modes.grad_enabled = True, True
+    try:
+        return node.backward(node, *grads)
+    finally:
+        _modes.tensor_backward, _modes.grad_enabled = previous
+
+
+def _composite_backward(node, grads):
+    """Differentiate the op's composite form, rebuilt on its inputs: a nested backward (with a
+    graph) from the composite's outputs to fresh aliases of the inputs."""
+    arrays, kwargs, was_tensor = node._inputs
+    args, aliases = [], []
+    previous = _modes.grad_enabled
+    _modes.grad_enabled = True
+    try:
+        for i, a in enumerate(arrays):
+            if not was_tensor[i]:
+                args.append(a)
+                continue
+            t = node._input_tensor(i, a)
+            if t._requires_grad:
+                t = _Alias.apply(t)
+                aliases.append((i, t))
+            args.append(t)
+        outs = node.composite(*args, **kwargs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        pairs = [(o, g) for o, g in zip(outs, grads)
+                 if g is not None and isinstance(o, Tensor) and o._requires_grad]
+        found = run_backward([o for o, _ in pairs], [g for _, g in pairs], retain_graph=True,
+                             capture=[t for _, t in aliases], create_graph=True) if pairs and aliases else []
+    finally:
+        _modes.grad_enabled = previous
+    result = [None] * len(node._next)
+    for (i, _), g in zip(aliases, found):
+        result[i] = g
+    return tuple(result)
+
+
+def _only_options_missing(node, grads_in):
+    """Trailing non-tensor arguments (options such as ``dim``) may be left out of backward's result."""
+    n = len(grads_in)
+    return n < len(node._next) and all(edge is None for edge in node._next[n:])
+
+
+def _node_output_grads(node, slots, create_graph=False):
+    """The gradients of a node's outputs, after hooks; zeros for outputs that got none."""
+    n_out = 1 if node._out_meta is None else len(node._out_meta)
+    grads = [slots.get(i) for i in range(n_out)]
+    if node._hooks:
+        for idx, hooks in node._hooks.items():
+            if grads[idx] is not None:
+                grads[idx] = _run_tensor_hooks(hooks, grads[idx])
+    if node._retained:
+        for idx, ref in node._retained.items():
+            t = ref()
+            g = grads[idx]
+            if t is not None and g is not None:
+                if create_graph:
+                    t.grad = g if t.grad is None else t.grad + g
+                else:
+                    t.grad = Tensor._wrap(g if t.grad is None else t.grad.data + g)
+    if node.materialize_grads and any(g is None for g in grads):
+        # zeros for float outputs nobody used; integer outputs (indices) have no gradient
+        first = next(g for g in grads if g is not None)
+        xp = backend.xp_of(first.data if create_graph else first)
+        grads = [_zeros(xp, node._out_meta[i], create_graph) if g is None and node._out_meta[i][1].kind == "f" else g
+                 for i, g in enumerate(grads)]
+    return grads
+
+
+def _zeros(xp, meta, as_tensor):
+    z = xp.zeros(*meta)
+    return Tensor._wrap(z) if as_tensor else z
+
+
+def _deposit_leaf_grads(leaf_grads, foreign=()):
+    """Add each leaf's gradient into its ``.grad``, in place when it exists (as PyTorch).
+
+    A new ``.grad`` never shares memory with another array: not with another leaf's (``Add``
+    hands one array to both inputs), not with a view of an engine temporary, not with a
+    gradient the caller passed in (``foreign``).  So in-place edits of one gradient, like
+    clipping or accumulation, touch nothing else.  Under create_graph the gradients are
+    Tensors with a graph: a new one is stored as it is (its array copied if shared), and an
+    existing ``.grad`` is replaced by the sum, out of place (as PyTorch).
+    """
+    handed_out = set(foreign)
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            g = _run_tensor_hooks(leaf._hooks, g)
+        grad = leaf.grad
+        if isinstance(g, Tensor):
+            arr = g.data
+            if grad is None and (arr.base is not None or id(arr) in handed_out):
+                g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
+            handed_out.add(id(g.data))
+            leaf.grad = g if grad is None else grad + g
+            continue
+        if grad is None:
+            if g.base is not None or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            leaf.grad = Tensor._wrap(g)
+        elif grad.data.shape == g.shape and grad.data.dtype == g.dtype and getattr(grad.data.flags, "writeable", True):
+            grad.data += g
+        else:
+            grad.data = grad.data + g
+
+
+def _check_backward(node, grads_out, grads_in):
+    if _all_finite(grads_out) and not _all_finite([g for g in grads_in if backend.is_array(g)]):
+        where = "".join(node._stack[-4:]) if node._stack else "(forward ran outside detect_anomaly)\n"
+        raise AnomalyError(f"{node.name}: backward produced NaN or infinity from finite gradients.\n"
+                           f"Its forward was called here:\n{where}")
+
+
+# ----------------------------------------------------------------------------- user-facing entry points
+def _root_gradient(t: Tensor, g, create_graph=False):
+    """The gradient a root starts with: an array, or under create_graph a Tensor (the caller's
+    own, which may itself require grad, or a constant)."""
+    if g is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"backward: a gradient can be created implicitly only for outputs with "
+                               f"one element; this output has shape {t.shape}: pass gradient=")
+        ones = backend.xp_of(t.data).ones(t.shape, dtype=t.dtype)
+        return Tensor._wrap(ones) if create_graph else ones
+    arr = g.data if isinstance(g, Tensor) else g
+    if not backend.is_array(arr):
+        arr = np.asarray(arr)
+    if type(arr) is not type(t.data):
+        raise RuntimeError(f"backward: gradient is on {backend.device_of(arr)} but the output is on "
+                           f"{t.device}")
+    if arr.shape != t.shape:
+        raise RuntimeError(f"backward: gradient has shape {arr.shape} but the output has shape {t.shape}")
+    if create_graph:
+        if isinstance(g, Tensor):
+            return g if g.dtype == t.dtype else g.to(t.dtype)
+        return Tensor._wrap(arr.astype(t.dtype, copy=False))
+    return arr.astype(t.dtype, copy=False)     # never stored as a .grad as is (see _deposit_leaf_grads)
+
+
+def _check_roots(roots, opname="backward"):
+    for k, t in enumerate(roots):
+        if not t._requires_grad:
+            raise RuntimeError(f"{opname}: output {k} does not require grad and has no grad_fn "
+                               f"(was it computed under no_grad(), or from tensors without requires_grad=True?)")
+
+
+def _check_create_graph(create_graph, opname):
+    if create_graph and not _modes.grad_enabled:
+        raise RuntimeError(f"{opname}: create_graph=True inside no_grad() would record no graph for the gradients; "
+                           f"call it where gradients are enabled (or inside enable_grad())")
+
+
+def _as_list(tensors):
+    return [tensors] if isinstance(tensors, Tensor) else list(tensors)
+
+
+def _grad_list(grads, n, opname):
+    if grads is None or isinstance(grads, Tensor) or backend.is_array(grads):
+        grads = [grads] * n if grads is None else [grads]
+    grads = list(grads)
+    if len(grads) != n:
+        raise RuntimeError(f"{opname}: got {n} tensors but {len(grads)} gradients")
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` (a Tensor or a sequence) into the leaves' ``.grad``
+    (only into those of ``inputs`` when given).  ``create_graph=True`` makes the gradients
+    differentiable again; ``retain_graph`` defaults to ``create_graph``."""
+    tensors = _as_list(tensors)
+    grad_tensors = _grad_list(grad_tensors, len(tensors), "backward")
+    _check_roots(tensors)
+    _check_create_graph(create_graph, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
+    if inputs is None:
+        run_backward(tensors, grads, retain_graph=retain, create_graph=create_graph)
+        return
+    inputs = _as_list(inputs)
+    for k, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"backward: inputs[{k}] does not require grad")
+    found = run_backward(tensors, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+    _deposit_leaf_grads({t: g for t, g in zip(inputs, found) if g is not None},
+                        foreign=[id(g) for g in grads])
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
+         materialize_grads=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``
+    (as ``torch.autograd.grad``).  Only the part of the graph between them runs.
+
+    ``create_graph=True`` returns gradients that carry a graph of their own, so they can be
+    differentiated again (``retain_graph`` then defaults to True).  An input the outputs do
+    not depend on is an error unless ``allow_unused`` (then None, or zeros with
+    ``materialize_grads``)."""
+    outputs = _as_list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_list(inputs)
+    grad_outputs = _grad_list(grad_outputs, len(outputs), "grad")
+    _check_roots(outputs, "grad")
+    _check_create_graph(create_graph, "grad")
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{k}] is a {type(t).__name__}, not a Tensor")
+        if not t._requires_grad:
+            raise RuntimeError(f"grad: input {k} does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
+    found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+    result = []
+    for k, g in enumerate(found):
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError(f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute "
+                                   f"the outputs (pass allow_unused=True to get None for it)")
+            result.append(Tensor._wrap(backend.xp_of(inputs[k].data).zeros_like(inputs[k].data))
+                          if materialize_grads else None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(g))
+    return tuple(result)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, fn):
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)
