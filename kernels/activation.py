@@ -1,4 +1,4 @@
-"""GELU (exact, with erf): the one activation NumPy cannot express without a slow erf.
+"""GELU (exact, with erf), and erf itself: what NumPy cannot express without a slow erf.
 
     gelu(x)  = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
     gelu'(x) = Phi(x) + x * phi(x),   phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
@@ -31,7 +31,23 @@ def gelu_backward_ref(x, g):
     return (g * (cdf + x * pdf)).astype(x.dtype)
 
 
+def erf_ref(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
+
+
 # ----------------------------------------------------------------------------- Numba (CPU)
+@njit(cache=True, nogil=True)
+def _erf_serial(x, out):
+    for i in range(x.size):
+        out[i] = math.erf(x[i])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _erf_parallel(x, out):
+    for i in prange(x.size):
+        out[i] = math.erf(x[i])
+
+
 @njit(cache=True, nogil=True)
 def _gelu_forward_serial(x, out):
     T = x.dtype.type
@@ -83,6 +99,7 @@ def _cuda(name):
             "T x, T g", "T dx",
             "T cdf = (T)0.5 * ((T)1 + erf(x * (T)0.7071067811865476));"
             "dx = g * (cdf + x * (T)0.3989422804014327 * exp((T)-0.5 * x * x))", "minigrad_gelu_bwd")
+        _cuda_kernels["erf"] = cp.ElementwiseKernel("T x", "T y", "y = erf(x)", "minigrad_erf")
     return _cuda_kernels[name]
 
 
@@ -112,4 +129,16 @@ def gelu_backward(x, g):
     out = np.empty_like(x)
     kernel = _gelu_backward_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _gelu_backward_serial
     kernel(x.reshape(-1), g.reshape(-1), out.reshape(-1))
+    return out
+
+
+def erf(x):
+    """The error function of a float32/float64 array on CPU or GPU."""
+    check_float("erf", x)
+    if not is_numpy(x):
+        return _cuda("erf")(x)
+    x = contiguous(x)
+    out = np.empty_like(x)
+    kernel = _erf_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _erf_serial
+    kernel(x.reshape(-1), out.reshape(-1))
     return out

@@ -37,13 +37,13 @@ from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softma
 from .ops.compare import (  # noqa: E402,F401
     allclose, eq, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, lt, ne, sign)
 from .ops.elementwise import (  # noqa: E402,F401
-    abs, add, clamp, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
+    abs, add, clamp, div, erf, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
 from .ops.linalg import matmul  # noqa: E402,F401
 from .ops.reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: E402,F401
 from .ops.shape import (  # noqa: E402,F401
     broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
     stack, transpose, unsqueeze)
-from .gradcheck import gradcheck, GradcheckError  # noqa: E402,F401
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)

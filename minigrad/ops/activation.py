@@ -1,7 +1,9 @@
 """Activations: tanh, sigmoid, relu, leaky_relu, gelu, softplus, softmax, log_softmax.
 
 Each saves what its derivative is cheapest to compute from: tanh and sigmoid their output,
-relu a mask-worthy output, softmax its output, log_softmax its output.
+relu a mask-worthy output, softmax its output, log_softmax its output.  Each backward is one
+formula for arrays and Tensors (``differentiable_backward``), so it can be differentiated again;
+the exact GELU's fused kernel serves arrays, its formula (with ``erf``) Tensors.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import math
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _formula as f
 from ._args import float_operand, normalize_dim
 
 __all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "softmax", "log_softmax"]
@@ -22,6 +25,7 @@ def _kernels():
 
 class Tanh(Function):
     """d tanh(x) = g * (1 - y^2)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -32,14 +36,17 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        xp = backend.xp_of(y)
-        d = xp.multiply(y, y, out=xp.empty_like(y))     # one temporary, reused: 1 - y^2, times g
+        if f.is_tensor(y):
+            return g * (1 - y * y)
+        xp = backend.xp_of(y)                            # the same, in one temporary
+        d = xp.multiply(y, y, out=xp.empty_like(y))
         xp.subtract(1, d, out=d)
         return xp.multiply(d, g, out=d)
 
 
 class Sigmoid(Function):
     """d sigmoid(x) = g * y (1 - y);  computed as 0.5 + 0.5 tanh(x / 2), which never overflows."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -50,14 +57,17 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        xp = backend.xp_of(y)
-        d = xp.subtract(1, y, out=xp.empty_like(y))     # one temporary, reused: y (1 - y), times g
+        if f.is_tensor(y):
+            return g * y * (1 - y)
+        xp = backend.xp_of(y)                            # the same, in one temporary
+        d = xp.subtract(1, y, out=xp.empty_like(y))
         xp.multiply(d, y, out=d)
         return xp.multiply(d, g, out=d)
 
 
 class ReLU(Function):
     """d relu(x) = g where x > 0, else 0"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -68,11 +78,12 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return g * f.like(f.value(y) > 0, g)
 
 
 class LeakyReLU(Function):
     """d leaky_relu(x) = g where x > 0, else slope * g"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, negative_slope=0.01):
@@ -83,13 +94,14 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return backend.xp_of(g).where(x > 0, g, g * ctx.slope)
+        return f.where(f.value(x) > 0, g, g * ctx.slope)
 
 
 class GELU(Function):
     """Exact: d gelu(x) = g * (Phi(x) + x phi(x)), fused in ``kernels/activation.py``.
     Tanh approximation: u = c (x + 0.044715 x^3), gelu = 0.5 x (1 + tanh u),
     d gelu = g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2))."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
@@ -104,6 +116,10 @@ class GELU(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "none":
+            if f.is_tensor(x):                  # Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2
+                from .elementwise import erf
+                cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+                return g * (cdf + x * f.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)))
             return _kernels().gelu_backward(x, g)
         t = _gelu_tanh_inner(x)
         du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
@@ -111,27 +127,27 @@ class GELU(Function):
 
 
 def _gelu_tanh_inner(x):
-    return backend.xp_of(x).tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
+    return f.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x))
 
 
 class Softplus(Function):
     """softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold;
     d softplus = g * sigmoid(beta x)  (g where linear)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, beta=1.0, threshold=20.0):
         xp = backend.xp_of(x)
         bx = x * beta
-        ctx.save_for_backward(bx)
-        ctx.threshold = threshold
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
         return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (bx,) = ctx.saved_tensors
-        xp = backend.xp_of(bx)
-        sig = 0.5 + 0.5 * xp.tanh(0.5 * bx)
-        return xp.where(bx > ctx.threshold, g, g * sig)
+        (x,) = ctx.saved_tensors
+        bx = x * ctx.beta
+        return f.where(f.value(bx) > ctx.threshold, g, g * f.sigmoid(bx))
 
 
 def tanh(input) -> Tensor:
@@ -166,6 +182,7 @@ def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
 # ----------------------------------------------------------------------------- softmax family
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max));  d softmax = y * (g - sum(g * y))  along dim"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -180,11 +197,12 @@ class Softmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         gy = g * y
-        return gy - y * gy.sum(axis=ctx.dim, keepdims=True)
+        return gy - y * f.sum(gy, (ctx.dim,), keepdims=True)
 
 
 class LogSoftmax(Function):
     """y = x - max - log(sum(exp(x - max)));  d log_softmax = g - exp(y) * sum(g)  along dim"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dim):
@@ -198,7 +216,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - backend.xp_of(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+        return g - f.exp(y) * f.sum(g, (ctx.dim,), keepdims=True)
 
 
 def _softmax_args(input, dim, dtype, opname):

@@ -26,6 +26,12 @@ OpenBLAS's idle threads spin for a while after a call, on the cores the workers 
 2-thread filter transform before each Winograd layer made a ResNet-18 step 45% slower).
 conv_transpose2d swaps the two halves: its forward is conv2d's input gradient and its
 backward is conv2d's forward and weight gradient.
+
+Second order: the three products are three Functions (Conv2d, ConvTranspose2d and
+Conv2dWeight, the weight gradient), and each one's gradients are the other two, called
+through ``run``: on arrays in the ordinary pass, recording a graph under ``create_graph``.
+Conv2d's ordinary backward keeps its fused im2col pass (both gradients from one pass over
+the chunks); under ``create_graph`` it calls the two Functions instead.
 """
 from __future__ import annotations
 
@@ -316,11 +322,12 @@ def _correlate_weight_grad(x, dy, geo, groups, method, w_shape):
 
 def _bias_grad(g, needs):
     """db = sum of dy over N, OH, OW (None when there is no bias or it needs no gradient)."""
-    return g.sum(axis=(0, 2, 3)) if len(needs) > 2 and needs[2] else None
+    return g.sum((0, 2, 3)) if len(needs) > 2 and needs[2] else None
 
 
 class Conv2d(Function):
     """y = W * x + b (cross-correlation); see the module docstring for the three gradients."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
@@ -336,12 +343,17 @@ class Conv2d(Function):
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
         ctx.geo, ctx.groups = geo, groups
+        ctx.options = (stride, padding, dilation, groups)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        if isinstance(g, Tensor):           # create_graph: the two products as differentiable ops
+            dx = ConvTranspose2d.run(g, weight, None, *ctx.options, x.shape[2:]) if needs[0] else None
+            dw = Conv2dWeight.run(x, g, weight.shape, *ctx.options) if needs[1] else None
+            return dx, dw, _bias_grad(g, needs)
         dx = backend.xp_of(g).empty_like(x) if needs[0] else None
         if ctx.method == "im2col":          # both gradients in one pass: each chunk's dy rows shared
             dx, dw = _im2col_backward(x, g, weight, ctx.geo, ctx.groups, dx, needs[1])
@@ -355,6 +367,7 @@ class ConvTranspose2d(Function):
     """y = conv2d's input gradient applied to x (weight (C, O/g, kh, kw) is the weight of the
     conv2d from O to C channels that it transposes); dx = conv2d(dy, W) (no bias), dW = that
     conv2d's weight gradient with dy as its input and x as its output gradient, db = sum of dy."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, out_hw):
@@ -367,16 +380,39 @@ class ConvTranspose2d(Function):
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
-        ctx.geo, ctx.groups = geo, groups
+        ctx.options = (stride, padding, dilation, groups)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = _correlate(g, weight, ctx.geo, ctx.groups, ctx.method, backend.xp_of(g).empty_like(x)) if needs[0] else None
-        dw = _correlate_weight_grad(g, x, ctx.geo, ctx.groups, ctx.method, weight.shape) if needs[1] else None
+        dx = Conv2d.run(g, weight, None, *ctx.options) if needs[0] else None
+        dw = Conv2dWeight.run(g, x, weight.shape, *ctx.options) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
+
+
+class Conv2dWeight(Function):
+    """conv2d's weight gradient as an op: dW = the correlation of x (N, C, H, W) with dy
+    (N, O, OH, OW), summed over the batch.  Bilinear: its gradients are the other two products,
+    d x = conv_transpose2d(dy, gW) and d dy = conv2d(x, gW)."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups):
+        geo = (*w_shape[2:], *stride, *padding, *dilation)
+        method = _method(isinstance(x, np.ndarray), x.shape, w_shape, stride, padding, dilation, groups)
+        ctx.save_for_backward(x, dy)
+        ctx.options = (stride, padding, dilation, groups)
+        return _correlate_weight_grad(x, dy, geo, groups, method, tuple(w_shape))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dy = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        dx = ConvTranspose2d.run(dy, g, None, *ctx.options, x.shape[2:]) if needs[0] else None
+        ddy = Conv2d.run(x, g, None, *ctx.options) if needs[1] else None
+        return dx, ddy
 
 
 # ----------------------------------------------------------------------------- entry points

@@ -10,6 +10,7 @@ __all__ = ["cast", "transfer", "clone"]
 
 class Cast(Function):
     """d x.to(dtype) = g cast back to x's dtype (the engine casts to the input's dtype)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -22,6 +23,7 @@ class Cast(Function):
 
 class Transfer(Function):
     """d x.to(device) = g moved back to x's device"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, device):
@@ -30,11 +32,12 @@ class Transfer(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return backend.to_device(g, ctx.source)
+        return Transfer.run(g, ctx.source)
 
 
 class Clone(Function):
     """d clone(x) = g"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):

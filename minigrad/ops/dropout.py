@@ -16,6 +16,7 @@ __all__ = ["dropout"]
 
 class Dropout(Function):
     """y = x * mask,  mask in {0, 1/(1-p)};  d dropout = g * mask"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, mask):

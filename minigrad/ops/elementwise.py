@@ -4,6 +4,10 @@ Shapes: inputs broadcast against each other (NumPy's rules); every backward belo
 gradients in the broadcast output shape and the engine sums them back down to each input's
 shape (``autograd.unbroadcast``), so no op repeats that rule.  ``g`` is the gradient of the
 loss with respect to the output.
+
+Every backward here is one formula for arrays and Tensors (``differentiable_backward``): under
+``create_graph`` it runs on Tensors and records its own graph, so it can be differentiated
+again (``ops/_formula.py`` has the few functions arrays and Tensors spell differently).
 """
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _formula as f
 from ._args import as_tensor, binary_operands, float_operand
 
-__all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "clamp",
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "erf", "clamp",
            "maximum", "minimum", "where"]
 
 
@@ -31,6 +36,7 @@ def _check_broadcast(opname, *operands):
 # ----------------------------------------------------------------------------- + - * /
 class Add(Function):
     """d(a + b) = (g, g)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -43,6 +49,7 @@ class Add(Function):
 
 class Sub(Function):
     """d(a - b) = (g, -g)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -55,6 +62,7 @@ class Sub(Function):
 
 class Mul(Function):
     """d(a * b) = (g * b, g * a)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -71,6 +79,7 @@ class Mul(Function):
 
 class Div(Function):
     """d(a / b) = (g / b, -g * a / b^2)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -86,8 +95,10 @@ class Div(Function):
 
 
 class Pow(Function):
-    """d(a ** b) = (g * b * a^(b-1), g * a^b * log a), the latter taken as 0 where a == 0 and b >= 0
-    (the limit PyTorch uses too)."""
+    """d(a ** b) = (g * b * a^(b-1), g * a^b * log a), as PyTorch: the first 0 where b == 0 (also at
+    a == 0, where a^(b-1) is infinite), the second 0 where a == 0 and b >= 0 (its limit).  (At
+    b == 0 with a > 0 its derivative with respect to b is g / a; PyTorch's masked formula gives 0.)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -100,12 +111,16 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         da = db = None
         if ctx.needs_input_grad[0]:
-            da = g * b * a ** (b - 1)
+            if backend.is_array(f.value(b)):
+                # at a == b == 0 the factor b makes da 0 and a safe exponent keeps a^(b-1) finite
+                both_zero = (f.value(b) == 0) & (f.value(a) == 0)
+                da = g * b * a ** (f.where(both_zero, 1.0, b) - 1)
+            else:
+                da = g * 0.0 if b == 0 else g * b * a ** (b - 1)
         if ctx.needs_input_grad[1]:
-            xp = backend.xp_of(out)
+            at_zero = (f.value(a) == 0) & (f.value(b) >= 0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                db = g * out * xp.log(a)
-            db = xp.where((a == 0) & (b >= 0), 0, db).astype(out.dtype, copy=False)
+                db = f.where(at_zero, 0.0, g * out * f.log(f.where(at_zero, 1.0, a)))
         return da, db
 
 
@@ -152,6 +167,7 @@ def pow(input, exponent) -> Tensor:
 # ----------------------------------------------------------------------------- unary math
 class Neg(Function):
     """d(-x) = -g"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -164,6 +180,7 @@ class Neg(Function):
 
 class Abs(Function):
     """d|x| = g * sign(x)   (0 at x = 0)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -173,11 +190,12 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * backend.xp_of(x).sign(x)
+        return g * f.like(f.xp(x).sign(f.value(x)), g)
 
 
 class Exp(Function):
     """d exp(x) = g * exp(x)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -193,6 +211,7 @@ class Exp(Function):
 
 class Log(Function):
     """d log(x) = g / x"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -207,6 +226,7 @@ class Log(Function):
 
 class Sqrt(Function):
     """d sqrt(x) = g / (2 sqrt(x))"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -218,6 +238,26 @@ class Sqrt(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g / (2 * out)
+
+
+class Erf(Function):
+    """d erf(x) = g * 2 / sqrt(pi) * exp(-x^2)   (erf itself: kernels/activation.py)"""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        from ..kernels import activation     # imports Numba on first use, not with minigrad
+        ctx.save_for_backward(x)
+        return activation.erf(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (2 / np.sqrt(np.pi)) * f.exp(-(x * x))
+
+
+def erf(input) -> Tensor:
+    return Erf.apply(float_operand(input, "erf"))
 
 
 def neg(input) -> Tensor:
@@ -243,6 +283,7 @@ def sqrt(input) -> Tensor:
 # ----------------------------------------------------------------------------- clamp, maximum, minimum, where
 class Clamp(Function):
     """d clamp(x, lo, hi) = g where lo <= x <= hi, else 0"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -254,20 +295,21 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x = f.value(ctx.saved_tensors[0])
         lo, hi = ctx.bounds
         inside = True
         if lo is not None:
             inside = x >= lo
         if hi is not None:
             inside = inside & (x <= hi)
-        return g * inside
+        return f.where(inside, g, 0.0)
 
 
 class ClampTensor(Function):
     """clamp with tensor bounds (either may be None), with PyTorch's gradients at every tie:
     dx = g where lo <= x <= hi;  dlo = g where x < lo < hi;  dhi = g where x > hi or hi < lo
     (bounds that cross give hi everywhere, so hi gets the gradient)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -279,12 +321,11 @@ class ClampTensor(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, lo, hi = ctx.saved_tensors
-        xp = backend.xp_of(g)
+        x, lo, hi = (None if t is None else f.value(t) for t in ctx.saved_tensors)
         needs = ctx.needs_input_grad
 
         def masked(condition):
-            return xp.where(condition, g, 0).astype(g.dtype, copy=False)
+            return f.where(condition, g, 0.0)
         inside = True if lo is None else x >= lo
         inside = inside if hi is None else inside & (x <= hi)
         dx = masked(inside) if needs[0] else None
@@ -312,6 +353,7 @@ def clamp(input, min=None, max=None) -> Tensor:
 
 class Maximum(Function):
     """d max(a, b) = (g where a > b, g where b > a), split evenly where a == b (as PyTorch)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -320,12 +362,13 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (f.value(t) for t in ctx.saved_tensors)
         return _split_by_winner(g, a > b, a == b, ctx.needs_input_grad)
 
 
 class Minimum(Function):
     """d min(a, b) = (g where a < b, g where b < a), split evenly where a == b (as PyTorch)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -334,14 +377,16 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (f.value(t) for t in ctx.saved_tensors)
         return _split_by_winner(g, a < b, a == b, ctx.needs_input_grad)
 
 
 def _split_by_winner(g, a_wins, tie, needs):
-    half = g * 0.5
-    da = g * a_wins + half * tie if needs[0] else None
-    db = g * ~(a_wins | tie) + half * tie if needs[1] else None
+    """a_wins, tie: constant masks; the winner gets g, a tie half each."""
+    share_a = a_wins + 0.5 * tie
+    share_b = ~(a_wins | tie) + 0.5 * tie
+    da = g * f.like(share_a.astype(f.value(g).dtype, copy=False), g) if needs[0] else None
+    db = g * f.like(share_b.astype(f.value(g).dtype, copy=False), g) if needs[1] else None
     return da, db
 
 
@@ -355,6 +400,7 @@ def minimum(input, other) -> Tensor:
 
 class Where(Function):
     """d where(c, a, b) = (g where c, g where not c); the condition gets no gradient."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, condition, a, b):
@@ -363,10 +409,9 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (c,) = ctx.saved_tensors
-        xp = backend.xp_of(g)
-        da = xp.where(c, g, 0).astype(g.dtype, copy=False) if ctx.needs_input_grad[1] else None
-        db = xp.where(c, 0, g).astype(g.dtype, copy=False) if ctx.needs_input_grad[2] else None
+        c = f.value(ctx.saved_tensors[0])
+        da = f.where(c, g, 0.0) if ctx.needs_input_grad[1] else None
+        db = f.where(c, 0.0, g) if ctx.needs_input_grad[2] else None
         return None, da, db
 
 

@@ -30,6 +30,7 @@ def _scatter():
 
 class Embedding(Function):
     """out = W[idx];  dW = zeros (V, E), then dW[idx[k]] += g[k] (scatter-add), row padding_idx = 0"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
@@ -39,19 +40,50 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (indices,) = ctx.saved_tensors
+        indices = ctx.saved_tensors[0]
+        indices = indices.data if isinstance(indices, Tensor) else indices
+        return EmbeddingAdjoint.run(g, indices, ctx.shape[0], ctx.padding_idx, ctx.scale)
+
+
+class EmbeddingAdjoint(Function):
+    """The embedding's backward as an op: dW (V, E) = zeros, then dW[idx[k]] += g[k] (divided
+    by idx[k]'s count with ``scale``), row padding_idx 0.  Linear in g; its own gradient is
+    the lookup again, gg[idx[k]] with the same scaling and padding row."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, indices, num_rows, padding_idx, scale):
         xp = backend.xp_of(g)
-        V, E = ctx.shape
+        E = g.shape[-1]
         rows = indices.reshape(-1)
-        g_rows = g.reshape(rows.shape[0], E)
-        if ctx.scale:
-            counts = xp.bincount(rows, minlength=V)
-            g_rows = g_rows / counts[rows].astype(g.dtype)[:, None]
-        dw = xp.zeros((V, E), dtype=g.dtype)
+        row_scale = _row_scale(xp, rows, num_rows, padding_idx, scale, g.dtype)
+        ctx.indices, ctx.row_scale = indices, row_scale
+        g_rows = xp.ascontiguousarray(g.reshape(rows.shape[0], E))
+        if scale:
+            g_rows = g_rows / xp.bincount(rows, minlength=num_rows)[rows].astype(g.dtype)[:, None]
+        dw = xp.zeros((num_rows, E), dtype=g.dtype)
         _scatter().index_add_rows(dw, rows, g_rows)
-        if ctx.padding_idx is not None:
-            dw[ctx.padding_idx] = 0
+        if padding_idx is not None:
+            dw[padding_idx] = 0
         return dw
+
+    @staticmethod
+    def backward(ctx, gg):
+        scaled = gg if ctx.row_scale is None else gg * ctx.row_scale[:, None]
+        return Embedding.run(scaled, ctx.indices, None, False)
+
+
+def _row_scale(xp, rows, num_rows, padding_idx, scale, dtype):
+    """Per row of W: 1 / its count with ``scale``, 0 for the padding row (None when all 1)."""
+    if padding_idx is None and not scale:
+        return None
+    factor = xp.ones(num_rows, dtype=dtype)
+    if scale:
+        counts = xp.bincount(rows, minlength=num_rows)
+        factor = factor / xp.maximum(counts, 1).astype(dtype)
+    if padding_idx is not None:
+        factor[padding_idx] = 0
+    return factor
 
 
 def _renorm_(weight, indices, max_norm, norm_type):

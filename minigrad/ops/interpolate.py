@@ -18,6 +18,9 @@ network ported either way computes the same pixels:
     linear         src = max((o + 1/2) s - 1/2, 0), or o (in - 1)/(out - 1) with align_corners;
                    i0 = floor(src), i1 = min(i0 + 1, in - 1), w1 = src - i0, w0 = 1 - w1
     area           adaptive average pooling to the output size
+
+Both directions are ops (``Resample`` and ``ResampleAdjoint``), each the other's gradient,
+so gradients of resampling can be differentiated again.
 """
 from __future__ import annotations
 
@@ -70,14 +73,14 @@ def _along(weights, axis, ndim):
 
 class Resample(Function):
     """y = the per-axis gathers w0 x[i0] + w1 x[i1]; dx = their adjoint scatter-adds, in reverse order."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, plans):
         xp = backend.xp_of(x)
-        ctx.plans = [(axis, *(None if a is None else xp.asarray(a) for a in plan)) for axis, plan in plans]
-        ctx.shape = x.shape
+        ctx.plans, ctx.shape = plans, x.shape
         y = x
-        for axis, i0, i1, w0, w1 in ctx.plans:
+        for axis, i0, i1, w0, w1 in _on_device(plans, xp):
             gathered = xp.take(y, i0, axis=axis)
             y = gathered if i1 is None else gathered * _along(w0, axis, y.ndim) + xp.take(y, i1, axis=axis) * \
                 _along(w1, axis, y.ndim)
@@ -85,21 +88,42 @@ class Resample(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return ResampleAdjoint.run(g, ctx.plans, ctx.shape)
+
+
+class ResampleAdjoint(Function):
+    """Resample's backward as an op: per axis, in reverse order, the scatter-adds
+    dx[i0[o]] += w0[o] g[o], dx[i1[o]] += w1[o] g[o]; linear, its gradient is Resample."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, plans, shape):
         xp = backend.xp_of(g)
-        shapes = [ctx.shape]                      # the input shape before each axis' gather
-        for axis, i0, *_ in ctx.plans[:-1]:
+        ctx.plans = plans
+        on_device = _on_device(plans, xp)
+        shapes = [shape]                      # the input shape before each axis' gather
+        for axis, i0, *_ in on_device[:-1]:
             shapes.append(shapes[-1][:axis] + (i0.shape[0],) + shapes[-1][axis + 1:])
-        for (axis, i0, i1, w0, w1), shape in zip(reversed(ctx.plans), reversed(shapes)):
+        for (axis, i0, i1, w0, w1), before in zip(reversed(on_device), reversed(shapes)):
             rows = xp.ascontiguousarray(xp.moveaxis(g, axis, 0)).reshape(g.shape[axis], -1)   # (out, rest)
-            dx = xp.zeros((shape[axis], rows.shape[1]), dtype=g.dtype)
+            dx = xp.zeros((before[axis], rows.shape[1]), dtype=g.dtype)
             if i1 is None:
                 _scatter().index_add_rows(dx, i0, rows)
             else:
                 _scatter().index_add_rows(dx, i0, rows * w0[:, None])
                 _scatter().index_add_rows(dx, i1, rows * w1[:, None])
-            moved = shape[axis:axis + 1] + shape[:axis] + shape[axis + 1:]
+            moved = before[axis:axis + 1] + before[:axis] + before[axis + 1:]
             g = xp.moveaxis(dx.reshape(moved), 0, axis)
-        return (xp.ascontiguousarray(g),)
+        return xp.ascontiguousarray(g)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Resample.run(gg, ctx.plans)
+
+
+def _on_device(plans, xp):
+    """(axis, i0, i1, w0, w1) per axis, the arrays on the device of xp."""
+    return [(axis, *(None if a is None else xp.asarray(a) for a in plan)) for axis, plan in plans]
 
 
 def _output_size(opname, spatial, size, scale_factor):

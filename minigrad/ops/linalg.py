@@ -2,6 +2,8 @@
 
 Shapes: A (..., n, k) @ B (..., k, m) -> C (..., n, m), batch dims broadcast.
 A 1-D A is a row (1, k) and a 1-D B a column (k, 1), whose added dim is dropped again.
+The backward formulas use only products, transposes and reshapes, so they run on Tensors as
+well (``differentiable_backward``): the gradient of a product is a product again.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ __all__ = ["matmul", "linear"]
 
 class MatMul(Function):
     """C = A B;  dA = g B^T,  dB = A^T g  (summed over broadcast batch dims by the engine)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -67,6 +70,7 @@ def matmul(input, other) -> Tensor:
 class Linear(Function):
     """y = x W^T + b  (x: (*, in), W: (out, in), b: (out,));
     dx = g W,  dW = g^T x,  db = sum of g over the batch dims  (one node, three BLAS calls)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):

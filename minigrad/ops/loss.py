@@ -3,6 +3,10 @@ binary cross-entropy with logits (fused, stable).
 
 Reductions as PyTorch: ``'mean'`` (cross-entropy and NLL over class indices divide by the
 summed weights of the targets that are not ignored), ``'sum'``, ``'none'``.
+
+Second order: NLL and BCE-with-logits have backward formulas that run on Tensors too; the
+fused cross-entropy keeps its kernel for ordinary gradients and gives a ``composite``
+(log_softmax, a gather, weights and smoothing as differentiable ops) for ``create_graph``.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _formula as f
 from ._args import as_tensor, float_operand
 from .activation import log_softmax
 from .shape import permute, reshape
@@ -39,11 +44,10 @@ def _reduce_rows(rows, reduction, denom):
 
 def _row_gradient(g, reduction, n, denom):
     """The upstream gradient of each row's loss."""
-    xp = backend.xp_of(g)
     if reduction == "none":
         return g.reshape(-1)
     scale = g if reduction == "sum" else g / denom
-    return xp.broadcast_to(scale.reshape(1), (n,)).astype(g.dtype, copy=False)
+    return f.cast(f.broadcast_to(scale.reshape(1), (n,)), f.value(g).dtype)
 
 
 # ----------------------------------------------------------------------------- cross-entropy
@@ -67,6 +71,23 @@ class CrossEntropy(Function):
         grad_rows = _row_gradient(g, reduction, logits.shape[0], denom)
         return _kernels().cross_entropy_backward(logits, lse, target, weight, backend.xp_of(logits).ascontiguousarray(grad_rows),
                                                  ignore_index, smoothing)
+
+    @staticmethod
+    def composite(logits, target, weight, ignore_index, smoothing, reduction):
+        """rows = (1 - s) (-w[y] logp[y]) + s / C (-sum_c w_c logp_c), 0 where y is ignored."""
+        xp = backend.xp_of(target)
+        logp = log_softmax(logits, 1)
+        valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        w_rows = weight[safe] * valid
+        rows = logp[xp.arange(target.shape[0]), safe] * Tensor._wrap(-w_rows)
+        if smoothing:
+            spread = (logp * Tensor._wrap(weight)).sum(1) * Tensor._wrap(-valid.astype(logits.dtype))
+            rows = rows * (1.0 - smoothing) + spread * (smoothing / logits.shape[1])
+        if reduction == "none":
+            return rows
+        total = rows.sum()
+        return total if reduction == "sum" else total / w_rows.sum()
 
 
 def _class_weight(weight, n_cls, like, opname):
@@ -154,6 +175,7 @@ def _soft_cross_entropy(x, t, w, reduction, smoothing):
 # ----------------------------------------------------------------------------- NLL
 class NLLLoss(Function):
     """loss_i = -w[y_i] x[i, y_i] (0 where y_i is ignored);  dx[i, y_i] = -w[y_i] s_i"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
@@ -169,12 +191,12 @@ class NLLLoss(Function):
 
     @staticmethod
     def backward(ctx, g):
-        safe, w_rows = ctx.saved_tensors
+        safe, w_rows = (f.value(t) for t in ctx.saved_tensors)
         shape, reduction, denom = ctx.options
-        xp = backend.xp_of(g)
-        dx = xp.zeros(shape, dtype=g.dtype)
-        dx[xp.arange(shape[0]), safe] = -w_rows * _row_gradient(g, reduction, shape[0], denom)
-        return dx
+        xp = backend.xp_of(safe)
+        picked = (xp.arange(shape[1])[None, :] == safe[:, None]).astype(f.value(g).dtype)   # one-hot rows
+        rows = _row_gradient(g, reduction, shape[0], denom) * f.like(-w_rows, g)
+        return f.like(picked, g) * rows.reshape(-1, 1)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean") -> Tensor:
@@ -228,6 +250,7 @@ class BCEWithLogits(Function):
     """With c = 1 + (pos_weight - 1) y and softplus(-x) = log(1 + exp(-x)) computed stably:
         loss = w [ (1 - y) x + c softplus(-x) ]
         d/dx = w [ (1 - y) - c sigmoid(-x) ],    d/dy = w [ -x + (pos_weight - 1) softplus(-x) ]"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, y, weight, pos_weight):
@@ -237,21 +260,19 @@ class BCEWithLogits(Function):
         loss = (1 - y) * x + c * sp
         if weight is not None:
             loss = loss * weight
-        ctx.save_for_backward(x, y, sp, weight, pos_weight)
+        ctx.save_for_backward(x, y, weight, pos_weight)
         return loss
 
     @staticmethod
     def backward(ctx, g):
-        x, y, sp, weight, pos_weight = ctx.saved_tensors
-        xp = backend.xp_of(x)
+        x, y, weight, pos_weight = ctx.saved_tensors
         gw = g * weight if weight is not None else g
         dx = dy = None
         if ctx.needs_input_grad[0]:
             c = 1 + (pos_weight - 1) * y if pos_weight is not None else 1
-            sig_neg = 0.5 - 0.5 * xp.tanh(0.5 * x)            # sigmoid(-x)
-            dx = gw * ((1 - y) - c * sig_neg)
+            dx = gw * ((1 - y) - c * f.sigmoid(-x))
         if ctx.needs_input_grad[1]:
-            dy = gw * (-x + (pos_weight - 1) * sp if pos_weight is not None else -x)
+            dy = gw * (-x + (pos_weight - 1) * f.softplus(-x) if pos_weight is not None else -x)
         return dx, dy
 
 

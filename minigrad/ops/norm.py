@@ -11,6 +11,11 @@ and share one backward (``_normalized_backward``): with dxhat = g * w,
 
     dx = rstd * (dxhat - mean_R(dxhat) - xhat * mean_R(dxhat * xhat)),
     dw = sum over the other dims of g * xhat,   db = sum over the other dims of g.
+
+That backward (and batch norm's kernel) serves ordinary gradients.  For second order each op
+also has a ``composite``, the same normalisation written with differentiable ops (mean,
+subtract, multiply, sqrt), which the engine differentiates under ``create_graph``; the tests
+check both against the same finite differences.
 """
 from __future__ import annotations
 
@@ -67,6 +72,28 @@ class LayerNorm(Function):
         param_dims = tuple(range(xhat.ndim - len(ctx.dims)))
         return _normalized_backward(g, xhat, rstd, weight, ctx.dims, ctx.needs_input_grad, param_dims)
 
+    @staticmethod
+    def composite(x, weight, bias, k, eps):
+        return _normalize_composite(x, tuple(range(x.ndim - k, x.ndim)), None, None, weight, bias, eps)
+
+
+def _normalize_composite(x, dims, mean, var, weight, bias, eps, param_shape=None):
+    """(x - mean) / sqrt(var + eps) * w + b with differentiable ops; mean and var from x over
+    ``dims`` unless given (constants: batch norm's running statistics)."""
+    if mean is None:
+        mean = x.mean(dims, keepdim=True)
+        centered = x - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+    else:
+        centered = x - Tensor._wrap(mean.reshape(param_shape))
+        var = Tensor._wrap(var.reshape(param_shape))
+    y = centered / (var + eps).sqrt()
+    if weight is not None:
+        y = y * (weight if param_shape is None else weight.reshape(param_shape))
+    if bias is not None:
+        y = y + (bias if param_shape is None else bias.reshape(param_shape))
+    return y
+
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Tensor:
     """PyTorch's ``F.layer_norm``: normalise over the trailing ``normalized_shape`` dims."""
@@ -119,6 +146,14 @@ class BatchNorm(Function):
         needs = ctx.needs_input_grad
         return (dx.reshape(ctx.shape) if needs[0] else None, dw if needs[1] else None,
                 db if needs[2] else None)
+
+    @staticmethod
+    def composite(x, weight, bias, mean, var, eps):
+        dims = (0,) + tuple(range(2, x.ndim))
+        param_shape = (1, -1) + (1,) * (x.ndim - 2)
+        if mean is not None:
+            mean, var = mean.astype(x.dtype, copy=False), var.astype(x.dtype, copy=False)
+        return _normalize_composite(x, dims, mean, var, weight, bias, eps, param_shape)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,

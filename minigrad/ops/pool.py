@@ -8,6 +8,12 @@ Shapes: x (N, C, H, W) -> (N, C, OH, OW) with, per spatial dim,
     max:      dx = g routed to the argmax of each window (kernels/pool.py; ties go to one element)
     avg:      dx = g / divisor spread over each window
     adaptive: window i covers [floor(i H / OH), ceil((i + 1) H / OH)), then as above
+
+Each backward is an op of its own, linear in the gradient: max pooling's is a scatter of g to
+the argmax positions (``ScatterPlanes``), whose own gradient is the gather at the same
+positions (``GatherPlanes``); average pooling's is spreading g over the windows, whose gradient
+is the average pooling again.  Called through ``run``, they work on arrays in the ordinary pass
+and record a graph under ``create_graph``.
 """
 from __future__ import annotations
 
@@ -58,6 +64,7 @@ def _geometry(opname, x, kernel_size, stride, padding, dilation, ceil_mode):
 
 class MaxPool2d(Function):
     """out = max over each window; d = g routed to the saved argmax"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw):
@@ -68,21 +75,74 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, g, g_idx):
-        (idx,) = ctx.saved_tensors
-        return _kernels().max_pool2d_backward(g, idx, *ctx.hw)
+        idx = _plain(ctx.saved_tensors[0])
+        return ScatterPlanes.run(g, idx, ctx.hw)
+
+
+class ScatterPlanes(Function):
+    """dx (N, C, H, W) = zeros, then dx[n, c].flat[idx[n, c, i, j]] += g[n, c, i, j] (indices -1:
+    windows that missed the input, skipped);  d = gg gathered at idx (GatherPlanes)."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, idx, hw):
+        ctx.idx = idx
+        return _kernels().max_pool2d_backward(g, idx, *hw)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return GatherPlanes.run(gg, ctx.idx)
+
+
+class GatherPlanes(Function):
+    """y[n, c, i, j] = x[n, c].flat[idx[n, c, i, j]] (0 where idx is -1);  d = ScatterPlanes."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        xp = backend.xp_of(x)
+        n, c, h, w = x.shape
+        ctx.idx, ctx.hw = idx, (h, w)
+        flat = idx.reshape(n, c, -1)
+        picked = xp.take_along_axis(x.reshape(n, c, h * w), xp.maximum(flat, 0), axis=2)
+        return xp.where(flat >= 0, picked, 0).astype(x.dtype, copy=False).reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterPlanes.run(g, ctx.idx, ctx.hw)
+
+
+def _plain(a):
+    return a.data if isinstance(a, Tensor) else a
 
 
 class AvgPool2d(Function):
-    """out = window sum / divisor;  d = g / divisor spread back over each window"""
+    """out = window sum / divisor;  d = g / divisor spread back over each window (AvgPool2dAdjoint)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, k, s, p, out_hw, count_include_pad, divisor):
-        ctx.args = (x.shape[2], x.shape[3], *k, *s, *p, count_include_pad, divisor)
+        ctx.args = (x.shape[2:], k, s, p, out_hw, count_include_pad, divisor)
         return _kernels().avg_pool2d_forward(x, *k, *s, *p, *out_hw, count_include_pad, divisor)
 
     @staticmethod
     def backward(ctx, g):
-        return _kernels().avg_pool2d_backward(g, *ctx.args)
+        return AvgPool2dAdjoint.run(g, *ctx.args)
+
+
+class AvgPool2dAdjoint(Function):
+    """Average pooling's backward as an op: g / divisor spread over each window; linear, its
+    gradient is the average pooling of gg."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, hw, k, s, p, out_hw, count_include_pad, divisor):
+        ctx.args = (k, s, p, out_hw, count_include_pad, divisor)
+        return _kernels().avg_pool2d_backward(g, *hw, *k, *s, *p, count_include_pad, divisor)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AvgPool2d.run(gg, *ctx.args)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -110,6 +170,7 @@ def _adaptive_bounds(size, out):
 
 class AdaptivePool2d(Function):
     """Windows [floor(i H / OH), ceil((i+1) H / OH)); average or max (routing to the argmax)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, out_hw, kind):
@@ -147,20 +208,35 @@ class AdaptivePool2d(Function):
 
     @staticmethod
     def backward(ctx, g, g_idx=None):
-        xp = backend.xp_of(g)
-        n, c, h, w = ctx.shape
-        oh, ow = g.shape[2:]
         if ctx.kind == "max":
-            (idx,) = ctx.saved_tensors
-            return _kernels().max_pool2d_backward(g, idx, h, w)
+            return ScatterPlanes.run(g, _plain(ctx.saved_tensors[0]), ctx.shape[2:])
+        return AdaptiveAvgAdjoint.run(g, ctx.shape)
+
+
+class AdaptiveAvgAdjoint(Function):
+    """Adaptive average pooling's backward as an op: each g / window size spread over its
+    window; linear, its gradient is the adaptive average pooling of gg."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, shape):
+        xp = backend.xp_of(g)
+        n, c, h, w = shape
+        oh, ow = g.shape[2:]
+        ctx.out_hw = (oh, ow)
         if h % oh == 0 and w % ow == 0:
             share = g / ((h // oh) * (w // ow))
-            return xp.broadcast_to(share.reshape(n, c, oh, 1, ow, 1), (n, c, oh, h // oh, ow, w // ow)).reshape(ctx.shape)
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
+            return xp.ascontiguousarray(xp.broadcast_to(share.reshape(n, c, oh, 1, ow, 1),
+                                                        (n, c, oh, h // oh, ow, w // ow))).reshape(shape)
+        dx = xp.zeros(shape, dtype=g.dtype)
         for a, (h0, h1) in enumerate(_adaptive_bounds(h, oh)):
             for b, (w0, w1) in enumerate(_adaptive_bounds(w, ow)):
                 dx[:, :, h0:h1, w0:w1] += (g[:, :, a, b] / ((h1 - h0) * (w1 - w0)))[:, :, None, None]
         return dx
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AdaptivePool2d.run(gg, ctx.out_hw, "avg")
 
 
 def _adaptive_args(opname, input, output_size):

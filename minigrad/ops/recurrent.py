@@ -30,6 +30,11 @@ unchanged.  So each sequence's final state is the one at its own length, the out
 past it, and padding never changes a result.  Each layer's states are saved (T + 1 of them:
 ``hs[0]`` or ``hs[T]`` is the initial one), and the "previous hidden state" of every step is
 a contiguous view of them, so dW_hh needs no copy.
+
+Second order: that backward (fused kernels, steps written out) serves ordinary gradients.
+Each layer Function also has a ``composite``, the same recurrence written with differentiable
+ops (one matrix product, sigmoid, tanh per gate and step; ``_recurrence``), which the engine
+differentiates under ``create_graph``.
 """
 from __future__ import annotations
 
@@ -228,6 +233,11 @@ class LSTMLayer(Function):
         return (dx, plan.unsort(dh, 0) if needs[1] else None, plan.unsort(dc, 0) if needs[2] else None,
                 dw_ih, dw_hh, db, db)
 
+    @staticmethod
+    def composite(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+        y, (h_n, c_n) = _recurrence(_lstm_step, x, (h0, c0), w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        return y, h_n, c_n
+
 
 class GRULayer(Function):
     """One GRU layer, one direction, the whole sequence:  x (T, B, I), h0 (B, H) -> y, h_n.
@@ -306,6 +316,11 @@ class GRULayer(Function):
             db_ih = xp.concatenate([db_hh[:2 * H], dnx2.sum(axis=0)])
         return dx, plan.unsort(dh, 0) if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh
 
+    @staticmethod
+    def composite(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+        y, (h_n,) = _recurrence(_gru_step, x, (h0,), w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        return y, h_n
+
 
 class RNNLayer(Function):
     """One Elman RNN layer, one direction:  h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh),
@@ -355,6 +370,76 @@ class RNNLayer(Function):
                     xp.matmul(dA[t, :n], w_hh, out=dh[:n])
         dx, dw_ih, dw_hh, db = _after_loop(plan, dA, x, hs, w_ih, needs[0], needs[2], needs[3], needs[4] or needs[5])
         return dx, plan.unsort(dh, 0) if needs[1] else None, dw_ih, dw_hh, db, db
+
+    @staticmethod
+    def composite(x, h0, w_ih, w_hh, b_ih, b_hh, lengths, reverse, nonlinearity):
+        step = _rnn_tanh_step if nonlinearity == "tanh" else _rnn_relu_step
+        y, (h_n,) = _recurrence(step, x, (h0,), w_ih, w_hh, b_ih, b_hh, lengths, reverse)
+        return y, h_n
+
+
+# ----------------------------------------------------------------------------- the composites (create_graph)
+def _affine(x, w, b):
+    out = x @ w.T
+    return out if b is None else out + b
+
+
+def _lstm_step(x, states, w_ih, w_hh, b_ih, b_hh):
+    h, c = states
+    i, f, g, o = (_affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)).chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _gru_step(x, states, w_ih, w_hh, b_ih, b_hh):
+    (h,) = states
+    xr, xz, xn = _affine(x, w_ih, b_ih).chunk(3, 1)
+    hr, hz, hn = _affine(h, w_hh, b_hh).chunk(3, 1)
+    r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return ((1 - z) * n + z * h,)
+
+
+def _rnn_tanh_step(x, states, w_ih, w_hh, b_ih, b_hh):
+    return ((_affine(x, w_ih, b_ih) + _affine(states[0], w_hh, b_hh)).tanh(),)
+
+
+def _rnn_relu_step(x, states, w_ih, w_hh, b_ih, b_hh):
+    return ((_affine(x, w_ih, b_ih) + _affine(states[0], w_hh, b_hh)).relu(),)
+
+
+def _recurrence(step, x, initial, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+    """One layer and direction with differentiable ops, on the same schedule as the fused
+    Functions (longest sequences first, rows [:n_t] running at step t): (y, final states)."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    plan = _Plan(T, B, lengths, reverse)
+    xp = backend.xp_of(x.data)
+
+    def sort(t, dim):
+        return t if plan.perm is None else t.index_select(dim, Tensor._wrap(xp.asarray(plan.perm)))
+
+    def unsort(t, dim):
+        return t if plan.perm is None else t.index_select(dim, Tensor._wrap(xp.asarray(plan.inverse)))
+
+    def zeros(rows):
+        return Tensor._wrap(xp.zeros((rows, H), dtype=x.dtype))
+
+    x = sort(x, 1)
+    states = [zeros(B) if s is None else sort(s, 0) for s in initial]
+    ys = [None] * T
+    for t, n, _, _ in plan.steps:
+        if n == 0:
+            ys[t] = zeros(B)
+            continue
+        new = step(x[t, :n], [s[:n] for s in states], w_ih, w_hh, b_ih, b_hh)
+        if n < B:                          # rows past n are not running: state kept, output 0
+            states = [cat([a, s[n:]], 0) for a, s in zip(new, states)]
+            ys[t] = cat([new[0], zeros(B - n)], 0)
+        else:
+            states = list(new)
+            ys[t] = new[0]
+    return unsort(stack(ys, 0), 1), tuple(unsort(s, 0) for s in states)
 
 
 # ----------------------------------------------------------------------------- argument checks

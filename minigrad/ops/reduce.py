@@ -3,7 +3,8 @@ argmax/argmin (no gradient).
 
 Shapes: ``x`` has shape S; reducing over dims D gives S without D (or with 1s there when
 ``keepdim``).  Every backward first restores the reduced dims as size 1 (``_keep``) so the
-gradient broadcasts against ``x``.
+gradient broadcasts against ``x``; each is one formula for arrays and Tensors
+(``differentiable_backward``), so gradients of reductions can be differentiated again.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _formula as f
 from ._args import as_tensor, dim_alias, normalize_dim, normalize_dims
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
@@ -38,7 +40,7 @@ def _expand(g, shape):
     """``g`` (with size-1 reduced dims) broadcast to ``shape``: a view for large arrays,
     a small copy for small ones (cheaper than building the view)."""
     if not isinstance(g, np.ndarray) or _count(shape, range(len(shape))) >= 1 << 16:
-        return backend.xp_of(g).broadcast_to(g, shape)
+        return f.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype)
     out[...] = g
     return out
@@ -46,6 +48,7 @@ def _expand(g, shape):
 
 class Sum(Function):
     """d sum(x) = g broadcast back over the summed dims"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -59,6 +62,7 @@ class Sum(Function):
 
 class Mean(Function):
     """d mean(x) = g / n broadcast back, n = number of elements averaged"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -73,26 +77,29 @@ class Mean(Function):
 
 class Var(Function):
     """var(x) = sum((x - mean)^2) / (n - correction);  d var = g * 2 (x - mean) / (n - correction)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
         centered = x - x.mean(axis=dims, keepdims=True)
         denom = _count(x.shape, dims) - correction
-        ctx.save_for_backward(centered)
+        ctx.save_for_backward(x)
         ctx.dims, ctx.denom = dims, denom
         with np.errstate(divide="ignore", invalid="ignore"):
             return (centered * centered).sum(axis=dims, keepdims=keepdim) / denom
 
     @staticmethod
     def backward(ctx, g):
-        (centered,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        centered = x - f.sum(x, ctx.dims, keepdims=True) * (1.0 / _count(x.shape, ctx.dims))
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _keep(g, centered.shape, ctx.dims) * (2 / ctx.denom if ctx.denom > 0 else float("inf")) * centered
+            return _keep(g, x.shape, ctx.dims) * (2 / ctx.denom if ctx.denom > 0 else float("inf")) * centered
 
 
 class MaxMinDim(Function):
     """max/min along one dim with indices;  d = g routed to the index that was returned
     (one element per slice, even when there are ties, as in PyTorch)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dim, keepdim, largest):
@@ -110,16 +117,18 @@ class MaxMinDim(Function):
 
     @staticmethod
     def backward(ctx, g, g_indices):
-        (idx_keep,) = ctx.saved_tensors
-        xp = backend.xp_of(g)
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
-        xp.put_along_axis(dx, idx_keep, _keep(g, ctx.shape, (ctx.dim,)), axis=ctx.dim)
-        return dx
+        idx_keep = f.value(ctx.saved_tensors[0])
+        xp = f.xp(g)
+        shape, dim = ctx.shape, ctx.dim
+        positions = xp.arange(shape[dim]).reshape(tuple(-1 if k == dim else 1 for k in range(len(shape))))
+        picked = positions == idx_keep                       # the one-hot mask of the returned index
+        return _keep(g, shape, (dim,)) * f.like(picked.astype(f.value(g).dtype), g)
 
 
 class AmaxAmin(Function):
     """max/min over dims (values only);  d = g shared evenly among the elements that tie
     for the extreme value (as PyTorch's amax/amin and full max/min)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim, largest):
@@ -130,14 +139,15 @@ class AmaxAmin(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
+        x, out = (f.value(t) for t in ctx.saved_tensors)
         winners = x == out
         share = winners / winners.sum(axis=ctx.dims, keepdims=True)
-        return _keep(g, x.shape, ctx.dims) * share.astype(g.dtype, copy=False)
+        return _keep(g, x.shape, ctx.dims) * f.like(share.astype(f.value(g).dtype, copy=False), g)
 
 
 class LogSumExp(Function):
     """y = m + log(sum(exp(x - m)));  d logsumexp = g * exp(x - y)  (a softmax)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -145,14 +155,15 @@ class LogSumExp(Function):
         m = x.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)        # all -inf slices: avoid inf - inf
         y = m + xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True))
-        ctx.save_for_backward(x, y)
+        out = y if keepdim else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+        ctx.save_for_backward(x, out)
         ctx.dims = dims
-        return y if keepdim else y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        return _keep(g, x.shape, ctx.dims) * backend.xp_of(x).exp(x - y)
+        x, out = ctx.saved_tensors
+        return _keep(g, x.shape, ctx.dims) * f.exp(x - _keep(out, x.shape, ctx.dims))
 
 
 # ----------------------------------------------------------------------------- entry points

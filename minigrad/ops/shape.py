@@ -5,6 +5,12 @@ None of these does arithmetic: each backward moves the gradient back to where th
 elements were.  Views (reshape, transpose, basic slicing) return NumPy/CuPy views, no copy.
 Gathers (integer-array indexing, index_select) scatter-add their gradient, because an index
 may repeat: that loop is ``kernels/scatter.py``.
+
+Every op here is linear, so each backward is another op of this file applied to the gradient
+(a gather's backward is a scatter-add and the scatter-add's backward the gather; cat's is
+split and split's cat; pad's is the opposite pad).  Called through ``run``, that op works on
+arrays in the first-order pass and records a graph under ``create_graph``
+(``differentiable_backward``).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _formula as f
 from ._args import as_tensor, normalize_dim, shape_arg
 
 __all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
@@ -29,6 +36,7 @@ def _scatter():
 # ----------------------------------------------------------------------------- views
 class Reshape(Function):
     """d reshape(x) = g reshaped back to x's shape"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -42,6 +50,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     """d permute(x, p) = permute(g, inverse of p)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, perm):
@@ -50,11 +59,12 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.transpose(ctx.inverse)
+        return f.permute(g, ctx.inverse)
 
 
 class Expand(Function):
     """d broadcast_to(x) = g; the engine sums the broadcast dims back (unbroadcast)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -209,16 +219,27 @@ def _row_index(index):
 class GetItem(Function):
     """d x[index] = g placed back at the indexed positions of a zero tensor; positions that
     were selected several times accumulate (scatter-add)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        ctx.shape, ctx.index = x.shape, index
         return x[index]
 
     @staticmethod
     def backward(ctx, g):
+        return IndexPut.run(g, ctx.shape, ctx.index)
+
+
+class IndexPut(Function):
+    """The adjoint of ``x[index]``: zeros of ``shape`` with g added at the indexed positions
+    (scatter-add);  d = gg[index], a GetItem."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        ctx.index = index
         xp = backend.xp_of(g)
-        shape, index = ctx.shape, ctx.index
         dx = xp.zeros(shape, dtype=g.dtype)
         if _is_basic(index):                       # a view: every element at most once
             dx[index] = g
@@ -227,12 +248,16 @@ class GetItem(Function):
         if rows is not None and len(shape) >= 1:    # x[i]: scatter whole rows
             rows = rows.reshape(-1) % builtins.max(shape[0], 1)
             dx_rows = dx.reshape(shape[0], -1)
-            _scatter().index_add_rows(dx_rows, rows, g.reshape(rows.shape[0], dx_rows.shape[1]))
+            _scatter().index_add_rows(dx_rows, rows, xp.ascontiguousarray(g).reshape(rows.shape[0], dx_rows.shape[1]))
             return dx
         # general advanced index: scatter into the flat positions the index selected
         positions = xp.arange(dx.size).reshape(shape)[index].reshape(-1)
-        _scatter().index_add_rows(dx.reshape(-1, 1), positions, g.reshape(-1, 1))
+        _scatter().index_add_rows(dx.reshape(-1, 1), positions, xp.ascontiguousarray(g).reshape(-1, 1))
         return dx
+
+    @staticmethod
+    def backward(ctx, gg):
+        return GetItem.run(gg, ctx.index)
 
 
 def getitem(input, index) -> Tensor:
@@ -247,6 +272,7 @@ def getitem(input, index) -> Tensor:
 
 class IndexSelect(Function):
     """out = x.take(index, dim);  dx = zeros, then dx[index[i]] += g[i] along dim (scatter-add)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, dim, index):
@@ -255,14 +281,28 @@ class IndexSelect(Function):
 
     @staticmethod
     def backward(ctx, g):
+        return IndexAdd.run(g, ctx.shape, ctx.dim, ctx.index), None, None
+
+
+class IndexAdd(Function):
+    """The adjoint of index_select: zeros of ``shape``, then dx[index[i]] += g[i] along dim
+    (scatter-add);  d = index_select(gg, dim, index)."""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, g, shape, dim, index):
+        ctx.dim, ctx.index = dim, index
         xp = backend.xp_of(g)
-        dim = ctx.dim
-        moved_shape = (ctx.shape[dim],) + ctx.shape[:dim] + ctx.shape[dim + 1:]
+        moved_shape = (shape[dim],) + shape[:dim] + shape[dim + 1:]
         dx = xp.zeros(moved_shape, dtype=g.dtype)
         dx_rows = dx.reshape(moved_shape[0], -1)
-        g_rows = xp.moveaxis(g, dim, 0).reshape(ctx.index.shape[0], dx_rows.shape[1])
-        _scatter().index_add_rows(dx_rows, ctx.index, g_rows)
-        return xp.moveaxis(dx, 0, dim), None, None
+        g_rows = xp.ascontiguousarray(xp.moveaxis(g, dim, 0)).reshape(index.shape[0], dx_rows.shape[1])
+        _scatter().index_add_rows(dx_rows, index, g_rows)
+        return xp.moveaxis(dx, 0, dim)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return IndexSelect.run(gg, ctx.dim, ctx.index)
 
 
 def index_select(input, dim, index) -> Tensor:
@@ -300,6 +340,7 @@ def _common_operands(tensors, opname):
 
 class Cat(Function):
     """d cat(xs, dim) = g split at the inputs' boundaries along dim"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, *arrays, dim):
@@ -309,7 +350,8 @@ class Cat(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(backend.xp_of(g).split(g, ctx.bounds, axis=ctx.dim))
+        pieces = Split.run(g, ctx.bounds, ctx.dim)
+        return pieces if isinstance(pieces, tuple) else (pieces,)
 
 
 def cat(tensors, dim=0) -> Tensor:
@@ -330,6 +372,7 @@ def cat(tensors, dim=0) -> Tensor:
 
 class Stack(Function):
     """d stack(xs, dim) = the slices of g along dim, one per input"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, *arrays, dim):
@@ -338,8 +381,10 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, g):
-        moved = backend.xp_of(g).moveaxis(g, ctx.dim, 0)
-        return tuple(moved[i] for i in range(moved.shape[0]))
+        n = g.shape[ctx.dim]
+        pieces = Split.run(g, list(range(1, n)), ctx.dim)
+        pieces = pieces if isinstance(pieces, tuple) else (pieces,)
+        return tuple(p.reshape(p.shape[:ctx.dim] + p.shape[ctx.dim + 1:]) for p in pieces)
 
 
 def stack(tensors, dim=0) -> Tensor:
@@ -355,6 +400,7 @@ def stack(tensors, dim=0) -> Tensor:
 
 class Split(Function):
     """d split(x) = the pieces' gradients joined back along dim (zeros for unused pieces)"""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, bounds, dim):
@@ -363,7 +409,7 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return backend.xp_of(grads[0]).concatenate(grads, axis=ctx.dim)
+        return Cat.run(*grads, dim=ctx.dim)
 
 
 def split(input, split_size_or_sections, dim=0) -> tuple:
@@ -401,22 +447,21 @@ def chunk(input, chunks, dim=0) -> tuple:
 class ConstantPad(Function):
     """Pad each dim by (before, after), negative amounts cropping;  d pad = g with the padding
     cut off (and zeros where the input was cropped)."""
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, widths, value):
         xp = backend.xp_of(x)
         crop = tuple(slice(-b if b < 0 else 0, s + a if a < 0 else s) for (b, a), s in zip(widths, x.shape))
         grow = [(builtins.max(b, 0), builtins.max(a, 0)) for b, a in widths]
-        ctx.shape, ctx.crop, ctx.grow = x.shape, crop, grow
+        ctx.widths = widths
         return xp.pad(x[crop], grow, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, g):
-        xp = backend.xp_of(g)
-        inner = tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(ctx.grow))
-        dx = xp.zeros(ctx.shape, dtype=g.dtype)
-        dx[ctx.crop] = g[inner]
-        return dx
+        """The adjoint pads by the opposite amounts: it crops what was grown and puts zeros
+        where the input was cropped."""
+        return ConstantPad.run(g, tuple((-b, -a) for b, a in ctx.widths), 0.0)
 
 
 def _pad_index(n, before, after, mode, xp):

@@ -136,7 +136,7 @@ register(OpSpec("add_alpha", lambda a, b, alpha: mg.add(a, b, alpha=alpha), lamb
 _binary("sub", lambda a, b: a - b, np.subtract, lambda t, a, b: a - b)
 _binary("mul", lambda a, b: a * b, np.multiply, lambda t, a, b: a * b)
 _binary("div", lambda a, b: a / b, np.divide, lambda t, a, b: a / b, domains=("real", "nonzero"))
-_binary("pow", lambda a, b: a ** b, np.power, lambda t, a, b: a ** b, domains=("positive", "real"))
+_binary("pow", lambda a, b: a ** b, np.power, lambda t, a, b: a ** b, domains=("positive", "nonzero"))
 _with_scalar("add_scalar", lambda x, c: x + c, lambda x, c: x + c, lambda t, x, c: x + c, covers="add")
 _with_scalar("radd", lambda x, c: c + x, lambda x, c: c + x, lambda t, x, c: c + x, covers="add")
 _with_scalar("rsub", lambda x, c: c - x, lambda x, c: c - x, lambda t, x, c: c - x, covers="sub")
@@ -157,6 +157,7 @@ _unary("abs", mg.abs, np.abs, lambda t, x: t.abs(x), domain="nonzero")
 _unary("exp", mg.exp, np.exp, lambda t, x: t.exp(x))
 _unary("log", mg.log, np.log, lambda t, x: t.log(x), domain="positive")
 _unary("sqrt", mg.sqrt, np.sqrt, lambda t, x: t.sqrt(x), domain="positive")
+_unary("erf", mg.erf, lambda x: _act_kernels.erf_ref(x), lambda t, x: t.erf(x))
 
 
 def _clamp_sample(d, dtype):
@@ -173,7 +174,7 @@ def _clamp_tensor_sample(d, dtype):
     lo = np.asarray(d.floats(slo, "grid", dtype=dtype) - 1)
     hi = np.asarray(d.floats(shi, "grid", dtype=dtype) + 1)
     if (np.broadcast_to(lo, shape) == np.broadcast_to(hi, shape)).any():
-        lo = lo - dtype(1 / 32)     # lo == hi is a kink: keep the bounds apart, and off x's offgrid values
+        lo = np.asarray(lo - dtype(1 / 32))     # lo == hi is a kink: keep the bounds apart, and off x's offgrid values
     return Sample([d.floats(shape, "offgrid", dtype=dtype), lo, hi])
 
 
