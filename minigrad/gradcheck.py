@@ -18,7 +18,7 @@ import numpy as np
 from . import autograd, backend
 from .tensor import Tensor
 
-__all__ = ["gradcheck", "gradcheck_report", "GradcheckError", "GradcheckReport"]
+__all__ = ["gradcheck", "gradgradcheck", "gradcheck_report", "GradcheckError", "GradcheckReport"]
 
 FULL_JACOBIAN_LIMIT = 4096     # inputs x outputs elements up to which the whole Jacobian is compared
 
@@ -185,3 +185,52 @@ def _projection(fn, inputs, diff_idx, outputs, base, eps, xp, rng, check, p):
                   for fp, fm, v in zip(plus, minus, vs))
     check.compare(np.array([analytic]), np.array([numeric]),
                   lambda _: f"random projection {p} (v . J . u over inputs {diff_idx})")
+
+
+# ----------------------------------------------------------------------------- second order
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, **options) -> bool:
+    """Check second derivatives: the analytic gradient of the gradient against finite
+    differences of the analytic gradient (as ``torch.autograd.gradgradcheck``).
+
+    The function checked is ``(inputs, v) -> grad(fn(inputs), inputs, v, create_graph=True)``:
+    its gradient is what a backward of a backward computes, with respect to the inputs (second
+    derivatives proper) and to the cotangent ``v`` (the first derivative again, by linearity).
+    ``grad_outputs`` (one per floating output of ``fn``) default to random normal ones; they
+    are differentiated too.  Raises :class:`GradcheckError` like :func:`gradcheck`.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [k for k, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    outputs = _outputs_of(fn(*inputs))
+    if not outputs:
+        raise ValueError("gradgradcheck: fn returned no floating-point output that requires grad")
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = [Tensor._wrap(backend.to_device(rng.standard_normal(o.shape).astype(o.dtype), o.device))
+                        for o in outputs]
+    else:
+        grad_outputs = [g if isinstance(g, Tensor) else Tensor(g) for g in
+                        (grad_outputs if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,))]
+    cotangents = [Tensor._wrap(g.data).requires_grad_() for g in grad_outputs]
+    n = len(inputs)
+
+    def first_derivative(*args):
+        xs, vs = list(args[:n]), args[n:]
+        with autograd.enable_grad():
+            for k in diff:           # finite differences pass plain tensors: make them leaves again
+                if not xs[k].requires_grad:
+                    xs[k] = _leaf(xs[k])
+            vs = [v if v.requires_grad else _leaf(v) for v in vs]
+            outs = _outputs_of(fn(*xs))
+            grads = autograd.grad(outs, [xs[k] for k in diff], grad_outputs=list(vs), create_graph=True,
+                                  allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(first_derivative, inputs + tuple(cotangents), eps=eps, atol=atol, rtol=rtol, seed=seed,
+                     **options)
+
+
+def _leaf(t):
+    data = np.asarray(t.data) if isinstance(t.data, np.generic) else t.data
+    return Tensor._wrap(data).requires_grad_()

@@ -70,11 +70,26 @@ def test_every_function_class_is_exercised(monkeypatch):
         for seed in range(8):
             sample = spec.sample(RandomDrawer(1000 * k + seed), np.float64)
             args, kwargs = build_inputs(sample)
-            run_op(spec, args, kwargs)
+            _twice_differentiated(run_op(spec, args, kwargs), args)
     names = {c.__name__ for c in _function_classes() - used}
     assert names == set(NEEDS_CUDA), f"Functions no registry entry exercises: {sorted(names - set(NEEDS_CUDA))}"
     for entry in NEEDS_CUDA.values():
         assert any(s.name == entry and s.needs_cuda for s in REGISTRY)
+
+
+def _twice_differentiated(outputs, args):
+    """Gradients with create_graph, then theirs with create_graph: the backward ops (adjoints)
+    are Functions too, applied only there."""
+    outs = [o for o in outputs if isinstance(o, mg.Tensor) and o.requires_grad]
+    inputs = [a for a in args if isinstance(a, mg.Tensor) and a.requires_grad]
+    if not outs or not inputs:
+        return
+    cotangents = [mg.ones_like(o).requires_grad_() for o in outs]      # so that linear ops' gradients have a graph
+    firsts = mg.autograd.grad(outs, inputs, cotangents, create_graph=True, allow_unused=True)
+    firsts = [g for g in firsts if g is not None and g.requires_grad]
+    if firsts:
+        mg.autograd.grad(firsts, inputs + cotangents, [mg.ones_like(g) for g in firsts], create_graph=True,
+                         allow_unused=True)
 
 
 @pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.name)
