@@ -56,6 +56,20 @@ CASES = [
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1}, None),
     ("Adagrad", {"lr": 0.1, "eps": 1e-6, "maximize": True}, None),
     ("Adagrad", {"lr": 0.1}, [{"lr": 0.03}, {"lr_decay": 0.05}]),
+    ("Adadelta", {}, None),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, None),
+    ("Adadelta", {"lr": 0.5}, [{"lr": 2.0}, {"rho": 0.95, "foreach": True}]),
+    ("Adamax", {}, None),
+    ("Adamax", {"lr": 0.05, "betas": (0.8, 0.9), "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, None),
+    ("Adamax", {"lr": 0.05}, [{"lr": 0.01}, {"betas": (0.5, 0.99), "foreach": True}]),
+    ("NAdam", {}, None),
+    ("NAdam", {"lr": 0.05, "momentum_decay": 0.05, "weight_decay": 0.1, "maximize": True}, None),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": True, "eps": 1e-6}, None),
+    ("NAdam", {"lr": 0.05}, [{"lr": 0.01}, {"betas": (0.8, 0.99), "foreach": True}]),
+    ("RAdam", {}, None),
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9), "weight_decay": 0.1, "maximize": True}, None),  # steps 1-5 unrectified
+    ("RAdam", {"lr": 0.05, "betas": (0.8, 0.95), "weight_decay": 0.2, "decoupled_weight_decay": True}, None),
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.8)}, [{"lr": 0.01}, {"eps": 1e-4, "foreach": True}]),
 ]
 CASE_IDS = [f"{name}-{options}" + (f"-groups{groups}" if groups else "") for name, options, groups in CASES]
 
@@ -118,8 +132,65 @@ def reference_adagrad(p, g, s, lr=1e-2, lr_decay=0, weight_decay=0, initial_accu
     return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps)
 
 
+def reference_adadelta(p, g, s, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False, foreach=None):
+    g = (-g if maximize else g) + weight_decay * p
+    v = s["v"] = rho * s.get("v", 0) + (1 - rho) * g * g
+    delta = np.sqrt(s.get("u", 0) + eps) / np.sqrt(v + eps) * g
+    s["u"] = rho * s.get("u", 0) + (1 - rho) * delta * delta
+    return p - lr * delta
+
+
+def reference_adamax(p, g, s, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False, foreach=None):
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = (-g if maximize else g) + weight_decay * p
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    u = s["u"] = np.maximum(beta2 * s.get("u", 0), np.abs(g) + eps)
+    return p - lr / (1 - beta1 ** t) * m / u
+
+
+def reference_nadam(p, g, s, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                    decoupled_weight_decay=False, maximize=False, foreach=None):
+    """Dozat's NAdam: the Nesterov look-ahead mixes the bias-corrected gradient and momentum."""
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = -g if maximize else g
+    if decoupled_weight_decay:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    mu = [beta1 * (1 - 0.5 * 0.96 ** (k * momentum_decay)) for k in (t, t + 1)]
+    product = s["product"] = s.get("product", 1.0) * mu[0]
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    v = s["v"] = beta2 * s.get("v", 0) + (1 - beta2) * g * g
+    look_ahead = (1 - mu[0]) * g / (1 - product) + mu[1] * m / (1 - product * mu[1])
+    return p - lr * look_ahead / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+
+
+def reference_radam(p, g, s, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                    maximize=False, foreach=None):
+    """Liu et al.'s RAdam, algorithm 2."""
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = -g if maximize else g
+    if decoupled_weight_decay:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    v = s["v"] = beta2 * s.get("v", 0) + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1 ** t)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    if rho <= 5:
+        return p - lr * m_hat
+    r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return p - lr * m_hat * r * math.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
+
+
 REFERENCES = {"SGD": reference_sgd, "Adam": reference_adam, "AdamW": reference_adamw,
-              "RMSprop": reference_rmsprop, "Adagrad": reference_adagrad}
+              "RMSprop": reference_rmsprop, "Adagrad": reference_adagrad, "Adadelta": reference_adadelta,
+              "Adamax": reference_adamax, "NAdam": reference_nadam, "RAdam": reference_radam}
 
 
 def reference_trajectory(name, options, groups, steps=STEPS):
@@ -151,14 +222,14 @@ def run(opt, params, steps, first=0):
     return trajectory
 
 
-def run_case(name, options, groups, steps=STEPS):
-    params = make_params()
+def run_case(name, options, groups, steps=STEPS, dtype=None):
+    params = make_params([v.astype(dtype) for v in start_values()] if dtype else None, dtype)
     opt = getattr(optim, name)(grouped(params, groups), **options)
     return params, opt, run(opt, params, steps)
 
 
-def torch_case(torch, name, options, groups, steps=STEPS):
-    params = [torch.tensor(v, requires_grad=True) for v in start_values()]
+def torch_case(torch, name, options, groups, steps=STEPS, dtype=np.float32):
+    params = [torch.tensor(v.astype(dtype), requires_grad=True) for v in start_values()]
     opt = getattr(torch.optim, name)(grouped(params, groups), **options)
     trajectory = []
     for k in range(steps):
@@ -167,6 +238,16 @@ def torch_case(torch, name, options, groups, steps=STEPS):
         opt.step()
         trajectory.append([p.detach().numpy().copy() for p in params])
     return opt, trajectory
+
+
+@pytest.fixture
+def torch64(torch):
+    """PyTorch with float64 as its default dtype, so that its scalar state (NAdam's mu_product) is
+    float64 too."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(before)
 
 
 def assert_trajectories_close(actual, expected, rtol=1e-5, atol=1e-6):
@@ -184,7 +265,8 @@ def test_trajectory_matches_numpy_reference(name, options, groups):
     assert all(p.dtype == mg.float32 for p in params)
     for state in opt.state.values():
         for key, value in state.items():
-            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, int), key
+            number = float if key == "mu_product" else int
+            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, number), key
 
 
 @pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
@@ -202,6 +284,32 @@ def test_trajectory_matches_torch(torch, name, options, groups):
     for group, torch_group in zip(ours["param_groups"], theirs["param_groups"]):
         assert group.keys() <= torch_group.keys()
         assert group == {key: torch_group[key] for key in group}
+
+
+NEW_CASES = [case for case in CASES if case[0] in ("Adadelta", "Adamax", "NAdam", "RAdam")]
+
+
+@pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
+def test_float64_trajectory_matches_torch_to_rounding(torch64, name, options, groups):
+    params, _, trajectory = run_case(name, options, groups, dtype=np.float64)
+    assert all(p.dtype == mg.float64 for p in params)
+    _, expected = torch_case(torch64, name, options, groups, dtype=np.float64)
+    assert_trajectories_close(trajectory, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
+def test_a_torch_state_dict_loads_and_continues_its_trajectory(torch, name, options, groups):
+    torch_opt, expected = torch_case(torch, name, options, groups, steps=2 * 10)
+    halfway, _ = torch_case(torch, name, options, groups, steps=10)
+    saved = halfway.state_dict()
+    converted = {"state": {i: {k: mg.tensor(v.numpy()) if isinstance(v, torch.Tensor) else v for k, v in st.items()}
+                           for i, st in saved["state"].items()},
+                 "param_groups": saved["param_groups"]}
+    params = make_params([host(v) for v in expected[9]])
+    opt = getattr(optim, name)(grouped(params, groups and [{}, {}]))
+    opt.load_state_dict(converted)
+    assert all(isinstance(st["step"], int) for st in opt.state.values())
+    assert_trajectories_close(run(opt, params, 10, first=10), expected[10:])
 
 
 def test_real_gradients_through_minigrad_match_torch(torch):
@@ -430,6 +538,16 @@ BAD_HYPERPARAMETERS = [
     ("Adagrad", {"lr_decay": -1}, "Invalid lr_decay value: -1"),
     ("Adagrad", {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
     ("Adagrad", {"eps": -1e-10}, "Invalid epsilon value: -1e-10"),
+    ("Adadelta", {"lr": -1.0}, "Invalid learning rate: -1.0"),
+    ("Adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
+    ("Adadelta", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("Adadelta", {"weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
+    ("Adamax", {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+    ("Adamax", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("NAdam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
+    ("NAdam", {"betas": (-0.1, 0.9)}, "Invalid beta parameter at index 0: -0.1"),
+    ("RAdam", {"weight_decay": -0.5}, "Invalid weight_decay value: -0.5"),
+    ("RAdam", {"lr": -0.5}, "Invalid learning rate: -0.5"),
 ]
 
 
