@@ -666,3 +666,123 @@ def test_clip_grad_value_matches_torch(torch):
     torch.nn.utils.clip_grad_value_(torch_params[1:], 0.3)
     for p, t in zip(params, torch_params):
         assert_close(p.grad, t.grad.numpy(), rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------- L-BFGS
+LBFGS_START = [np.array([-1.2, 1.0, 0.5, -0.3]), np.array([[0.3, -0.8, 1.5], [2.0, -0.1, 0.7]])]
+LBFGS_TARGET = np.array([[0.5, -0.2, 0.1], [0.9, 0.0, -0.6]])
+CURVE = 5.0       # a gentle valley: with 100 (Rosenbrock's) rounding differences grow 1000x per step
+
+
+def lbfgs_loss_and_grads(a, b):
+    """Rosenbrock's valley in a, a tanh regression in b: curved, so line searches must work.  The
+    gradient is written out in NumPy and handed to both optimizers, so they see the same numbers."""
+    rosenbrock = (CURVE * (a[1:] - a[:-1] ** 2) ** 2 + (1 - a[:-1]) ** 2).sum()
+    fit = np.tanh(b) - LBFGS_TARGET
+    loss = rosenbrock + (fit ** 2).sum() + 0.1 * (b * b).sum()
+    grad_a = np.zeros_like(a)
+    grad_a[1:] += 2 * CURVE * (a[1:] - a[:-1] ** 2)
+    grad_a[:-1] += -4 * CURVE * a[:-1] * (a[1:] - a[:-1] ** 2) - 2 * (1 - a[:-1])
+    grad_b = 2 * fit * (1 - np.tanh(b) ** 2) + 0.2 * b
+    return loss, [grad_a, grad_b]
+
+
+def lbfgs_run(module, params, options, steps, opt=None):
+    """Losses, parameter values and counters after each of ``steps`` LBFGS steps."""
+    opt = opt or module.optim.LBFGS(params, **options)
+
+    def closure():
+        loss, grads = lbfgs_loss_and_grads(*[np.array(p.detach().numpy()) for p in params])
+        for p, g in zip(params, grads):
+            p.grad = module.tensor(g)
+        return module.tensor(loss)
+
+    history = []
+    for _ in range(steps):
+        loss = opt.step(closure)
+        state = opt.state[params[0]]
+        history.append((float(loss), [np.array(p.detach().numpy()) for p in params],
+                        state["func_evals"], state["n_iter"]))
+    return opt, history
+
+
+def minigrad_lbfgs(options, steps, start=LBFGS_START):
+    params = [Parameter(mg.tensor(v, dtype=mg.float64)) for v in start]
+    return params, *lbfgs_run(mg, params, options, steps)
+
+
+LBFGS_CASES = [
+    {},
+    {"lr": 0.5, "max_iter": 7},
+    {"history_size": 3, "max_iter": 10},                       # the history fills and drops its oldest pairs
+    {"line_search_fn": "strong_wolfe"},
+    {"line_search_fn": "strong_wolfe", "history_size": 2, "max_iter": 12, "max_eval": 14},
+    {"line_search_fn": "strong_wolfe", "lr": 2.0, "tolerance_change": 1e-5, "tolerance_grad": 1e-4},
+]
+
+
+@pytest.mark.parametrize("options", LBFGS_CASES, ids=str)
+def test_lbfgs_trajectory_matches_torch(torch, options):
+    _, opt, ours = minigrad_lbfgs(options, steps=4)
+    tparams = [torch.tensor(v, requires_grad=True) for v in LBFGS_START]
+    torch_opt, theirs = lbfgs_run(torch, tparams, options, steps=4)
+    for k, ((loss, values, evals, iters), (t_loss, t_values, t_evals, t_iters)) in enumerate(zip(ours, theirs)):
+        assert (evals, iters) == (t_evals, t_iters), f"step {k}"
+        assert loss == pytest.approx(t_loss, rel=1e-9, abs=1e-12), f"step {k}"
+        for v, tv in zip(values, t_values):
+            assert_close(v, tv, rtol=1e-8, atol=1e-10, what=f"step {k}")
+    ours_state, theirs_state = opt.state_dict()["state"], torch_opt.state_dict()["state"]
+    assert ours_state.keys() == theirs_state.keys() == {0}
+    assert ours_state[0].keys() == theirs_state[0].keys()
+    assert len(ours_state[0]["old_dirs"]) == len(theirs_state[0]["old_dirs"])
+
+
+def test_lbfgs_minimises():
+    _, _, history = minigrad_lbfgs({"line_search_fn": "strong_wolfe", "max_iter": 100}, steps=2)
+    assert history[-1][0] < 0.02 * history[0][0]
+    _, grads = lbfgs_loss_and_grads(*history[-1][1])
+    assert max(np.abs(g).max() for g in grads) < 1e-5
+
+
+def test_lbfgs_stops_at_once_where_the_gradient_is_below_tolerance_grad():
+    p = Parameter(mg.zeros(3, dtype=mg.float64))
+    opt = optim.LBFGS([p])
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 0.0
+    assert opt.state[p] == {"func_evals": 1, "n_iter": 0}
+    assert_close(p, np.zeros(3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("options", [LBFGS_CASES[2], LBFGS_CASES[4]], ids=str)
+def test_lbfgs_state_dict_resumes_exactly(options):
+    _, _, straight = minigrad_lbfgs(options, steps=4)
+    params, opt, _ = minigrad_lbfgs(options, steps=2)
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))
+    resumed = [Parameter(mg.tensor(host(p))) for p in params]
+    fresh = optim.LBFGS(resumed)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["history_size"] == options["history_size"]
+    _, history = lbfgs_run(mg, resumed, options, steps=2, opt=fresh)
+    for (loss, values, evals, iters), expected in zip(history, straight[2:]):
+        assert (loss, evals, iters) == (expected[0], expected[2], expected[3])
+        for v, e in zip(values, expected[1]):
+            np.testing.assert_array_equal(v, e)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: optim.LBFGS([{"params": p[:1]}, {"params": p[1:]}]), ValueError,
+     "LBFGS doesn't support per-parameter options"),
+    (lambda p: optim.LBFGS(p, line_search_fn="backtracking"), ValueError,
+     "line_search_fn must be None or 'strong_wolfe', got 'backtracking'"),
+    (lambda p: optim.LBFGS(p, lr=-1), ValueError, "Invalid learning rate: -1"),
+    (lambda p: optim.LBFGS(p).step(), RuntimeError, "LBFGS: step\\(\\) needs a closure"),
+])
+def test_lbfgs_refuses(make, error, message):
+    with pytest.raises(error, match=message):
+        make(make_params())
