@@ -177,8 +177,9 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Indices drawn from the categories of each row of ``input`` (1-D, or 2-D: one distribution
     per row) with probabilities proportional to its non-negative weights; ``num_samples`` per row,
-    without replacement unless ``replacement`` (then no category is drawn twice, and one of weight
-    zero never).  Returns int64 of shape ``(num_samples,)`` or ``(rows, num_samples)``.
+    without replacement unless ``replacement``: then no category is drawn twice, and categories of
+    weight zero only once all the others are drawn (as PyTorch 2.13; earlier versions raised).
+    Returns int64 of shape ``(num_samples,)`` or ``(rows, num_samples)``.
 
     Without replacement the draws are an exponential race: each category gets E_i / w_i with E_i
     ~ Exp(1) and the smallest keys win, which is the same distribution as drawing one at a time and
@@ -202,9 +203,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         if num_samples > categories:
             raise ValueError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                              f"replacement ({num_samples} > {categories})")
-        if bool(((rows > 0).sum(axis=1) < num_samples).any()):
-            raise ValueError(f"multinomial: invalid multinomial distribution (with replacement=False, not enough "
-                             f"categories of non-zero weight to draw {num_samples})")
     dev = backend.device_of(w)
     u = backend.random_uniform((rows.shape[0], num_samples if replacement else categories), backend.float64,
                                dev, generator)
