@@ -228,6 +228,10 @@ BUILDERS = {
               L.PolynomialLR(opt, total_iters=20)], milestones=[10, 25]),
     "ChainedScheduler": lambda L, opt: L.ChainedScheduler(
         [L.ConstantLR(opt, factor=0.1, total_iters=4), L.ExponentialLR(opt, gamma=0.9)]),
+    "ChainedScheduler-cosine": lambda L, opt: L.ChainedScheduler(
+        [L.ConstantLR(opt, factor=0.1, total_iters=4), L.CosineAnnealingLR(opt, T_max=10, eta_min=1e-3)]),
+    "SequentialLR-cosine": lambda L, opt: L.SequentialLR(
+        opt, [L.LinearLR(opt, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(opt, T_max=15)], milestones=[5]),
     "ChainedScheduler-three": lambda L, opt: L.ChainedScheduler(
         [L.LinearLR(opt, start_factor=0.5, total_iters=8), L.MultiplicativeLR(opt, lambda e: 0.98),
          L.PolynomialLR(opt, total_iters=40, power=0.5)], optimizer=opt),

@@ -146,8 +146,9 @@ class CosineAnnealingLR(LRScheduler):
 
         lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
 
-    Computed in this closed form; PyTorch updates the rate recursively, which gives the same
-    sequence when nothing else changes the learning rate.
+    As in PyTorch, each step moves the current rate by the ratio of consecutive cosine terms, so
+    that the schedule composes with others in a :class:`ChainedScheduler`; alone it gives the
+    closed form above.
     """
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
@@ -155,11 +156,25 @@ class CosineAnnealingLR(LRScheduler):
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
+    def _cosine(self, epoch):
+        return 1 + math.cos(math.pi * epoch / self.T_max)
+
     def get_lr(self):
+        epoch = self.last_epoch
         if self._is_initial:
             return self._current_lrs()
-        cosine = 1 + math.cos(math.pi * self.last_epoch / self.T_max)
-        return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
+        if self._step_count == 1 and epoch > 0:
+            return self._closed_form_lr()
+        if (epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
+            # leaving eta_min, where the ratio below would divide by zero: the closed form's first step up
+            rise = (1 - math.cos(math.pi / self.T_max)) / 2
+            return [lr + (base_lr - self.eta_min) * rise for lr, base_lr in zip(self._current_lrs(), self.base_lrs)]
+        ratio = self._cosine(epoch) / self._cosine(epoch - 1)
+        return [self.eta_min + (lr - self.eta_min) * ratio for lr in self._current_lrs()]
+
+    def _closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * self._cosine(self.last_epoch) / 2
+                for base_lr in self.base_lrs]
 
 
 class OneCycleLR(LRScheduler):
