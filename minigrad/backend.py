@@ -353,4 +353,6 @@ def random_integers(low, high, shape, dev: Device, generator: Generator | None =
 def random_permutation(n, dev: Device, generator: Generator | None = None):
     """A random permutation of ``0 .. n-1`` as int64 on ``dev``."""
     gen = (generator or default_generator(dev)).impl
-    return gen.permutation(n).astype(np.int64, copy=False)
+    if hasattr(gen, "permutation"):
+        return gen.permutation(n).astype(np.int64, copy=False)
+    return array_module(dev).argsort(gen.random(n)).astype(np.int64, copy=False)   # CuPy's generator has none

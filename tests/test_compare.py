@@ -138,6 +138,12 @@ def test_bitwise_ops_refuse_floats(call):
         call(mg.tensor([1.0, 2.0]), mg.tensor([1, 2]))
 
 
+def test_bitwise_functions_need_a_tensor():
+    with pytest.raises(TypeError, match="bitwise_and: expected at least one tensor, got int and int"):
+        mg.bitwise_and(3, 5)
+    check(mg.bitwise_and(3, mg.tensor([5, 6])), np.array([1, 2]))
+
+
 def test_bitwise_ops_name_unbroadcastable_shapes():
     with pytest.raises(ValueError, match=r"bitwise_and: shapes \(2,\) and \(3,\) do not broadcast together"):
         mg.tensor([1, 2]) & mg.tensor([1, 2, 3])

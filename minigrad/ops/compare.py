@@ -76,6 +76,8 @@ def logical_xor(input, other):
 def _integral_operands(opname, a, b, allow_bool=True):
     """Two operands as arrays of their PyTorch result dtype, which must be an integer (or bool)
     type.  A Python int wraps around into a narrow dtype, as in PyTorch (``uint8 & -1`` is ``& 255``)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor) and not backend.is_array(a) and not backend.is_array(b):
+        raise TypeError(f"{opname}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     a, b = binary_operands(opname, a, b)
     tensor = a if isinstance(a, Tensor) else b
     dtype = backend.result_type(*(x.data if isinstance(x, Tensor) else x for x in (a, b)))
