@@ -197,7 +197,8 @@ BUILDERS = {
     "LambdaLR": lambda L, opt: L.LambdaLR(opt, lambda e: 0.9 ** e),
     "LambdaLR-per-group": lambda L, opt: L.LambdaLR(opt, [lambda e: 1 / (1 + e), _Halving()]),
     "MultiplicativeLR": lambda L, opt: L.MultiplicativeLR(opt, lambda e: 0.95),
-    "MultiplicativeLR-per-group": lambda L, opt: L.MultiplicativeLR(opt, [lambda e: 0.9, lambda e: 1.0 if e % 2 else 0.8]),
+    "MultiplicativeLR-per-group": lambda L, opt: L.MultiplicativeLR(
+        opt, [lambda e: 0.9, lambda e: 1.0 if e % 2 else 0.8]),
     "ConstantLR": lambda L, opt: L.ConstantLR(opt),
     "ConstantLR-long": lambda L, opt: L.ConstantLR(opt, factor=0.5, total_iters=10),
     "LinearLR": lambda L, opt: L.LinearLR(opt),
@@ -206,7 +207,8 @@ BUILDERS = {
     "PolynomialLR": lambda L, opt: L.PolynomialLR(opt),
     "PolynomialLR-square": lambda L, opt: L.PolynomialLR(opt, total_iters=30, power=2.0),
     "CosineAnnealingWarmRestarts": lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=10),
-    "CosineAnnealingWarmRestarts-mult": lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=1e-3),
+    "CosineAnnealingWarmRestarts-mult": lambda L, opt: L.CosineAnnealingWarmRestarts(
+        opt, T_0=3, T_mult=2, eta_min=1e-3),
     "CyclicLR": lambda L, opt: L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=5),
     "CyclicLR-triangular2": lambda L, opt: L.CyclicLR(opt, base_lr=[0.01, 0.002], max_lr=0.1, step_size_up=4,
                                                       step_size_down=6, mode="triangular2", base_momentum=0.7),
@@ -217,7 +219,8 @@ BUILDERS = {
                                                    cycle_momentum=False),
     "ReduceLROnPlateau": lambda L, opt: L.ReduceLROnPlateau(opt, patience=2, factor=0.5),
     "ReduceLROnPlateau-options": lambda L, opt: L.ReduceLROnPlateau(
-        opt, mode="max", factor=0.3, patience=1, threshold=0.02, threshold_mode="abs", cooldown=2, min_lr=[0.005, 1e-4]),
+        opt, mode="max", factor=0.3, patience=1, threshold=0.02, threshold_mode="abs", cooldown=2,
+        min_lr=[0.005, 1e-4]),
     "SequentialLR": lambda L, opt: L.SequentialLR(
         opt, [L.ConstantLR(opt, factor=0.1, total_iters=2), L.ExponentialLR(opt, gamma=0.9)], milestones=[2]),
     "SequentialLR-three": lambda L, opt: L.SequentialLR(
@@ -360,7 +363,8 @@ BAD_SCHEDULES = [
     (lambda L, opt: L.LambdaLR(opt, [lambda e: 1.0]), ValueError, "Expected 2 lr_lambdas, but got 1"),
     (lambda L, opt: L.MultiplicativeLR(opt, 0.9), TypeError, "lr_lambda should be a function, but got float"),
     (lambda L, opt: L.ConstantLR(opt, factor=1.5), ValueError, "Constant multiplicative factor expected to be between"),
-    (lambda L, opt: L.LinearLR(opt, start_factor=0), ValueError, "Starting multiplicative factor expected to be greater"),
+    (lambda L, opt: L.LinearLR(opt, start_factor=0), ValueError,
+     "Starting multiplicative factor expected to be greater"),
     (lambda L, opt: L.LinearLR(opt, end_factor=2), ValueError, "Ending multiplicative factor expected to be between"),
     (lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=0), ValueError, "Expected positive integer T_0, but got 0"),
     (lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=5, T_mult=1.5), ValueError,
@@ -398,6 +402,7 @@ def test_cosine_warm_restarts_steps_by_fractional_epochs():
     for epoch, expected_cur, expected_period in [(0.5, 0.5, 2), (2.5, 0.5, 4), (6.25, 0.25, 8), (1.0, 1.0, 2)]:
         scheduler.step(epoch)
         assert (scheduler.T_cur, scheduler.T_i) == (expected_cur, expected_period)
-        assert scheduler.get_last_lr()[0] == pytest.approx(0.05 * (1 + math.cos(math.pi * expected_cur / expected_period)))
+        expected = 0.05 * (1 + math.cos(math.pi * expected_cur / expected_period))
+        assert scheduler.get_last_lr()[0] == pytest.approx(expected)
     with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
         scheduler.step(-1)

@@ -229,7 +229,8 @@ def test_normal_is_seeded_by_generators():
     (lambda: mg.normal(mg.zeros(2), mg.tensor([1.0, -1.0])), ValueError, "normal: expects all elements of std >= 0.0"),
     (lambda: mg.normal(mg.zeros(2), mg.ones(3)), ValueError,
      r"normal: mean of shape \(2,\) and std of shape \(3,\) do not broadcast"),
-    (lambda: mg.normal(mg.tensor([1, 2])), TypeError, "normal: expected floating-point mean and std tensors, got int64"),
+    (lambda: mg.normal(mg.tensor([1, 2])), TypeError,
+     "normal: expected floating-point mean and std tensors, got int64"),
     (lambda: mg.normal(mg.zeros(2), 1.0, (2,)), TypeError, "normal: size is only for numbers mean and std"),
 ])
 def test_normal_refuses(call, error, message):

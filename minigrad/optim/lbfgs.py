@@ -251,8 +251,9 @@ class LBFGS(Optimizer):
                     s = d * t
                     ys = float(y.dot(s))
                     if ys > 1e-10:            # keep the pair only if the curvature is positive
-                        if len(old_dirs) == history_size:
-                            old_dirs.pop(0), old_stps.pop(0), ro.pop(0)
+                        if len(old_dirs) == history_size:      # forget the oldest pair
+                            for history in (old_dirs, old_stps, ro):
+                                history.pop(0)
                         old_dirs.append(y)
                         old_stps.append(s)
                         ro.append(1.0 / ys)
