@@ -786,3 +786,11 @@ def test_lbfgs_state_dict_resumes_exactly(options):
 def test_lbfgs_refuses(make, error, message):
     with pytest.raises(error, match=message):
         make(make_params())
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("flag", ["capturable", "differentiable"])
+def test_torch_only_modes_are_refused_clearly(name, flag):
+    with pytest.raises(ValueError, match=f"{name}: {flag}=True is not supported by minigrad"):
+        getattr(optim, name)(make_params(), **{flag: True})
+    assert getattr(optim, name)(make_params(), **{flag: False}).param_groups[0][flag] is False
