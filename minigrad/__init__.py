@@ -31,11 +31,13 @@ from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from .creation import (  # noqa: E402,F401
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like,
-    rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.compare import (  # noqa: E402,F401
-    allclose, eq, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, lt, ne, sign)
+    all, allclose, any, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor,
+    count_nonzero, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
+    logical_xor, lt, ne, sign, signbit)
 from .ops.elementwise import (  # noqa: E402,F401
     abs, add, clamp, div, erf, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
 from .ops.linalg import matmul  # noqa: E402,F401

@@ -54,6 +54,25 @@ def as_dtype(dtype) -> np.dtype:
     return out
 
 
+# PyTorch's legacy type names (``x.type()``), by dtype
+_TYPE_NAMES = {float16: "HalfTensor", float32: "FloatTensor", float64: "DoubleTensor", uint8: "ByteTensor",
+               int8: "CharTensor", int16: "ShortTensor", int32: "IntTensor", int64: "LongTensor", bool_: "BoolTensor"}
+
+
+def type_name(dtype, dev) -> str:
+    """``'minigrad.FloatTensor'``, ``'minigrad.cuda.LongTensor'``, ... (PyTorch's ``Tensor.type()``)."""
+    return f"minigrad.{'cuda.' if dev.type == 'cuda' else ''}{_TYPE_NAMES[np.dtype(dtype)]}"
+
+
+def dtype_of_type_name(name: str) -> np.dtype:
+    """The dtype of a legacy type name, with or without a ``minigrad.``/``torch.`` (and ``cuda.``) prefix."""
+    base = name.rsplit(".", 1)[-1]
+    for dtype, type_name_ in _TYPE_NAMES.items():
+        if type_name_ == base:
+            return dtype
+    raise TypeError(f"type: unknown tensor type {name!r} (expected one of {sorted(_TYPE_NAMES.values())})")
+
+
 def is_floating(dtype) -> bool:
     return dtype.kind == "f"
 
@@ -329,3 +348,11 @@ def random_integers(low, high, shape, dev: Device, generator: Generator | None =
     """Integers in ``[low, high)`` as int64 on ``dev``."""
     gen = (generator or default_generator(dev)).impl
     return gen.integers(low, high, size=shape, dtype=np.int64)
+
+
+def random_permutation(n, dev: Device, generator: Generator | None = None):
+    """A random permutation of ``0 .. n-1`` as int64 on ``dev``."""
+    gen = (generator or default_generator(dev)).impl
+    if hasattr(gen, "permutation"):
+        return gen.permutation(n).astype(np.int64, copy=False)
+    return array_module(dev).argsort(gen.random(n)).astype(np.int64, copy=False)   # CuPy's generator has none

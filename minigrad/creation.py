@@ -7,8 +7,8 @@ from . import backend
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like",
-           "empty_like", "rand_like", "randn_like"]
+           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "normal", "zeros_like",
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
 
 
 def _default_dtype_for(arr_dtype: np.dtype) -> np.dtype:
@@ -153,8 +153,108 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    if dt == backend.bool_:
+        raise TypeError("linspace: dtype bool is not supported (as in PyTorch): use an integer or float dtype")
     xp = backend.array_module(backend.device(device))
     t = Tensor._wrap(xp.linspace(start, end, steps).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
+    dt = backend.as_dtype(dtype) if dtype is not None else backend.int64
+    arr = backend.random_permutation(int(n), backend.device(device), generator)
+    t = Tensor._wrap(arr.astype(dt, copy=False))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
+    """Indices drawn from the categories of each row of ``input`` (1-D, or 2-D: one distribution
+    per row) with probabilities proportional to its non-negative weights; ``num_samples`` per row,
+    without replacement unless ``replacement``: then no category is drawn twice, and categories of
+    weight zero only once all the others are drawn (as PyTorch 2.13; earlier versions raised).
+    Returns int64 of shape ``(num_samples,)`` or ``(rows, num_samples)``.
+
+    Without replacement the draws are an exponential race: each category gets E_i / w_i with E_i
+    ~ Exp(1) and the smallest keys win, which is the same distribution as drawing one at a time and
+    renormalising (Efraimidis & Spirakis, 2006).
+    """
+    w = input.data if isinstance(input, Tensor) else as_array(input)
+    if w.ndim not in (1, 2):
+        raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
+    if w.dtype.kind != "f":
+        raise TypeError(f"multinomial: expected a floating-point tensor of weights, got {w.dtype}")
+    if not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
+        raise ValueError(f"multinomial: num_samples must be a positive integer, got {num_samples!r}")
+    xp = backend.xp_of(w)
+    rows = w.reshape(-1, w.shape[-1]).astype(backend.float64)
+    categories = rows.shape[1]
+    if not bool(xp.isfinite(rows).all()) or bool((rows < 0).any()):
+        raise ValueError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(axis=1) <= 0).any()):
+        raise ValueError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement:
+        if num_samples > categories:
+            raise ValueError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                             f"replacement ({num_samples} > {categories})")
+    dev = backend.device_of(w)
+    u = backend.random_uniform((rows.shape[0], num_samples if replacement else categories), backend.float64,
+                               dev, generator)
+    if replacement:
+        # inverse CDF: the first category whose cumulative probability exceeds u
+        cdf = xp.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        out = xp.stack([xp.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        last = categories - 1 - xp.argmax(rows[:, ::-1] > 0, axis=1)    # rounding never picks a zero weight
+        out = xp.minimum(out, last[:, None])
+    else:
+        with np.errstate(divide="ignore"):
+            keys = -xp.log1p(-u) / rows                                 # weight 0: key inf, drawn last
+        out = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    out = out.astype(backend.int64)
+    return Tensor._wrap(out if w.ndim == 2 else out[0])
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Normal samples with the given means and standard deviations (PyTorch's ``normal``):
+    ``normal(mean_tensor, std_tensor)`` (broadcast), ``normal(mean_tensor, std=1.0)``,
+    ``normal(mean=0.0, std_tensor)``, or ``normal(mean, std, size)`` with numbers."""
+    mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not (mean_t or std_t):
+        if size is None:
+            raise TypeError("normal: with a number for both mean and std, give a size")
+        if std < 0:
+            raise ValueError(f"normal: expects std >= 0.0, but found std {std}")
+        shape = _shape_arg((size,), "normal")
+        dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        z = backend.random_normal(shape, dt, backend.device(device), generator, float(mean), float(std))
+        t = Tensor._wrap(z)
+    else:
+        if size is not None:
+            raise TypeError("normal: size is only for numbers mean and std; a tensor gives the shape")
+        tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
+        for x in tensors:
+            if x.dtype.kind != "f":
+                raise TypeError(f"normal: expected floating-point mean and std tensors, got {x.dtype}")
+        m = mean.data if mean_t else mean
+        s = std.data if std_t else std
+        if bool((backend.xp_of(s).asarray(s) < 0).any()) if std_t else s < 0:
+            raise ValueError("normal: expects all elements of std >= 0.0")
+        try:
+            shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        except ValueError:
+            raise ValueError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
+                             f"do not broadcast together") from None
+        dt = backend.result_type(*(x.data for x in tensors))
+        z = backend.random_normal(shape, dt, tensors[0].device, generator)
+        t = Tensor._wrap((z * s + m).astype(dt, copy=False))
     if requires_grad:
         t.requires_grad = True
     return t

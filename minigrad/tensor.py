@@ -144,7 +144,6 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
-    @property
     def is_floating_point(self) -> bool:
         return self.data.dtype.kind == "f"
 
@@ -165,6 +164,49 @@ class Tensor:
     @property
     def nbytes(self) -> int:
         return int(self.data.nbytes)
+
+    def nelement(self) -> int:
+        return int(self.data.size)
+
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    def stride(self, dim=None):
+        """Steps between consecutive elements along each dim, in elements (NumPy counts bytes)."""
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[_dim(dim, self.data.ndim, "stride")]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without ``dtype``: the type name (``'minigrad.FloatTensor'``, ``'minigrad.cuda.LongTensor'``);
+        with one (a dtype or such a name, ``torch.`` prefix accepted): ``self.to(dtype)``."""
+        if dtype is None:
+            return backend.type_name(self.data.dtype, self.device)
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):      # a type name also names the device
+            return self.to("cuda" if ".cuda." in dtype else "cpu", backend.dtype_of_type_name(dtype))
+        return self.to(dtype)
+
+    # new_*: a new tensor with this one's dtype and device unless given
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return Tensor(data, **self._new_args(dtype, device, requires_grad))
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return _creation.zeros(*size, **self._new_args(dtype, device, requires_grad))
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return _creation.ones(*size, **self._new_args(dtype, device, requires_grad))
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return _creation.empty(*size, **self._new_args(dtype, device, requires_grad))
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> "Tensor":
+        return _creation.full(size, fill_value, **self._new_args(dtype, device, requires_grad))
+
+    def _new_args(self, dtype, device, requires_grad):
+        return dict(dtype=self.data.dtype if dtype is None else dtype, device=self.device if device is None else device,
+                    requires_grad=requires_grad)
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -249,7 +291,7 @@ class Tensor:
         return _conv.clone(self)
 
     def contiguous(self) -> "Tensor":
-        return self
+        return self if self.data.flags.c_contiguous else _conv.clone(self)
 
     def __repr__(self):
         arr = backend.to_device(self.data, backend.CPU)
@@ -443,14 +485,90 @@ class Tensor:
     def __ge__(self, other):
         return _cmp.ge(self, other)
 
+    # & | ^ ~ << >>: bitwise on integer tensors, logical on bool tensors (PyTorch's operators)
     def __and__(self, other):
-        return _cmp.logical_and(self, other)
+        return _cmp.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _cmp.bitwise_and(other, self)
 
     def __or__(self, other):
-        return _cmp.logical_or(self, other)
+        return _cmp.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _cmp.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return _cmp.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _cmp.bitwise_xor(other, self)
 
     def __invert__(self):
+        return _cmp.bitwise_not(self)
+
+    def __lshift__(self, other):
+        return _cmp.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _cmp.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _cmp.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _cmp.bitwise_right_shift(other, self)
+
+    def bitwise_and(self, other):
+        return _cmp.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _cmp.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _cmp.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _cmp.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return _cmp.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return _cmp.bitwise_right_shift(self, other)
+
+    def logical_and(self, other):
+        return _cmp.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _cmp.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _cmp.logical_xor(self, other)
+
+    def logical_not(self):
         return _cmp.logical_not(self)
+
+    def any(self, dim=None, keepdim=False):
+        return _cmp.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _cmp.all(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _cmp.count_nonzero(self, dim)
+
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _cmp.isclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return _cmp.equal(self, other)
+
+    def signbit(self):
+        return _cmp.signbit(self)
+
+    def isinf(self):
+        return _cmp.isinf(self)
 
     def eq(self, other):
         return _cmp.eq(self, other)
@@ -461,8 +579,8 @@ class Tensor:
     def isnan(self):
         return _cmp.isnan(self)
 
-    def allclose(self, other, rtol=1e-5, atol=1e-8):
-        return _cmp.allclose(self, other, rtol, atol)
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _cmp.allclose(self, other, rtol, atol, equal_nan)
 
     def sign(self):
         return _cmp.sign(self)
@@ -612,6 +730,7 @@ def _rebuild(array, device, requires_grad):
 
 # The op modules import Tensor, so they are imported after it is defined.
 from . import autograd  # noqa: E402
+from . import creation as _creation  # noqa: E402
 from .ops import activation as _act  # noqa: E402
 from .ops import compare as _cmp  # noqa: E402
 from .ops import conversion as _conv  # noqa: E402

@@ -174,3 +174,235 @@ def test_one_cycle_needs_a_momentum_to_cycle():
     with pytest.raises(ValueError, match="optimizer must support momentum or beta1"):
         lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)
     lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, cycle_momentum=False)
+
+
+# ----------------------------------------------------------------------------- the composable schedules
+def _plateau_metric(epoch):
+    """Improves for a while, then wobbles on a plateau."""
+    return 1.0 / (1 + min(epoch, 12)) + 0.01 * ((7 * epoch) % 3)
+
+
+class _Halving:
+    """A callable object: its attributes travel in the state dict, unlike a function."""
+
+    def __init__(self):
+        self.every = 10
+
+    def __call__(self, epoch):
+        return 0.5 ** (epoch // self.every)
+
+
+# id -> build(lr_scheduler module, optimizer); all run for STEPS steps
+BUILDERS = {
+    "LambdaLR": lambda L, opt: L.LambdaLR(opt, lambda e: 0.9 ** e),
+    "LambdaLR-per-group": lambda L, opt: L.LambdaLR(opt, [lambda e: 1 / (1 + e), _Halving()]),
+    "MultiplicativeLR": lambda L, opt: L.MultiplicativeLR(opt, lambda e: 0.95),
+    "MultiplicativeLR-per-group": lambda L, opt: L.MultiplicativeLR(
+        opt, [lambda e: 0.9, lambda e: 1.0 if e % 2 else 0.8]),
+    "ConstantLR": lambda L, opt: L.ConstantLR(opt),
+    "ConstantLR-long": lambda L, opt: L.ConstantLR(opt, factor=0.5, total_iters=10),
+    "LinearLR": lambda L, opt: L.LinearLR(opt),
+    "LinearLR-decay": lambda L, opt: L.LinearLR(opt, start_factor=1.0, end_factor=0.0, total_iters=30),
+    "LinearLR-partial": lambda L, opt: L.LinearLR(opt, start_factor=0.1, end_factor=0.8, total_iters=20),
+    "PolynomialLR": lambda L, opt: L.PolynomialLR(opt),
+    "PolynomialLR-square": lambda L, opt: L.PolynomialLR(opt, total_iters=30, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=10),
+    "CosineAnnealingWarmRestarts-mult": lambda L, opt: L.CosineAnnealingWarmRestarts(
+        opt, T_0=3, T_mult=2, eta_min=1e-3),
+    "CyclicLR": lambda L, opt: L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=5),
+    "CyclicLR-triangular2": lambda L, opt: L.CyclicLR(opt, base_lr=[0.01, 0.002], max_lr=0.1, step_size_up=4,
+                                                      step_size_down=6, mode="triangular2", base_momentum=0.7),
+    "CyclicLR-exp_range": lambda L, opt: L.CyclicLR(opt, base_lr=0.01, max_lr=[0.1, 0.05], step_size_up=3,
+                                                    mode="exp_range", gamma=0.97, max_momentum=[0.95, 0.9]),
+    "CyclicLR-scale_fn": lambda L, opt: L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=7,
+                                                   scale_fn=lambda x: 1 / (1 + 0.1 * x), scale_mode="iterations",
+                                                   cycle_momentum=False),
+    "ReduceLROnPlateau": lambda L, opt: L.ReduceLROnPlateau(opt, patience=2, factor=0.5),
+    "ReduceLROnPlateau-options": lambda L, opt: L.ReduceLROnPlateau(
+        opt, mode="max", factor=0.3, patience=1, threshold=0.02, threshold_mode="abs", cooldown=2,
+        min_lr=[0.005, 1e-4]),
+    "SequentialLR": lambda L, opt: L.SequentialLR(
+        opt, [L.ConstantLR(opt, factor=0.1, total_iters=2), L.ExponentialLR(opt, gamma=0.9)], milestones=[2]),
+    "SequentialLR-three": lambda L, opt: L.SequentialLR(
+        opt, [L.LinearLR(opt, start_factor=0.2, total_iters=5), L.StepLR(opt, step_size=4, gamma=0.5),
+              L.CosineAnnealingWarmRestarts(opt, T_0=6)], milestones=[5, 20]),
+    "SequentialLR-multiplicative": lambda L, opt: L.SequentialLR(
+        opt, [L.MultiStepLR(opt, milestones=[3, 6]), L.MultiplicativeLR(opt, lambda e: 0.9),
+              L.PolynomialLR(opt, total_iters=20)], milestones=[10, 25]),
+    "ChainedScheduler": lambda L, opt: L.ChainedScheduler(
+        [L.ConstantLR(opt, factor=0.1, total_iters=4), L.ExponentialLR(opt, gamma=0.9)]),
+    "ChainedScheduler-cosine": lambda L, opt: L.ChainedScheduler(
+        [L.ConstantLR(opt, factor=0.1, total_iters=4), L.CosineAnnealingLR(opt, T_max=10, eta_min=1e-3)]),
+    "SequentialLR-cosine": lambda L, opt: L.SequentialLR(
+        opt, [L.LinearLR(opt, start_factor=0.1, total_iters=5), L.CosineAnnealingLR(opt, T_max=15)], milestones=[5]),
+    "ChainedScheduler-three": lambda L, opt: L.ChainedScheduler(
+        [L.LinearLR(opt, start_factor=0.5, total_iters=8), L.MultiplicativeLR(opt, lambda e: 0.98),
+         L.PolynomialLR(opt, total_iters=40, power=0.5)], optimizer=opt),
+}
+
+
+def run_built(L, opt, build, steps=STEPS, first=None):
+    """Like run(): the learning rates and momenta after creation and after each step.  ``first``
+    resumes a scheduler already built (and loaded) at that epoch."""
+    scheduler = build(L, opt) if first is None else first[0]
+    start = 0 if first is None else first[1]
+    lrs, momenta = [scheduler.get_last_lr()], [[momentum_of(g) for g in opt.param_groups]]
+    for epoch in range(start, steps):
+        opt.step()
+        if isinstance(scheduler, L.ReduceLROnPlateau):
+            scheduler.step(_plateau_metric(epoch))
+        else:
+            scheduler.step()
+        lrs.append(list(scheduler.get_last_lr()))
+        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+        momenta.append([momentum_of(g) for g in opt.param_groups])
+    return scheduler, np.array(lrs), np.array(momenta)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+@pytest.mark.parametrize("name", BUILDERS)
+def test_composable_schedules_match_torch(torch, name, optimizer):
+    _, lrs, momenta = run_built(lr_scheduler, make_optimizer(name=optimizer), BUILDERS[name])
+    _, torch_lrs, torch_momenta = run_built(torch.optim.lr_scheduler, make_optimizer(torch, optimizer), BUILDERS[name])
+    np.testing.assert_allclose(lrs, torch_lrs, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(momenta, torch_momenta, rtol=1e-12)
+
+
+def closed_form(name, epoch):
+    """The learning rates of some of BUILDERS' schedules at ``epoch``, from their definitions."""
+    base = np.array(LRS)
+    if name == "LambdaLR":
+        return base * 0.9 ** epoch
+    if name == "MultiplicativeLR":
+        return base * 0.95 ** epoch
+    if name == "ConstantLR-long":
+        return base * (0.5 if epoch < 10 else 1.0)
+    if name == "LinearLR-partial":
+        return base * (0.1 + 0.7 * min(epoch, 20) / 20)
+    if name == "PolynomialLR-square":
+        return base * (1 - min(epoch, 30) / 30) ** 2
+    if name == "CosineAnnealingWarmRestarts-mult":      # periods 3, 6, 12, 24 start at 0, 3, 9, 21
+        start = max(s for s in (0, 3, 9, 21, 45) if s <= epoch)
+        return 1e-3 + (base - 1e-3) * (1 + math.cos(math.pi * (epoch - start) / (start + 3))) / 2
+    if name == "CyclicLR":                               # triangle of period 10 between 0.01 and 0.1
+        return np.full(2, 0.01 + 0.09 * (1 - abs((epoch % 10) - 5) / 5))
+    if name == "ChainedScheduler":
+        return base * 0.9 ** epoch * (0.1 if epoch < 4 else 1.0)
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR", "ConstantLR-long", "LinearLR-partial",
+                                  "PolynomialLR-square", "CosineAnnealingWarmRestarts-mult", "CyclicLR",
+                                  "ChainedScheduler"])
+def test_composable_schedules_follow_their_formulas(name):
+    _, lrs, _ = run_built(lr_scheduler, make_optimizer(), BUILDERS[name])
+    np.testing.assert_allclose(lrs, [closed_form(name, e) for e in range(STEPS + 1)], rtol=1e-12, atol=1e-15)
+
+
+def test_cyclic_lr_moves_momentum_against_the_rate():
+    _, lrs, momenta = run_built(lr_scheduler, make_optimizer(), BUILDERS["CyclicLR"], steps=10)
+    np.testing.assert_allclose(momenta[:, 0], 0.9 - 0.1 * (lrs[:, 0] - 0.01) / 0.09, rtol=1e-12)
+    assert momenta[0, 0] == 0.9 and momenta[5, 0] == pytest.approx(0.8)
+
+
+def test_sequential_lr_restarts_each_schedule_at_its_milestone():
+    _, lrs, _ = run_built(lr_scheduler, make_optimizer(), BUILDERS["SequentialLR-three"], steps=30)
+    np.testing.assert_allclose(lrs[:5, 0], 0.1 * (0.2 + 0.8 * np.arange(5) / 5), rtol=1e-12)
+    np.testing.assert_allclose(lrs[5:20, 0], 0.1 * 0.5 ** (np.arange(15) // 4), rtol=1e-12)
+    np.testing.assert_allclose(lrs[20:27, 0], 0.05 * (1 + np.cos(np.pi * (np.arange(7) % 6) / 6)), rtol=1e-12)
+
+
+def test_reduce_lr_on_plateau_waits_patience_then_cools_down():
+    opt = make_optimizer()
+    scheduler = lr_scheduler.ReduceLROnPlateau(opt, patience=2, factor=0.5, cooldown=1, min_lr=0.04)
+    seen = []
+    for metric in [1.0, 0.9, 0.9, 0.9, 0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]:
+        scheduler.step(mg.tensor(metric, dtype=mg.float64))      # a one-element tensor is accepted
+        seen.append(scheduler.get_last_lr()[0])
+    # 3 bad epochs (> patience 2) -> halve; 1 cooldown epoch; 3 more bad -> halve, floored at min_lr;
+    # 1 cooldown epoch, 3 more bad: already at min_lr
+    assert seen == [0.1] * 4 + [0.05] * 4 + [0.04] * 5
+    assert scheduler.get_last_lr()[1] == 0.02           # below min_lr already: neither reduced nor raised
+    assert scheduler.best == 0.9 and scheduler.last_epoch == 13
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_composable_state_dicts_resume_the_schedule(name):
+    _, expected, expected_momenta = run_built(lr_scheduler, make_optimizer(), BUILDERS[name])
+    opt = make_optimizer()
+    scheduler, _, _ = run_built(lr_scheduler, opt, BUILDERS[name], steps=20)
+    saved = pickle.loads(pickle.dumps((opt.state_dict(), scheduler.state_dict())))
+
+    resumed_opt = make_optimizer()
+    resumed = BUILDERS[name](lr_scheduler, resumed_opt)
+    resumed_opt.load_state_dict(saved[0])
+    resumed.load_state_dict(saved[1])
+    _, lrs, momenta = run_built(lr_scheduler, resumed_opt, None, first=(resumed, 20))
+    np.testing.assert_array_equal(lrs, expected[20:])
+    np.testing.assert_array_equal(momenta, expected_momenta[20:])
+
+
+def test_lambda_lr_state_dict_keeps_callable_objects_state():
+    opt = make_optimizer()
+    halving = _Halving()
+    scheduler = lr_scheduler.LambdaLR(opt, [lambda e: 1.0, halving])
+    halving.every = 3
+    saved = scheduler.state_dict()
+    assert saved["lr_lambdas"] == [None, {"every": 3}]
+    other = _Halving()
+    lr_scheduler.LambdaLR(make_optimizer(), [lambda e: 1.0, other]).load_state_dict(saved)
+    assert other.every == 3
+
+
+def _bad_sequential(L, opt):
+    return L.SequentialLR(opt, [L.ConstantLR(opt), L.ExponentialLR(opt, gamma=0.9)], milestones=[2, 4])
+
+
+# (build, exception, PyTorch's message)
+BAD_SCHEDULES = [
+    (lambda L, opt: L.LambdaLR(opt, [lambda e: 1.0]), ValueError, "Expected 2 lr_lambdas, but got 1"),
+    (lambda L, opt: L.MultiplicativeLR(opt, 0.9), TypeError, "lr_lambda should be a function, but got float"),
+    (lambda L, opt: L.ConstantLR(opt, factor=1.5), ValueError, "Constant multiplicative factor expected to be between"),
+    (lambda L, opt: L.LinearLR(opt, start_factor=0), ValueError,
+     "Starting multiplicative factor expected to be greater"),
+    (lambda L, opt: L.LinearLR(opt, end_factor=2), ValueError, "Ending multiplicative factor expected to be between"),
+    (lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=0), ValueError, "Expected positive integer T_0, but got 0"),
+    (lambda L, opt: L.CosineAnnealingWarmRestarts(opt, T_0=5, T_mult=1.5), ValueError,
+     "Expected integer T_mult >= 1, but got 1.5"),
+    (lambda L, opt: L.CyclicLR(opt, 0.01, 0.1, mode="sawtooth"), ValueError, "mode is invalid and scale_fn is None"),
+    (lambda L, opt: L.ReduceLROnPlateau(opt, factor=1.0), ValueError, "Factor should be < 1.0."),
+    (lambda L, opt: L.ReduceLROnPlateau(opt, mode="lowest"), ValueError, "mode lowest is unknown!"),
+    (lambda L, opt: L.ReduceLROnPlateau(opt, threshold_mode="pct"), ValueError, "threshold mode pct is unknown!"),
+    (lambda L, opt: L.ReduceLROnPlateau(opt, min_lr=[0.1]), ValueError, "expected 2 min_lrs, got 1"),
+    (_bad_sequential, ValueError, "expects number of schedulers provided to be one more than the number of milestone"),
+    (lambda L, opt: L.SequentialLR(opt, [], milestones=[]), ValueError,
+     "SequentialLR expects at least one scheduler, but got no scheduler."),
+    (lambda L, opt: L.SequentialLR(opt, [L.ReduceLROnPlateau(opt)], milestones=[]), ValueError,
+     "does not support `ReduceLROnPlateau`"),
+    (lambda L, opt: L.ChainedScheduler([L.ConstantLR(opt), L.ConstantLR(type(opt)(opt.param_groups))]), ValueError,
+     "ChainedScheduler expects all schedulers to belong to the same optimizer"),
+]
+
+
+@pytest.mark.parametrize("build, error, message", BAD_SCHEDULES)
+def test_bad_composable_schedules_are_refused(build, error, message):
+    with pytest.raises(error, match=message):
+        build(lr_scheduler, make_optimizer())
+
+
+@pytest.mark.parametrize("build, error, message", BAD_SCHEDULES)
+def test_bad_schedule_messages_are_torchs(torch, build, error, message):
+    with pytest.raises(error, match=message):
+        build(torch.optim.lr_scheduler, make_optimizer(torch))
+
+
+def test_cosine_warm_restarts_steps_by_fractional_epochs():
+    opt = make_optimizer()
+    scheduler = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    for epoch, expected_cur, expected_period in [(0.5, 0.5, 2), (2.5, 0.5, 4), (6.25, 0.25, 8), (1.0, 1.0, 2)]:
+        scheduler.step(epoch)
+        assert (scheduler.T_cur, scheduler.T_i) == (expected_cur, expected_period)
+        expected = 0.05 * (1 + math.cos(math.pi * expected_cur / expected_period))
+        assert scheduler.get_last_lr()[0] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
+        scheduler.step(-1)

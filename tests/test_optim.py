@@ -56,6 +56,20 @@ CASES = [
     ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1}, None),
     ("Adagrad", {"lr": 0.1, "eps": 1e-6, "maximize": True}, None),
     ("Adagrad", {"lr": 0.1}, [{"lr": 0.03}, {"lr_decay": 0.05}]),
+    ("Adadelta", {}, None),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, None),
+    ("Adadelta", {"lr": 0.5}, [{"lr": 2.0}, {"rho": 0.95, "foreach": True}]),
+    ("Adamax", {}, None),
+    ("Adamax", {"lr": 0.05, "betas": (0.8, 0.9), "eps": 1e-4, "weight_decay": 0.1, "maximize": True}, None),
+    ("Adamax", {"lr": 0.05}, [{"lr": 0.01}, {"betas": (0.5, 0.99), "foreach": True}]),
+    ("NAdam", {}, None),
+    ("NAdam", {"lr": 0.05, "momentum_decay": 0.05, "weight_decay": 0.1, "maximize": True}, None),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": True, "eps": 1e-6}, None),
+    ("NAdam", {"lr": 0.05}, [{"lr": 0.01}, {"betas": (0.8, 0.99), "foreach": True}]),
+    ("RAdam", {}, None),
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.9), "weight_decay": 0.1, "maximize": True}, None),  # steps 1-5 unrectified
+    ("RAdam", {"lr": 0.05, "betas": (0.8, 0.95), "weight_decay": 0.2, "decoupled_weight_decay": True}, None),
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.8)}, [{"lr": 0.01}, {"eps": 1e-4, "foreach": True}]),
 ]
 CASE_IDS = [f"{name}-{options}" + (f"-groups{groups}" if groups else "") for name, options, groups in CASES]
 
@@ -118,8 +132,65 @@ def reference_adagrad(p, g, s, lr=1e-2, lr_decay=0, weight_decay=0, initial_accu
     return p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps)
 
 
+def reference_adadelta(p, g, s, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False, foreach=None):
+    g = (-g if maximize else g) + weight_decay * p
+    v = s["v"] = rho * s.get("v", 0) + (1 - rho) * g * g
+    delta = np.sqrt(s.get("u", 0) + eps) / np.sqrt(v + eps) * g
+    s["u"] = rho * s.get("u", 0) + (1 - rho) * delta * delta
+    return p - lr * delta
+
+
+def reference_adamax(p, g, s, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, maximize=False, foreach=None):
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = (-g if maximize else g) + weight_decay * p
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    u = s["u"] = np.maximum(beta2 * s.get("u", 0), np.abs(g) + eps)
+    return p - lr / (1 - beta1 ** t) * m / u
+
+
+def reference_nadam(p, g, s, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                    decoupled_weight_decay=False, maximize=False, foreach=None):
+    """Dozat's NAdam: the Nesterov look-ahead mixes the bias-corrected gradient and momentum."""
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = -g if maximize else g
+    if decoupled_weight_decay:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    mu = [beta1 * (1 - 0.5 * 0.96 ** (k * momentum_decay)) for k in (t, t + 1)]
+    product = s["product"] = s.get("product", 1.0) * mu[0]
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    v = s["v"] = beta2 * s.get("v", 0) + (1 - beta2) * g * g
+    look_ahead = (1 - mu[0]) * g / (1 - product) + mu[1] * m / (1 - product * mu[1])
+    return p - lr * look_ahead / (np.sqrt(v / (1 - beta2 ** t)) + eps)
+
+
+def reference_radam(p, g, s, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                    maximize=False, foreach=None):
+    """Liu et al.'s RAdam, algorithm 2."""
+    beta1, beta2 = betas
+    t = s["t"] = s.get("t", 0) + 1
+    g = -g if maximize else g
+    if decoupled_weight_decay:
+        p = p * (1 - lr * weight_decay)
+    else:
+        g = g + weight_decay * p
+    m = s["m"] = beta1 * s.get("m", 0) + (1 - beta1) * g
+    v = s["v"] = beta2 * s.get("v", 0) + (1 - beta2) * g * g
+    m_hat = m / (1 - beta1 ** t)
+    rho_inf = 2 / (1 - beta2) - 1
+    rho = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
+    if rho <= 5:
+        return p - lr * m_hat
+    r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return p - lr * m_hat * r * math.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
+
+
 REFERENCES = {"SGD": reference_sgd, "Adam": reference_adam, "AdamW": reference_adamw,
-              "RMSprop": reference_rmsprop, "Adagrad": reference_adagrad}
+              "RMSprop": reference_rmsprop, "Adagrad": reference_adagrad, "Adadelta": reference_adadelta,
+              "Adamax": reference_adamax, "NAdam": reference_nadam, "RAdam": reference_radam}
 
 
 def reference_trajectory(name, options, groups, steps=STEPS):
@@ -151,14 +222,14 @@ def run(opt, params, steps, first=0):
     return trajectory
 
 
-def run_case(name, options, groups, steps=STEPS):
-    params = make_params()
+def run_case(name, options, groups, steps=STEPS, dtype=None):
+    params = make_params([v.astype(dtype) for v in start_values()] if dtype else None, dtype)
     opt = getattr(optim, name)(grouped(params, groups), **options)
     return params, opt, run(opt, params, steps)
 
 
-def torch_case(torch, name, options, groups, steps=STEPS):
-    params = [torch.tensor(v, requires_grad=True) for v in start_values()]
+def torch_case(torch, name, options, groups, steps=STEPS, dtype=np.float32):
+    params = [torch.tensor(v.astype(dtype), requires_grad=True) for v in start_values()]
     opt = getattr(torch.optim, name)(grouped(params, groups), **options)
     trajectory = []
     for k in range(steps):
@@ -167,6 +238,16 @@ def torch_case(torch, name, options, groups, steps=STEPS):
         opt.step()
         trajectory.append([p.detach().numpy().copy() for p in params])
     return opt, trajectory
+
+
+@pytest.fixture
+def torch64(torch):
+    """PyTorch with float64 as its default dtype, so that its scalar state (NAdam's mu_product) is
+    float64 too."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(before)
 
 
 def assert_trajectories_close(actual, expected, rtol=1e-5, atol=1e-6):
@@ -184,7 +265,8 @@ def test_trajectory_matches_numpy_reference(name, options, groups):
     assert all(p.dtype == mg.float32 for p in params)
     for state in opt.state.values():
         for key, value in state.items():
-            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, int), key
+            number = float if key == "mu_product" else int
+            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, number), key
 
 
 @pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
@@ -202,6 +284,32 @@ def test_trajectory_matches_torch(torch, name, options, groups):
     for group, torch_group in zip(ours["param_groups"], theirs["param_groups"]):
         assert group.keys() <= torch_group.keys()
         assert group == {key: torch_group[key] for key in group}
+
+
+NEW_CASES = [case for case in CASES if case[0] in ("Adadelta", "Adamax", "NAdam", "RAdam")]
+
+
+@pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
+def test_float64_trajectory_matches_torch_to_rounding(torch64, name, options, groups):
+    params, _, trajectory = run_case(name, options, groups, dtype=np.float64)
+    assert all(p.dtype == mg.float64 for p in params)
+    _, expected = torch_case(torch64, name, options, groups, dtype=np.float64)
+    assert_trajectories_close(trajectory, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
+def test_a_torch_state_dict_loads_and_continues_its_trajectory(torch, name, options, groups):
+    torch_opt, expected = torch_case(torch, name, options, groups, steps=2 * 10)
+    halfway, _ = torch_case(torch, name, options, groups, steps=10)
+    saved = halfway.state_dict()
+    converted = {"state": {i: {k: mg.tensor(v.numpy()) if isinstance(v, torch.Tensor) else v for k, v in st.items()}
+                           for i, st in saved["state"].items()},
+                 "param_groups": saved["param_groups"]}
+    params = make_params([host(v) for v in expected[9]])
+    opt = getattr(optim, name)(grouped(params, groups and [{}, {}]))
+    opt.load_state_dict(converted)
+    assert all(isinstance(st["step"], int) for st in opt.state.values())
+    assert_trajectories_close(run(opt, params, 10, first=10), expected[10:])
 
 
 def test_real_gradients_through_minigrad_match_torch(torch):
@@ -430,6 +538,16 @@ BAD_HYPERPARAMETERS = [
     ("Adagrad", {"lr_decay": -1}, "Invalid lr_decay value: -1"),
     ("Adagrad", {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
     ("Adagrad", {"eps": -1e-10}, "Invalid epsilon value: -1e-10"),
+    ("Adadelta", {"lr": -1.0}, "Invalid learning rate: -1.0"),
+    ("Adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
+    ("Adadelta", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("Adadelta", {"weight_decay": -1.0}, "Invalid weight_decay value: -1.0"),
+    ("Adamax", {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+    ("Adamax", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("NAdam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
+    ("NAdam", {"betas": (-0.1, 0.9)}, "Invalid beta parameter at index 0: -0.1"),
+    ("RAdam", {"weight_decay": -0.5}, "Invalid weight_decay value: -0.5"),
+    ("RAdam", {"lr": -0.5}, "Invalid learning rate: -0.5"),
 ]
 
 
@@ -548,3 +666,131 @@ def test_clip_grad_value_matches_torch(torch):
     torch.nn.utils.clip_grad_value_(torch_params[1:], 0.3)
     for p, t in zip(params, torch_params):
         assert_close(p.grad, t.grad.numpy(), rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------- L-BFGS
+LBFGS_START = [np.array([-1.2, 1.0, 0.5, -0.3]), np.array([[0.3, -0.8, 1.5], [2.0, -0.1, 0.7]])]
+LBFGS_TARGET = np.array([[0.5, -0.2, 0.1], [0.9, 0.0, -0.6]])
+CURVE = 5.0       # a gentle valley: with 100 (Rosenbrock's) rounding differences grow 1000x per step
+
+
+def lbfgs_loss_and_grads(a, b):
+    """Rosenbrock's valley in a, a tanh regression in b: curved, so line searches must work.  The
+    gradient is written out in NumPy and handed to both optimizers, so they see the same numbers."""
+    rosenbrock = (CURVE * (a[1:] - a[:-1] ** 2) ** 2 + (1 - a[:-1]) ** 2).sum()
+    fit = np.tanh(b) - LBFGS_TARGET
+    loss = rosenbrock + (fit ** 2).sum() + 0.1 * (b * b).sum()
+    grad_a = np.zeros_like(a)
+    grad_a[1:] += 2 * CURVE * (a[1:] - a[:-1] ** 2)
+    grad_a[:-1] += -4 * CURVE * a[:-1] * (a[1:] - a[:-1] ** 2) - 2 * (1 - a[:-1])
+    grad_b = 2 * fit * (1 - np.tanh(b) ** 2) + 0.2 * b
+    return loss, [grad_a, grad_b]
+
+
+def lbfgs_run(module, params, options, steps, opt=None):
+    """Losses, parameter values and counters after each of ``steps`` LBFGS steps."""
+    opt = opt or module.optim.LBFGS(params, **options)
+
+    def closure():
+        loss, grads = lbfgs_loss_and_grads(*[np.array(p.detach().numpy()) for p in params])
+        for p, g in zip(params, grads):
+            p.grad = module.tensor(g)
+        return module.tensor(loss)
+
+    history = []
+    for _ in range(steps):
+        loss = opt.step(closure)
+        state = opt.state[params[0]]
+        history.append((float(loss), [np.array(p.detach().numpy()) for p in params],
+                        state["func_evals"], state["n_iter"]))
+    return opt, history
+
+
+def minigrad_lbfgs(options, steps, start=LBFGS_START):
+    params = [Parameter(mg.tensor(v, dtype=mg.float64)) for v in start]
+    return params, *lbfgs_run(mg, params, options, steps)
+
+
+LBFGS_CASES = [
+    {},
+    {"lr": 0.5, "max_iter": 7},
+    {"history_size": 3, "max_iter": 10},                       # the history fills and drops its oldest pairs
+    {"line_search_fn": "strong_wolfe"},
+    {"line_search_fn": "strong_wolfe", "history_size": 2, "max_iter": 12, "max_eval": 14},
+    {"line_search_fn": "strong_wolfe", "lr": 2.0, "tolerance_change": 1e-5, "tolerance_grad": 1e-4},
+]
+
+
+@pytest.mark.parametrize("options", LBFGS_CASES, ids=str)
+def test_lbfgs_trajectory_matches_torch(torch, options):
+    _, opt, ours = minigrad_lbfgs(options, steps=4)
+    tparams = [torch.tensor(v, requires_grad=True) for v in LBFGS_START]
+    torch_opt, theirs = lbfgs_run(torch, tparams, options, steps=4)
+    for k, ((loss, values, evals, iters), (t_loss, t_values, t_evals, t_iters)) in enumerate(zip(ours, theirs)):
+        assert (evals, iters) == (t_evals, t_iters), f"step {k}"
+        assert loss == pytest.approx(t_loss, rel=1e-9, abs=1e-12), f"step {k}"
+        for v, tv in zip(values, t_values):
+            assert_close(v, tv, rtol=1e-8, atol=1e-10, what=f"step {k}")
+    ours_state, theirs_state = opt.state_dict()["state"], torch_opt.state_dict()["state"]
+    assert ours_state.keys() == theirs_state.keys() == {0}
+    assert ours_state[0].keys() == theirs_state[0].keys()
+    assert len(ours_state[0]["old_dirs"]) == len(theirs_state[0]["old_dirs"])
+
+
+def test_lbfgs_minimises():
+    _, _, history = minigrad_lbfgs({"line_search_fn": "strong_wolfe", "max_iter": 100}, steps=2)
+    assert history[-1][0] < 0.02 * history[0][0]
+    _, grads = lbfgs_loss_and_grads(*history[-1][1])
+    assert max(np.abs(g).max() for g in grads) < 1e-5
+
+
+def test_lbfgs_stops_at_once_where_the_gradient_is_below_tolerance_grad():
+    p = Parameter(mg.zeros(3, dtype=mg.float64))
+    opt = optim.LBFGS([p])
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 0.0
+    assert opt.state[p] == {"func_evals": 1, "n_iter": 0}
+    assert_close(p, np.zeros(3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("options", [LBFGS_CASES[2], LBFGS_CASES[4]], ids=str)
+def test_lbfgs_state_dict_resumes_exactly(options):
+    _, _, straight = minigrad_lbfgs(options, steps=4)
+    params, opt, _ = minigrad_lbfgs(options, steps=2)
+    saved = pickle.loads(pickle.dumps(opt.state_dict()))
+    resumed = [Parameter(mg.tensor(host(p))) for p in params]
+    fresh = optim.LBFGS(resumed)
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["history_size"] == options["history_size"]
+    _, history = lbfgs_run(mg, resumed, options, steps=2, opt=fresh)
+    for (loss, values, evals, iters), expected in zip(history, straight[2:]):
+        assert (loss, evals, iters) == (expected[0], expected[2], expected[3])
+        for v, e in zip(values, expected[1]):
+            np.testing.assert_array_equal(v, e)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p: optim.LBFGS([{"params": p[:1]}, {"params": p[1:]}]), ValueError,
+     "LBFGS doesn't support per-parameter options"),
+    (lambda p: optim.LBFGS(p, line_search_fn="backtracking"), ValueError,
+     "line_search_fn must be None or 'strong_wolfe', got 'backtracking'"),
+    (lambda p: optim.LBFGS(p, lr=-1), ValueError, "Invalid learning rate: -1"),
+    (lambda p: optim.LBFGS(p).step(), RuntimeError, "LBFGS: step\\(\\) needs a closure"),
+])
+def test_lbfgs_refuses(make, error, message):
+    with pytest.raises(error, match=message):
+        make(make_params())
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("flag", ["capturable", "differentiable"])
+def test_torch_only_modes_are_refused_clearly(name, flag):
+    with pytest.raises(ValueError, match=f"{name}: {flag}=True is not supported by minigrad"):
+        getattr(optim, name)(make_params(), **{flag: True})
+    assert getattr(optim, name)(make_params(), **{flag: False}).param_groups[0][flag] is False

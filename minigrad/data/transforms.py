@@ -66,7 +66,7 @@ class Normalize:
 
     def __call__(self, x):
         x = _to_tensor(x, "Normalize")
-        if not x.is_floating_point:
+        if not x.is_floating_point():
             raise TypeError(f"Normalize: expected a floating-point tensor, got {x.dtype} "
                             f"(convert images with ToTensor or .float() first)")
         return (x - self._shaped(self.mean, x)) / self._shaped(self.std, x)

@@ -84,7 +84,8 @@ def normalize_dims(dim, ndim: int, opname: str) -> tuple:
         if len(set(dims)) != len(dims):
             raise ValueError(f"{opname}: dim {tuple(dim)} names a dimension twice")
         return tuple(sorted(dims)) if ndim else ()
-    return (normalize_dim(dim, ndim, opname),) if ndim else ()
+    dim = normalize_dim(dim, ndim, opname)      # checked on 0-d tensors too: only 0 and -1 name their dim
+    return (dim,) if ndim else ()
 
 
 def dim_alias(dim, axis, opname):

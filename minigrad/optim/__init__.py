@@ -2,11 +2,18 @@
 learning-rate schedules in ``minigrad.optim.lr_scheduler``.
 
 Each optimizer class holds hyperparameters and state; its update rule is a plain function on
-arrays beside it (``sgd_update``, ``adam_update``, ``rmsprop_update``, ``adagrad_update``).
+arrays beside it (``sgd_update``, ``adam_update``, ``rmsprop_update``, ``adagrad_update``, ``adadelta_update``,
+``adamax_update``, ``nadam_update``, ``radam_update``); LBFGS's two-loop recursion and strong-Wolfe
+line search are functions on flat arrays in ``lbfgs.py``.
 """
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .rmsprop import RMSprop  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
+from .adadelta import Adadelta  # noqa: F401
+from .adamax import Adamax  # noqa: F401
+from .nadam import NAdam  # noqa: F401
+from .radam import RAdam  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
 from . import lr_scheduler  # noqa: F401

@@ -160,13 +160,24 @@ class Optimizer:
                 raise ValueError(f"{name}: the state dict has state for parameter {index!r}, "
                                  f"which none of its parameter groups lists")
             p = param_of[index]
-            state[p] = {key: _loaded_value(value, key, p, f"{name}: state {key!r} of parameter {index}")
+            state[p] = {key: self._load_state_value(key, value, p, f"{name}: state {key!r} of parameter {index}")
                         for key, value in values.items()}
 
         self.state = state
         self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
+
+    #: state entries that are numbers, not per-element buffers (PyTorch may save them as 0-d tensors)
+    _scalar_state = frozenset({"step"})
+
+    def _load_state_value(self, key, value, param, what):
+        """A state value from a state dict, made to fit ``param``: counters become Python numbers,
+        arrays are copied onto the parameter's device and dtype."""
+        if key in self._scalar_state:
+            number = _loaded_number(value)
+            return int(number) if key == "step" and float(number).is_integer() else float(number)
+        return _loaded_value(value, param, what)
 
     def __repr__(self):
         text = f"{self._name} ("
@@ -176,20 +187,30 @@ class Optimizer:
         return text + ")"
 
 
-def _loaded_value(value, key, param, what):
-    """A state value from a state dict, made to fit ``param``: counters become Python numbers,
-    arrays are copied onto the parameter's device and dtype."""
+def _loaded_number(value):
+    """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
     if isinstance(value, Tensor):
         value = value.data
-    if key == "step":
-        # PyTorch keeps the step count in a tensor, minigrad in a Python number
-        step = value.item() if backend.is_array(value) else value
-        return int(step) if float(step).is_integer() else float(step)
+    return value.item() if backend.is_array(value) else value
+
+
+def _loaded_value(value, param, what):
+    """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its shape)."""
+    if isinstance(value, Tensor):
+        value = value.data
     if not backend.is_array(value):
         return copy.deepcopy(value)
     if value.shape != param.shape:
         raise ValueError(f"{what} has shape {tuple(value.shape)} but the parameter has shape {tuple(param.shape)}")
     return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
+
+
+def refuse_unsupported(name, **flags):
+    """PyTorch's CUDA-graph (``capturable``) and autograd-through-the-step (``differentiable``)
+    modes have no meaning here: the update is plain array code outside the graph."""
+    for flag, value in flags.items():
+        if value:
+            raise ValueError(f"{name}: {flag}=True is not supported by minigrad (the update is plain array code)")
 
 
 def zeros_like_param(p: Tensor) -> Tensor:

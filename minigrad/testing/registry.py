@@ -78,6 +78,11 @@ NON_DIFFERENTIABLE = {
     "gt": "comparison", "ge": "comparison", "logical_and": "logic", "logical_or": "logic",
     "logical_not": "logic", "isfinite": "test", "isnan": "test", "isinf": "test",
     "allclose": "returns a bool", "sign": "derivative zero almost everywhere",
+    "logical_xor": "logic", "isclose": "comparison", "equal": "returns a bool", "signbit": "test",
+    "any": "logic (bool result)", "all": "logic (bool result)", "count_nonzero": "returns a count",
+    "bitwise_and": "integer and bool tensors only", "bitwise_or": "integer and bool tensors only",
+    "bitwise_xor": "integer and bool tensors only", "bitwise_not": "integer and bool tensors only",
+    "bitwise_left_shift": "integer tensors only", "bitwise_right_shift": "integer tensors only",
 }
 
 
