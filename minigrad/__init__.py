@@ -45,7 +45,7 @@ from .ops.shape import (  # noqa: E402,F401
     stack, transpose, unsqueeze)
 from .gradcheck import gradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
-from .serialization import load, save  # noqa: E402,F401
+from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 

@@ -33,7 +33,7 @@ import numpy as np
 from . import backend
 from .tensor import Tensor
 
-__all__ = ["save", "load", "UnpicklingError"]
+__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError"]
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -355,3 +355,57 @@ def _not_zip_message(data, source):
 def _first_pickle(data):
     """The legacy format starts with the magic number, pickled on its own (a LONG1 opcode)."""
     return data[:2 + 1 + 1 + 10 + 1]
+
+
+# ----------------------------------------------------------------------------- safetensors
+# The safetensors dtypes minigrad has; others (BF16, F8_*, C64, U16, ...) are refused by name.
+_SAFETENSORS_DTYPES = {"F32", "F64", "F16", "I64", "I32", "I16", "I8", "U8", "BOOL"}
+
+
+def _safetensors():
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError as exc:
+        raise ImportError("safetensors files need the safetensors package: pip install 'minigrad[interop]'") from exc
+    return safetensors
+
+
+def save_safetensors(state_dict, path, metadata=None) -> None:
+    """Write a flat dict of tensors to ``path`` in the safetensors format (as
+    ``safetensors.torch.save_file``), atomically; ``metadata``: a dict of strings stored in the header."""
+    st = _safetensors()
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save_safetensors: keys must be strings, got {key!r}")
+        array = value.data if isinstance(value, Tensor) else value
+        if not backend.is_array(array):
+            raise TypeError(f"save_safetensors: {key!r} is a {type(value).__name__}, not a tensor")
+        arrays[key] = np.ascontiguousarray(backend.to_device(array, backend.CPU))
+    _write_atomically(os.fspath(path), st.numpy.save(arrays, metadata=metadata))
+
+
+def load_safetensors(path, device="cpu") -> dict:
+    """Read every tensor of a safetensors file (written by minigrad, PyTorch or Hugging Face) onto
+    ``device``; a dtype minigrad lacks (bfloat16, float8, ...) is an error naming the tensor."""
+    st = _safetensors()
+    target = backend.device(device)
+    source = os.fspath(path)
+    out = {}
+    try:
+        with st.safe_open(source, framework="np") as f:
+            for key in f.keys():
+                dtype = f.get_slice(key).get_dtype()
+                if dtype not in _SAFETENSORS_DTYPES:
+                    raise TypeError(f"load_safetensors: {source}: tensor {key!r} has dtype {dtype}, which minigrad "
+                                    f"does not support; convert it first (e.g. to F32)")
+                out[key] = Tensor._wrap(backend.to_device(np.array(f.get_tensor(key)), target))
+    except TypeError:
+        raise
+    except Exception as exc:     # safetensors reports damage as its own SafetensorError
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise RuntimeError(f"load_safetensors: {source} is not a readable safetensors file ({exc}); "
+                           f"nothing was loaded") from None
+    return out
