@@ -67,3 +67,12 @@ bool = bool_      # noqa: A001
 uint8 = uint8
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``minigrad.onnx`` and ``minigrad.utils`` (as torch.onnx, torch.utils) load on first use: their
+    extras (onnx, tensorboardX) are never imported with minigrad."""
+    if name in ("onnx", "utils"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

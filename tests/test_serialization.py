@@ -2,6 +2,8 @@
 import io
 import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -159,3 +161,11 @@ def test_map_location(tmp_path):
     mg.save({"w": mg.ones(2)}, tmp_path / "m.pt")
     assert mg.load(tmp_path / "m.pt", map_location="cpu")["w"].device == "cpu"
     assert mg.load(tmp_path / "m.pt", map_location={"cpu": "cpu"})["w"].device == "cpu"
+
+
+def test_extras_are_not_imported_with_minigrad():
+    code = ("import sys, minigrad; minigrad.onnx; minigrad.utils; "
+            "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'safetensors', 'tensorboardX') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(mg.__file__))})
+    assert out.stdout.strip() == "[]"
