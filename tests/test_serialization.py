@@ -164,8 +164,8 @@ def test_map_location(tmp_path):
 
 
 def test_extras_are_not_imported_with_minigrad():
-    code = ("import sys, minigrad; minigrad.onnx; minigrad.utils; "
-            "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'safetensors', 'tensorboardX') if m in sys.modules))")
+    code = ("import sys, minigrad; minigrad.onnx; minigrad.utils; print(sorted(m for m in "
+            "('torch', 'onnx', 'onnxruntime', 'safetensors', 'tensorboardX') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(mg.__file__))})
     assert out.stdout.strip() == "[]"
