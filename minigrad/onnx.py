@@ -28,7 +28,8 @@ def _onnx():
     try:
         import onnx
     except ImportError as exc:
-        raise ImportError("ONNX export needs the onnx package: pip install 'minigrad[interop]'") from exc
+        raise ModuleNotFoundError("ONNX export needs the onnx package: pip install 'minigrad[interop]'",
+                                  name=exc.name) from exc
     return onnx
 
 

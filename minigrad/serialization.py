@@ -367,7 +367,8 @@ def _safetensors():
         import safetensors
         import safetensors.numpy
     except ImportError as exc:
-        raise ImportError("safetensors files need the safetensors package: pip install 'minigrad[interop]'") from exc
+        raise ModuleNotFoundError("safetensors files need the safetensors package: pip install 'minigrad[interop]'",
+                                  name=exc.name) from exc
     return safetensors
 
 
@@ -382,7 +383,7 @@ def save_safetensors(state_dict, path, metadata=None) -> None:
         array = value.data if isinstance(value, Tensor) else value
         if not backend.is_array(array):
             raise TypeError(f"save_safetensors: {key!r} is a {type(value).__name__}, not a tensor")
-        arrays[key] = np.ascontiguousarray(backend.to_device(array, backend.CPU))
+        arrays[key] = np.array(backend.to_device(array, backend.CPU), order="C")   # 0-d stays 0-d
     _write_atomically(os.fspath(path), st.numpy.save(arrays, metadata=metadata))
 
 

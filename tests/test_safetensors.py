@@ -24,11 +24,13 @@ def test_round_trip_keeps_values_dtypes_and_metadata(tmp_path):
     sd["mask"] = mg.tensor([True, False])
     sd["half"] = mg.tensor([0.5, 1.5], dtype=mg.float16)
     sd["col"] = mg.arange(6.0).reshape(2, 3).T          # not contiguous
+    sd["count"] = mg.tensor(7)                           # 0-d
     mg.save_safetensors(sd, tmp_path / "m.safetensors", metadata={"format": "pt", "epoch": "3"})
     back = mg.load_safetensors(tmp_path / "m.safetensors")
     assert back.keys() == sd.keys()
     for k, v in sd.items():
-        assert back[k].dtype == v.dtype and np.array_equal(back[k].numpy(), v.numpy()), k
+        assert back[k].dtype == v.dtype and back[k].shape == v.shape, k
+        assert np.array_equal(back[k].numpy(), v.numpy()), k
     with st.safe_open(str(tmp_path / "m.safetensors"), framework="np") as f:
         assert f.metadata() == {"format": "pt", "epoch": "3"}
     model = mlp(6, 5, 3)

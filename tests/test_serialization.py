@@ -52,13 +52,13 @@ def test_round_trip_state_dicts_optimizer_and_nested_values(tmp_path):
     mg.save(obj, tmp_path / "ckpt.pt")
     back = mg.load(tmp_path / "ckpt.pt")
     for k, v in obj["model"].items():
-        assert back["model"][k].dtype == v.dtype
+        assert back["model"][k].dtype == v.dtype and back["model"][k].shape == v.shape
         np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy())
     state = back["optimizer"]["state"][0]
     np.testing.assert_array_equal(state["exp_avg"].numpy(), obj["optimizer"]["state"][0]["exp_avg"].numpy())
     assert back["optimizer"]["param_groups"] == obj["optimizer"]["param_groups"]
     assert back["epoch"] == 3 and back["extra"][0].tolist() == [0, 1, 2, 3]
-    assert back["extra"][1][0].item() == 2.5 and back["extra"][1][1:] == (None, "s")
+    assert back["extra"][1][0].shape == () and back["extra"][1][0].item() == 2.5 and back["extra"][1][1:] == (None, "s")
     fresh = Adam(mlp(6, 5, 3).parameters())
     fresh.load_state_dict(back["optimizer"])
 

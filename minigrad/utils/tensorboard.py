@@ -30,7 +30,8 @@ def _tensorboardx():
     try:
         import tensorboardX
     except ImportError as exc:
-        raise ImportError("TensorBoard logs need tensorboardX: pip install 'minigrad[interop]'") from exc
+        raise ModuleNotFoundError("TensorBoard logs need tensorboardX: pip install 'minigrad[interop]'",
+                                  name=exc.name) from exc
     return tensorboardX
 
 
@@ -82,7 +83,8 @@ class SummaryWriter:
             entry = self._writers[folder] = [EventsWriter(os.path.join(folder, "events"), suffix), 0]
             if self._purge_step is not None:       # TensorBoard drops events from purge_step on (a restart)
                 start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
-                entry[0].write_event(event_pb2.Event(step=int(self._purge_step), wall_time=time.time(), session_log=start))
+                entry[0].write_event(event_pb2.Event(step=int(self._purge_step), wall_time=time.time(),
+                                                     session_log=start))
         event.wall_time = time.time() if walltime is None else walltime
         if step is not None:
             event.step = int(step)
