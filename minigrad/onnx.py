@@ -54,10 +54,13 @@ class _Emitter:
         self.nodes = []
         self.initializers = {}            # name -> array
         self.dynamic = False              # any dynamic axis: shapes baked into nodes are avoided
+        self.unexported = {}              # value name -> why no node makes it
         self._count = 0
 
     def name(self, v):
         """The ONNX name of a captured value (parameters and constants become initializers)."""
+        if v.name in self.unexported:
+            raise NotImplementedError(f"onnx.export: {self.unexported[v.name]}")
         if v.kind in ("parameter", "constant") and v.name not in self.initializers:
             self.initializers[v.name] = numpy_of(v)
         return v.name
@@ -310,8 +313,8 @@ def _max_pool2d(e, node):
 
 
 def _indices_unsupported(e, node, i):
-    """Pooling's argmax output is left out of the graph: an op that reads it finds no exporter."""
-    node.outputs[i].name = f"{node.name}_indices_not_exported"
+    """Pooling's argmax output is left out of the graph: an op (or output) that reads it is an error."""
+    e.unexported[node.outputs[i].name] = f"the indices that {node.op} returns (return_indices=True) are not exported"
 
 
 @_converts("AvgPool2d")

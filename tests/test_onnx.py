@@ -127,3 +127,12 @@ def test_export_leaves_training_mode_and_writes_a_loadable_file(tmp_path):
     loaded = onnx.load(str(tmp_path / "m.onnx"))
     onnx.checker.check_model(loaded)
     assert {n.op_type for n in loaded.graph.node} >= {"Conv", "BatchNormalization", "MaxPool", "Gemm"}
+
+
+def test_pooling_indices_are_refused_by_name(tmp_path):
+    class WithIndices(nn.Module):
+        def forward(self, x):
+            return F.max_pool2d(x, 2, return_indices=True)
+
+    with pytest.raises(NotImplementedError, match="indices that MaxPool2d returns"):
+        minigrad.onnx.export(WithIndices(), mg.randn(1, 1, 4, 4), tmp_path / "m.onnx")

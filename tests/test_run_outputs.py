@@ -26,6 +26,14 @@ def test_pt_checkpoint_and_tensorboard_logs_each_epoch(tmp_path):
     model.load_state_dict(saved["model"])
     assert saved["optimizer"]["param_groups"][0]["lr"] == pytest.approx(1e-3)
     assert (tmp_path / "checkpoint.npz").exists()                  # what --resume reads, in every format
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:                                           # PyTorch's own safe loader reads it
+        theirs = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+        assert theirs["epoch"] == 2 and torch.equal(theirs["model"]["1.weight"],
+                                                    torch.from_numpy(saved["model"]["1.weight"].numpy()))
     events = read_events(str(tmp_path / "tb"))
     logged = {}
     for e in events:

@@ -169,3 +169,18 @@ def test_extras_are_not_imported_with_minigrad():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(mg.__file__))})
     assert out.stdout.strip() == "[]"
+
+
+def test_torch_optimizer_state_dict_loads_into_minigrad(tmp_path, torch):
+    theirs = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(theirs.parameters(), lr=0.01)
+    theirs(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    torch.save({"model": theirs.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "t.pt")
+    back = mg.load(tmp_path / "t.pt")
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(back["model"])
+    ours_opt = Adam(ours.parameters(), lr=0.01)
+    ours_opt.load_state_dict(back["optimizer"])
+    state = ours_opt.state_dict()["state"][0]
+    np.testing.assert_array_equal(state["exp_avg"].numpy(), opt.state_dict()["state"][0]["exp_avg"].numpy())
