@@ -53,7 +53,6 @@ class _Emitter:
         self.onnx = onnx
         self.nodes = []
         self.initializers = {}            # name -> array
-        self.dynamic = False              # any dynamic axis: shapes baked into nodes are avoided
         self.unexported = {}              # value name -> why no node makes it
         self._count = 0
 
@@ -88,11 +87,12 @@ def export(model, example_inputs, path, input_names=None, output_names=None, dyn
            opset_version=OPSET, check=True):
     """Trace ``model(*example_inputs)`` in evaluation mode and write it to ``path`` as an ONNX model
     (``path`` may also be a writable binary file).  ``dynamic_axes``: ``{name: {axis: "label"}}`` or
-    ``{name: [axes]}`` for inputs and outputs whose sizes may change (e.g. the batch).  Returns the
-    ``onnx.ModelProto``."""
+    ``{name: [axes]}`` for inputs and outputs whose sizes may change (e.g. the batch); a reshape keeps
+    the input's leading dims that it leaves unchanged, but sizes an op computed from a shape (an expand's
+    target, a reshape that merges the batch) stay the example's.  Returns the ``onnx.ModelProto``."""
     onnx = _onnx()
-    if opset_version < OPSET:
-        raise ValueError(f"onnx.export: opset_version must be at least {OPSET}, got {opset_version}")
+    if opset_version != OPSET:      # the converters write opset 17's forms (e.g. ReduceMean's axes attribute)
+        raise ValueError(f"onnx.export: only opset_version={OPSET} is written, got {opset_version}")
     was_training = model.training
     model.eval()
     try:
@@ -105,7 +105,6 @@ def export(model, example_inputs, path, input_names=None, output_names=None, dyn
     out_names += [f"output_{i}" for i in range(len(out_names), len(graph.outputs))]
     axes = _dynamic_axes(dynamic_axes, [v.name for v in graph.inputs] + out_names)
     e = _Emitter(onnx)
-    e.dynamic = bool(axes)
     for node in graph.nodes:
         convert = _CONVERTERS.get(node.op)
         if convert is None:
