@@ -291,11 +291,11 @@ class _Unpickler(pickle.Unpickler):
             where = where.get(location, location)
         if callable(where):
             raise TypeError("minigrad.load: map_location may be a device, a string or a dict, not a function")
-        target = backend.device(str(where) if where is not None else location)
-        if target.type == "cuda" and not backend.cuda_is_available():
-            raise RuntimeError(f"minigrad.load: {self.source} holds tensors on {location} but CUDA is not "
-                               f"available; pass map_location='cpu'")
-        return target
+        spec = str(where) if where is not None else location
+        if spec.startswith("cuda") and not backend.cuda_is_available():
+            asked = f"map_location asks for {spec}" if where is not None else f"{self.source} holds tensors on {spec}"
+            raise RuntimeError(f"minigrad.load: {asked} but CUDA is not available; pass map_location='cpu'")
+        return backend.device(spec)
 
 
 def load(f, map_location=None, weights_only=True):

@@ -157,10 +157,20 @@ def test_torch_dtypes_minigrad_lacks_are_refused(tmp_path, torch):
         mg.load(tmp_path / "c.pt")
 
 
-def test_map_location(tmp_path):
+def test_map_location(tmp_path, monkeypatch):
     mg.save({"w": mg.ones(2)}, tmp_path / "m.pt")
     assert mg.load(tmp_path / "m.pt", map_location="cpu")["w"].device == "cpu"
     assert mg.load(tmp_path / "m.pt", map_location={"cpu": "cpu"})["w"].device == "cpu"
+    if mg.cuda.is_available():
+        return
+    from minigrad import serialization
+    cpu_id = serialization._TorchPickler.persistent_id
+    monkeypatch.setattr(serialization._TorchPickler, "persistent_id",      # as if saved from a GPU
+                        lambda self, obj: (lambda pid: pid and pid[:3] + ("cuda:0",) + pid[4:])(cpu_id(self, obj)))
+    mg.save({"w": mg.ones(2)}, tmp_path / "gpu.pt")
+    with pytest.raises(RuntimeError, match=r"cuda:0 but CUDA is not available; pass map_location='cpu'"):
+        mg.load(tmp_path / "gpu.pt")
+    assert mg.load(tmp_path / "gpu.pt", map_location={"cuda:0": "cpu"})["w"].tolist() == [1.0, 1.0]
 
 
 def test_extras_are_not_imported_with_minigrad():
