@@ -220,7 +220,7 @@ def _gelu(e, node):
     x = node.args[0]
     dtype = x.dtype
     c = lambda v: e.const(np.asarray(v, dtype=dtype), "gelu")       # noqa: E731
-    approximate = getattr(node.ctx, "approximate", node.args[1] if len(node.args) > 1 else "none")
+    approximate = getattr(node.ctx, "approximate", None) or (node.args[1] if len(node.args) > 1 else _gelu_form(node))
     xn = e.name(x)
     if approximate == "tanh":
         cube = e.one("Mul", [e.one("Mul", [xn, xn]), xn])
@@ -229,6 +229,16 @@ def _gelu(e, node):
     else:
         t = e.one("Erf", [e.one("Div", [xn, c(math.sqrt(2.0))])])
     e.one("Mul", [e.one("Mul", [xn, e.one("Add", [t, c(1.0)])]), c(0.5)], _out(node))
+
+
+def _gelu_form(node):
+    """"tanh" or "none", whichever formula gives the output from the input (the caller passed it by name)."""
+    x = numpy_of(node.args[0]).astype(np.float64).reshape(-1)
+    y = numpy_of(node.outputs[0]).astype(np.float64).reshape(-1)
+    erf = np.vectorize(math.erf)
+    exact = 0.5 * x * (1 + erf(x / math.sqrt(2)))
+    tanh = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return "tanh" if np.abs(tanh - y).sum() < np.abs(exact - y).sum() else "none"
 
 
 @_converts("Softplus")
@@ -245,16 +255,23 @@ def _softplus(e, node):
 
 
 def _softplus_beta(node):
-    x, y = numpy_of(node.args[0]).astype(np.float64), numpy_of(node.outputs[0]).astype(np.float64)
-    if np.allclose(np.logaddexp(0, x), y, rtol=1e-3, atol=1e-4):
+    """beta, read off the input and output (the caller passes it by name): softplus(beta x) / beta falls
+    towards relu(x) as beta grows, so bisect on the element farthest from relu."""
+    x = numpy_of(node.args[0]).astype(np.float64).reshape(-1)
+    y = numpy_of(node.outputs[0]).astype(np.float64).reshape(-1)
+    if not x.size:
         return 1.0
-    saved = getattr(node.ctx, "saved_tensors", ()) if node.ctx is not None else ()
-    if saved and saved[0].shape == x.shape:                      # the op keeps beta * x
-        bx = np.asarray(saved[0], dtype=np.float64)
-        k = np.flatnonzero(np.abs(x) > 1e-3)
-        if k.size:
-            return float(bx.flat[k[0]] / x.flat[k[0]])
-    raise NotImplementedError("onnx.export: Softplus: cannot recover beta; use beta=1 or pass it positionally")
+    k = int(np.argmax(y - np.maximum(x, 0)))
+    lo, hi = math.log(1e-4), math.log(1e4)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        beta = math.exp(mid)
+        if np.logaddexp(0, beta * x[k]) / beta > y[k]:
+            lo = mid
+        else:
+            hi = mid
+    beta = math.exp(0.5 * (lo + hi))
+    return float(f"{beta:.4g}")           # the value the caller wrote, not float32 noise around it
 
 
 @_converts("Softmax", "LogSoftmax")

@@ -136,3 +136,22 @@ def test_pooling_indices_are_refused_by_name(tmp_path):
 
     with pytest.raises(NotImplementedError, match="indices that MaxPool2d returns"):
         minigrad.onnx.export(WithIndices(), mg.randn(1, 1, 4, 4), tmp_path / "m.onnx")
+
+
+def test_attributes_passed_by_name_are_recovered_from_values():
+    """If an op keeps no attribute for an option its caller passed by name, the exporter reads it off the
+    input and output (the ops' internals are not the exporter's to rely on)."""
+    from minigrad.capture import capture
+    from minigrad.onnx import _gelu_form, _slope_from_values, _softplus_beta
+
+    class Acts(nn.Module):
+        def forward(self, x):
+            return F.gelu(x) + F.gelu(x, approximate="tanh") + F.leaky_relu(x, 0.3) + F.softplus(x, beta=2.0)
+
+    nodes = capture(Acts(), mg.randn(64) * 3).nodes
+    gelus = [n for n in nodes if n.op == "GELU"]
+    assert [_gelu_form(n) for n in gelus] == ["none", "tanh"]
+    (leaky,) = [n for n in nodes if n.op == "LeakyReLU"]
+    assert _slope_from_values(leaky) == pytest.approx(0.3)
+    (softplus,) = [n for n in nodes if n.op == "Softplus"]
+    assert _softplus_beta(softplus) == pytest.approx(2.0)
