@@ -47,6 +47,7 @@ from .ops.shape import (  # noqa: E402,F401
     stack, transpose, unsqueeze)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
+from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 
@@ -68,3 +69,12 @@ bool = bool_      # noqa: A001
 uint8 = uint8
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """``minigrad.onnx`` and ``minigrad.utils`` (as torch.onnx, torch.utils) load on first use: their
+    extras (onnx, tensorboardX) are never imported with minigrad."""
+    if name in ("onnx", "utils"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -56,7 +56,8 @@ def _gradcheck(args) -> int:
 def _train(args) -> int:
     from .tasks import run
     run(args.model, data=args.data, root=args.root, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, device=args.device, out=args.out, progress=not args.no_progress, resume=args.resume)
+        seed=args.seed, device=args.device, out=args.out, progress=not args.no_progress, resume=args.resume,
+        save_format=args.save_format, tensorboard=args.tensorboard)
     return 0
 
 
@@ -129,6 +130,10 @@ def main(argv=None) -> int:
     tr.add_argument("--out", default="runs/latest", help="folder for metrics.json, curves.png, checkpoint.npz")
     tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz if it exists")
     tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--save-format", choices=("npz", "pt", "safetensors"), default="npz",
+                    help="also write OUT/checkpoint.pt (PyTorch's format) or OUT/model.safetensors after each epoch "
+                         "(checkpoint.npz, which --resume reads, is always written)")
+    tr.add_argument("--tensorboard", metavar="DIR", help="log loss, accuracy, learning rate and gradient norms to DIR")
     gc = sub.add_parser("gradcheck", help="check every registered op against finite differences")
     gc.add_argument("ops", nargs="*", help="only these registry entries or ops (default: all)")
     gc.add_argument("--samples", type=int, default=3, help="random inputs per op (default 3)")

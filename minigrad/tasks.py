@@ -205,8 +205,9 @@ def get_task(name) -> Task:
 
 # ----------------------------------------------------------------------------- running one
 def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None, seed=0, device="cpu",
-        out="runs", progress=True, resume=False, log=print):
-    """Train ``model_name`` and write its outputs; returns the metrics dict."""
+        out="runs", progress=True, resume=False, log=print, save_format="npz", tensorboard=None):
+    """Train ``model_name`` and write its outputs; returns the metrics dict.  ``save_format`` and
+    ``tensorboard``: what else is written after each epoch (see :mod:`minigrad.run_outputs`)."""
     from . import manual_seed
     from .data import DataLoader
     from .backend import Generator
@@ -254,7 +255,7 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     log(f"{task.description}: {model_name} on {data} ({len(train_set)} train / {len(test_set)} test), "
         f"{n_params:,} parameters, {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}, {dev}")
     start = time.perf_counter()
-    history = trainer.fit(epochs, checkpoint=checkpoint)
+    history = _fit(trainer, epochs, checkpoint, out, save_format, tensorboard)
     elapsed = time.perf_counter() - start
     test_loss, test_acc = trainer.evaluate()
     metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -265,6 +266,28 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     log(f"test accuracy {test_acc:.4f} (test loss {test_loss:.4f}) after {elapsed:.1f} s; "
         f"wrote {os.path.join(out, 'metrics.json')}" + (f", {curves}" if curves else " (pip install matplotlib for curves.png)"))
     return metrics
+
+
+def _fit(trainer, epochs, checkpoint, out, save_format, tensorboard):
+    """trainer.fit, with the .pt/.safetensors copy and TensorBoard logs written after each epoch's
+    checkpoint (the trainer's own save_checkpoint, called after every epoch, is wrapped for that)."""
+    from .run_outputs import EpochOutputs
+    try:
+        outputs = EpochOutputs(out, save_format, tensorboard)
+    except (ValueError, ImportError) as exc:
+        raise UsageError(str(exc)) from None
+    save = trainer.save_checkpoint
+
+    def save_then_export(path):
+        save(path)
+        outputs(trainer)
+
+    trainer.save_checkpoint = save_then_export
+    try:
+        return trainer.fit(epochs, checkpoint=checkpoint)
+    finally:
+        del trainer.save_checkpoint
+        outputs.close()
 
 
 def _write_json(path, obj):
