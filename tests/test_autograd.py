@@ -420,3 +420,25 @@ def test_accumulation_is_in_place_like_pytorch():
     (x * 3).sum().backward()
     assert x.grad is first
     assert_close(first, [5.0, 5.0])
+
+
+def test_gradient_of_a_0d_input_is_an_array():
+    """0-d arrays added by NumPy become scalars; gradients must stay arrays (.numpy() works)."""
+    x = mg.tensor(2.0, requires_grad=True)
+    ((x + x) * x).backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.numpy() == 8.0
+
+
+@pytest.mark.parametrize("base, exponent", [(0.0, 2.0), (0.0, 0.0), (0.0, 1.0), (0.0, 3.0), (2.0, 0.0)])
+def test_pow_gradients_at_base_or_exponent_zero_match_pytorch(base, exponent, torch):
+    a, b = leaf(base), leaf(exponent)
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (base, exponent))
+    (a ** b).backward()
+    (ta ** tb).backward()
+    assert_close(a.grad, ta.grad.item(), what="d/d base")
+    assert_close(b.grad, tb.grad.item(), what="d/d exponent")
+    s = leaf(base)
+    (s ** exponent).backward()
+    t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    (t ** exponent).backward()
+    assert_close(s.grad, t.grad.item(), what="python exponent")

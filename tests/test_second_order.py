@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import Function
-from minigrad.testing import REGISTRY
+from minigrad.testing import REGISTRY, RandomDrawer
+from minigrad.testing.registry import SECOND_ORDER_UNSUPPORTED
 from minigrad.testing.harness import (as_outputs, build_inputs, differentiable, grad_inputs, op_function,
                                       run_op)
 from minigrad.testing.strategies import HypothesisDrawer
@@ -17,11 +18,6 @@ from conftest import DEVICE
 from helpers import host
 
 SPECS = [pytest.param(s, id=s.name) for s in REGISTRY]
-
-#: Functions whose gradient cannot be differentiated again, and why.  Empty: every op's
-#: backward is differentiable (a formula on Tensors, other ops through ``run``, or a composite).
-SECOND_ORDER_UNSUPPORTED: dict = {}
-
 
 def _draw(spec, data):
     if spec.needs_cuda and DEVICE == "cpu":
@@ -95,3 +91,35 @@ def test_second_derivatives_match_pytorch(spec, data, torch):
         got = np.zeros(inputs[k].shape) if g is None else host(g)
         np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10,
                                    err_msg=f"{spec.name}: second derivative {k} differs from PyTorch")
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.values[0].torch is not None and not s.values[0].needs_cuda])
+def test_forward_mode_matches_pytorch(spec, torch):
+    """jvp (J u, by the double-vjp trick) against torch.autograd.functional.jvp on one draw."""
+    import torch.autograd.functional as TF
+    sample = spec.sample(RandomDrawer(7), np.float64)
+    args, kwargs = build_inputs(sample, DEVICE)
+    fn, diff = op_function(spec, args, kwargs)
+    if not diff or not differentiable(fn(*diff)):
+        return
+    positions = [k for k, a in enumerate(args) if isinstance(a, mg.Tensor) and a.requires_grad]
+    rng = np.random.default_rng(5)
+    us = [rng.standard_normal(a.shape) for a in diff]
+
+    def floats_only(outs):
+        return tuple(o for o in outs if o.dtype.kind == "f") if isinstance(outs, tuple) else outs
+
+    _, ours = mg.autograd.functional.jvp(lambda *xs: floats_only(fn(*xs)), tuple(diff), tuple(mg.tensor(u) for u in us))
+
+    def t_fn(*xs):
+        full = [_torch_value(torch, a, False) for a in sample.args]
+        for k, x in zip(positions, xs):
+            full[k] = x
+        outs = as_outputs(spec.torch(torch, *full, **sample.kwargs))
+        return tuple(o for o in outs if o.dtype.is_floating_point)
+    t_in = tuple(torch.as_tensor(sample.args[k].copy()) for k in positions)
+    _, theirs = TF.jvp(t_fn, t_in, tuple(torch.as_tensor(u) for u in us))
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(host(a), b.numpy(), rtol=1e-8, atol=1e-10,
+                                   err_msg=f"{spec.name}: jvp output {k} differs from PyTorch")

@@ -23,7 +23,7 @@ import minigrad as mg
 
 from ..kernels import activation as _act_kernels
 
-__all__ = ["OpSpec", "Sample", "REGISTRY", "NON_DIFFERENTIABLE", "by_name", "register"]
+__all__ = ["OpSpec", "Sample", "REGISTRY", "NON_DIFFERENTIABLE", "SECOND_ORDER_UNSUPPORTED", "by_name", "register"]
 
 
 @dataclass
@@ -84,6 +84,12 @@ NON_DIFFERENTIABLE = {
     "bitwise_xor": "integer and bool tensors only", "bitwise_not": "integer and bool tensors only",
     "bitwise_left_shift": "integer tensors only", "bitwise_right_shift": "integer tensors only",
 }
+
+
+#: Functions (by class name) whose gradient cannot be differentiated again yet, and why; under
+#: create_graph their gradient is correct and differentiating it raises an error naming them.
+#: Empty: every op's backward runs on Tensors too, or the op has a composite.
+SECOND_ORDER_UNSUPPORTED: dict = {}
 
 
 # ----------------------------------------------------------------------------- builders
