@@ -314,7 +314,7 @@ class Function:
         self._stack = traceback.format_stack()[:-2] if anomaly else None
         saved = self._saved
         if saved and self.differentiable_backward:
-            self._saved_src = tuple(_source_of(s, arrays, outputs) for s in saved)
+            self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
 
@@ -345,14 +345,16 @@ class Function:
 
 def _source_of(saved, arrays, outputs):
     """Index of the input that ``saved`` is (i >= 0), of the output (-1 - j), or None."""
-    if saved is None:
-        return None
-    for i, a in enumerate(arrays):
+    i = 0
+    for a in arrays:
         if a is saved:
             return i
-    for j, o in enumerate(outputs):
+        i += 1
+    j = -1
+    for o in outputs:
         if o is saved:
-            return -1 - j
+            return j
+        j -= 1
     return None
 
 
