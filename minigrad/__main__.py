@@ -12,8 +12,11 @@ def _gradcheck(args) -> int:
     from . import backend
     from .gradcheck import gradcheck_report
     from .testing import REGISTRY, RandomDrawer
+    from .tasks import UsageError
     from .testing.harness import build_inputs, op_function
 
+    if args.samples <= 0:
+        raise UsageError(f"--samples must be positive, got {args.samples} (0 would check nothing)")
     device = args.device
     if device != "cpu":
         backend.device(device)      # fails clearly when CUDA is unusable
