@@ -295,6 +295,19 @@ def test_cifar10_refuses_code_in_pickles(tmp_path):
         CIFAR10(tmp_path, train=False)
 
 
+def test_cifar10_refuses_float_labels_and_files_that_are_not_regular(tmp_path):
+    folder = _write_cifar(tmp_path)
+    batch = pickle.loads((folder / "test_batch").read_bytes())
+    batch[b"labels"] = [k + 0.7 for k in range(10)]              # would have been truncated to 0..9
+    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+    with pytest.raises(ValueError, match="test_batch: 'labels' must be integers, got float64"):
+        CIFAR10(tmp_path, train=False)
+    (folder / "test_batch").unlink()
+    os.symlink("/dev/zero", folder / "test_batch")               # reading it would fill memory
+    with pytest.raises(ValueError, match="test_batch: not a regular file"):
+        CIFAR10(tmp_path, train=False)
+
+
 def test_random_crop_and_flip_are_seeded_and_correct():
     x = mg.tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     a = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
