@@ -275,8 +275,12 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     elapsed = sum(trainer.history["seconds"])            # every epoch of the run, across resumes
     metrics = {**settings, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
                "history": trainer.history, "test_loss": test_loss, "test_accuracy": test_acc}
-    written = [checkpoint, _write_json(os.path.join(out, "metrics.json"), metrics)]
-    curves = _plot(trainer.history, os.path.join(out, "curves.png"))
+    try:
+        written = [checkpoint, _write_json(os.path.join(out, "metrics.json"), metrics)]
+        curves = _plot(trainer.history, os.path.join(out, "curves.png"))
+    except OSError as exc:
+        raise TrainingFailed(f"cannot write {exc.filename or 'metrics.json'} in {out}: {exc.strerror or exc} "
+                             f"(the checkpoint is saved)") from None
     written += [curves] if curves else []
     log(f"test accuracy {test_acc:.4f} (test loss {test_loss:.4f}) after {elapsed:.1f} s of training; "
         f"wrote {', '.join(written)}" + ("" if curves else " (pip install matplotlib for curves.png)"))

@@ -355,3 +355,18 @@ def test_missing_mnist_files_give_advice_that_fits_the_cli(tmp_path):
     result = _cli("train", "mlp", "--data", "mnist", "--root", str(tmp_path), "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "download=True" not in result.stderr
     assert "train-images-idx3-ubyte not found" in result.stderr and "does not download" in result.stderr
+
+
+def test_a_full_disk_when_writing_metrics_is_one_line(tmp_path, monkeypatch):
+    import errno
+
+    from minigrad import tasks
+    from minigrad.tasks import TrainingFailed
+
+    def full(path, obj):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(tasks, "_write_json", full)
+    with pytest.raises(TrainingFailed, match="cannot write .*metrics.json in .*: No space left on device"):
+        _run(tmp_path)
+    assert (tmp_path / "checkpoint.npz").exists()
