@@ -20,6 +20,10 @@ class UsageError(Exception):
     """A bad argument or missing data: reported as one line, without a traceback."""
 
 
+class TrainingFailed(Exception):
+    """Training stopped (a non-finite loss, a failed write): one line and a non-zero exit."""
+
+
 @dataclass
 class Task:
     name: str
@@ -306,8 +310,16 @@ def _existing_run(out, checkpoint, resume, overwrite):
         raise UsageError(str(exc).removeprefix("load_checkpoint: ")) from None
     meta = document.get("meta")
     run_settings = meta.get("run") if isinstance(meta, dict) else None
-    return {"settings": run_settings if isinstance(run_settings, dict) else {},
-            "vocab": _saved_vocab(checkpoint, arrays.get("model/vocab"))}
+    return {"settings": _valid_settings(run_settings), "vocab": _saved_vocab(checkpoint, arrays.get("model/vocab"))}
+
+
+def _valid_settings(saved):
+    """The checkpoint's run settings that have their proper types (an edited file may hold others,
+    and a checkpoint saved by Trainer alone holds none): the rest fall back to flags and defaults."""
+    kinds = {"model": str, "data": str, "epochs": int, "batch_size": int, "lr": (int, float), "seed": int}
+    if not isinstance(saved, dict):
+        return {}
+    return {k: v for k, v in saved.items() if k in kinds and isinstance(v, kinds[k]) and not isinstance(v, bool)}
 
 
 def _make_out(out, log):
@@ -430,10 +442,6 @@ def _fit(trainer, epochs, checkpoint):
     except OSError as exc:
         raise TrainingFailed(f"cannot write {checkpoint}: {exc.strerror or exc}; the last good checkpoint "
                              f"is kept") from None
-
-
-class TrainingFailed(Exception):
-    """Training stopped (a non-finite loss, a failed write): one line and a non-zero exit."""
 
 
 def _write_json(path, obj):

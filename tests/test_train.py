@@ -370,3 +370,10 @@ def test_a_full_disk_when_writing_metrics_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(TrainingFailed, match="cannot write .*metrics.json in .*: No space left on device"):
         _run(tmp_path)
     assert (tmp_path / "checkpoint.npz").exists()
+
+
+def test_resuming_with_edited_run_settings_falls_back_to_flags_and_defaults(tmp_path):
+    _run(tmp_path, batch_size=64)
+    _edit_meta(tmp_path / "checkpoint.npz", lambda d: d["meta"]["run"].update(batch_size="x", lr=None, seed=[1]))
+    metrics, _ = _run(tmp_path, epochs=2, resume=True)
+    assert metrics["batch_size"] == 32 and metrics["seed"] == 0 and metrics["lr"] == 1e-3
