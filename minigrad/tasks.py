@@ -257,6 +257,8 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     settings = _settings(task, given, saved["settings"] if saved else None, root)
     dev = _usable_device(device)
     _make_out(out, log)
+    if resume and saved is None:
+        log(f"--resume: no checkpoint in {out} yet; starting a fresh run")
 
     from . import manual_seed
     manual_seed(settings["seed"])

@@ -377,3 +377,8 @@ def test_resuming_with_edited_run_settings_falls_back_to_flags_and_defaults(tmp_
     _edit_meta(tmp_path / "checkpoint.npz", lambda d: d["meta"]["run"].update(batch_size="x", lr=None, seed=[1]))
     metrics, _ = _run(tmp_path, epochs=2, resume=True)
     assert metrics["batch_size"] == 32 and metrics["seed"] == 0 and metrics["lr"] == 1e-3
+
+
+def test_resume_says_when_there_is_nothing_to_resume(tmp_path):
+    _, lines = _run(tmp_path, resume=True)
+    assert lines[0] == f"--resume: no checkpoint in {tmp_path} yet; starting a fresh run"
