@@ -123,9 +123,11 @@ class Trainer:
             bar.update(1)
             bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
         bar.close()
+        if seen == 0:                           # else an empty data set "trains" to loss 0 and exits 0
+            raise ValueError("Trainer: the training loader gave no samples (is the data set empty?)")
         if self.scheduler is not None:
             self.scheduler.step()
-        return total_loss / max(seen, 1), correct / max(seen, 1)
+        return total_loss / seen, correct / seen
 
     @autograd.no_grad()
     def evaluate(self, loader=None):
@@ -251,7 +253,7 @@ def atomic_write(path, write, binary=True):
 
 
 def _umask():
-    mask = os.umask(0)
+    mask = os.umask(0)                          # reading it means setting it: put it straight back
     os.umask(mask)
     return mask
 

@@ -382,3 +382,11 @@ def test_resuming_with_edited_run_settings_falls_back_to_flags_and_defaults(tmp_
 def test_resume_says_when_there_is_nothing_to_resume(tmp_path):
     _, lines = _run(tmp_path, resume=True)
     assert lines[0] == f"--resume: no checkpoint in {tmp_path} yet; starting a fresh run"
+
+
+def test_fitting_on_an_empty_loader_is_an_error_not_a_zero_loss():
+    t = _trainer()
+    t.train_loader = DataLoader(TensorDataset(mg.zeros(0, 5), mg.zeros(0, dtype=mg.int64)), batch_size=8)
+    with pytest.raises(ValueError, match="the training loader gave no samples"):
+        t.fit(1)
+    assert t.epoch == 0 and t.history["train_loss"] == []
