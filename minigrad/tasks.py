@@ -301,18 +301,22 @@ def _existing_run(out, checkpoint, resume, overwrite):
         raise UsageError(f"--out {out} is a file, not a folder")
     if not os.path.exists(checkpoint):
         return None
-    if not resume:
-        if overwrite:
-            return None
-        raise UsageError(f"--out {out} already holds a run ({checkpoint}); pass --resume to continue it, "
-                         f"--overwrite to replace it, or choose another --out")
+    if not resume and overwrite:
+        return None
     try:
         document, arrays = read_checkpoint(checkpoint)
     except RuntimeError as exc:
+        if not resume:
+            raise UsageError(f"--out {out} already holds a checkpoint; pass --overwrite to replace it, or choose "
+                             f"another --out") from None
         raise UsageError(str(exc).removeprefix("load_checkpoint: ")) from None
-    meta = document.get("meta")
-    run_settings = meta.get("run") if isinstance(meta, dict) else None
-    return {"settings": _valid_settings(run_settings), "vocab": _saved_vocab(checkpoint, arrays.get("model/vocab"))}
+    meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
+    settings = _valid_settings(meta.get("run"))
+    if not resume:
+        what = f"{settings.get('model', 'a model')} on {settings.get('data', 'its data')}, epoch {meta.get('epoch', '?')}"
+        raise UsageError(f"--out {out} already holds a run ({what}); pass --resume to continue it, --overwrite to "
+                         f"replace it, or choose another --out")
+    return {"settings": settings, "vocab": _saved_vocab(checkpoint, arrays.get("model/vocab"))}
 
 
 def _valid_settings(saved):

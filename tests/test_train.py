@@ -177,7 +177,7 @@ def test_a_fresh_run_never_overwrites_an_existing_one_without_overwrite(tmp_path
     from minigrad.tasks import UsageError
     _run(tmp_path)
     before = (tmp_path / "checkpoint.npz").read_bytes()
-    with pytest.raises(UsageError, match="already holds a run .*--resume.*--overwrite"):
+    with pytest.raises(UsageError, match=r"already holds a run \(mlp on digits, epoch 1\); .*--resume.*--overwrite"):
         _run(tmp_path, seed=1)
     assert (tmp_path / "checkpoint.npz").read_bytes() == before
     metrics, _ = _run(tmp_path, seed=1, overwrite=True)
