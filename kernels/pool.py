@@ -228,14 +228,43 @@ def _check(name, x):
         raise ValueError(f"{name}: expected (N, C, H, W), got {x.shape}")
 
 
+def _output_sizes(size, k, s, p, d):
+    """The output sizes PyTorch's floor and ceil modes give (see ops/pool.py)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    ceil = -(-span // s) + 1
+    if (ceil - 1) * s >= size + p:
+        ceil -= 1
+    return {span // s + 1, ceil}
+
+
+def _check_geometry(name, size, out, kernel, stride, padding, dilation=(1, 1)):
+    """Before the compiled loops, which trust these: sizes >= 1, padding within half the
+    (dilated) window, and an output size that floor or ceil mode gives for this input (a
+    window far larger than the input would otherwise loop for a very long time)."""
+    for field, values, least in (("kernel size", kernel, 1), ("stride", stride, 1), ("padding", padding, 0),
+                                 ("dilation", dilation, 1), ("input size", size, 1), ("output size", out, 1)):
+        if any(int(v) != v or v < least for v in values):
+            raise ValueError(f"{name}: {field} {tuple(values)} must be integers >= {least}")
+    for axis in range(2):
+        k, s, p, d = kernel[axis], stride[axis], padding[axis], dilation[axis]
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(f"{name}: padding {tuple(padding)} must be at most half the (dilated) kernel {tuple(kernel)}")
+        if out[axis] not in _output_sizes(size[axis], k, s, p, d):
+            raise ValueError(f"{name}: output size {tuple(out)} does not fit a {tuple(size)} input with kernel "
+                             f"{tuple(kernel)}, stride {tuple(stride)}, padding {tuple(padding)}, "
+                             f"dilation {tuple(dilation)}")
+
+
+def _check_divisor(name, divisor):
+    if int(divisor) != divisor or divisor < 0:
+        raise ValueError(f"{name}: divisor must be an integer >= 0 (0: the window's size), got {divisor}")
+
+
 def max_pool2d_forward(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """(out, argmax) for max pooling; argmax holds flat indices into each H*W plane."""
     _check("max_pool2d_forward", x)
     n, c, h, w = x.shape
-    if ph > (dh * (kh - 1) + 1) // 2 or pw > (dw * (kw - 1) + 1) // 2:
-        raise ValueError(f"max_pool2d_forward: padding ({ph}, {pw}) must be at most half the dilated kernel")
-    if oh < 1 or ow < 1 or (oh - 1) * sh - ph >= h + ph or (ow - 1) * sw - pw >= w + pw:
-        raise ValueError(f"max_pool2d_forward: output size {oh}x{ow} does not fit a {h}x{w} input")
+    _check_geometry("max_pool2d_forward", (h, w), (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     if not is_numpy(x):
         import cupy as cp
         out = cp.empty((n, c, oh, ow), dtype=x.dtype)
@@ -274,6 +303,8 @@ def max_pool2d_backward(g, idx, h, w):
 def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad=True, divisor=0):
     _check("avg_pool2d_forward", x)
     n, c, h, w = x.shape
+    _check_geometry("avg_pool2d_forward", (h, w), (oh, ow), (kh, kw), (sh, sw), (ph, pw))
+    _check_divisor("avg_pool2d_forward", divisor)
     if not is_numpy(x):
         import cupy as cp
         out = cp.empty((n, c, oh, ow), dtype=x.dtype)
@@ -286,7 +317,11 @@ def avg_pool2d_forward(x, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad=True
 
 def avg_pool2d_backward(g, h, w, kh, kw, sh, sw, ph, pw, count_include_pad=True, divisor=0):
     check_float("avg_pool2d_backward", g)
+    if g.ndim != 4:
+        raise ValueError(f"avg_pool2d_backward: expected a gradient (N, C, OH, OW), got {g.shape}")
     n, c, oh, ow = g.shape
+    _check_geometry("avg_pool2d_backward", (h, w), (oh, ow), (kh, kw), (sh, sw), (ph, pw))
+    _check_divisor("avg_pool2d_backward", divisor)
     if not is_numpy(g):
         import cupy as cp
         dx = cp.empty((n, c, h, w), dtype=g.dtype)

@@ -12,8 +12,11 @@ def _gradcheck(args) -> int:
     from . import backend
     from .gradcheck import gradcheck_report
     from .testing import REGISTRY, RandomDrawer
+    from .tasks import UsageError
     from .testing.harness import build_inputs, op_function
 
+    if args.samples <= 0:
+        raise UsageError(f"--samples must be positive, got {args.samples} (0 would check nothing)")
     device = args.device
     if device != "cpu":
         backend.device(device)      # fails clearly when CUDA is unusable
@@ -53,11 +56,39 @@ def _gradcheck(args) -> int:
     return 1 if failures else 0
 
 
+def _add_train_parser(sub):
+    from .tasks import TASKS, data_help
+    tr = sub.add_parser("train", help="train one of the classic programs (default data: the bundled digits)")
+    tr.add_argument("model", choices=sorted(TASKS), help="which program")
+    tr.add_argument("--data", help=f"data set: {data_help()}")
+    tr.add_argument("--root", help="folder holding the data set's files (not for the bundled digits)")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--seed", type=int, help="random seed (default 0; a resumed run keeps its own)")
+    tr.add_argument("--device", default="cpu")
+    tr.add_argument("--out", default="runs/latest", help="folder for checkpoint.npz, metrics.json, curves.png")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the run in OUT (flags left out come from its checkpoint; "
+                         "--epochs, --batch-size, --lr given apply)")
+    tr.add_argument("--overwrite", action="store_true", help="start a fresh run even if OUT already holds one")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--save-format", choices=("npz", "pt", "safetensors"), default="npz",
+                    help="also write OUT/checkpoint.pt (PyTorch's format) or OUT/model.safetensors after each epoch "
+                         "(checkpoint.npz, which --resume reads, is always written)")
+    tr.add_argument("--tensorboard", metavar="DIR", help="log loss, accuracy, learning rate and gradient norms to DIR")
+    return tr
+
+
 def _train(args) -> int:
-    from .tasks import run
-    run(args.model, data=args.data, root=args.root, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, device=args.device, out=args.out, progress=not args.no_progress, resume=args.resume,
-        save_format=args.save_format, tensorboard=args.tensorboard)
+    from .tasks import TrainingFailed, run
+    try:
+        run(args.model, data=args.data, root=args.root, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            seed=args.seed, device=args.device, out=args.out, progress=not args.no_progress, resume=args.resume,
+            overwrite=args.overwrite, save_format=args.save_format, tensorboard=args.tensorboard)
+    except TrainingFailed as exc:
+        print(f"minigrad train: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -114,26 +145,11 @@ def _profile(args) -> int:
 
 
 def main(argv=None) -> int:
-    from .tasks import STEP_MODELS, TASKS, UsageError
+    from .tasks import STEP_MODELS, UsageError
 
     parser = argparse.ArgumentParser(prog="python -m minigrad", description="minigrad command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    tr = sub.add_parser("train", help="train one of the classic programs (default data: the bundled digits)")
-    tr.add_argument("model", choices=sorted(TASKS), help="which program")
-    tr.add_argument("--data", help="digits (bundled; the default), mnist, fashion-mnist, cifar10 (resnets' default)")
-    tr.add_argument("--root", help="folder holding the data set's files")
-    tr.add_argument("--epochs", type=int)
-    tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--lr", type=float)
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--device", default="cpu")
-    tr.add_argument("--out", default="runs/latest", help="folder for metrics.json, curves.png, checkpoint.npz")
-    tr.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz if it exists")
-    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
-    tr.add_argument("--save-format", choices=("npz", "pt", "safetensors"), default="npz",
-                    help="also write OUT/checkpoint.pt (PyTorch's format) or OUT/model.safetensors after each epoch "
-                         "(checkpoint.npz, which --resume reads, is always written)")
-    tr.add_argument("--tensorboard", metavar="DIR", help="log loss, accuracy, learning rate and gradient norms to DIR")
+    _add_train_parser(sub)
     gc = sub.add_parser("gradcheck", help="check every registered op against finite differences")
     gc.add_argument("ops", nargs="*", help="only these registry entries or ops (default: all)")
     gc.add_argument("--samples", type=int, default=3, help="random inputs per op (default 3)")

@@ -7,9 +7,10 @@ checkpoint into the output folder.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -18,6 +19,10 @@ from . import backend
 
 class UsageError(Exception):
     """A bad argument or missing data: reported as one line, without a traceback."""
+
+
+class TrainingFailed(Exception):
+    """Training stopped (a non-finite loss, a failed write): one line and a non-zero exit."""
 
 
 @dataclass
@@ -62,7 +67,14 @@ def _mnist(cls):
         try:
             return cls(root, train=True), cls(root, train=False), {"in_features": 784, "num_classes": 10,
                                                                  "image": (1, 28, 28)}
-        except (FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+        except FileNotFoundError as exc:
+            if not getattr(exc, "missing", None):
+                raise UsageError(str(exc)) from None
+            raw = os.path.join(root, cls.folder, "raw")
+            raise UsageError(f"{cls.__name__}: {exc.missing} not found in {root} or {raw}; this command does not "
+                             f"download: fetch the four IDX files (raw or .gz; see {cls.mirrors[0]}) and put "
+                             f"them in either folder") from None
+        except (ValueError, RuntimeError, OSError) as exc:
             raise UsageError(str(exc)) from None
     return load
 
@@ -138,20 +150,26 @@ def _sequential_digits(root):
 IMDB_VOCAB = 20000
 
 
-def _imdb(root):
+def _imdb(root, vocab=None):
     """IMDB reviews tokenized, with a vocabulary of the 20,000 most frequent training tokens
-    (<pad> and <unk> included) that the model keeps and its checkpoint saves."""
+    (<pad> and <unk> included) that the model keeps and its checkpoint saves; ``vocab`` (a
+    resumed run's) replaces it.  Skipped files are reported in one note per split."""
     from .data import IMDB
     from .data.text import TokenizedDataset, basic_english, build_vocab
     if not root:
         raise UsageError("--data imdb needs --root DIR (the aclImdb folder, or the folder holding it)")
     try:
-        train, test = IMDB(root, split="train"), IMDB(root, split="test")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")           # IMDB's skip warning: said below as one note per split
+            train, test = IMDB(root, split="train"), IMDB(root, split="test")
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    vocab = build_vocab((basic_english(text) for text in train.texts), max_size=IMDB_VOCAB - 2)
+    notes = [f"IMDB {ds.split}: skipped {len(ds.skipped)} unreadable review file(s), e.g. {ds.skipped[0][0]}: "
+             f"{ds.skipped[0][1]}" for ds in (train, test) if ds.skipped]
+    if vocab is None:
+        vocab = build_vocab((basic_english(text) for text in train.texts), max_size=IMDB_VOCAB - 2)
     return (TokenizedDataset(train, vocab, basic_english), TokenizedDataset(test, vocab, basic_english),
-            {"vocab": vocab, "num_classes": 2})
+            {"vocab": vocab, "num_classes": 2, "notes": notes})
 
 
 def _text_loaders(train, test, batch_size, generator, info):
@@ -187,6 +205,16 @@ TASKS = {"mlp": _mlp_task, "cnn": _cnn_task, "lstm": _lstm_task,
                                         "ResNet-18 with the CIFAR stem (3x3, no max-pool), SGD (momentum 0.9)")}
 
 
+def data_help():
+    """Each program's data sets, its default first: 'mlp, cnn: digits (default), mnist, ...'."""
+    by_choices = {}
+    for name in sorted(TASKS):
+        task = TASKS[name]()
+        choices = [f"{task.default_data} (default)"] + [d for d in task.datasets if d != task.default_data]
+        by_choices.setdefault(", ".join(choices), []).append(name)
+    return "; ".join(f"{', '.join(names)}: {choices}" for choices, names in by_choices.items())
+
+
 def _usable_device(device):
     """The device, checked to be usable (CuPy and a GPU for cuda), or one clear UsageError."""
     try:
@@ -204,35 +232,180 @@ def get_task(name) -> Task:
 
 
 # ----------------------------------------------------------------------------- running one
-def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None, seed=0, device="cpu",
-        out="runs", progress=True, resume=False, log=print, save_format="npz", tensorboard=None):
-    """Train ``model_name`` and write its outputs; returns the metrics dict.  ``save_format`` and
-    ``tensorboard``: what else is written after each epoch (see :mod:`minigrad.run_outputs`)."""
-    from . import manual_seed
-    from .data import DataLoader
-    from .backend import Generator
+#: Data sets that ship with minigrad: they read no --root.
+BUNDLED = ("digits",)
+#: The settings a run records in its checkpoint, and how a resumed run treats a flag given again:
+#: flags left out come from the checkpoint; these may change; the others must match it.
+RUN_SETTINGS = ("model", "data", "epochs", "batch_size", "lr", "seed")
+CHANGEABLE_ON_RESUME = ("epochs", "batch_size", "lr")
+OUTPUT_FILES = ("checkpoint.npz", "metrics.json", "curves.png")
+
+
+def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None, seed=None, device="cpu",
+        out="runs", progress=True, resume=False, overwrite=False, log=print, save_format="npz", tensorboard=None):
+    """Train ``model_name`` and write its outputs into ``out``; returns the metrics dict.
+
+    ``resume``: continue the run whose checkpoint is in ``out`` (settings left as None come from
+    it; epochs, batch_size and lr given anew apply; a different model, data or seed is refused).
+    A fresh run refuses an ``out`` that already holds a run unless ``overwrite``.  ``save_format``
+    and ``tensorboard``: what else is written after each epoch (see :mod:`minigrad.run_outputs`)."""
     from .nn import CrossEntropyLoss
     from .train import Trainer
 
     task = get_task(model_name)
-    data = data or task.default_data
-    if data not in task.datasets:
-        raise UsageError(f"--data {data!r} is not available for {model_name}; choose one of "
-                         f"{', '.join(task.datasets)}")
-    defaults = {**task.defaults, **task.data_defaults.get(data, {})}
-    epochs = epochs if epochs is not None else defaults["epochs"]
-    batch_size = batch_size if batch_size is not None else defaults["batch_size"]
-    lr = lr if lr is not None else defaults["lr"]
-    for name, value in (("epochs", epochs), ("batch-size", batch_size)):
-        if value <= 0:
-            raise UsageError(f"--{name} must be positive, got {value}")
-    if lr <= 0:
-        raise UsageError(f"--lr must be positive, got {lr}")
+    given = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    saved = _existing_run(out, checkpoint, resume, overwrite)
+    settings = _settings(task, given, saved["settings"] if saved else None, root)
     dev = _usable_device(device)
+    _make_out(out, log)
+    if resume and saved is None:
+        log(f"--resume: no checkpoint in {out} yet; starting a fresh run")
 
-    manual_seed(seed)
-    train_set, test_set, info = task.datasets[data](root)
-    generator = Generator().manual_seed(seed)
+    from . import manual_seed
+    manual_seed(settings["seed"])
+    train_set, test_set, info = _load_data(task, settings["data"], root, saved, log)
+    train_loader, test_loader, generator = _loaders(task, train_set, test_set, settings, info)
+    model = task.build_model(info).to(dev)
+    optimizer = task.build_optimizer(model.parameters(), settings["lr"])
+    trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,
+                      progress=progress, log=log, generator=generator)
+    trainer.meta = {"run": settings}
+    if saved is not None:
+        _resume(trainer, checkpoint, settings, given, log)
+    n_params = sum(p.numel() for p in model.parameters())
+    epochs = settings["epochs"]
+    log(f"{task.description}: {model_name} on {settings['data']} ({len(train_set)} train / {len(test_set)} test), "
+        f"{n_params:,} parameters, {epochs} epoch{'s' if epochs != 1 else ''}, batch {settings['batch_size']}, "
+        f"lr {settings['lr']}, seed {settings['seed']}, {dev}")
+    with _epoch_outputs(trainer, out, save_format, tensorboard):
+        _fit(trainer, epochs, checkpoint)
+    test_loss, test_acc = trainer.evaluate()
+    elapsed = sum(trainer.history["seconds"])            # every epoch of the run, across resumes
+    metrics = {**settings, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
+               "history": trainer.history, "test_loss": test_loss, "test_accuracy": test_acc}
+    try:
+        written = [checkpoint, _write_json(os.path.join(out, "metrics.json"), metrics)]
+        curves = _plot(trainer.history, os.path.join(out, "curves.png"))
+    except OSError as exc:
+        raise TrainingFailed(f"cannot write {exc.filename or 'metrics.json'} in {out}: {exc.strerror or exc} "
+                             f"(the checkpoint is saved)") from None
+    written += [curves] if curves else []
+    log(f"test accuracy {test_acc:.4f} (test loss {test_loss:.4f}) after {elapsed:.1f} s of training; "
+        f"wrote {', '.join(written)}" + ("" if curves else " (pip install matplotlib for curves.png)"))
+    return metrics
+
+
+def _existing_run(out, checkpoint, resume, overwrite):
+    """What ``out`` already holds: the saved run (its settings and vocabulary) when resuming,
+    None for a fresh run; a fresh run over an existing one needs ``overwrite``."""
+    from .train import read_checkpoint
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out} is a file, not a folder")
+    if not os.path.exists(checkpoint):
+        return None
+    if not resume and overwrite:
+        return None
+    try:
+        document, arrays = read_checkpoint(checkpoint)
+    except RuntimeError as exc:
+        if not resume:
+            raise UsageError(f"--out {out} already holds a checkpoint; pass --overwrite to replace it, or choose "
+                             f"another --out") from None
+        raise UsageError(str(exc).removeprefix("load_checkpoint: ")) from None
+    meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
+    settings = _valid_settings(meta.get("run"))
+    if not resume:
+        what = f"{settings.get('model', 'a model')} on {settings.get('data', 'its data')}, epoch {meta.get('epoch', '?')}"
+        raise UsageError(f"--out {out} already holds a run ({what}); pass --resume to continue it, --overwrite to "
+                         f"replace it, or choose another --out")
+    return {"settings": settings, "vocab": _saved_vocab(checkpoint, arrays.get("model/vocab"))}
+
+
+def _valid_settings(saved):
+    """The checkpoint's run settings that have their proper types (an edited file may hold others,
+    and a checkpoint saved by Trainer alone holds none): the rest fall back to flags and defaults."""
+    kinds = {"model": str, "data": str, "epochs": int, "batch_size": int, "lr": (int, float), "seed": int}
+    if not isinstance(saved, dict):
+        return {}
+    return {k: v for k, v in saved.items() if k in kinds and isinstance(v, kinds[k]) and not isinstance(v, bool)}
+
+
+def _make_out(out, log):
+    """Create ``out`` and clear the temporaries an interrupted save left there."""
+    from .train import remove_stale_temporaries
+    try:
+        os.makedirs(out, exist_ok=True)
+        removed = remove_stale_temporaries(out, OUTPUT_FILES)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the folder: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--out {out}: the folder is not writable")
+    if removed:
+        log(f"removed {len(removed)} temporary file(s) an interrupted save left in {out}")
+
+
+def _settings(task, given, saved, root):
+    """The run's settings: the flags given, else (resuming) the checkpoint's, else the defaults."""
+    saved = saved or {}
+    for name in RUN_SETTINGS:
+        if name in CHANGEABLE_ON_RESUME or given[name] is None or saved.get(name) is None:
+            continue
+        if given[name] != saved[name]:
+            flag = "the model" if name == "model" else f"--{name.replace('_', '-')} {given[name]}"
+            raise UsageError(f"{flag} differs from the checkpoint's {name} {saved[name]!r}; a resumed run keeps "
+                             f"its {name} (drop the flag, or start a fresh run with --overwrite or another --out)")
+    settings = {name: given[name] if given[name] is not None else saved.get(name) for name in RUN_SETTINGS}
+    settings["data"] = settings["data"] or task.default_data
+    if settings["data"] not in task.datasets:
+        raise UsageError(f"--data {settings['data']!r} is not available for {task.name}; choose one of "
+                         f"{', '.join(task.datasets)}")
+    if root and settings["data"] in BUNDLED:
+        raise UsageError(f"--root {root} is not used by --data {settings['data']} (bundled with minigrad); "
+                         f"name the data set to read from it with --data ({', '.join(_rooted(task))})")
+    defaults = {**task.defaults, **task.data_defaults.get(settings["data"], {}), "seed": 0}
+    settings.update({k: defaults[k] for k in ("epochs", "batch_size", "lr", "seed") if settings[k] is None})
+    for name in ("epochs", "batch_size"):
+        if settings[name] <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be positive, got {settings[name]}")
+    if not 0 < settings["lr"] < float("inf"):
+        raise UsageError(f"--lr must be positive and finite, got {settings['lr']}")
+    return settings
+
+
+def _rooted(task):
+    return [name for name in task.datasets if name not in BUNDLED]
+
+
+def _load_data(task, data, root, saved, log):
+    """(train, test, info); resuming, a text task tokenizes with the checkpoint's vocabulary."""
+    extra = {"vocab": saved["vocab"]} if saved is not None and saved["vocab"] is not None else {}
+    train_set, test_set, info = task.datasets[data](root, **extra)
+    for note in info.pop("notes", ()):
+        log(note)
+    for split, dataset in (("training", train_set), ("test", test_set)):
+        if len(dataset) == 0:
+            raise UsageError(f"--data {data}{f' in {root}' if root else ''}: the {split} set is empty")
+    return train_set, test_set, info
+
+
+def _saved_vocab(checkpoint, raw):
+    """The vocabulary a checkpoint's model was trained with (None if it has none): a resumed
+    run must tokenize with it, or token ids would mean other words than the embedding learned."""
+    if raw is None:
+        return None
+    from .data.text import Vocab
+    try:
+        return Vocab.from_bytes(raw.tobytes())
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{checkpoint}: damaged vocabulary ({exc}); nothing was loaded") from None
+
+
+def _loaders(task, train_set, test_set, settings, info):
+    from .backend import Generator
+    from .data import DataLoader
+    generator = Generator().manual_seed(settings["seed"])
+    batch_size = settings["batch_size"]
     if task.loaders is not None:
         train_loader, test_loader = task.loaders(train_set, test_set, batch_size, generator, info)
     else:
@@ -242,35 +415,28 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     if train_transform is not None:
         train_loader = BatchTransformLoader(train_loader, train_transform)
         test_loader = BatchTransformLoader(test_loader, test_transform)
-    model = task.build_model(info).to(dev)
-    optimizer = task.build_optimizer(model.parameters(), lr)
-    trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,
-                      progress=progress, log=log, generator=generator)
-    os.makedirs(out, exist_ok=True)
-    checkpoint = os.path.join(out, "checkpoint.npz")
-    if resume and os.path.exists(checkpoint):
+    return train_loader, test_loader, generator
+
+
+def _resume(trainer, checkpoint, settings, given, log):
+    """Load the checkpoint; a --lr given anew replaces the optimizer state's learning rate."""
+    try:
         trainer.load_checkpoint(checkpoint)
-        log(f"resumed from {checkpoint} at epoch {trainer.epoch}")
-    n_params = sum(p.numel() for p in model.parameters())
-    log(f"{task.description}: {model_name} on {data} ({len(train_set)} train / {len(test_set)} test), "
-        f"{n_params:,} parameters, {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}, {dev}")
-    start = time.perf_counter()
-    history = _fit(trainer, epochs, checkpoint, out, save_format, tensorboard)
-    elapsed = time.perf_counter() - start
-    test_loss, test_acc = trainer.evaluate()
-    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-               "seed": seed, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
-               "history": history, "test_loss": test_loss, "test_accuracy": test_acc}
-    _write_json(os.path.join(out, "metrics.json"), metrics)
-    curves = _plot(history, os.path.join(out, "curves.png"))
-    log(f"test accuracy {test_acc:.4f} (test loss {test_loss:.4f}) after {elapsed:.1f} s; "
-        f"wrote {os.path.join(out, 'metrics.json')}" + (f", {curves}" if curves else " (pip install matplotlib for curves.png)"))
-    return metrics
+    except RuntimeError as exc:
+        raise UsageError(str(exc).removeprefix("load_checkpoint: ")) from None
+    log(f"resumed from {checkpoint} at epoch {trainer.epoch}")
+    saved_lr = trainer.optimizer.param_groups[0]["lr"]
+    if given["lr"] is not None and given["lr"] != saved_lr:
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = given["lr"]
+        log(f"--lr {given['lr']} replaces the checkpoint's learning rate {saved_lr}")
+    settings["lr"] = trainer.optimizer.param_groups[0]["lr"]
 
 
-def _fit(trainer, epochs, checkpoint, out, save_format, tensorboard):
-    """trainer.fit, with the .pt/.safetensors copy and TensorBoard logs written after each epoch's
-    checkpoint (the trainer's own save_checkpoint, called after every epoch, is wrapped for that)."""
+@contextlib.contextmanager
+def _epoch_outputs(trainer, out, save_format, tensorboard):
+    """The .pt/.safetensors copy and TensorBoard logs, written after each epoch's checkpoint (the
+    trainer's own save_checkpoint, called after every epoch, is wrapped for that)."""
     from .run_outputs import EpochOutputs
     try:
         outputs = EpochOutputs(out, save_format, tensorboard)
@@ -284,17 +450,36 @@ def _fit(trainer, epochs, checkpoint, out, save_format, tensorboard):
 
     trainer.save_checkpoint = save_then_export
     try:
-        return trainer.fit(epochs, checkpoint=checkpoint)
+        yield
     finally:
         del trainer.save_checkpoint
         outputs.close()
 
 
+def _fit(trainer, epochs, checkpoint):
+    """Train, saving after each epoch; a diverged loss or a failed write is one clear line."""
+    from .train import NonFiniteLossError, NonFiniteWeightsError
+    try:
+        trainer.fit(epochs, checkpoint=checkpoint)
+    except NonFiniteLossError as exc:
+        if not os.path.exists(checkpoint):
+            kept = "no checkpoint was written"
+        elif trainer.history["epoch"]:
+            kept = f"{checkpoint} keeps epoch {trainer.epoch}"
+        else:
+            kept = f"{checkpoint} was left as it was"
+        raise TrainingFailed(f"{exc}; {kept}") from None
+    except NonFiniteWeightsError as exc:
+        raise TrainingFailed(str(exc)) from None
+    except OSError as exc:
+        raise TrainingFailed(f"cannot write {checkpoint}: {exc.strerror or exc}; the last good checkpoint "
+                             f"is kept") from None
+
+
 def _write_json(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    from .train import atomic_write
+    atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
+    return path
 
 
 def _plot(history, path):

@@ -11,12 +11,16 @@ draws the same batches and dropout masks as an uninterrupted one.
 """
 from __future__ import annotations
 
+import glob
 import io
 import json
+import math
 import os
+import stat
 import sys
 import tempfile
 import time
+import zipfile
 
 import numpy as np
 
@@ -64,6 +68,14 @@ def progress_bar(total, desc, stream=None, enabled=True):
 
 
 # ----------------------------------------------------------------------------- the trainer
+class NonFiniteLossError(RuntimeError):
+    """The training loss became nan or inf: continuing would only spread it into every weight."""
+
+
+class NonFiniteWeightsError(RuntimeError):
+    """A checkpoint would hold nan or inf weights: refused, so a good file is never replaced by one."""
+
+
 class Trainer:
     """Fit a classifier (or any model whose loss takes ``(output, target)``).
 
@@ -79,6 +91,7 @@ class Trainer:
         self.log, self.progress = log, progress
         self.generator = generator if generator is not None else getattr(train_loader, "generator", None)
         self.epoch = 0
+        self.meta = {}          # more JSON-able data saved with each checkpoint (the CLI's run settings)
         self.history = {"epoch": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": [],
                         "seconds": []}
 
@@ -90,24 +103,31 @@ class Trainer:
         self.model.train()
         total_loss, correct, seen = 0.0, 0, 0
         bar = progress_bar(len(self.train_loader), f"epoch {self.epoch + 1}", enabled=self.progress)
-        for inputs, targets in map(self._to_device, self.train_loader):
+        for batch, (inputs, targets) in enumerate(map(self._to_device, self.train_loader)):
             self.optimizer.zero_grad()
             output = self.model(inputs)
             loss = self.loss_fn(output, targets)
+            value = loss.item()
+            if not math.isfinite(value):        # stop before the step writes nan into the weights
+                bar.close()
+                raise NonFiniteLossError(f"epoch {self.epoch + 1}, batch {batch + 1}: the training loss is "
+                                         f"{value}; stopped (is the learning rate too high?)")
             loss.backward()
             if self.clip_grad_norm:
                 clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
             self.optimizer.step()
             n = len(targets)
-            total_loss += loss.item() * n
+            total_loss += value * n
             correct += _correct(output, targets)
             seen += n
             bar.update(1)
             bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
         bar.close()
+        if seen == 0:                           # else an empty data set "trains" to loss 0 and exits 0
+            raise ValueError("Trainer: the training loader gave no samples (is the data set empty?)")
         if self.scheduler is not None:
             self.scheduler.step()
-        return total_loss / max(seen, 1), correct / max(seen, 1)
+        return total_loss / seen, correct / seen
 
     @autograd.no_grad()
     def evaluate(self, loader=None):
@@ -143,13 +163,15 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path):
-        meta = {"epoch": self.epoch, "history": self.history,
+        meta = {**self.meta, "epoch": self.epoch, "history": self.history,
                 "rng": _generator_states(self.generator),
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None}
         save_checkpoint(path, self.model, self.optimizer, meta)
 
     def load_checkpoint(self, path):
-        meta = load_checkpoint(path, self.model, self.optimizer)
+        """Restore model, optimizer, scheduler, epoch, history and random states from ``path``;
+        a file that does not fit changes nothing and raises one RuntimeError naming it."""
+        meta = load_checkpoint(path, self.model, self.optimizer, check_meta=_check_trainer_meta)
         self.epoch = meta["epoch"]
         self.history = meta["history"]
         if self.scheduler is not None and meta.get("scheduler") is not None:
@@ -209,20 +231,18 @@ def _unflatten_state(value, arrays):
     return value
 
 
-def save_checkpoint(path, model, optimizer=None, meta=None):
-    """Write model (and optimizer) state atomically: a temporary file in the same folder,
-    flushed to disk, then renamed over ``path``; a crash mid-write leaves the old file intact."""
-    arrays = {}
-    document = {"model": _flatten_state("model", dict(model.state_dict()), arrays),
-                "optimizer": _flatten_state("optim", optimizer.state_dict(), arrays) if optimizer is not None else None,
-                "meta": meta or {}}
-    arrays["meta"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+def atomic_write(path, write, binary=True):
+    """Call ``write(f)`` on a temporary file in ``path``'s folder, flush it to disk, then rename it
+    over ``path``: a crash or error mid-write leaves the old file intact and no temporary behind
+    (one killed outright leaves ``.NAME-*`` files, which :func:`remove_stale_temporaries` clears)."""
     folder = os.path.dirname(os.path.abspath(path))
+    stem, ext = os.path.splitext(os.path.basename(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", suffix=".npz", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", suffix=ext, dir=folder)
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+        os.chmod(tmp, 0o666 & ~_umask())        # mkstemp's 0600 would make the file private
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -232,20 +252,142 @@ def save_checkpoint(path, model, optimizer=None, meta=None):
         raise
 
 
-def load_checkpoint(path, model, optimizer=None):
-    """Restore what :func:`save_checkpoint` wrote; returns its ``meta`` dict."""
+def _umask():
+    mask = os.umask(0)                          # reading it means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temporaries(folder, names=("checkpoint.npz", "metrics.json")):
+    """Delete what interrupted :func:`atomic_write` calls for ``names`` left in ``folder``; returns their paths."""
+    removed = []
+    for name in names:
+        stem, ext = os.path.splitext(name)
+        for tmp in glob.glob(os.path.join(glob.escape(folder), f".{stem}-*{ext}")):
+            try:
+                os.unlink(tmp)
+                removed.append(tmp)
+            except OSError:
+                pass
+    return removed
+
+
+def save_checkpoint(path, model, optimizer=None, meta=None):
+    """Write model (and optimizer) state atomically (see :func:`atomic_write`).  Weights that are
+    not finite are refused: a diverged run must never replace a good checkpoint."""
+    arrays = {}
+    document = {"model": _flatten_state("model", dict(model.state_dict()), arrays),
+                "optimizer": _flatten_state("optim", optimizer.state_dict(), arrays) if optimizer is not None else None,
+                "meta": meta or {}}
+    for key, value in arrays.items():
+        if key.startswith("model/") and value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise NonFiniteWeightsError(f"save_checkpoint: {key.removeprefix('model/')} holds nan or inf; "
+                             f"{path} was not written (an existing file is kept)")
+    arrays["meta"] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def load_checkpoint(path, model, optimizer=None, check_meta=None):
+    """Restore what :func:`save_checkpoint` wrote; returns its ``meta`` dict.
+
+    Any problem (not a regular file, truncated, corrupt, edited, from another model) raises one
+    RuntimeError that names the file, and leaves ``model`` and ``optimizer`` as they were;
+    ``check_meta(meta)`` may raise ValueError to refuse the metadata before anything changes."""
+    document, arrays = read_checkpoint(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"load_checkpoint: cannot read {path}: {exc}") from None
+        model_state = _unflatten_state(document["model"], arrays)
+        optim_state = document.get("optimizer")
+        optim_state = _unflatten_state(optim_state, arrays) if optim_state is not None else None
+        meta = document.get("meta", {})
+        if not isinstance(model_state, dict) or not isinstance(meta, dict):
+            raise ValueError("'model' and 'meta' must be dicts")
+        if check_meta is not None:
+            check_meta(meta)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise RuntimeError(f"load_checkpoint: {path}: damaged metadata ({type(exc).__name__}: {exc}); "
+                           f"nothing was loaded") from None
+    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    try:
+        model.load_state_dict(model_state)
+        if optimizer is not None and optim_state is not None:
+            optimizer.load_state_dict(optim_state)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        model.load_state_dict(before)
+        detail = " ".join(str(exc).split())
+        raise RuntimeError(f"load_checkpoint: {path} does not fit this model: {detail}; nothing was loaded") from None
+    return meta
+
+
+def read_checkpoint(path):
+    """``(document, arrays)`` of a checkpoint file, every size checked before it is allocated:
+    members must be stored uncompressed (as :func:`save_checkpoint` writes them), so no array can
+    be larger than the file itself.  Errors are one RuntimeError naming ``path``."""
+    path = os.fspath(path)
+    problem = _not_a_regular_file(path)
+    if problem:
+        raise RuntimeError(f"load_checkpoint: cannot read {path}: {problem}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            arrays = {}
+            for info in archive.infolist():
+                arrays[info.filename.removesuffix(".npy")] = _read_member(archive, info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        raise RuntimeError(f"load_checkpoint: {path} is not a readable minigrad checkpoint "
+                           f"(truncated or corrupt: {exc}); nothing was loaded") from None
     if "meta" not in arrays:
         raise RuntimeError(f"load_checkpoint: {path} is not a minigrad checkpoint (no 'meta' entry)")
-    document = json.loads(arrays.pop("meta").tobytes().decode())
-    model.load_state_dict(_unflatten_state(document["model"], arrays))
-    if optimizer is not None and document.get("optimizer") is not None:
-        optimizer.load_state_dict(_unflatten_state(document["optimizer"], arrays))
-    return document.get("meta", {})
+    try:
+        document = json.loads(arrays.pop("meta").tobytes().decode())
+        if not isinstance(document, dict) or "model" not in document:
+            raise ValueError("no 'model' entry")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RuntimeError(f"load_checkpoint: {path}: damaged metadata ({exc}); nothing was loaded") from None
+    return document, arrays
+
+
+def _not_a_regular_file(path):
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None if stat.S_ISREG(info.st_mode) else "not a regular file"
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _read_member(archive, info):
+    """One ``.npy`` member, its declared shape checked against the bytes it really holds."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"{info.filename} is compressed; checkpoints store arrays uncompressed")
+    with archive.open(info) as f:
+        read_header = _NPY_HEADERS.get(np.lib.format.read_magic(f))
+        if read_header is None:
+            raise ValueError(f"{info.filename} is not a .npy array of a known version")
+        shape, fortran, dtype = read_header(f, max_header_size=10000)
+        if dtype.hasobject:
+            raise ValueError(f"{info.filename} holds Python objects, which checkpoints never do")
+        declared = math.prod(shape) * dtype.itemsize
+        if declared != info.file_size - f.tell():
+            raise ValueError(f"{info.filename} declares {declared} bytes of data but holds {info.file_size - f.tell()}")
+        data = f.read(declared)
+    if len(data) != declared:
+        raise ValueError(f"{info.filename} is truncated")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _check_trainer_meta(meta):
+    """What Trainer.load_checkpoint reads from ``meta``, checked before anything is restored."""
+    if not isinstance(meta.get("epoch"), int) or isinstance(meta["epoch"], bool) or meta["epoch"] < 0:
+        raise ValueError(f"'epoch' must be an integer >= 0, got {meta.get('epoch')!r}")
+    history = meta.get("history")
+    if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+        raise ValueError("'history' must map names to lists")
+    rng = meta.get("rng")
+    if rng is not None:
+        for state in (rng["default_cpu"], *([rng["loader"]] if "loader" in rng else [])):
+            backend.Generator().set_state(state)       # a scratch generator: raises on a bad state
 
 
 def _generator_states(generator):

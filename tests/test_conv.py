@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.nn as nn
+import minigrad.nn.functional as F
 from minigrad.data import CIFAR10
 from minigrad.data.transforms import RandomCrop, RandomHorizontalFlip
 from minigrad.kernels import conv as conv_k
 from minigrad.kernels import pool as pool_k
 from minigrad.models import resnet18, resnet18_cifar, resnet34
 
-from helpers import assert_close
+from helpers import assert_close, host
 
 
 # ----------------------------------------------------------------------------- kernels vs references
@@ -295,6 +296,19 @@ def test_cifar10_refuses_code_in_pickles(tmp_path):
         CIFAR10(tmp_path, train=False)
 
 
+def test_cifar10_refuses_float_labels_and_files_that_are_not_regular(tmp_path):
+    folder = _write_cifar(tmp_path)
+    batch = pickle.loads((folder / "test_batch").read_bytes())
+    batch[b"labels"] = [k + 0.7 for k in range(10)]              # would have been truncated to 0..9
+    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+    with pytest.raises(ValueError, match="test_batch: 'labels' must be integers, got float64"):
+        CIFAR10(tmp_path, train=False)
+    (folder / "test_batch").unlink()
+    os.symlink("/dev/zero", folder / "test_batch")               # reading it would fill memory
+    with pytest.raises(ValueError, match="test_batch: not a regular file"):
+        CIFAR10(tmp_path, train=False)
+
+
 def test_random_crop_and_flip_are_seeded_and_correct():
     x = mg.tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     a = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
@@ -327,7 +341,7 @@ def test_train_resnet18_on_cifar_files(tmp_path):
                   "--out", str(out), "--no-progress")
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "metrics.json").read_text())["data"] == "cifar10"
-    missing = _cli("train", "resnet18", "--out", str(out))
+    missing = _cli("train", "resnet18", "--out", str(tmp_path / "other"))      # (out holds a run now)
     assert missing.returncode == 2 and "needs --root" in missing.stderr
 
 
@@ -473,3 +487,21 @@ def test_interpolate_large_upsampling_matches_pytorch(torch):
         ym.backward(g), yt.backward(torch.tensor(g))
         assert_close(ym, yt.detach().numpy(), atol=1e-5)
         assert_close(xm.grad, xt.grad.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs, w_shape", [({}, (4, 3, 3, 3)), ({"stride": 2}, (4, 3, 3, 3)), ({}, (4, 3, 1, 1)),
+                                              ({"groups": 3}, (3, 1, 3, 3))])
+def test_conv2d_on_an_empty_batch_gives_empty_results_as_pytorch(kwargs, w_shape):
+    torch = pytest.importorskip("torch")
+    x = mg.zeros(0, 3, 8, 8, requires_grad=True)
+    w = mg.randn(*w_shape, requires_grad=True)
+    b = mg.randn(w_shape[0], requires_grad=True)
+    out = F.conv2d(x, w, b, **kwargs)
+    out.sum().backward()
+    tw = torch.tensor(host(w), requires_grad=True)
+    expected = torch.nn.functional.conv2d(torch.zeros(0, 3, 8, 8), tw, torch.tensor(host(b)), **kwargs)
+    assert out.shape == tuple(expected.shape) and x.grad.shape == (0, 3, 8, 8)
+    np.testing.assert_array_equal(host(w.grad), np.zeros(w_shape))
+    np.testing.assert_array_equal(host(b.grad), np.zeros(w_shape[0]))
+    y = F.conv_transpose2d(mg.zeros(0, 3, 4, 4), mg.randn(3, 2, 3, 3))
+    assert y.shape == (0, 2, 6, 6)

@@ -2,6 +2,7 @@
 import collections
 import gzip
 import hashlib
+import os
 import shutil
 import struct
 import urllib.error
@@ -393,6 +394,17 @@ def test_read_idx_round_trip(tmp_path_factory, shape, dtype, gz, seed):
     out = read_idx(path)
     assert out.shape == array.shape and out.dtype == array.dtype
     np.testing.assert_array_equal(out, array)
+
+
+def test_read_idx_checks_declared_sizes_before_allocating(tmp_path):
+    huge = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 60000, 60000, 60000)      # 216 TB declared
+    with pytest.raises(ValueError, match="the gzip file cannot hold that much"):
+        read_idx(write(tmp_path / "bomb.gz", huge + bytes(1 << 16), gz=True))
+    with pytest.raises(ValueError, match="truncated: .* but 8 bytes follow it"):
+        read_idx(write(tmp_path / "raw", huge + bytes(8)))
+    os.mkfifo(tmp_path / "fifo")                                   # opening it to read would block
+    with pytest.raises(ValueError, match="fifo: not a regular file"):
+        read_idx(tmp_path / "fifo")
 
 
 SPLITS = {True: ("train", 6), False: ("t10k", 4)}

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minigrad.kernels import activation, scatter
+from minigrad.kernels import activation, pool, scatter
 
 FLOATS = [np.float32, np.float64]
 
@@ -73,6 +73,25 @@ def test_index_add_rows_validates_before_the_loop():
         scatter.index_add_rows(out, np.array([0.0]), np.ones((1, 2)))
     with pytest.raises(ValueError, match="C-contiguous"):
         scatter.index_add_rows(np.zeros((2, 3)).T, np.array([0]), np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: pool.avg_pool2d_forward(x, -2, 2, 2, 2, 0, 0, 2, 2), "kernel size"),
+    (lambda x: pool.avg_pool2d_forward(x, 2, 2, -1, 2, 0, 0, 2, 2), "stride"),
+    (lambda x: pool.avg_pool2d_forward(x, 2, 2, 2, 2, -1, 0, 2, 2), "padding"),
+    (lambda x: pool.avg_pool2d_forward(x, 2, 2, 2, 2, 0, 0, 9, 2), "output size"),
+    (lambda x: pool.avg_pool2d_forward(x, 2, 2, 2, 2, 0, 0, 2, 2, divisor=-3), "divisor"),
+    (lambda x: pool.avg_pool2d_backward(np.ones((1, 1, 2, 2)), 4, 4, 2, 2, 0, 2, 0, 0), "stride"),
+    (lambda x: pool.max_pool2d_forward(x, 10**12, 2, 1, 1, 0, 0, 1, 1, 1, 2), "output size"),
+    (lambda x: pool.max_pool2d_forward(x, 2, 2, 0, 2, 0, 0, 1, 1, 2, 2), "stride"),
+])
+def test_pool_kernels_validate_geometry_before_the_loop(call, message):
+    x = np.ones((1, 1, 4, 4))
+    with pytest.raises(ValueError, match=message):
+        call(x)
+    # the same geometry, valid, runs (floor and ceil mode sizes are both accepted)
+    assert pool.avg_pool2d_forward(x, 2, 2, 2, 2, 0, 0, 2, 2).shape == (1, 1, 2, 2)
+    assert pool.max_pool2d_forward(np.ones((1, 1, 5, 5)), 2, 2, 2, 2, 0, 0, 1, 1, 3, 3)[0].shape == (1, 1, 3, 3)
 
 
 def test_kernels_compile_one_specialisation_per_dtype():

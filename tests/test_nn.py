@@ -60,6 +60,38 @@ def test_shared_parameters_are_listed_once():
     assert len(list(seq.parameters())) == 2
 
 
+def test_replacing_a_child_keeps_its_place_as_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = mlp(), torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    setattr(ours, "1", nn.Tanh())
+    setattr(theirs, "1", torch.nn.Tanh())
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()] == ["0", "1", "2"]
+    x = mg.randn(4, 6)
+    expected = ours[2](ours[1](ours[0](x)))
+    assert_close(ours(x), expected)                      # the layers still run in their order
+    ours[0].weight = nn.Parameter(mg.zeros(5, 6))         # a parameter replaced keeps its place too
+    assert list(ours.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_sequential_setitem_and_delitem_as_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = mlp(), torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    ours[-2], theirs[-2] = nn.Tanh(), torch.nn.Tanh()
+    assert isinstance(ours[1], nn.Tanh) and [n for n, _ in ours.named_children()] == ["0", "1", "2"]
+    del ours[0]
+    del theirs[0]
+    assert [(n, type(m).__name__) for n, m in ours.named_children()] == \
+        [(n, type(m).__name__) for n, m in theirs.named_children()] == [("0", "Tanh"), ("1", "Linear")]
+    ours.append(nn.ReLU())
+    del ours[:2]
+    assert [n for n, _ in ours.named_children()] == ["0"] and isinstance(ours[0], nn.ReLU)
+    with pytest.raises(IndexError):
+        ours[5] = nn.ReLU()
+    blocks = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    del blocks[1]
+    assert [type(m).__name__ for m in blocks] == ["ReLU", "Sigmoid"] and list(blocks._modules) == ["0", "1"]
+
+
 def test_setattr_before_init_is_a_clear_error():
     class Bad(nn.Module):
         def __init__(self):

@@ -137,3 +137,52 @@ def test_matches_pytorch(spec, data, torch):
         got = np.zeros(inputs[k].shape) if g is None else host(g)
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11,
                                    err_msg=f"{spec.name}: gradient {k} differs from PyTorch")
+
+
+# ----------------------------------------------------------------------------- float16 and the public op's name
+def _half(*shape, grad=True):
+    return mg.randn(*shape).to(mg.float16).requires_grad_(grad)
+
+
+_HALF_OPS = {
+    "conv2d": lambda F: F.conv2d(_half(1, 2, 5, 5), _half(3, 2, 3, 3)),
+    "conv1d": lambda F: F.conv1d(_half(1, 2, 5), _half(3, 2, 3)),
+    "conv_transpose2d": lambda F: F.conv_transpose2d(_half(1, 2, 5, 5), _half(2, 3, 3, 3)),
+    "max_pool2d": lambda F: F.max_pool2d(_half(1, 2, 4, 4), 2),
+    "avg_pool2d": lambda F: F.avg_pool2d(_half(1, 2, 4, 4), 2),
+    "adaptive_max_pool2d": lambda F: F.adaptive_max_pool2d(_half(1, 2, 5, 5), 2),
+    "batch_norm": lambda F: F.batch_norm(_half(4, 2), None, None, training=True),
+    "gelu": lambda F: F.gelu(_half(3)),
+    "embedding": lambda F: F.embedding(mg.tensor([0, 2]), _half(4, 3)),
+    "cross_entropy": lambda F: F.cross_entropy(_half(2, 3), mg.tensor([0, 2])),
+    "lstm": lambda F: mg.nn.LSTM(2, 3).to(mg.float16)(_half(4, 1, 2)),
+    "gru": lambda F: mg.nn.GRU(2, 3).to(mg.float16)(_half(4, 1, 2)),
+    "rnn_tanh": lambda F: mg.nn.RNN(2, 3).to(mg.float16)(_half(4, 1, 2)),
+    "lstm_cell": lambda F: mg.nn.LSTMCell(2, 3).to(mg.float16)(_half(1, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_HALF_OPS))
+def test_float16_is_refused_by_the_public_op_by_its_name(name):
+    import minigrad.nn.functional as F
+
+    def run():
+        out = _HALF_OPS[name](F)
+        out = out[0] if isinstance(out, tuple) else out
+        out.float().sum().backward()            # the backward's kernels too
+
+    with pytest.raises(TypeError, match=rf"^{name}: float16 is not supported .*\.float\(\)"):
+        run()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda F: F.conv1d(mg.randn(2, 3, 8), mg.randn(4, 2, 3)), r"^conv1d: input of shape \(2, 3, 8\) has 3 channels"),
+    (lambda F: F.conv1d(mg.randn(2, 3, 8), mg.randn(4, 3, 3), stride=0), "^conv1d: stride and dilation"),
+    (lambda F: F.conv1d(mg.randn(2, 3, 2), mg.randn(4, 3, 3)), "^conv1d: input of length 2"),
+    (lambda F: F.conv1d(mg.randn(2, 3, 8), mg.randn(4, 3, 3), groups=2), "^conv1d: groups=2"),
+    (lambda F: F.conv_transpose2d(mg.randn(1, 3, 4, 4), mg.randn(3, 2, 3, 3), stride=0), "^conv_transpose2d: stride"),
+])
+def test_conv_errors_name_the_public_op(call, message):
+    import minigrad.nn.functional as F
+    with pytest.raises(ValueError, match=message):
+        call(F)

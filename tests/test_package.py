@@ -25,3 +25,11 @@ def test_cli_gradcheck_prints_a_table():
 def test_cli_unknown_op_is_one_clear_line():
     result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "nonsense"], capture_output=True, text=True)
     assert result.returncode == 2 and "no registered op matches" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_gradcheck_refuses_zero_or_negative_samples(capsys):
+    from minigrad.__main__ import main
+    for samples in ("0", "-2"):
+        assert main(["gradcheck", "tanh", "--samples", samples]) == 2
+        captured = capsys.readouterr()
+        assert f"--samples must be positive, got {samples}" in captured.err and "pass" not in captured.out

@@ -21,3 +21,14 @@ def test_readme_example_runs(code, capsys):
     for name, value in namespace.items():
         if name.startswith("test_") and callable(value):
             value()                      # the property-based examples are tests: run them
+
+
+def test_readme_tracing_example_warms_up_before_it_traces():
+    block = next(b for b in BLOCKS if "mg.trace(" in b)
+    assert block.index(".backward()") < block.index("mg.trace(")       # else the profile is mostly compile time
+
+
+def test_readme_names_the_default_job_by_its_real_shape():
+    text = " ".join(README.read_text().split())
+    assert "64-256-10 on the bundled 8x8" in text and "trains the 784-256-10 MLP" not in text
+    assert "first run also compiles" in text and "OPENBLAS_NUM_THREADS=1" in text and "--overwrite" in text

@@ -343,3 +343,26 @@ def test_recurrent_ops_import_no_kernel_until_used():
             "print('numba' in sys.modules); m(mg.randn(2, 1, 2)); print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True}, {"batch_first": True}])
+def test_an_empty_batch_gives_empty_results_and_zero_gradients_as_pytorch(cls, kwargs):
+    torch = pytest.importorskip("torch")
+    shape = (0, 5, 3) if kwargs.get("batch_first") else (5, 0, 3)
+    ours, theirs = getattr(nn, cls)(3, 4, **kwargs), getattr(torch.nn, cls)(3, 4, **kwargs)
+    x = mg.zeros(*shape, requires_grad=True)
+    out, h = ours(x)
+    expected, th = theirs(torch.zeros(*shape))
+    h, th = (h[0], th[0]) if cls == "LSTM" else (h, th)
+    assert out.shape == tuple(expected.shape) and h.shape == tuple(th.shape)
+    (out.sum() + h.sum()).backward()
+    assert x.grad.shape == shape
+    for p in ours.parameters():
+        np.testing.assert_array_equal(host(p.grad), np.zeros(p.shape))
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_a_sequence_of_length_0_is_a_clear_error_as_pytorch(cls):
+    with pytest.raises(ValueError, match=r"expected a sequence length larger than 0 .*\(0, 2, 3\)"):
+        getattr(nn, cls)(3, 4)(mg.zeros(0, 2, 3))

@@ -243,3 +243,74 @@ def test_tokenized_dataset_lengths_and_truncation(imdb_root):
     ds = TokenizedDataset(train, vocab, max_len=5)
     ids, label = ds[3]
     assert ids.dtype == np.int64 and len(ids) <= 5 and ds.lengths.max() == 5 and label == int(train.targets[3])
+
+
+@pytest.mark.parametrize("make", ["fifo", "device", "huge"])
+def test_imdb_reader_takes_regular_files_of_bounded_size(imdb_root, make):
+    import signal
+    path = os.path.join(imdb_root, "aclImdb", "train", "pos", "odd_1.txt")
+    if make == "fifo":
+        os.mkfifo(path)                       # opening it for reading would wait for a writer forever
+    elif make == "device":
+        os.symlink("/dev/zero", path)         # reading it would never end
+    else:
+        with open(path, "wb") as f:
+            f.write(b"word " * (1 << 19))      # 2.5 MB: no review is that long
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(RuntimeError("the reader hung")))
+    signal.alarm(30)
+    try:
+        with pytest.warns(UserWarning, match="skipped 1 of 81 files"):
+            train = IMDB(imdb_root)
+    finally:
+        signal.alarm(0)
+    assert len(train) == 80 and train.skipped[0][0] == path
+
+
+def test_train_reports_skipped_reviews_in_one_line_without_warnings(imdb_root, tmp_path):
+    import warnings
+
+    from minigrad.tasks import run
+    with open(os.path.join(imdb_root, "aclImdb", "train", "pos", "bad_1.txt"), "wb") as f:
+        f.write(b"caf\xe9")
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run("lstm", data="imdb", root=imdb_root, epochs=1, batch_size=16, out=str(tmp_path), progress=False,
+            log=lines.append)
+    notes = [line for line in lines if line.startswith("IMDB")]
+    assert notes == [f"IMDB train: skipped 1 unreadable review file(s), e.g. "
+                     f"{os.path.join(imdb_root, 'aclImdb', 'train', 'pos', 'bad_1.txt')}: not UTF-8: byte 3"]
+
+
+def test_resumed_imdb_run_tokenizes_with_the_checkpoints_vocabulary(imdb_root, tmp_path, monkeypatch):
+    import shutil
+
+    from minigrad import tasks
+    from minigrad.data import text
+    out = str(tmp_path / "run")
+    tasks.run("lstm", data="imdb", root=imdb_root, epochs=1, batch_size=16, out=out, progress=False,
+              log=lambda s: None)
+    with np.load(os.path.join(out, "checkpoint.npz")) as arrays:
+        saved_vocab = Vocab.from_bytes(arrays["model/vocab"].tobytes())
+    # the data folder changes, its vocabulary's size does not: one word renamed everywhere
+    changed = str(tmp_path / "changed")
+    shutil.copytree(imdb_root, changed)
+    for folder, _, files in os.walk(os.path.join(changed, "aclImdb")):
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as f:
+                body = f.read()
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(body.replace("movie", "picture").replace("Movie", "Picture"))
+    assert len(tasks._imdb(changed)[2]["vocab"]) == len(saved_vocab) and tasks._imdb(changed)[2]["vocab"] != saved_vocab
+    used = []
+    original = text.TokenizedDataset.__init__
+
+    def recording(self, dataset, vocab, *args, **kwargs):
+        used.append(vocab)
+        original(self, dataset, vocab, *args, **kwargs)
+
+    monkeypatch.setattr(text.TokenizedDataset, "__init__", recording)
+    tasks.run("lstm", data="imdb", root=changed, epochs=2, batch_size=16, out=out, progress=False, resume=True,
+              log=lambda s: None)
+    assert used and all(v == saved_vocab for v in used)

@@ -17,6 +17,7 @@ import pickle
 import numpy as np
 
 from ..tensor import Tensor
+from ._files import read_regular_file
 from ._images import ImageClassification
 
 __all__ = ["CIFAR10"]
@@ -24,6 +25,8 @@ __all__ = ["CIFAR10"]
 TRAIN_FILES = [f"data_batch_{k}" for k in range(1, 6)]
 TEST_FILES = ["test_batch"]
 META_FILE = "batches.meta"
+#: A batch of 10,000 images is about 31 MB pickled; anything much larger is not a CIFAR-10 batch.
+MAX_BATCH_BYTES = 64 << 20
 _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
             ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
             ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
@@ -38,10 +41,11 @@ class _SafeUnpickler(pickle.Unpickler):
 
 def _unpickle(path):
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular_file(path, MAX_BATCH_BYTES)
     except OSError as exc:
         raise FileNotFoundError(f"CIFAR10: cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"CIFAR10: {path}: {exc}") from None
     try:
         obj = _SafeUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as exc:     # pickle raises many kinds of errors on bad bytes
@@ -61,6 +65,8 @@ def read_batch(path):
     labels = np.asarray(batch["labels"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         raise ValueError(f"CIFAR10: {path}: 'data' must be uint8 of shape (n, 3072), got {data.dtype} {data.shape}")
+    if labels.size and labels.dtype.kind not in "iu":      # 3.7 must not become class 3 silently
+        raise ValueError(f"CIFAR10: {path}: 'labels' must be integers, got {labels.dtype}")
     if labels.shape != (data.shape[0],):
         raise ValueError(f"CIFAR10: {path}: {data.shape[0]} images but {labels.size} labels")
     if labels.size and (labels.min() < 0 or labels.max() > 9):

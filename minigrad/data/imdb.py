@@ -6,7 +6,7 @@ Layout (as the archive unpacks; ``root`` may be the ``aclImdb`` folder or the on
 
 one review per file, UTF-8.  ``IMDB(root, split="train")[i]`` is ``(text, label)`` with label
 0 for ``neg`` and 1 for ``pos``.  A missing folder is an error that says what was expected;
-files that cannot be read, are not UTF-8 or are empty are skipped, counted and reported in one
+files that cannot be read (or are not regular files, or exceed 1 MiB), are not UTF-8 or are empty are skipped, counted and reported in one
 warning (``strict=True`` makes the first one an error instead); ``.skipped`` lists them.
 These machines cannot download the archive: get it from https://ai.stanford.edu/~amaas/data/sentiment/.
 """
@@ -17,12 +17,15 @@ import warnings
 
 import numpy as np
 
+from ._files import read_regular_file
 from .dataset import Dataset
 
 __all__ = ["IMDB"]
 
 SPLITS = ("train", "test")
 CLASSES = ("neg", "pos")
+#: The longest review is about 14 KB; a file far larger (or a link to a device) is not a review.
+MAX_REVIEW_BYTES = 1 << 20
 
 
 class IMDB(Dataset):
@@ -96,10 +99,11 @@ def _find_base(root, split):
 def _read_review(path):
     """(text, None) or (None, what was wrong)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular_file(path, MAX_REVIEW_BYTES)
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
+    except ValueError as exc:
+        return None, f"unreadable: {exc}"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -15,9 +15,11 @@ import os
 import struct
 import urllib.error
 import urllib.request
+import zlib
 
 import numpy as np
 
+from ._files import open_regular_file
 from ._images import ImageClassification
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
@@ -25,44 +27,67 @@ __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 _IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _GZIP_MAGIC = b"\x1f\x8b"
+_DEFLATE_MAX_RATIO = 1032            # deflate never expands data more than this
 
 
 # ----------------------------------------------------------------------------- IDX files
 def read_idx(path) -> np.ndarray:
-    """The array stored in an IDX file (gzip-compressed or not), in native byte order."""
+    """The array stored in an IDX file (gzip-compressed or not), in native byte order.
+
+    The header's declared size is checked against what the file can hold before anything is
+    allocated: the data must fill a raw file exactly, and a gzip file cannot expand more than
+    deflate's 1032:1."""
     path = os.fspath(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise ValueError(f"{path}: not an IDX file: {len(raw)} bytes, too short for the 4-byte magic number")
-    magic = int.from_bytes(raw[:4], "big")
-    code, ndim = raw[2], raw[3]
-    if raw[:2] != b"\0\0" or code not in _IDX_TYPES:
+    try:
+        f = open_regular_file(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        compressed = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        stream = gzip.GzipFile(fileobj=f, mode="rb") if compressed else f
+        try:
+            if compressed:
+                return _parse_idx(path, stream, _DEFLATE_MAX_RATIO * size)
+            return _parse_idx(path, stream, size, raw_size=size)
+        except (OSError, EOFError, zlib.error) as exc:
+            if not compressed:
+                raise
+            raise ValueError(f"{path}: corrupt gzip data: {exc}") from None
+
+
+def _parse_idx(path, stream, limit, raw_size=None):
+    """Header, then exactly the declared data (``limit``: the most bytes the stream can hold;
+    ``raw_size``: the file's size when it is not compressed)."""
+    magic_bytes = stream.read(4)
+    if len(magic_bytes) < 4:
+        raise ValueError(f"{path}: not an IDX file: {len(magic_bytes)} bytes, too short for the 4-byte magic number")
+    magic = int.from_bytes(magic_bytes, "big")
+    code, ndim = magic_bytes[2], magic_bytes[3]
+    if magic_bytes[:2] != b"\0\0" or code not in _IDX_TYPES:
         raise ValueError(f"{path}: not an IDX file: magic number 0x{magic:08X}, expected 0x0000TTNN with a "
                          f"known type TT (MNIST: 0x00000801 for labels, 0x00000803 for images)")
+    sizes = stream.read(4 * ndim)
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header: {ndim} dims need {header} bytes, the file has {len(raw)}")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    if len(sizes) < 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header: {ndim} dims need {header} bytes, the file has "
+                         f"{4 + len(sizes)}")
+    shape = struct.unpack(f">{ndim}I", sizes)
     dtype = _IDX_TYPES[code]
-    count = int(np.prod(shape, dtype=np.int64))
-    expected, found = count * dtype.itemsize, len(raw) - header
-    if found != expected:
-        what = "truncated" if found < expected else "extra data"
+    count = int(np.prod(shape, dtype=object))
+    expected = count * dtype.itemsize
+    if header + expected > limit:            # refused before the allocation it would need
+        found = f"{limit - header} bytes follow it" if raw_size else "the gzip file cannot hold that much"
+        raise ValueError(f"{path}: truncated: the header says shape {shape} of {dtype.name}, {expected} bytes "
+                         f"of data, but {found}")
+    raw = stream.read(expected + 1)
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "extra data"
+        found = raw_size - header if raw_size else len(raw) if len(raw) < expected else f"more than {expected}"
         raise ValueError(f"{path}: {what}: the header says shape {shape} of {dtype.name}, {expected} bytes of "
                          f"data, but {found} bytes follow it")
-    return np.frombuffer(raw, dtype, count, header).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _read_bytes(path: str) -> bytes:
-    """The file's bytes, decompressed when it is gzip (recognised by content, not by name)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: corrupt gzip data: {exc}") from None
+    return np.frombuffer(raw, dtype, count).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def _read_checked(path: str, ndim: int, what: str) -> np.ndarray:
@@ -119,11 +144,13 @@ class MNIST(ImageClassification):
         for path in candidates:
             if os.path.isfile(path):
                 return path
-        raise FileNotFoundError(
+        error = FileNotFoundError(
             f"{type(self).__name__}: {name} not found; looked for {', '.join(candidates)}. "
             f"{self.folder} is not bundled with minigrad and must be downloaded: put its four IDX files "
             f"(raw or .gz) in {self.raw_folder}, or pass download=True where the machine has network access "
             f"(some have none; minigrad.data.Digits is bundled and needs no download)")
+        error.missing = name           # for callers that word their own advice (the CLI)
+        raise error
 
     def download(self) -> None:
         """Fetch the missing files into ``raw_folder`` from the first mirror that answers."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import re
 
 import numpy as np
@@ -121,10 +120,8 @@ class Vocab:
 
     def save(self, path):
         """Write the vocabulary as JSON (atomically: a temporary file renamed over ``path``)."""
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(self.to_bytes())
-        os.replace(tmp, path)
+        from ..train import atomic_write
+        atomic_write(path, lambda f: f.write(self.to_bytes()))
 
     @classmethod
     def load(cls, path) -> "Vocab":

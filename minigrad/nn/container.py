@@ -29,6 +29,18 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[_index(index, len(items))][1]
 
+    def __setitem__(self, index, module):
+        """``seq[i] = m`` replaces the i-th layer in its place (its name is kept)."""
+        name = list(self._modules)[_index(index, len(self))]
+        setattr(self, name, module)
+
+    def __delitem__(self, index):
+        """``del seq[i]`` (or a slice), then renumber ``0..n-1`` as PyTorch does."""
+        names = list(self._modules)
+        for name in (names[index] if isinstance(index, slice) else [names[_index(index, len(names))]]):
+            del self._modules[name]
+        _renumber(self)
+
     def __len__(self):
         return len(self._modules)
 
@@ -56,6 +68,12 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         self.add_module(str(_index(index, len(self))), module)
+
+    def __delitem__(self, index):
+        names = list(self._modules)
+        for name in (names[index] if isinstance(index, slice) else [names[_index(index, len(names))]]):
+            del self._modules[name]
+        _renumber(self)
 
     def __len__(self):
         return len(self._modules)
@@ -117,6 +135,14 @@ class ModuleDict(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleDict is a container: index it in your forward()")
+
+
+def _renumber(container):
+    """Name the children ``0..n-1`` in their order (after a deletion), as PyTorch does."""
+    modules = list(container._modules.values())
+    container._modules.clear()
+    for k, m in enumerate(modules):
+        container._modules[str(k)] = m
 
 
 def _index(index, n):

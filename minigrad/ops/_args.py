@@ -62,6 +62,15 @@ def float_operand(x, opname: str) -> Tensor:
     return x
 
 
+def refuse_float16(opname: str, *tensors):
+    """Ops built on the compiled kernels (float32 and float64 only) refuse float16 by their public
+    name, before a kernel deep inside would name itself instead."""
+    for t in tensors:
+        if t is not None and t.data.dtype == np.float16:
+            raise TypeError(f"{opname}: float16 is not supported (its kernels compute in float32 or float64); "
+                            f"convert with .float() first")
+
+
 def normalize_dim(dim, ndim: int, opname: str) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative index (0-d tensors accept 0 and -1)."""
     if isinstance(dim, Tensor):

@@ -13,7 +13,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import float_operand, normalize_dim
+from ._args import float_operand, normalize_dim, refuse_float16
 
 __all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "softmax", "log_softmax"]
 
@@ -170,7 +170,9 @@ def gelu(input, approximate="none") -> Tensor:
     """Gaussian error linear unit; ``approximate='tanh'`` for the tanh approximation."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(float_operand(input, "gelu"), approximate=approximate)
+    x = float_operand(input, "gelu")
+    refuse_float16("gelu", x)
+    return GELU.apply(x, approximate=approximate)
 
 
 def softplus(input, beta=1.0, threshold=20.0) -> Tensor:

@@ -40,7 +40,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor, float_operand
+from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
 from .shape import pad as _pad
 from .shape import squeeze, unsqueeze
@@ -73,6 +73,8 @@ def _chunks(n, bytes_per_sample, xp):
     """Sample ranges whose columns fit the device's chunk budget, as few and as large as that
     permits; on the CPU in a multiple of the workers, of near-equal sizes so that every worker
     gets the same amount of work."""
+    if n == 0:                      # an empty batch: nothing to compute (and no division by zero)
+        return []
     parts = _parts(xp)
     budget = CPU_CHUNK_BYTES if xp is np else GPU_CHUNK_BYTES
     per_chunk = max(1, budget // max(bytes_per_sample, 1))
@@ -417,6 +419,7 @@ class Conv2dWeight(Function):
 
 # ----------------------------------------------------------------------------- entry points
 def _check_conv_args(opname, x, w, groups, in_dim):
+    refuse_float16(opname, x, w)
     if x.data.ndim != 4:
         raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
     if w.data.ndim != 4:
@@ -477,10 +480,37 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     if x.data.ndim != 3 or w.data.ndim != 3:
         raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x.data.shape} and "
                          f"{w.data.shape}")
+    # checked here, in conv1d's own terms, so that no error speaks of conv2d's height-1 shapes
+    _check_conv1d_args(x, w, groups, stride, padding, dilation)
     pair = (lambda v: (1, v) if isinstance(v, int) else (1, v[0]) if isinstance(v, (tuple, list)) else v)
     pad = (0, padding) if isinstance(padding, int) else (0, padding[0]) if isinstance(padding, (tuple, list)) else padding
     out = conv2d(unsqueeze(x, 2), unsqueeze(w, 2), bias, pair(stride), pad, pair(dilation), groups)
     return squeeze(out, 2)
+
+
+def _check_conv1d_args(x, w, groups, stride, padding, dilation):
+    refuse_float16("conv1d", x, w)
+    if x.data.dtype != w.data.dtype:
+        raise TypeError(f"conv1d: input is {x.data.dtype} but weight is {w.data.dtype}")
+    if groups < 1 or x.data.shape[1] % groups or w.data.shape[0] % groups:
+        raise ValueError(f"conv1d: groups={groups} must divide the input channels {x.data.shape[1]} and "
+                         f"the weight's dim 0 ({w.data.shape[0]})")
+    if x.data.shape[1] != w.data.shape[1] * groups:
+        raise ValueError(f"conv1d: input of shape {x.data.shape} has {x.data.shape[1]} channels but weight of "
+                         f"shape {w.data.shape} expects {w.data.shape[1] * groups} (= {w.data.shape[1]} x groups "
+                         f"{groups})")
+    one = (lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v)
+    stride, dilation = one(stride), one(dilation)
+    pad = one(padding)
+    if not isinstance(stride, int) or not isinstance(dilation, int) or stride < 1 or dilation < 1 or \
+            (isinstance(pad, int) and pad < 0):
+        raise ValueError(f"conv1d: stride and dilation must be integers >= 1 and padding >= 0, got stride "
+                         f"{stride}, padding {padding}, dilation {dilation}")
+    if isinstance(pad, int):
+        length, span = x.data.shape[2] + 2 * pad, dilation * (w.data.shape[2] - 1) + 1
+        if length < span:
+            raise ValueError(f"conv1d: input of length {x.data.shape[2]} (padding {pad}) is shorter than the "
+                             f"dilated kernel {span}")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
@@ -490,6 +520,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
     padding, output_padding = _pair(padding, "padding", "conv_transpose2d"), _pair(output_padding, "output_padding",
                                                                                       "conv_transpose2d")
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:       # before col2im would name itself
+        raise ValueError(f"conv_transpose2d: stride and dilation must be >= 1 and padding >= 0, got stride "
+                         f"{stride}, padding {padding}, dilation {dilation}")
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d) or op < 0:
             raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride "

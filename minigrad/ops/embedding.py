@@ -18,7 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
-from ._args import as_tensor
+from ._args import as_tensor, refuse_float16
 
 __all__ = ["embedding"]
 
@@ -106,6 +106,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w.data.shape}")
     if w.data.dtype.kind != "f":
         raise TypeError(f"embedding: weight must be floating point, got {w.data.dtype}")
+    if w.requires_grad:
+        refuse_float16("embedding", w)                 # its gradient is a float32/float64 scatter kernel
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False "
                                   "(the dense gradient is filled by a scatter-add of the used rows)")

@@ -16,7 +16,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, float_operand
+from ._args import as_tensor, float_operand, refuse_float16
 from .activation import log_softmax
 from .shape import permute, reshape
 
@@ -136,6 +136,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_operand(input, "cross_entropy")
+    refuse_float16("cross_entropy", x)
     t = as_tensor(target, "cross_entropy")
     if x.data.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor, float_operand
+from ._args import as_tensor, float_operand, refuse_float16
 
 __all__ = ["layer_norm", "batch_norm"]
 
@@ -165,6 +165,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     unbiased), or a cumulative average when ``momentum`` is None.
     """
     x = float_operand(input, "batch_norm")
+    refuse_float16("batch_norm", x)
     if x.data.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got shape {x.data.shape}")
     channels = x.data.shape[1]

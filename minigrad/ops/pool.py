@@ -24,7 +24,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import float_operand
+from ._args import float_operand, refuse_float16
 from ._args import pair as _pair
 from .dropout import dropout
 
@@ -148,6 +148,7 @@ class AvgPool2dAdjoint(Function):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane."""
     x = float_operand(input, "max_pool2d")
+    refuse_float16("max_pool2d", x)
     k, s, p, d, out_hw = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = MaxPool2d.apply(x, k, s, p, d, out_hw)
     return (out, idx) if return_indices else out
@@ -157,6 +158,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None) -> Tensor:
     """PyTorch's ``F.avg_pool2d``."""
     x = float_operand(input, "avg_pool2d")
+    refuse_float16("avg_pool2d", x)
     k, s, p, _, out_hw = _geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
@@ -257,6 +259,7 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     x, size = _adaptive_args("adaptive_max_pool2d", input, output_size)
+    refuse_float16("adaptive_max_pool2d", x)         # its backward is max pooling's kernel
     out, idx = AdaptivePool2d.apply(x, size, "max")
     return (out, idx) if return_indices else out
 

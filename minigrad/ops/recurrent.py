@@ -43,7 +43,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor
+from ._args import as_tensor, refuse_float16
 from .dropout import dropout as _dropout
 from .shape import cat, reshape, stack, transpose
 
@@ -494,6 +494,7 @@ def _float_input(input, opname):
     x = as_tensor(input, opname)
     if x.data.dtype.kind != "f":
         raise TypeError(f"{opname}: input must be a floating-point tensor, got {x.data.dtype}")
+    refuse_float16(opname, x)
     return x
 
 
@@ -530,6 +531,7 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
     if not 0.0 <= dropout <= 1.0:
         raise ValueError(f"{opname}: dropout must be in [0, 1], got {dropout}")
     x = _float_input(input, opname)
+    given_shape = x.data.shape
     if x.data.ndim not in (2, 3):
         raise ValueError(f"{opname}: expected input of 2 (unbatched: seq_len, input_size) or 3 dims, got shape "
                          f"{x.data.shape}")
@@ -539,6 +541,9 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
     elif batch_first:
         x = transpose(x, 0, 1)
     T, B, in_size = x.data.shape
+    if T == 0:
+        raise ValueError(f"{opname}: expected a sequence length larger than 0 (as PyTorch), got input of shape "
+                         f"{given_shape}")
     D = 2 if bidirectional else 1
     groups = _split_params(opname, params, num_layers, D)
     lens = _lengths(lengths, T, B, opname)
@@ -568,7 +573,9 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
             k = layer * D + d
             w_ih, w_hh, b_ih, b_hh = groups[k]
             init = [None if s is None else s[k] for s in states]
-            if mode == "LSTM":
+            if B == 0:
+                y, *new = _empty_batch_layer(x, init, groups[k], H, len(states))
+            elif mode == "LSTM":
                 y, h_n, c_n = LSTMLayer.apply(x, init[0], init[1], w_ih, w_hh, b_ih, b_hh, lens, d == 1)
                 new = (h_n, c_n)
             elif mode == "GRU":
@@ -578,6 +585,7 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
                 y, h_n = RNNLayer.apply(x, init[0], w_ih, w_hh, b_ih, b_hh, lens, d == 1,
                                         "tanh" if mode == "RNN_TANH" else "relu")
                 new = (h_n,)
+            new = tuple(new)
             outs.append(y)
             for lst, s in zip(finals, new):
                 lst.append(s)
@@ -588,6 +596,20 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
     if unbatched:
         return reshape(x, T, -1), [reshape(f, f.data.shape[0], H) for f in finals]
     return (transpose(x, 0, 1) if batch_first else x), finals
+
+
+def _empty_batch_layer(x, init, weights, H, n_states):
+    """A layer over a batch of 0 sequences (the cell kernels need at least one): empty outputs
+    (T, 0, H) and states (0, H), joined to the inputs by ``sum * 0`` so that backward still
+    reaches them, with zero gradients for the weights, as PyTorch gives."""
+    link = x.sum() * 0
+    for t in [*init, *weights]:
+        if t is not None:
+            link = link + t.sum() * 0
+    xp = backend.xp_of(x.data)
+    T = x.data.shape[0]
+    y = link + Tensor._wrap(xp.zeros((T, 0, H), dtype=x.data.dtype))
+    return (y, *[link + Tensor._wrap(xp.zeros((0, H), dtype=x.data.dtype)) for _ in range(n_states)])
 
 
 # ----------------------------------------------------------------------------- public functions
