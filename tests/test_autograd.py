@@ -404,6 +404,15 @@ def test_anomaly_mode_names_the_backward_op():
             y.sum().backward()
 
 
+def test_anomaly_mode_says_when_the_input_was_not_finite_already():
+    x = mg.tensor([1.0, np.nan])                 # NaN in the data, not made by any op
+    w = leaf([2.0, 3.0])
+    with mg.detect_anomaly():
+        y = (x * w).sum()
+        with pytest.raises(AnomalyError, match=r"Mul: .*not finite already: an input held NaN"):
+            y.backward()
+
+
 def test_dot_grad_never_aliases_the_gradient_passed_in():
     x = leaf([1.0, 2.0])
     g = np.array([1.0, 1.0])

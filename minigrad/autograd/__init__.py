@@ -778,6 +778,11 @@ def _deposit_leaf_grads(leaf_grads, foreign=()):
 def _check_backward(node, grads_out, grads_in):
     if _all_finite(grads_out) and not _all_finite([g for g in grads_in if backend.is_array(g)]):
         where = "".join(node._stack[-4:]) if node._stack else "(forward ran outside detect_anomaly)\n"
+        saved = node._saved if node._saved is not _FREED else ()
+        if not _all_finite([a for a in saved if backend.is_array(a)]):
+            raise AnomalyError(f"{node.name}: backward produced NaN or infinity because what its forward saved "
+                               f"was not finite already: an input held NaN or infinity before this op (check the "
+                               f"data and the ops before it).\nIts forward was called here:\n{where}")
         raise AnomalyError(f"{node.name}: backward produced NaN or infinity from finite gradients.\n"
                            f"Its forward was called here:\n{where}")
 
