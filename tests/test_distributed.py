@@ -62,3 +62,70 @@ def test_uninitialized_and_unknown_backends_are_clear_errors():
         dist.init_process_group("nccl")
     with pytest.raises(ValueError, match="gloo"):
         dist.init_process_group("gloo")
+
+
+@needs_mpi
+def test_ddp_matches_one_process_with_the_whole_batch():
+    """SGD and Adam in float64, one bucket and a bucket per parameter, no_sync, the overlap,
+    unused parameters, models that differ, buffers (tests/mpi/ddp.py)."""
+    out = check(run_ranks("ddp.py")).stdout
+    assert "rank 0: ddp ok" in out and "rank 1: ddp ok" in out
+
+
+@needs_mpi
+def test_an_exception_on_one_rank_ends_every_rank_naming_it():
+    result = run_ranks("fault.py", timeout=30)
+    assert result.returncode != 0
+    assert "rank 1 of 2 failed" in result.stderr and "boom on purpose" in result.stderr
+    assert "went past" not in result.stderr
+
+
+def test_ddp_needs_a_process_group():
+    from minigrad.nn.parallel import DistributedDataParallel
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedDataParallel(mg.nn.Linear(2, 2))
+
+
+# ----------------------------------------------------------------------------- DistributedSampler
+@pytest.mark.parametrize("n, replicas, drop_last", [(10, 3, False), (9, 3, False), (2, 4, False), (7, 2, False),
+                                                     (10, 3, True), (9, 3, True), (7, 2, True)])
+def test_distributed_sampler_follows_pytorch_padding_rule(n, replicas, drop_last):
+    from minigrad.data import DistributedSampler
+    shards = [list(DistributedSampler(range(n), replicas, r, shuffle=False, drop_last=drop_last))
+              for r in range(replicas)]
+    per_rank = (n // replicas) if drop_last else -(-n // replicas)
+    assert all(len(s) == per_rank for s in shards)
+    flat = [i for k in range(per_rank) for s in shards for i in s[k:k + 1]]
+    if drop_last:
+        assert flat == list(range(per_rank * replicas))
+    else:
+        padded = list(range(n)) * (-(-per_rank * replicas // n))
+        assert flat == padded[:per_rank * replicas]
+
+
+def test_distributed_sampler_against_pytorch(torch):
+    from minigrad.data import DistributedSampler
+    for n, replicas, drop_last in [(10, 3, False), (10, 3, True), (2, 4, False), (8, 4, False)]:
+        for r in range(replicas):
+            ours = list(DistributedSampler(range(n), replicas, r, shuffle=False, drop_last=drop_last))
+            theirs = list(torch.utils.data.DistributedSampler(range(n), replicas, r, shuffle=False,
+                                                              drop_last=drop_last))
+            assert ours == theirs
+
+
+def test_distributed_sampler_shuffles_the_same_on_every_rank_per_epoch():
+    from minigrad.data import DistributedSampler
+    samplers = [DistributedSampler(range(11), 2, r, seed=3) for r in range(2)]
+    first = [list(s) for s in samplers]
+    assert len(first[0]) == len(first[1]) == 6 and set(first[0] + first[1]) == set(range(11))
+    assert first[0] != list(range(0, 11, 2))                 # shuffled
+    assert first == [list(s) for s in samplers]             # the same epoch, the same order
+    for s in samplers:
+        s.set_epoch(1)
+    second = [list(s) for s in samplers]
+    assert second != first
+    assert set(second[0] + second[1]) == set(range(11))
+    with pytest.raises(ValueError, match="rank"):
+        DistributedSampler(range(4), 2, 2)
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedSampler(range(4))

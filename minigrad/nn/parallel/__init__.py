@@ -1,0 +1,4 @@
+"""``minigrad.nn.parallel``: data-parallel training (mpi4py is imported only when it is used)."""
+from .distributed import DistributedDataParallel  # noqa: F401
+
+__all__ = ["DistributedDataParallel"]

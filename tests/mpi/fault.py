@@ -1,0 +1,11 @@
+"""Run under ``mpiexec -n 2``: rank 1 fails while rank 0 waits in a collective; the job must end."""
+import sys
+
+import minigrad as mg
+import minigrad.distributed as dist
+
+dist.init_process_group("mpi")
+if dist.get_rank() == 1:
+    raise ValueError("boom on purpose")
+dist.all_reduce(mg.ones(3))          # would wait forever for rank 1 without the abort
+print("rank 0 went past a collective that rank 1 never joined", file=sys.stderr)
