@@ -129,3 +129,26 @@ def test_distributed_sampler_shuffles_the_same_on_every_rank_per_epoch():
         DistributedSampler(range(4), 2, 2)
     with pytest.raises(RuntimeError, match="init_process_group"):
         DistributedSampler(range(4))
+
+
+# ----------------------------------------------------------------------------- SyncBatchNorm
+@needs_mpi
+def test_sync_batchnorm_cnn_matches_one_process_with_the_whole_batch():
+    """Parameters and running statistics after SGD and Adam steps (tests/mpi/sync_batchnorm.py)."""
+    out = check(run_ranks("sync_batchnorm.py")).stdout
+    assert "rank 0: sync batchnorm ok" in out and "rank 1: sync batchnorm ok" in out
+
+
+def test_convert_sync_batchnorm_shares_parameters_and_is_batchnorm_in_a_world_of_one(rng):
+    net = mg.nn.Sequential(mg.nn.Conv2d(2, 3, 3), mg.nn.BatchNorm2d(3),
+                           mg.nn.Sequential(mg.nn.Flatten(), mg.nn.BatchNorm1d(12))).double()
+    bn, bn1 = net[1], net[2][1]
+    ref = mg.nn.BatchNorm2d(3).double()
+    converted = mg.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert isinstance(converted[1], mg.nn.SyncBatchNorm) and isinstance(converted[2][1], mg.nn.SyncBatchNorm)
+    assert converted[1].weight is bn.weight and converted[1].running_mean is bn.running_mean
+    assert converted[2][1].running_var is bn1.running_var
+    x = mg.tensor(rng.standard_normal((4, 3, 2, 2)))
+    out = converted[1](x)                       # no process group: plain batch norm
+    expected = ref(x)
+    assert mg.allclose(out, expected) and mg.allclose(converted[1].running_mean, ref.running_mean)
