@@ -66,7 +66,7 @@ def test_uninitialized_and_unknown_backends_are_clear_errors():
 
 @needs_mpi
 def test_ddp_matches_one_process_with_the_whole_batch():
-    """SGD and Adam in float64, one bucket and a bucket per parameter, no_sync, the overlap,
+    """The MLP (one bucket and a bucket per parameter) and the LSTM classifier, SGD and Adam in float64; no_sync, the overlap,
     unused parameters, models that differ, buffers (tests/mpi/ddp.py)."""
     out = check(run_ranks("ddp.py")).stdout
     assert "rank 0: ddp ok" in out and "rank 1: ddp ok" in out

@@ -54,6 +54,29 @@ for cap in (25, 1e-6):                                 # one bucket; one bucket 
     train(mg.optim.SGD, cap, lr=0.1, momentum=0.9)
     train(mg.optim.Adam, cap, lr=0.01)
 
+# the LSTM classifier (embedding, LSTM, linear head) on token sequences
+from minigrad.models import TextLSTM  # noqa: E402
+
+texts = [(rng.integers(1, 30, (size * B, 7)), rng.integers(0, 2, size * B)) for _ in range(STEPS)]
+
+
+def lstm(seed):
+    mg.manual_seed(seed)
+    return TextLSTM(30, embedding_dim=8, hidden_size=10, num_classes=2).double()
+
+
+for opt_cls, args in ((mg.optim.SGD, dict(lr=0.5, momentum=0.9)), (mg.optim.Adam, dict(lr=0.01))):
+    ref, ddp = lstm(1), DDP(lstm(1 + rank), bucket_cap_mb=1e-3)
+    opt_ref, opt = opt_cls(ref.parameters(), **args), opt_cls(ddp.parameters(), **args)
+    for x, y in texts:
+        opt_ref.zero_grad()
+        loss_fn(ref(mg.tensor(x)), mg.tensor(y)).backward()
+        opt_ref.step()
+        opt.zero_grad()
+        loss_fn(ddp(mg.tensor(mine(x))), mg.tensor(mine(y))).backward()
+        opt.step()
+    check_same(ref, ddp, f"TextLSTM, {opt_cls.__name__}")
+
 # no_sync: gradients accumulate locally, the next synchronised backward averages the sum
 ref, ddp = model(1), DDP(model(1 + rank))
 (x1, y1), (x2, y2) = batches[0], batches[1]
