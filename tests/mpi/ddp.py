@@ -104,6 +104,17 @@ loss_fn(net[3](net[2](h)), mg.tensor(mine(batches[0][1]))).backward()
 assert started and started[0] >= 2, f"rank {rank}: buckets started before the first layer's backward: {started}"
 assert ddp._next_to_launch == 0 and all(p.grad is not None for p in ddp.parameters())
 
+# the trace shows each bucket's all-reduce starting between the backward ops, in bucket order
+ddp = DDP(model(1), bucket_cap_mb=1e-6)
+with mg.trace() as t:
+    loss_fn(ddp(mg.tensor(mine(batches[0][0]))), mg.tensor(mine(batches[0][1]))).backward()
+phases = [(r.phase, r.op, r.scope) for r in t.records if r.phase != "forward"]
+starts = [k for k, (phase, op, _) in enumerate(phases) if op == "all_reduce start"]
+assert [phases[k][2] for k in starts] == [f"bucket {b}" for b in range(4)], phases
+assert any(phase == "backward" for phase, _, _ in phases[starts[0]:]), f"no overlap: {phases}"
+assert [op for _, op, _ in phases[-4:]] == ["all_reduce wait"] * 4, phases
+assert "all_reduce" not in str(t.profile())
+
 # a parameter that gets no gradient: an error naming it, or zeros with find_unused_parameters
 class TwoHeads(nn.Module):
     def __init__(self):

@@ -15,10 +15,11 @@ averages back into ``.grad``: ``loss.backward()`` returns with the gradients ave
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 
-from ... import autograd
+from ... import autograd, tracing
 from ... import distributed as dist
 from ...tensor import Tensor
 from ..module import Module
@@ -145,8 +146,16 @@ class DistributedDataParallel(Module):
         while self._next_to_launch < len(buckets) and buckets[self._next_to_launch].ready.all():
             bucket = buckets[self._next_to_launch]
             g = self._group
+            start = time.perf_counter()
             bucket.work = g.comm.Iallreduce(g.MPI.IN_PLACE, bucket.flat, op=g.MPI.SUM)
+            self._trace("all_reduce start", bucket, start)
             self._next_to_launch += 1
+
+    @staticmethod
+    def _trace(what, bucket, start):
+        t = tracing.current()
+        if t is not None:
+            t.communication(what, f"bucket {bucket.index}", [list(bucket.flat.shape)], time.perf_counter() - start)
 
     def _finish(self):
         """When backward ends: the buckets left (unused parameters), then wait, average, write back."""
@@ -164,7 +173,9 @@ class DistributedDataParallel(Module):
                 b.ready[:] = True
             self._launch_ready()
             for bucket in self._buckets:
+                start = time.perf_counter()
                 bucket.work.Wait()
+                self._trace("all_reduce wait", bucket, start)
                 bucket.flat /= self._group.size
                 for k, p in enumerate(bucket.params):
                     _write_grad(p, bucket.view(k))
