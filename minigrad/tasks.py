@@ -230,10 +230,23 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
         raise UsageError(f"--lr must be positive, got {lr}")
     dev = _usable_device(device)
 
+    rank, world = _join_ranks()
+    if rank != 0:                                  # only rank 0 prints and writes
+        log, progress = (lambda *args, **kwargs: None), False
     manual_seed(seed)
     train_set, test_set, info = task.datasets[data](root)
     generator = Generator().manual_seed(seed)
-    if task.loaders is not None:
+    epochs_sampler = None
+    if world > 1 and task.loaders is None:         # a fresh global shuffle per epoch, split among the ranks
+        from .data import DistributedSampler
+        epochs_sampler = _SamplerPerEpoch(DistributedSampler(train_set, world, rank, shuffle=True, seed=seed))
+        train_loader = DataLoader(train_set, batch_size=batch_size, sampler=epochs_sampler)
+        test_loader = DataLoader(test_set, batch_size=256)
+    elif world > 1:                                # the task's own loaders (length buckets) on a fixed shard
+        from .data import DistributedSampler, Subset
+        shard = Subset(train_set, list(DistributedSampler(train_set, world, rank, shuffle=True, seed=seed)))
+        train_loader, test_loader = task.loaders(shard, test_set, batch_size, generator, info)
+    elif task.loaders is not None:
         train_loader, test_loader = task.loaders(train_set, test_set, batch_size, generator, info)
     else:
         train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
@@ -243,6 +256,9 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
         train_loader = BatchTransformLoader(train_loader, train_transform)
         test_loader = BatchTransformLoader(test_loader, test_transform)
     model = task.build_model(info).to(dev)
+    if world > 1:
+        from .nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(model)
     optimizer = task.build_optimizer(model.parameters(), lr)
     trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,
                       progress=progress, log=log, generator=generator)
@@ -251,14 +267,20 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     if resume and os.path.exists(checkpoint):
         trainer.load_checkpoint(checkpoint)
         log(f"resumed from {checkpoint} at epoch {trainer.epoch}")
+    if epochs_sampler is not None:
+        epochs_sampler.epoch = trainer.epoch
     n_params = sum(p.numel() for p in model.parameters())
+    batch = f"batch {batch_size}" if world == 1 else \
+        f"batch {batch_size} per rank on {world} ranks (global batch {batch_size * world})"
     log(f"{task.description}: {model_name} on {data} ({len(train_set)} train / {len(test_set)} test), "
-        f"{n_params:,} parameters, {epochs} epochs, batch {batch_size}, lr {lr}, seed {seed}, {dev}")
+        f"{n_params:,} parameters, {epochs} epochs, {batch}, lr {lr}, seed {seed}, {dev}")
     start = time.perf_counter()
-    history = _fit(trainer, epochs, checkpoint, out, save_format, tensorboard)
+    history = _fit(trainer, epochs, checkpoint, out, save_format, tensorboard, writes=rank == 0)
     elapsed = time.perf_counter() - start
     test_loss, test_acc = trainer.evaluate()
-    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+    if rank != 0:
+        return None
+    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "ranks": world, "lr": lr,
                "seed": seed, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
                "history": history, "test_loss": test_loss, "test_accuracy": test_acc}
     _write_json(os.path.join(out, "metrics.json"), metrics)
@@ -268,10 +290,42 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     return metrics
 
 
-def _fit(trainer, epochs, checkpoint, out, save_format, tensorboard):
+def _join_ranks():
+    """(rank, world size): under ``mpiexec -n N`` (N > 1) join the process group for data-parallel
+    training; else (0, 1)."""
+    from . import distributed
+    if distributed.launched_with_ranks() == 1 and not distributed.is_initialized():
+        return 0, 1
+    if not distributed.is_initialized():
+        try:
+            distributed.init_process_group("mpi")
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+    return distributed.get_rank(), distributed.get_world_size()
+
+
+class _SamplerPerEpoch:
+    """A DistributedSampler that moves to the next epoch each time an epoch starts."""
+
+    def __init__(self, sampler):
+        self.sampler, self.epoch = sampler, 0
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
+        return iter(self.sampler)
+
+    def __len__(self):
+        return len(self.sampler)
+
+
+def _fit(trainer, epochs, checkpoint, out, save_format, tensorboard, writes=True):
     """trainer.fit, with the .pt/.safetensors copy and TensorBoard logs written after each epoch's
-    checkpoint (the trainer's own save_checkpoint, called after every epoch, is wrapped for that)."""
+    checkpoint (the trainer's own save_checkpoint, called after every epoch, is wrapped for that).
+    ``writes=False`` (ranks other than 0 of a data-parallel run): no files at all."""
     from .run_outputs import EpochOutputs
+    if not writes:
+        return trainer.fit(epochs)
     try:
         outputs = EpochOutputs(out, save_format, tensorboard)
     except (ValueError, ImportError) as exc:

@@ -82,6 +82,13 @@ class Trainer:
         self.history = {"epoch": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": [],
                         "seconds": []}
 
+    @property
+    def unwrapped_model(self):
+        """The model checkpoints hold: the module inside a DistributedDataParallel (so that a
+        checkpoint of a data-parallel run loads into a plain model), else the model itself."""
+        from .nn.parallel import DistributedDataParallel
+        return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
+
     def _to_device(self, batch):
         return [_move(b, self.device) for b in batch]
 
@@ -107,6 +114,7 @@ class Trainer:
         bar.close()
         if self.scheduler is not None:
             self.scheduler.step()
+        total_loss, correct, seen = _over_all_ranks(self.model, total_loss, correct, seen)
         return total_loss / max(seen, 1), correct / max(seen, 1)
 
     @autograd.no_grad()
@@ -146,16 +154,27 @@ class Trainer:
         meta = {"epoch": self.epoch, "history": self.history,
                 "rng": _generator_states(self.generator),
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None}
-        save_checkpoint(path, self.model, self.optimizer, meta)
+        save_checkpoint(path, self.unwrapped_model, self.optimizer, meta)
 
     def load_checkpoint(self, path):
-        meta = load_checkpoint(path, self.model, self.optimizer)
+        meta = load_checkpoint(path, self.unwrapped_model, self.optimizer)
         self.epoch = meta["epoch"]
         self.history = meta["history"]
         if self.scheduler is not None and meta.get("scheduler") is not None:
             self.scheduler.load_state_dict(meta["scheduler"])
         _set_generator_states(meta.get("rng"), self.generator)
         return meta
+
+
+def _over_all_ranks(model, *sums):
+    """A data-parallel run's epoch sums over every rank's share of the data (else as they are)."""
+    from .nn.parallel import DistributedDataParallel
+    if not isinstance(model, DistributedDataParallel):
+        return sums
+    from . import distributed, tensor
+    total = tensor([float(v) for v in sums], dtype="float64")
+    distributed.all_reduce(total)
+    return tuple(total.tolist())
 
 
 def _move(value, device):

@@ -152,3 +152,20 @@ def test_convert_sync_batchnorm_shares_parameters_and_is_batchnorm_in_a_world_of
     out = converted[1](x)                       # no process group: plain batch norm
     expected = ref(x)
     assert mg.allclose(out, expected) and mg.allclose(converted[1].running_mean, ref.running_mean)
+
+
+# ----------------------------------------------------------------------------- the training command
+@needs_mpi
+def test_train_command_under_mpiexec_writes_once_from_rank_0(tmp_path):
+    import json
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    cmd = [_mpiexec(), "-n", "2", sys.executable, "-m", "minigrad", "train", "mlp", "--epochs", "1", "--no-progress",
+           "--out", str(tmp_path)]
+    result = check(subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90, cwd=ROOT))
+    assert result.stdout.count("epoch   1/1") == 1                      # rank 1 prints nothing
+    assert "batch 32 per rank on 2 ranks (global batch 64)" in result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["ranks"] == 2 and metrics["batch_size"] == 32
+    from minigrad.models import mlp
+    from minigrad.train import load_checkpoint
+    load_checkpoint(str(tmp_path / "checkpoint.npz"), mlp(64, 256, 10))     # a plain model: no "module." keys

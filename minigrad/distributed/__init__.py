@@ -19,6 +19,7 @@ the error and aborts the whole job (``MPI_Abort``), so the other ranks never wai
 """
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import zlib
@@ -28,7 +29,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["ReduceOp", "Work", "init_process_group", "is_initialized", "is_available", "get_rank",
+__all__ = ["ReduceOp", "Work", "init_process_group", "is_initialized", "is_available", "launched_with_ranks", "get_rank",
            "get_world_size", "get_backend", "barrier", "destroy_process_group", "all_reduce", "broadcast",
            "all_gather", "reduce_scatter"]
 
@@ -63,6 +64,19 @@ def is_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+_LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_SIZE")
+
+
+def launched_with_ranks() -> int:
+    """How many ranks ``mpiexec`` started this process among (from its environment; 1 if none),
+    without importing MPI: how ``python -m minigrad train`` knows to train data-parallel."""
+    for name in _LAUNCHER_SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
 
 
 def init_process_group(backend="mpi", init_method=None, world_size=-1, rank=-1, timeout=None):
