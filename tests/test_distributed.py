@@ -74,10 +74,16 @@ def test_ddp_matches_one_process_with_the_whole_batch():
 
 @needs_mpi
 def test_an_exception_on_one_rank_ends_every_rank_naming_it():
-    result = run_ranks("fault.py", timeout=30)
+    result = run_ranks("fault.py", timeout=30, args=["raise"])
     assert result.returncode != 0
     assert "rank 1 of 2 failed" in result.stderr and "boom on purpose" in result.stderr
     assert "went past" not in result.stderr
+
+
+@needs_mpi
+def test_a_rank_that_dies_ends_the_job():
+    result = run_ranks("fault.py", timeout=30, args=["exit"])
+    assert result.returncode != 0 and "went past" not in result.stderr
 
 
 def test_ddp_needs_a_process_group():

@@ -167,9 +167,11 @@ class Work:
         self._done = request is None and finish is None
 
     def is_completed(self) -> bool:
-        if not self._done and self._request is not None and self._request.Test():
+        """Whether it is done (finishing it, without blocking, when MPI is)."""
+        if not self._done and (self._request is None or self._request.Test()):
             self._request = None
-        return self._done or self._request is None and self._finish is None
+            self.wait()
+        return self._done
 
     def wait(self, timeout=None) -> bool:
         if self._done:
