@@ -280,8 +280,8 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     test_loss, test_acc = trainer.evaluate()
     if rank != 0:
         return None
-    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "ranks": world, "lr": lr,
-               "seed": seed, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
+    metrics = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "ranks": world,
+               "lr": lr, "seed": seed, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
                "history": history, "test_loss": test_loss, "test_accuracy": test_acc}
     _write_json(os.path.join(out, "metrics.json"), metrics)
     curves = _plot(history, os.path.join(out, "curves.png"))

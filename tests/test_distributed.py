@@ -66,8 +66,8 @@ def test_uninitialized_and_unknown_backends_are_clear_errors():
 
 @needs_mpi
 def test_ddp_matches_one_process_with_the_whole_batch():
-    """The MLP (one bucket and a bucket per parameter) and the LSTM classifier, SGD and Adam in float64; no_sync, the overlap,
-    unused parameters, models that differ, buffers (tests/mpi/ddp.py)."""
+    """The MLP (one bucket; a bucket per parameter) and the LSTM classifier, SGD and Adam in float64;
+    no_sync, the overlap and the trace, unused parameters, models that differ, buffers (tests/mpi/ddp.py)."""
     out = check(run_ranks("ddp.py")).stdout
     assert "rank 0: ddp ok" in out and "rank 1: ddp ok" in out
 

@@ -839,10 +839,6 @@ def _run_queued_callbacks():
         callbacks.pop(0)()
 
 
-def _discard_queued_callbacks():
-    _modes.callbacks = None
-
-
 def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
     """Add each leaf's gradient into its ``.grad``, in place when it exists (as PyTorch).
 
@@ -962,10 +958,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             found = run_backward(tensors, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
             _deposit_leaf_grads({t: g for t, g in zip(inputs, found) if g is not None},
                                 foreign=[id(g) for g in grads])
-    except BaseException:
-        _discard_queued_callbacks()     # a failed backward must not leave them to the next one
-        raise
-    _run_queued_callbacks()
+        _run_queued_callbacks()
+    finally:
+        _modes.callbacks = None         # a failed backward (or callback) leaves nothing to the next one
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,

@@ -29,8 +29,8 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["ReduceOp", "Work", "init_process_group", "is_initialized", "is_available", "launched_with_ranks", "get_rank",
-           "get_world_size", "get_backend", "barrier", "destroy_process_group", "all_reduce", "broadcast",
+__all__ = ["ReduceOp", "Work", "init_process_group", "is_initialized", "is_available", "launched_with_ranks",
+           "get_rank", "get_world_size", "get_backend", "barrier", "destroy_process_group", "all_reduce", "broadcast",
            "all_gather", "reduce_scatter"]
 
 

@@ -119,6 +119,8 @@ class DistributedDataParallel(Module):
             with autograd.no_grad():
                 for t in self.module.buffers():
                     dist.broadcast(t, src=0)
+        if self._callback_queued:              # the previous backward failed half-way
+            self._reset()
         self._sync_now = self.require_backward_grad_sync and autograd.is_grad_enabled()
         return self.module(*args, **kwargs)
 
@@ -166,8 +168,6 @@ class DistributedDataParallel(Module):
         try:
             unused = [self._names[id(p)] for b in self._buckets for k, p in enumerate(b.params) if not b.ready[k]]
             if unused and not self.find_unused_parameters:
-                for b in self._buckets[:self._next_to_launch]:
-                    b.work.Wait()
                 raise RuntimeError(f"DistributedDataParallel: rank {self._group.rank}: these parameters got no "
                                    f"gradient in this backward: {', '.join(unused)}; pass find_unused_parameters=True "
                                    f"if the model does not use all its parameters in every forward")
@@ -179,16 +179,23 @@ class DistributedDataParallel(Module):
             for bucket in self._buckets:
                 start = time.perf_counter()
                 bucket.work.Wait()
+                bucket.work = None
                 self._trace("all_reduce wait", bucket, start)
                 bucket.flat /= self._group.size
                 for k, p in enumerate(bucket.params):
                     _write_grad(p, bucket.view(k))
         finally:
-            self._sync_now = self._callback_queued = False
-            self._next_to_launch = 0
-            for bucket in self._buckets:
-                bucket.ready[:] = False
-                bucket.work = None
+            self._reset()
+
+    def _reset(self):
+        """Ready for the next backward (an all-reduce still in flight is waited for first)."""
+        for bucket in self._buckets:
+            if bucket.work is not None:
+                bucket.work.Wait()
+            bucket.ready[:] = False
+            bucket.work = None
+        self._sync_now = self._callback_queued = False
+        self._next_to_launch = 0
 
 
 def _write_grad(p, flat):
