@@ -117,8 +117,8 @@ class DistributedDataParallel(Module):
     def forward(self, *args, **kwargs):
         if self.broadcast_buffers and self._group.size > 1:
             with autograd.no_grad():
-                for t in self.module.buffers():
-                    dist.broadcast(t, src=0)
+                for t in self.module.buffers():         # their layout was checked at construction
+                    dist.broadcast(t, src=0, _check=False)
         if self._callback_queued:              # the previous backward failed half-way
             self._reset()
         self._sync_now = self.require_backward_grad_sync and autograd.is_grad_enabled()
