@@ -35,11 +35,11 @@ class EpochOutputs:
     def __call__(self, trainer):
         if self.save_format == "pt":
             from .serialization import save
-            save({"model": trainer.model.state_dict(), "optimizer": trainer.optimizer.state_dict(),
+            save({"model": trainer.unwrapped_model.state_dict(), "optimizer": trainer.optimizer.state_dict(),
                   "epoch": trainer.epoch, "history": trainer.history}, os.path.join(self.out, "checkpoint.pt"))
         elif self.save_format == "safetensors":
             from .serialization import save_safetensors
-            save_safetensors(trainer.model.state_dict(), os.path.join(self.out, "model.safetensors"),
+            save_safetensors(trainer.unwrapped_model.state_dict(), os.path.join(self.out, "model.safetensors"),
                              metadata={"epoch": str(trainer.epoch)})
         if self.writer is not None:
             self._log(trainer)
@@ -52,7 +52,7 @@ class EpochOutputs:
                 if not math.isnan(value):
                     w.add_scalar(f"{what}/{split}", value, step)
         w.add_scalar("learning_rate", trainer.optimizer.param_groups[0]["lr"], step)
-        for name, p in trainer.model.named_parameters():
+        for name, p in trainer.unwrapped_model.named_parameters():
             if p.grad is not None:
                 w.add_scalar(f"grad_norm/{name}", _norm(p.grad), step)
         w.flush()

@@ -253,36 +253,53 @@ def run(model_name, data=None, root=None, epochs=None, batch_size=None, lr=None,
     from .train import Trainer
 
     task = get_task(model_name)
+    rank, world = _join_ranks()
+    if rank != 0:                                  # under mpiexec only rank 0 prints and writes
+        log, progress = (lambda *args, **kwargs: None), False
     given = {"model": model_name, "data": data, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
     checkpoint = os.path.join(out, "checkpoint.npz")
     saved = _existing_run(out, checkpoint, resume, overwrite)
     settings = _settings(task, given, saved["settings"] if saved else None, root)
     dev = _usable_device(device)
-    _make_out(out, log)
+    if rank == 0:
+        _make_out(out, log)
     if resume and saved is None:
         log(f"--resume: no checkpoint in {out} yet; starting a fresh run")
 
     from . import manual_seed
     manual_seed(settings["seed"])
     train_set, test_set, info = _load_data(task, settings["data"], root, saved, log)
-    train_loader, test_loader, generator = _loaders(task, train_set, test_set, settings, info)
+    train_loader, test_loader, generator, epochs_sampler = _loaders(task, train_set, test_set, settings, info,
+                                                                    rank, world)
     model = task.build_model(info).to(dev)
+    if world > 1:
+        from .nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(model)
     optimizer = task.build_optimizer(model.parameters(), settings["lr"])
     trainer = Trainer(model, optimizer, CrossEntropyLoss(), train_loader, test_loader, device=dev,
                       progress=progress, log=log, generator=generator)
     trainer.meta = {"run": settings}
     if saved is not None:
         _resume(trainer, checkpoint, settings, given, log)
+    if epochs_sampler is not None:
+        epochs_sampler.epoch = trainer.epoch
     n_params = sum(p.numel() for p in model.parameters())
     epochs = settings["epochs"]
+    batch = f"batch {settings['batch_size']}" if world == 1 else \
+        f"batch {settings['batch_size']} per rank on {world} ranks (global batch {settings['batch_size'] * world})"
     log(f"{task.description}: {model_name} on {settings['data']} ({len(train_set)} train / {len(test_set)} test), "
-        f"{n_params:,} parameters, {epochs} epoch{'s' if epochs != 1 else ''}, batch {settings['batch_size']}, "
+        f"{n_params:,} parameters, {epochs} epoch{'s' if epochs != 1 else ''}, {batch}, "
         f"lr {settings['lr']}, seed {settings['seed']}, {dev}")
-    with _epoch_outputs(trainer, out, save_format, tensorboard):
-        _fit(trainer, epochs, checkpoint)
+    if rank == 0:
+        with _epoch_outputs(trainer, out, save_format, tensorboard):
+            _fit(trainer, epochs, checkpoint)
+    else:                                          # the other ranks write nothing
+        _fit(trainer, epochs, None)
     test_loss, test_acc = trainer.evaluate()
+    if rank != 0:
+        return None
     elapsed = sum(trainer.history["seconds"])            # every epoch of the run, across resumes
-    metrics = {**settings, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
+    metrics = {**settings, "ranks": world, "device": str(dev), "parameters": n_params, "train_seconds": elapsed,
                "history": trainer.history, "test_loss": test_loss, "test_accuracy": test_acc}
     try:
         written = [checkpoint, _write_json(os.path.join(out, "metrics.json"), metrics)]
@@ -401,12 +418,25 @@ def _saved_vocab(checkpoint, raw):
         raise UsageError(f"{checkpoint}: damaged vocabulary ({exc}); nothing was loaded") from None
 
 
-def _loaders(task, train_set, test_set, settings, info):
+def _loaders(task, train_set, test_set, settings, info, rank=0, world=1):
+    """(train loader, test loader, generator, the per-epoch distributed sampler or None)."""
     from .backend import Generator
     from .data import DataLoader
     generator = Generator().manual_seed(settings["seed"])
     batch_size = settings["batch_size"]
-    if task.loaders is not None:
+    epochs_sampler = None
+    if world > 1 and task.loaders is None:         # a fresh global shuffle per epoch, split among the ranks
+        from .data import DistributedSampler
+        epochs_sampler = _SamplerPerEpoch(DistributedSampler(train_set, world, rank, shuffle=True,
+                                                             seed=settings["seed"]))
+        train_loader = DataLoader(train_set, batch_size=batch_size, sampler=epochs_sampler)
+        test_loader = DataLoader(test_set, batch_size=256)
+    elif world > 1:                                # the task's own loaders (length buckets) on a fixed shard
+        from .data import DistributedSampler, Subset
+        shard = Subset(train_set, list(DistributedSampler(train_set, world, rank, shuffle=True,
+                                                          seed=settings["seed"])))
+        train_loader, test_loader = task.loaders(shard, test_set, batch_size, generator, info)
+    elif task.loaders is not None:
         train_loader, test_loader = task.loaders(train_set, test_set, batch_size, generator, info)
     else:
         train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
@@ -415,7 +445,7 @@ def _loaders(task, train_set, test_set, settings, info):
     if train_transform is not None:
         train_loader = BatchTransformLoader(train_loader, train_transform)
         test_loader = BatchTransformLoader(test_loader, test_transform)
-    return train_loader, test_loader, generator
+    return train_loader, test_loader, generator, epochs_sampler
 
 
 def _resume(trainer, checkpoint, settings, given, log):
@@ -431,6 +461,35 @@ def _resume(trainer, checkpoint, settings, given, log):
             group["lr"] = given["lr"]
         log(f"--lr {given['lr']} replaces the checkpoint's learning rate {saved_lr}")
     settings["lr"] = trainer.optimizer.param_groups[0]["lr"]
+
+
+def _join_ranks():
+    """(rank, world size): under ``mpiexec -n N`` (N > 1) join the process group for data-parallel
+    training; else (0, 1)."""
+    from . import distributed
+    if distributed.launched_with_ranks() == 1 and not distributed.is_initialized():
+        return 0, 1
+    if not distributed.is_initialized():
+        try:
+            distributed.init_process_group("mpi")
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+    return distributed.get_rank(), distributed.get_world_size()
+
+
+class _SamplerPerEpoch:
+    """A DistributedSampler that moves to the next epoch each time an epoch starts."""
+
+    def __init__(self, sampler):
+        self.sampler, self.epoch = sampler, 0
+
+    def __iter__(self):
+        self.sampler.set_epoch(self.epoch)
+        self.epoch += 1
+        return iter(self.sampler)
+
+    def __len__(self):
+        return len(self.sampler)
 
 
 @contextlib.contextmanager
@@ -462,7 +521,7 @@ def _fit(trainer, epochs, checkpoint):
     try:
         trainer.fit(epochs, checkpoint=checkpoint)
     except NonFiniteLossError as exc:
-        if not os.path.exists(checkpoint):
+        if checkpoint is None or not os.path.exists(checkpoint):
             kept = "no checkpoint was written"
         elif trainer.history["epoch"]:
             kept = f"{checkpoint} keeps epoch {trainer.epoch}"

@@ -104,6 +104,12 @@ class Tensor:
         hooks.append(hook)
         return autograd.RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` on this leaf as soon as its ``.grad`` is final during a backward,
+        while the rest of the backward still runs (how DDP starts an all-reduce early).
+        Returns a handle whose ``remove()`` unregisters it."""
+        return autograd._register_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
         if not self._requires_grad:

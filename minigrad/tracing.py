@@ -25,12 +25,12 @@ import numpy as np
 
 from . import backend
 
-__all__ = ["trace", "Trace", "Record"]
+__all__ = ["trace", "Trace", "Record", "current"]
 
 
 @dataclass
 class Record:
-    phase: str                    # "forward" or "backward"
+    phase: str                    # "forward", "backward", or "comm" (a collective: DDP's all-reduce)
     op: str                       # the Function's name
     index: int                    # position in execution order
     node: int                     # id of the graph node (links a backward record to its forward)
@@ -115,6 +115,11 @@ class Trace:
         if node is not None:
             node.__dict__["_trace_scope"] = self.scope
 
+    def communication(self, op, scope, shapes, seconds):
+        """A collective (phase "comm"): DDP records each bucket's all-reduce where it starts
+        (between the backward ops it overlaps) and where backward waits for it."""
+        self.records.append(Record("comm", op, len(self.records), 0, shapes, shapes, seconds, scope))
+
     def backward(self, node, grads_out, grads_in, start):
         end = self.clock(grads_in)
         grads_in = [_fitted(g, node._next[i] if i < len(node._next) else None) for i, g in enumerate(grads_in)]
@@ -181,6 +186,8 @@ class Profile:
         self.total_seconds = trace.total_seconds
         rows = OrderedDict()
         for r in trace.records:
+            if r.phase not in ("forward", "backward"):
+                continue
             row = rows.setdefault(r.op, {"op": r.op, "forward_calls": 0, "forward_s": 0.0, "backward_calls": 0,
                                          "backward_s": 0.0})
             row[f"{r.phase}_calls"] += 1
@@ -207,6 +214,12 @@ class Profile:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def current():
+    """The Trace being recorded in this thread, or None."""
+    from .autograd import _modes
+    return _modes.tracer
 
 
 class trace:

@@ -95,6 +95,13 @@ class Trainer:
         self.history = {"epoch": [], "train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": [],
                         "seconds": []}
 
+    @property
+    def unwrapped_model(self):
+        """The model checkpoints hold: the module inside a DistributedDataParallel (so that a
+        checkpoint of a data-parallel run loads into a plain model), else the model itself."""
+        from .nn.parallel import DistributedDataParallel
+        return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
+
     def _to_device(self, batch):
         return [_move(b, self.device) for b in batch]
 
@@ -123,10 +130,11 @@ class Trainer:
             bar.update(1)
             bar.set_postfix_str(f"loss {total_loss / seen:.4f}")
         bar.close()
-        if seen == 0:                           # else an empty data set "trains" to loss 0 and exits 0
-            raise ValueError("Trainer: the training loader gave no samples (is the data set empty?)")
         if self.scheduler is not None:
             self.scheduler.step()
+        total_loss, correct, seen = _over_all_ranks(self.model, total_loss, correct, seen)
+        if seen == 0:                           # else an empty data set "trains" to loss 0 and exits 0
+            raise ValueError("Trainer: the training loader gave no samples (is the data set empty?)")
         return total_loss / seen, correct / seen
 
     @autograd.no_grad()
@@ -166,18 +174,29 @@ class Trainer:
         meta = {**self.meta, "epoch": self.epoch, "history": self.history,
                 "rng": _generator_states(self.generator),
                 "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None}
-        save_checkpoint(path, self.model, self.optimizer, meta)
+        save_checkpoint(path, self.unwrapped_model, self.optimizer, meta)
 
     def load_checkpoint(self, path):
         """Restore model, optimizer, scheduler, epoch, history and random states from ``path``;
         a file that does not fit changes nothing and raises one RuntimeError naming it."""
-        meta = load_checkpoint(path, self.model, self.optimizer, check_meta=_check_trainer_meta)
+        meta = load_checkpoint(path, self.unwrapped_model, self.optimizer, check_meta=_check_trainer_meta)
         self.epoch = meta["epoch"]
         self.history = meta["history"]
         if self.scheduler is not None and meta.get("scheduler") is not None:
             self.scheduler.load_state_dict(meta["scheduler"])
         _set_generator_states(meta.get("rng"), self.generator)
         return meta
+
+
+def _over_all_ranks(model, *sums):
+    """A data-parallel run's epoch sums over every rank's share of the data (else as they are)."""
+    from .nn.parallel import DistributedDataParallel
+    if not isinstance(model, DistributedDataParallel):
+        return sums
+    from . import distributed, tensor
+    total = tensor([float(v) for v in sums], dtype="float64")
+    distributed.all_reduce(total)
+    return tuple(total.tolist())
 
 
 def _move(value, device):

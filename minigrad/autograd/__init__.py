@@ -52,7 +52,7 @@ from ..tensor import Tensor
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
+    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
 ]
 
 
@@ -62,6 +62,7 @@ class _Modes(threading.local):
     anomaly = False
     tracer = None            # a tracing.Trace while ``minigrad.trace()`` is active
     tensor_backward = False  # True while the engine runs a backward on Tensors (create_graph)
+    callbacks = None         # queue_callback's functions, run when the current backward() ends
 
 
 _modes = _Modes()
@@ -542,6 +543,7 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
         else:
             send(root._grad_fn, root._out_index, g)
 
+    early = _PostAccumulate(roots, [id(g) for g in grad_roots]) if _post_hooks and capture is None else None
     anomaly = _modes.anomaly
     while heap:
         node = heapq.heappop(heap)[2]
@@ -590,10 +592,13 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
             elif type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                 g = _fit_gradient(node, i, g, shape, dtype)
             send(target, index, g)
+        if early is not None:
+            early.node_done(node, leaf_grads)
 
     if capture is not None:
         return [captured.get(k) if t._grad_fn is not None else leaf_grads.get(t) for k, t in enumerate(capture)]
-    _deposit_leaf_grads(leaf_grads, foreign=[id(g) for g in grad_roots])
+    _deposit_leaf_grads(leaf_grads, foreign=[id(g) for g in grad_roots],
+                        handed_out=None if early is None else early.handed_out)
     return None
 
 
@@ -742,7 +747,101 @@ def _zeros(xp, meta, as_tensor):
     return Tensor._wrap(z) if as_tensor else z
 
 
-def _deposit_leaf_grads(leaf_grads, foreign=()):
+# ----------------------------------------------------------------------------- post-accumulate hooks
+# id(leaf) -> (weak reference to the leaf, [hooks]): kept outside Tensor so that its slots, and
+# the ordinary backward, pay nothing; run_backward looks at this dict only when it is non-empty.
+_post_hooks = {}
+
+
+def _register_post_accumulate_grad_hook(leaf, hook):
+    """``Tensor.register_post_accumulate_grad_hook``: ``hook(leaf)`` runs as soon as the leaf's
+    ``.grad`` is final during a backward (as PyTorch's), not when the whole backward ends."""
+    if leaf._grad_fn is not None or not leaf._requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors that require grad "
+                           "accumulate gradients (this one is not a leaf, or does not require grad)")
+    key = id(leaf)
+    entry = _post_hooks.get(key)
+    if entry is None or entry[0]() is not leaf:
+        entry = _post_hooks[key] = (weakref.ref(leaf, lambda _, k=key: _post_hooks.pop(k, None)), [])
+    entry[1].append(hook)
+    return _PostHookHandle(key, hook)
+
+
+class _PostHookHandle:
+    def __init__(self, key, hook):
+        self._key, self._hook = key, hook
+
+    def remove(self):
+        entry = _post_hooks.get(self._key)
+        if entry is not None and self._hook in entry[1]:
+            entry[1].remove(self._hook)
+            if not entry[1]:
+                del _post_hooks[self._key]
+
+
+def _post_hooks_of(leaf):
+    entry = _post_hooks.get(id(leaf))
+    return entry[1] if entry is not None and entry[0]() is leaf else None
+
+
+class _PostAccumulate:
+    """Deposits a hooked leaf's gradient (and calls its hooks) as soon as every graph edge that
+    feeds it has been through, instead of at the end of the backward.
+
+    Before the walk, an iterative depth-first search from the roots counts, for each hooked
+    leaf, the edges into it; each node that runs takes its own edges off.  A node that never
+    runs (it got no gradient) leaves its leaves to the final deposit, as before."""
+
+    def __init__(self, roots, foreign):
+        self.remaining = {}                 # hooked leaf -> edges still to come
+        self.handed_out = set(foreign)      # shared with the final deposit: no two .grad alias
+        seen = set()
+        stack = [r._grad_fn for r in roots if r._grad_fn is not None]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for e in node._next:
+                if e is None:
+                    continue
+                if e[1] is not None:
+                    stack.append(e[0])
+                elif _post_hooks_of(e[0]) is not None:
+                    self.remaining[e[0]] = self.remaining.get(e[0], 0) + 1
+
+    def node_done(self, node, leaf_grads):
+        remaining = self.remaining
+        for e in node._next:
+            if e is None or e[1] is not None or e[0] not in remaining:
+                continue
+            leaf = e[0]
+            remaining[leaf] -= 1
+            if remaining[leaf] == 0:
+                del remaining[leaf]
+                g = leaf_grads.pop(leaf, None)
+                if g is not None:
+                    # the engine may still hold g on another path: a new .grad gets its own copy
+                    self.handed_out.add(id(g.data if isinstance(g, Tensor) else g))
+                    _deposit_leaf_grads({leaf: g}, handed_out=self.handed_out)
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once the current backward has deposited every gradient, just before it
+    returns (PyTorch's ``Variable._execution_engine.queue_callback``): what a hook that started
+    asynchronous work (DDP's all-reduce) uses to wait for it."""
+    if _modes.callbacks is None:
+        _modes.callbacks = []
+    _modes.callbacks.append(fn)
+
+
+def _run_queued_callbacks():
+    callbacks = _modes.callbacks
+    while callbacks:
+        callbacks.pop(0)()
+
+
+def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
     """Add each leaf's gradient into its ``.grad``, in place when it exists (as PyTorch).
 
     A new ``.grad`` never shares memory with another array: not with another leaf's (``Add``
@@ -752,27 +851,33 @@ def _deposit_leaf_grads(leaf_grads, foreign=()):
     Tensors with a graph: a new one is stored as it is (its array copied if shared), and an
     existing ``.grad`` is replaced by the sum, out of place (as PyTorch).
     """
-    handed_out = set(foreign)
+    handed_out = set(foreign) if handed_out is None else handed_out
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_tensor_hooks(leaf._hooks, g)
-        grad = leaf.grad
-        if isinstance(g, Tensor):
-            arr = g.data
-            if grad is None and (arr.base is not None or id(arr) in handed_out):
-                g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
-            handed_out.add(id(g.data))
-            leaf.grad = g if grad is None else grad + g
-            continue
-        if grad is None:
-            if g.base is not None or id(g) in handed_out:
-                g = g.copy()
-            handed_out.add(id(g))
-            leaf.grad = Tensor._wrap(g)
-        elif grad.data.shape == g.shape and grad.data.dtype == g.dtype and getattr(grad.data.flags, "writeable", True):
-            grad.data += g
-        else:
-            grad.data = grad.data + g
+        _deposit_one(leaf, g, handed_out)
+        if _post_hooks:
+            for hook in _post_hooks_of(leaf) or ():
+                hook(leaf)
+
+
+def _deposit_one(leaf, g, handed_out):
+    grad = leaf.grad
+    if isinstance(g, Tensor):
+        arr = g.data
+        if grad is None and (arr.base is not None or id(arr) in handed_out):
+            g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
+        handed_out.add(id(g.data))
+        leaf.grad = g if grad is None else grad + g
+    elif grad is None:
+        if g.base is not None or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        leaf.grad = Tensor._wrap(g)
+    elif grad.data.shape == g.shape and grad.data.dtype == g.dtype and getattr(grad.data.flags, "writeable", True):
+        grad.data += g
+    else:
+        grad.data = grad.data + g
 
 
 def _check_backward(node, grads_out, grads_in):
@@ -848,16 +953,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     _check_create_graph(create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
-    if inputs is None:
-        run_backward(tensors, grads, retain_graph=retain, create_graph=create_graph)
-        return
-    inputs = _as_list(inputs)
-    for k, t in enumerate(inputs):
-        if not t._requires_grad:
-            raise RuntimeError(f"backward: inputs[{k}] does not require grad")
-    found = run_backward(tensors, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
-    _deposit_leaf_grads({t: g for t, g in zip(inputs, found) if g is not None},
-                        foreign=[id(g) for g in grads])
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        for k, t in enumerate(inputs):
+            if not t._requires_grad:
+                raise RuntimeError(f"backward: inputs[{k}] does not require grad")
+    try:
+        if inputs is None:
+            run_backward(tensors, grads, retain_graph=retain, create_graph=create_graph)
+        else:
+            found = run_backward(tensors, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+            _deposit_leaf_grads({t: g for t, g in zip(inputs, found) if g is not None},
+                                foreign=[id(g) for g in grads])
+        _run_queued_callbacks()
+    finally:
+        _modes.callbacks = None         # a failed backward (or callback) leaves nothing to the next one
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,

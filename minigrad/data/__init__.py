@@ -10,6 +10,7 @@ standard IDX files from disk.
 """
 from . import transforms
 from .dataloader import DataLoader, RandomSampler, SequentialSampler, default_collate
+from .distributed import DistributedSampler
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .cifar import CIFAR10
 from .digits import Digits
@@ -19,5 +20,5 @@ from .imdb import IMDB
 from .sequences import SequentialDigits
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "SequentialSampler", "RandomSampler", "transforms", "Digits", "MNIST",
+           "default_collate", "SequentialSampler", "RandomSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
            "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]

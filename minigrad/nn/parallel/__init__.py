@@ -1,0 +1,5 @@
+"""``minigrad.nn.parallel``: data-parallel training (mpi4py is imported only when it is used)."""
+from .distributed import DistributedDataParallel  # noqa: F401
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401
+
+__all__ = ["DistributedDataParallel", "SyncBatchNorm"]
