@@ -1,5 +1,8 @@
 """``minigrad.nn``: modules, layers, losses (PyTorch's names, parameter names and layouts)."""
 from . import functional, init, utils  # noqa: F401
+from .activation import (  # noqa: F401
+    CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softmin, Softsign,
+    Tanhshrink, Threshold)
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import (  # noqa: F401
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d,

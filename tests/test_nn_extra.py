@@ -1,0 +1,91 @@
+"""The nn layers of issue 12 against torch.nn with the same weights: outputs and parameter
+gradients in float64, state dicts loading both ways."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+torch = pytest.importorskip("torch")
+
+
+def _to_torch(a, grad=False):
+    return torch.tensor(np.asarray(a), dtype=torch.float64, requires_grad=grad)
+
+
+def _copy_state(ours, theirs):
+    """Our module's parameters and buffers into the torch module (state dicts must match by name)."""
+    ours_sd = {k: v.detach().numpy() for k, v in ours.state_dict().items()}
+    theirs_sd = theirs.state_dict()
+    assert set(ours_sd) == set(theirs_sd), (sorted(ours_sd), sorted(theirs_sd))
+    theirs.load_state_dict({k: torch.as_tensor(np.array(v)).to(theirs_sd[k].dtype) for k, v in ours_sd.items()})
+
+
+def _compare(ours, theirs, inputs, *, randomize=True, rtol=1e-10, atol=1e-12, grad_rtol=1e-9):
+    """Same weights (randomised off their defaults), same inputs: same outputs, input and parameter gradients."""
+    ours = ours.double() if hasattr(ours, "double") else ours
+    theirs = theirs.double()
+    rng = np.random.default_rng(0)
+    if randomize:
+        for p in ours.parameters():
+            p.data[...] = rng.uniform(0.5, 1.5, p.shape)
+    _copy_state(ours, theirs)
+    xs = [mg.tensor(a, dtype=mg.float64, requires_grad=np.asarray(a).dtype.kind == "f") for a in inputs]
+    ts = [_to_torch(a, np.asarray(a).dtype.kind == "f") if np.asarray(a).dtype.kind == "f" else torch.as_tensor(a)
+          for a in inputs]
+    out, t_out = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), rtol=rtol, atol=atol)
+    cot = rng.standard_normal(t_out.shape)
+    out.backward(mg.tensor(cot))
+    t_out.backward(torch.as_tensor(cot))
+    for x, t in zip(xs, ts):
+        if x.requires_grad:
+            np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=grad_rtol, atol=1e-11)
+    t_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), t_params[name].grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+    t_buffers = dict(theirs.named_buffers())
+    for name, b in ours.named_buffers():
+        np.testing.assert_allclose(b.detach().numpy(), t_buffers[name].numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+    # and back: torch's state dict loads into ours
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    return out
+
+
+def _x(*shape, seed=1, lo=-2.0, hi=2.0):
+    return np.random.default_rng(seed).uniform(lo, hi, shape)
+
+
+ACTIVATIONS = [
+    ("SiLU", (), {}), ("Mish", (), {}), ("ELU", (0.5,), {}), ("SELU", (), {}), ("CELU", (), {"alpha": 2.0}),
+    ("ReLU6", (), {}), ("Hardtanh", (-0.5, 1.5), {}), ("Hardswish", (), {}), ("Hardsigmoid", (), {}),
+    ("LogSigmoid", (), {}), ("Softsign", (), {}), ("Softmin", (), {"dim": 1}), ("GLU", (), {"dim": 1}),
+    ("Threshold", (0.1, 20.0), {}), ("Tanhshrink", (), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activation_modules_match_torch(name, args, kwargs):
+    x = _x(3, 4, 2) * 3          # reaches past the kinks at +-3 and 6 (no value lands on one)
+    # PyTorch's float64 hardsigmoid backward multiplies by a float32 1/6 (relative error 3e-8)
+    _compare(getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs), [x],
+             grad_rtol=1e-7 if name == "Hardsigmoid" else 1e-9)
+    assert repr(getattr(nn, name)(*args, **kwargs)).startswith(name)
+
+
+@pytest.mark.parametrize("num_parameters", [1, 3])
+def test_prelu_module(num_parameters):
+    m = nn.PReLU(num_parameters)
+    assert [n for n, _ in m.named_parameters()] == ["weight"]
+    np.testing.assert_array_equal(m.weight.detach().numpy(), np.full(num_parameters, 0.25))
+    _compare(m, torch.nn.PReLU(num_parameters), [_x(2, 3, 4)])
+
+
+def test_prelu_rejects_a_wrong_weight():
+    with pytest.raises(ValueError, match="prelu"):
+        nn.functional.prelu(mg.zeros(2, 3), mg.ones(2))
+
+
+def test_glu_rejects_an_odd_dim():
+    with pytest.raises(ValueError, match="glu"):
+        nn.functional.glu(mg.zeros(2, 3))
