@@ -89,3 +89,49 @@ def test_prelu_rejects_a_wrong_weight():
 def test_glu_rejects_an_odd_dim():
     with pytest.raises(ValueError, match="glu"):
         nn.functional.glu(mg.zeros(2, 3))
+
+
+NORMS = [
+    ("GroupNorm", (2, 4), {}, (2, 4, 3)), ("GroupNorm", (1, 4), {"affine": False}, (2, 4, 2, 2)),
+    ("GroupNorm", (4, 4), {"bias": False}, (3, 4, 5)),
+    ("InstanceNorm1d", (3,), {}, (2, 3, 5)), ("InstanceNorm1d", (3,), {"affine": True}, (3, 5)),
+    ("InstanceNorm1d", (3,), {"affine": True, "bias": False}, (2, 3, 4)),
+    ("InstanceNorm2d", (3,), {"affine": True, "track_running_stats": True}, (2, 3, 2, 3)),
+    ("RMSNorm", ((3, 4),), {}, (2, 3, 4)), ("RMSNorm", (4,), {"eps": 1e-3, "elementwise_affine": False}, (2, 4)),
+    ("LocalResponseNorm", (3,), {"alpha": 0.5, "beta": 0.75, "k": 1.5}, (2, 5, 3)),
+    ("LocalResponseNorm", (2,), {}, (1, 4, 2, 2)),
+    ("BatchNorm3d", (3,), {}, (2, 3, 2, 2, 2)), ("BatchNorm3d", (3,), {"affine": False, "momentum": None}, (2, 3, 1, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("name,args,kwargs,shape", NORMS, ids=[f"{n[0]}-{k}" for k, n in enumerate(NORMS)])
+def test_norm_modules_match_torch(name, args, kwargs, shape, train):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    ours.train(train)
+    theirs.train(train)
+    if "running_var" in dict(ours.named_buffers()) and ours.running_var is not None:
+        ours.running_mean.data[...] = np.linspace(-0.5, 0.5, ours.running_mean.shape[0])
+        ours.running_var.data[...] = np.linspace(0.5, 1.5, ours.running_var.shape[0])
+    _compare(ours, theirs, [_x(*shape)])
+    assert repr(ours) == repr(theirs)
+
+
+def test_instance_norm_tracks_running_stats_over_batches():
+    ours, theirs = nn.InstanceNorm1d(2, track_running_stats=True, momentum=0.3), \
+        torch.nn.InstanceNorm1d(2, track_running_stats=True, momentum=0.3)
+    for seed in range(3):
+        x = _x(3, 2, 4, seed=seed)
+        ours(mg.tensor(x))
+        theirs(torch.as_tensor(x, dtype=torch.float32))
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
+
+
+def test_norms_reject_bad_shapes():
+    with pytest.raises(ValueError, match="group_norm"):
+        nn.functional.group_norm(mg.zeros(2, 3, 4), 2)
+    with pytest.raises(ValueError, match="rms_norm"):
+        nn.functional.rms_norm(mg.zeros(2, 3), (4,))
+    with pytest.raises(ValueError, match="BatchNorm3d"):
+        nn.BatchNorm3d(3)(mg.zeros(2, 3, 4))

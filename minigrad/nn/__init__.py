@@ -12,6 +12,8 @@ from .layers import (  # noqa: F401
     Softmax, Softplus, Tanh)
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
 from .module import Module  # noqa: F401
+from .normalization import (  # noqa: F401
+    BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm)
 from .parameter import Parameter  # noqa: F401
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401

@@ -15,6 +15,7 @@ from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
+from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 
@@ -23,4 +24,5 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "binary_cross_entropy_with_logits", "pad", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
            "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding", "interpolate",
            "silu", "mish", "elu", "selu", "celu", "relu6", "hardtanh", "hardswish", "hardsigmoid", "logsigmoid",
-           "softsign", "softmin", "glu", "prelu", "threshold", "tanhshrink"]
+           "softsign", "softmin", "glu", "prelu", "threshold", "tanhshrink",
+           "group_norm", "instance_norm", "rms_norm", "local_response_norm"]

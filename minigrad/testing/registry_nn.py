@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..ops import activation_extra as _act
+from ..ops import norm_extra as _norm
 from .registry import OpSpec, Sample, register
 
 
@@ -105,3 +106,112 @@ def _np_prelu(x, w):
 
 
 register(OpSpec("prelu", _act.prelu, _np_prelu, _prelu_sample, lambda t, x, w: t.nn.functional.prelu(x, w)))
+
+
+# ----------------------------------------------------------------------------- normalisation
+def _norm_input(d, dtype, min_dims=2):
+    """(N, C, *spatial) with at least two values per normalised group."""
+    shape = (d.integers(1, 3), d.integers(1, 4)) + d.shape(min_dims - 2, 2, min_side=2, max_side=3)
+    return shape, d.floats(shape, dtype=dtype)
+
+
+def _group_norm_sample(d, dtype):
+    shape, x = _norm_input(d, dtype)
+    c = shape[1]
+    groups = d.choice([g for g in range(1, c + 1) if c % g == 0 and (c // g) * int(np.prod(shape[2:])) > 1] or [1])
+    if (c // groups) * int(np.prod(shape[2:])) <= 1:      # one value per group: draw a spatial dim
+        shape = shape + (2,)
+        x = d.floats(shape, dtype=dtype)
+    args = [x]
+    if d.boolean():
+        args += [d.floats((c,), dtype=dtype), d.floats((c,), dtype=dtype)]
+    return Sample(args, {"num_groups": groups})
+
+
+def _np_group_norm(x, w=None, b=None, *, num_groups):
+    rows = x.reshape(x.shape[0], num_groups, -1)
+    y = ((rows - rows.mean(axis=2, keepdims=True)) / np.sqrt(rows.var(axis=2, keepdims=True) + 1e-5)).reshape(x.shape)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return y * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+register(OpSpec("group_norm", lambda x, w=None, b=None, *, num_groups: _norm.group_norm(x, num_groups, w, b),
+                _np_group_norm, _group_norm_sample,
+                lambda t, x, w=None, b=None, *, num_groups: t.nn.functional.group_norm(x, num_groups, w, b),
+                rtol32=1e-3))
+
+
+def _instance_norm_sample(d, dtype):
+    shape, x = _norm_input(d, dtype, min_dims=3)
+    c = shape[1]
+    args = [x]
+    if d.boolean():
+        args += [d.floats((c,), dtype=dtype), d.floats((c,), dtype=dtype)]
+    use_input_stats = d.boolean()
+    running = (d.floats((c,), dtype=np.float64), d.floats((c,), "positive", dtype=np.float64))
+    return Sample(args, {"use_input_stats": use_input_stats, "running": running})
+
+
+def _in_call(x, w=None, b=None, *, use_input_stats, running):
+    import minigrad as mg
+    mean, var = (mg.tensor(a.copy(), dtype=x.dtype) for a in running)
+    return _norm.instance_norm(x, mean, var, w, b, use_input_stats=use_input_stats)
+
+
+def _np_instance_norm(x, w=None, b=None, *, use_input_stats, running):
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if use_input_stats:
+        dims = tuple(range(2, x.ndim))
+        y = (x - x.mean(axis=dims, keepdims=True)) / np.sqrt(x.var(axis=dims, keepdims=True) + 1e-5)
+    else:
+        y = (x - running[0].reshape(shape)) / np.sqrt(running[1].reshape(shape) + 1e-5)
+    return y * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+def _torch_in(t, x, w=None, b=None, *, use_input_stats, running):
+    mean, var = (t.tensor(a.copy(), dtype=x.dtype) for a in running)
+    return t.nn.functional.instance_norm(x, mean, var, w, b, use_input_stats=use_input_stats)
+
+
+register(OpSpec("instance_norm", _in_call, _np_instance_norm, _instance_norm_sample, _torch_in, rtol32=1e-3))
+
+
+def _rms_norm_sample(d, dtype):
+    shape = d.shape(1, 3, min_side=1)
+    k = d.integers(1, len(shape))
+    norm_shape = shape[len(shape) - k:]
+    args = [d.floats(shape, "nonzero", dtype=dtype)]     # mean(x^2) well above eps: finite differences hold
+    if d.boolean():
+        args.append(d.floats(norm_shape, dtype=dtype))
+    return Sample(args, {"normalized_shape": norm_shape, "eps": d.choice([None, 1e-5])})
+
+
+def _np_rms_norm(x, w=None, *, normalized_shape, eps):
+    dims = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    eps = np.finfo(x.dtype).eps if eps is None else eps
+    y = x / np.sqrt((x * x).mean(axis=dims, keepdims=True) + eps)
+    return y * (1 if w is None else w)
+
+
+register(OpSpec("rms_norm", lambda x, w=None, *, normalized_shape, eps: _norm.rms_norm(x, normalized_shape, w, eps),
+                _np_rms_norm, _rms_norm_sample,
+                lambda t, x, w=None, *, normalized_shape, eps: t.nn.functional.rms_norm(x, normalized_shape, w, eps),
+                rtol32=1e-3))
+
+
+def _lrn_sample(d, dtype):
+    shape = (d.integers(1, 2), d.integers(1, 4)) + d.shape(1, 2, max_side=3)
+    return Sample([d.floats(shape, dtype=dtype)],
+                  {"size": d.integers(1, 4), "alpha": d.choice([1e-4, 0.5]), "beta": d.choice([0.75, 1.5]),
+                   "k": d.choice([1.0, 2.0])})
+
+
+def _np_lrn(x, *, size, alpha, beta, k):
+    c = x.shape[1]
+    sq = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    window = sum(sq[:, j:j + c] for j in range(size))
+    return x / (k + alpha / size * window) ** beta
+
+
+register(OpSpec("local_response_norm", lambda x, **kw: _norm.local_response_norm(x, **kw), _np_lrn, _lrn_sample,
+                lambda t, x, **kw: t.nn.functional.local_response_norm(x, **kw)))
