@@ -135,3 +135,31 @@ def test_norms_reject_bad_shapes():
         nn.functional.rms_norm(mg.zeros(2, 3), (4,))
     with pytest.raises(ValueError, match="BatchNorm3d"):
         nn.BatchNorm3d(3)(mg.zeros(2, 3, 4))
+
+
+@pytest.mark.parametrize("name,kwargs,shapes", [
+    ("CosineSimilarity", {}, [(3, 4), (3, 4)]), ("CosineSimilarity", {"dim": -1}, [(2, 3, 4), (3, 4)]),
+    ("PairwiseDistance", {}, [(3, 4), (3, 4)]), ("PairwiseDistance", {"p": 1.0, "keepdim": True}, [(2, 5), (2, 5)]),
+    ("PairwiseDistance", {"p": 3.0}, [(4,), (4,)]),
+])
+def test_distance_modules_match_torch(name, kwargs, shapes):
+    xs = [_x(*s, seed=k) for k, s in enumerate(shapes)]
+    _compare(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), xs)
+
+
+def test_one_hot_matches_torch_and_has_no_gradient():
+    idx = np.array([[0, 3], [2, 1]])
+    for n in (-1, 5):
+        ours = nn.functional.one_hot(mg.tensor(idx), n)
+        theirs = torch.nn.functional.one_hot(torch.as_tensor(idx), n)
+        assert ours.dtype == mg.int64 and not ours.requires_grad
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(ValueError, match="one_hot"):
+        nn.functional.one_hot(mg.tensor([0, 4]), 3)
+    with pytest.raises(TypeError, match="one_hot"):
+        nn.functional.one_hot(mg.tensor([0.0, 1.0]))
+
+
+def test_normalize_keeps_zero_vectors_finite():
+    out = nn.functional.normalize(mg.zeros(2, 3), dim=1)
+    np.testing.assert_array_equal(out.numpy(), np.zeros((2, 3)))

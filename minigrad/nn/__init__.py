@@ -7,6 +7,7 @@ from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import (  # noqa: F401
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d,
     MaxPool2d, Upsample)
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .layers import (  # noqa: F401
     GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
     Softmax, Softplus, Tanh)

@@ -8,6 +8,7 @@ from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.interpolate import interpolate  # noqa: F401
@@ -25,4 +26,5 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding", "interpolate",
            "silu", "mish", "elu", "selu", "celu", "relu6", "hardtanh", "hardswish", "hardsigmoid", "logsigmoid",
            "softsign", "softmin", "glu", "prelu", "threshold", "tanhshrink",
-           "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
+           "group_norm", "instance_norm", "rms_norm", "local_response_norm",
+           "normalize", "cosine_similarity", "pairwise_distance", "one_hot"]

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..ops import activation_extra as _act
 from ..ops import norm_extra as _norm
-from .registry import OpSpec, Sample, register
+from ..ops import distance as _dist
+from .registry import NON_DIFFERENTIABLE, OpSpec, Sample, register
 
 
 def _np_sigmoid(x):
@@ -215,3 +216,54 @@ def _np_lrn(x, *, size, alpha, beta, k):
 
 register(OpSpec("local_response_norm", lambda x, **kw: _norm.local_response_norm(x, **kw), _np_lrn, _lrn_sample,
                 lambda t, x, **kw: t.nn.functional.local_response_norm(x, **kw)))
+
+
+# ----------------------------------------------------------------------------- distances
+NON_DIFFERENTIABLE["one_hot"] = "returns integers (class indicator rows)"
+
+
+def _np_norm(x, p, axis, keepdims=False):
+    if p == math.inf:
+        return np.abs(x).max(axis=axis, keepdims=keepdims)
+    return (np.abs(x) ** p).sum(axis=axis, keepdims=keepdims) ** (1 / p)
+
+
+def _normalize_sample(d, dtype):
+    shape = d.shape(min_dims=1)
+    p = d.choice([2.0, 1.0, 3.0])
+    return Sample([d.floats(shape, "nonzero", dtype=dtype)], {"p": p, "dim": d.integers(-len(shape), len(shape) - 1)})
+
+
+register(OpSpec("normalize", lambda x, p, dim: _dist.normalize(x, p, dim),
+                lambda x, p, dim: x / np.maximum(_np_norm(x, p, dim, True), 1e-12), _normalize_sample,
+                lambda t, x, p, dim: t.nn.functional.normalize(x, p, dim)))
+
+
+def _cosine_sample(d, dtype):
+    (sa, sb), shape = d.broadcast_shapes(2, min_dims=1)
+    while not sa or not sb:
+        (sa, sb), shape = d.broadcast_shapes(2, min_dims=1)
+    shape = np.broadcast_shapes(sa, sb)
+    return Sample([d.floats(sa, "nonzero", dtype=dtype), d.floats(sb, "nonzero", dtype=dtype)],
+                  {"dim": d.integers(-len(shape), len(shape) - 1)})
+
+
+def _np_cosine(a, b, dim):
+    a, b = np.broadcast_arrays(a, b)
+    return (a * b).sum(axis=dim) / (np.linalg.norm(a, axis=dim) * np.linalg.norm(b, axis=dim))
+
+
+register(OpSpec("cosine_similarity", lambda a, b, dim: _dist.cosine_similarity(a, b, dim), _np_cosine, _cosine_sample,
+                lambda t, a, b, dim: t.nn.functional.cosine_similarity(a, b, dim)))
+
+
+def _pairwise_sample(d, dtype):
+    shape = d.shape(min_dims=1, max_dims=2)
+    a = d.floats(shape, dtype=dtype)
+    b = np.asarray(a - d.floats(shape, "nonzero", dtype=dtype))     # x1 - x2 away from 0 (|.| and sqrt's kinks)
+    return Sample([a, b], {"p": d.choice([2.0, 1.0, 3.0]), "keepdim": d.boolean()})
+
+
+register(OpSpec("pairwise_distance", lambda a, b, p, keepdim: _dist.pairwise_distance(a, b, p, keepdim=keepdim),
+                lambda a, b, p, keepdim: _np_norm(a - b + 1e-6, p, -1, keepdim), _pairwise_sample,
+                lambda t, a, b, p, keepdim: t.nn.functional.pairwise_distance(a, b, p, keepdim=keepdim)))
