@@ -163,3 +163,53 @@ def test_one_hot_matches_torch_and_has_no_gradient():
 def test_normalize_keeps_zero_vectors_finite():
     out = nn.functional.normalize(mg.zeros(2, 3), dim=1)
     np.testing.assert_array_equal(out.numpy(), np.zeros((2, 3)))
+
+
+def _probs(*shape, seed):
+    return _x(*shape, seed=seed, lo=0.05, hi=0.95)
+
+
+LOSSES = [
+    ("BCELoss", {}, lambda: [_probs(3, 4, seed=1), _probs(3, 4, seed=2)]),
+    ("BCELoss", {"reduction": "none"}, lambda: [_probs(3, 4, seed=1), _probs(3, 4, seed=2)]),
+    ("KLDivLoss", {"reduction": "batchmean"}, lambda: [_x(3, 4), _probs(3, 4, seed=2)]),
+    ("KLDivLoss", {"reduction": "sum", "log_target": True}, lambda: [_x(3, 4), _x(3, 4, seed=2)]),
+    ("HuberLoss", {"delta": 0.7}, lambda: [_x(5, 2), _x(5, 2, seed=3)]),
+    ("SmoothL1Loss", {"beta": 0.5, "reduction": "sum"}, lambda: [_x(5, 2), _x(5, 2, seed=3)]),
+    ("SmoothL1Loss", {"beta": 0.0}, lambda: [_x(5, 2), _x(5, 2, seed=3)]),
+    ("MarginRankingLoss", {"margin": 0.3}, lambda: [_x(6), _x(6, seed=2), np.sign(_x(6, seed=3))]),
+    ("TripletMarginLoss", {"margin": 1.5}, lambda: [_x(4, 3), _x(4, 3, seed=2), _x(4, 3, seed=3)]),
+    ("TripletMarginLoss", {"p": 1.0, "swap": True, "reduction": "none"},
+     lambda: [_x(4, 3), _x(4, 3, seed=2), _x(4, 3, seed=3)]),
+    ("PoissonNLLLoss", {}, lambda: [_x(3, 4), _x(3, 4, seed=2, lo=0, hi=4)]),
+    ("PoissonNLLLoss", {"log_input": False, "full": True, "reduction": "sum"},
+     lambda: [_x(3, 4, lo=0.1, hi=3), _x(3, 4, seed=2, lo=0, hi=4)]),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,inputs", LOSSES, ids=[f"{n[0]}-{k}" for k, n in enumerate(LOSSES)])
+def test_loss_modules_match_torch(name, kwargs, inputs):
+    _compare(getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs), inputs())
+
+
+def test_bce_loss_weight_and_range():
+    w = np.array([0.5, 1.0, 2.0])
+    _compare(nn.BCELoss(mg.tensor(w)), torch.nn.BCELoss(torch.as_tensor(w)), [_probs(2, 3, seed=1), _probs(2, 3, seed=2)],
+             randomize=False)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.functional.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+
+
+@pytest.mark.parametrize("fn", ["binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "poisson_nll_loss"])
+def test_losses_never_broadcast(fn):
+    with pytest.raises(ValueError, match=fn):
+        getattr(nn.functional, fn)(mg.full((3, 1), 0.5), mg.full((3,), 0.5))
+
+
+def test_bce_gradient_at_the_clamp_matches_torch():
+    x, y = np.array([0.0, 1.0, 0.3]), np.array([0.2, 0.9, 1.0])
+    ours, theirs = mg.tensor(x, requires_grad=True), _to_torch(x, True)
+    nn.functional.binary_cross_entropy(ours, mg.tensor(y)).backward()
+    torch.nn.functional.binary_cross_entropy(theirs, _to_torch(y)).backward()
+    # the same clamp (x (1 - x) >= 1e-12, PyTorch's constant in float32: relative 4e-9 apart)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8)

@@ -15,6 +15,9 @@ from ..ops.interpolate import interpolate  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
+from ..ops.loss_extra import (  # noqa: F401
+    binary_cross_entropy, huber_loss, kl_div, margin_ranking_loss, poisson_nll_loss, smooth_l1_loss,
+    triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
@@ -27,4 +30,6 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "silu", "mish", "elu", "selu", "celu", "relu6", "hardtanh", "hardswish", "hardsigmoid", "logsigmoid",
            "softsign", "softmin", "glu", "prelu", "threshold", "tanhshrink",
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
-           "normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
+           "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
+           "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
+           "triplet_margin_loss", "poisson_nll_loss"]

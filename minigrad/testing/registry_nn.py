@@ -9,6 +9,7 @@ import numpy as np
 from ..ops import activation_extra as _act
 from ..ops import norm_extra as _norm
 from ..ops import distance as _dist
+from ..ops import loss_extra as _loss
 from .registry import NON_DIFFERENTIABLE, OpSpec, Sample, register
 
 
@@ -267,3 +268,133 @@ def _pairwise_sample(d, dtype):
 register(OpSpec("pairwise_distance", lambda a, b, p, keepdim: _dist.pairwise_distance(a, b, p, keepdim=keepdim),
                 lambda a, b, p, keepdim: _np_norm(a - b + 1e-6, p, -1, keepdim), _pairwise_sample,
                 lambda t, a, b, p, keepdim: t.nn.functional.pairwise_distance(a, b, p, keepdim=keepdim)))
+
+
+# ----------------------------------------------------------------------------- losses
+_REDS = ["mean", "sum", "none"]
+
+
+def _np_reduce(loss, reduction):
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
+def _bce_sample(d, dtype):
+    shape = d.shape(1, 2)
+    x = np.asarray(d.floats(shape, "unit", dtype=dtype) * dtype(0.5) + dtype(0.5))      # in [0.05, 0.95]
+    y = np.asarray(d.floats(shape, "unit", dtype=dtype) * dtype(0.5) + dtype(0.5))
+    kw = {"reduction": d.choice(_REDS)}
+    if d.boolean():
+        kw["weight"] = d.floats(shape[-1:], "positive", dtype=dtype)
+    return Sample([x, y], kw)
+
+
+def _np_bce(x, y, reduction, weight=None):
+    loss = -(y * np.log(x) + (1 - y) * np.log(1 - x)) * (1 if weight is None else weight)
+    return _np_reduce(loss, reduction)
+
+
+register(OpSpec("binary_cross_entropy", lambda x, y, **kw: _loss.binary_cross_entropy(x, y, **kw), _np_bce,
+                _bce_sample, lambda t, x, y, reduction, weight=None: t.nn.functional.binary_cross_entropy(
+                    x, y, None if weight is None else t.as_tensor(weight), reduction=reduction)))
+
+
+def _kl_sample(d, dtype):
+    shape = d.shape(1, 3)
+    log_target = d.boolean()
+    x = d.floats(shape, dtype=dtype)
+    y = d.floats(shape, "real" if log_target else "positive", dtype=dtype)
+    return Sample([x, y], {"reduction": d.choice(_REDS + ["batchmean"]), "log_target": log_target})
+
+
+def _np_kl(x, y, reduction, log_target):
+    loss = np.exp(y) * (y - x) if log_target else y * (np.log(y) - x)
+    if reduction == "batchmean":
+        return loss.sum() / x.shape[0]
+    return _np_reduce(loss, reduction)
+
+
+register(OpSpec("kl_div", lambda x, y, **kw: _loss.kl_div(x, y, **kw), _np_kl, _kl_sample,
+                lambda t, x, y, **kw: t.nn.functional.kl_div(x, y, **kw)))
+
+
+def _robust_sample(param):
+    def sample(d, dtype):
+        shape = d.shape(0, 2)
+        x = d.floats(shape, "grid", dtype=dtype)
+        y = d.floats(shape, "offgrid", dtype=dtype)     # x - y: 1/16 + k/8, never 0 and never +-delta
+        return Sample([x, y], {"reduction": d.choice(_REDS), param: d.choice([1.0, 0.5, 1.5])})
+    return sample
+
+
+def _np_huber(x, y, reduction, delta):
+    d = np.abs(x - y)
+    return _np_reduce(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _np_smooth_l1(x, y, reduction, beta):
+    d = np.abs(x - y)
+    return _np_reduce(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+register(OpSpec("huber_loss", lambda x, y, **kw: _loss.huber_loss(x, y, **kw), _np_huber, _robust_sample("delta"),
+                lambda t, x, y, **kw: t.nn.functional.huber_loss(x, y, **kw)))
+register(OpSpec("smooth_l1_loss", lambda x, y, **kw: _loss.smooth_l1_loss(x, y, **kw), _np_smooth_l1,
+                _robust_sample("beta"), lambda t, x, y, **kw: t.nn.functional.smooth_l1_loss(x, y, **kw)))
+
+
+def _ranking_sample(d, dtype):
+    shape = d.shape(0, 2)
+    a, b = d.floats(shape, "grid", dtype=dtype), d.floats(shape, "offgrid", dtype=dtype)
+    t = np.asarray(np.where(d.mask(shape), 1.0, -1.0).astype(dtype))
+    return Sample([a, b, t], {"margin": d.choice([0.0, 0.5]), "reduction": d.choice(_REDS)}, frozenset({2}))
+
+
+def _np_ranking(a, b, t, margin, reduction):
+    return _np_reduce(np.maximum(0, -t * (a - b) + margin), reduction)
+
+
+register(OpSpec("margin_ranking_loss", lambda a, b, t, **kw: _loss.margin_ranking_loss(a, b, t, **kw), _np_ranking,
+                _ranking_sample, lambda t_, a, b, t, **kw: t_.nn.functional.margin_ranking_loss(a, b, t, **kw)))
+
+
+def _triplet_sample(d, dtype):
+    shape = d.shape(1, 2, min_side=2)
+    a = d.floats(shape, dtype=dtype)
+    p = np.asarray(a - d.floats(shape, "nonzero", dtype=dtype) * dtype(0.5))
+    n = np.asarray(a - d.floats(shape, "nonzero", dtype=dtype))
+    return Sample([a, p, n], {"margin": d.choice([1.0, 0.5]), "p": d.choice([2.0, 1.0]), "swap": d.boolean(),
+                              "reduction": d.choice(_REDS)})
+
+
+def _np_triplet(a, p, n, margin, p_, swap, reduction):
+    dist = (lambda u, v: _np_norm(u - v + 1e-6, p_, -1))
+    d_neg = np.minimum(dist(a, n), dist(p, n)) if swap else dist(a, n)
+    return _np_reduce(np.maximum(dist(a, p) - d_neg + margin, 0), reduction)
+
+
+register(OpSpec("triplet_margin_loss",
+                lambda a, pos, n, margin, p, swap, reduction: _loss.triplet_margin_loss(
+                    a, pos, n, margin, p, swap=swap, reduction=reduction),
+                lambda a, pos, n, margin, p, swap, reduction: _np_triplet(a, pos, n, margin, p, swap, reduction),
+                _triplet_sample,
+                lambda t, a, pos, n, **kw: t.nn.functional.triplet_margin_loss(a, pos, n, **kw)))
+
+
+def _poisson_sample(d, dtype):
+    shape = d.shape(0, 2)
+    log_input = d.boolean()
+    x = d.floats(shape, "real" if log_input else "positive", dtype=dtype)
+    y = np.asarray(d.floats(shape, "offgrid", dtype=dtype) + dtype(2))       # around 1 but never 1: 1/16 + k/8
+    return Sample([x, y], {"log_input": log_input, "full": d.boolean(), "reduction": d.choice(_REDS)})
+
+
+def _np_poisson(x, y, log_input, full, reduction):
+    loss = np.exp(x) - y * x if log_input else x - y * np.log(x + 1e-8)
+    if full:
+        safe = np.where(y > 1, y, 1.0)
+        loss = loss + np.where(y > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0)
+    return _np_reduce(loss, reduction)
+
+
+register(OpSpec("poisson_nll_loss", lambda x, y, **kw: _loss.poisson_nll_loss(x, y, **kw), _np_poisson,
+                _poisson_sample, lambda t, x, y, **kw: t.nn.functional.poisson_nll_loss(x, y, **kw)))
