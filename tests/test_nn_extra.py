@@ -213,3 +213,63 @@ def test_bce_gradient_at_the_clamp_matches_torch():
     torch.nn.functional.binary_cross_entropy(theirs, _to_torch(y)).backward()
     # the same clamp (x (1 - x) >= 1e-12, PyTorch's constant in float32: relative 4e-9 apart)
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-8)
+
+
+def test_unflatten_and_zeropad_match_torch():
+    x = _x(2, 6, 3)
+    _compare(nn.Unflatten(1, (2, 3)), torch.nn.Unflatten(1, (2, 3)), [x])
+    _compare(nn.Unflatten(-1, (3, 1)), torch.nn.Unflatten(-1, (3, 1)), [x])
+    _compare(nn.ZeroPad2d((1, 0, 2, 1)), torch.nn.ZeroPad2d((1, 0, 2, 1)), [_x(1, 2, 3, 3)])
+    _compare(nn.ZeroPad2d(1), torch.nn.ZeroPad2d(1), [_x(2, 3, 2)])
+    assert repr(nn.ZeroPad2d(1)) == repr(torch.nn.ZeroPad2d(1))
+    assert repr(nn.Unflatten(1, (2, 3))) == repr(torch.nn.Unflatten(1, (2, 3)))
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 50), (6, 40)])
+def test_dropout1d_drops_whole_channels(shape):
+    mg.manual_seed(0)
+    m = nn.Dropout1d(0.5)
+    x = mg.ones(*shape, requires_grad=True)
+    out = m(x)
+    rows = out.detach().numpy().reshape(-1, shape[-1])
+    assert set(np.unique(rows)) <= {0.0, 2.0}
+    assert all(len(set(r)) == 1 for r in rows)             # one decision per channel
+    assert 0 < (rows[:, 0] == 0).sum() < len(rows)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), out.detach().numpy())
+    m.eval()
+    assert m(x) is x or np.array_equal(m(x).detach().numpy(), x.detach().numpy())
+    with pytest.raises(ValueError, match="dropout1d"):
+        nn.functional.dropout1d(mg.ones(2, 3, 4, 5))
+
+
+class _Weights(nn.Module):
+    def __init__(self, lib):
+        super().__init__()
+        self.plist = lib.ParameterList([lib.Parameter(mg.ones(2) if lib is nn else torch.ones(2))])
+        self.plist.append(lib.Parameter(mg.zeros(3) if lib is nn else torch.zeros(3)))
+        self.pdict = lib.ParameterDict({"a": lib.Parameter(mg.ones(2, 2) if lib is nn else torch.ones(2, 2))})
+        self.pdict["b"] = lib.Parameter(mg.ones(1) if lib is nn else torch.ones(1))
+
+
+class _TorchWeights(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plist = torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.zeros(3))])
+        self.pdict = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.ones(2, 2)),
+                                             "b": torch.nn.Parameter(torch.ones(1))})
+
+
+def test_parameter_containers_register_like_torch():
+    ours, theirs = _Weights(nn), _TorchWeights()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(ours.plist) == 2 and len(ours.pdict) == 2 and "a" in ours.pdict
+    assert [tuple(p.shape) for p in ours.plist] == [(2,), (3,)]
+    assert list(ours.pdict.keys()) == ["a", "b"]
+    ours.load_state_dict({k: mg.tensor(v.detach().numpy() + 1) for k, v in theirs.state_dict().items()})
+    np.testing.assert_array_equal(ours.plist[1].detach().numpy(), np.ones(3))
+    loss = (ours.plist[0] * 2).sum() + ours.pdict["a"].sum()
+    loss.backward()
+    np.testing.assert_array_equal(ours.plist[0].grad.numpy(), [2.0, 2.0])
+    ours.plist[0] = mg.ones(4)                       # a plain tensor becomes a Parameter
+    assert isinstance(ours.plist[0], nn.Parameter) and tuple(ours.plist[0].shape) == (4,)

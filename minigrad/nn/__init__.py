@@ -3,14 +3,14 @@ from . import functional, init, utils  # noqa: F401
 from .activation import (  # noqa: F401
     CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SiLU, Softmin, Softsign,
     Tanhshrink, Threshold)
-from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .conv import (  # noqa: F401
     AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d,
     MaxPool2d, Upsample)
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .layers import (  # noqa: F401
-    GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
-    Softmax, Softplus, Tanh)
+    GELU, BatchNorm1d, Dropout, Dropout1d, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
+    Softmax, Softplus, Tanh, Unflatten, ZeroPad2d)
 from .loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, NLLLoss,
     PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)

@@ -9,7 +9,7 @@ from ..ops.activation_extra import (  # noqa: F401
     tanhshrink, threshold)
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
-from ..ops.dropout import dropout  # noqa: F401
+from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.interpolate import interpolate  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
@@ -32,4 +32,4 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
-           "triplet_margin_loss", "poisson_nll_loss"]
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]

@@ -10,6 +10,7 @@ from ..ops import activation_extra as _act
 from ..ops import norm_extra as _norm
 from ..ops import distance as _dist
 from ..ops import loss_extra as _loss
+from ..ops import dropout as _dropout
 from .registry import NON_DIFFERENTIABLE, OpSpec, Sample, register
 
 
@@ -398,3 +399,16 @@ def _np_poisson(x, y, log_input, full, reduction):
 
 register(OpSpec("poisson_nll_loss", lambda x, y, **kw: _loss.poisson_nll_loss(x, y, **kw), _np_poisson,
                 _poisson_sample, lambda t, x, y, **kw: t.nn.functional.poisson_nll_loss(x, y, **kw)))
+
+
+# ----------------------------------------------------------------------------- dropout1d
+def _dropout1d_sample(d, dtype):
+    """A fixed mask with one keep decision per (N, C) channel, as F.dropout1d draws them."""
+    shape = (d.integers(1, 2), d.integers(1, 3), d.integers(1, 4))
+    p = d.choice([0.25, 0.5])
+    keep = d.mask(shape[:2] + (1,))
+    return Sample([d.floats(shape, dtype=dtype), (keep / (1 - p)).astype(dtype)], constant=frozenset({1}))
+
+
+register(OpSpec("dropout1d", lambda x, mask: _dropout.Dropout.apply(x, mask), lambda x, mask: x * mask,
+                _dropout1d_sample, lambda t, x, mask: x * mask))
