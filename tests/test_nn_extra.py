@@ -100,7 +100,8 @@ NORMS = [
     ("RMSNorm", ((3, 4),), {}, (2, 3, 4)), ("RMSNorm", (4,), {"eps": 1e-3, "elementwise_affine": False}, (2, 4)),
     ("LocalResponseNorm", (3,), {"alpha": 0.5, "beta": 0.75, "k": 1.5}, (2, 5, 3)),
     ("LocalResponseNorm", (2,), {}, (1, 4, 2, 2)),
-    ("BatchNorm3d", (3,), {}, (2, 3, 2, 2, 2)), ("BatchNorm3d", (3,), {"affine": False, "momentum": None}, (2, 3, 1, 2, 2)),
+    ("BatchNorm3d", (3,), {}, (2, 3, 2, 2, 2)),
+    ("BatchNorm3d", (3,), {"affine": False, "momentum": None}, (2, 3, 1, 2, 2)),
 ]
 
 
@@ -194,8 +195,8 @@ def test_loss_modules_match_torch(name, kwargs, inputs):
 
 def test_bce_loss_weight_and_range():
     w = np.array([0.5, 1.0, 2.0])
-    _compare(nn.BCELoss(mg.tensor(w)), torch.nn.BCELoss(torch.as_tensor(w)), [_probs(2, 3, seed=1), _probs(2, 3, seed=2)],
-             randomize=False)
+    _compare(nn.BCELoss(mg.tensor(w)), torch.nn.BCELoss(torch.as_tensor(w)),
+             [_probs(2, 3, seed=1), _probs(2, 3, seed=2)], randomize=False)
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.functional.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
 
