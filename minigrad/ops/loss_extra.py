@@ -62,7 +62,7 @@ def _clamped_log(a):
     """max(log a, -100), the clamp a constant mask."""
     v = f.value(a)
     small = v < math.exp(-100)
-    return f.where(small, f.like(np.asarray(-100.0, dtype=v.dtype), a), f.log(f.where(small, 1.0, a)))
+    return f.where(small, -100.0, f.log(f.where(small, 1.0, a)))
 
 
 class BinaryCrossEntropy(Function):
@@ -84,7 +84,7 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[0]:
             v = f.value(x)
             tiny = v * (1 - v) < 1e-12
-            dx = gw * (x - y) / f.where(tiny, f.like(np.asarray(1e-12, dtype=v.dtype), x), x * (1 - x))
+            dx = gw * (x - y) / f.where(tiny, 1e-12, x * (1 - x))
         if ctx.needs_input_grad[1]:
             dy = gw * (_clamped_log(1 - x) - _clamped_log(x))
         return dx, dy
