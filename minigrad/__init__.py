@@ -34,6 +34,10 @@ from .creation import (  # noqa: E402,F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
+from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
+from .ops.norm_extra import group_norm, instance_norm, rms_norm  # noqa: E402,F401
+from .ops.distance import cosine_similarity, pairwise_distance  # noqa: E402,F401
+from .ops.loss_extra import kl_div, margin_ranking_loss, poisson_nll_loss, triplet_margin_loss  # noqa: E402,F401
 from .ops.compare import (  # noqa: E402,F401
     all, allclose, any, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor,
     count_nonzero, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,

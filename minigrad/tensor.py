@@ -601,6 +601,10 @@ class Tensor:
     def relu(self):
         return _act.relu(self)
 
+    def prelu(self, weight):
+        from .ops.activation_extra import prelu
+        return prelu(self, weight)
+
     def softmax(self, dim):
         return _act.softmax(self, dim)
 

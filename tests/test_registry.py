@@ -10,7 +10,8 @@ from minigrad.testing import NON_DIFFERENTIABLE, REGISTRY, RandomDrawer
 from minigrad.testing.harness import build_inputs, run_op
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
-              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate"]
+              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
+              "activation_extra", "norm_extra", "distance", "loss_extra"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -53,8 +54,10 @@ UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "sign", "signbit", "l
 def test_non_differentiable_ops_really_give_no_graph():
     x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
     for name in NON_DIFFERENTIABLE:
-        fn = getattr(mg, name)
-        if name.startswith("bitwise_"):      # integer operands, which never require grad: the result must not either
+        fn = getattr(mg, name, None) or getattr(mg.nn.functional, name)
+        if name == "one_hot":                # integer indices in, integers out
+            out = fn(mg.tensor([0, 2, 1]))
+        elif name.startswith("bitwise_"):      # integer operands, which never require grad: the result must not either
             n = mg.tensor([5, -3, 12])
             out = fn(n) if name == "bitwise_not" else fn(n, mg.tensor([1, 2, 3]))
         else:

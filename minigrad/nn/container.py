@@ -1,9 +1,10 @@
-"""Containers: Sequential, ModuleList, ModuleDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from .module import Module
+from .parameter import Parameter
 
 
 class Sequential(Module):
@@ -143,6 +144,117 @@ def _renumber(container):
     container._modules.clear()
     for k, m in enumerate(modules):
         container._modules[str(k)] = m
+
+
+def _as_parameter(value):
+    """Tensors become Parameters (as PyTorch's parameter containers do); Parameters stay themselves."""
+    if value is None or isinstance(value, Parameter):
+        return value
+    from ..tensor import Tensor
+    if isinstance(value, Tensor):
+        return Parameter(value.detach(), requires_grad=value.requires_grad)
+    raise TypeError(f"parameter containers hold Parameters or Tensors, got {type(value).__name__}")
+
+
+def _set_parameter(container, key, value):
+    """Register (or replace in place, keeping the order) one parameter of a container."""
+    if key in container._parameters:
+        container._parameters[key] = _as_parameter(value)
+    else:
+        container.register_parameter(key, _as_parameter(value))
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under the names "0", "1", ... (PyTorch's state-dict keys)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def __getitem__(self, index):
+        items = list(self._parameters.values())
+        if isinstance(index, slice):
+            return ParameterList(items[index])
+        return items[_index(index, len(items))]
+
+    def __setitem__(self, index, value):
+        _set_parameter(self, str(_index(index, len(self))), value)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): Parameter containing: [{type(p).__name__} of size {'x'.join(map(str, p.shape))}]"
+                         for k, p in self._parameters.items() if p is not None)
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterList is a container: index it in your forward()")
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self.update(parameters or {})
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        _set_parameter(self, key, value)
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def update(self, parameters):
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): Parameter containing: [{type(p).__name__} of size {'x'.join(map(str, p.shape))}]"
+                         for k, p in self._parameters.items() if p is not None)
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterDict is a container: index it in your forward()")
 
 
 def _index(index, n):

@@ -4,18 +4,32 @@ Everything here is a thin name over an op in ``minigrad.ops``; the Functions wit
 forward and backward live there.
 """
 from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from ..ops.activation_extra import (  # noqa: F401
+    celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
+    tanhshrink, threshold)
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
-from ..ops.dropout import dropout  # noqa: F401
+from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
+from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.interpolate import interpolate  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
+from ..ops.loss_extra import (  # noqa: F401
+    binary_cross_entropy, huber_loss, kl_div, margin_ranking_loss, poisson_nll_loss, smooth_l1_loss,
+    triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
+from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
            "dropout", "layer_norm", "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "binary_cross_entropy_with_logits", "pad", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
-           "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding", "interpolate"]
+           "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d", "embedding", "interpolate",
+           "silu", "mish", "elu", "selu", "celu", "relu6", "hardtanh", "hardswish", "hardsigmoid", "logsigmoid",
+           "softsign", "softmin", "glu", "prelu", "threshold", "tanhshrink",
+           "group_norm", "instance_norm", "rms_norm", "local_response_norm",
+           "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
+           "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]

@@ -245,9 +245,48 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
     """Batch norm over (N, C) or (N, C, L) inputs."""
     _expected_dims = (2, 3)
+
+
+# ----------------------------------------------------------------------------- issue 12: shape and dropout
+class Unflatten(Module):
+    """Expand dim ``dim`` into ``unflattened_size`` (the inverse of Flatten)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        d = self.dim % x.ndim
+        return x.reshape(tuple(x.shape[:d]) + self.unflattened_size + tuple(x.shape[d + 1:]))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class ZeroPad2d(Module):
+    """Pad the last two dims with zeros: an int, or (left, right, top, bottom)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        if len(self.padding) != 4:
+            raise ValueError(f"ZeroPad2d: padding must be an int or 4 ints, got {padding}")
+
+    def forward(self, x):
+        return F.pad(x, self.padding, "constant", 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p in training."""
+
+    def forward(self, x):
+        return F.dropout1d(x, self.p, self.training)
