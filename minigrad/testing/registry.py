@@ -44,9 +44,9 @@ class OpSpec:
     atol: float = 1e-6                         # forward tolerance in float64 (float32: see rtol32)
     rtol: float = 1e-6
     rtol32: float = 1e-4
-    grad_atol: float = 1e-5
-    grad_rtol: float = 1e-3
-    eps: float = 1e-6
+    grad_atol: float | None = None             # gradcheck's tolerances; None: its float64 defaults
+    grad_rtol: float | None = None             # (tight: set one only with a comment saying why)
+    eps: float | None = None
     needs_cuda: bool = False
 
     @property
@@ -646,7 +646,8 @@ register(OpSpec("pad", lambda x, pad, mode: mg.pad(x, pad, mode), _np_pad, _pad_
 register(OpSpec("to_dtype", lambda x: x.to(mg.float32).to(x.dtype) * 1.0,
                 lambda x: x.astype(np.float32).astype(x.dtype),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]),
-                lambda t, x: x.to(t.float32).to(x.dtype), covers="cast", eps=1e-2, grad_atol=1e-4))
+                lambda t, x: x.to(t.float32).to(x.dtype), covers="cast",
+                eps=1e-2, grad_atol=1e-4))   # the float32 round trip is a staircase of steps 2^-23 |x|: a wide eps
 register(OpSpec("clone", lambda x: x.clone(), lambda x: x.copy(),
                 lambda d, dt: Sample([d.floats(d.shape(), dtype=dt)]), lambda t, x: x.clone(), covers="clone"))
 register(OpSpec("to_device", lambda x: x.to("cuda").to("cpu") * 1.0, lambda x: x.copy(),
