@@ -75,8 +75,3 @@ def test_every_function_class_is_exercised(monkeypatch):
     assert names == set(NEEDS_CUDA), f"Functions no registry entry exercises: {sorted(names - set(NEEDS_CUDA))}"
     for entry in NEEDS_CUDA.values():
         assert any(s.name == entry and s.needs_cuda for s in REGISTRY)
-
-
-@pytest.mark.parametrize("spec", REGISTRY, ids=lambda s: s.name)
-def test_entries_have_references(spec):
-    assert callable(spec.fn) and callable(spec.ref) and callable(spec.sample)
