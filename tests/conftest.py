@@ -48,7 +48,8 @@ def pytest_report_header(config):
 
 def pytest_runtest_logreport(report):
     if report.when == "call" and "torch" in getattr(report, "fixturenames", ()):
-        _torch_checks["passed" if report.passed else "failed"] += 1
+        if report.passed or report.failed:
+            _torch_checks["passed" if report.passed else "failed"] += 1
 
 
 @pytest.hookimpl(hookwrapper=True)

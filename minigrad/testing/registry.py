@@ -48,6 +48,8 @@ class OpSpec:
     grad_rtol: float | None = None             # (tight: set one only with a comment saying why)
     eps: float | None = None
     needs_cuda: bool = False
+    # label -> (sample(dtype), paths it must take): inputs sized for a fast path (registry_paths.py)
+    paths: dict = field(default_factory=dict)
 
     @property
     def op(self) -> str:
@@ -881,3 +883,4 @@ register(OpSpec("binary_cross_entropy_with_logits",
                 _torch_bce))
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
 from . import registry_recurrent  # noqa: E402,F401
+from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
