@@ -144,3 +144,37 @@ def test_every_path_has_a_sample():
     claimed = {path for s in REGISTRY for _, takes in s.paths.values() for path in takes}
     assert set(paths.PATHS) - claimed == set(), f"paths no registry sample takes: {sorted(set(paths.PATHS) - claimed)}"
     assert len([p for p in paths.PATHS if p.startswith("parallel:")]) >= 20
+
+
+# ----------------------------------------------------------------------------- dropout's randomness
+@pytest.mark.parametrize("channels", [False, True], ids=["dropout", "dropout2d"])
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.75, 1.0])
+def test_dropout_scales_kept_values_and_backward_uses_the_same_mask(p, channels):
+    """Through the public functions, default generator: kept values are x / (1 - p), the rest 0,
+    the keep rate is 1 - p, whole channels for dropout2d, and the gradient is g times the mask
+    the forward drew (no generator is replayed here: the backward must have kept it)."""
+    F = mg.nn.functional
+    x = mg.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (8, 64, 6, 6)), requires_grad=True)
+    y = (F.dropout2d if channels else F.dropout)(x, p)
+    scale = 0.0 if p == 1 else 1 / (1 - p)
+    ratio = host(y) / host(x)
+    kept = ratio != 0
+    np.testing.assert_allclose(ratio[kept], scale, rtol=1e-15)
+    if channels:
+        assert (kept == kept[:, :, :1, :1]).all(), "dropout2d must keep or drop whole channels"
+    decisions = kept[:, :, 0, 0] if channels else kept
+    assert abs(decisions.mean() - (1 - p)) < 4 * np.sqrt(p * (1 - p) / decisions.size) + 1e-12
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    (dx,) = mg.autograd.grad(y, x, grad_outputs=mg.tensor(g))
+    np.testing.assert_allclose(host(dx), g * ratio, rtol=1e-15, atol=0)
+    assert (F.dropout2d if channels else F.dropout)(x, p, training=False) is x       # evaluation: identity
+
+
+def test_dropout_with_a_seeded_generator_repeats_its_mask():
+    F = mg.nn.functional
+    x = mg.randn(4, 100, dtype=mg.float64)
+    first = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(7))
+    again = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(7))
+    other = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(8))
+    np.testing.assert_array_equal(host(first), host(again))
+    assert not np.array_equal(host(first), host(other))

@@ -658,7 +658,6 @@ register(OpSpec("to_device", lambda x: x.to("cuda").to("cpu") * 1.0, lambda x: x
 
 
 # ----------------------------------------------------------------------------- layers (nn.functional)
-from ..ops import dropout as _dropout_ops  # noqa: E402
 from ..ops import linalg as _linalg_ops  # noqa: E402
 from ..ops import loss as _loss_ops  # noqa: E402
 from ..ops import norm as _norm_ops  # noqa: E402
@@ -681,16 +680,31 @@ register(OpSpec("linear", _linalg_ops.linear, _np_linear, _linear_sample,
                 lambda t, *a: t.nn.functional.linear(*a)))
 
 
-def _dropout_sample(d, dtype):
-    """A fixed mask: keep decisions drawn here, scaled by 1/(1-p) as F.dropout's masks are."""
-    shape = d.shape()
-    p = d.choice([0.25, 0.5])
-    keep = d.mask(shape)
-    return Sample([d.floats(shape, dtype=dtype), (keep / (1 - p)).astype(dtype)], constant=frozenset({1}))
+def _dropout_sample(channels):
+    """Public F.dropout / F.dropout2d with a generator seeded afresh on every call, so every
+    forward of a gradient check draws one mask, and the backward must use that mask."""
+    def sample(d, dtype):
+        shape = (d.integers(1, 2), d.integers(1, 3)) + d.shape(1, 2, max_side=3) if channels else d.shape()
+        return Sample([d.floats(shape, dtype=dtype)], {"p": d.choice([0.0, 0.25, 0.5, 1.0]), "seed": d.integers(0, 999)})
+    return sample
 
 
-register(OpSpec("dropout", lambda x, mask: _dropout_ops.Dropout.apply(x, mask), lambda x, mask: x * mask,
-                _dropout_sample, lambda t, x, mask: x * mask))
+def _dropout_call(fn):
+    return lambda x, p, seed: fn(x, p, training=True, generator=mg.Generator().manual_seed(seed))
+
+
+def _np_dropout(channels):
+    """The contract, in NumPy: keep where the generator's float32 uniforms are >= p (one per
+    channel for dropout2d), scaled by 1 / (1 - p); all zeros at p = 1."""
+    def ref(x, p, seed):
+        shape = x.shape[:-2] + (1, 1) if channels else x.shape
+        keep = np.random.default_rng(seed).random(shape, dtype=np.float32) >= p
+        return np.zeros_like(x) if p == 1 else x * keep / (1 - p)
+    return ref
+
+
+register(OpSpec("dropout", _dropout_call(lambda *a, **kw: mg.nn.functional.dropout(*a, **kw)), _np_dropout(False),
+                _dropout_sample(False)))         # no PyTorch reference: its generator draws other masks
 
 
 def _layer_norm_sample(d, dtype):
