@@ -1,6 +1,6 @@
 """Mutation score of the registry checks, without PyTorch.
 
-    python -m minigrad.testing.mutation              # the full table (about 10 minutes on one core)
+    python -m minigrad.testing.mutation              # the full table (about a minute on one core)
     python -m minigrad.testing.mutation --smoke      # a handful of mutants: the machinery works
     python -m minigrad.testing.mutation --only Tanh MatMul --rules "abs(g)" --seed 3
 
@@ -25,8 +25,8 @@ code as it changes:
 ========================= ==================================================================
 
 Source mutants (the last four) are AST edits of the function's source, recompiled in its
-module's globals; ``--sites`` of them per function and rule are drawn with ``--seed`` among all
-the places the rule applies.  Every mutant runs beside the original: a mutant whose outputs
+module's globals: by default one at every place a rule applies (``--sites N``: N of them per
+function and rule, drawn with ``--seed``).  Samples are drawn from the registry with ``--seed``.  Every mutant runs beside the original: a mutant whose outputs
 never differed from the original's on the samples is reported as *equivalent here* (not
 reached, or no change on these inputs), not as a survivor.  The exit status is 1 when a mutant
 that changed a result survived every check.
@@ -291,7 +291,7 @@ def backward_mutants(cls, rules, sites, seed):
 
 def _source_mutants(owner, name, fn, rule, sites, seed, target):
     n = source_sites(fn, rule)
-    chosen = sorted(random.Random(f"{seed}:{target}:{rule}").sample(range(n), min(sites, n)))
+    chosen = range(n) if not sites else sorted(random.Random(f"{seed}:{target}:{rule}").sample(range(n), min(sites, n)))
     out = []
     for site in chosen:
         m = Mutant(rule, target)
@@ -413,9 +413,9 @@ def table(mutants, checks_names):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m minigrad.testing.mutation", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="draws the samples and the source sites")
-    parser.add_argument("--samples", type=int, default=6, help="samples per registry entry")
-    parser.add_argument("--sites", type=int, default=4, help="source mutants per function and rule")
-    parser.add_argument("--entries", type=int, default=4, help="registry entries run per mutant (most direct first)")
+    parser.add_argument("--samples", type=int, default=8, help="samples per registry entry")
+    parser.add_argument("--sites", type=int, default=0, help="source mutants per function and rule (0: every site)")
+    parser.add_argument("--entries", type=int, default=6, help="registry entries run per mutant (most direct first)")
     parser.add_argument("--only", nargs="*", help="Function classes (or kernel references) to mutate")
     parser.add_argument("--rules", nargs="*", choices=RULES, default=list(RULES))
     parser.add_argument("--smoke", action="store_true", help="Tanh, MatMul and one kernel reference, one sample")
