@@ -40,7 +40,9 @@ not need a loose ``atol``; ``atol = 1e-8`` covers Jacobian elements that are zer
 
 ``fn`` may return a Tensor or a tuple of them (outputs that are not floating point, or that do
 not require grad, are left out; a gradient that is ``None`` counts as zero), so a function
-that returns gradients can itself be checked: that is how a second-order check is built.
+that returns gradients can itself be checked: that is how a second-order check is built.  The
+finite-difference evaluations run under ``no_grad`` with inputs that require grad: a function
+that differentiates inside does so within ``enable_grad()``.
 """
 from __future__ import annotations
 
@@ -90,11 +92,12 @@ def _checked_outputs(result):
 
 
 def _evaluate(fn, inputs, diff_idx, arrays, out_idx):
-    """fn on ``inputs`` with the differentiable ones replaced by ``arrays``: the checked outputs,
-    flattened, as float64 host arrays."""
+    """fn on ``inputs`` with the differentiable ones replaced by ``arrays`` (leaves that require
+    grad, as the originals, so that a function differentiating inside ``enable_grad()`` works):
+    the checked outputs, flattened, as float64 host arrays."""
     args = list(inputs)
     for k, arr in zip(diff_idx, arrays):
-        args[k] = Tensor._wrap(arr)
+        args[k] = Tensor._wrap(arr).requires_grad_()
     with autograd.no_grad():
         outs = _as_tuple(fn(*args))
     return [_to_host(outs[k].data).reshape(-1) for k in out_idx]

@@ -130,6 +130,19 @@ def test_outputs_that_skip_inputs_or_need_no_grad():
     assert mg.gradcheck(lambda a, big: (a.tanh(), const, big.exp()), (a, big))
 
 
+@pytest.mark.parametrize("n", [3, 300], ids=["full", "projections"])
+def test_a_function_that_differentiates_inside(n):
+    """The shape of a gradient-of-gradient check: fn returns a gradient it computes itself, in
+    enable_grad(), in the analytic call and in every finite-difference evaluation alike."""
+    def uses_a_gradient(x):
+        assert x.requires_grad
+        with mg.enable_grad():
+            (g,) = mg.autograd.grad((2 * x).sum(), x)      # 2 everywhere (no graph of its own yet)
+        return x * x * g
+    x = mg.tensor(np.linspace(-1, 1, n), dtype=mg.float64, requires_grad=True)
+    assert mg.gradcheck(uses_a_gradient, (x,))
+
+
 def test_full_jacobian_mode_names_input_and_element():
     x = mg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), dtype=mg.float64, requires_grad=True)
     report = gradcheck_report(OffByScale.apply, (x,))
