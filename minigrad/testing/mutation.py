@@ -117,8 +117,7 @@ class _Sites(ast.NodeTransformer):
         self.count += 1
         if k == self.target:
             self.done = ast.unparse(node)
-            new = make()
-            return ast.Call(ast.Name("__mutant_hit__", ast.Load()), [new], [])
+            return make()
         return node
 
     def visit_BinOp(self, node):
@@ -131,20 +130,24 @@ class _Sites(ast.NodeTransformer):
             if isinstance(node.op, (ast.Mult, ast.Div, ast.MatMult)):
                 return self._candidate(node, lambda: ast.UnaryOp(ast.USub(), node))
         if rule == "dropped term" and isinstance(node.op, (ast.Add, ast.Sub)):
-            node = self._candidate(node, lambda: node.left)
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-                node = self._candidate(node, lambda: node.right)
-            return node
+            kept = ["left", "right"] if isinstance(node.op, ast.Add) else ["left"]     # drop the other term
+            return self._first([lambda side=side: getattr(node, side) for side in kept], node)
         if rule == "transposed operand" and isinstance(node.op, ast.MatMult):
-            for side in ("left", "right"):
-                def make(side=side):
-                    operand = getattr(node, side)
-                    setattr(node, side, ast.Call(ast.Name("__mutant_T__", ast.Load()), [operand], []))
-                    return node
-                node = self._candidate(node, make)
-                if not isinstance(node, ast.BinOp):
-                    break
+            def transposing(side):
+                operands = {"left": node.left, "right": node.right}
+                operands[side] = ast.Call(ast.Name("__mutant_T__", ast.Load()), [operands[side]], [])
+                return lambda: ast.BinOp(operands["left"], node.op, operands["right"])
+            return self._first([transposing("left"), transposing("right")], node)
         return node
+
+    def _first(self, makers, node):
+        """Several candidate edits of one node: each counts as a site; at most one applies."""
+        result = node
+        for make in makers:
+            mutated = self._candidate(node, make)
+            if mutated is not node:
+                result = mutated
+        return result
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
@@ -214,12 +217,12 @@ def source_sites(fn, rule) -> int:
     return counter.count
 
 
-def mutate_source(fn, rule, site, hit):
+def mutate_source(fn, rule, site):
     """``fn`` recompiled with site number ``site`` of ``rule`` changed; (function, changed code)."""
     tree = _parse(fn)
     edit = _Sites(rule, site)
     tree = ast.fix_missing_locations(edit.visit(tree))
-    namespace = dict(fn.__globals__, __mutant_hit__=hit, __mutant_T__=_transposed)
+    namespace = dict(fn.__globals__, __mutant_T__=_transposed)
     exec(compile(tree, f"<mutant of {fn.__qualname__}: {rule} #{site}>", "exec"), namespace)  # noqa: S102
     return namespace[tree.body[0].name], edit.done
 
@@ -235,9 +238,6 @@ class Mutant:
     raised: bool = False                # the mutated code raised (a shape or type error, say)
     killed_by: list = field(default_factory=list)
     _install: object = None
-
-    def hit(self, value):
-        return value
 
     def dual(self, original, mutated):
         """Run both, keep the mutant's result, note whether it differed."""
@@ -295,7 +295,7 @@ def _source_mutants(owner, name, fn, rule, sites, seed, target):
     out = []
     for site in chosen:
         m = Mutant(rule, target)
-        mutated, m.site = mutate_source(fn, rule, site, m.hit)
+        mutated, m.site = mutate_source(fn, rule, site)
         m._install = (owner, name, lambda f, m=m, mutated=mutated: m.dual(f, mutated))
         out.append(m)
     return out
