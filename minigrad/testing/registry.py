@@ -175,7 +175,8 @@ def _clamp_tensor_sample(d, dtype):
     lo = np.asarray(d.floats(slo, "grid", dtype=dtype) - 1)
     hi = np.asarray(d.floats(shi, "grid", dtype=dtype) + 1)
     if (np.broadcast_to(lo, shape) == np.broadcast_to(hi, shape)).any():
-        lo = lo - dtype(1 / 32)     # lo == hi is a kink: keep the bounds apart, and off x's offgrid values
+        # lo == hi is a kink: keep the bounds apart, and off x's offgrid values (a 0-d lo stays an array)
+        lo = np.asarray(lo - dtype(1 / 32))
     return Sample([d.floats(shape, "offgrid", dtype=dtype), lo, hi])
 
 
