@@ -58,7 +58,9 @@ def test_index_add_rows_parallel_path(dtype):
     src = rng.standard_normal((4000, 256)).astype(dtype)
     out = scatter.index_add_rows(np.zeros((50, 256), dtype), index, src)
     expected = scatter.index_add_rows_ref(np.zeros((50, 256), dtype), index, src)
-    np.testing.assert_allclose(out, expected, rtol=1e-4 if dtype == np.float32 else 1e-12, atol=1e-3)
+    # float32 sums of ~80 rows in another order than the reference: a few units in the last place
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
 
 
 def test_index_add_rows_validates_before_the_loop():

@@ -7,7 +7,9 @@ drawn by hypothesis (shapes, broadcasting, keyword arguments, kink- and tie-free
 * the gradient matches central finite differences in float64 (``minigrad.gradcheck``);
 * gradients have the inputs' shapes and dtypes, a zero cotangent gives zero gradients,
   backward twice gives identical results, and the inputs are not mutated;
-* forward and gradients match PyTorch's in float64 (when PyTorch is installed).
+* forward and gradients match PyTorch's in float64 (when PyTorch is installed);
+* path samples (``OpSpec.paths``) take the Winograd and im2col convolutions and every threaded
+  Numba kernel, pass every check there, and give float32 gradients close to the float64 ones.
 """
 import numpy as np
 import pytest
@@ -15,9 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.testing import REGISTRY
-from minigrad.testing.harness import (as_outputs, build_inputs, differentiable, grad_inputs, numpy_args,
-                                      op_function, run_op, to_numpy_outputs)
+from minigrad.testing import REGISTRY, checks, paths
+from minigrad.testing.harness import as_outputs, build_inputs, differentiable, grad_inputs, run_op, to_numpy_outputs
 from minigrad.testing.strategies import HypothesisDrawer
 
 from conftest import DEVICE
@@ -32,43 +33,17 @@ def _draw(spec, data, dtype=np.float64):
     return spec.sample(HypothesisDrawer(data), dtype)
 
 
-def _cotangents(outputs, seed):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(o.shape).astype(o.dtype) for o in outputs]
-
-
 @pytest.mark.parametrize("spec", SPECS)
 @given(data=st.data())
 def test_forward_matches_numpy_reference(spec, data):
     dtype = data.draw(st.sampled_from([np.float32, np.float64]), label="dtype")
-    sample = _draw(spec, data, dtype)
-    args, kwargs = build_inputs(sample, DEVICE)
-    outs = run_op(spec, args, kwargs)
-    ref_args, ref_kwargs = numpy_args(sample, np.float64)
-    refs = as_outputs(spec.ref(*ref_args, **ref_kwargs))
-    assert len(outs) == len(refs), f"{spec.name}: {len(outs)} outputs, reference has {len(refs)}"
-    for k, (out, ref) in enumerate(zip(outs, refs)):
-        ref = np.asarray(ref)
-        got = host(out)
-        assert got.shape == ref.shape, f"{spec.name} output {k}: shape {got.shape} != reference {ref.shape}"
-        if ref.dtype.kind == "f":
-            assert got.dtype == dtype, f"{spec.name} output {k}: dtype {got.dtype} for {np.dtype(dtype)} inputs"
-            rtol = spec.rtol if dtype == np.float64 else spec.rtol32
-            atol = spec.atol if dtype == np.float64 else 10 * spec.rtol32 * 1e-1
-            np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"{spec.name} output {k}")
-        else:
-            np.testing.assert_array_equal(got, ref, err_msg=f"{spec.name} output {k}")
+    checks.forward_matches_reference(spec, _draw(spec, data, dtype), dtype, DEVICE)
 
 
 @pytest.mark.parametrize("spec", SPECS)
 @given(data=st.data())
 def test_gradient_matches_finite_differences(spec, data):
-    sample = _draw(spec, data)
-    args, kwargs = build_inputs(sample, DEVICE)
-    fn, diff = op_function(spec, args, kwargs)
-    if not diff:
-        return
-    assert mg.gradcheck(fn, diff, eps=spec.eps, atol=spec.grad_atol, rtol=spec.grad_rtol)
+    checks.gradient_matches_finite_differences(spec, _draw(spec, data), DEVICE)
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -76,31 +51,7 @@ def test_gradient_matches_finite_differences(spec, data):
 def test_gradient_properties(spec, data):
     """Shapes and dtypes, zero cotangent, determinism, no mutation of the inputs."""
     dtype = data.draw(st.sampled_from([np.float32, np.float64]), label="dtype")
-    sample = _draw(spec, data, dtype)
-    args, kwargs = build_inputs(sample, DEVICE)
-    before = [host(a).copy() if isinstance(a, mg.Tensor) else None for a in args]
-    outs = differentiable(run_op(spec, args, kwargs))
-    inputs = grad_inputs(args)
-    if not outs or not inputs:
-        return
-    cot = _cotangents(outs, 1)
-    devices = [o.device for o in outs]         # an output may live elsewhere (to_device ends on the CPU)
-    grads = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=d) for c, d in zip(cot, devices)],
-                             retain_graph=True, allow_unused=True)
-    again = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c, device=d) for c, d in zip(cot, devices)],
-                             retain_graph=True, allow_unused=True)
-    zeros = mg.autograd.grad(outs, inputs, grad_outputs=[mg.zeros(c.shape, dtype=c.dtype, device=d)
-                                                         for c, d in zip(cot, devices)], allow_unused=True)
-    for k, (x, g, g2, z) in enumerate(zip(inputs, grads, again, zeros)):
-        if g is None:
-            continue
-        assert g.shape == x.shape, f"{spec.name}: gradient {k} has shape {g.shape}, input {x.shape}"
-        assert g.dtype == x.dtype, f"{spec.name}: gradient {k} has dtype {g.dtype}, input {x.dtype}"
-        np.testing.assert_array_equal(host(g), host(g2), err_msg=f"{spec.name}: second backward differs")
-        assert not np.any(host(z)), f"{spec.name}: zero cotangent gave a non-zero gradient {k}"
-    for k, (a, b) in enumerate(zip(args, before)):
-        if b is not None:
-            np.testing.assert_array_equal(host(a), b, err_msg=f"{spec.name}: input {k} was mutated")
+    checks.gradient_properties(spec, _draw(spec, data, dtype), dtype, DEVICE)
 
 
 def _torch_value(t, value, requires_grad):
@@ -128,7 +79,7 @@ def test_matches_pytorch(spec, data, torch):
     t_float = [o for o in t_outs if o.dtype.is_floating_point and o.requires_grad]
     if not ours or not inputs:
         return
-    cot = _cotangents(ours, 2)
+    cot = checks.cotangents(ours, 2)
     grads = mg.autograd.grad(ours, inputs, grad_outputs=[mg.tensor(c, device=o.device) for c, o in zip(cot, ours)],
                              allow_unused=True)
     t_grads = torch.autograd.grad(t_float, t_inputs, grad_outputs=[torch.as_tensor(c) for c in cot], allow_unused=True)
@@ -186,3 +137,93 @@ def test_conv_errors_name_the_public_op(call, message):
     import minigrad.nn.functional as F
     with pytest.raises(ValueError, match=message):
         call(F)
+
+
+# ----------------------------------------------------------------------------- implementation paths
+PATH_SAMPLES = [pytest.param(s, label, id=f"{s.name}-{label}") for s in REGISTRY for label in s.paths]
+
+
+def _assert_took(spec, label, fired, dtype):
+    for path in spec.paths[label][1]:
+        absent = paths.missing(path, fired)
+        assert not absent, (f"{spec.name} {label} ({np.dtype(dtype)}): path {path} not taken ({absent} never ran); "
+                            f"was a threshold moved (PARALLEL_MIN_ELEMENTS = {paths.PARALLEL_MIN_ELEMENTS})?")
+
+
+@pytest.mark.skipif(DEVICE != "cpu", reason="the paths are the CPU's")
+@pytest.mark.parametrize("spec, label", PATH_SAMPLES)
+def test_path_samples_take_their_path_and_pass_every_check(spec, label):
+    """Float64: forward against the reference, gradcheck, gradient properties, on the fast path."""
+    sample = spec.paths[label][0](np.float64)
+    with paths.taken() as fired:
+        for check in checks.CHECKS.values():
+            check(spec, sample)
+    _assert_took(spec, label, fired, np.float64)
+
+
+@pytest.mark.skipif(DEVICE != "cpu", reason="the paths are the CPU's")
+@pytest.mark.parametrize("spec, label", PATH_SAMPLES)
+def test_path_samples_in_float32(spec, label):
+    """Float32 end to end on the fast path: the forward against the reference, and the gradients
+    against the float64 gradients of the same inputs (checked above by finite differences)."""
+    sample64 = spec.paths[label][0](np.float64)
+    with paths.taken() as fired:
+        checks.forward_matches_reference(spec, spec.paths[label][0](np.float32), np.float32)
+        grads32 = _gradients(spec, sample64, np.float32)
+    _assert_took(spec, label, fired, np.float32)
+    for k, (g32, g64) in enumerate(zip(grads32, _gradients(spec, sample64, np.float64))):
+        assert g32.dtype == np.float32
+        scale = np.abs(g64).max() if g64.size else 0.0
+        # float32 carries 7 digits; sums over up to a few thousand terms lose about two of them
+        np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-4 * scale, err_msg=f"{spec.name} {label}: gradient {k}")
+
+
+def _gradients(spec, sample, dtype):
+    args, kwargs = build_inputs(sample, dtype=dtype)
+    outs = differentiable(run_op(spec, args, kwargs))
+    inputs = grad_inputs(args)
+    grads = mg.autograd.grad(outs, inputs, grad_outputs=[mg.tensor(c.astype(dtype)) for c in checks.cotangents(outs, 3)],
+                             allow_unused=True)
+    return [np.zeros(x.shape, dtype) if g is None else host(g) for g, x in zip(grads, inputs)]
+
+
+def test_every_path_has_a_sample():
+    """Every convolution algorithm and every threaded Numba kernel (found by inspection) is taken
+    by some registry path sample: a new parallel kernel needs one."""
+    claimed = {path for s in REGISTRY for _, takes in s.paths.values() for path in takes}
+    assert set(paths.PATHS) - claimed == set(), f"paths no registry sample takes: {sorted(set(paths.PATHS) - claimed)}"
+    assert len([p for p in paths.PATHS if p.startswith("parallel:")]) >= 20
+
+
+# ----------------------------------------------------------------------------- dropout's randomness
+@pytest.mark.parametrize("channels", [False, True], ids=["dropout", "dropout2d"])
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.75, 1.0])
+def test_dropout_scales_kept_values_and_backward_uses_the_same_mask(p, channels):
+    """Through the public functions, default generator: kept values are x / (1 - p), the rest 0,
+    the keep rate is 1 - p, whole channels for dropout2d, and the gradient is g times the mask
+    the forward drew (no generator is replayed here: the backward must have kept it)."""
+    F = mg.nn.functional
+    x = mg.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (8, 64, 6, 6)), requires_grad=True)
+    y = (F.dropout2d if channels else F.dropout)(x, p)
+    scale = 0.0 if p == 1 else 1 / (1 - p)
+    ratio = host(y) / host(x)
+    kept = ratio != 0
+    np.testing.assert_allclose(ratio[kept], scale, rtol=1e-15)
+    if channels:
+        assert (kept == kept[:, :, :1, :1]).all(), "dropout2d must keep or drop whole channels"
+    decisions = kept[:, :, 0, 0] if channels else kept
+    assert abs(decisions.mean() - (1 - p)) < 4 * np.sqrt(p * (1 - p) / decisions.size) + 1e-12
+    g = np.random.default_rng(1).standard_normal(x.shape)
+    (dx,) = mg.autograd.grad(y, x, grad_outputs=mg.tensor(g))
+    np.testing.assert_allclose(host(dx), g * ratio, rtol=1e-15, atol=0)
+    assert (F.dropout2d if channels else F.dropout)(x, p, training=False) is x       # evaluation: identity
+
+
+def test_dropout_with_a_seeded_generator_repeats_its_mask():
+    F = mg.nn.functional
+    x = mg.randn(4, 100, dtype=mg.float64)
+    first = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(7))
+    again = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(7))
+    other = F.dropout(x, 0.5, generator=mg.Generator().manual_seed(8))
+    np.testing.assert_array_equal(host(first), host(again))
+    assert not np.array_equal(host(first), host(other))

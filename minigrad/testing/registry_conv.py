@@ -7,10 +7,9 @@ import numpy as np
 from ..kernels import conv as _conv_kernels
 from ..kernels import pool as _pool_kernels
 from ..ops import conv as _conv_ops
-from ..ops import dropout as _dropout_ops
 from ..ops import interpolate as _interpolate_ops
 from ..ops import pool as _pool_ops
-from .registry import OpSpec, Sample, register
+from .registry import OpSpec, Sample, _dropout_call, _dropout_sample, _np_dropout, register
 
 
 def _conv_geometry(d, h, w, allow_stride=True):
@@ -188,16 +187,8 @@ register(OpSpec("adaptive_max_pool2d", lambda x, output_size: _pool_ops.adaptive
                 lambda t, x, output_size: t.nn.functional.adaptive_max_pool2d(x, output_size)))
 
 
-def _dropout2d_sample(d, dtype):
-    """A fixed mask with one keep decision per (N, C) channel, as F.dropout2d draws them."""
-    shape = (d.integers(1, 2), d.integers(1, 3), d.integers(1, 3), d.integers(1, 3))
-    p = d.choice([0.25, 0.5])
-    keep = d.mask(shape[:2] + (1, 1))
-    return Sample([d.floats(shape, dtype=dtype), (keep / (1 - p)).astype(dtype)], constant=frozenset({1}))
-
-
-register(OpSpec("dropout2d", lambda x, mask: _dropout_ops.Dropout.apply(x, mask), lambda x, mask: x * mask,
-                _dropout2d_sample, lambda t, x, mask: x * mask))
+register(OpSpec("dropout2d", _dropout_call(lambda *a, **kw: _pool_ops.dropout2d(*a, **kw)), _np_dropout(True),
+                _dropout_sample(True)))
 
 
 # ----------------------------------------------------------------------------- resampling
