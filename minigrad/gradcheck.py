@@ -206,7 +206,7 @@ class _Problem:
         else:
             arrays = [a + (sign * self.eps * backend.xp_of(a).asarray(u.reshape(a.shape))).astype(a.dtype)
                       for a, u in zip(arrays, direction)]
-        return arrays
+        return [np.asarray(a) if isinstance(a, np.generic) else a for a in arrays]   # 0-d sums are scalars
 
 
 class _Comparison:
@@ -365,6 +365,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=None, atol=None, rtol=None,
 
     return gradcheck(first_derivative, inputs + tuple(cotangents), eps=eps, atol=atol, rtol=rtol, seed=seed,
                      **options)
+
+
+def _outputs_of(result):
+    return [o for o in _as_tuple(result) if isinstance(o, Tensor) and o.dtype.kind == "f" and o.requires_grad]
 
 
 def _leaf(t):

@@ -89,7 +89,9 @@ def test_second_derivatives_match_pytorch(spec, data, torch):
     for k, (g, tg) in enumerate(zip(seconds, t_seconds)):
         expected = np.zeros(inputs[k].shape) if tg is None else tg.numpy()
         got = np.zeros(inputs[k].shape) if g is None else host(g)
-        np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10,
+        # atol 1e-9: where the exact second derivative is 0 (a normalisation over two elements, whose output is
+        # +-1 whatever the input), both sides are rounding noise of about 1e-10
+        np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-9,
                                    err_msg=f"{spec.name}: second derivative {k} differs from PyTorch")
 
 
