@@ -10,7 +10,7 @@ from minigrad.testing import NON_DIFFERENTIABLE, REGISTRY, RandomDrawer
 from minigrad.testing.harness import build_inputs, run_op
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
-              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate"]
+              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate", "math", "scan"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -46,7 +46,7 @@ def test_every_entry_names_a_public_op():
     assert not unknown, f"registry entries covering no public op: {unknown}"
 
 
-UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "sign", "signbit", "logical_not", "any", "all",
+UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "signbit", "logical_not", "any", "all",
          "count_nonzero"}
 
 
