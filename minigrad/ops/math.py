@@ -43,6 +43,14 @@ def _xp(x):
     return backend.xp_of(x)
 
 
+def _zero_gradient(g):
+    """Zeros of g's shape and dtype.  Under create_graph a Tensor still tied to g (by a where that
+    always picks 0), so that a gradient of the gradient exists, and is zero."""
+    if f.is_tensor(g):
+        return f.where(f.xp(g).ones(g.shape, dtype=bool), 0.0, g)
+    return f.xp(g).zeros(g.shape, dtype=g.dtype)
+
+
 # ----------------------------------------------------------------------------- trigonometric
 class Sin(Function):
     """d sin(x) = g * cos(x)"""
@@ -463,7 +471,7 @@ class Copysign(Function):
         xp = f.xp(g)
         flip = xp.where(xp.signbit(a) == xp.signbit(b), 1.0, -1.0) * (a != 0)
         da = g * f.like(flip.astype(f.value(g).dtype, copy=False), g) if ctx.needs_input_grad[0] else None
-        db = f.zeros(f.value(g).shape, f.value(g).dtype, g) if ctx.needs_input_grad[1] else None
+        db = _zero_gradient(g) if ctx.needs_input_grad[1] else None
         return da, db
 
 
@@ -534,12 +542,11 @@ class Step(Function):
 
     @staticmethod
     def forward(ctx, x, kind, decimals=0):
-        ctx.shape, ctx.dtype = x.shape, x.dtype
         return _step(_xp(x), x, kind, decimals)
 
     @staticmethod
     def backward(ctx, g):
-        return f.zeros(ctx.shape, ctx.dtype, g)
+        return _zero_gradient(g)
 
 
 def _step(xp, x, kind, decimals):
@@ -554,14 +561,12 @@ class StepBinary(Function):
 
     @staticmethod
     def forward(ctx, a, b, mode):
-        out = _rounded_division(a, b, mode)
-        ctx.shape, ctx.dtype = out.shape, out.dtype
-        return out
+        return _rounded_division(a, b, mode)
 
     @staticmethod
     def backward(ctx, g):
-        zeros = f.zeros(ctx.shape, ctx.dtype, g)
-        return (zeros if ctx.needs_input_grad[0] else None, zeros if ctx.needs_input_grad[1] else None)
+        return (_zero_gradient(g) if ctx.needs_input_grad[0] else None,
+                _zero_gradient(g) if ctx.needs_input_grad[1] else None)
 
 
 def _rounded_division(a, b, mode):
