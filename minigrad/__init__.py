@@ -41,11 +41,19 @@ from .ops.loss_extra import kl_div, margin_ranking_loss, poisson_nll_loss, tripl
 from .ops.compare import (  # noqa: E402,F401
     all, allclose, any, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor,
     count_nonzero, eq, equal, ge, gt, isclose, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or,
-    logical_xor, lt, ne, sign, signbit)
+    logical_xor, lt, ne, signbit)
 from .ops.elementwise import (  # noqa: E402,F401
     abs, add, clamp, div, erf, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub, where)
 from .ops.linalg import matmul  # noqa: E402,F401
+from .ops.math import (  # noqa: E402,F401
+    acos, acosh, addcdiv, addcmul, asin, asinh, atan, atan2, atanh, ceil, clamp_max, clamp_min, copysign, cos, cosh,
+    deg2rad, digamma, erfc, erfinv, exp2, expm1, floor, floor_divide, fmod, frac, hypot, lerp, lgamma, log10, log1p,
+    log2, logaddexp, nan_to_num, polygamma, rad2deg, reciprocal, remainder, round, rsqrt, sign, sin, sinc, sinh,
+    square, tan, trunc, xlogy)
 from .ops.reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: E402,F401
+from .ops.scan import (  # noqa: E402,F401
+    aminmax, cummax, cummin, cumprod, cumsum, dist, logcumsumexp, median, nanmean, nansum, norm, prod, std_mean,
+    var_mean)
 from .ops.shape import (  # noqa: E402,F401
     broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
     stack, transpose, unsqueeze)
@@ -62,6 +70,9 @@ multiply = mul
 subtract = sub
 negative = neg
 absolute = abs
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+fix = trunc
 
 # PyTorch's dtype aliases
 float = float32   # noqa: A001

@@ -431,8 +431,22 @@ class Tensor:
     def mul(self, other):
         return _ew.mul(self, other)
 
-    def div(self, other):
-        return _ew.div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return _ew.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def __floordiv__(self, other):
+        return _math.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _math.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _math.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _math.remainder(other, self)
 
     def pow(self, exponent):
         return _ew.pow(self, exponent)
@@ -471,6 +485,31 @@ class Tensor:
 
     def where(self, condition, other):
         return _ew.where(condition, self, other)
+
+    # ------------------------------------------------------------------ more math (ops/math.py)
+    def polygamma(self, n):
+        return _math.polygamma(n, self)
+
+    def round(self, decimals=0):
+        return _math.round(self, decimals)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _math.nan_to_num(self, nan, posinf, neginf)
+
+    def lerp(self, end, weight):
+        return _math.lerp(self, end, weight)
+
+    def clamp_min(self, min):
+        return _math.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _math.clamp_max(self, max)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _math.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _math.addcdiv(self, tensor1, tensor2, value=value)
 
     # ------------------------------------------------------------------ comparisons and logic (no gradient)
     def __eq__(self, other):
@@ -588,8 +627,6 @@ class Tensor:
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
         return _cmp.allclose(self, other, rtol, atol, equal_nan)
 
-    def sign(self):
-        return _cmp.sign(self)
 
     # ------------------------------------------------------------------ activations (ops/activation.py)
     def tanh(self):
@@ -644,6 +681,43 @@ class Tensor:
 
     def argmin(self, dim=None, keepdim=False):
         return _red.argmin(self, dim, keepdim)
+
+    # ------------------------------------------------------------------ products, scans, norms (ops/scan.py)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _scan.prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _scan.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return _scan.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim):
+        return _scan.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _scan.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return _scan.logcumsumexp(self, dim)
+
+    def median(self, dim=None, keepdim=False):
+        return _scan.median(self, dim, keepdim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _scan.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _scan.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _scan.norm(self, p, dim, keepdim, dtype)
+
+    def dist(self, other, p=2):
+        return _scan.dist(self, other, p)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _scan.aminmax(self, dim=dim, keepdim=keepdim)
 
     # ------------------------------------------------------------------ shapes (ops/shape.py)
     def reshape(self, *shape):
@@ -746,5 +820,29 @@ from .ops import compare as _cmp  # noqa: E402
 from .ops import conversion as _conv  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
+from .ops import math as _math  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
+from .ops import scan as _scan  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+
+
+def _math_method(name):
+    fn = getattr(_math, name)
+
+    def method(self, *args):
+        return fn(self, *args)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
+# One-to-one Tensor methods of ops/math.py: x.sin() is sin(x), x.atan2(y) is atan2(x, y), ...
+for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh",
+              "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "square", "erfc", "erfinv",
+              "lgamma", "digamma", "hypot", "logaddexp", "xlogy", "sinc", "copysign", "floor", "ceil", "trunc",
+              "frac", "sign", "fmod", "remainder", "floor_divide", "deg2rad", "rad2deg"):
+    setattr(Tensor, _name, _math_method(_name))
+for _alias, _name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arctan2", "atan2"),
+                      ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh"), ("fix", "trunc")):
+    setattr(Tensor, _alias, getattr(Tensor, _name))
+del _name, _alias

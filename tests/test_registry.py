@@ -14,7 +14,7 @@ from minigrad.testing.strategies import HypothesisDrawer
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
-              "activation_extra", "norm_extra", "distance", "loss_extra"]
+              "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -50,7 +50,7 @@ def test_every_entry_names_a_public_op():
     assert not unknown, f"registry entries covering no public op: {unknown}"
 
 
-UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "sign", "signbit", "logical_not", "any", "all",
+UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "signbit", "logical_not", "any", "all",
          "count_nonzero"}
 
 

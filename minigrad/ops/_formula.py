@@ -53,6 +53,31 @@ def sqrt(a):
     return a.sqrt() if isinstance(a, Tensor) else backend.xp_of(a).sqrt(a)
 
 
+def sin(a):
+    return a.sin() if isinstance(a, Tensor) else backend.xp_of(a).sin(a)
+
+
+def cos(a):
+    return a.cos() if isinstance(a, Tensor) else backend.xp_of(a).cos(a)
+
+
+def sinh(a):
+    return a.sinh() if isinstance(a, Tensor) else backend.xp_of(a).sinh(a)
+
+
+def cosh(a):
+    return a.cosh() if isinstance(a, Tensor) else backend.xp_of(a).cosh(a)
+
+
+def polygamma(n, a):
+    """The n-th derivative of digamma (n = 0: digamma itself); kernels/special.py on arrays."""
+    if isinstance(a, Tensor):
+        from .math import polygamma as tensor_polygamma
+        return tensor_polygamma(n, a)
+    from ..kernels import special                  # imports Numba on first use, not with minigrad
+    return special.digamma(a) if n == 0 else special.polygamma(n, a)
+
+
 def sigmoid(a):
     """0.5 + 0.5 tanh(a / 2): never overflows."""
     return a.sigmoid() if isinstance(a, Tensor) else 0.5 + 0.5 * backend.xp_of(a).tanh(0.5 * a)

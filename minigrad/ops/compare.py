@@ -1,5 +1,6 @@
 """Comparisons, logic, bitwise integer arithmetic and tests: no gradient flows through any of them
-(their results are bool or integer tensors, or piecewise constant like ``sign``)."""
+(their results are bool or integer tensors).  ``sign``, piecewise constant with a zero gradient as
+PyTorch's, is in ops/math.py."""
 from __future__ import annotations
 
 import builtins
@@ -10,8 +11,7 @@ from ._args import as_tensor, binary_operands, normalize_dims
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not", "logical_xor",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
-           "any", "all", "count_nonzero", "isfinite", "isnan", "isinf", "signbit", "isclose", "allclose", "equal",
-           "sign"]
+           "any", "all", "count_nonzero", "isfinite", "isnan", "isinf", "signbit", "isclose", "allclose", "equal"]
 
 
 def _raw(x):
@@ -240,9 +240,3 @@ def equal(input, other) -> bool:
     if a.shape != b.shape:
         return False
     return builtins.bool((a.data == b.data).all())
-
-
-def sign(input):
-    """-1, 0 or 1 elementwise; its derivative is zero almost everywhere, so it records no graph."""
-    x = as_tensor(input, "sign")
-    return Tensor._wrap(backend.xp_of(x.data).sign(x.data))

@@ -149,8 +149,13 @@ def mul(input, other) -> Tensor:
     return _binary(Mul, "mul", input, other)
 
 
-def div(input, other) -> Tensor:
-    """True division: integer operands give the default float dtype, as in PyTorch."""
+def div(input, other, *, rounding_mode=None) -> Tensor:
+    """True division: integer operands give the default float dtype, as in PyTorch.
+    ``rounding_mode='trunc'`` or ``'floor'`` rounds the quotient (integers stay integers; the
+    gradient is zero, see ops/math.py)."""
+    if rounding_mode is not None:
+        from .math import divide_rounded
+        return divide_rounded(input, other, rounding_mode)
     a, b = binary_operands("div", input, other)
     if (a.data.dtype if isinstance(a, Tensor) else np.dtype(type(a))).kind != "f":
         a = float_operand(a, "div")

@@ -8,6 +8,7 @@ gradient broadcasts against ``x``; each is one formula for arrays and Tensors
 """
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -82,7 +83,7 @@ class Var(Function):
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
         centered = x - x.mean(axis=dims, keepdims=True)
-        denom = _count(x.shape, dims) - correction
+        denom = builtins.max(_count(x.shape, dims) - correction, 0)     # correction >= n: inf (or NaN), as PyTorch
         ctx.save_for_backward(x)
         ctx.dims, ctx.denom = dims, denom
         with np.errstate(divide="ignore", invalid="ignore"):

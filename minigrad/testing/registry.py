@@ -79,7 +79,7 @@ NON_DIFFERENTIABLE = {
     "eq": "comparison", "ne": "comparison", "lt": "comparison", "le": "comparison",
     "gt": "comparison", "ge": "comparison", "logical_and": "logic", "logical_or": "logic",
     "logical_not": "logic", "isfinite": "test", "isnan": "test", "isinf": "test",
-    "allclose": "returns a bool", "sign": "derivative zero almost everywhere",
+    "allclose": "returns a bool",
     "logical_xor": "logic", "isclose": "comparison", "equal": "returns a bool", "signbit": "test",
     "any": "logic (bool result)", "all": "logic (bool result)", "count_nonzero": "returns a count",
     "bitwise_and": "integer and bool tensors only", "bitwise_or": "integer and bool tensors only",
@@ -912,3 +912,5 @@ from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries
 from . import registry_recurrent  # noqa: E402,F401
 from . import registry_nn  # noqa: E402,F401  (issue 12: nn.functional additions)
 from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
+from . import registry_math  # noqa: E402,F401  (ops/math.py)
+from . import registry_scan  # noqa: E402,F401  (ops/scan.py)
