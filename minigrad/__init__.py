@@ -45,6 +45,11 @@ from .ops.reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, s
 from .ops.shape import (  # noqa: E402,F401
     broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
     stack, transpose, unsqueeze)
+from .ops.indexing import (  # noqa: E402,F401
+    diag, diag_embed, diagonal, dstack, flip, fliplr, flipud, gather, hstack, index_add, index_copy, index_fill,
+    masked_fill, masked_scatter, masked_select, meshgrid, movedim, moveaxis, narrow, repeat_interleave, roll, rot90,
+    scatter, scatter_add, scatter_reduce, swapaxes, swapdims, t, take, take_along_dim, tile, trace, tril, triu,
+    unbind, unflatten, vstack)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401

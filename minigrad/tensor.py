@@ -700,6 +700,103 @@ class Tensor:
     def __getitem__(self, index):
         return _shape.getitem(self, index)
 
+    # -- gathers, scatters and rearrangements (ops/indexing.py)
+    def gather(self, dim, index):
+        return _idx.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _idx.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _idx.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _idx.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim, index, value):
+        return _idx.index_fill(self, dim, index, value)
+
+    def index_copy(self, dim, index, source):
+        return _idx.index_copy(self, dim, index, source)
+
+    def masked_fill(self, mask, value):
+        return _idx.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _idx.masked_select(self, mask)
+
+    def masked_scatter(self, mask, source):
+        return _idx.masked_scatter(self, mask, source)
+
+    def take(self, index):
+        return _idx.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _idx.take_along_dim(self, indices, dim)
+
+    def narrow(self, dim, start, length):
+        return _idx.narrow(self, dim, start, length)
+
+    def unbind(self, dim=0):
+        return _idx.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _idx.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
+
+    def fliplr(self):
+        return _idx.fliplr(self)
+
+    def flipud(self):
+        return _idx.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _idx.roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _idx.rot90(self, k, dims)
+
+    def repeat(self, *sizes):
+        return _idx.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return _idx.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _idx.repeat_interleave(self, repeats, dim)
+
+    def tril(self, diagonal=0):
+        return _idx.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _idx.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return _idx.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _idx.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _idx.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _idx.trace(self)
+
+    def swapdims(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def movedim(self, source, destination):
+        return _idx.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return _idx.movedim(self, source, destination)
+
+    def unflatten(self, dim, sizes):
+        return _idx.unflatten(self, dim, sizes)
+
 
 def _dim(d, ndim, opname):
     if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -738,3 +835,4 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import indexing as _idx  # noqa: E402

@@ -10,7 +10,8 @@ from minigrad.testing import NON_DIFFERENTIABLE, REGISTRY, RandomDrawer
 from minigrad.testing.harness import build_inputs, run_op
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
-              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate"]
+              "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
+              "indexing"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
