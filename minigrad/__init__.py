@@ -50,6 +50,7 @@ from .ops.indexing import (  # noqa: E402,F401
     masked_fill, masked_scatter, masked_select, meshgrid, movedim, moveaxis, narrow, repeat_interleave, roll, rot90,
     scatter, scatter_add, scatter_reduce, swapaxes, swapdims, t, take, take_along_dim, tile, trace, tril, triu,
     unbind, unflatten, vstack)
+from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401

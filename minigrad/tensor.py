@@ -797,6 +797,28 @@ class Tensor:
     def unflatten(self, dim, sizes):
         return _idx.unflatten(self, dim, sizes)
 
+    # -- sorting and searching (ops/sorting.py)
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _sorting.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _sorting.bincount(self, weights, minlength)
+
+    def nonzero(self, *, as_tuple=False):
+        return _sorting.nonzero(self, as_tuple=as_tuple)
+
 
 def _dim(d, ndim, opname):
     if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -836,3 +858,4 @@ from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import indexing as _idx  # noqa: E402
+from .ops import sorting as _sorting  # noqa: E402

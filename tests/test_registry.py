@@ -11,7 +11,7 @@ from minigrad.testing.harness import build_inputs, run_op
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
-              "indexing"]
+              "indexing", "sorting"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -48,7 +48,7 @@ def test_every_entry_names_a_public_op():
 
 
 UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "sign", "signbit", "logical_not", "any", "all",
-         "count_nonzero"}
+         "count_nonzero", "argsort", "unique", "nonzero"}
 
 
 def test_non_differentiable_ops_really_give_no_graph():
@@ -58,6 +58,8 @@ def test_non_differentiable_ops_really_give_no_graph():
         if name.startswith("bitwise_"):      # integer operands, which never require grad: the result must not either
             n = mg.tensor([5, -3, 12])
             out = fn(n) if name == "bitwise_not" else fn(n, mg.tensor([1, 2, 3]))
+        elif name == "bincount":              # float weights that require grad: no gradient either, as PyTorch
+            out = fn(mg.tensor([0, 2, 2]), weights=x)
         else:
             out = fn(x) if name in UNARY else fn(x, x * 2)
         if isinstance(out, mg.Tensor):

@@ -83,6 +83,9 @@ NON_DIFFERENTIABLE = {
     "bitwise_and": "integer and bool tensors only", "bitwise_or": "integer and bool tensors only",
     "bitwise_xor": "integer and bool tensors only", "bitwise_not": "integer and bool tensors only",
     "bitwise_left_shift": "integer tensors only", "bitwise_right_shift": "integer tensors only",
+    "argsort": "returns indices", "unique": "set-valued (PyTorch has no gradient for it either)",
+    "searchsorted": "returns indices", "bincount": "returns counts (PyTorch has no gradient for weights)",
+    "nonzero": "returns indices",
 }
 
 

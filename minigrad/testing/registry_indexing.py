@@ -509,3 +509,55 @@ def _meshgrid_sample(d, dtype):
 _reg("meshgrid", lambda *xs, indexing: mg.meshgrid(*xs, indexing=indexing),
      lambda *xs, indexing: tuple(np.meshgrid(*xs, indexing=indexing)), _meshgrid_sample,
      lambda t, *xs, indexing: t.meshgrid(*xs, indexing=indexing))
+
+
+# ----------------------------------------------------------------------------- sorting (ops/sorting.py)
+def _sort_sample(d, dtype):
+    shape = d.shape()
+    return Sample([d.floats(shape, unique=True, dtype=dtype)],
+                  {"dim": _dim(d, len(shape)) if shape else 0, "descending": d.boolean()})
+
+
+def _np_sort(x, dim, descending):
+    if x.ndim == 0:
+        return x, np.zeros((), dtype=np.int64)
+    order = np.argsort(-x if descending else x, axis=dim)
+    return np.take_along_axis(x, order, axis=dim), order
+
+
+_reg("sort", lambda x, **kw: mg.sort(x, **kw), _np_sort, _sort_sample, lambda t, x, **kw: tuple(t.sort(x, **kw)))
+_reg("sort_method", lambda x, **kw: x.sort(**kw), _np_sort, _sort_sample, lambda t, x, **kw: tuple(x.sort(**kw)),
+     covers="sort")
+
+
+def _topk_sample(d, dtype):
+    shape = d.shape(min_dims=1)
+    dim = _dim(d, len(shape))
+    return Sample([d.floats(shape, unique=True, dtype=dtype)],
+                  {"k": d.integers(0, shape[dim]), "dim": dim, "largest": d.boolean()})
+
+
+def _np_topk(x, k, dim, largest):
+    order = np.argsort(-x if largest else x, axis=dim)
+    order = np.take(order, np.arange(k), axis=dim)
+    return np.take_along_axis(x, order, axis=dim), order
+
+
+_reg("topk", lambda x, **kw: x.topk(**kw), _np_topk, _topk_sample, lambda t, x, **kw: tuple(t.topk(x, **kw)))
+
+
+def _kth_sample(d, dtype):
+    shape = d.shape(min_dims=1)
+    dim = _dim(d, len(shape))
+    return Sample([d.floats(shape, unique=True, dtype=dtype)],
+                  {"k": d.integers(1, shape[dim]), "dim": dim, "keepdim": d.boolean()})
+
+
+def _np_kth(x, k, dim, keepdim):
+    order = np.take(np.argsort(x, axis=dim), [k - 1], axis=dim)
+    values = np.take_along_axis(x, order, axis=dim)
+    return (values, order) if keepdim else (np.squeeze(values, dim), np.squeeze(order, dim))
+
+
+_reg("kthvalue", lambda x, **kw: mg.kthvalue(x, **kw), _np_kth, _kth_sample,
+     lambda t, x, **kw: tuple(t.kthvalue(x, **kw)))
