@@ -51,11 +51,14 @@ from .ops.indexing import (  # noqa: E402,F401
     scatter, scatter_add, scatter_reduce, swapaxes, swapdims, t, take, take_along_dim, tile, trace, tril, triu,
     unbind, unflatten, vstack)
 from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
+from .ops.linalg_extra import (  # noqa: E402,F401
+    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, tensordot)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from .tracing import trace  # noqa: E402,F401
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
+from . import linalg  # noqa: E402,F401  (as torch.linalg)
 
 clip = clamp
 concat = concatenate = cat

@@ -368,7 +368,12 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_shape.normalize_index(index, self.data)] = value
+        index = _shape.normalize_index(index, self.data)
+        split = _shape.split_integers(index)
+        if split is not None:                  # PyTorch's order: the integers first (a view), then the arrays
+            self.data[split[0]][split[1]] = value
+        else:
+            self.data[index] = value
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
@@ -819,6 +824,45 @@ class Tensor:
     def nonzero(self, *, as_tuple=False):
         return _sorting.nonzero(self, as_tuple=as_tuple)
 
+    # -- products and norms (ops/linalg_extra.py)
+    def mm(self, mat2):
+        return _linx.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _linx.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _linx.mv(self, vec)
+
+    def dot(self, other):
+        return _linx.dot(self, other)
+
+    def inner(self, other):
+        return _linx.inner(self, other)
+
+    def outer(self, vec2):
+        return _linx.outer(self, vec2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _linx.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _linx.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def kron(self, other):
+        return _linx.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return _linx.cross(self, other, dim)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """``Tensor.norm``: the Frobenius/2-norm (p='fro' or 2) or the p-norm over ``dim`` (all dims when None)."""
+        if p == "fro":
+            p = 2
+        if p == "nuc":
+            raise ValueError("norm: the nuclear norm is not supported")
+        return _linx.vector_norm(self, p, dim, keepdim, dtype=dtype)
+
 
 def _dim(d, ndim, opname):
     if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -859,3 +903,4 @@ from .ops import reduce as _red  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 from .ops import indexing as _idx  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
+from .ops import linalg_extra as _linx  # noqa: E402

@@ -11,7 +11,7 @@ from minigrad.testing.harness import build_inputs, run_op
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
-              "indexing", "sorting"]
+              "indexing", "sorting", "linalg_extra"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 

@@ -890,3 +890,4 @@ register(OpSpec("binary_cross_entropy_with_logits",
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
 from . import registry_recurrent  # noqa: E402,F401
 from . import registry_indexing  # noqa: E402,F401  (gathers, scatters, rearrangements)
+from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms)

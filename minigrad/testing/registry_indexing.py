@@ -561,3 +561,63 @@ def _np_kth(x, k, dim, keepdim):
 
 _reg("kthvalue", lambda x, **kw: mg.kthvalue(x, **kw), _np_kth, _kth_sample,
      lambda t, x, **kw: tuple(t.kthvalue(x, **kw)))
+
+
+# ----------------------------------------------------------------------------- PyTorch's indexing rule
+def _mixed_index_sample(d, dtype):
+    """Integers, slices, None, lists and integer arrays mixed, with at least one integer and
+    one array: where PyTorch's dimension order differs from NumPy's."""
+    shape = d.shape(min_dims=2, max_dims=4)
+    ishape = d.shape(max_dims=2)
+    kinds = [d.choice(["int", "slice", "array", "list"]) for _ in shape]
+    list_len = d.integers(1, 3)
+    a, b = d.permutation(len(shape))[:2]
+    kinds[a], kinds[b] = "int", d.choice(["array", "list"])
+    parts = []
+    for n, kind in zip(shape, kinds):
+        if kind == "int":
+            parts.append(d.integers(-n, n - 1))
+        elif kind == "slice":
+            parts.append(slice(d.choice([None, d.integers(0, n - 1)]), d.choice([None, d.integers(0, n)]),
+                               d.choice([None, 1, 2])))
+        elif kind == "array":
+            parts.append(d.index_array(ishape, n))
+        else:
+            parts.append(d.index_array(ishape[-1:] or (list_len,), n).tolist())
+    if d.boolean():
+        parts.insert(d.integers(0, len(parts)), None)
+    if d.boolean() and len(parts) > 2 and parts[-1] is not None and not isinstance(parts[-1], (list, np.ndarray)):
+        parts[-1] = Ellipsis if d.boolean() else parts[-1]
+    return Sample([d.floats(shape, dtype=dtype)], {"index": tuple(parts)})
+
+
+def _np_torch_index(x, index):
+    """x[index] as PyTorch: apply the integers first (each removes its dim), then the rest."""
+    arrays = [np.asarray(p) if isinstance(p, list) else p for p in index]
+    n_explicit = sum(1 for p in arrays if p is not None and p is not Ellipsis)
+    expanded = []
+    for p in arrays:
+        if p is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - n_explicit))
+        else:
+            expanded.append(p)
+    if not any(p is Ellipsis for p in arrays):
+        expanded.extend([slice(None)] * (x.ndim - n_explicit))
+    dim, rest = 0, []
+    for p in expanded:
+        if isinstance(p, int):
+            x = np.take(x, p, axis=dim)
+        elif p is None:
+            rest.append(p)
+        else:
+            rest.append(p)
+            dim += 1
+    return x[tuple(rest)]
+
+
+def _torch_mixed(t, x, index):
+    return x[tuple(t.as_tensor(p) if isinstance(p, np.ndarray) else p for p in index)]
+
+
+_reg("getitem_mixed", lambda x, index: x[index], _np_torch_index, _mixed_index_sample, _torch_mixed,
+     covers="getitem")
