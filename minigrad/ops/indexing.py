@@ -180,7 +180,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter")
     touched = _touched(x.data.shape, pos, backend.xp_of(x.data))
     if not isinstance(s, Tensor):
-        return _where(touched, s, x)
+        out = _where(touched, s, x)
+        return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)
     return _where(touched, _put_add(s, x.data.shape, pos), x)
 
 
@@ -323,7 +324,8 @@ def index_fill(input, dim, index, value) -> Tensor:
     d, idx = _dim_index(x, dim, index, "index_fill")
     if isinstance(value, Tensor) and value.data.ndim:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.data.shape}")
-    return _where(_dim_mask(x, d, idx), value, x)
+    out = _where(_dim_mask(x, d, idx), value, x)
+    return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)      # the tensor's dtype, as PyTorch
 
 
 def _mask_array(mask, x, opname):
