@@ -70,12 +70,23 @@ class PutAdd(Function):
         if g.dtype.kind == "f":
             _scatter().index_add_rows(out.reshape(-1, 1), flat, src.reshape(-1, 1))
         else:
-            xp.add.at(out, flat, src)
+            _ufunc_at("add", out, flat, src)
         return out.reshape(shape)
 
     @staticmethod
     def backward(ctx, gg):
         return Take.run(gg, ctx.pos)
+
+
+def _ufunc_at(name, flat, pos, values):
+    """``np.<name>.at(flat, pos, values)`` in place; on a GPU through the host (CuPy does not
+    implement ``ufunc.at`` for every ufunc)."""
+    if isinstance(flat, np.ndarray):
+        getattr(np, name).at(flat, pos, values)
+        return
+    host = backend.to_device(flat, backend.CPU)
+    getattr(np, name).at(host, backend.to_device(pos, backend.CPU), backend.to_device(values, backend.CPU))
+    flat[...] = backend.to_device(host, backend.device_of(flat))
 
 
 def _grid(x):
@@ -205,7 +216,7 @@ class ScatterProd(Function):
         xp = backend.xp_of(x)
         out = x.copy() if include_self else xp.where(touched, xp.ones_like(x), x)
         flat = out.reshape(-1)
-        xp.multiply.at(flat, pos.reshape(-1), src.reshape(-1))
+        _ufunc_at("multiply", flat, pos.reshape(-1), src.reshape(-1))
         out = flat.reshape(x.shape)
         ctx.save_for_backward(x, src, out)        # the returned object itself: a graph output under create_graph
         return out
@@ -246,7 +257,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
     if reduce == "prod":
         return ScatterProd.apply(x, s, pos, touched, include_self)
     if reduce in ("amax", "amin"):
-        ufunc = xp.maximum if reduce == "amax" else xp.minimum
+        ufunc = "maximum" if reduce == "amax" else "minimum"
         best = x.data.copy()
         if not include_self:
             fill = -np.inf if reduce == "amax" else np.inf
@@ -255,7 +266,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
                 fill = info.min if reduce == "amax" else info.max
             best[touched] = fill
         flat = best.reshape(-1)
-        ufunc.at(flat, pos.reshape(-1), s.data.reshape(-1))
+        _ufunc_at(ufunc, flat, pos.reshape(-1), s.data.reshape(-1))
         src_wins = s.data == flat[pos]
         self_wins = (x.data == best) & (touched if include_self else False)
         winners = _put_add(Tensor._wrap(src_wins.astype(np.int64)), shape, pos).data + self_wins
