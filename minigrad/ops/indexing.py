@@ -183,7 +183,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     """Out-of-place ``input.scatter_(dim, index, src)``: ``out[index[i][j]][j] = src[i][j]`` (dim 0).
 
     ``src`` may be a tensor or a number (``value``).  ``reduce='add'``/``'multiply'`` as PyTorch's
-    (deprecated) argument.  Positions written twice keep one of the values (unspecified, as PyTorch)."""
+    (deprecated) argument.  Index positions should be distinct: PyTorch leaves the result of a
+    position written twice unspecified, and here it is the sum of the values written."""
     if src is None:
         src = value
     if reduce is not None:
