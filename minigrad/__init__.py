@@ -57,11 +57,32 @@ from .ops.scan import (  # noqa: E402,F401
 from .ops.shape import (  # noqa: E402,F401
     broadcast_to, cat, chunk, expand, flatten, index_select, pad, permute, reshape, split, squeeze,
     stack, transpose, unsqueeze)
+from .ops.indexing import (  # noqa: E402,F401
+    diag, diag_embed, diagonal, dstack, flip, fliplr, flipud, gather, hstack, index_add, index_copy, index_fill,
+    masked_fill, masked_scatter, masked_select, meshgrid, movedim, moveaxis, narrow, repeat_interleave, roll, rot90,
+    scatter, scatter_add, scatter_reduce, swapaxes, swapdims, t, take, take_along_dim, tile, trace, tril, triu,
+    unbind, unflatten, vstack)
+from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
+from .ops.linalg_extra import (  # noqa: E402,F401
+    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, tensordot)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
-from .tracing import trace  # noqa: E402,F401
+from . import tracing as _tracing  # noqa: E402
+from .ops.indexing import trace as _matrix_trace  # noqa: E402
+
+
+def trace(input=None, sync=None):
+    """Two things share PyTorch's and minigrad's name: ``trace(matrix)`` is the sum of the
+    diagonal (``torch.trace``); ``trace(model)`` or ``trace()`` records every op of a ``with``
+    block (:class:`minigrad.tracing.trace`)."""
+    if isinstance(input, Tensor):
+        return _matrix_trace(input)
+    return _tracing.trace(input, sync)
+
+
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
+from . import linalg  # noqa: E402,F401  (as torch.linalg)
 
 clip = clamp
 concat = concatenate = cat

@@ -374,7 +374,12 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_shape.normalize_index(index, self.data)] = value
+        index = _shape.normalize_index(index, self.data)
+        split = _shape.split_integers(index)
+        if split is not None:                  # PyTorch's order: the integers first (a view), then the arrays
+            self.data[split[0]][split[1]] = value
+        else:
+            self.data[index] = value
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
@@ -784,6 +789,156 @@ class Tensor:
     def __getitem__(self, index):
         return _shape.getitem(self, index)
 
+    # -- gathers, scatters and rearrangements (ops/indexing.py)
+    def gather(self, dim, index):
+        return _idx.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _idx.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _idx.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _idx.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return _idx.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim, index, value):
+        return _idx.index_fill(self, dim, index, value)
+
+    def index_copy(self, dim, index, source):
+        return _idx.index_copy(self, dim, index, source)
+
+    def masked_fill(self, mask, value):
+        return _idx.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _idx.masked_select(self, mask)
+
+    def masked_scatter(self, mask, source):
+        return _idx.masked_scatter(self, mask, source)
+
+    def take(self, index):
+        return _idx.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _idx.take_along_dim(self, indices, dim)
+
+    def narrow(self, dim, start, length):
+        return _idx.narrow(self, dim, start, length)
+
+    def unbind(self, dim=0):
+        return _idx.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _idx.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
+
+    def fliplr(self):
+        return _idx.fliplr(self)
+
+    def flipud(self):
+        return _idx.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _idx.roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _idx.rot90(self, k, dims)
+
+    def repeat(self, *sizes):
+        return _idx.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return _idx.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _idx.repeat_interleave(self, repeats, dim)
+
+    def tril(self, diagonal=0):
+        return _idx.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _idx.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return _idx.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _idx.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _idx.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _idx.trace(self)
+
+    def swapdims(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    def movedim(self, source, destination):
+        return _idx.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return _idx.movedim(self, source, destination)
+
+    def unflatten(self, dim, sizes):
+        return _idx.unflatten(self, dim, sizes)
+
+    # -- sorting and searching (ops/sorting.py)
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _sorting.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _sorting.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _sorting.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _sorting.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _sorting.bincount(self, weights, minlength)
+
+    def nonzero(self, *, as_tuple=False):
+        return _sorting.nonzero(self, as_tuple=as_tuple)
+
+    # -- products and norms (ops/linalg_extra.py)
+    def mm(self, mat2):
+        return _linx.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return _linx.bmm(self, mat2)
+
+    def mv(self, vec):
+        return _linx.mv(self, vec)
+
+    def dot(self, other):
+        return _linx.dot(self, other)
+
+    def inner(self, other):
+        return _linx.inner(self, other)
+
+    def outer(self, vec2):
+        return _linx.outer(self, vec2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _linx.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _linx.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def kron(self, other):
+        return _linx.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return _linx.cross(self, other, dim)
+
 
 def _dim(d, ndim, opname):
     if not -max(ndim, 1) <= d < max(ndim, 1):
@@ -846,3 +1001,6 @@ for _alias, _name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan")
                       ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh"), ("fix", "trunc")):
     setattr(Tensor, _alias, getattr(Tensor, _name))
 del _name, _alias
+from .ops import indexing as _idx  # noqa: E402
+from .ops import sorting as _sorting  # noqa: E402
+from .ops import linalg_extra as _linx  # noqa: E402

@@ -14,7 +14,8 @@ from minigrad.testing.strategies import HypothesisDrawer
 
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
-              "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan"]
+              "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan",
+              "indexing", "sorting", "linalg_extra"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -51,7 +52,7 @@ def test_every_entry_names_a_public_op():
 
 
 UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "signbit", "logical_not", "any", "all",
-         "count_nonzero"}
+         "count_nonzero", "argsort", "unique", "nonzero"}
 
 
 def test_non_differentiable_ops_really_give_no_graph():
@@ -63,6 +64,8 @@ def test_non_differentiable_ops_really_give_no_graph():
         elif name.startswith("bitwise_"):      # integer operands, which never require grad: the result must not either
             n = mg.tensor([5, -3, 12])
             out = fn(n) if name == "bitwise_not" else fn(n, mg.tensor([1, 2, 3]))
+        elif name == "bincount":              # float weights that require grad: no gradient either, as PyTorch
+            out = fn(mg.tensor([0, 2, 2]), weights=x)
         else:
             out = fn(x) if name in UNARY else fn(x, x * 2)
         if isinstance(out, mg.Tensor):

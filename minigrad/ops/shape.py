@@ -182,8 +182,8 @@ def normalize_index(index, data):
     for p in parts:
         if isinstance(p, Tensor):
             p = p.data
-        elif isinstance(p, (list, np.ndarray)) or backend.is_array(p):
-            p = np.asarray(p) if isinstance(p, list) else p
+        elif isinstance(p, (list, tuple, np.ndarray)) or backend.is_array(p):
+            p = _sequence_index(p) if isinstance(p, (list, tuple)) else p
         else:
             if isinstance(p, np.integer):
                 p = int(p)
@@ -200,6 +200,42 @@ def normalize_index(index, data):
                 p = backend.to_device(p, backend.device_of(data))
         out.append(p)
     return tuple(out)
+
+
+def _sequence_index(p):
+    """A Python list or tuple used as one index part: an integer (or bool) array, as PyTorch
+    reads it (Tensors inside are unwrapped)."""
+    items = [backend.to_device(q.data, backend.CPU) if isinstance(q, Tensor) else q for q in p]
+    try:
+        return np.asarray(items) if items else np.zeros(0, dtype=np.int64)
+    except ValueError:
+        raise IndexError(f"index: the sequence {p!r} is not a valid integer or boolean index") from None
+
+
+def split_integers(index):
+    """PyTorch's rule for integers beside advanced indices: integers index as basic indexing
+    (like ``select``), before the arrays, so ``x[1, :, idx]`` is ``x[1][:, idx]`` (NumPy would
+    count the 1 as an advanced index and move the result's dims).  Returns ``(first, then)``:
+    a basic index applying the integers, slices and Nones, and the index to apply after it;
+    or None when the index has no integers or no arrays (NumPy and PyTorch agree)."""
+    arrays = [p for p in index if backend.is_array(p)]
+    if not arrays or not builtins.any(isinstance(p, int) for p in index):
+        return None
+    first, then = [], []
+    for p in index:
+        if backend.is_array(p):
+            width = p.ndim if p.dtype == np.bool_ else 1
+            first.extend([slice(None)] * width)
+            then.append(p)
+        elif isinstance(p, int):
+            first.append(p)
+        elif p is Ellipsis:
+            first.append(p)
+            then.append(p)
+        else:                                  # a slice or None: applied first, kept whole after
+            first.append(p)
+            then.append(slice(None))
+    return tuple(first), tuple(then)
 
 
 def _is_basic(index) -> bool:
@@ -261,10 +297,14 @@ class IndexPut(Function):
 
 
 def getitem(input, index) -> Tensor:
-    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+    """``x[index]`` with ints, slices, None, Ellipsis, integer arrays, lists and boolean masks,
+    with PyTorch's dimension order when integers and arrays mix (:func:`split_integers`)."""
     x = as_tensor(input, "index")
     idx = normalize_index(index, x.data)
+    split = split_integers(idx)
     try:
+        if split is not None:
+            return GetItem.apply(GetItem.apply(x, split[0]), split[1])
         return GetItem.apply(x, idx)
     except IndexError as exc:
         raise IndexError(f"index: {exc} (tensor of shape {x.data.shape})") from None

@@ -85,6 +85,9 @@ NON_DIFFERENTIABLE = {
     "bitwise_and": "integer and bool tensors only", "bitwise_or": "integer and bool tensors only",
     "bitwise_xor": "integer and bool tensors only", "bitwise_not": "integer and bool tensors only",
     "bitwise_left_shift": "integer tensors only", "bitwise_right_shift": "integer tensors only",
+    "argsort": "returns indices", "unique": "set-valued (PyTorch has no gradient for it either)",
+    "searchsorted": "returns indices", "bincount": "returns counts (PyTorch has no gradient for weights)",
+    "nonzero": "returns indices",
 }
 
 
@@ -914,3 +917,5 @@ from . import registry_nn  # noqa: E402,F401  (issue 12: nn.functional additions
 from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
 from . import registry_math  # noqa: E402,F401  (ops/math.py)
 from . import registry_scan  # noqa: E402,F401  (ops/scan.py)
+from . import registry_indexing  # noqa: E402,F401  (gathers, scatters, rearrangements)
+from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms)

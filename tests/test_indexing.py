@@ -1,0 +1,47 @@
+"""What the op registry does not cover for ops/indexing.py and getitem: PyTorch's dimension
+order when integers mix with index arrays in assignments, integer dtypes kept, and errors
+that name the op and the offending shapes."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+X = np.arange(2 * 3 * 5 * 4, dtype=np.float64).reshape(2, 3, 5, 4)
+IDX = np.array([[0, 2], [1, 3]])
+
+
+@pytest.mark.parametrize("index", [(1, slice(None), IDX), (0, slice(None), slice(1, 4, 2), IDX),
+                                   (IDX % 2, 1), (slice(None), [0, 2], 1), (1, ..., [3, 0])],
+                         ids=["int_slice_array", "slices_between", "array_int", "list_int", "ellipsis"])
+def test_setitem_and_getitem_follow_pytorch(index, torch):
+    t_index = tuple(torch.as_tensor(p) if isinstance(p, np.ndarray) else p for p in index)
+    ours, theirs = mg.tensor(X.copy()), torch.tensor(X.copy())
+    np.testing.assert_array_equal(ours[index].numpy(), theirs[t_index].numpy())
+    ours[index] = -1.0
+    theirs[t_index] = -1.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_integer_tensors_keep_their_dtype():
+    n = mg.tensor([[1, 2], [3, 4]])
+    assert n.index_fill(0, [0], 7.5).dtype == np.int64
+    assert n.scatter(1, mg.tensor([[1], [0]]), value=2.5).dtype == np.int64
+    assert mg.scatter_add(n, 0, mg.tensor([[1, 1]]), mg.tensor([[5, 6]])).numpy().tolist() == [[1, 2], [8, 10]]
+    assert n.flip(0).numpy().tolist() == [[3, 4], [1, 2]]
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: mg.gather(mg.ones(2, 3), 1, mg.tensor([[0, 3]])), "gather: index out of range"),
+    (lambda: mg.gather(mg.ones(2, 3), 1, mg.tensor([0, 1])), "gather: index has 1 dims"),
+    (lambda: mg.scatter_add(mg.ones(2, 3), 0, mg.tensor([[0, 1]]), mg.ones(1, 1)), "scatter_add: index of shape"),
+    (lambda: mg.masked_fill(mg.ones(2, 3), mg.tensor([True, False]), 0.0), "masked_fill: mask of shape"),
+    (lambda: mg.index_add(mg.ones(2, 3), 0, mg.tensor([0]), mg.ones(2, 3)), "index_add: source has shape"),
+    (lambda: mg.diagonal(mg.ones(3)), "diagonal: expected at least 2 dims"),
+    (lambda: mg.mm(mg.ones(2, 3), mg.ones(3)), "mm: mat2 must be 2-D"),
+    (lambda: mg.einsum("ij,jk->ik", mg.ones(2, 3), mg.ones(2, 3)), "einsum: label 'j'"),
+    (lambda: mg.cross(mg.ones(2, 2), mg.ones(2, 2)), "cross: no dimension of size 3"),
+    (lambda: mg.scatter_reduce(mg.ones(2), 0, mg.tensor([0]), mg.ones(1), "median"), "scatter_reduce: reduce"),
+])
+def test_errors_name_the_op(call, match):
+    with pytest.raises((ValueError, IndexError, TypeError), match=match):
+        call()
