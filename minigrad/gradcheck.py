@@ -266,10 +266,11 @@ def _full_jacobian(p, check, n_cotangents):
         num, mag = np.zeros((rows, a.size)), np.zeros((rows, a.size))
         for e in range(a.size):
             plus, minus = p.shifted(j, e, 1), p.shifted(j, e, -1)
-            step = float(_to_host(plus[j].reshape(-1)[e:e + 1])[0] - _to_host(minus[j].reshape(-1)[e:e + 1])[0])
             fp, fm = np.concatenate(p.evaluate(plus)), np.concatenate(p.evaluate(minus))
-            num[:, e] = (fp - fm) / step
-            mag[:, e] = (np.abs(fp) + np.abs(fm)) / step        # what this column's rounding scales with
+            with np.errstate(invalid="ignore", divide="ignore"):    # an infinite input: the comparison says so
+                step = float(_to_host(plus[j].reshape(-1)[e:e + 1])[0] - _to_host(minus[j].reshape(-1)[e:e + 1])[0])
+                num[:, e] = (fp - fm) / step
+                mag[:, e] = (np.abs(fp) + np.abs(fm)) / step        # what this column's rounding scales with
         numeric.append(num)
         magnitude.append(mag)
         analytic.append(np.zeros_like(num))

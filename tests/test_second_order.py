@@ -50,7 +50,8 @@ def test_gradgradcheck(spec, data):
     fn, diff = op_function(spec, args, kwargs)
     if not diff or not differentiable(fn(*diff)):
         return
-    assert mg.gradgradcheck(fn, diff, eps=spec.eps, atol=spec.grad_atol, rtol=spec.grad_rtol)
+    assert mg.gradgradcheck(fn, diff, eps=spec.eps, atol=spec.grad_atol, rtol=spec.grad_rtol,
+                            allow_nonfinite=spec.allow_nonfinite)
 
 
 def _torch_value(t, value, requires_grad):

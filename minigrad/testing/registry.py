@@ -48,6 +48,8 @@ class OpSpec:
     grad_rtol: float | None = None             # (tight: set one only with a comment saying why)
     eps: float | None = None
     needs_cuda: bool = False
+    allow_nonfinite: bool = False              # inputs hold NaN/inf on purpose (nan_to_num, nansum): their
+                                               # finite differences are NaN, so gradcheck compares the rest
     # label -> (sample(dtype), paths it must take): inputs sized for a fast path (registry_paths.py)
     paths: dict = field(default_factory=dict)
 

@@ -194,8 +194,13 @@ def _matrix_norm_sample(d, dtype):
     shape = d.shape(2, 3)
     ord_ = d.choice(["fro", 1, -1, np.inf, -np.inf])
     a, b = d.permutation(len(shape))[:2]
-    return Sample([d.floats(shape, "nonzero", dtype=dtype)],
-                  {"ord": ord_, "dim": (a, b), "keepdim": d.boolean()})
+    x = d.floats(shape, "nonzero", dtype=dtype)
+    if ord_ != "fro":       # max/min over the slices' |x| sums: set the slices apart, so no two sums tie
+        inner, outer = (a, b) if ord_ in (1, -1) else (b, a)
+        gap = 2.0 * shape[inner] + 1                 # more than a slice's sum can vary (|x| in [0.25, 2])
+        offsets = (np.arange(shape[outer]) * gap).reshape([-1 if k == outer else 1 for k in range(len(shape))])
+        x = (np.sign(x) * (np.abs(x) + offsets)).astype(dtype)
+    return Sample([np.asarray(x)], {"ord": ord_, "dim": (a, b), "keepdim": d.boolean()})
 
 
 def _np_matrix_norm(x, ord, dim, keepdim):

@@ -113,7 +113,7 @@ def _np_nan_to_num(x, nan, posinf, neginf):
 
 
 register(OpSpec("nan_to_num", lambda x, **kw: mg.nan_to_num(x, **kw), lambda x, **kw: _np_nan_to_num(x, **kw),
-                _nan_to_num_sample, lambda t, x, **kw: t.nan_to_num(x, **kw)))
+                _nan_to_num_sample, lambda t, x, **kw: t.nan_to_num(x, **kw), allow_nonfinite=True))
 
 
 # ----------------------------------------------------------------------------- rounding: zero gradients

@@ -68,6 +68,11 @@ def _gelu(d, dtype):
     return Sample([d.floats((_BIG // 256, 256), dtype=dtype)], {"approximate": "none"})
 
 
+@add("erf", "parallel", _parallel("activation._erf_parallel"))
+def _erf(d, dtype):
+    return Sample([d.floats((_BIG // 256, 256), dtype=dtype)])
+
+
 @add("cross_entropy", "parallel", _parallel("loss._forward_parallel", "loss._backward_parallel"))
 def _cross_entropy(d, dtype):
     n, c = _BIG // 128, 128

@@ -115,9 +115,9 @@ def _torch_nan(name):
 
 
 register(OpSpec("nansum", lambda x, dim, keepdim: mg.nansum(x, dim, keepdim), _np_nan(np.nansum), _nan_sample,
-                _torch_nan("nansum")))
+                _torch_nan("nansum"), allow_nonfinite=True))
 register(OpSpec("nanmean", lambda x, dim, keepdim: x.nanmean(dim, keepdim), _np_nan(np.nanmean), _nan_sample,
-                _torch_nan("nanmean")))
+                _torch_nan("nanmean"), allow_nonfinite=True))
 
 
 def _norm_sample(d, dtype):
