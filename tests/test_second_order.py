@@ -124,5 +124,19 @@ def test_forward_mode_matches_pytorch(spec, torch):
     _, theirs = TF.jvp(t_fn, t_in, tuple(torch.as_tensor(u) for u in us))
     ours = ours if isinstance(ours, tuple) else (ours,)
     for k, (a, b) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(host(a), b.numpy(), rtol=1e-8, atol=1e-10,
+        expected = b.numpy()
+        if not np.isfinite(expected).all():      # PyTorch's double backward gives NaN (logcumsumexp): use J u
+            expected = _central_jvp(lambda *xs: floats_only(fn(*xs)), diff, us)[k]       # by differences
+            np.testing.assert_allclose(host(a), expected, rtol=1e-6, atol=1e-7,
+                                       err_msg=f"{spec.name}: jvp output {k} differs from finite differences")
+            continue
+        np.testing.assert_allclose(host(a), expected, rtol=1e-8, atol=1e-10,
                                    err_msg=f"{spec.name}: jvp output {k} differs from PyTorch")
+
+
+def _central_jvp(fn, inputs, directions, eps=1e-6):
+    def at(sign):
+        with mg.no_grad():
+            outs = fn(*[mg.tensor(host(x) + sign * eps * u) for x, u in zip(inputs, directions)])
+        return [host(o) for o in (outs if isinstance(outs, tuple) else (outs,))]
+    return [(p - m) / (2 * eps) for p, m in zip(at(1), at(-1))]
