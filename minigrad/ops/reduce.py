@@ -121,6 +121,10 @@ class MaxMinDim(Function):
         idx_keep = f.value(ctx.saved_tensors[0])
         xp = f.xp(g)
         shape, dim = ctx.shape, ctx.dim
+        if not f.is_tensor(g):              # the same routing, without a full-size mask: put g at the index
+            dx = xp.zeros(shape, dtype=g.dtype)
+            xp.put_along_axis(dx, idx_keep, _keep(g, shape, (dim,)), axis=dim)
+            return dx
         positions = xp.arange(shape[dim]).reshape(tuple(-1 if k == dim else 1 for k in range(len(shape))))
         picked = positions == idx_keep                       # the one-hot mask of the returned index
         return _keep(g, shape, (dim,)) * f.like(picked.astype(f.value(g).dtype), g)
