@@ -7,6 +7,7 @@ from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softm
 from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
+from ..ops.blocks import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
@@ -32,4 +33,5 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
-           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
+           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]

@@ -1,0 +1,222 @@
+"""Registry entries for resampling and block rearrangements: pad with negative amounts in every
+mode, ``F.unfold`` / ``F.fold``, ``Tensor.unfold``, pixel and channel shuffles and
+``F.interpolate`` on 3-D to 5-D inputs.
+
+All of these are linear (a gather, a scatter-add or both): any float input is kink-free, so
+samples only keep the index arithmetic away from PyTorch's rounding ties.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad as mg
+
+from ..ops import blocks as _blocks
+from .registry import OpSpec, Sample, register
+
+
+# ----------------------------------------------------------------------------- pad, negative amounts
+def _pad_amounts(d, mode, size):
+    """(before, after) for a dim of ``size`` within PyTorch's limits for ``mode``, negatives allowed."""
+    while True:
+        if mode == "reflect":
+            b, a = d.integers(-(size - 1), size - 1), d.integers(-(size - 1), size - 1)
+        elif mode == "circular":
+            b, a = d.integers(-(size - 1), size), d.integers(-(size - 1), size)
+            kept = size + min(b, 0) + min(a, 0)
+            if kept < 1 or max(b, a) > kept:        # PyTorch wraps around what cropping left at most once
+                b, a = min(b, 0), min(a, 0)
+                if size + b + a < 1:
+                    b, a = 0, -(size - 1)
+        elif mode == "replicate":
+            b, a = d.integers(-(size - 1), 3), d.integers(-(size - 1), 3)
+        else:
+            b, a = d.integers(-size, 3), d.integers(-size, 3)
+        if size + b + a >= (0 if mode == "constant" else 1) and (mode != "constant" or size + min(b, 0) + min(a, 0) >= 0):
+            return b, a
+
+
+def _pad_sample(d, dtype):
+    mode = d.choice(["constant", "reflect", "replicate", "circular"])
+    n_dims = d.integers(1, 3)
+    shape = (d.integers(1, 2),) * d.integers(1, 2) + tuple(d.integers(1, 4) for _ in range(n_dims))
+    if mode == "reflect":
+        shape = shape[:len(shape) - n_dims] + tuple(max(s, 2) for s in shape[len(shape) - n_dims:])
+    amounts = []
+    for k in range(n_dims):
+        amounts += _pad_amounts(d, mode, shape[-1 - k])
+    return Sample([d.floats(shape, dtype=dtype)], {"pad": tuple(amounts), "mode": mode})
+
+
+def _np_pad_negative(x, pad, mode):
+    """Pad a margin of size+3 in NumPy's matching mode, then slice out PyTorch's window (circular:
+    crop first, then wrap what is left)."""
+    for k in range(len(pad) // 2):
+        axis, (b, a) = x.ndim - 1 - k, (pad[2 * k], pad[2 * k + 1])
+        size = x.shape[axis]
+        if mode == "circular":
+            x = np.moveaxis(np.moveaxis(x, axis, 0)[max(-b, 0):size - max(-a, 0)], 0, axis)
+            b, a, size = max(b, 0), max(a, 0), x.shape[axis]
+        margin = [(0, 0)] * x.ndim
+        margin[axis] = (size + 3, size + 3)
+        np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+        wide = np.pad(x, margin, mode=np_mode)
+        x = np.moveaxis(np.moveaxis(wide, axis, 0)[size + 3 - b:2 * size + 3 + a], 0, axis)
+    return x
+
+
+register(OpSpec("pad_negative", lambda x, pad, mode: mg.nn.functional.pad(x, pad, mode), _np_pad_negative,
+                _pad_sample, lambda t, x, pad, mode: t.nn.functional.pad(x, pad, mode=mode), covers="pad"))
+
+
+# ----------------------------------------------------------------------------- unfold / fold
+def _block_geometry(d):
+    def pair(lo, hi):
+        return (d.integers(lo, hi), d.integers(lo, hi)) if d.boolean() else d.integers(lo, hi)
+    return {"kernel_size": pair(1, 3), "dilation": pair(1, 2), "padding": pair(0, 1), "stride": pair(1, 2)}
+
+
+def _as_pair(v):
+    return tuple(v) if isinstance(v, tuple) else (v, v)
+
+
+def _blocks_of(spatial, geometry):
+    k, dl, p, s = (_as_pair(geometry[n]) for n in ("kernel_size", "dilation", "padding", "stride"))
+    return tuple((spatial[a] + 2 * p[a] - dl[a] * (k[a] - 1) - 1) // s[a] + 1 for a in range(2))
+
+
+def _fitting_geometry(d, spatial):
+    for _ in range(20):
+        geometry = _block_geometry(d)
+        if min(_blocks_of(spatial, geometry)) >= 1:
+            return geometry
+    return {"kernel_size": 1, "dilation": 1, "padding": 0, "stride": 1}
+
+
+def _unfold_sample(d, dtype):
+    spatial = (d.integers(1, 5), d.integers(1, 5))
+    lead = (d.integers(1, 2),) if d.boolean() else ()
+    x = d.floats(lead + (d.integers(1, 2),) + spatial, dtype=dtype)
+    return Sample([x], _fitting_geometry(d, spatial))
+
+
+def _np_unfold(x, kernel_size, dilation, padding, stride):
+    """The blocks one by one, each flattened into a column (c, i, j)."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (_as_pair(v) for v in (kernel_size, dilation, padding, stride))
+    batched = x if x.ndim == 4 else x[None]
+    xp_ = np.pad(batched, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = _blocks_of(x.shape[-2:], dict(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride))
+    cols = []
+    for r in range(oh):
+        for c in range(ow):
+            block = xp_[:, :, r * sh:r * sh + dh * (kh - 1) + 1:dh, c * sw:c * sw + dw * (kw - 1) + 1:dw]
+            cols.append(block.reshape(block.shape[0], -1))
+    out = np.stack(cols, axis=-1)
+    return out if x.ndim == 4 else out[0]
+
+
+def _fold_sample(d, dtype):
+    spatial = (d.integers(1, 5), d.integers(1, 5))
+    geometry = _fitting_geometry(d, spatial)
+    kh, kw = _as_pair(geometry["kernel_size"])
+    oh, ow = _blocks_of(spatial, geometry)
+    lead = (d.integers(1, 2),) if d.boolean() else ()
+    x = d.floats(lead + (d.integers(1, 2) * kh * kw, oh * ow), dtype=dtype)
+    return Sample([x], {"output_size": spatial, **geometry})
+
+
+def _np_fold(x, output_size, kernel_size, dilation, padding, stride):
+    """The adjoint of _np_unfold, built as the transpose of its matrix on the basis vectors."""
+    batched = x if x.ndim == 3 else x[None]
+    n, rows, length = batched.shape
+    kh, kw = _as_pair(kernel_size)
+    shape = (1, rows // (kh * kw)) + tuple(output_size)
+    basis = np.eye(int(np.prod(shape))).reshape((-1,) + shape)
+    matrix = np.stack([_np_unfold(e, kernel_size, dilation, padding, stride).reshape(-1) for e in basis], axis=1)
+    out = np.stack([(matrix.T @ batched[k].reshape(-1)).reshape(shape[1:]) for k in range(n)])
+    return (out if x.ndim == 3 else out[0]).astype(x.dtype)
+
+
+register(OpSpec("unfold", lambda x, **kw: mg.nn.functional.unfold(x, **kw), _np_unfold, _unfold_sample,
+                lambda t, x, **kw: t.nn.functional.unfold(x, **kw)))
+register(OpSpec("fold", lambda x, **kw: mg.nn.functional.fold(x, **kw), _np_fold, _fold_sample,
+                lambda t, x, **kw: t.nn.functional.fold(x, **kw)))
+
+
+# ----------------------------------------------------------------------------- Tensor.unfold
+def _windows_sample(d, dtype):
+    shape = d.shape(min_dims=0, max_dims=3)
+    if not shape:
+        return Sample([d.floats((), dtype=dtype)], {"dimension": 0, "size": 1, "step": d.integers(1, 2)})
+    dim = d.integers(-len(shape), len(shape) - 1)
+    return Sample([d.floats(shape, dtype=dtype)],
+                  {"dimension": dim, "size": d.integers(0, shape[dim]), "step": d.integers(1, 3)})
+
+
+def _np_windows(x, dimension, size, step):
+    if x.ndim == 0:
+        return x.reshape(1)
+    axis = dimension % x.ndim
+    count = (x.shape[axis] - size) // step + 1
+    moved = np.moveaxis(x, axis, -1)
+    windows = np.stack([moved[..., l * step:l * step + size] for l in range(count)], axis=-2)
+    return np.moveaxis(windows, -2, axis)
+
+
+register(OpSpec("Tensor.unfold", lambda x, **kw: x.unfold(**kw), _np_windows, _windows_sample,
+                lambda t, x, **kw: x.unfold(**kw), covers="unfold_dim"))
+
+
+# ----------------------------------------------------------------------------- shuffles
+def _pixel_shuffle_sample(d, dtype):
+    r = d.integers(1, 3)
+    lead = tuple(d.integers(1, 2) for _ in range(d.integers(0, 2)))
+    return Sample([d.floats(lead + (d.integers(1, 2) * r * r, d.integers(1, 3), d.integers(1, 3)), dtype=dtype)],
+                  {"upscale_factor": r})
+
+
+def _np_pixel_shuffle(x, upscale_factor):
+    r = upscale_factor
+    *lead, c, h, w = x.shape
+    out = np.empty(tuple(lead) + (c // (r * r), h * r, w * r), dtype=x.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i::r, j::r] = x[..., i * r + j::r * r, :, :]
+    return out
+
+
+def _pixel_unshuffle_sample(d, dtype):
+    r = d.integers(1, 3)
+    lead = tuple(d.integers(1, 2) for _ in range(d.integers(0, 2)))
+    return Sample([d.floats(lead + (d.integers(1, 2), d.integers(1, 2) * r, d.integers(1, 3) * r), dtype=dtype)],
+                  {"downscale_factor": r})
+
+
+def _np_pixel_unshuffle(x, downscale_factor):
+    r = downscale_factor
+    *lead, c, h, w = x.shape
+    out = np.empty(tuple(lead) + (c * r * r, h // r, w // r), dtype=x.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i * r + j::r * r, :, :] = x[..., i::r, j::r]
+    return out
+
+
+def _channel_shuffle_sample(d, dtype):
+    g = d.integers(1, 3)
+    shape = (d.integers(1, 2), g * d.integers(1, 3)) + tuple(d.integers(1, 3) for _ in range(d.integers(1, 2)))
+    return Sample([d.floats(shape, dtype=dtype)], {"groups": g})
+
+
+def _np_channel_shuffle(x, groups):
+    per = x.shape[1] // groups
+    order = [j * per + i for i in range(per) for j in range(groups)]
+    return x[:, order]
+
+
+register(OpSpec("pixel_shuffle", lambda x, **kw: _blocks.pixel_shuffle(x, **kw), _np_pixel_shuffle,
+                _pixel_shuffle_sample, lambda t, x, **kw: t.nn.functional.pixel_shuffle(x, **kw)))
+register(OpSpec("pixel_unshuffle", lambda x, **kw: _blocks.pixel_unshuffle(x, **kw), _np_pixel_unshuffle,
+                _pixel_unshuffle_sample, lambda t, x, **kw: t.nn.functional.pixel_unshuffle(x, **kw)))
+register(OpSpec("channel_shuffle", lambda x, **kw: _blocks.channel_shuffle(x, **kw), _np_channel_shuffle,
+                _channel_shuffle_sample, lambda t, x, **kw: t.nn.functional.channel_shuffle(x, **kw)))
