@@ -12,7 +12,7 @@ from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
-from ..ops.interpolate import interpolate  # noqa: F401
+from ..ops.interpolate import interpolate, upsample  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
@@ -34,4 +34,4 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
-           "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]

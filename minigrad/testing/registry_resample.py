@@ -220,3 +220,76 @@ register(OpSpec("pixel_unshuffle", lambda x, **kw: _blocks.pixel_unshuffle(x, **
                 _pixel_unshuffle_sample, lambda t, x, **kw: t.nn.functional.pixel_unshuffle(x, **kw)))
 register(OpSpec("channel_shuffle", lambda x, **kw: _blocks.channel_shuffle(x, **kw), _np_channel_shuffle,
                 _channel_shuffle_sample, lambda t, x, **kw: t.nn.functional.channel_shuffle(x, **kw)))
+
+
+# ----------------------------------------------------------------------------- interpolate, 3-D to 5-D
+_LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
+
+
+def _interpolate_nd_sample(d, dtype):
+    ndim = d.choice([3, 4, 5])
+    mode = d.choice(["nearest", "nearest-exact", _LINEAR[ndim], "area"])
+    spatial = tuple(d.integers(1, 4) for _ in range(ndim - 2))
+    x = d.floats((d.integers(1, 2), d.integers(1, 2), *spatial), dtype=dtype)
+    kwargs = {"mode": mode}
+    if d.boolean():
+        kwargs["size"] = tuple(d.integers(1, 6) for _ in spatial) if d.boolean() else d.integers(1, 6)
+    else:
+        # halves and whole numbers: PyTorch's float source positions never land within rounding of an integer
+        kwargs["scale_factor"] = tuple(float(d.choice([0.5, 1.5, 2.0, 3.0])) for _ in spatial)
+        if min(int(s * f) for s, f in zip(spatial, kwargs["scale_factor"])) < 1:
+            kwargs["scale_factor"] = 2.0
+        kwargs["recompute_scale_factor"] = d.boolean()
+    if mode == _LINEAR[ndim]:
+        kwargs["align_corners"] = d.boolean()
+    return Sample([x], kwargs)
+
+
+def _np_area_matrix(n_in, n_out):
+    a = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        start, stop = (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out)
+        a[o, start:stop] = 1.0 / (stop - start)
+    return a
+
+
+def _np_interpolate_nd(x, mode, size=None, scale_factor=None, align_corners=None, recompute_scale_factor=None):
+    """One dense (out, in) matrix per spatial axis (registry_conv's, from PyTorch's index rules), applied in turn."""
+    from .registry_conv import _np_resample_matrix
+    spatial = x.shape[2:]
+    n = len(spatial)
+    if size is not None:
+        sizes, scales = (tuple(size) if isinstance(size, tuple) else (size,) * n), (None,) * n
+    else:
+        factors = scale_factor if isinstance(scale_factor, tuple) else (scale_factor,) * n
+        sizes = tuple(int(np.floor(s * f)) for s, f in zip(spatial, factors))
+        scales = (None,) * n if recompute_scale_factor else factors
+    y = x.astype(np.float64)
+    for k, (n_in, n_out, s) in enumerate(zip(spatial, sizes, scales)):
+        if mode == "area":
+            m = _np_area_matrix(n_in, n_out)
+        else:
+            kind = mode if mode.startswith("nearest") else "linear"
+            m = _np_resample_matrix(kind, n_in, n_out, s, align_corners, x.dtype)
+        y = np.moveaxis(np.tensordot(m, np.moveaxis(y, 2 + k, 0), axes=(1, 0)), 0, 2 + k)
+    return y.astype(x.dtype)
+
+
+register(OpSpec("interpolate_nd", lambda x, **kw: mg.nn.functional.interpolate(x, **kw), _np_interpolate_nd,
+                _interpolate_nd_sample, lambda t, x, **kw: t.nn.functional.interpolate(x, **kw),
+                covers="interpolate"))
+
+
+def _upsample_sample(d, dtype):
+    sample = _interpolate_nd_sample(d, dtype)
+    sample.kwargs.pop("recompute_scale_factor", None)
+    return sample
+
+
+def _torch_upsample(t, x, **kw):
+    # F.upsample is F.interpolate under its deprecated name (PyTorch warns on every call)
+    return t.nn.functional.interpolate(x, **kw)
+
+
+register(OpSpec("upsample", lambda x, **kw: mg.nn.functional.upsample(x, **kw), _np_interpolate_nd,
+                _upsample_sample, _torch_upsample))
