@@ -529,7 +529,9 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
 
     ``mode='constant'``, ``'reflect'``, ``'replicate'``, ``'circular'``; a negative amount crops,
     in every mode.  The limits are PyTorch's: reflect pads by less than the dim's size, circular
-    by at most its size, and those two and replicate keep at least one entry.
+    by at most its size, and those two and replicate keep at least one entry.  Where circular
+    padding exceeds what its cropping leaves, the period continues (PyTorch refuses, or reads
+    memory it never wrote).
     """
     x = as_tensor(input, "pad")
     pad = [int(p) for p in pad]
