@@ -21,6 +21,7 @@ from ..ops.loss_extra import (  # noqa: F401
     triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
+from ..ops.sampling import affine_grid, grid_sample  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 
@@ -34,4 +35,4 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
-           "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]

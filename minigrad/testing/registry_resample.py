@@ -1,11 +1,14 @@
 """Registry entries for resampling and block rearrangements: pad with negative amounts in every
-mode, ``F.unfold`` / ``F.fold``, ``Tensor.unfold``, pixel and channel shuffles and
-``F.interpolate`` on 3-D to 5-D inputs.
+mode, ``F.unfold`` / ``F.fold``, ``Tensor.unfold``, pixel and channel shuffles, ``F.interpolate``
+on 3-D to 5-D inputs, ``F.affine_grid`` and ``F.grid_sample``.
 
-All of these are linear (a gather, a scatter-add or both): any float input is kink-free, so
-samples only keep the index arithmetic away from PyTorch's rounding ties.
+All but grid_sample are linear (a gather, a scatter-add or both): any float input is kink-free,
+so samples only keep the index arithmetic away from PyTorch's rounding ties.  grid_sample is
+piecewise bilinear in its grid: its samples place the grid's points away from the pieces' seams.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -293,3 +296,90 @@ def _torch_upsample(t, x, **kw):
 
 register(OpSpec("upsample", lambda x, **kw: mg.nn.functional.upsample(x, **kw), _np_interpolate_nd,
                 _upsample_sample, _torch_upsample))
+
+
+# ----------------------------------------------------------------------------- affine_grid / grid_sample
+def _affine_grid_sample(d, dtype):
+    n = d.integers(1, 2)
+    size = (n, d.integers(1, 2), d.integers(1, 4), d.integers(1, 4))
+    return Sample([d.floats((n, 2, 3), dtype=dtype)], {"size": size, "align_corners": d.boolean()})
+
+
+def _np_affine_grid(theta, size, align_corners):
+    n, _, h, w = size
+
+    def centres(k):
+        if k == 1:
+            return np.zeros(1)
+        return np.array([-1 + 2 * i / (k - 1) if align_corners else (2 * i + 1) / k - 1 for i in range(k)])
+    ys, xs = np.meshgrid(centres(h), centres(w), indexing="ij")
+    points = np.stack([xs, ys, np.ones_like(xs)], axis=-1)                    # (H, W, 3)
+    return np.einsum("hwk,njk->nhwj", points, theta).astype(theta.dtype)
+
+
+def _torch_affine_grid(t, theta, **kw):
+    with warnings.catch_warnings():      # PyTorch warns on every unit-size grid with align_corners
+        warnings.simplefilter("ignore")
+        return t.nn.functional.affine_grid(theta, **kw)
+
+
+register(OpSpec("affine_grid", lambda t, **kw: mg.nn.functional.affine_grid(t, **kw), _np_affine_grid,
+                _affine_grid_sample, _torch_affine_grid))
+
+
+def _grid_sample_sample(d, dtype):
+    n, c = d.integers(1, 2), d.integers(1, 2)
+    h, w = d.integers(1, 4), d.integers(1, 4)
+    out_h, out_w = d.integers(1, 3), d.integers(1, 3)
+    mode = d.choice(["bilinear", "nearest"])
+    padding_mode = d.choice(["zeros", "border", "reflection"])
+    align_corners = d.boolean()
+    # source positions a fraction in [0.2, 0.4] or [0.6, 0.8] past an integer: away from the
+    # bilinear kinks (integers), the rounding ties of nearest and the mirrors of reflection
+    # (integers and halves), also after mirroring and clamping
+    grid = np.empty((n, out_h, out_w, 2))
+    for idx in np.ndindex(n, out_h, out_w):
+        for k, size in ((0, w), (1, h)):
+            src = d.integers(-2, size + 1) + d.choice([0.2, 0.3, 0.4, 0.6, 0.7, 0.8])
+            if align_corners:
+                grid[idx + (k,)] = 2 * src / (size - 1) - 1 if size > 1 else src / 4
+            else:
+                grid[idx + (k,)] = (2 * src + 1) / size - 1
+    return Sample([d.floats((n, c, h, w), dtype=dtype), grid.astype(dtype)],
+                  {"mode": mode, "padding_mode": padding_mode, "align_corners": align_corners})
+
+
+def _np_grid_sample(x, grid, mode, padding_mode, align_corners):
+    """Point by point: unnormalise, mirror step by step / clamp, then read one or four pixels."""
+    n, c, h, w = x.shape
+
+    def source(v, size):
+        s = (v + 1) * (size - 1) / 2 if align_corners else ((v + 1) * size - 1) / 2
+        if padding_mode == "reflection":
+            lo, hi = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+            if hi <= lo:
+                s = 0.0
+            while not lo <= s <= hi:
+                s = 2 * lo - s if s < lo else 2 * hi - s
+        if padding_mode in ("border", "reflection"):
+            s = min(max(s, 0.0), size - 1.0)
+        return s
+
+    def pixel(b, yy, xx):
+        return x[b, :, yy, xx] if 0 <= yy < h and 0 <= xx < w else np.zeros(c)
+
+    out = np.zeros((n, c) + grid.shape[1:3])
+    for b, i, j in np.ndindex(n, *grid.shape[1:3]):
+        sx, sy = source(float(grid[b, i, j, 0]), w), source(float(grid[b, i, j, 1]), h)
+        if mode == "nearest":
+            out[b, :, i, j] = pixel(b, int(np.rint(sy)), int(np.rint(sx)))
+            continue
+        x0, y0 = int(np.floor(sx)), int(np.floor(sy))
+        fx, fy = sx - x0, sy - y0
+        out[b, :, i, j] = ((1 - fx) * (1 - fy) * pixel(b, y0, x0) + fx * (1 - fy) * pixel(b, y0, x0 + 1)
+                           + (1 - fx) * fy * pixel(b, y0 + 1, x0) + fx * fy * pixel(b, y0 + 1, x0 + 1))
+    return out.astype(x.dtype)
+
+
+register(OpSpec("grid_sample", lambda x, g, **kw: mg.nn.functional.grid_sample(x, g, **kw), _np_grid_sample,
+                _grid_sample_sample, lambda t, x, g, **kw: t.nn.functional.grid_sample(x, g, **kw)))
