@@ -31,7 +31,8 @@ PADS = [("ZeroPad1d", (2,), (2, 3, 4)), ("ZeroPad1d", ((1, -2),), (3, 5)), ("Zer
         ("ConstantPad1d", (2, 3.5), (2, 3, 4)), ("ConstantPad2d", ((0, -1, 2, 1), -1.0), (2, 3, 4)),
         ("ConstantPad3d", (1, 0.5), (1, 1, 2, 2, 2)),
         ("ReflectionPad1d", (2,), (2, 3, 4)), ("ReflectionPad1d", ((-1, 3),), (3, 5)),
-        ("ReflectionPad2d", ((1, -2, 2, 0),), (1, 2, 3, 4)), ("ReflectionPad3d", ((1, 1, -1, 2, 0, 1),), (1, 2, 3, 3, 2)),
+        ("ReflectionPad2d", ((1, -2, 2, 0),), (1, 2, 3, 4)),
+        ("ReflectionPad3d", ((1, 1, -1, 2, 0, 1),), (1, 2, 3, 3, 2)),
         ("ReplicationPad1d", ((3, -1),), (2, 3, 4)), ("ReplicationPad2d", ((-2, 3, 1, -1),), (2, 3, 4)),
         ("ReplicationPad3d", (1,), (1, 1, 2, 3, 2)),
         ("CircularPad1d", ((2, -1),), (2, 3, 4)), ("CircularPad2d", ((1, 2, -1, 1),), (1, 2, 3, 4)),
@@ -165,3 +166,32 @@ def test_interpolate_errors_name_the_mode_and_shape():
         F.interpolate(mg.zeros(1, 1, 2, 2, 2), scale_factor=2, mode="nearest", align_corners=True)
     with pytest.raises(ValueError, match="size must be a positive int or 3 of them"):
         F.interpolate(mg.zeros(1, 1, 2, 2, 2), size=(2, 2), mode="nearest")
+
+
+def test_grid_sample_errors_name_the_op_and_shapes():
+    F = nn.functional
+    with pytest.raises(ValueError, match=r"grid_sample: expected input .* got shapes \(1, 1, 2, 2\) and \(2, 3, 3, 2\)"):
+        F.grid_sample(mg.zeros(1, 1, 2, 2), mg.zeros(2, 3, 3, 2))
+    with pytest.raises(ValueError, match="padding_mode must be"):
+        F.grid_sample(mg.zeros(1, 1, 2, 2), mg.zeros(1, 3, 3, 2), padding_mode="wrap")
+    with pytest.raises(NotImplementedError, match="grid_sample: mode 'bicubic'"):
+        F.grid_sample(mg.zeros(1, 1, 2, 2), mg.zeros(1, 3, 3, 2), mode="bicubic")
+    with pytest.raises(ValueError, match=r"affine_grid: expected theta of shape \(2, 2, 3\) .* got \(1, 2, 3\)"):
+        F.affine_grid(mg.zeros(1, 2, 3), (2, 1, 3, 3))
+
+
+def test_a_spatial_transformer_trains_theta_as_pytorch():
+    # an affine_grid -> grid_sample chain: the gradient for theta flows through the grid
+    rng = np.random.default_rng(3)
+    x, theta = rng.standard_normal((2, 3, 5, 4)), np.array([[[0.9, 0.1, 0.05], [-0.2, 1.1, 0.1]]] * 2)
+    ours_t = mg.tensor(theta, requires_grad=True)
+    torch_t = torch.tensor(theta, requires_grad=True)
+    for padding_mode in ("zeros", "border", "reflection"):
+        ours = nn.functional.grid_sample(mg.tensor(x), nn.functional.affine_grid(ours_t, (2, 3, 4, 6)),
+                                         padding_mode=padding_mode)
+        theirs = torch.nn.functional.grid_sample(torch.tensor(x), torch.nn.functional.affine_grid(
+            torch_t, (2, 3, 4, 6), align_corners=False), padding_mode=padding_mode, align_corners=False)
+        (ours ** 2).sum().backward()
+        (theirs ** 2).sum().backward()
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ours_t.grad.numpy(), torch_t.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -35,7 +35,8 @@ def _pad_amounts(d, mode, size):
             b, a = d.integers(-(size - 1), 3), d.integers(-(size - 1), 3)
         else:
             b, a = d.integers(-size, 3), d.integers(-size, 3)
-        if size + b + a >= (0 if mode == "constant" else 1) and (mode != "constant" or size + min(b, 0) + min(a, 0) >= 0):
+        fits = size + min(b, 0) + min(a, 0) >= 0 if mode == "constant" else size + b + a >= 1
+        if fits:
             return b, a
 
 
