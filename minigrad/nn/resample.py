@@ -19,14 +19,14 @@ class _PadNd(Module):
     (last_before, last_after, 2nd_last_before, ...), negative amounts cropping."""
     dims = 0
     mode = "constant"
+    value = 0.0
 
-    def __init__(self, padding, value=0.0):
+    def __init__(self, padding):
         super().__init__()
         n = 2 * self.dims
         self.padding = (int(padding),) * n if isinstance(padding, int) else tuple(int(p) for p in padding)
         if len(self.padding) != n:
             raise ValueError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
-        self.value = value
 
     def forward(self, x):
         if self.mode != "constant" and x.ndim not in (self.dims + 1, self.dims + 2):
@@ -40,7 +40,8 @@ class _PadNd(Module):
 
 class _ConstantPadNd(_PadNd):
     def __init__(self, padding, value):
-        super().__init__(padding, value)
+        super().__init__(padding)
+        self.value = value
 
     def extra_repr(self):
         return f"padding={self.padding}, value={self.value}"
@@ -79,8 +80,7 @@ class ZeroPad3d(_PadNd):
 def _padding_layer(name, dims, mode, what):
     doc = f"Pad the last {('', 'two ', 'three ')[dims - 1]}dim{'s' if dims > 1 else ''} of a " \
           f"{dims + 1}-D or {dims + 2}-D input {what}."
-    return type(name, (_PadNd,), {"dims": dims, "mode": mode, "__doc__": doc, "__module__": __name__,
-                                  "__init__": lambda self, padding: _PadNd.__init__(self, padding)})
+    return type(name, (_PadNd,), {"dims": dims, "mode": mode, "__doc__": doc, "__module__": __name__})
 
 
 ReflectionPad1d = _padding_layer("ReflectionPad1d", 1, "reflect", "with its reflection (the edge not repeated)")

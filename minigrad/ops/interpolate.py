@@ -91,7 +91,12 @@ class Resample(Function):
             if weight is None:
                 y = xp.take(y, index[0], axis=axis)
                 continue
-            y = sum(xp.take(y, i, axis=axis) * _along(w, axis, y.ndim) for i, w in zip(index, weight))
+            taps = zip(index, weight)
+            i, w = next(taps)
+            out = xp.take(y, i, axis=axis) * _along(w, axis, y.ndim)
+            for i, w in taps:
+                out += xp.take(y, i, axis=axis) * _along(w, axis, y.ndim)
+            y = out
         return xp.ascontiguousarray(y)
 
     @staticmethod
