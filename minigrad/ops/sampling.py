@@ -102,21 +102,22 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     n, c, h, w = xs
     xp = backend.xp_of(x.data)
     gh = np.asarray(backend.to_device(g.data, backend.CPU), dtype=np.float64)
-    flat = x.reshape(n, c, h * w)
+    pixels = x.permute(0, 2, 3, 1).reshape(n * h * w, c)          # one row of channels per pixel
     points = gs[1] * gs[2]
     srcs = [_source(gh[..., k].reshape(n, points), size, padding_mode, bool(align_corners))
             for k, size in ((0, w), (1, h))]
 
     def read(ix, iy):
-        """input at integer positions (N, points), 0 outside the image."""
+        """The channels of input at integer positions (N, points), as (N points, C) rows; 0 outside."""
         valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-        index = np.where(valid, iy * w + ix, 0).astype(np.int64)
-        index = xp.asarray(np.ascontiguousarray(np.broadcast_to(index[:, None], (n, c, points))))
-        return flat.gather(2, index) * Tensor(xp.asarray(valid[:, None].astype(x.data.dtype)))
+        index = np.where(valid, (np.arange(n)[:, None] * h + iy) * w + ix, 0).reshape(-1)
+        return pixels.index_select(0, xp.asarray(index)) * Tensor(xp.asarray(valid.reshape(-1, 1).astype(x.data.dtype)))
+
+    def as_output(rows):
+        return rows.reshape(n, gs[1], gs[2], c).permute(0, 3, 1, 2)
 
     if mode == "nearest":
-        out = read(*(np.rint(src).astype(np.int64) for src, _ in srcs))
-        return out.reshape(n, c, gs[1], gs[2])
+        return as_output(read(*(np.rint(src).astype(np.int64) for src, _ in srcs)))
     # src as a Tensor: its value, and through the constant slope its derivative for the grid
     weights, corners = [], []
     for k, (src, slope) in enumerate(srcs):
@@ -129,6 +130,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     out = None
     for i in range(2):
         for j in range(2):
-            term = read(corners[0][i], corners[1][j]) * (weights[0][i] * weights[1][j]).unsqueeze(1)
+            term = read(corners[0][i], corners[1][j]) * (weights[0][i] * weights[1][j]).reshape(n * points, 1)
             out = term if out is None else out + term
-    return out.reshape(n, c, gs[1], gs[2])
+    return as_output(out)
