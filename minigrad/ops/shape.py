@@ -551,13 +551,14 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     for d, ((b, a), s) in enumerate(zip(widths, x.data.shape)):
         if b == a == 0:
             continue
-        where = f"pad: {mode} padding ({b}, {a}) of dim {d} (size {s}) of shape {x.data.shape}"
+        shape = f"(input shape {x.data.shape})"
         if mode == "reflect" and (b >= s or a >= s):
-            raise ValueError(f"{where}: the amounts must be smaller than the size")
+            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s} {shape}")
         if mode == "circular" and (b > s or a > s):
-            raise ValueError(f"{where}: the amounts must not exceed the size (it would wrap around more than once)")
+            raise ValueError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s} {shape}: it "
+                             "would wrap around more than once")
         kept = s + builtins.min(b, 0) + builtins.min(a, 0)
         if s + b + a < 1 or (mode == "circular" and kept < 1):
-            raise ValueError(f"{where}: crops every entry")
+            raise ValueError(f"pad: {mode} padding ({b}, {a}) crops every entry of dim {d} of size {s} {shape}")
         out = IndexSelect.apply(out, d, _pad_index(s, b, a, mode, xp))
     return out
