@@ -68,11 +68,13 @@ def _groups(total, groups):
     return [slice(g * per, (g + 1) * per) for g in range(groups)]
 
 
-def _correlate(x, w, stride, pads, dilation, groups):
-    """conv's forward (no bias): (N, C, S...) * (O, C/g, K...) -> (N, O, O...)."""
+def _correlate(x, w, stride, pads, dilation, groups, out=None):
+    """conv's forward (no bias): (N, C, S...) * (O, C/g, K...) -> (N, O, O...); ``out`` keeps only
+    the first windows (conv_transpose's backward, where output_padding added positions that no
+    input element reaches)."""
     xp = backend.xp_of(x)
     nd, kernel = x.ndim - 2, w.shape[2:]
-    out = tuple(_out_size(s, *a) for s, *a in zip(x.shape[2:], kernel, stride, pads, dilation))
+    out = out or tuple(_out_size(s, *a) for s, *a in zip(x.shape[2:], kernel, stride, pads, dilation))
     y = xp.empty((x.shape[0], w.shape[0], *out), dtype=x.dtype)
     axes = ([1, *range(2 + nd, 2 + 2 * nd)], [1, *range(2, 2 + nd)])
     for a, b in _chunks(x.shape[0], x.shape[1] * math.prod(out) * math.prod(kernel) * x.itemsize):
@@ -123,8 +125,8 @@ class ConvNd(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, pads, dilation, groups):
-        out = _correlate(x, weight, stride, pads, dilation, groups)
+    def forward(ctx, x, weight, bias, stride, pads, dilation, groups, out_size=None):
+        out = _correlate(x, weight, stride, pads, dilation, groups, out_size)
         if bias is not None:
             out += bias.reshape((1, -1) + (1,) * (x.ndim - 2))
         ctx.save_for_backward(x, weight)
@@ -159,7 +161,7 @@ class ConvTransposeNd(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = ConvNd.run(g, weight, None, *ctx.options) if needs[0] else None
+        dx = ConvNd.run(g, weight, None, *ctx.options, tuple(x.shape[2:])) if needs[0] else None
         dw = ConvNdWeight.run(g, x, tuple(weight.shape), *ctx.options) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
 
@@ -180,7 +182,7 @@ class ConvNdWeight(Function):
         x, dy = ctx.saved_tensors
         needs = ctx.needs_input_grad
         dx = ConvTransposeNd.run(dy, g, None, *ctx.options, tuple(x.shape[2:])) if needs[0] else None
-        ddy = ConvNd.run(x, g, None, *ctx.options) if needs[1] else None
+        ddy = ConvNd.run(x, g, None, *ctx.options, tuple(dy.shape[2:])) if needs[1] else None
         return dx, ddy
 
 

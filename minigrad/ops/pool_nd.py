@@ -368,8 +368,7 @@ def _lp_pool(opname, nd, avg, input, norm_type, kernel_size, stride, ceil_mode):
     p = float(norm_type)
     if p == 0:
         raise ValueError(f"{opname}: norm_type must be nonzero, got {norm_type!r}")
-    out = avg(x ** p, k, stride, 0, ceil_mode)
-    return (out * math.prod(k)) ** (1.0 / p)
+    return _batched(lambda t: (avg(t ** p, k, stride, 0, ceil_mode) * math.prod(k)) ** (1.0 / p), x, nd)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Tensor:
