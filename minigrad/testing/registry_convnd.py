@@ -246,6 +246,8 @@ def _lp_sample(nd):
         kw = {"norm_type": d.choice([1.5, 2.0, 3.0]), "kernel_size": kernel, "ceil_mode": d.boolean()}
         if d.boolean():
             kw["stride"] = tuple(d.integers(1, 2) for _ in range(nd))
+        if nd == 1:             # PyTorch's lp_pool1d takes ints only (it multiplies by kernel_size)
+            kw = {k: v[0] if isinstance(v, tuple) else v for k, v in kw.items()}
         return Sample([x], kw)
     return sample
 
@@ -254,7 +256,9 @@ def _np_lp(nd):
     def ref(x, norm_type, kernel_size, stride=None, ceil_mode=False):
         """PyTorch's definition: (avg_pool(x^p) * kernel size)^(1/p) (a last ceil_mode window that is
         cut short is averaged over what it covers, then scaled by the full kernel size)."""
-        avg = _np_pool("avg")(x ** norm_type, kernel_size, stride or kernel_size, (0,) * nd, ceil_mode)
+        kernel_size = kernel_size if isinstance(kernel_size, tuple) else (kernel_size,)
+        stride = kernel_size if stride is None else stride if isinstance(stride, tuple) else (stride,)
+        avg = _np_pool("avg")(x ** norm_type, kernel_size, stride, (0,) * nd, ceil_mode)
         return (avg * math.prod(kernel_size)) ** (1 / norm_type)
     return ref
 
