@@ -76,11 +76,12 @@ def _correlate(x, w, stride, pads, dilation, groups, out=None):
     nd, kernel = x.ndim - 2, w.shape[2:]
     out = out or tuple(_out_size(s, *a) for s, *a in zip(x.shape[2:], kernel, stride, pads, dilation))
     y = xp.empty((x.shape[0], w.shape[0], *out), dtype=x.dtype)
-    axes = ([1, *range(2 + nd, 2 + 2 * nd)], [1, *range(2, 2 + nd)])
+    axes = ([1, *range(2, 2 + nd)], [1, *range(2 + nd, 2 + 2 * nd)])
     for a, b in _chunks(x.shape[0], x.shape[1] * math.prod(out) * math.prod(kernel) * x.itemsize):
         v = _windows(_padded(x[a:b], pads), kernel, stride, dilation, out)
         for gi, go in zip(_groups(x.shape[1], groups), _groups(w.shape[0], groups)):
-            y[a:b, go] = xp.moveaxis(xp.tensordot(v[:, gi], w[go], axes=axes), -1, 1)
+            # (O/g, B, O...): the windows are copied as (C/g K..., B O...), output positions innermost
+            y[a:b, go] = xp.moveaxis(xp.tensordot(w[go], v[:, gi], axes=axes), 0, 1)
     return y
 
 
@@ -95,10 +96,10 @@ def _input_grad(dy, w, in_size, stride, pads, dilation, groups):
     for a, b in _chunks(n, c * math.prod(out) * math.prod(kernel) * dy.itemsize):
         buf = xp.zeros((b - a, c, *padded), dtype=dy.dtype)
         for gi, go in zip(_groups(c, groups), _groups(w.shape[0], groups)):
-            cols = xp.tensordot(dy[a:b, go], w[go], axes=([1], [0]))            # (B, O..., C/g, K...)
+            cols = xp.tensordot(w[go], dy[a:b, go], axes=([0], [1]))            # (C/g, K..., B, O...)
             for k in itertools.product(*(range(kk) for kk in kernel)):
                 place = tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
-                buf[(slice(None), gi, *place)] += xp.moveaxis(cols[(Ellipsis, *k)], -1, 1)
+                buf[(slice(None), gi, *place)] += xp.moveaxis(cols[(slice(None), *k)], 0, 1)
         dx[a:b] = buf[crop]
     return dx
 
@@ -112,7 +113,8 @@ def _weight_grad(x, dy, w_shape, stride, pads, dilation, groups):
     for a, b in _chunks(x.shape[0], x.shape[1] * math.prod(out) * math.prod(kernel) * x.itemsize):
         v = _windows(_padded(x[a:b], pads), kernel, stride, dilation, out)
         for gi, go in zip(_groups(x.shape[1], groups), _groups(w_shape[0], groups)):
-            dw[go] += xp.tensordot(dy[a:b, go], v[:, gi], axes=axes)
+            # (C/g, K..., O/g): the windows copied as (C/g K..., B O...) again, as in the forward
+            dw[go] += xp.moveaxis(xp.tensordot(v[:, gi], dy[a:b, go], axes=axes), -1, 0)
     return dw
 
 
