@@ -31,7 +31,8 @@ class _ConvNdLayer(_ConvNd):
             if padding == "same" and any(s != 1 for s in _tuple(stride, n)):
                 raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
         k = _tuple(kernel_size, n)
-        shape = (in_channels, out_channels // groups, *k) if self._transposed else (out_channels, in_channels // groups, *k)
+        shape = ((in_channels, out_channels // groups, *k) if self._transposed
+                 else (out_channels, in_channels // groups, *k))
         super().__init__(in_channels, out_channels, k, _tuple(stride, n),
                          padding if isinstance(padding, str) else _tuple(padding, n), _tuple(dilation, n), groups, bias,
                          shape, device, dtype)

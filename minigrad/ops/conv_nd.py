@@ -59,7 +59,8 @@ def _windows(xpad, kernel, stride, dilation, out):
     xp = backend.xp_of(xpad)
     st = xpad.strides
     nd = len(kernel)
-    strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd)) + tuple(st[2 + i] * dilation[i] for i in range(nd))
+    strides = (st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd))
+               + tuple(st[2 + i] * dilation[i] for i in range(nd)))
     return xp.lib.stride_tricks.as_strided(xpad, xpad.shape[:2] + tuple(out) + tuple(kernel), strides)
 
 
@@ -98,7 +99,8 @@ def _input_grad(dy, w, in_size, stride, pads, dilation, groups):
         for gi, go in zip(_groups(c, groups), _groups(w.shape[0], groups)):
             cols = xp.tensordot(w[go], dy[a:b, go], axes=([0], [1]))            # (C/g, K..., B, O...)
             for k in itertools.product(*(range(kk) for kk in kernel)):
-                place = tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s) for ki, d, s, o in zip(k, dilation, stride, out))
+                place = tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s)
+                              for ki, d, s, o in zip(k, dilation, stride, out))
                 buf[(slice(None), gi, *place)] += xp.moveaxis(cols[(slice(None), *k)], 0, 1)
         dx[a:b] = buf[crop]
     return dx

@@ -68,7 +68,7 @@ def np_conv(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
                                                  for ki, dl, st, oo in zip(k, dilation, stride, out)))]
         for g in range(groups):
             y[:, g * og:(g + 1) * og] += np.einsum("nc...,oc->no...", part[:, g * cg:(g + 1) * cg],
-                                                   w[g * og:(g + 1) * og, :, *k])
+                                                   w[(slice(g * og, (g + 1) * og), slice(None), *k)])
     if b is not None:
         y += b.reshape((1, -1) + (1,) * nd)
     y = y.astype(x.dtype)
@@ -122,7 +122,7 @@ def np_conv_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, group
                                              for ki, dl, s, i in zip(k, dilation, stride, sizes)))
         for g in range(groups):
             full[place][:, g * og:(g + 1) * og] += np.einsum("nc...,co->no...", x[:, g * cg:(g + 1) * cg],
-                                                             w[g * cg:(g + 1) * cg, :, *k])
+                                                             w[(slice(g * cg, (g + 1) * cg), slice(None), *k)])
     y = full[(slice(None), slice(None), *(slice(p, p + o) for p, o in zip(padding, out)))]
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * nd)
@@ -303,4 +303,5 @@ def _np_unpool(nd):
 
 for _nd in (1, 2, 3):
     register(OpSpec(f"max_unpool{_nd}d", getattr(_pool, f"max_unpool{_nd}d"), _np_unpool(_nd), _unpool_sample(_nd),
-                    (lambda name: lambda t, x, i, **kw: getattr(t.nn.functional, name)(x, i, **kw))(f"max_unpool{_nd}d")))
+                    (lambda name: lambda t, x, i, **kw: getattr(t.nn.functional, name)(x, i, **kw))(
+                        f"max_unpool{_nd}d")))
