@@ -209,6 +209,8 @@ def test_instance_norm3d_refuses_other_ranks():
     (lambda: F.conv3d(mg.randn(1, 3, 4, 4, 4), mg.randn(2, 3, 1, 1)), r"^conv3d: expected a 5-D weight"),
     (lambda: F.conv3d(mg.randn(1, 4, 4, 4, 4), mg.randn(3, 2, 1, 1, 1), groups=2),
      r"^conv3d: groups=2 must be a positive int dividing the weight's dim 0 \(weight shape \(3, 2, 1, 1, 1\)\)"),
+    (lambda: F.conv3d(mg.randn(1, 3, 4, 4, 4), mg.randn(2, 1, 1, 1, 1), groups=2),
+     r"^conv3d: groups=2 must divide the input's 3 channels \(input shape \(1, 3, 4, 4, 4\)\)"),
     (lambda: F.conv3d(mg.randn(1, 3, 4, 4, 4), mg.randn(2, 2, 1, 1, 1)),
      r"^conv3d: input of shape \(1, 3, 4, 4, 4\) has 3 channels but weight of shape \(2, 2, 1, 1, 1\) expects 2"),
     (lambda: F.conv3d(mg.randn(1, 2, 2, 4, 4), mg.randn(2, 2, 3, 1, 1)),
@@ -249,6 +251,11 @@ def test_errors_name_the_op_and_the_shapes(call, message):
         return
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_numpy_integer_arguments_are_accepted():
+    x, w = mg.randn(1, 2, 4, 4, 4), mg.randn(2, 2, 2, 2, 2)
+    assert F.conv3d(x, w, stride=np.int64(2), padding=(np.int64(1),) * 3).shape == (1, 2, 3, 3, 3)
 
 
 def test_module_errors():

@@ -25,6 +25,8 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
@@ -196,9 +198,9 @@ def _ints(v, nd, name, opname):
         v = tuple(v) * nd if len(v) == 1 else tuple(v)
     else:
         v = (v,) * nd
-    if len(v) != nd or not all(isinstance(a, int) and not isinstance(a, bool) for a in v):
+    if len(v) != nd or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in v):
         raise ValueError(f"{opname}: {name} must be an int or a tuple of {nd} ints, got {v!r}")
-    return v
+    return tuple(int(a) for a in v)
 
 
 def _operands(opname, nd, input, weight, bias, groups, transposed):
@@ -217,6 +219,9 @@ def _operands(opname, nd, input, weight, bias, groups, transposed):
         raise ValueError(f"{opname}: groups={groups!r} must be a positive int dividing the weight's dim 0 "
                          f"(weight shape {w.data.shape})")
     channels = x.data.shape[-nd - 1]
+    if channels % groups:
+        raise ValueError(f"{opname}: groups={groups} must divide the input's {channels} channels (input shape "
+                         f"{x.data.shape})")
     expected = w.data.shape[0] if transposed else w.data.shape[1] * groups
     if channels != expected:
         raise ValueError(f"{opname}: input of shape {x.data.shape} has {channels} channels but weight of shape "
