@@ -9,6 +9,7 @@ from ..ops.activation_extra import (  # noqa: F401
     tanhshrink, threshold)
 from ..ops.blocks import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
@@ -23,6 +24,9 @@ from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
 from ..ops.sampling import affine_grid, grid_sample  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
+from ..ops.pool_nd import (  # noqa: F401
+    adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d, avg_pool1d, avg_pool3d,
+    lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..ops.shape import pad  # noqa: F401
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
@@ -35,4 +39,7 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
-           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool3d",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]

@@ -914,6 +914,7 @@ register(OpSpec("binary_cross_entropy_with_logits",
                 lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
                 _torch_bce))
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
+from . import registry_convnd  # noqa: E402,F401  (1-D and 3-D convolution and pooling)
 from . import registry_recurrent  # noqa: E402,F401
 from . import registry_nn  # noqa: E402,F401  (issue 12: nn.functional additions)
 from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
