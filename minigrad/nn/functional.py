@@ -20,6 +20,13 @@ from ..ops.loss_extra import (  # noqa: F401
     triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
+from ..ops.activation_misc import bilinear, gumbel_softmax, hardshrink, rrelu, softshrink  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
+from ..ops.dropout_extra import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.embedding_bag import embedding_bag  # noqa: F401
+from ..ops.loss_misc import (  # noqa: F401
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_with_distance_loss)
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 
@@ -32,4 +39,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
-           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
+           "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "bilinear", "alpha_dropout", "feature_alpha_dropout",
+           "dropout3d", "embedding_bag", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss"]
