@@ -115,9 +115,20 @@ def _np_multi_margin(x, y, p, margin, reduction, weight=None):
     return _np_reduce(h.sum(-1) / c, reduction)
 
 
+def _torch_multi_margin(t, x, y, p, margin, reduction, weight=None):
+    """The formula in torch ops: PyTorch's multi_margin_loss has no second derivative (its first-order
+    gradient is compared with F.multi_margin_loss in tests/test_nn_misc.py)."""
+    c = x.shape[-1]
+    h = t.relu(margin - x.gather(-1, y[..., None]) + x) ** p
+    h = h * (t.arange(c) != y[..., None])
+    if weight is not None:
+        h = h * t.as_tensor(weight)[y][..., None]
+    loss = h.sum(-1) / c
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
 register(OpSpec("multi_margin_loss", lambda x, y, **kw: _loss.multi_margin_loss(x, y, **kw), _np_multi_margin,
-                _multi_margin_sample,
-                lambda t, x, y, **kw: t.nn.functional.multi_margin_loss(x, y, **_weight_kw(t, kw))))
+                _multi_margin_sample, _torch_multi_margin))
 
 
 def _multilabel_margin_sample(d, dtype):
@@ -151,9 +162,23 @@ def _np_multilabel_margin(x, t, reduction):
     return _np_reduce(np.array(out, dtype=x.dtype).reshape(x.shape[:-1]), reduction)
 
 
+def _torch_multilabel_margin(t, x, target, reduction):
+    """The formula in torch ops (PyTorch's kernel has no second derivative; test_nn_misc.py compares
+    its first order)."""
+    c = x.shape[-1]
+    xs, ts = x.reshape(-1, c), target.reshape(-1, c)
+    rows = []
+    for row, tr in zip(xs, ts.tolist()):
+        labels = list(itertools.takewhile(lambda v: v != -1, tr))
+        others = [i for i in range(c) if i not in labels]
+        pairs = [t.relu(1 - (row[j] - row[i])) for j in labels for i in others]
+        rows.append(t.stack(pairs).sum() / c if pairs else row.sum() * 0)
+    loss = t.stack(rows).reshape(x.shape[:-1])
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
 register(OpSpec("multilabel_margin_loss", lambda x, t, **kw: _loss.multilabel_margin_loss(x, t, **kw),
-                _np_multilabel_margin, _multilabel_margin_sample,
-                lambda t_, x, t, **kw: t_.nn.functional.multilabel_margin_loss(x, t, **kw)))
+                _np_multilabel_margin, _multilabel_margin_sample, _torch_multilabel_margin))
 
 
 def _multilabel_soft_sample(d, dtype):
@@ -460,8 +485,25 @@ def _mg_bag(idx, w, offsets=None, psw=None, **kw):
     return _bag.embedding_bag(idx, w, offsets, per_sample_weights=psw, **kw)
 
 
-def _torch_bag(t, idx, w, offsets=None, psw=None, **kw):
-    return t.nn.functional.embedding_bag(idx, w, offsets, per_sample_weights=psw, **kw)
+def _torch_bag(t, idx, w, offsets=None, psw=None, *, mode, padding_idx, include_last_offset=False):
+    """Bag by bag in torch ops (PyTorch's embedding_bag has no second derivative; test_nn_misc.py
+    compares its first order)."""
+    pad = None if padding_idx is None else padding_idx % w.shape[0]
+    if idx.ndim == 2:
+        bounds = [(b * idx.shape[1], (b + 1) * idx.shape[1]) for b in range(idx.shape[0])]
+        idx, psw = idx.reshape(-1), None if psw is None else psw.reshape(-1)
+    else:
+        starts = offsets.tolist()[:-1] if include_last_offset else offsets.tolist()
+        bounds = list(zip(starts, starts[1:] + [len(idx)]))
+    out = []
+    for s, e in bounds:
+        keep = [k for k in range(s, e) if idx[k].item() != pad]
+        if not keep:
+            out.append(w[0] * 0)
+            continue
+        vals = w[idx[keep]] * (1 if psw is None else psw[keep][:, None])
+        out.append(vals.max(0).values if mode == "max" else vals.sum(0) / (len(keep) if mode == "mean" else 1))
+    return t.stack(out)
 
 
 register(OpSpec("embedding_bag", _mg_bag, _np_bag, _bag_sample, _torch_bag))
