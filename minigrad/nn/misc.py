@@ -115,6 +115,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 # ----------------------------------------------------------------------------- activations and layers
 Hardshrink = _module("Hardshrink", F.hardshrink, [("lambd", 0.5)])
 Softshrink = _module("Softshrink", F.softshrink, [("lambd", 0.5)])
+Hardshrink.extra_repr = Softshrink.extra_repr = lambda self: f"{self.lambd}"      # PyTorch prints the bare value
 
 
 class RReLU(Module):
