@@ -89,7 +89,8 @@ def test_gaussian_nll_loss_matches_torch(reduction, var_shape):
 def test_gaussian_nll_loss_clamps_the_variance_without_stopping_its_gradient():
     var = _x(4, 3, seed=6, lo=0.1, hi=2.0)
     var[0, 0], var[1, 2] = 0.0, 1e-8
-    _check(lambda x, y, v: F.gaussian_nll_loss(x, y, v, eps=1e-3), lambda x, y, v: TF.gaussian_nll_loss(x, y, v, eps=1e-3),
+    _check(lambda x, y, v: F.gaussian_nll_loss(x, y, v, eps=1e-3),
+           lambda x, y, v: TF.gaussian_nll_loss(x, y, v, eps=1e-3),
            [_x(4, 3), _x(4, 3, seed=2), var], (0, 1, 2))
     _check(lambda x, y: F.gaussian_nll_loss(x, y, 0.5), lambda x, y: TF.gaussian_nll_loss(x, y, 0.5),
            [_x(4, 3), _x(4, 3, seed=2)], (0, 1))
@@ -117,7 +118,8 @@ _IL, _TL = np.array([7, 5, 6]), np.array([3, 4, 1])
 def test_ctc_loss_matches_torch_through_log_softmax(reduction):
     x = _x(_T, _N, _C)
     _check(lambda x, t: nn.CTCLoss(reduction=reduction)(x.log_softmax(2), t, mg.tensor(_IL), mg.tensor(_TL)),
-           lambda x, t: torch.nn.CTCLoss(reduction=reduction)(x.log_softmax(2), t, torch.tensor(_IL), torch.tensor(_TL)),
+           lambda x, t: torch.nn.CTCLoss(reduction=reduction)(x.log_softmax(2), t, torch.tensor(_IL),
+                                                               torch.tensor(_TL)),
            [x, _TARGETS])
 
 

@@ -178,9 +178,9 @@ class LazyLinear(Linear):
         Module.__init__(self)
         self.in_features, self.out_features = 0, out_features
         dtype = dtype or backend.get_default_dtype()
-        self.weight = Parameter(_param((0,), device, dtype))
+        self.weight = _param((0,), device, dtype)
         if bias:
-            self.bias = Parameter(_param((0,), device, dtype))
+            self.bias = _param((0,), device, dtype)
         else:
             self.register_parameter("bias", None)
         self._factory = (device, dtype)
@@ -245,7 +245,8 @@ class EmbeddingBag(Module):
             raise NotImplementedError("EmbeddingBag: sparse gradients are not supported; use sparse=False")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
-        self.mode, self.sparse, self.include_last_offset, self.padding_idx = mode, False, include_last_offset, padding_idx
+        self.mode, self.sparse = mode, False
+        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
         if _weight is None:
             self.weight = _param((num_embeddings, embedding_dim), device, dtype)
             self.reset_parameters()

@@ -111,7 +111,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, *, generator=
         raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
     xp = backend.xp_of(x.data)
     u = backend.random_uniform(x.data.shape, x.data.dtype, x.device, generator)
-    gumbels = -xp.log(-xp.log(xp.clip(u, xp.finfo(u.dtype).tiny, None)))       # U = 0 has probability 0; keep the log finite
+    gumbels = -xp.log(-xp.log(xp.clip(u, xp.finfo(u.dtype).tiny, None)))       # U = 0 would give log(0)
     return gumbel_softmax_with_noise(x, Tensor._wrap(gumbels.astype(x.data.dtype, copy=False)), tau, hard, dim)
 
 

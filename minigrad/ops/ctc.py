@@ -85,8 +85,9 @@ def _shift(a, k, fill):
     return out
 
 
-def ctc_alpha_ref(em, skip, input_lengths):
-    """The forward variables (T, N, S') of the module docstring, in NumPy."""
+def _alpha(em, skip):
+    """The forward variables (T, N, S') of the module docstring, vectorised over sequences and states
+    (a Python loop over the T frames only: no kernel needed, about as fast as PyTorch's CPU kernel)."""
     T = em.shape[0]
     alpha = np.full(em.shape, -np.inf, dtype=em.dtype)
     alpha[0, :, :2] = em[0, :, :2]
@@ -96,7 +97,7 @@ def ctc_alpha_ref(em, skip, input_lengths):
     return alpha
 
 
-def ctc_beta_ref(em, skip, input_lengths, target_lengths):
+def _beta(em, skip, input_lengths, target_lengths):
     """The backward variables (T, N, S'), each sequence starting at its own last frame T_n - 1."""
     T, N, S = em.shape
     beta = np.full(em.shape, -np.inf, dtype=em.dtype)
@@ -134,7 +135,7 @@ class CTCLoss(Function):
         host = _host(lp)
         ext, valid, skip = _extended(targets, target_lengths, blank, np)
         em = _emissions(host, ext, valid, np)
-        alpha = ctc_alpha_ref(em, skip, input_lengths)
+        alpha = _alpha(em, skip)
         loss = _final(alpha, input_lengths, target_lengths)
         ctx.save_for_backward(lp)
         ctx.state = (em, alpha, loss, ext, skip)
@@ -148,7 +149,7 @@ class CTCLoss(Function):
         (lp,) = ctx.saved_tensors
         em, alpha, loss, ext, skip = ctx.state
         input_lengths, target_lengths, zero_infinity = ctx.options
-        beta = ctc_beta_ref(em, skip, input_lengths, target_lengths)
+        beta = _beta(em, skip, input_lengths, target_lengths)
         with np.errstate(invalid="ignore"):
             post = np.exp(alpha + beta - em + loss[None, :, None])                  # (T, N, S')
         post = np.where(np.isfinite(em), post, 0.0)
@@ -185,7 +186,7 @@ class CTCLoss(Function):
         b = last[n, np.maximum(2 * target_lengths - 1, 0)].masked_fill(Tensor._wrap(target_lengths == 0), _NEG)
         loss = -logsumexp(stack([a, b], 0), 0)
         if zero_infinity:
-            finite = _final(ctc_alpha_ref(_emissions(lp.data, ext, valid, np), skip, input_lengths),
+            finite = _final(_alpha(_emissions(_host(lp.data), ext, valid, np), skip),
                             input_lengths, target_lengths)
             loss = loss.masked_fill(Tensor._wrap(np.isinf(finite)), 0.0)
         return loss

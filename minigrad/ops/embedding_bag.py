@@ -3,7 +3,8 @@ intermediate a padded lookup would build.
 
 Shape legend: weight W (V, E); ``input`` either (B, L) (B bags of L indices each) or a flat
 (M,) with ``offsets`` (B,) giving where each bag starts (``include_last_offset``: (B + 1,), the
-last one the end, which should be M: the last bag runs to the end of the input anyway, as PyTorch's); output (B, E).  Entries equal to ``padding_idx`` are left out of their bag.
+last one the end, which should be M: the last bag runs to the end of the input anyway, as
+PyTorch's); output (B, E).  Entries equal to ``padding_idx`` are left out of their bag.
 
     sum    out[b] = sum_{k in bag b} w_k W[idx[k]]          (w_k the per-sample weights, or 1)
     mean   out[b] = sum_{k in bag b} W[idx[k]] / |bag b|
@@ -120,7 +121,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 def _bag_max(w, flat, bag, n_bags, xp):
     """Per bag and feature the row with the largest value (the first on ties), gathered from W."""
-    V, E = w.data.shape
+    E = w.data.shape[1]
     m = flat.shape[0]
     vals = w.data[flat]                                           # (M, E)
     best_val = xp.full((n_bags, E), -xp.inf, dtype=w.data.dtype)

@@ -39,8 +39,8 @@ __all__ = ["cosine_embedding_loss", "hinge_embedding_loss", "soft_margin_loss", 
            "triplet_margin_with_distance_loss"]
 
 
-def _const(array, ref):
-    """A constant array beside ``ref`` (no graph), in ``ref``'s dtype when floating."""
+def _const(array):
+    """A constant array as a Tensor without a graph."""
     return Tensor._wrap(np.asarray(array) if isinstance(array, np.generic) else array)
 
 
@@ -132,7 +132,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         if w.shape != (n_cls,):
             raise ValueError(f"multi_margin_loss: weight must have shape ({n_cls},) (one per class), got {w.shape}")
         scale = scale * w.astype(x.data.dtype)[y2][:, None]
-    loss = (h * _const(scale, x)).sum(1) / n_cls
+    loss = (h * _const(scale)).sum(1) / n_cls
     return _reduce(loss.reshape(y.shape), reduction)
 
 
@@ -152,14 +152,14 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     xp = backend.xp_of(x.data)
     t2 = t.reshape(-1, n_cls).astype(np.int64)
     listed = xp.cumprod(t2 != -1, axis=1).astype(bool)            # the prefix before the first -1
-    if bool(((t2 < -1) | (t2 >= n_cls))[listed].any() if listed.any() else False):
+    if bool((((t2 < 0) | (t2 >= n_cls)) & listed).any()):
         raise IndexError(f"multilabel_margin_loss: target holds a class outside [0, {n_cls}) before its first -1")
     hits = (t2[:, :, None] == xp.arange(n_cls)[None, None, :]) & listed[:, :, None]
     counts = hits.sum(1).astype(x.data.dtype)                      # how often each class is listed
     pairs = counts[:, :, None] * (counts == 0)[:, None, :]         # (j listed, i not listed)
     rows = x.reshape(-1, n_cls)
     hinge = relu(1 - rows.reshape(-1, n_cls, 1) + rows.reshape(-1, 1, n_cls))
-    loss = (hinge * _const(pairs, x)).sum((1, 2)) / n_cls
+    loss = (hinge * _const(pairs)).sum((1, 2)) / n_cls
     return _reduce(loss.reshape(x.data.shape[:-1]), reduction)
 
 
@@ -214,7 +214,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if v.data.dtype != x.data.dtype:
             v = v.to(x.data.dtype)
     xp = backend.xp_of(v.data)
-    v = v + _const(xp.maximum(v.data, eps) - v.data, v)           # max(var, eps), gradient 1 everywhere
+    v = v + _const(xp.maximum(v.data, eps) - v.data)           # max(var, eps), gradient 1 everywhere
     d = x - y
     loss = 0.5 * (v.log() + d * d / v)
     if full:

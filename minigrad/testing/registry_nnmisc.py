@@ -32,11 +32,6 @@ def _np_softplus(x):
     return np.logaddexp(0, x)
 
 
-def _weight_kw(t, kw):
-    """Keyword arrays (weights) as torch tensors."""
-    return {k: t.as_tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
-
-
 # ----------------------------------------------------------------------------- embedding losses
 def _np_cos(a, b):
     return (a * b).sum(-1) / np.sqrt(((a * a).sum(-1) + 1e-12) * ((b * b).sum(-1) + 1e-12))
