@@ -120,17 +120,22 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 
 def _bag_max(w, flat, bag, n_bags, xp):
-    """Per bag and feature the row with the largest value (the first on ties), gathered from W."""
+    """Per bag and feature the row with the largest value (the first on ties), gathered from W.
+    The choice of rows is made on the host (NumPy's ufunc.at), the gather where W lives."""
     E = w.data.shape[1]
-    m = flat.shape[0]
-    vals = w.data[flat]                                           # (M, E)
-    best_val = xp.full((n_bags, E), -xp.inf, dtype=w.data.dtype)
-    xp.maximum.at(best_val, bag, vals)
-    position = xp.where(vals == best_val[bag], xp.arange(m)[:, None], m)
-    first = xp.full((n_bags, E), m, dtype=np.int64)
-    xp.minimum.at(first, bag, position)                           # the first entry holding the maximum
+    host = (lambda a: a) if xp is np else (lambda a: backend.to_device(a, backend.device("cpu")))
+    flat_h, bag_h = host(flat), host(bag)
+    m = flat_h.shape[0]
+    vals = host(w.data)[flat_h]                                   # (M, E)
+    best_val = np.full((n_bags, E), -np.inf, dtype=vals.dtype)
+    np.maximum.at(best_val, bag_h, vals)
+    position = np.where(vals == best_val[bag_h], np.arange(m)[:, None], m)
+    first = np.full((n_bags, E), m, dtype=np.int64)
+    np.minimum.at(first, bag_h, position)                         # the first entry holding the maximum
     empty = first == m
-    best = xp.where(empty, 0, flat[xp.minimum(first, max(m - 1, 0))] if m else 0)
+    best = np.where(empty, 0, flat_h[np.minimum(first, max(m - 1, 0))] if m else 0)
+    if xp is not np:
+        best, empty = backend.to_device(best, w.device), backend.to_device(empty, w.device)
     cols = xp.broadcast_to(xp.arange(E), (n_bags, E))
     picked = w[best, cols]
     return picked * Tensor._wrap((~empty).astype(w.data.dtype)) if empty.any() else picked
