@@ -169,6 +169,30 @@ def test_ctc_loss_second_derivative_by_finite_differences():
     assert mg.gradgradcheck(lambda v: F.ctc_loss(v.log_softmax(2), targets, il, tl), (lp,))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ctc_kernels_match_their_numpy_references(dtype):
+    from minigrad.kernels import ctc as K
+    from minigrad.ops.ctc import _emissions, _extended
+    rng = np.random.default_rng(8)
+    T, N, C, S = 9, 5, 4, 4
+    targets = rng.integers(1, C, (N, S))
+    targets[0] = [2, 2, 3, 3]                             # repeats: no skip between equal labels
+    il, tl = np.array([9, 1, 4, 8, 9]), np.array([4, 0, 2, 3, 1])
+    lp = np.log(rng.dirichlet(np.ones(C), (T, N))).astype(dtype)
+    ext, valid, skip = _extended(targets, tl, 0, np)
+    em = _emissions(lp, ext, valid, np)
+    for got, want in [(K.ctc_alpha(em, skip, il), K.ctc_alpha_ref(em, skip, il)),
+                      (K.ctc_beta(em, skip, il, tl), K.ctc_beta_ref(em, skip, il, tl))]:
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+        np.testing.assert_allclose(got[np.isfinite(got)], want[np.isfinite(want)], rtol=1e-5 if dtype == np.float32
+                                   else 1e-12)
+    with pytest.raises(ValueError, match=r"ctc_alpha: input_lengths must be \(5,\) int64 in \[1, 9\]"):
+        K.ctc_alpha(em, skip, il + 1)
+    with pytest.raises(ValueError, match=r"ctc_beta: target_lengths must be"):
+        K.ctc_beta(em, skip, il, tl + 9)
+
+
 # ----------------------------------------------------------------------------- activations, layers
 @pytest.mark.parametrize("name,args", [("Hardshrink", ()), ("Hardshrink", (0.3,)), ("Softshrink", ()),
                                        ("Softshrink", (1.0,))])

@@ -30,8 +30,9 @@ the logits of a log_softmax in front (the two agree once they pass through log_s
 is how CTC is used: the posteriors sum to 1 over c).  ``zero_infinity`` gives impossible
 alignments (T_n too short) loss 0 and gradient 0.
 
-Second order: the Function's ``composite`` runs the alpha recursion with differentiable ops
-(a large negative number standing for -inf).
+The recursions run on the host in ``kernels/ctc.py`` (Numba, one sequence per thread; NumPy
+references beside them).  Second order: the Function's ``composite`` runs the alpha recursion
+with differentiable ops (a large negative number standing for -inf).
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def _extended(targets, target_lengths, blank, xp):
 def _emissions(lp, ext, valid, xp):
     """lp[t, n, l'_{n, s}] (T, N, S'), -inf at invalid states."""
     em = lp[:, xp.arange(ext.shape[0])[:, None], ext]
-    return xp.where(valid[None], em, -xp.inf)
+    return xp.ascontiguousarray(xp.where(valid[None], em, -xp.inf))
 
 
 def _host(a):
@@ -71,49 +72,9 @@ def _host(a):
     return a if isinstance(a, np.ndarray) else backend.to_device(a, backend.device("cpu"))
 
 
-def _lse3(a, b, c):
-    return np.logaddexp(np.logaddexp(a, b), c)
-
-
-def _shift(a, k, fill):
-    """a moved k states to the right along the last axis (filled with ``fill``), or left for k < 0."""
-    out = np.full_like(a, fill)
-    if k > 0:
-        out[..., k:] = a[..., :-k]
-    else:
-        out[..., :k] = a[..., -k:]
-    return out
-
-
-def _alpha(em, skip):
-    """The forward variables (T, N, S') of the module docstring, vectorised over sequences and states
-    (a Python loop over the T frames only: no kernel needed, about as fast as PyTorch's CPU kernel)."""
-    T = em.shape[0]
-    alpha = np.full(em.shape, -np.inf, dtype=em.dtype)
-    alpha[0, :, :2] = em[0, :, :2]
-    for t in range(1, T):
-        prev = alpha[t - 1]
-        alpha[t] = em[t] + _lse3(prev, _shift(prev, 1, -np.inf), np.where(skip, _shift(prev, 2, -np.inf), -np.inf))
-    return alpha
-
-
-def _beta(em, skip, input_lengths, target_lengths):
-    """The backward variables (T, N, S'), each sequence starting at its own last frame T_n - 1."""
-    T, N, S = em.shape
-    beta = np.full(em.shape, -np.inf, dtype=em.dtype)
-    last = input_lengths - 1
-    ends = np.stack([2 * target_lengths, 2 * target_lengths - 1], 1)          # (N, 2)
-    skip_next = _shift(skip, -2, False)                                         # may s skip to s + 2
-    for t in range(T - 1, -1, -1):
-        if t < T - 1:
-            nxt = beta[t + 1]
-            step = _lse3(nxt, _shift(nxt, -1, -np.inf), np.where(skip_next, _shift(nxt, -2, -np.inf), -np.inf))
-            beta[t] = np.where((t < last)[:, None], em[t] + step, -np.inf)
-        for n in np.nonzero(last == t)[0]:
-            for s in ends[n]:
-                if s >= 0:
-                    beta[t, n, s] = em[t, n, s]
-    return beta
+def _kernels():
+    from ..kernels import ctc             # imports Numba on first use, not with minigrad
+    return ctc
 
 
 def _final(alpha, input_lengths, target_lengths):
@@ -135,7 +96,7 @@ class CTCLoss(Function):
         host = _host(lp)
         ext, valid, skip = _extended(targets, target_lengths, blank, np)
         em = _emissions(host, ext, valid, np)
-        alpha = _alpha(em, skip)
+        alpha = _kernels().ctc_alpha(em, skip, input_lengths)
         loss = _final(alpha, input_lengths, target_lengths)
         ctx.save_for_backward(lp)
         ctx.state = (em, alpha, loss, ext, skip)
@@ -149,13 +110,14 @@ class CTCLoss(Function):
         (lp,) = ctx.saved_tensors
         em, alpha, loss, ext, skip = ctx.state
         input_lengths, target_lengths, zero_infinity = ctx.options
-        beta = _beta(em, skip, input_lengths, target_lengths)
+        beta = _kernels().ctc_beta(em, skip, input_lengths, target_lengths)
         with np.errstate(invalid="ignore"):
             post = np.exp(alpha + beta - em + loss[None, :, None])                  # (T, N, S')
         post = np.where(np.isfinite(em), post, 0.0)
         T, N, _ = em.shape
-        grad = np.zeros(lp.shape, dtype=np.float64)
-        np.add.at(grad, (np.arange(T)[:, None, None], np.arange(N)[None, :, None], ext[None]), -post)
+        C = lp.shape[2]
+        slot = (np.arange(T * N).reshape(T, N, 1) * C + ext[None]).reshape(-1)      # flat (t, n, l'_s)
+        grad = -np.bincount(slot, weights=post.reshape(-1), minlength=T * N * C).reshape(T, N, C)   # sum over s
         if zero_infinity:
             grad[:, np.isinf(loss)] = 0.0
         xp = backend.xp_of(lp)
@@ -186,8 +148,8 @@ class CTCLoss(Function):
         b = last[n, np.maximum(2 * target_lengths - 1, 0)].masked_fill(Tensor._wrap(target_lengths == 0), _NEG)
         loss = -logsumexp(stack([a, b], 0), 0)
         if zero_infinity:
-            finite = _final(_alpha(_emissions(_host(lp.data), ext, valid, np), skip),
-                            input_lengths, target_lengths)
+            em = _emissions(_host(lp.data), ext, valid, np)
+            finite = _final(_kernels().ctc_alpha(em, skip, input_lengths), input_lengths, target_lengths)
             loss = loss.masked_fill(Tensor._wrap(np.isinf(finite)), 0.0)
         return loss
 
