@@ -10,7 +10,7 @@ from .conv import (  # noqa: F401
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .layers import (  # noqa: F401
     GELU, BatchNorm1d, Dropout, Dropout1d, Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid,
-    Softmax, Softplus, Tanh, Unflatten, ZeroPad2d)
+    Softmax, Softplus, Tanh, Unflatten)
 from .loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, NLLLoss,
     PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
@@ -23,5 +23,10 @@ from .normalization import (  # noqa: F401
     BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm)
 from .parameter import Parameter  # noqa: F401
 from .parallel import SyncBatchNorm  # noqa: F401
+from .resample import (  # noqa: F401
+    ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, Fold,
+    PixelShuffle, PixelUnshuffle, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
+    ReplicationPad2d, ReplicationPad3d, Unfold, UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad1d, ZeroPad2d,
+    ZeroPad3d)
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import Embedding  # noqa: F401
