@@ -353,6 +353,16 @@ def test_embedding_bag_2d_input_and_per_sample_weights():
            lambda w: TF.embedding_bag(torch.tensor(_INPUT.reshape(2, 4)), w, mode="max"), [w])
 
 
+def test_embedding_bag_max_norm_renormalises_the_rows_used_in_place():
+    w = _x(10, 3) * 2
+    ours, theirs = mg.tensor(w), torch.tensor(w)
+    out = F.embedding_bag(mg.tensor(_INPUT), ours, mg.tensor(_OFFSETS), max_norm=1.5, mode="sum")
+    t_out = TF.embedding_bag(torch.tensor(_INPUT), theirs, torch.tensor(_OFFSETS), max_norm=1.5, mode="sum")
+    np.testing.assert_allclose(out.numpy(), t_out.numpy(), rtol=1e-7)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-7)           # only the rows used changed
+    assert np.allclose(ours.numpy()[[0, 6, 7, 8]], w[[0, 6, 7, 8]])
+
+
 def test_embedding_bag_module_defaults():
     m = nn.EmbeddingBag(6, 3, mode="sum", padding_idx=2)
     assert [n for n, _ in m.named_parameters()] == ["weight"] and tuple(m.weight.shape) == (6, 3)
