@@ -282,6 +282,13 @@ def test_lazy_linear_infers_in_features_at_the_first_call():
     assert nn.LazyLinear(2, bias=False)(mg.randn(4, 3)).shape == (4, 2)
 
 
+@pytest.mark.parametrize("name,args", [("RReLU", ()), ("Softmax2d", ()), ("AlphaDropout", (0.2,)),
+                                       ("FeatureAlphaDropout", ()), ("Dropout3d", ()), ("CTCLoss", ()),
+                                       ("MultiMarginLoss", ()), ("GaussianNLLLoss", ()), ("LazyLinear", (3,))])
+def test_module_reprs_match_torch(name, args):
+    assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
 def test_identity_takes_any_arguments():
     m = nn.Identity(3, unused="x")
     x = mg.randn(2)
