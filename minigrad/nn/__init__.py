@@ -18,6 +18,10 @@ from .layers import (  # noqa: F401
 from .loss import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss, NLLLoss,
     PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
+from .misc import (  # noqa: F401
+    CTCLoss, AlphaDropout, Bilinear, CosineEmbeddingLoss, Dropout3d, EmbeddingBag, FeatureAlphaDropout,
+    GaussianNLLLoss, Hardshrink, HingeEmbeddingLoss, LazyLinear, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+    MultiMarginLoss, RReLU, Softmax2d, SoftMarginLoss, Softshrink, TripletMarginWithDistanceLoss)
 from .module import Module  # noqa: F401
 from .normalization import (  # noqa: F401
     BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm)

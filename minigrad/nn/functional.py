@@ -22,6 +22,13 @@ from ..ops.loss_extra import (  # noqa: F401
     triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
+from ..ops.activation_misc import bilinear, gumbel_softmax, hardshrink, rrelu, softshrink  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
+from ..ops.dropout_extra import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.embedding_bag import embedding_bag  # noqa: F401
+from ..ops.loss_misc import (  # noqa: F401
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_with_distance_loss)
 from ..ops.sampling import affine_grid, grid_sample  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
 from ..ops.pool_nd import (  # noqa: F401
@@ -42,4 +49,8 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
            "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool3d",
-           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "bilinear", "alpha_dropout", "feature_alpha_dropout",
+           "dropout3d", "embedding_bag", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss"]
