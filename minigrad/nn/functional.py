@@ -4,6 +4,7 @@ Everything here is a thin name over an op in ``minigrad.ops``; the Functions wit
 forward and backward live there.
 """
 from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
@@ -32,4 +33,5 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
-           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
+           "scaled_dot_product_attention", "multi_head_attention_forward"]
