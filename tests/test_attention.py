@@ -267,3 +267,70 @@ def test_transformer_checks_and_defaults():
     assert layer(mg.randn(3, 2, 8)).shape == (3, 2, 8)
     enc = nn.TransformerEncoderLayer(8, 2)
     assert enc.dropout.p == 0.1 and enc.linear1.out_features == 2048 and enc.self_attn.batch_first is False
+
+
+# ----------------------------------------------------------------------------- the transformer task
+def _train_steps(task, info, train_set, steps, batch=32):
+    from minigrad.data import DataLoader
+    mg.manual_seed(0)
+    model = task.build_model(info)
+    optimizer = task.build_optimizer(model.parameters(), task.defaults["lr"])
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    loader = DataLoader(train_set, batch_size=batch, shuffle=True, generator=mg.Generator().manual_seed(0))
+    batches = (b for _ in range(steps) for b in loader)                 # as many epochs as it takes
+    for _, (x, y) in zip(range(steps), batches):
+        optimizer.zero_grad()
+        out = model(x)
+        assert out.shape == (x.shape[0], info["vocab_size"], x.shape[1])
+        loss = loss_fn(out, y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_transformer_task_learns_to_reverse():
+    from minigrad.tasks import get_task
+    task = get_task("transformer")
+    train_set, test_set, info = task.datasets["reverse"](None)
+    x, y = train_set[3]
+    assert train_set.decode(y) == train_set.decode(x)[::-1]
+    losses = _train_steps(task, info, train_set, 25)
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])          # starts at ln(10) = 2.3
+
+
+def test_transformer_task_on_a_text_file(tmp_path):
+    from minigrad.tasks import UsageError, get_task
+    task = get_task("transformer")
+    path = tmp_path / "text.txt"
+    path.write_text("the quick brown fox jumps over the lazy dog. " * 40, encoding="utf-8")
+    train_set, test_set, info = task.datasets["text"](str(path))
+    assert info["causal"] and len(test_set) >= 1
+    x, y = train_set[0]
+    assert train_set.decode(x)[1:] == train_set.decode(y)[:-1]        # targets: the next characters
+    losses = _train_steps(task, info, train_set, 12, batch=8)
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+    with pytest.raises(UsageError, match="--root"):
+        task.datasets["text"](None)
+    (tmp_path / "short.txt").write_text("abc", encoding="utf-8")
+    with pytest.raises(UsageError, match="too short"):
+        task.datasets["text"](str(tmp_path / "short.txt"))
+
+
+def test_char_transformer_is_causal_on_text():
+    from minigrad.models import CharTransformer
+    mg.manual_seed(0)
+    model = CharTransformer(5, 8, d_model=8, nhead=2, num_layers=1, dim_feedforward=8, causal=True).eval()
+    ids = mg.tensor([[0, 1, 2, 3, 4, 0]])
+    changed = mg.tensor([[0, 1, 2, 4, 4, 1]])                        # differs from position 3 on
+    a, b = model(ids).detach().numpy(), model(changed).detach().numpy()
+    np.testing.assert_allclose(a[..., :3], b[..., :3], atol=1e-6)
+    assert not np.allclose(a[..., 3:], b[..., 3:])
+
+
+def test_accuracy_counts_positions_for_sequence_outputs():
+    from minigrad.train import _correct
+    logits = mg.tensor(np.eye(3)[[[0, 1, 2], [2, 2, 2]]].transpose(0, 2, 1))   # (2, 3 classes, 3 positions)
+    assert _correct(logits, mg.tensor([[0, 1, 2], [2, 0, 0]])) == pytest.approx(1 + 1 / 3)
+    assert _correct(mg.tensor(np.eye(3)), mg.tensor([0, 1, 0])) == 2
