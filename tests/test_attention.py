@@ -334,3 +334,24 @@ def test_accuracy_counts_positions_for_sequence_outputs():
     logits = mg.tensor(np.eye(3)[[[0, 1, 2], [2, 2, 2]]].transpose(0, 2, 1))   # (2, 3 classes, 3 positions)
     assert _correct(logits, mg.tensor([[0, 1, 2], [2, 0, 0]])) == pytest.approx(1 + 1 / 3)
     assert _correct(mg.tensor(np.eye(3)), mg.tensor([0, 1, 0])) == 2
+
+
+def test_transformer_chars_example_pieces():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "transformer_chars.py")
+    spec = importlib.util.spec_from_file_location("transformer_chars", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    from minigrad.data.chars import text_chunks
+    from minigrad.models import CharTransformer
+    train_set, test_set = text_chunks("abcabcabd" * 20, 8)
+    mg.manual_seed(0)
+    model = CharTransformer(len(train_set.alphabet), 8, d_model=8, nhead=2, num_layers=1, dim_feedforward=8,
+                            causal=True)
+    lines = []
+    example.train(model, train_set, 1, batch_size=4, log=lines.append)
+    assert lines and lines[0].startswith("epoch 1: loss")
+    assert 0.0 <= example.accuracy(model, test_set) <= 1.0
+    text = example.continue_text(model, train_set.alphabet, "abc", length=12)
+    assert text.startswith("abc") and len(text) == 15 and set(text) <= set("abcd")
