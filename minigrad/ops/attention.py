@@ -254,9 +254,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise ValueError(f"{name}: attn_mask should be of shape {(L, S)} or {(N * H, L, S)}, got "
                              f"{tuple(mask.data.shape)}")
 
-    # in-projection
+    # batch-major from here on, (N, T, E): with batch_first callers the transposes cancel out
+    self_attention = query is key and key is value
+    query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
     if not use_separate_proj_weight:
-        if query is key and key is value:
+        if self_attention:
             q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
         else:
             ws = in_proj_weight.chunk(3)
@@ -267,16 +269,16 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), (q_proj_weight, k_proj_weight,
                                                                            v_proj_weight), bs))
     if bias_k is not None and bias_v is not None:
-        k = cat([k, bias_k.expand(1, N, E)])
-        v = cat([v, bias_v.expand(1, N, E)])
+        k = cat([k, bias_k.expand(1, N, E).transpose(0, 1)], dim=1)
+        v = cat([v, bias_v.expand(1, N, E).transpose(0, 1)], dim=1)
         mask, kpm = _pad_key_column(mask), _pad_key_column(kpm)
 
-    def heads(x, length):                               # (T, N, E) -> (N, H, T, hd)
-        return x.reshape(length, N, H, hd).permute(1, 2, 0, 3)
+    def heads(x):                                       # (N, T, E) -> (N, H, T, hd)
+        return x.reshape(N, x.data.shape[1], H, hd).permute(0, 2, 1, 3)
 
-    q = heads(q, L)
-    k = heads(k, k.data.shape[0]) if static_k is None else as_tensor(static_k, name).reshape(N, H, -1, hd)
-    v = heads(v, v.data.shape[0]) if static_v is None else as_tensor(static_v, name).reshape(N, H, -1, hd)
+    q = heads(q)
+    k = heads(k) if static_k is None else as_tensor(static_k, name).reshape(N, H, -1, hd)
+    v = heads(v) if static_v is None else as_tensor(static_v, name).reshape(N, H, -1, hd)
     if add_zero_attn:
         xp = backend.xp_of(q.data)
         k = cat([k, Tensor._wrap(xp.zeros((N, H, 1, hd), dtype=dtype))], dim=2)
@@ -296,7 +298,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         keep = (backend.xp_of(q.data).zeros((N, H, L, S), dtype=dtype) if p >= 1.0
                 else dropout_mask((N, H, L, S), p, dtype, q.device))
     out, weights = Attention.apply(q, k, v, mask, keep, 1.0 / math.sqrt(hd))
-    out = linear(out.permute(2, 0, 1, 3).reshape(L, N, E), out_proj_weight, out_proj_bias)
+    out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias).transpose(0, 1)
     if not need_weights:
         return (out if batched else out.squeeze(1)), None
     if average_attn_weights:
