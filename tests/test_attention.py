@@ -355,3 +355,18 @@ def test_transformer_chars_example_pieces():
     assert 0.0 <= example.accuracy(model, test_set) <= 1.0
     text = example.continue_text(model, train_set.alphabet, "abc", length=12)
     assert text.startswith("abc") and len(text) == 15 and set(text) <= set("abcd")
+
+
+def test_training_mode_with_dropout_backpropagates_everywhere():
+    mg.manual_seed(0)
+    model = nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32)
+    assert model.training and model.encoder.layers[0].dropout.p == 0.1
+    out = model(mg.randn(5, 3, 16), mg.randn(4, 3, 16), tgt_mask=nn.Transformer.generate_square_subsequent_mask(4))
+    out.sum().backward()
+    assert all(p.grad is not None and np.isfinite(p.grad.numpy()).all() for p in model.parameters())
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5)
+    x = mg.randn(4, 2, 8, requires_grad=True)
+    o, w = mha(x, x, x)
+    (o.sum() + w.sum()).backward()
+    assert o.shape == (4, 2, 8) and w.shape == (2, 4, 4) and np.isfinite(x.grad.numpy()).all()
+

@@ -213,7 +213,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     (L, E) / (S, E); returns (output (L, N, E), weights (N, L, S) averaged over heads, (N, H, L, S)
     per head, or None).  Boolean masks mark what to leave out; ``attn_mask`` is (L, S) or
     (N * num_heads, L, S), ``key_padding_mask`` (N, S).  The heads are the batch dims of one
-    :class:`Attention` node between the input and output projections."""
+    :class:`Attention` node between the input and output projections.  A query whose every key
+    is masked gets zero weights (PyTorch: zeros with need_weights=False, NaN with True)."""
     from .linalg import linear
     from .shape import cat
     name = "multi_head_attention_forward"
