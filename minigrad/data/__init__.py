@@ -18,7 +18,8 @@ from .mnist import MNIST, FashionMNIST, read_idx
 from . import text  # tokenizer, Vocab, length bucketing, padding
 from .imdb import IMDB
 from .sequences import SequentialDigits
+from .chars import CharSequences
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "SequentialSampler", "RandomSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
-           "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]
+           "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits", "CharSequences"]

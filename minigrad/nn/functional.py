@@ -4,6 +4,7 @@ Everything here is a thin name over an op in ``minigrad.ops``; the Functions wit
 forward and backward live there.
 """
 from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
@@ -53,4 +54,5 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "bilinear", "alpha_dropout", "feature_alpha_dropout",
            "dropout3d", "embedding_bag", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
            "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
-           "gaussian_nll_loss", "triplet_margin_with_distance_loss"]
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss",
+           "scaled_dot_product_attention", "multi_head_attention_forward"]

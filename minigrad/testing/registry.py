@@ -924,3 +924,4 @@ from . import registry_indexing  # noqa: E402,F401  (gathers, scatters, rearrang
 from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms)
 from . import registry_resample  # noqa: E402,F401  (pad cropping, fold/unfold, shuffles, resampling)
 from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts, embedding_bag)
+from . import registry_attention  # noqa: E402,F401  (scaled dot-product and multi-head attention)
