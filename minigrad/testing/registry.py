@@ -48,6 +48,7 @@ class OpSpec:
     grad_rtol: float | None = None             # (tight: set one only with a comment saying why)
     eps: float | None = None
     needs_cuda: bool = False
+    out_dtype: object = None                   # a float dtype every output has whatever the inputs' (float_power)
     allow_nonfinite: bool = False              # inputs hold NaN/inf on purpose (nan_to_num, nansum): their
                                                # finite differences are NaN, so gradcheck compares the rest
     # label -> (sample(dtype), paths it must take): inputs sized for a fast path (registry_paths.py)
@@ -90,6 +91,12 @@ NON_DIFFERENTIABLE = {
     "argsort": "returns indices", "unique": "set-valued (PyTorch has no gradient for it either)",
     "searchsorted": "returns indices", "bincount": "returns counts (PyTorch has no gradient for weights)",
     "nonzero": "returns indices",
+    "isin": "test", "isneginf": "test", "isposinf": "test", "isreal": "test",
+    "heaviside": "a step function (PyTorch has no gradient for it)", "bucketize": "returns indices",
+    "histc": "returns counts", "gcd": "integer tensors only", "lcm": "integer tensors only",
+    "nextafter": "a neighbouring float (PyTorch has no gradient for it)",
+    "unique_consecutive": "set-valued (PyTorch has no gradient for it either)", "unravel_index": "returns indices",
+    "argwhere": "returns indices",
 }
 
 
@@ -925,3 +932,5 @@ from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms
 from . import registry_resample  # noqa: E402,F401  (pad cropping, fold/unfold, shuffles, resampling)
 from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts, embedding_bag)
 from . import registry_attention  # noqa: E402,F401  (scaled dot-product and multi-head attention)
+from . import registry_composite  # noqa: E402,F401  (ops/composite.py: compositions of other ops)
+from . import registry_linalg_decomp  # noqa: E402,F401  (inverses, determinants, solves, decompositions)
