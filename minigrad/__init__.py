@@ -77,7 +77,9 @@ from .ops.discrete import (  # noqa: E402,F401
 from .utilities import (  # noqa: E402,F401
     are_deterministic_algorithms_enabled, broadcast_shapes, clone, finfo, get_rng_state, iinfo, inference_mode,
     initial_seed, is_complex, is_floating_point, is_inference_mode_enabled, is_nonzero, is_tensor, numel, seed,
-    set_printoptions, set_rng_state, use_deterministic_algorithms)
+    set_printoptions, set_rng_state, use_deterministic_algorithms, result_type, promote_types, can_cast, is_same_size,
+    typename, scalar_tensor, asarray, get_default_device, set_default_device, set_float32_matmul_precision,
+    get_float32_matmul_precision, autocast)
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
@@ -99,6 +101,14 @@ from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 
+# torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with
+# the same signature (torch.embedding and torch.batch_norm take their arguments in another order, and the
+# top-level losses an integer reduction: those are left to nn.functional)
+from .nn.functional import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, avg_pool1d, bilinear, channel_shuffle, conv1d, conv2d,
+    conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, dropout, feature_alpha_dropout, hardshrink,
+    layer_norm, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle, rrelu)
+
 clip = clamp
 concat = concatenate = cat
 divide = true_divide = div
@@ -110,6 +120,8 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 fix = trunc
 trapz = trapezoid
+row_stack = vstack
+ger = outer
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 # PyTorch's dtype aliases

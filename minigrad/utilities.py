@@ -14,7 +14,9 @@ from .tensor import Tensor
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
            "get_rng_state", "set_rng_state", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
-           "set_printoptions"]
+           "set_printoptions", "result_type", "promote_types", "can_cast", "is_same_size", "typename", "scalar_tensor",
+           "asarray", "get_default_device", "set_default_device", "set_float32_matmul_precision",
+           "get_float32_matmul_precision", "autocast"]
 
 
 def is_tensor(obj) -> bool:
@@ -153,3 +155,103 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     if sci_mode is not None:
         options["suppress"] = not sci_mode
     np.set_printoptions(**options)
+
+
+def result_type(tensor1, tensor2) -> np.dtype:
+    """The dtype an elementwise op on the two operands (tensors or numbers) gives, by PyTorch's rules."""
+    return backend.result_type(*(t.data if isinstance(t, Tensor) else t for t in (tensor1, tensor2)))
+
+
+def promote_types(type1, type2) -> np.dtype:
+    """The smallest dtype both ``type1`` and ``type2`` convert to without loss, by PyTorch's rules."""
+    return backend.promote_types(backend.as_dtype(type1), backend.as_dtype(type2))
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's type promotion allows ``from_`` -> ``to`` (no float -> int, no int -> bool)."""
+    return _KIND_ORDER[backend.as_dtype(from_).kind] <= _KIND_ORDER[backend.as_dtype(to).kind]
+
+
+def is_same_size(input, other) -> bool:
+    return tuple(_tensor(input, "is_same_size").shape) == tuple(_tensor(other, "is_same_size").shape)
+
+
+def typename(obj) -> str:
+    """``'minigrad.FloatTensor'`` for a float32 CPU tensor; the class name for anything else."""
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-d tensor holding ``s`` (the default float dtype unless ``dtype`` says otherwise)."""
+    from .creation import tensor
+    return tensor(float(s), dtype=dtype or backend.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """A tensor from ``obj``, sharing memory with a NumPy array or tensor where dtype and device allow
+    (``copy=True`` always copies, ``copy=False`` refuses to)."""
+    from .creation import as_tensor, tensor
+    if copy:
+        out = tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+        source = obj.data if isinstance(obj, Tensor) else obj
+        if copy is False and isinstance(source, np.ndarray) and not np.shares_memory(out.data, source):
+            raise ValueError("asarray: copy=False, but the dtype or device asked for needs a copy")
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def get_default_device():
+    return backend.device("cpu") if _default_device[0] is None else _default_device[0]
+
+
+_default_device = [None]
+
+
+def set_default_device(device) -> None:
+    """Recorded for ported programs and returned by :func:`get_default_device`; factory functions
+    take ``device=`` explicitly (minigrad keeps CPU as their default)."""
+    _default_device[0] = None if device is None else backend.device(device)
+
+
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted for ported programs: float32 products always run in full float32 here."""
+    if precision not in ("highest", "high", "medium"):
+        raise ValueError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got {precision!r}")
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision[0]
+
+
+class autocast:
+    """Mixed-precision regions of ported programs run in the tensors' own dtypes here (minigrad has
+    no automatic casting): a context manager and decorator that changes nothing, and says so once
+    when asked to cast."""
+
+    def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
+        self.device_type, self.dtype, self.enabled = device_type, dtype, enabled
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return wrapper

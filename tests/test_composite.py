@@ -162,3 +162,32 @@ def test_tensor_metadata_methods(torch):
 def test_errors_name_the_op_and_the_problem(call, match):
     with pytest.raises((ValueError, TypeError, RuntimeError, IndexError), match=match):
         call()
+
+
+def test_dtype_utilities_match_pytorch(torch):
+    pairs = [(mg.int32, mg.float16, torch.int32, torch.float16), (mg.uint8, mg.int8, torch.uint8, torch.int8),
+             (mg.bool, mg.int64, torch.bool, torch.int64), (mg.float32, mg.float64, torch.float32, torch.float64)]
+    for a, b, ta, tb in pairs:
+        assert str(mg.promote_types(a, b)) == str(torch.promote_types(ta, tb)).replace("torch.", "")
+        assert mg.can_cast(a, b) == torch.can_cast(ta, tb)
+        assert mg.can_cast(b, a) == torch.can_cast(tb, ta)
+    assert str(mg.result_type(mg.tensor([1, 2]), 1.5)) == str(torch.result_type(torch.tensor([1, 2]), 1.5)).replace(
+        "torch.", "")
+    assert mg.is_same_size(mg.ones(2, 3), mg.zeros(2, 3)) and not mg.is_same_size(mg.ones(2, 3), mg.ones(3, 2))
+    assert mg.scalar_tensor(3).dtype == mg.float32 and mg.scalar_tensor(3).shape == ()
+    assert mg.typename(mg.ones(2)) == "minigrad.FloatTensor"
+
+
+def test_asarray_shares_memory_unless_asked_not_to():
+    a = np.arange(3.0)
+    assert np.shares_memory(mg.asarray(a).data, a)
+    assert not np.shares_memory(mg.asarray(a, copy=True).data, a)
+    with pytest.raises(ValueError, match="copy=False"):
+        mg.asarray(a, dtype=mg.float32, copy=False)
+
+
+def test_top_level_functional_aliases_are_the_same_functions():
+    for name in ("conv2d", "max_pool2d", "dropout", "layer_norm", "pixel_shuffle"):
+        assert getattr(mg, name) is getattr(mg.nn.functional, name)
+    with mg.autocast("cpu", dtype=mg.float16):
+        assert (mg.ones(2) * 2).dtype == mg.float32     # no automatic casting: a no-op region
