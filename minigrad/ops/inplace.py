@@ -87,7 +87,7 @@ def view_positions(view, base):
     k = np.clip(np.searchsorted(ob_sorted, ov), 0, max(ob.size - 1, 0))
     if ob.size == 0 or not np.array_equal(ob_sorted[k], ov):
         raise RuntimeError(f"in-place: the view of shape {view.shape} is not inside its base of shape {base.shape}")
-    return order[k]
+    return np.asarray(order[k]).reshape(view.shape)
 
 
 def _save_result_as(new, x):
