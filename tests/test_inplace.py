@@ -347,3 +347,61 @@ def test_random_fill_of_non_leaf_cuts_the_gradient():
     with pytest.raises(RuntimeError, match="expects lambda > 0"):
         mg.zeros(2).exponential_(-1.0)
     assert mg.zeros(3, dtype=mg.int64).random_().dtype == mg.int64
+
+
+# ----------------------------------------------------------------------------- functional and module forms
+_FUNCTIONAL = [
+    ("relu_", (), lambda lib: lib.nn.functional.relu_),
+    ("elu_", (0.5,), lambda lib: lib.nn.functional.elu_),
+    ("leaky_relu_", (0.2,), lambda lib: lib.nn.functional.leaky_relu_),
+    ("hardtanh_", (-0.5, 0.5), lambda lib: lib.nn.functional.hardtanh_),
+    ("threshold_", (0.1, 2.0), lambda lib: lib.nn.functional.threshold_),
+    ("celu_", (0.7,), lambda lib: lib.nn.functional.celu_),
+    ("selu_", (), lambda lib: lib.nn.functional.selu_),
+    ("F.relu(inplace)", (True,), lambda lib: lib.nn.functional.relu),
+    ("F.silu(inplace)", (True,), lambda lib: lib.nn.functional.silu),
+    ("F.hardswish(inplace)", (True,), lambda lib: lib.nn.functional.hardswish),
+    ("nn.ReLU(inplace)", (), lambda lib: lib.nn.ReLU(inplace=True)),
+    ("nn.LeakyReLU(inplace)", (), lambda lib: lib.nn.LeakyReLU(0.1, True)),
+    ("nn.ELU(inplace)", (), lambda lib: lib.nn.ELU(0.5, True)),
+    ("nn.Threshold(inplace)", (), lambda lib: lib.nn.Threshold(0.1, 20.0, True)),
+    ("nn.Hardtanh(inplace)", (), lambda lib: lib.nn.Hardtanh(inplace=True)),
+    ("nn.ReLU6(inplace)", (), lambda lib: lib.nn.ReLU6(inplace=True)),
+    ("nn.SiLU(inplace)", (), lambda lib: lib.nn.SiLU(inplace=True)),
+]
+
+
+@pytest.mark.parametrize("what,args,get", _FUNCTIONAL, ids=[f[0] for f in _FUNCTIONAL])
+def test_functional_and_module_inplace_match_torch(what, args, get):
+    a = np.random.default_rng(0).uniform(-2, 2, (4, 5))
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(a * 1.0, dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        assert get(lib)(y, *args) is y
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    assert_close(results[0][0], results[1][0], atol=1e-12)
+    assert_close(results[0][1], results[1][1], atol=1e-12)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        get(mg)(mg.ones(3, requires_grad=True), *args)
+
+
+def test_module_inplace_flag_and_repr():
+    assert repr(mg.nn.ReLU(inplace=True)) == repr(torch.nn.ReLU(inplace=True))
+    assert repr(mg.nn.ELU(inplace=True)) == repr(torch.nn.ELU(inplace=True))
+    assert repr(mg.nn.Dropout(0.2, inplace=True)) == repr(torch.nn.Dropout(0.2, inplace=True))
+    assert mg.nn.LeakyReLU(inplace=True).inplace and not mg.nn.SELU().inplace
+
+
+@pytest.mark.parametrize("fn,shape", [("dropout", (500,)), ("dropout1d", (4, 50, 3)), ("dropout2d", (4, 50, 3, 3))])
+def test_dropout_inplace(fn, shape):
+    x = mg.ones(*shape, dtype=mg.float64)
+    assert getattr(mg.nn.functional, fn)(x, 0.5, True, True) is x
+    assert set(np.unique(x.numpy())) == {0.0, 2.0}
+    w = mg.ones(*shape, dtype=mg.float64, requires_grad=True)
+    y = w * 1
+    mg.nn.functional.dropout(y, 0.5, True, True, generator=mg.Generator().manual_seed(1)).sum().backward()
+    assert_close(w.grad, y.detach())            # d/dw of sum(mask * w / (1 - p)) is the output itself at w = 1
+    z = mg.ones(3)
+    assert mg.nn.functional.dropout(z, 0.5, False, True) is z

@@ -32,4 +32,34 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "group_norm", "instance_norm", "rms_norm", "local_response_norm",
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
-           "triplet_margin_loss", "poisson_nll_loss", "dropout1d"]
+           "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
+           "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_"]
+
+
+# The in-place forms (PyTorch's F.relu_ ...): the activation written into its input.
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
