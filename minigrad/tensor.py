@@ -20,8 +20,10 @@ class Tensor:
     ``Tensor(data, ...)`` is the same as ``minigrad.tensor(data, ...)``.
     """
 
-    # _base (set only on views, see autograd._note_view): the Tensor whose memory this one looks at
-    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "__weakref__")
+    # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
+    # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph)
+    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
+                 "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 

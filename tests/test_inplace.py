@@ -413,3 +413,26 @@ def test_dropout_inplace(fn, shape):
     assert_close(w.grad, y.detach())            # d/dw of sum(mask * w / (1 - p)) is the output itself at w = 1
     z = mg.ones(3)
     assert mg.nn.functional.dropout(z, 0.5, False, True) is z
+
+
+def _edit_through_old_views(lib, x):
+    y = x * 2
+    row, col, flat = y[0], y[:, 1], y.view(-1)
+    y.mul_(3)                        # the base edited: every earlier view reads the new graph
+    row.add_(x[1])                   # one view edited: the base and the other views follow
+    col.exp_()
+    return (row * 1.5).sum() + (col * col).sum() + (flat[2:] * lib.arange(10, dtype=lib.float64)).sum() \
+        + (y * y).sum()
+
+
+def test_views_made_before_an_edit_follow_the_new_graph():
+    x0 = np.random.default_rng(5).uniform(-1, 1, (3, 4))
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        loss = _edit_through_old_views(lib, x)
+        (g,) = lib.autograd.grad(loss, [x], create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), [x])
+        results.append((loss.item(), g.detach().numpy(), h.numpy()))
+    for a, b in zip(*results):
+        assert_close(a, b, atol=1e-9)

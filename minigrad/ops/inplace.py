@@ -20,8 +20,8 @@ differentiated by hand.  PyTorch's rules come with it:
   covered plus, through the view, the in-place op's gradient at the covered positions.
 
 The op runs on a copy of the old value, so what it saves for backward is never overwritten.
-A limitation against PyTorch: other views of the same base made before the edit keep their
-old graph (PyTorch regenerates it), so differentiate through views made after the last edit.
+The other live views of the edited memory (made while gradients were recorded) move onto the
+new graph too, as PyTorch regenerates a view's ``grad_fn`` after its base changed.
 """
 from __future__ import annotations
 
@@ -141,6 +141,7 @@ def apply(x, name, fn, *args, **kwargs):
     _save_result_as(new, x)
     if base is None:
         _rebase(x, new)
+        _refresh_views(x, x)
         return x
     pos = backend.to_device(view_positions(x.data, base.data), x.device)
     xp = backend.xp_of(base.data)
@@ -152,7 +153,21 @@ def apply(x, name, fn, *args, **kwargs):
                      old_base)
     _rebase(base, new_base)
     _rebase(x, Take.apply(new_base, pos))
+    _refresh_views(base, x)
     return x
+
+
+def _refresh_views(base, edited):
+    """The other live views of ``base`` move onto its new graph, ``take(base, their positions)``
+    (PyTorch regenerates a view's grad_fn after its base changed, likewise)."""
+    views = getattr(base, "_views", None)
+    if not views or not base._requires_grad:
+        return
+    handle = Tensor._wrap(base.data, base._grad_fn, base._out_index)
+    r = versions.root(base.data)
+    for v in list(views):
+        if v is not edited and versions.root(v.data) is r:
+            _rebase(v, Take.apply(handle, backend.to_device(view_positions(v.data, base.data), v.device)))
 
 
 def reshape_in_place(x, name, fn, *args):
