@@ -124,8 +124,9 @@ class Tensor:
             node._retained[self._out_index] = weakref.ref(self)
 
     def detach(self) -> "Tensor":
-        """The same array, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        """The same memory, cut from the graph.  A new array object (a view): the engine tells a
+        saved input by identity, so ``y * y.detach()`` must not hand it the same object twice."""
+        return Tensor._wrap(self.data.view())
 
     def detach_(self) -> "Tensor":
         self._grad_fn = None

@@ -436,3 +436,55 @@ def test_views_made_before_an_edit_follow_the_new_graph():
         results.append((loss.item(), g.detach().numpy(), h.numpy()))
     for a, b in zip(*results):
         assert_close(a, b, atol=1e-9)
+
+
+_SETITEM = [
+    ("int", lambda lib: 1, (4,)),
+    ("slice", lambda lib: (slice(None), slice(1, 3)), (3, 2)),
+    ("step", lambda lib: (slice(0, 3, 2), 0), (2,)),
+    ("mask", lambda lib: lib.tensor([[True, False, True, False]] * 3), (6,)),
+    ("int_array", lambda lib: lib.tensor([2, 0]), (2, 4)),
+    ("mixed", lambda lib: (1, lib.tensor([3, 0])), (2,)),
+    ("broadcast", lambda lib: (slice(None), 2), (1,)),
+]
+
+
+@pytest.mark.parametrize("index,value_shape", [(c[1], c[2]) for c in _SETITEM], ids=[c[0] for c in _SETITEM])
+def test_setitem_on_a_graph_matches_torch(index, value_shape):
+    rng = np.random.default_rng(2)
+    x0, v0 = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, value_shape)
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        v = lib.tensor(v0, requires_grad=True)
+        y = x.sin()
+        y[index(lib)] = v * v
+        loss = (y * y.detach() * 2 + y).sum()
+        gx, gv = lib.autograd.grad(loss, [x, v], create_graph=True)
+        hx, hv = lib.autograd.grad((gx * gx).sum() + (gv * gv).sum(), [x, v])
+        results.append([t.detach().numpy() for t in (y, gx, gv, hx, hv)])
+    for a, b in zip(*results):
+        assert_close(a, b, atol=1e-10)
+
+
+def test_setitem_with_a_number_and_repeated_positions():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y[mg.tensor([0, 0, 2])] = mg.tensor([5.0, 6.0, 7.0], requires_grad=True)    # the last write wins
+    y[1] = 0.5
+    assert_close(y, [6.0, 0.5, 7.0])
+    y.sum().backward()
+    assert_close(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_detached_operand_stays_constant_under_create_graph():
+    x0 = np.array([0.3, -0.7, 1.1])
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = x.sin()
+        (g,) = lib.autograd.grad((y * y.detach()).sum(), [x], create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), [x])
+        results.append((g.detach().numpy(), h.numpy()))
+    for a, b in zip(*results):
+        assert_close(a, b, atol=1e-12)
