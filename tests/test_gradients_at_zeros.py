@@ -100,3 +100,17 @@ def test_cumprod_second_derivative_with_zeros_along_an_inner_dim():
     values = [[2.0, 0.0, 1.5, 0.0], [1.0, 0.5, 0.0, 2.0], [0.0, 0.0, 3.0, 1.0]]
     _check(lambda lib, x: x.cumprod(1), values, 2)
     _check(lambda lib, x: x.cumprod(0), values, 2)
+
+
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
+def test_third_derivative_with_zeros(op):
+    values = [[2.0, 0.0, 1.5, 0.0], [0.0, 0.0, 1.0, 2.0]]
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        out = x.prod(1) if op == "prod" else x.cumprod(1)
+        (g,) = lib.autograd.grad(out.sum(), [x], create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), [x], create_graph=True)
+        (k,) = lib.autograd.grad((h * h).sum(), [x])
+        results.append(k.numpy())
+    assert_close(results[0], results[1], atol=1e-9)

@@ -70,18 +70,20 @@ class Prod(Function):
 
 
 def _others_product(x, dims):
-    """prod_{j != i} x_j over each slice of ``dims``, with products only (no division by x, so
-    exact at zeros to every order): the slice flattened to length m, an (m, m) table holding x_j
-    off the diagonal and 1 on it, multiplied along its rows.  O(m^2): for create_graph only."""
+    """prod_{j != i} x_j over each slice of ``dims`` with products only (no division by x, so it
+    differentiates exactly at zeros): the slice flattened to length m, the product of the
+    entries before i (an exclusive cumprod) times that of the entries after i (one from the
+    other end).  Its derivative runs Cumprod's backward, exact at zeros too."""
     keep = [a for a in range(x.ndim) if a not in dims]
     perm = keep + list(dims)
     moved = f.permute(x, perm)
     lead = moved.shape[:len(keep)]
-    m = int(np.prod(moved.shape[len(keep):], dtype=np.int64))
-    rows = moved.reshape(lead + (1, m))
-    table = f.where(np.eye(m, dtype=bool), 1.0, f.broadcast_to(rows, lead + (m, m)))
-    others = Prod.run(table, (len(lead) + 1,), False).reshape(moved.shape)
-    return f.permute(others, tuple(np.argsort(perm)))
+    flat = moved.reshape(lead + (-1,))
+    last = len(lead)
+    one = f.like(f.xp(f.value(x)).ones(lead + (1,), dtype=f.value(x).dtype), x)
+    before = Cumprod.run(f.concatenate([one, flat[..., :-1]], last), last)
+    after = Cumprod.run(f.concatenate([one, flat[..., :0:-1]], last), last)[..., ::-1]
+    return f.permute((before * after).reshape(moved.shape), tuple(np.argsort(perm)))
 
 
 # ----------------------------------------------------------------------------- scans
