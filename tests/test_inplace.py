@@ -139,8 +139,13 @@ SPECS = {
     "scatter_": ([1, Arg("long", _perm_index), G()], {}, (0.2, 0.9)),
     "scatter_add_": ([1, Arg("long", _repeat_index), G()], {}, (0.2, 0.9)),
     "scatter_reduce_": ([1, Arg("long", _repeat_index), G(), "sum"], {}, (0.2, 0.9)),
+    "floor_divide_": ([0.3], {}, (0.2, 0.9)),
+    "copy_": ([G()], {}, (0.2, 0.9)),
+    "fill_": ([Arg("grad", lambda s, r: r.uniform(0.2, 0.9, ()))], {}, (0.2, 0.9)),
+    "zero_": ([], {}, (0.2, 0.9)),
 }
 TORCH_LACKS_INPLACE_GRAD = {"acosh_", "asinh_", "atanh_"}   # "derivative for inplace version ... not implemented"
+TORCH_NOT_DIFFERENTIABLE = {"floor_divide_"}                 # "derivative for aten::floor_divide_ is not implemented"
 ELEMENTWISE = [n for n, (args, _, _) in SPECS.items() if n not in ("tril_", "triu_")
                and all(not isinstance(a, Arg) or a.kind in ("grad", "const") for a in args)]
 
@@ -159,6 +164,8 @@ def _setup(lib, name, shape, seed, view):
     target = y[1:] if view else y
     if lib is torch and name in TORCH_LACKS_INPLACE_GRAD:     # the same edit, through copy_
         target.copy_(getattr(target.clone(), name[:-1])(*built, **kwargs))
+    elif lib is torch and name in TORCH_NOT_DIFFERENTIABLE:   # minigrad: a zero gradient, as a constant
+        target.copy_(getattr(target.detach().clone(), name[:-1])(*built, **kwargs))
     else:
         assert getattr(target, name)(*built, **kwargs) is target
     loss = (y * weights).sum() + (y * y).sum()
@@ -252,7 +259,8 @@ def test_inplace_on_leaf_requiring_grad_raises_and_works_under_no_grad():
     with mg.no_grad():
         w.mul_(3).sub_(1)
         w[0].exp_()
-    assert_close(w, [np.exp(2.0), 2, 2], atol=1e-6) and w.is_leaf and w.requires_grad
+    assert_close(w, [np.exp(2.0), 2, 2], atol=1e-5)
+    assert w.is_leaf and w.requires_grad
 
 
 def test_leaf_not_requiring_grad_becomes_part_of_the_graph():
@@ -488,3 +496,39 @@ def test_detached_operand_stays_constant_under_create_graph():
         results.append((g.detach().numpy(), h.numpy()))
     for a, b in zip(*results):
         assert_close(a, b, atol=1e-12)
+
+
+ALIASES = {"absolute_": "abs_", "negative_": "neg_", "subtract_": "sub_", "multiply_": "mul_", "divide_": "div_",
+           "true_divide_": "div_", "clip_": "clamp_", "fix_": "trunc_", "arcsin_": "asin_", "arccos_": "acos_",
+           "arctan_": "atan_", "arctan2_": "atan2_", "arcsinh_": "asinh_", "arccosh_": "acosh_",
+           "arctanh_": "atanh_"}
+TESTED_ELSEWHERE = {"bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "uniform_",
+                    "normal_", "t_", "transpose_", "squeeze_", "unsqueeze_", "swapdims_", "swapaxes_",
+                    "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "bitwise_left_shift_",
+                    "bitwise_right_shift_", "detach_", "requires_grad_"}
+
+
+def test_every_inplace_method_is_tested_and_is_torch_s():
+    names = {n for n in dir(mg.Tensor) if n.endswith("_") and not n.startswith("_")}
+    assert not names - set(SPECS) - set(ALIASES) - TESTED_ELSEWHERE
+    assert all(hasattr(torch.Tensor, n) for n in names)
+    for alias, name in ALIASES.items():
+        assert getattr(mg.Tensor, alias) is getattr(mg.Tensor, name)
+
+
+@pytest.mark.parametrize("name,args", [("bitwise_and_", (6,)), ("bitwise_or_", (9,)), ("bitwise_xor_", (5,)),
+                                       ("bitwise_not_", ()), ("bitwise_left_shift_", (2,)),
+                                       ("bitwise_right_shift_", (1,))])
+def test_integer_bitwise_inplace_matches_torch(name, args):
+    values = [[3, 12, -7], [0, 255, 1024]]
+    ours, theirs = mg.tensor(values), torch.tensor(values)
+    assert getattr(ours, name)(*args) is ours
+    getattr(theirs, name)(*args)
+    assert ours.tolist() == theirs.tolist() and ours.dtype == mg.int64
+
+
+def test_swapdims_and_swapaxes_inplace():
+    for name in ("swapdims_", "swapaxes_"):
+        x = mg.tensor(np.arange(6.0).reshape(1, 2, 3))
+        assert getattr(x, name)(0, 2) is x and x.shape == (3, 2, 1)
+        assert_close(x, np.arange(6.0).reshape(1, 2, 3).swapaxes(0, 2))

@@ -136,6 +136,8 @@ def apply(x, name, fn, *args, **kwargs):
     new = _fit(name, x, fn(old, *args, **kwargs))
     if not new._requires_grad:                 # a fill: the old value gets a zero gradient
         new = where(Tensor._wrap(backend.xp_of(x.data).ones(x.data.shape, dtype=bool)), new, old)
+    elif new._grad_fn is None or new is old or any(new is a for a in (*args, *kwargs.values())):
+        new = autograd._Alias.apply(new)       # an argument handed back (copy_ of a leaf): a node of x's own
     x.data[...] = new.data
     versions.bump(x.data)
     _save_result_as(new, x)
