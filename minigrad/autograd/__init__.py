@@ -355,15 +355,15 @@ class Function:
 def _note_view(result, args, arrays):
     """When ``result`` looks at the memory of a Tensor argument (a view: ``x[0]``, ``x.t()``,
     ``x.view(...)``), remember that argument's base, so that an in-place edit of the view can
-    rewrite the base's graph too, and (while gradients are recorded) let the base know its view,
-    so that an in-place edit of the base or of another view can rewrite this one's (see
+    rewrite the base's graph too, and (when the base is part of a graph) let the base know its
+    view, so that an in-place edit of the base or of another view can rewrite this one's (see
     ``ops/inplace.py``)."""
     r = _versions.root(result.data)
     for a, arr in zip(args, arrays):
         if isinstance(a, Tensor) and _versions.root(arr) is r:
             base = getattr(a, "_base", None)
             base = result._base = a if base is None else base
-            if _modes.grad_enabled:
+            if base._requires_grad and _modes.grad_enabled:
                 views = getattr(base, "_views", None)
                 if views is None:
                     views = base._views = weakref.WeakSet()
