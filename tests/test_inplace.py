@@ -532,3 +532,14 @@ def test_swapdims_and_swapaxes_inplace():
         x = mg.tensor(np.arange(6.0).reshape(1, 2, 3))
         assert getattr(x, name)(0, 2) is x and x.shape == (3, 2, 1)
         assert_close(x, np.arange(6.0).reshape(1, 2, 3).swapaxes(0, 2))
+
+
+def test_view_made_under_no_grad_refuses_a_graph_edit():
+    y = mg.tensor([1.0, 2.0], requires_grad=True) * 2
+    with mg.no_grad():
+        v = y[:1]
+    with pytest.raises(RuntimeError, match="view was created in no_grad mode"):
+        v.mul_(2)
+    with mg.no_grad():
+        v.mul_(2)
+    assert_close(y, [4.0, 4.0])

@@ -114,7 +114,13 @@ def apply(x, name, fn, *args, **kwargs):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor to modify in place, got {type(x).__name__}")
     _check_writable(x, name)
-    graph = autograd.is_grad_enabled() and (
+    grad_mode = autograd.is_grad_enabled()
+    base = _base_of(x)
+    if grad_mode and base is not None and base._requires_grad and not x._requires_grad:
+        raise RuntimeError(f"{name}: a view was created in no_grad mode and is being modified in place with grad "
+                           f"mode enabled; the base's graph cannot follow (make the view with gradients on, "
+                           f"or edit it under no_grad)")
+    graph = grad_mode and (
         x._requires_grad or any(_requires_grad(a) for a in args) or any(_requires_grad(v) for v in kwargs.values()))
     if not graph:
         with autograd.no_grad():
@@ -122,7 +128,6 @@ def apply(x, name, fn, *args, **kwargs):
         x.data[...] = new.data
         versions.bump(x.data)
         return x
-    base = _base_of(x)
     if x._grad_fn is None and x._requires_grad:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
                            f"(do it under minigrad.no_grad(), or on a clone)")
