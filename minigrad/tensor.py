@@ -821,6 +821,10 @@ class Tensor:
     def unbind(self, dim=0):
         return _idx.unbind(self, dim)
 
+    def unfold(self, dimension, size, step):
+        from .ops.blocks import unfold_dim
+        return unfold_dim(self, dimension, size, step)
+
     def flip(self, *dims):
         return _idx.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (list, tuple)) else dims)
 

@@ -543,3 +543,27 @@ def test_view_made_under_no_grad_refuses_a_graph_edit():
     with mg.no_grad():
         v.mul_(2)
     assert_close(y, [4.0, 4.0])
+
+
+@pytest.mark.parametrize("fn,shape", [("dropout3d", (2, 40, 2, 2, 2)), ("alpha_dropout", (400,)),
+                                      ("feature_alpha_dropout", (4, 50, 3))])
+def test_more_dropouts_inplace(fn, shape):
+    x = mg.ones(*shape, dtype=mg.float64)
+    gen = mg.Generator().manual_seed(3)
+    expected = getattr(mg.nn.functional, fn)(x, 0.5, True, generator=mg.Generator().manual_seed(3))
+    assert getattr(mg.nn.functional, fn)(x, 0.5, True, True, generator=gen) is x
+    assert_close(x, expected.detach())
+
+
+def test_rrelu_inplace_matches_torch_in_eval():
+    a = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 1
+        assert lib.nn.functional.rrelu_(y, 0.1, 0.3) is y
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    for r, t in zip(*results):
+        assert_close(r, t, atol=1e-12)
+    assert repr(mg.nn.RReLU(inplace=True)) == repr(torch.nn.RReLU(inplace=True))

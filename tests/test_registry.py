@@ -15,7 +15,8 @@ from minigrad.testing.strategies import HypothesisDrawer
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
               "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan",
-              "indexing", "sorting", "linalg_extra"]
+              "indexing", "sorting", "linalg_extra", "blocks", "sampling", "conv_nd", "pool_nd",
+              "loss_misc", "ctc", "activation_misc", "dropout_extra", "embedding_bag"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 

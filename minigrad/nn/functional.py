@@ -7,11 +7,13 @@ from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softm
 from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
+from ..ops.blocks import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
-from ..ops.interpolate import interpolate  # noqa: F401
+from ..ops.interpolate import interpolate, upsample  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
@@ -20,7 +22,18 @@ from ..ops.loss_extra import (  # noqa: F401
     triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
+from ..ops.activation_misc import bilinear, gumbel_softmax, hardshrink, rrelu, softshrink  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
+from ..ops.dropout_extra import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.embedding_bag import embedding_bag  # noqa: F401
+from ..ops.loss_misc import (  # noqa: F401
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_with_distance_loss)
+from ..ops.sampling import affine_grid, grid_sample  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
+from ..ops.pool_nd import (  # noqa: F401
+    adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d, avg_pool1d, avg_pool3d,
+    lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..ops.shape import pad  # noqa: F401
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
@@ -33,10 +46,21 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
-           "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_"]
+           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool3d",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "bilinear", "alpha_dropout", "feature_alpha_dropout",
+           "dropout3d", "embedding_bag", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss",
+           "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "rrelu_"]
 
 
 # The in-place forms (PyTorch's F.relu_ ...): the activation written into its input.
+_threshold = threshold      # threshold_'s argument of that name hides the function
+
+
 def relu_(input):
     return relu(input, inplace=True)
 
@@ -54,7 +78,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def threshold_(input, threshold, value):
-    return globals()["threshold"](input, threshold, value, inplace=True)
+    return _threshold(input, threshold, value, inplace=True)
 
 
 def celu_(input, alpha=1.0):
@@ -63,3 +87,7 @@ def celu_(input, alpha=1.0):
 
 def selu_(input):
     return selu(input, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)

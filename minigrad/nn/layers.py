@@ -275,22 +275,6 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class ZeroPad2d(Module):
-    """Pad the last two dims with zeros: an int, or (left, right, top, bottom)."""
-
-    def __init__(self, padding):
-        super().__init__()
-        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
-        if len(self.padding) != 4:
-            raise ValueError(f"ZeroPad2d: padding must be an int or 4 ints, got {padding}")
-
-    def forward(self, x):
-        return F.pad(x, self.padding, "constant", 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
 class Dropout1d(Dropout):
     """Zero whole channels of (N, C, L) or (C, L) with probability p in training."""
 

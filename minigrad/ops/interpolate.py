@@ -1,23 +1,25 @@
-"""Resampling: ``F.interpolate`` (nearest, nearest-exact, linear, bilinear, area).
+"""Resampling: ``F.interpolate`` on (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs, in the
+modes nearest, nearest-exact, linear / bilinear / trilinear and area.
 
-Nearest and (bi)linear resampling are separable: along each spatial axis, output index o
-reads at most two input indices with fixed weights,
+Every mode is separable: along each spatial axis, output index o is a fixed weighted sum of
+a few input entries (K "taps"),
 
-    y[o] = w0[o] x[i0[o]] + w1[o] x[i1[o]]          (nearest: w0 = 1, w1 = 0)
+    y[o] = sum_k w[k, o] x[i[k, o]]          (nearest: K = 1, w = 1;  linear: K = 2;
+                                              area: K = the widest averaging window)
 
-so the op is a gather per axis (H, then W) and its backward the adjoint, a scatter-add per
-axis (W, then H) with the same weights:
+so the op is a gather per axis (D, H, then W) and its backward the adjoint, a scatter-add per
+axis in reverse order with the same weights:
 
-    dx[i0[o]] += w0[o] dy[o],   dx[i1[o]] += w1[o] dy[o]      (kernels/scatter.py)
+    dx[i[k, o]] += w[k, o] dy[o]              (kernels/scatter.py)
 
 The source indices follow PyTorch exactly (its float arithmetic included), so that a
 network ported either way computes the same pixels:
 
-    nearest        i0 = min(floor(o s), in - 1)                      s = in / out, or 1 / scale_factor
-    nearest-exact  i0 = min(floor((o + 1/2) s), in - 1)
+    nearest        i = min(floor(o s), in - 1)                       s = in / out, or 1 / scale_factor
+    nearest-exact  i = min(floor((o + 1/2) s), in - 1)
     linear         src = max((o + 1/2) s - 1/2, 0), or o (in - 1)/(out - 1) with align_corners;
                    i0 = floor(src), i1 = min(i0 + 1, in - 1), w1 = src - i0, w0 = 1 - w1
-    area           adaptive average pooling to the output size
+    area           adaptive average pooling: o averages [floor(o in / out), ceil((o + 1) in / out))
 
 Both directions are ops (``Resample`` and ``ResampleAdjoint``), each the other's gradient,
 so gradients of resampling can be differentiated again.
@@ -32,11 +34,12 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import float_operand
-from .pool import adaptive_avg_pool2d
 
-__all__ = ["interpolate"]
+__all__ = ["interpolate", "upsample"]
 
-_MODES = {"nearest": (3, 4), "nearest-exact": (3, 4), "linear": (3,), "bilinear": (4,), "area": (3, 4)}
+_LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
+_MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5),
+          **{name: (rank,) for rank, name in _LINEAR.items()}}
 
 
 def _scatter():
@@ -45,14 +48,19 @@ def _scatter():
 
 
 def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
-    """(i0, i1, w0, w1) for one axis as NumPy arrays (w1 is None for the nearest modes)."""
+    """(i, w) for one axis: NumPy arrays of shape (K, size_out), w None for the nearest modes."""
     out = np.arange(size_out)
     if mode in ("nearest", "nearest-exact"):
         # PyTorch computes the nearest source index in float32, whatever the tensor's dtype
         scale = np.float32(1.0 / scale_factor) if scale_factor else np.float32(size_in) / np.float32(size_out)
         centre = out.astype(np.float32) + np.float32(0.5) if mode == "nearest-exact" else out.astype(np.float32)
-        i0 = np.minimum(np.floor(centre * scale).astype(np.int64), size_in - 1)
-        return i0, None, np.ones(size_out, dtype), None
+        return np.minimum(np.floor(centre * scale).astype(np.int64), size_in - 1)[None], None
+    if mode == "area":
+        start = (out * size_in) // size_out
+        stop = -((-(out + 1) * size_in) // size_out)
+        taps = np.arange(int((stop - start).max()))[:, None]
+        inside = start + taps < stop
+        return np.where(inside, start + taps, start), (inside / (stop - start)).astype(dtype)
     acc = np.float32 if dtype == np.float32 else np.float64     # PyTorch's accumulation type
     if align_corners:
         scale = acc((size_in - 1) / (size_out - 1)) if size_out > 1 else acc(0)
@@ -61,9 +69,8 @@ def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
         scale = acc(1.0 / scale_factor if scale_factor else size_in / size_out)
         src = np.maximum((out.astype(acc) + acc(0.5)) * scale - acc(0.5), acc(0))
     i0 = np.minimum(src.astype(np.int64), size_in - 1)
-    i1 = np.minimum(i0 + 1, size_in - 1)
     w1 = (src - i0).astype(dtype)
-    return i0, i1, (1 - w1).astype(dtype), w1
+    return np.stack([i0, np.minimum(i0 + 1, size_in - 1)]), np.stack([1 - w1, w1]).astype(dtype)
 
 
 def _along(weights, axis, ndim):
@@ -72,7 +79,7 @@ def _along(weights, axis, ndim):
 
 
 class Resample(Function):
-    """y = the per-axis gathers w0 x[i0] + w1 x[i1]; dx = their adjoint scatter-adds, in reverse order."""
+    """y = the per-axis gathers sum_k w[k] x[i[k]]; dx = their adjoint scatter-adds, in reverse order."""
     differentiable_backward = True
 
     @staticmethod
@@ -80,10 +87,16 @@ class Resample(Function):
         xp = backend.xp_of(x)
         ctx.plans, ctx.shape = plans, x.shape
         y = x
-        for axis, i0, i1, w0, w1 in _on_device(plans, xp):
-            gathered = xp.take(y, i0, axis=axis)
-            y = gathered if i1 is None else gathered * _along(w0, axis, y.ndim) + xp.take(y, i1, axis=axis) * \
-                _along(w1, axis, y.ndim)
+        for axis, index, weight in _on_device(plans, xp):
+            if weight is None:
+                y = xp.take(y, index[0], axis=axis)
+                continue
+            taps = zip(index, weight)
+            i, w = next(taps)
+            out = xp.take(y, i, axis=axis) * _along(w, axis, y.ndim)
+            for i, w in taps:
+                out += xp.take(y, i, axis=axis) * _along(w, axis, y.ndim)
+            y = out
         return xp.ascontiguousarray(y)
 
     @staticmethod
@@ -93,7 +106,7 @@ class Resample(Function):
 
 class ResampleAdjoint(Function):
     """Resample's backward as an op: per axis, in reverse order, the scatter-adds
-    dx[i0[o]] += w0[o] g[o], dx[i1[o]] += w1[o] g[o]; linear, its gradient is Resample."""
+    dx[i[k, o]] += w[k, o] g[o]; linear, its gradient is Resample."""
     differentiable_backward = True
 
     @staticmethod
@@ -102,16 +115,13 @@ class ResampleAdjoint(Function):
         ctx.plans = plans
         on_device = _on_device(plans, xp)
         shapes = [shape]                      # the input shape before each axis' gather
-        for axis, i0, *_ in on_device[:-1]:
-            shapes.append(shapes[-1][:axis] + (i0.shape[0],) + shapes[-1][axis + 1:])
-        for (axis, i0, i1, w0, w1), before in zip(reversed(on_device), reversed(shapes)):
+        for axis, index, _ in on_device[:-1]:
+            shapes.append(shapes[-1][:axis] + (index.shape[1],) + shapes[-1][axis + 1:])
+        for (axis, index, weight), before in zip(reversed(on_device), reversed(shapes)):
             rows = xp.ascontiguousarray(xp.moveaxis(g, axis, 0)).reshape(g.shape[axis], -1)   # (out, rest)
             dx = xp.zeros((before[axis], rows.shape[1]), dtype=g.dtype)
-            if i1 is None:
-                _scatter().index_add_rows(dx, i0, rows)
-            else:
-                _scatter().index_add_rows(dx, i0, rows * w0[:, None])
-                _scatter().index_add_rows(dx, i1, rows * w1[:, None])
+            for k in range(index.shape[0]):
+                _scatter().index_add_rows(dx, index[k], rows if weight is None else rows * weight[k][:, None])
             moved = before[axis:axis + 1] + before[:axis] + before[axis + 1:]
             g = xp.moveaxis(dx.reshape(moved), 0, axis)
         return xp.ascontiguousarray(g)
@@ -122,8 +132,9 @@ class ResampleAdjoint(Function):
 
 
 def _on_device(plans, xp):
-    """(axis, i0, i1, w0, w1) per axis, the arrays on the device of xp."""
-    return [(axis, *(None if a is None else xp.asarray(a) for a in plan)) for axis, plan in plans]
+    """(axis, i, w) per axis, the arrays on the device of xp."""
+    return [(axis, xp.asarray(index), None if weight is None else xp.asarray(weight))
+            for axis, (index, weight) in plans]
 
 
 def _output_size(opname, spatial, size, scale_factor):
@@ -148,8 +159,9 @@ def _output_size(opname, spatial, size, scale_factor):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False) -> Tensor:
-    """PyTorch's ``F.interpolate`` for 3-D (N, C, L) and 4-D (N, C, H, W) inputs in the modes
-    nearest, nearest-exact, linear (3-D), bilinear (4-D) and area."""
+    """PyTorch's ``F.interpolate`` for 3-D (N, C, L), 4-D (N, C, H, W) and 5-D (N, C, D, H, W)
+    inputs in the modes nearest, nearest-exact, area, and linear (3-D), bilinear (4-D) or
+    trilinear (5-D)."""
     x = float_operand(input, "interpolate")
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad has "
@@ -157,21 +169,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if x.data.ndim not in _MODES[mode]:
         raise ValueError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
                          f"got shape {x.data.shape}")
-    if align_corners is not None and mode not in ("linear", "bilinear"):
-        raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear and "
-                         f"bilinear, not {mode!r}")
+    if align_corners is not None and mode not in _LINEAR.values():
+        raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear, "
+                         f"bilinear and trilinear, not {mode!r}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     spatial = x.data.shape[2:]
     sizes, scales = _output_size("interpolate", spatial, size, scale_factor)
-    if mode == "area":
-        if x.data.ndim == 3:
-            from .shape import squeeze, unsqueeze
-            return squeeze(adaptive_avg_pool2d(unsqueeze(x, 2), (1, sizes[0])), 2)
-        return adaptive_avg_pool2d(x, sizes)
-    if recompute_scale_factor:
+    if recompute_scale_factor or mode == "area":
         scales = (None,) * len(sizes)            # the index arithmetic then uses in / out
+    kind = "linear" if mode in _LINEAR.values() else mode
     dtype = x.data.dtype
-    plans = [(2 + k, axis_plan(mode, d_in, d_out, s, bool(align_corners), dtype))
+    plans = [(2 + k, axis_plan(kind, d_in, d_out, s, bool(align_corners), dtype))
              for k, (d_in, d_out, s) in enumerate(zip(spatial, sizes, scales))]
     return Resample.apply(x, plans)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample``: ``F.interpolate`` under its old name."""
+    return interpolate(input, size, scale_factor, mode, align_corners)

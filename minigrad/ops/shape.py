@@ -286,7 +286,7 @@ class IndexPut(Function):
         rows = _row_index(index)
         if rows is not None and len(shape) >= 1:    # x[i]: scatter whole rows
             rows = rows.reshape(-1) % builtins.max(shape[0], 1)
-            dx_rows = dx.reshape(shape[0], -1)
+            dx_rows = dx.reshape(shape[0], int(np.prod(shape[1:])))      # -1 is ambiguous for 0 rows
             _scatter().index_add_rows(dx_rows, rows, xp.ascontiguousarray(g).reshape(rows.shape[0], dx_rows.shape[1]))
             return dx
         # general advanced index: scatter into the flat positions the index selected
@@ -508,12 +508,18 @@ class ConstantPad(Function):
 
 
 def _pad_index(n, before, after, mode, xp):
-    """The source positions of a padded dim for the reflect/replicate/circular modes."""
+    """The source positions of a dim padded by (before, after) in the reflect/replicate/circular
+    modes: output position p reads input position src(p - before), negative amounts cropping.
+    Reflect and replicate index the whole input (as PyTorch, cropping one side can read what
+    was cropped, mirrored or repeated, at the other); circular wraps around what is left after
+    cropping."""
+    if mode == "circular":
+        kept = n + builtins.min(before, 0) + builtins.min(after, 0)
+        src = np.arange(-builtins.max(before, 0), kept + builtins.max(after, 0)) % builtins.max(kept, 1)
+        return xp.asarray(src + builtins.max(-before, 0))
     pos = np.arange(-before, n + after)
     if mode == "replicate":
         src = np.clip(pos, 0, n - 1)
-    elif mode == "circular":
-        src = pos % n
     else:   # reflect: mirror without repeating the edge
         period = 2 * (n - 1)
         src = np.abs(pos) % period if period else np.zeros_like(pos)
@@ -524,7 +530,11 @@ def _pad_index(n, before, after, mode, xp):
 def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     """PyTorch's ``F.pad``: ``pad = (last_before, last_after, 2nd_last_before, ...)``.
 
-    ``mode='constant'`` (negative amounts crop), ``'reflect'``, ``'replicate'``, ``'circular'``.
+    ``mode='constant'``, ``'reflect'``, ``'replicate'``, ``'circular'``; a negative amount crops,
+    in every mode.  The limits are PyTorch's: reflect pads by less than the dim's size, circular
+    by at most its size, and those two and replicate keep at least one entry.  Where circular
+    padding exceeds what its cropping leaves, the period continues (PyTorch refuses, or reads
+    memory it never wrote).
     """
     x = as_tensor(input, "pad")
     pad = [int(p) for p in pad]
@@ -534,7 +544,7 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     widths = [(0, 0)] * (x.data.ndim - n_dims) + [(pad[2 * k], pad[2 * k + 1]) for k in reversed(range(n_dims))]
     if mode == "constant":
         for (b, a), s in zip(widths, x.data.shape):
-            if s + b + a < 0 or (b < 0 and -b > s) or (a < 0 and -a > s):
+            if s + builtins.min(b, 0) + builtins.min(a, 0) < 0:
                 raise ValueError(f"pad: amounts {tuple(pad)} crop more than the shape {x.data.shape} holds")
         return ConstantPad.apply(x, tuple(widths), value)
     if mode not in ("reflect", "replicate", "circular"):
@@ -544,11 +554,14 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     for d, ((b, a), s) in enumerate(zip(widths, x.data.shape)):
         if b == a == 0:
             continue
-        if b < 0 or a < 0:
-            raise ValueError(f"pad: negative amounts are only allowed in constant mode, got {tuple(pad)}")
+        shape = f"(input shape {x.data.shape})"
         if mode == "reflect" and (b >= s or a >= s):
-            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s}")
+            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s} {shape}")
         if mode == "circular" and (b > s or a > s):
-            raise ValueError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s}")
+            raise ValueError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s} {shape}: it "
+                             "would wrap around more than once")
+        kept = s + builtins.min(b, 0) + builtins.min(a, 0)
+        if s + b + a < 1 or (mode == "circular" and kept < 1):
+            raise ValueError(f"pad: {mode} padding ({b}, {a}) crops every entry of dim {d} of size {s} {shape}")
         out = IndexSelect.apply(out, d, _pad_index(s, b, a, mode, xp))
     return out

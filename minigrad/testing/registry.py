@@ -914,6 +914,7 @@ register(OpSpec("binary_cross_entropy_with_logits",
                 lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
                 _torch_bce))
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
+from . import registry_convnd  # noqa: E402,F401  (1-D and 3-D convolution and pooling)
 from . import registry_recurrent  # noqa: E402,F401
 from . import registry_nn  # noqa: E402,F401  (issue 12: nn.functional additions)
 from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
@@ -921,3 +922,5 @@ from . import registry_math  # noqa: E402,F401  (ops/math.py)
 from . import registry_scan  # noqa: E402,F401  (ops/scan.py)
 from . import registry_indexing  # noqa: E402,F401  (gathers, scatters, rearrangements)
 from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms)
+from . import registry_resample  # noqa: E402,F401  (pad cropping, fold/unfold, shuffles, resampling)
+from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts, embedding_bag)
