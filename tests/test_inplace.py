@@ -567,3 +567,26 @@ def test_rrelu_inplace_matches_torch_in_eval():
     for r, t in zip(*results):
         assert_close(r, t, atol=1e-12)
     assert repr(mg.nn.RReLU(inplace=True)) == repr(torch.nn.RReLU(inplace=True))
+
+
+def test_overlapping_windows_refuse_a_graph_edit_before_writing():
+    x = mg.arange(6.0, dtype=mg.float64, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="mul_: unsupported operation: some elements"):
+        x.unfold(0, 3, 2).mul_(2)
+    assert_close(x, np.arange(6.0))
+    w = x.unfold(0, 2, 2)                      # disjoint windows: a view like any other
+    w.mul_(mg.tensor([[1.0], [2.0], [3.0]], dtype=mg.float64))
+    assert_close(x, [0, 1, 4, 6, 12, 15])
+
+
+def test_overlapping_windows_follow_an_edit_of_their_base():
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor(np.arange(1.0, 7.0), requires_grad=True)
+        y = x * 1
+        windows = y.unfold(0, 3, 1)
+        y.mul_(x)                                # the base edited: the windows read x * x now
+        (g,) = lib.autograd.grad((windows * windows).sum(), [x])
+        results.append((windows.detach().numpy().copy(), g.numpy()))
+    for a, b in zip(*results):
+        assert_close(a, b, atol=1e-10)

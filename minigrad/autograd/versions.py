@@ -18,10 +18,13 @@ _counts = {}
 
 
 def root(array):
-    """The array that owns the memory ``array`` looks at (itself when it owns it)."""
+    """The array that owns the memory ``array`` looks at (itself when it owns it); through
+    NumPy's wrappers too (``as_strided`` keeps its source as ``.base.base``)."""
     base = array.base
-    while base is not None and backend.is_array(base):
-        array, base = base, base.base
+    while base is not None:
+        if backend.is_array(base):
+            array = base
+        base = getattr(base, "base", None)
     return array
 
 

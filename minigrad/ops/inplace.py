@@ -78,16 +78,21 @@ def _offsets(a):
     return off
 
 
-def view_positions(view, base):
-    """Flat (C-order) indices into ``base`` of the elements of ``view`` (shape of ``view``)."""
+def view_positions(view, base, name="in-place", overlap=False):
+    """Flat (C-order) indices into ``base`` of the elements of ``view`` (shape of ``view``);
+    elements sharing memory (``unfold``'s overlapping windows) refused unless ``overlap``."""
     ob = _offsets(base).reshape(-1)
     ov = _offsets(view)
     order = np.argsort(ob, kind="stable")
     ob_sorted = ob[order]
     k = np.clip(np.searchsorted(ob_sorted, ov), 0, max(ob.size - 1, 0))
     if ob.size == 0 or not np.array_equal(ob_sorted[k], ov):
-        raise RuntimeError(f"in-place: the view of shape {view.shape} is not inside its base of shape {base.shape}")
-    return np.asarray(order[k]).reshape(view.shape)
+        raise RuntimeError(f"{name}: the view of shape {view.shape} is not inside its base of shape {base.shape}")
+    pos = np.asarray(order[k]).reshape(view.shape)
+    if not overlap and np.unique(pos).size != pos.size:
+        raise RuntimeError(f"{name}: unsupported operation: some elements of the view of shape {view.shape} "
+                           f"refer to a single memory location (overlapping windows); clone() it first")
+    return pos
 
 
 def _save_result_as(new, x):
@@ -134,6 +139,8 @@ def apply(x, name, fn, *args, **kwargs):
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
                            f"operation (do it under minigrad.no_grad(), or on a clone)")
+    if base is not None:                       # before any write: an overlapping view is refused
+        pos = backend.to_device(view_positions(x.data, base.data, name), x.device)
     old = Tensor._wrap(x.data.copy(), x._grad_fn, x._out_index)
     old._requires_grad = x._requires_grad
     args = tuple(old if a is x else a for a in args)
@@ -150,7 +157,6 @@ def apply(x, name, fn, *args, **kwargs):
         _rebase(x, new)
         _refresh_views(x, x)
         return x
-    pos = backend.to_device(view_positions(x.data, base.data), x.device)
     xp = backend.xp_of(base.data)
     covered = xp.zeros(base.data.size, dtype=bool)
     covered[pos.reshape(-1)] = True
@@ -174,7 +180,8 @@ def _refresh_views(base, edited):
     r = versions.root(base.data)
     for v in list(views):
         if v is not edited and versions.root(v.data) is r:
-            _rebase(v, Take.apply(handle, backend.to_device(view_positions(v.data, base.data), v.device)))
+            pos = view_positions(v.data, base.data, overlap=True)
+            _rebase(v, Take.apply(handle, backend.to_device(pos, v.device)))
 
 
 def reshape_in_place(x, name, fn, *args):
