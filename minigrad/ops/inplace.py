@@ -122,9 +122,9 @@ def apply(x, name, fn, *args, **kwargs):
     grad_mode = autograd.is_grad_enabled()
     base = _base_of(x)
     if grad_mode and base is not None and base._requires_grad and not x._requires_grad:
-        raise RuntimeError(f"{name}: a view was created in no_grad mode and is being modified in place with grad "
-                           f"mode enabled; the base's graph cannot follow (make the view with gradients on, "
-                           f"or edit it under no_grad)")
+        raise RuntimeError(f"{name}: a view was created in no_grad mode (or before its base joined a graph) and "
+                           f"is being modified in place with grad mode enabled; the base's graph cannot follow "
+                           f"(make the view again, or edit it under no_grad)")
     graph = grad_mode and (
         x._requires_grad or any(_requires_grad(a) for a in args) or any(_requires_grad(v) for v in kwargs.values()))
     if not graph:
