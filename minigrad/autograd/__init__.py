@@ -49,6 +49,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from . import versions as _versions
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
@@ -286,6 +287,8 @@ class Function:
             else:
                 ctx._link(edges, gen, None, _modes.anomaly, arrays, (out,), args, kwargs)
                 result = Tensor._wrap(out, ctx, 0)
+            if out.base is not None:
+                _note_view(result, args, arrays)
             if tracer is not None:
                 tracer.forward(cls.__name__, result._grad_fn, arrays, (out,), start)
             return result
@@ -299,6 +302,9 @@ class Function:
                       args, kwargs)
             results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
                             for i, out in enumerate(outputs))
+        for r in results:
+            if r.data.base is not None:
+                _note_view(r, args, arrays)
         if tracer is not None:
             tracer.forward(cls.__name__, ctx if any_grad else None, arrays, outputs, start)
         return results
@@ -318,6 +324,8 @@ class Function:
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
+        if _versions._counts:          # some array was edited in place: note what this node saved
+            self._saved_versions = _versions.versions_of(self)
 
     # -- the saved arrays as Tensors of the graph (create_graph)
     def _input_tensor(self, i, array):
@@ -342,6 +350,25 @@ class Function:
             else:
                 out.append(Tensor._wrap(s, self, -1 - src))  # an output of this very node
         return tuple(out)
+
+
+def _note_view(result, args, arrays):
+    """When ``result`` looks at the memory of a Tensor argument (a view: ``x[0]``, ``x.t()``,
+    ``x.view(...)``), remember that argument's base, so that an in-place edit of the view can
+    rewrite the base's graph too, and (when the base is part of a graph) let the base know its
+    view, so that an in-place edit of the base or of another view can rewrite this one's (see
+    ``ops/inplace.py``)."""
+    r = _versions.root(result.data)
+    for a, arr in zip(args, arrays):
+        if isinstance(a, Tensor) and _versions.root(arr) is r:
+            base = getattr(a, "_base", None)
+            base = result._base = a if base is None else base
+            if base._requires_grad and _modes.grad_enabled:
+                views = getattr(base, "_views", None)
+                if views is None:
+                    views = base._views = weakref.WeakSet()
+                views.add(result)
+            return
 
 
 def _source_of(saved, arrays, outputs):
@@ -560,6 +587,8 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
                 continue
         if node._saved is _FREED:
             raise RuntimeError(node._freed_message())
+        if _versions._counts:
+            _versions.check(node, node.__dict__.get("_saved_versions"))
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(_plain(grads))

@@ -158,11 +158,17 @@ def sigmoid(input) -> Tensor:
     return Sigmoid.apply(float_operand(input, "sigmoid"))
 
 
-def relu(input) -> Tensor:
+def relu(input, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "relu_", relu)
     return ReLU.apply(float_operand(input, "relu"))
 
 
-def leaky_relu(input, negative_slope=0.01) -> Tensor:
+def leaky_relu(input, negative_slope=0.01, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "leaky_relu_", leaky_relu, negative_slope)
     return LeakyReLU.apply(float_operand(input, "leaky_relu"), negative_slope=float(negative_slope))
 
 

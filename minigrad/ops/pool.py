@@ -275,4 +275,4 @@ def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     if x.data.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x.data.shape}")
     mask_shape = x.data.shape[:-2] + (1, 1)
-    return dropout(x, p, training, generator=generator, mask_shape=mask_shape)
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=mask_shape)

@@ -260,7 +260,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if isinstance(out, np.generic):      # one element: a 0-d view of x, not a copy (as PyTorch)
+            out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
