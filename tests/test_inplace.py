@@ -507,7 +507,7 @@ def test_detached_operand_stays_constant_under_create_graph():
 ALIASES = {"absolute_": "abs_", "negative_": "neg_", "subtract_": "sub_", "multiply_": "mul_", "divide_": "div_",
            "true_divide_": "div_", "clip_": "clamp_", "fix_": "trunc_", "arcsin_": "asin_", "arccos_": "acos_",
            "arctan_": "atan_", "arctan2_": "atan2_", "arcsinh_": "asinh_", "arccosh_": "acosh_",
-           "arctanh_": "atanh_"}
+           "arctanh_": "atanh_", "sgn_": "sign_"}
 TESTED_ELSEWHERE = {"bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "uniform_",
                     "normal_", "t_", "transpose_", "squeeze_", "unsqueeze_", "swapdims_", "swapaxes_",
                     "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "bitwise_left_shift_",
