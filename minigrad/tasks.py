@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import backend
+from ._files import atomic_write
 
 
 class UsageError(Exception):
@@ -536,7 +537,6 @@ def _fit(trainer, epochs, checkpoint):
 
 
 def _write_json(path, obj):
-    from .train import atomic_write
     atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
     return path
 

@@ -24,6 +24,8 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from ._files import atomic_write
+
 __all__ = ["graph", "Graph", "GraphvizNotFoundError", "grad_stats", "grad_flow", "plot_grad_through_time",
            "plot_curves"]
 
@@ -40,24 +42,13 @@ def _pyplot():
     return plt
 
 
-def _write_atomically(path, data: bytes):
-    """Write ``data`` to ``path`` through a temporary file, so a failure never leaves half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _save_figure(fig, path):
     plt = _pyplot()
     ext = os.path.splitext(path)[1] or ".png"
-    tmp = f"{path}.tmp{os.getpid()}{ext}"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    try:
+        return atomic_write(path, lambda f: fig.savefig(f, format=ext[1:], dpi=100))
+    finally:
+        plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- training curves
@@ -185,7 +176,8 @@ class Graph:
 
     def save(self, path):
         """Write the DOT text to ``path``; returns the path."""
-        _write_atomically(path, self.source.encode())
+        source = self.source.encode()
+        atomic_write(path, lambda f: f.write(source))
         return path
 
     def pipe(self, format="svg") -> bytes:
@@ -210,7 +202,8 @@ class Graph:
         if format not in _FORMATS:
             raise ValueError(f"graph: cannot tell the picture format of {path!r}; use .svg, .png, .pdf or .dot "
                              f"(or pass format=)")
-        _write_atomically(path, self.pipe(format))
+        picture = self.pipe(format)
+        atomic_write(path, lambda f: f.write(picture))
         return path
 
     def _repr_svg_(self):
