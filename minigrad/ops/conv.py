@@ -44,6 +44,7 @@ from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
 from .shape import pad as _pad
 from .shape import squeeze, unsqueeze
+from ._kernels import kernels
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d"]
 
@@ -62,11 +63,6 @@ PER_IMAGE_MIN = 256
 
 def _per_image(xp, groups, positions):
     return xp is np and groups == 1 and positions >= PER_IMAGE_MIN
-
-
-def _kernels():
-    from ..kernels import conv        # imports Numba on first use, not with minigrad
-    return conv
 
 
 def _chunks(n, bytes_per_sample, xp):
@@ -152,17 +148,12 @@ def _method(on_cpu, x_shape, w_shape, stride, padding, dilation, groups):
 
 
 # ----------------------------------------------------------------------------- Winograd (CPU)
-def _winograd():
-    from ..kernels import winograd        # imports Numba on first use, not with minigrad
-    return winograd
-
-
 def _winograd_conv(x, u, pad, out, adjoint=False):
     """out (N, O, OH, OW) = the 3x3 correlation of x (N, C, H, W), zero-padded by ``pad``, with
     the filters whose Winograd transform is u (16, O, C), or with ``adjoint`` their transposed
     and flipped filters (the input gradient: u is then (16, C, O)); chunks of the batch on the
     workers."""
-    W = _winograd()
+    W = kernels("winograd")
     n, c, h, w = x.shape
     oh, ow = out.shape[2:]
     th, tw = -(-oh // 2), -(-ow // 2)
@@ -184,7 +175,7 @@ def _winograd_conv(x, u, pad, out, adjoint=False):
 def _winograd_weight_grad(x, dy, pad, o):
     """dW (O, C, 3, 3) of the 3x3 correlation out = W * pad(x), through the Winograd algorithm:
     dU[k] = sum over tiles of P[k] V[k]^T, then dW = G^T dU G (see kernels/winograd.py)."""
-    W = _winograd()
+    W = kernels("winograd")
     n, c, h, w = x.shape
     oh, ow = dy.shape[2:]
     th, tw = -(-oh // 2), -(-ow // 2)
@@ -221,7 +212,7 @@ def _add_grouped_outer(out, left, right, groups):
 
 
 def _im2col_forward(x, weight, geo, groups, out):
-    K = _kernels()
+    K = kernels("conv")
     xp = backend.xp_of(x)
     o, oh, ow = out.shape[1:]
     w2 = weight.reshape(groups, o // groups, -1)
@@ -242,7 +233,7 @@ def _im2col_forward(x, weight, geo, groups, out):
 def _im2col_backward(x, dy, weight, geo, groups, dx, need_weight):
     """conv2d's input gradient into ``dx`` (when given) and its weight gradient (when
     ``need_weight``) in one pass over the chunks, sharing each chunk's dy rows (O, B L)."""
-    K = _kernels()
+    K = kernels("conv")
     xp = backend.xp_of(dy)
     n, c, h, w = x.shape
     o, oh, ow = dy.shape[1:]
@@ -269,7 +260,7 @@ def _im2col_backward(x, dy, weight, geo, groups, dx, need_weight):
 
 
 def _im2col_input_grad(dy, weight, geo, groups, dx):
-    K = _kernels()
+    K = kernels("conv")
     xp = backend.xp_of(dy)
     n, c, h, w = dx.shape
     o, oh, ow = dy.shape[1:]
@@ -283,7 +274,7 @@ def _im2col_input_grad(dy, weight, geo, groups, dx):
 
 
 def _im2col_weight_grad(x, dy, geo, groups, w_shape):
-    K = _kernels()
+    K = kernels("conv")
     xp = backend.xp_of(x)
     o, oh, ow = dy.shape[1:]
     parts = [xp.zeros((o, int(np.prod(w_shape[1:]))), dtype=x.dtype) for _ in range(_parts(xp))]
@@ -301,7 +292,7 @@ def _correlate(x, weight, geo, groups, method, out):
     """conv2d's forward (no bias) into ``out`` (N, O, OH, OW)."""
     if method == "winograd":
         with _one_blas_thread():
-            u = _winograd().filter_transform(weight)
+            u = kernels("winograd").filter_transform(weight)
         return _winograd_conv(x, u, geo[4], out)
     return _im2col_forward(x, weight, geo, groups, out)
 
@@ -310,7 +301,7 @@ def _correlate_input_grad(dy, weight, geo, groups, method, dx):
     """conv2d's input gradient (conv_transpose2d's forward) into ``dx`` (N, C, H, W)."""
     if method == "winograd":    # the full correlation of dy with the flipped, transposed filters
         with _one_blas_thread():
-            u = _winograd().filter_transform(weight)
+            u = kernels("winograd").filter_transform(weight)
         return _winograd_conv(dy, u, 2 - geo[4], dx, adjoint=True)
     return _im2col_input_grad(dy, weight, geo, groups, dx)
 
@@ -333,7 +324,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        K = _kernels()
+        K = kernels("conv")
         xp = backend.xp_of(x)
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape

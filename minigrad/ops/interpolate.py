@@ -33,15 +33,11 @@ from ..autograd import Function
 from ..tensor import Tensor
 from ._args import float_operand
 from .pool import adaptive_avg_pool2d
+from ._kernels import kernels
 
 __all__ = ["interpolate"]
 
 _MODES = {"nearest": (3, 4), "nearest-exact": (3, 4), "linear": (3,), "bilinear": (4,), "area": (3, 4)}
-
-
-def _scatter():
-    from ..kernels import scatter        # imports Numba on first use, not with minigrad
-    return scatter
 
 
 def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
@@ -108,10 +104,10 @@ class ResampleAdjoint(Function):
             rows = xp.ascontiguousarray(xp.moveaxis(g, axis, 0)).reshape(g.shape[axis], -1)   # (out, rest)
             dx = xp.zeros((before[axis], rows.shape[1]), dtype=g.dtype)
             if i1 is None:
-                _scatter().index_add_rows(dx, i0, rows)
+                kernels("scatter").index_add_rows(dx, i0, rows)
             else:
-                _scatter().index_add_rows(dx, i0, rows * w0[:, None])
-                _scatter().index_add_rows(dx, i1, rows * w1[:, None])
+                kernels("scatter").index_add_rows(dx, i0, rows * w0[:, None])
+                kernels("scatter").index_add_rows(dx, i1, rows * w1[:, None])
             moved = before[axis:axis + 1] + before[:axis] + before[axis + 1:]
             g = xp.moveaxis(dx.reshape(moved), 0, axis)
         return xp.ascontiguousarray(g)

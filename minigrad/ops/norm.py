@@ -23,6 +23,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
+from ._kernels import kernels
 
 __all__ = ["layer_norm", "batch_norm"]
 
@@ -108,11 +109,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     return LayerNorm.apply(x, _opt(weight), _opt(bias), k, float(eps))
 
 
-def _norm_kernels():
-    from ..kernels import norm          # imports Numba on first use, not with minigrad
-    return norm
-
-
 class BatchNorm(Function):
     """Normalise each channel (dim 1) over every other dim.  In training the statistics come
     from the batch (and are differentiated through); in evaluation they are the given
@@ -122,7 +118,7 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps):
-        K = _norm_kernels()
+        K = kernels("norm")
         xp = backend.xp_of(x)
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
         training = mean is None
@@ -142,7 +138,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, g):
         x3, mean, rstd, w = ctx.saved_tensors
-        dx, dw, db = _norm_kernels().batch_norm_backward(g.reshape(x3.shape), x3, mean, rstd, w, ctx.training)
+        dx, dw, db = kernels("norm").batch_norm_backward(g.reshape(x3.shape), x3, mean, rstd, w, ctx.training)
         needs = ctx.needs_input_grad
         return (dx.reshape(ctx.shape) if needs[0] else None, dw if needs[1] else None,
                 db if needs[2] else None)
@@ -184,7 +180,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     out = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
     if running_mean is not None and running_var is not None:
         mean, var = out.grad_fn.batch_stats if out.grad_fn is not None else \
-            _norm_kernels().batch_norm_stats(x.data.reshape(x.data.shape[0], channels, -1))
+            kernels("norm").batch_norm_stats(x.data.reshape(x.data.shape[0], channels, -1))
         _update_running(running_mean, running_var, mean, var * (n / (n - 1)), momentum)
     return out
 

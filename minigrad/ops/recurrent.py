@@ -46,15 +46,11 @@ from ..tensor import Tensor
 from ._args import as_tensor, refuse_float16
 from .dropout import dropout as _dropout
 from .shape import cat, reshape, stack, transpose
+from ._kernels import kernels
 
 __all__ = ["rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _kernels():
-    from ..kernels import recurrent       # imports Numba on first use, not with minigrad
-    return recurrent
 
 
 # ----------------------------------------------------------------------------- the schedule
@@ -200,7 +196,7 @@ class LSTMLayer(Function):
         cs[plan.start] = _initial(c0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, 4H): a contiguous operand is faster per step
         gh = xp.zeros((B, 4 * H), dtype=x.dtype)
-        cell = _kernels().lstm_cell_forward
+        cell = kernels("recurrent").lstm_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs, cs), plan, n, prev, cur)
             if n:
@@ -220,7 +216,7 @@ class LSTMLayer(Function):
         dy, dh = _backward_inputs(plan, dy, dh_n)
         dc = _fresh(plan.sort(dc_n, 0))
         dA = xp.empty_like(gates)
-        cell = _kernels().lstm_cell_backward
+        cell = kernels("recurrent").lstm_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < plan.B:
@@ -264,7 +260,7 @@ class GRULayer(Function):
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         gh = xp.zeros((B, 3 * H), dtype=x.dtype)
-        cell = _kernels().gru_cell_forward
+        cell = kernels("recurrent").gru_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
@@ -287,7 +283,7 @@ class GRULayer(Function):
         dgh = xp.empty_like(gates)                 # gradient of h_prev W_hh^T + b_hh
         dnx = xp.empty_like(hn)                    # gradient of x W_in^T + b_in (r, z: as dgh)
         tmp = xp.empty_like(dh)
-        cell = _kernels().gru_cell_backward
+        cell = kernels("recurrent").gru_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < B:
@@ -340,7 +336,7 @@ class RNNLayer(Function):
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         gh = xp.zeros((B, H), dtype=x.dtype)
-        cell = _kernels().rnn_cell_forward
+        cell = kernels("recurrent").rnn_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
@@ -359,7 +355,7 @@ class RNNLayer(Function):
         xp = backend.xp_of(x)
         dy, dh = _backward_inputs(plan, dy, dh_n)
         dA = xp.empty((plan.T, plan.B, w_hh.shape[1]), dtype=x.dtype)
-        cell = _kernels().rnn_cell_backward
+        cell = kernels("recurrent").rnn_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < plan.B:
