@@ -5,6 +5,7 @@ itself knows nothing about derivatives.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -102,7 +103,7 @@ class Tensor:
                 node._hooks = {}
             hooks = node._hooks.setdefault(self._out_index, [])
         hooks.append(hook)
-        return autograd.RemovableHandle(hooks, hook)
+        return autograd.RemovableHandle(functools.partial(autograd._remove_from, hooks, hook))
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` on this leaf as soon as its ``.grad`` is final during a backward,

@@ -764,19 +764,15 @@ def _register_post_accumulate_grad_hook(leaf, hook):
     if entry is None or entry[0]() is not leaf:
         entry = _post_hooks[key] = (weakref.ref(leaf, lambda _, k=key: _post_hooks.pop(k, None)), [])
     entry[1].append(hook)
-    return _PostHookHandle(key, hook)
+    return RemovableHandle(functools.partial(_remove_post_hook, key, hook))
 
 
-class _PostHookHandle:
-    def __init__(self, key, hook):
-        self._key, self._hook = key, hook
-
-    def remove(self):
-        entry = _post_hooks.get(self._key)
-        if entry is not None and self._hook in entry[1]:
-            entry[1].remove(self._hook)
-            if not entry[1]:
-                del _post_hooks[self._key]
+def _remove_post_hook(key, hook):
+    entry = _post_hooks.get(key)
+    if entry is not None and hook in entry[1]:
+        entry[1].remove(hook)
+        if not entry[1]:
+            del _post_hooks[key]
 
 
 def _post_hooks_of(leaf):
@@ -1009,15 +1005,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    """What every ``register_*hook`` returns (tensors', nodes', modules'): ``remove()`` unregisters
+    the hook; a second call does nothing.  Also a context manager that removes it on exit.
+    ``unregister`` is the registry's own removal, a function of no arguments."""
 
-    def __init__(self, hooks: list, fn):
-        self._hooks = hooks
-        self._fn = fn
+    def __init__(self, unregister):
+        self._unregister = unregister
 
     def remove(self):
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
+        unregister, self._unregister = self._unregister, None
+        if unregister is not None:
+            unregister()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _remove_from(hooks: list, hook):
+    if hook in hooks:
+        hooks.remove(hook)
 
 
 from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)
