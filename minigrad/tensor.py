@@ -80,6 +80,11 @@ class Tensor:
         """The Function node that produced this tensor (None for leaves)."""
         return self._grad_fn
 
+    @property
+    def output_nr(self) -> int:
+        """Which output of :attr:`grad_fn` this tensor is (0 for leaves and single-output ops)."""
+        return self._out_index
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor with respect to every leaf that requires one
         (or only ``inputs``) and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or

@@ -53,6 +53,7 @@ from ..tensor import Tensor
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
+    "RemovableHandle", "get_tracer", "set_tracer",
 ]
 
 
@@ -70,6 +71,18 @@ _modes = _Modes()
 
 def is_grad_enabled() -> bool:
     return _modes.grad_enabled
+
+
+def get_tracer():
+    """What every op and backward step reports to in this thread (a ``tracing.Trace`` while
+    ``minigrad.trace()`` records), or None."""
+    return _modes.tracer
+
+
+def set_tracer(tracer):
+    """Make ``tracer`` (None: nothing) the one ops report to in this thread; returns the previous one."""
+    previous, _modes.tracer = _modes.tracer, tracer
+    return previous
 
 
 class _ModeSwitch:
@@ -206,6 +219,17 @@ class Function:
     def generation(self) -> int:
         """One more than the highest generation of the nodes feeding it (leaves count 0)."""
         return self._gen
+
+    @property
+    def input_metadata(self) -> tuple:
+        """``(shape, dtype)`` per input, of the gradient it expects back; None for inputs that
+        need no gradient (beside :attr:`next_functions`)."""
+        return tuple(None if e is None else (e[2], e[3]) for e in self._next)
+
+    @property
+    def num_outputs(self) -> int:
+        """How many outputs the forward returned (several: a gradient arrives per output)."""
+        return 1 if self._out_meta is None else len(self._out_meta)
 
     def _freed_message(self):
         return (f"{self.name}: trying to backward through the graph a second time (or to read "

@@ -13,7 +13,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, RemovableHandle, _modes, no_grad
+from ..autograd import Function, RemovableHandle, get_tracer, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -121,7 +121,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        tracer = _modes.tracer
+        tracer = get_tracer()
         if tracer is None:
             return self._call(args, kwargs)
         tracer.enter(self)                  # so that a trace knows which module each op ran in
