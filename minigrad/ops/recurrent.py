@@ -517,6 +517,20 @@ def _state(opname, name, h, L, B, H, unbatched, x):
     return reshape(h, L, 1, H) if unbatched else h
 
 
+def _layer(mode, x, init, weights, lengths, reverse):
+    """One layer in one direction: ``(y, final states)``, the states ``(h_n, c_n)`` for an LSTM,
+    ``(h_n,)`` otherwise.  The one place a mode picks its Function; ``weights`` is
+    ``(w_ih, w_hh, b_ih, b_hh)``, ``init`` the initial states (None: zeros)."""
+    if mode == "LSTM":
+        y, h_n, c_n = LSTMLayer.apply(x, init[0], init[1], *weights, lengths, reverse)
+        return y, (h_n, c_n)
+    if mode == "GRU":
+        y, h_n = GRULayer.apply(x, init[0], *weights, lengths, reverse)
+        return y, (h_n,)
+    y, h_n = RNNLayer.apply(x, init[0], *weights, lengths, reverse, "tanh" if mode == "RNN_TANH" else "relu")
+    return y, (h_n,)
+
+
 def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropout, training, lengths,
          generator):
     """The stack: layers of one Function per direction, the directions' outputs concatenated,
@@ -567,20 +581,11 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
         outs = []
         for d in range(D):
             k = layer * D + d
-            w_ih, w_hh, b_ih, b_hh = groups[k]
             init = [None if s is None else s[k] for s in states]
             if B == 0:
                 y, *new = _empty_batch_layer(x, init, groups[k], H, len(states))
-            elif mode == "LSTM":
-                y, h_n, c_n = LSTMLayer.apply(x, init[0], init[1], w_ih, w_hh, b_ih, b_hh, lens, d == 1)
-                new = (h_n, c_n)
-            elif mode == "GRU":
-                y, h_n = GRULayer.apply(x, init[0], w_ih, w_hh, b_ih, b_hh, lens, d == 1)
-                new = (h_n,)
             else:
-                y, h_n = RNNLayer.apply(x, init[0], w_ih, w_hh, b_ih, b_hh, lens, d == 1,
-                                        "tanh" if mode == "RNN_TANH" else "relu")
-                new = (h_n,)
+                y, new = _layer(mode, x, init, groups[k], lens, reverse=d == 1)
             new = tuple(new)
             outs.append(y)
             for lst, s in zip(finals, new):
@@ -674,15 +679,7 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
             raise ValueError(f"{opname}: {name} must have shape {expected}, got {s.data.shape}")
         _same_kind(opname, x, [(name, s)])
         init.append(reshape(s, 1, H) if unbatched else s)
-    x3 = reshape(x, 1, B, in_size)
-    if mode == "LSTM":
-        _, h, c = LSTMLayer.apply(x3, init[0], init[1], w_ih, w_hh, b_ih, b_hh, None, False)
-        out = (h, c)
-    elif mode == "GRU":
-        out = (GRULayer.apply(x3, init[0], w_ih, w_hh, b_ih, b_hh, None, False)[1],)
-    else:
-        out = (RNNLayer.apply(x3, init[0], w_ih, w_hh, b_ih, b_hh, None, False,
-                              "tanh" if mode == "RNN_TANH" else "relu")[1],)
+    _, out = _layer(mode, reshape(x, 1, B, in_size), init, (w_ih, w_hh, b_ih, b_hh), None, reverse=False)
     return tuple(reshape(o, H) for o in out) if unbatched else out
 
 
