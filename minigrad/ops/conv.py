@@ -35,8 +35,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backend
-from ..runtime import chunks, one_blas_thread, run_chunks, worker_count
 from ..autograd import Function
+from ..runtime import chunks, one_blas_thread, run_chunks, worker_count
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
