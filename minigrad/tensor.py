@@ -5,6 +5,7 @@ itself knows nothing about derivatives.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -82,6 +83,11 @@ class Tensor:
         """The Function node that produced this tensor (None for leaves)."""
         return self._grad_fn
 
+    @property
+    def output_nr(self) -> int:
+        """Which output of :attr:`grad_fn` this tensor is (0 for leaves and single-output ops)."""
+        return self._out_index
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor with respect to every leaf that requires one
         (or only ``inputs``) and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or
@@ -105,7 +111,7 @@ class Tensor:
                 node._hooks = {}
             hooks = node._hooks.setdefault(self._out_index, [])
         hooks.append(hook)
-        return autograd.RemovableHandle(hooks, hook)
+        return autograd.RemovableHandle(functools.partial(autograd._remove_from, hooks, hook))
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` on this leaf as soon as its ``.grad`` is final during a backward,

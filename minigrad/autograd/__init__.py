@@ -54,6 +54,7 @@ from . import versions as _versions
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
+    "RemovableHandle", "get_tracer", "set_tracer",
 ]
 
 
@@ -71,6 +72,18 @@ _modes = _Modes()
 
 def is_grad_enabled() -> bool:
     return _modes.grad_enabled
+
+
+def get_tracer():
+    """What every op and backward step reports to in this thread (a ``tracing.Trace`` while
+    ``minigrad.trace()`` records), or None."""
+    return _modes.tracer
+
+
+def set_tracer(tracer):
+    """Make ``tracer`` (None: nothing) the one ops report to in this thread; returns the previous one."""
+    previous, _modes.tracer = _modes.tracer, tracer
+    return previous
 
 
 class _ModeSwitch:
@@ -207,6 +220,17 @@ class Function:
     def generation(self) -> int:
         """One more than the highest generation of the nodes feeding it (leaves count 0)."""
         return self._gen
+
+    @property
+    def input_metadata(self) -> tuple:
+        """``(shape, dtype)`` per input, of the gradient it expects back; None for inputs that
+        need no gradient (beside :attr:`next_functions`)."""
+        return tuple(None if e is None else (e[2], e[3]) for e in self._next)
+
+    @property
+    def num_outputs(self) -> int:
+        """How many outputs the forward returned (several: a gradient arrives per output)."""
+        return 1 if self._out_meta is None else len(self._out_meta)
 
     def _freed_message(self):
         return (f"{self.name}: trying to backward through the graph a second time (or to read "
@@ -793,19 +817,15 @@ def _register_post_accumulate_grad_hook(leaf, hook):
     if entry is None or entry[0]() is not leaf:
         entry = _post_hooks[key] = (weakref.ref(leaf, lambda _, k=key: _post_hooks.pop(k, None)), [])
     entry[1].append(hook)
-    return _PostHookHandle(key, hook)
+    return RemovableHandle(functools.partial(_remove_post_hook, key, hook))
 
 
-class _PostHookHandle:
-    def __init__(self, key, hook):
-        self._key, self._hook = key, hook
-
-    def remove(self):
-        entry = _post_hooks.get(self._key)
-        if entry is not None and self._hook in entry[1]:
-            entry[1].remove(self._hook)
-            if not entry[1]:
-                del _post_hooks[self._key]
+def _remove_post_hook(key, hook):
+    entry = _post_hooks.get(key)
+    if entry is not None and hook in entry[1]:
+        entry[1].remove(hook)
+        if not entry[1]:
+            del _post_hooks[key]
 
 
 def _post_hooks_of(leaf):
@@ -1038,15 +1058,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    """What every ``register_*hook`` returns (tensors', nodes', modules'): ``remove()`` unregisters
+    the hook; a second call does nothing.  Also a context manager that removes it on exit.
+    ``unregister`` is the registry's own removal, a function of no arguments."""
 
-    def __init__(self, hooks: list, fn):
-        self._hooks = hooks
-        self._fn = fn
+    def __init__(self, unregister):
+        self._unregister = unregister
 
     def remove(self):
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
+        unregister, self._unregister = self._unregister, None
+        if unregister is not None:
+            unregister()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _remove_from(hooks: list, hook):
+    if hook in hooks:
+        hooks.remove(hook)
 
 
 from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)

@@ -188,10 +188,10 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d and BatchNorm2d: the statistics are per channel (dim 1)."""
-
-    _expected_dims = ()
+class _NormBase(Module):
+    """What batch norm and instance norm share: per-channel ``weight`` and ``bias`` (with
+    ``affine``), ``running_mean``, ``running_var`` and ``num_batches_tracked`` buffers (with
+    ``track_running_stats``), and their resets."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
@@ -231,6 +231,16 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d and BatchNorm2d: the statistics are per channel (dim 1)."""
+
+    _expected_dims = ()
+
     def forward(self, x):
         if x.ndim not in self._expected_dims:
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(f'{d}D' for d in self._expected_dims)} "
@@ -248,10 +258,6 @@ class _BatchNorm(Module):
                             self.running_var if (self.training is False or self.track_running_stats) else None,
                             self.weight, self.bias, use_batch_stats, momentum if momentum is not None else 0.0,
                             self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

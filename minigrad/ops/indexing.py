@@ -26,17 +26,13 @@ from ..tensor import Tensor
 from . import _formula as f
 from . import shape as _shape
 from ._args import as_tensor, normalize_dim, normalize_dims, shape_arg
+from ._kernels import kernels
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_fill", "index_copy",
            "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "narrow", "unbind",
            "flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril", "triu",
            "diag", "diagonal", "diag_embed", "trace", "swapaxes", "swapdims", "t", "movedim", "moveaxis",
            "unflatten", "vstack", "hstack", "dstack", "meshgrid"]
-
-
-def _scatter():
-    from ..kernels import scatter        # imports Numba on first use, not with minigrad
-    return scatter
 
 
 # ----------------------------------------------------------------------------- the two Functions
@@ -68,7 +64,7 @@ class PutAdd(Function):
         src = xp.ascontiguousarray(g).reshape(-1)
         flat = pos.reshape(-1)
         if g.dtype.kind == "f":
-            _scatter().index_add_rows(out.reshape(-1, 1), flat, src.reshape(-1, 1))
+            kernels("scatter").index_add_rows(out.reshape(-1, 1), flat, src.reshape(-1, 1))
         else:
             _ufunc_at("add", out, flat, src)
         return out.reshape(shape)
