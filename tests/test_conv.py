@@ -553,3 +553,27 @@ def test_every_conv_path_matches_the_plain_numpy_reference(path, n, cin, cout, k
     assert_close(wm.grad, dw_ref, atol=1e-10)
     assert_close(y_t, dx_ref, atol=1e-10)
     assert_close(dw_op, dw_ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride,dilation,output_padding", [(1, 2, 1), (2, 3, 1), (1, 3, 2)])
+def test_conv_transpose2d_output_padding_past_the_stride_matches_pytorch(stride, dilation, output_padding, torch):
+    """output_padding >= stride is legal when dilation > stride: the output then has windows no
+    input position maps to (they correlate with zeros); first and second order against PyTorch."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(3)]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    options = dict(stride=stride, dilation=dilation, output_padding=output_padding)
+    out = mg.nn.functional.conv_transpose2d(*ours, **options)
+    t_out = torch.nn.functional.conv_transpose2d(*theirs, **options)
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), atol=1e-12)
+    cot = rng.standard_normal(t_out.shape)
+    grads = mg.autograd.grad((out * mg.tensor(cot)).sum(), ours, create_graph=True)
+    t_grads = torch.autograd.grad((t_out * torch.tensor(cot)).sum(), theirs, create_graph=True)
+    for g, tg in zip(grads, t_grads):
+        np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), atol=1e-12)
+    vs = [rng.standard_normal(a.shape) for a in arrays[:2]]
+    second = mg.autograd.grad(sum((g * mg.tensor(v)).sum() for g, v in zip(grads[:2], vs)), ours[:2])
+    t_second = torch.autograd.grad(sum((g * torch.tensor(v)).sum() for g, v in zip(t_grads[:2], vs)), theirs[:2])
+    for g, tg in zip(second, t_second):
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), atol=1e-12)

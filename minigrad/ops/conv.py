@@ -70,6 +70,23 @@ class Geometry(NamedTuple):
     def of(cls, kernel_hw, stride, padding, dilation):
         return cls(*kernel_hw, *stride, *padding, *dilation)
 
+    def windows(self, h, w):
+        """How many windows fit along each side of an h x w input (conv2d's output size)."""
+        return ((h + 2 * self.ph - self.dh * (self.kh - 1) - 1) // self.sh + 1,
+                (w + 2 * self.pw - self.dw * (self.kw - 1) - 1) // self.sw + 1)
+
+
+def _pad_to(x, hw):
+    """x (N, C, H, W) with zero rows and columns appended up to ``hw``, on arrays or Tensors.
+    conv_transpose2d's output may hold windows no input position maps to (output_padding >=
+    stride, allowed when dilation > stride): they correlate with these zeros."""
+    extra_h, extra_w = hw[0] - x.shape[2], hw[1] - x.shape[3]
+    if not (extra_h or extra_w):
+        return x
+    if isinstance(x, Tensor):
+        return _pad(x, (0, extra_w, 0, extra_h))
+    return backend.xp_of(x).pad(x, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
+
 
 def _per_image(xp, groups, positions):
     return xp is np and groups == 1 and positions >= PER_IMAGE_MIN
@@ -324,8 +341,10 @@ class ConvTranspose2d(Function):
         n = x.shape[0]
         o = weight.shape[1] * groups
         geo = Geometry.of(weight.shape[2:], stride, padding, dilation)
+        ctx.windows = geo.windows(*out_hw)
         ctx.method = _method(xp is np, (n, o, *out_hw), weight.shape, stride, padding, dilation, groups)
-        out = _correlate_input_grad(x, weight, geo, groups, ctx.method, xp.empty((n, o, *out_hw), dtype=x.dtype))
+        out = _correlate_input_grad(_pad_to(x, ctx.windows), weight, geo, groups, ctx.method,
+                                    xp.empty((n, o, *out_hw), dtype=x.dtype))
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -336,8 +355,9 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = Conv2d.run(g, weight, None, *ctx.options) if needs[0] else None
-        dw = Conv2dWeight.run(g, x, weight.shape, *ctx.options) if needs[1] else None
+        h, w = x.shape[2:]
+        dx = Conv2d.run(g, weight, None, *ctx.options)[:, :, :h, :w] if needs[0] else None
+        dw = Conv2dWeight.run(g, _pad_to(x, ctx.windows), weight.shape, *ctx.options) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
 
 
