@@ -138,3 +138,29 @@ def test_both_frameworks_time_with_minigrads_allocator_settings():
                    "MALLOC_TRIM_THRESHOLD_": str(_malloc.TRIM_THRESHOLD), "MALLOC_TOP_PAD_": str(_malloc.TOP_PAD)}
     assert harness.timing_allocator_env({"MINIGRAD_MALLOC_TUNING": "0"}) == {}      # glibc's defaults for both
     assert harness.timing_allocator_env({"MALLOC_ARENA_MAX_": "2"}) == {}           # the caller's, for both
+
+
+# ----------------------------------------------------------------------------- --group distributed
+def test_distributed_rows_throughput_hidden_fraction_and_torch_ratio(monkeypatch):
+    from benchmarks import distributed
+    runs = {("minigrad", "single"): {"step_s": 1.0}, ("torch", "single"): {"step_s": 1.2},
+            ("minigrad", "ddp"): {"step_s": 1.1, "local_step_s": 1.05, "allreduce_s": 0.2},
+            ("torch", "ddp"): {"step_s": 1.0, "local_step_s": 1.0, "allreduce_s": 0.1}}
+    monkeypatch.setattr(distributed, "_launch",
+                        lambda cmd, env, timeout: runs[cmd[cmd.index("--rank-worker") + 2], cmd[-2]])
+    monkeypatch.setattr(distributed, "mpiexec", lambda: "mpiexec")
+    rows = [distributed.measure("resnet18_cifar", fw, steps=3, timeout=10) for fw in ("minigrad", "torch")]
+    assert rows[0]["throughput_ratio"] == pytest.approx(2 * 1.0 / 1.1)
+    assert rows[0]["exposed_s"] == pytest.approx(0.05) and rows[0]["hidden_fraction"] == pytest.approx(0.75)
+    assert rows[1]["hidden_fraction"] == 1.0 and rows[1]["throughput_ratio"] == pytest.approx(2.4)
+    line = next(ln for ln in distributed.format_table(rows).splitlines() if ln.startswith("resnet18_cifar/minigrad"))
+    assert line.split()[-3:] == ["1.82x", "75%", "1.10"]                 # 1.1 s against torch's 1.0 s
+
+
+def test_distributed_all_reduce_alone_uses_ddps_bucket_sizes():
+    from benchmarks.distributed import BUCKET_CAP_MB, _bucket_sizes
+    from minigrad.models import resnet18_cifar
+    from minigrad.nn.parallel.distributed import DistributedDataParallel
+    params = list(resnet18_cifar().parameters())
+    buckets = DistributedDataParallel._make_buckets(params[::-1], BUCKET_CAP_MB * 2 ** 20)
+    assert _bucket_sizes(params) == [b.flat.size for b in buckets] and len(buckets) == 2
