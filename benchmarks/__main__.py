@@ -51,7 +51,15 @@ def main(argv=None):
         harness.run_worker(*args.worker[:2], args.device, args.repeats, args.worker[2])
         return 0
     if args.report:
-        print(report(*progress.read(args.report)))
+        header, planned, rows = progress.read(args.report)
+        if header.get("benchmark") == "distributed":
+            from . import distributed
+            print(distributed.format_table(rows))
+            missing = progress.missing_rows(planned, rows)
+            print(f"\nmissing ({len(missing)} of {len(planned)} rows, not measured): {', '.join(missing)}"
+                  if missing else "")
+        else:
+            print(report(header, planned, rows))
         return 0
     if args.group == "distributed":
         from . import distributed
@@ -123,9 +131,9 @@ def describe(header):
             else "as inherited from this environment"))
     lines.append("  float32 2048^3 matmul peak: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peaks.items())
                  + f"  (GFLOP/s figures are read against {max(peaks.values()):.1f})")
-    lines.append(f"  times: median of repeats after warm-up, in {header.get('rounds', '?')} alternating fresh processes per "
-                 "framework (the median round shown);\n  ratio = minigrad / torch (below 1: minigrad faster), the median "
-                 "of the paired rounds, with their range\n")
+    lines.append(f"  times: median of repeats after warm-up, in {header.get('rounds', '?')} alternating fresh "
+                 "processes per framework (the median round shown);\n  ratio = minigrad / torch (below 1: minigrad "
+                 "faster), the median of the paired rounds, with their range\n")
     return "\n".join(lines)
 
 

@@ -13,11 +13,13 @@ gloo), two runs, every process with one thread:
   The ranks meet at a barrier before each timed step, so every step starts together, and each
   figure is the slowest rank's (a step is done when every rank is).
 
-Reported: throughput ratio ``2 t1 / t2`` (samples per second of 2 ranks over one process; 2 is
-perfect scaling); the exposed communication ``t2 - t2_local``; the fraction of the all-reduce
-hidden behind backward, ``1 - (t2 - t2_local) / t_ar`` (clipped to [0, 1]); and the ratio of
-minigrad's DDP step time to PyTorch's.  Figures are medians over ``--steps`` steps; each
-(model, framework) row is written to the results file as soon as it is measured.
+Reported, after ``WARMUP`` untimed steps: the throughput ratio ``2 t1 / t2`` (samples per second
+of 2 ranks over one process; 2 is perfect scaling); the exposed communication ``t2 - t2_local``
+(the median of the differences of neighbouring steps, which a slow spell hits alike);
+the fraction of the all-reduce hidden behind backward, ``1 - (t2 - t2_local) / t_ar`` (clipped to
+[0, 1]); and the ratio of minigrad's DDP step time to PyTorch's.  Figures are medians over
+``--steps`` steps (default 10); each (model, framework) row is written to the results file as
+soon as it is measured (a stopped run keeps its rows; no ``--resume`` here: rerun the models left).
 
 PyTorch's ranks join through ``env://`` (MASTER_ADDR 127.0.0.1, a free port, rank and size from
 mpiexec's PMI variables).  Both frameworks' processes get minigrad's glibc settings (as in the
@@ -43,6 +45,9 @@ MODELS = {"resnet18_cifar": "ResNet-18 (CIFAR), batch 32 per rank, SGD momentum 
           "text_lstm_t200": "IMDB LSTM classifier, T 200, batch 64 per rank, Adam"}
 FRAMEWORKS = ("minigrad", "torch")
 RANKS = 2
+#: Untimed steps first (of each kind under mpiexec): a minigrad LSTM step measured 6-8 s of CPU in
+#: each of its first three calls (lazily compiled kernels) and 0.6 s afterwards.
+WARMUP = 3
 BUCKET_CAP_MB = 25
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "NUMBA_NUM_THREADS": "1", "MINIGRAD_NUM_THREADS": "1"}
@@ -127,7 +132,7 @@ def _time(fn, barrier=lambda: None):
     return time.perf_counter() - start
 
 
-def rank_worker(model_name, fw, mode, steps, warmup=1):
+def rank_worker(model_name, fw, mode, steps, warmup=WARMUP):
     """One process of a run; prints one JSON line (rank 0 only under mpiexec)."""
     if fw == "torch":
         import torch
@@ -163,6 +168,8 @@ def rank_worker(model_name, fw, mode, steps, warmup=1):
     if comm.rank == 0:
         print(json.dumps({"step_s": statistics.median(synced), "local_step_s": statistics.median(local),
                           "allreduce_s": statistics.median(alone), "steps": steps, "ranks": comm.size,
+                          "exposed_s": statistics.median(a - b for a, b in zip(synced, local)),
+                          "step_times_s": synced, "local_step_times_s": local, "allreduce_times_s": alone,
                           "bucket_mb": [round(4 * n / 2 ** 20, 1) for n in _bucket_sizes(params)],
                           "blas": harness.blas_summary(fw)}))
     comm.dist.destroy_process_group()
@@ -222,7 +229,7 @@ def measure(model, fw, steps, timeout):
     row = {"name": f"{model}/{fw}", "model": model, "framework": fw, "description": MODELS[model],
            "single": single, "ddp": ddp}
     if "error" not in single and "error" not in ddp:
-        exposed = max(0.0, ddp["step_s"] - ddp["local_step_s"])
+        exposed = max(0.0, ddp["exposed_s"])
         row.update(throughput_ratio=RANKS * single["step_s"] / ddp["step_s"], exposed_s=exposed,
                    hidden_fraction=min(1.0, max(0.0, 1 - exposed / ddp["allreduce_s"])))
     return row

@@ -203,8 +203,8 @@ def timing_allocator_env(environ=None):
             k.startswith("MALLOC_") and k.endswith("_") for k in environ):
         return {}
     from minigrad import _malloc
-    return {"MALLOC_MMAP_THRESHOLD_": str(_malloc.MMAP_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(_malloc.TRIM_THRESHOLD),
-            "MALLOC_TOP_PAD_": str(_malloc.TOP_PAD)}
+    return {"MALLOC_MMAP_THRESHOLD_": str(_malloc.MMAP_THRESHOLD),
+            "MALLOC_TRIM_THRESHOLD_": str(_malloc.TRIM_THRESHOLD), "MALLOC_TOP_PAD_": str(_malloc.TOP_PAD)}
 
 
 def measure(workload, framework, device, repeats, what="time"):

@@ -144,8 +144,8 @@ def test_both_frameworks_time_with_minigrads_allocator_settings():
 def test_distributed_rows_throughput_hidden_fraction_and_torch_ratio(monkeypatch):
     from benchmarks import distributed
     runs = {("minigrad", "single"): {"step_s": 1.0}, ("torch", "single"): {"step_s": 1.2},
-            ("minigrad", "ddp"): {"step_s": 1.1, "local_step_s": 1.05, "allreduce_s": 0.2},
-            ("torch", "ddp"): {"step_s": 1.0, "local_step_s": 1.0, "allreduce_s": 0.1}}
+            ("minigrad", "ddp"): {"step_s": 1.1, "local_step_s": 1.04, "exposed_s": 0.05, "allreduce_s": 0.2},
+            ("torch", "ddp"): {"step_s": 1.0, "local_step_s": 1.01, "exposed_s": -0.01, "allreduce_s": 0.1}}
     monkeypatch.setattr(distributed, "_launch",
                         lambda cmd, env, timeout: runs[cmd[cmd.index("--rank-worker") + 2], cmd[-2]])
     monkeypatch.setattr(distributed, "mpiexec", lambda: "mpiexec")
