@@ -13,7 +13,7 @@ gloo), two runs, every process with one thread:
   The ranks meet at a barrier before each timed step, so every step starts together, and each
   figure is the slowest rank's (a step is done when every rank is).
 
-Reported, after ``WARMUP`` untimed steps: the throughput ratio ``2 t1 / t2`` (samples per second
+Reported, after untimed warm-up steps (``WARMUP``): the throughput ratio ``2 t1 / t2`` (samples per second
 of 2 ranks over one process; 2 is perfect scaling); the exposed communication ``t2 - t2_local``
 (the median of the differences of neighbouring steps, which a slow spell hits alike);
 the fraction of the all-reduce hidden behind backward, ``1 - (t2 - t2_local) / t_ar`` (clipped to
@@ -45,9 +45,13 @@ MODELS = {"resnet18_cifar": "ResNet-18 (CIFAR), batch 32 per rank, SGD momentum 
           "text_lstm_t200": "IMDB LSTM classifier, T 200, batch 64 per rank, Adam"}
 FRAMEWORKS = ("minigrad", "torch")
 RANKS = 2
-#: Untimed steps first (of each kind under mpiexec): a minigrad LSTM step measured 6-8 s of CPU in
-#: each of its first three calls (lazily compiled kernels) and 0.6 s afterwards.
-WARMUP = 3
+#: Untimed steps first: at least ``WARMUP[0]``, then until two in a row agree within ``SETTLED``
+#: (at most ``WARMUP[1]``).  The first steps of a fresh process can be far slower:
+#: here a minigrad LSTM step (1 thread) took 7 s of CPU in each of its first four calls and 0.4-0.7 s
+#: from the sixth, nearly all of the difference in BPTT's matrix products (not page faults: their
+#: count is flat from the third call; the cause is not pinned down).
+WARMUP = (6, 12)
+SETTLED = 1.2
 BUCKET_CAP_MB = 25
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "NUMBA_NUM_THREADS": "1", "MINIGRAD_NUM_THREADS": "1"}
@@ -132,7 +136,19 @@ def _time(fn, barrier=lambda: None):
     return time.perf_counter() - start
 
 
-def rank_worker(model_name, fw, mode, steps, warmup=WARMUP):
+def _warm_up(cycle, agree=lambda t: t):
+    """Run ``cycle`` until its time settles (``WARMUP``, ``SETTLED``); ``agree`` makes the ranks decide
+    alike (the slowest rank's time), so they run the same collectives.  Returns the calls made."""
+    previous = float("inf")
+    for k in range(WARMUP[1]):
+        t = agree(_time(cycle))
+        if k + 1 >= WARMUP[0] and max(t, previous) <= SETTLED * min(t, previous):
+            return k + 1
+        previous = t
+    return WARMUP[1]
+
+
+def rank_worker(model_name, fw, mode, steps):
     """One process of a run; prints one JSON line (rank 0 only under mpiexec)."""
     if fw == "torch":
         import torch
@@ -141,10 +157,10 @@ def rank_worker(model_name, fw, mode, steps, warmup=WARMUP):
     if mode == "single":
         model, opt, loss_fn, X, Y = _setup(model_name, fw, seed=0)
         step = _step(model, opt, loss_fn, X, Y)
-        for _ in range(warmup):
-            step()
+        warmup = _warm_up(step)
         times = [_time(step) for _ in range(steps)]
-        print(json.dumps({"step_s": statistics.median(times), "steps": steps, "blas": harness.blas_summary(fw)}))
+        print(json.dumps({"step_s": statistics.median(times), "steps": steps, "warmup": warmup, "times_s": times,
+                          "blas": harness.blas_summary(fw)}))
         return
     comm = _Comm(fw)
     model, opt, loss_fn, X, Y = _setup(model_name, fw, seed=comm.rank)      # each rank its own batch
@@ -157,8 +173,10 @@ def rank_worker(model_name, fw, mode, steps, warmup=WARMUP):
     params = [p for p in model.parameters() if p.requires_grad]
     allreduce = comm.allreduce_alone(_bucket_sizes(params))
     barrier = comm.dist.barrier
-    for fn in (step, local_step, allreduce) * warmup:
-        fn()
+    def cycle():
+        for fn in (step, local_step, allreduce):
+            fn()
+    warmup = _warm_up(cycle, agree=lambda t: comm.slowest_rank([[t]])[0][0])
     synced, local, alone = [], [], []
     for _ in range(steps):               # interleaved, so a slow spell of the machine hits all three
         synced.append(_time(step, barrier))
@@ -168,7 +186,7 @@ def rank_worker(model_name, fw, mode, steps, warmup=WARMUP):
     if comm.rank == 0:
         print(json.dumps({"step_s": statistics.median(synced), "local_step_s": statistics.median(local),
                           "allreduce_s": statistics.median(alone), "steps": steps, "ranks": comm.size,
-                          "exposed_s": statistics.median(a - b for a, b in zip(synced, local)),
+                          "exposed_s": statistics.median(a - b for a, b in zip(synced, local)), "warmup": warmup,
                           "step_times_s": synced, "local_step_times_s": local, "allreduce_times_s": alone,
                           "bucket_mb": [round(4 * n / 2 ** 20, 1) for n in _bucket_sizes(params)],
                           "blas": harness.blas_summary(fw)}))

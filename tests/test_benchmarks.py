@@ -164,3 +164,16 @@ def test_distributed_all_reduce_alone_uses_ddps_bucket_sizes():
     params = list(resnet18_cifar().parameters())
     buckets = DistributedDataParallel._make_buckets(params[::-1], BUCKET_CAP_MB * 2 ** 20)
     assert _bucket_sizes(params) == [b.flat.size for b in buckets] and len(buckets) == 2
+
+
+@pytest.mark.parametrize("durations, calls", [
+    ([25.3, 16.9, 18.4, 17.1, 4.7, 1.7, 1.9, 1.8], 7),      # a fresh process's LSTM steps (measured here)
+    ([1.0] * 10, 6),                                          # settled at once: the least allowed
+    ([25.3, 16.9, 18.4, 17.1, 16.0, 4.7, 1.7, 1.9], 8),     # slow one call longer: one more
+    ([30.0 / 2 ** k for k in range(20)], 12),                # never settles: the most allowed
+])
+def test_distributed_warm_up_runs_until_two_steps_agree(monkeypatch, durations, calls):
+    from benchmarks import distributed
+    it = iter(durations)
+    monkeypatch.setattr(distributed, "_time", lambda fn: next(it))
+    assert distributed._warm_up(lambda: None) == calls
