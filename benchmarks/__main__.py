@@ -68,8 +68,8 @@ def main(argv=None):
     if args.list:
         for w in workloads.values():
             print(f"{w.name:<24} {w.group:<8} {w.description}")
-        print(f"{'(group distributed)':<24} {'':<8} data-parallel scaling under mpiexec: python -m benchmarks "
-              "--group distributed --help")
+        print(f"{'resnet18_cifar':<24} {'distributed':<8} DDP scaling under mpiexec, against PyTorch DDP on gloo")
+        print(f"{'text_lstm_t200':<24} {'distributed':<8} the same for the IMDB LSTM (benchmarks/distributed.py)")
         return 0
     if args.resume:
         header, planned, rows = progress.read(args.resume)
