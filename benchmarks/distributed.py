@@ -28,6 +28,7 @@ main benchmark).
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import math
 import os
@@ -102,25 +103,19 @@ class _Comm:
             from torch.nn.parallel import DistributedDataParallel
         return DistributedDataParallel(model, bucket_cap_mb=BUCKET_CAP_MB)
 
+    def lib(self):
+        """``minigrad`` or ``torch``: both spell tensor, ones, float64 alike."""
+        return importlib.import_module(self.fw)
+
     def slowest_rank(self, lists):
         """Each time replaced by the largest any rank measured: a step is done when every rank is."""
-        if self.fw == "minigrad":
-            import minigrad as lib
-            box, op = lib.tensor(lists, dtype="float64"), self.dist.ReduceOp.MAX
-        else:
-            import torch as lib
-            box, op = lib.tensor(lists, dtype=lib.float64), self.dist.ReduceOp.MAX
-        self.dist.all_reduce(box, op=op)
+        box = self.lib().tensor(lists, dtype=self.lib().float64)
+        self.dist.all_reduce(box, op=self.dist.ReduceOp.MAX)
         return box.numpy().tolist()
 
     def allreduce_alone(self, sizes):
         """Start the all-reduce of one buffer per bucket, then wait for all (as DDP does)."""
-        if self.fw == "minigrad":
-            import minigrad as lib
-        else:
-            import torch as lib
-        buffers = [lib.ones(n) for n in sizes]
-
+        buffers = [self.lib().ones(n) for n in sizes]
         extra = {"_check": False} if self.fw == "minigrad" else {}      # as DDP's bucket all-reduces
 
         def run():
