@@ -72,6 +72,9 @@ class _Recorder(Trace):
     def forward(self, op, node, inputs, outputs, start):
         self.ops.append((op, node, list(inputs), tuple(outputs), self.scope))
 
+    def inplace(self, event, array, other):
+        self.ops.append((event, None, [array, other], (), self.scope))
+
 
 class _Recording(trace):
     def __init__(self, model):
@@ -112,6 +115,11 @@ def capture(model, example_inputs, input_names=None) -> Graph:
         result = model(*runs)
     counts = {}
     for op, ctx, args, outs, scope in rec.ops:
+        if op in ("alias", "write"):                 # an in-place edit: the array now names another value
+            array, other = args
+            if id(other) in values:
+                values[id(array)] = values[id(other)]
+            continue
         node_args = []
         for a in args:
             if backend.is_array(a):

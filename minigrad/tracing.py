@@ -116,6 +116,11 @@ class Trace:
         if node is not None:
             node.__dict__["_trace_scope"] = self.scope
 
+    def inplace(self, event, array, other):
+        """An in-place edit (ops/inplace.py): ``"alias"``: ``array`` is a copy of ``other``'s value
+        taken for the op to read; ``"write"``: ``array`` now holds ``other``'s value.  Timings see
+        the op itself; exporters (capture.py) follow the values."""
+
     def communication(self, op, scope, shapes, seconds):
         """A collective (phase "comm"): DDP records each bucket's all-reduce where it starts
         (between the backward ops it overlaps) and where backward waits for it."""

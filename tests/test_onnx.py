@@ -155,3 +155,15 @@ def test_attributes_passed_by_name_are_recovered_from_values():
     assert _slope_from_values(leaky) == pytest.approx(0.3)
     (softplus,) = [n for n in nodes if n.op == "Softplus"]
     assert _softplus_beta(softplus) == pytest.approx(2.0)
+
+
+def test_capture_follows_in_place_edits():
+    """ReLU(inplace=True) writes into its input: the captured graph must read the ReLU's output
+    afterwards, not the array as it was before the edit (ResNet's blocks do this)."""
+    from minigrad.capture import capture
+    model = mg.nn.Sequential(mg.nn.Linear(3, 4), mg.nn.ReLU(inplace=True), mg.nn.Linear(4, 2))
+    graph = capture(model, (mg.randn(2, 3),))
+    ops = [n.op for n in graph.nodes]
+    relu = graph.nodes[ops.index("ReLU")] if "ReLU" in ops else next(n for n in graph.nodes if "relu" in n.op.lower())
+    last = graph.nodes[-1]
+    assert relu.outputs[0] in last.args, (ops, [getattr(a, "name", a) for a in last.args])

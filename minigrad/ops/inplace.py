@@ -127,11 +127,14 @@ def apply(x, name, fn, *args, **kwargs):
                            f"(make the view again, or edit it under no_grad)")
     graph = grad_mode and (
         x._requires_grad or any(_requires_grad(a) for a in args) or any(_requires_grad(v) for v in kwargs.values()))
+    tracer = autograd.get_tracer()
     if not graph:
         with autograd.no_grad():
             new = _fit(name, x, fn(x, *args, **kwargs))
         x.data[...] = new.data
         versions.bump(x.data)
+        if tracer is not None:
+            tracer.inplace("write", x.data, new.data)
         return x
     if x._grad_fn is None and x._requires_grad:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
@@ -143,6 +146,8 @@ def apply(x, name, fn, *args, **kwargs):
         pos = backend.to_device(view_positions(x.data, base.data, name), x.device)
     old = Tensor._wrap(x.data.copy(), x._grad_fn, x._out_index)
     old._requires_grad = x._requires_grad
+    if tracer is not None:
+        tracer.inplace("alias", old.data, x.data)
     args = tuple(old if a is x else a for a in args)
     kwargs = {k: old if v is x else v for k, v in kwargs.items()}
     new = _fit(name, x, fn(old, *args, **kwargs))
@@ -152,6 +157,8 @@ def apply(x, name, fn, *args, **kwargs):
         new = autograd._Alias.apply(new)       # an argument handed back (copy_ of a leaf): a node of x's own
     x.data[...] = new.data
     versions.bump(x.data)
+    if tracer is not None:
+        tracer.inplace("write", x.data, new.data)
     _save_result_as(new, x)
     if base is None:
         _rebase(x, new)
