@@ -9,9 +9,11 @@
 standard IDX files from disk.
 """
 from . import transforms
-from .dataloader import DataLoader, RandomSampler, SequentialSampler, default_collate
+from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .distributed import DistributedSampler
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .cifar import CIFAR10
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST, read_idx
@@ -19,6 +21,7 @@ from . import text  # tokenizer, Vocab, length bucketing, padding
 from .imdb import IMDB
 from .sequences import SequentialDigits
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "SequentialSampler", "RandomSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
            "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]
