@@ -85,8 +85,9 @@ class Categorical(Distribution):
         index = value.data.astype(np.int64)[..., None]
         shape = np.broadcast_shapes(index.shape[:-1], self.batch_shape)
         logits = self.logits.broadcast_to(shape + (self._num_events,))
-        index = backend.xp_of(index).broadcast_to(index, shape + (1,))
-        return logits.gather(-1, Tensor._wrap(np.ascontiguousarray(index))).squeeze(-1)
+        xp = backend.xp_of(index)
+        index = xp.ascontiguousarray(xp.broadcast_to(index, shape + (1,)))
+        return logits.gather(-1, Tensor._wrap(backend.to_device(index, self._param.device))).squeeze(-1)
 
     def entropy(self):
         logits = self.logits.clamp(min=float(finfo(self.logits).min))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..ops.activation import softplus
 from ..ops.elementwise import where
 from ..ops.indexing import diagonal
@@ -45,7 +46,11 @@ def kl_divergence(p, q):
 
 
 def _const(like, value):
-    return Tensor._wrap(np.full(tuple(like.shape), value, dtype=like.dtype))
+    return Tensor._wrap(backend.xp_of(like.data).full(tuple(like.shape), value, dtype=like.dtype))
+
+
+def _mask(array, shape):
+    return Tensor._wrap(backend.xp_of(array).broadcast_to(array, shape))
 
 
 @register_kl(Normal, Normal)
@@ -68,8 +73,8 @@ def _kl_bernoulli_bernoulli(p, q):
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
     shape = tuple(t.shape)
-    t = where(Tensor._wrap(np.broadcast_to(q.probs.data == 0, shape)), _const(t, np.inf), t)
-    t = where(Tensor._wrap(np.broadcast_to(p.probs.data == 0, shape)), _const(t, 0.0), t)
+    t = where(_mask(q.probs.data == 0, shape), _const(t, np.inf), t)
+    t = where(_mask(p.probs.data == 0, shape), _const(t, 0.0), t)
     return t.sum(-1)
 
 
