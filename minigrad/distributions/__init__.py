@@ -5,8 +5,8 @@
     x = d.rsample((100,))                # reparameterised: gradients reach loc and scale
     loss = -d.log_prob(x).mean() + kl_divergence(d, Normal(0.0, 1.0)).sum()
 
-Families: Normal, Uniform, Exponential, Laplace (all with rsample, cdf, icdf), Bernoulli,
-Categorical, OneHotCategorical (probs or logits), Gamma, Beta, Dirichlet (sample without
+Families: Normal, LogNormal, Uniform, Exponential, Laplace (all with rsample, cdf, icdf),
+Bernoulli, Categorical, OneHotCategorical (probs or logits), Poisson, Gamma, Beta, Dirichlet (sample without
 reparameterisation), MultivariateNormal (covariance_matrix, precision_matrix or scale_tril),
 Independent; ``kl_divergence`` for same-family pairs (``register_kl`` adds more).
 """
@@ -19,10 +19,12 @@ from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .poisson import Poisson
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
-           "OneHotCategorical", "Gamma", "Beta", "Dirichlet", "MultivariateNormal", "Independent",
+           "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal", "Independent",
            "kl_divergence", "register_kl", "constraints"]
