@@ -4,7 +4,7 @@
 They compose (``grad(grad(f))``, ``hessian``): an argument that already requires grad (because
 an outer transform is differentiating through it) is used as it is and the inner derivative
 keeps its graph; otherwise the argument is a fresh detached leaf and results are detached.
-There is no ``vmap``: each transform sees whole, unbatched tensors.
+``vmap`` loops over the mapped dim (one call per element) and stacks the results.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .autograd import grad as _autograd_grad
 from .nn.utils.stateless import functional_call  # noqa: F401
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "hessian"]
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "hessian", "vmap"]
 
 
 def _leaf(t, who):
@@ -157,3 +157,83 @@ def jacrev(func, argnums=0, has_aux=False):
 def hessian(func, argnums=0):
     """The Hessian of ``func``'s scalar output with respect to ``args[argnums]`` (the Jacobian of the Jacobian)."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+# ----------------------------------------------------------------------------- vmap
+def _tree_map(fn, tree):
+    if isinstance(tree, Tensor):
+        return fn(tree)
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_tree_map(fn, t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _tree_map(fn, v) for k, v in tree.items()}
+    return tree
+
+
+def _tree_tensors(tree):
+    if isinstance(tree, Tensor):
+        return [tree]
+    if isinstance(tree, (tuple, list)):
+        return [t for sub in tree for t in _tree_tensors(sub)]
+    if isinstance(tree, dict):
+        return [t for sub in tree.values() for t in _tree_tensors(sub)]
+    return []
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``func`` mapped over a dim of its inputs, as ``torch.func.vmap``.  It runs ``func`` once per
+    batch element (there is no batching rule per op) and stacks the results along ``out_dims``,
+    so it composes with ``grad`` & co. (per-sample gradients: ``vmap(grad(loss), (None, 0, 0))``).
+    ``in_dims``: an int, or one entry per positional argument (an int, None for not mapped, or a
+    tree of them for a tuple/dict argument)."""
+    from .ops.shape import stack
+
+    def wrapper(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims has {len(dims)} entries but the function got {len(args)} positional "
+                             f"arguments")
+        sizes = set()
+
+        def collect(arg, dim):
+            if dim is None:
+                return
+            if isinstance(dim, int):
+                for t in _tree_tensors(arg):
+                    if not -t.ndim <= dim < max(t.ndim, 1) or t.ndim == 0:
+                        raise ValueError(f"vmap: in_dim {dim} is out of range for a Tensor of shape {tuple(t.shape)}")
+                    sizes.add(t.shape[dim])
+                return
+            items = zip(arg, dim) if isinstance(dim, (tuple, list)) else ((arg[k], d) for k, d in dim.items())
+            for a, d in items:
+                collect(a, d)
+        for a, d in zip(args, dims):
+            collect(a, d)
+        if len(sizes) != 1:
+            raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sorted(sizes)}" if sizes else "vmap: at least one input must be mapped (in_dims)")
+        (n,) = sizes
+
+        def slice_arg(arg, dim, b):
+            if dim is None:
+                return arg
+            if isinstance(dim, int):
+                return _tree_map(lambda t: t.movedim(dim, 0)[b], arg)
+            if isinstance(dim, (tuple, list)):
+                return type(arg)(slice_arg(a, d, b) for a, d in zip(arg, dim))
+            return {k: slice_arg(arg[k], dim.get(k), b) for k in arg}
+        results = [func(*(slice_arg(a, d, b) for a, d in zip(args, dims)), **kwargs) for b in range(n)]
+
+        def merge(outs, dim):
+            first = outs[0]
+            if isinstance(first, Tensor):
+                return stack(outs, dim if dim >= 0 else dim + first.ndim + 1)
+            if isinstance(first, (tuple, list)):
+                ds = dim if isinstance(dim, (tuple, list)) else (dim,) * len(first)
+                return type(first)(merge([o[k] for o in outs], ds[k]) for k in range(len(first)))
+            if isinstance(first, dict):
+                return {k: merge([o[k] for o in outs], dim) for k in first}
+            raise ValueError(f"vmap: the function must return Tensors (or tuples/dicts of them), got "
+                             f"{type(first).__name__}")
+        return merge(results, out_dims)
+    return wrapper

@@ -130,3 +130,24 @@ def test_vjp_jvp_match_torch():
     np.testing.assert_allclose(t.numpy(), rt.numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="scalar"):
         grad(lambda a: a * 2)(mg.tensor(x))
+
+
+def test_vmap_matches_torch_and_gives_per_sample_grads():
+    from minigrad.func import vmap
+    x, w = RNG.normal(size=(5, 3)), RNG.normal(size=(3,))
+    ours = vmap(lambda a, b: (a * b).sin().sum(), in_dims=(0, None))(mg.tensor(x), mg.tensor(w))
+    ref = torch.func.vmap(lambda a, b: (a * b).sin().sum(), in_dims=(0, None))(torch.tensor(x), torch.tensor(w))
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+    # per-sample gradients of a linear model's loss with respect to the weights
+    y = RNG.normal(size=5)
+
+    def loss(wt, xi, yi):
+        return ((xi * wt).sum() - yi) ** 2
+    go = vmap(grad(loss), in_dims=(None, 0, 0))(mg.tensor(w), mg.tensor(x), mg.tensor(y))
+    gr = torch.func.vmap(torch.func.grad(lambda a, b, c: ((b * a).sum() - c) ** 2), in_dims=(None, 0, 0))(
+        torch.tensor(w), torch.tensor(x), torch.tensor(y))
+    np.testing.assert_allclose(go.numpy(), gr.numpy(), rtol=1e-12)
+    a, b = vmap(lambda t: (t * 2, t.sum()), in_dims=1, out_dims=(1, 0))(mg.tensor(x))
+    assert tuple(a.shape) == (5, 3) and tuple(b.shape) == (3,)
+    with pytest.raises(ValueError, match="same size"):
+        vmap(lambda p, q: p + q)(mg.ones(2), mg.ones(3))
