@@ -180,3 +180,40 @@ def test_old_spectral_norm_train_and_eval():
     torch.nn.utils.remove_spectral_norm(ref)
     assert list(ours.state_dict()) == list(ref.state_dict())
     np.testing.assert_allclose(ours.weight.detach().numpy(), ref.weight.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape,omap", [((4, 4), None), ((5, 3), None), ((3, 5), None), ((4, 4), "householder"),
+                                        ((5, 3), "matrix_exp")])
+def test_orthogonal_matches_torch(shape, omap):
+    ref = torch.nn.Linear(shape[1], shape[0]).double()
+    ours = nn.Linear(shape[1], shape[0]).double()
+    torch.nn.utils.parametrizations.orthogonal(ref, orthogonal_map=omap)
+    parametrizations.orthogonal(ours, orthogonal_map=omap)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    # the same base, and an original moved away from -I so that the map itself is exercised (off the
+    # diagonal: the householder map reads the diagonal's integer part as column signs)
+    noise = R.normal(size=shape) * 0.3
+    noise[np.arange(min(shape)), np.arange(min(shape))] = 0
+    with torch.no_grad():
+        ref.parametrizations.weight.original.add_(torch.tensor(noise))
+    _sd_to_ours(ours, ref)
+    w = ours.weight.detach().numpy()
+    np.testing.assert_allclose(w, ref.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
+    small = min(shape)
+    gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+    np.testing.assert_allclose(gram, np.eye(small), atol=1e-10)
+    ours.zero_grad()
+    ref.zero_grad()
+    _check_same(ours, ref, R.normal(size=(2, shape[1])), f"orthogonal {shape} {omap}")
+
+
+def test_orthogonal_initial_weight_is_the_orthogonalised_weight():
+    lin = nn.Linear(4, 4).double()
+    w = lin.weight.detach().numpy().copy()
+    parametrizations.orthogonal(lin)
+    q, r = np.linalg.qr(w)
+    np.testing.assert_allclose(lin.weight.detach().numpy(), q * np.sign(np.diag(r)), atol=1e-12)
+    with pytest.raises(NotImplementedError, match="cayley"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
+    with pytest.raises(ValueError, match="matrix"):
+        parametrizations.orthogonal(nn.Linear(3, 3), "bias")

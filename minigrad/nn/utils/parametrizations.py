@@ -1,5 +1,5 @@
 """Ready-made parametrizations, as ``torch.nn.utils.parametrizations``: ``weight_norm`` and
-``spectral_norm`` (registered with :mod:`minigrad.nn.utils.parametrize`)."""
+``spectral_norm`` and ``orthogonal`` (registered with :mod:`minigrad.nn.utils.parametrize`)."""
 from __future__ import annotations
 
 from ... import backend
@@ -8,9 +8,10 @@ from ...ops.distance import normalize
 from ...tensor import Tensor
 from ..module import Module
 from . import parametrize
+from ._orthogonal import orthogonal  # noqa: F401
 from ._norms import conv_transpose_dim, norm_except_dim, power_iteration, to_matrix, weight_from_g_v
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["weight_norm", "spectral_norm", "orthogonal"]
 
 
 class _WeightNorm(Module):
