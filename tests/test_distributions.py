@@ -155,7 +155,8 @@ def test_rsample_gradient_is_the_analytic_one(name):
     exact = (dr.mean ** 2 + dr.variance).sum()
     exact.backward()
     for k in po:
-        np.testing.assert_allclose(po[k].grad.numpy(), pr[k].grad.numpy(), rtol=0.05, atol=0.08, err_msg=k)  # ~5 MC sigmas
+        # atol: about 5 Monte-Carlo standard errors
+        np.testing.assert_allclose(po[k].grad.numpy(), pr[k].grad.numpy(), rtol=0.05, atol=0.08, err_msg=k)
     assert not do.sample((3,)).requires_grad
 
 

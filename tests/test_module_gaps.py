@@ -17,7 +17,8 @@ def _pair():
 
 def test_get_parameter_and_buffer():
     ours, ref = _pair()
-    np.testing.assert_array_equal(ours.get_parameter("0.weight").detach().numpy(), ref.get_parameter("0.weight").detach().numpy())
+    np.testing.assert_array_equal(ours.get_parameter("0.weight").detach().numpy(),
+                                  ref.get_parameter("0.weight").detach().numpy())
     np.testing.assert_array_equal(ours.get_buffer("1.running_var").numpy(), ref.get_buffer("1.running_var").numpy())
     for m in (ours, ref):
         with pytest.raises(AttributeError, match="not an nn.Parameter"):

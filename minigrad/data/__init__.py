@@ -21,7 +21,7 @@ from . import text  # tokenizer, Vocab, length bucketing, padding
 from .imdb import IMDB
 from .sequences import SequentialDigits
 
-__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
-           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
-           "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+           "DataLoader", "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
+           "transforms", "Digits", "MNIST", "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]

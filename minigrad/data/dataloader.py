@@ -116,9 +116,10 @@ class DataLoader:
                              f"in the calling process (use num_workers=0)")
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
-            which = "shuffle" if shuffle else "sampler" if sampler is not None else "batch_sampler"
+            which, value = ("shuffle", shuffle) if shuffle else ("sampler", sampler) if sampler is not None \
+                else ("batch_sampler", batch_sampler)
             raise ValueError(f"DataLoader with IterableDataset: expected unspecified {which} option, "
-                             f"but got {which}={shuffle if shuffle else sampler if sampler is not None else batch_sampler}")
+                             f"but got {which}={value}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:

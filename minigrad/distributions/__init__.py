@@ -26,5 +26,6 @@ from .poisson import Poisson
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
-           "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal", "Independent",
+           "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal",
+           "Independent",
            "kl_divergence", "register_kl", "constraints"]

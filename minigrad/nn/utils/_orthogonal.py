@@ -41,7 +41,8 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i = (0, .., 1, A[i+1:, i]) (as LAPACK's orgqr)."""
+    """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i = (0, .., 1, A[i+1:, i])
+    (as LAPACK's orgqr)."""
     n, k = A.shape[-2], A.shape[-1]
     batch, xp = tuple(A.shape[:-2]), backend.xp_of(A.data)
     Q = eye(n, dtype=A.dtype).broadcast_to(batch + (n, n))
