@@ -5,17 +5,21 @@
     x = d.rsample((100,))                # reparameterised: gradients reach loc and scale
     loss = -d.log_prob(x).mean() + kl_divergence(d, Normal(0.0, 1.0)).sum()
 
-Families: Normal, LogNormal, Uniform, Exponential, Laplace (all with rsample, cdf, icdf),
-Bernoulli, Categorical, OneHotCategorical (probs or logits), Poisson, Gamma, Beta, Dirichlet (sample without
+Families: Normal, LogNormal, HalfNormal, Uniform, Exponential, Laplace, Cauchy (all with
+rsample, cdf, icdf), Bernoulli, Binomial, Geometric, Categorical, OneHotCategorical (probs or
+logits), Poisson, Gamma, Beta, Dirichlet (sample without
 reparameterisation), MultivariateNormal (covariance_matrix, precision_matrix or scale_tril),
 Independent; ``kl_divergence`` for same-family pairs (``register_kl`` adds more).
 """
 from . import constraints  # noqa: F401
 from .bernoulli import Bernoulli
+from .binomial import Binomial, Geometric
+from .cauchy import Cauchy
 from .categorical import Categorical, OneHotCategorical
 from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Beta, Dirichlet, Gamma
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
@@ -27,5 +31,5 @@ from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
            "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal",
-           "Independent",
+           "Independent", "Cauchy", "HalfNormal", "Binomial", "Geometric",
            "kl_divergence", "register_kl", "constraints"]
