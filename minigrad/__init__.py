@@ -32,7 +32,8 @@ from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from .creation import (  # noqa: E402,F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
+    triu_indices, randint_like)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
 from .ops.norm_extra import group_norm, instance_norm, rms_norm  # noqa: E402,F401
@@ -65,6 +66,22 @@ from .ops.indexing import (  # noqa: E402,F401
 from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
 from .ops.linalg_extra import (  # noqa: E402,F401
     addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, tensordot)
+from .ops.composite import (  # noqa: E402,F401
+    addbmm, addmv, addr, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_tensors, cartesian_prod,
+    chain_matmul, column_stack, combinations, corrcoef, cov, cumulative_trapezoid, diagflat, diff, dsplit,
+    float_power, fmax, fmin, hsplit, ldexp, logaddexp2, logit, mode, msort, mvlgamma, nanmedian, nanquantile,
+    positive, quantile, ravel, renorm, select, sgn, tensor_split, trapezoid, vander, vdot, vsplit)
+from .ops.discrete import (  # noqa: E402,F401
+    argwhere, bucketize, gcd, heaviside, histc, isin, isneginf, isposinf, isreal, lcm, nextafter, unique_consecutive,
+    unravel_index)
+from .utilities import (  # noqa: E402,F401
+    are_deterministic_algorithms_enabled, broadcast_shapes, clone, finfo, get_rng_state, iinfo, inference_mode,
+    initial_seed, is_complex, is_floating_point, is_inference_mode_enabled, is_nonzero, is_tensor, numel, seed,
+    set_printoptions, set_rng_state, use_deterministic_algorithms, result_type, promote_types, can_cast, is_same_size,
+    typename, scalar_tensor, asarray, get_default_device, set_default_device, set_float32_matmul_precision,
+    get_float32_matmul_precision, autocast)
+from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
+from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from . import tracing as _tracing  # noqa: E402
 from .ops.indexing import trace as _matrix_trace  # noqa: E402
@@ -84,6 +101,14 @@ from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 
+# torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with
+# the same signature (torch.embedding and torch.batch_norm take their arguments in another order, and the
+# top-level losses an integer reduction: those are left to nn.functional)
+from .nn.functional import (  # noqa: E402,F401
+    adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout, avg_pool1d, bilinear, channel_shuffle, conv1d, conv2d,
+    conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, dropout, feature_alpha_dropout, hardshrink,
+    layer_norm, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle, rrelu)
+
 clip = clamp
 concat = concatenate = cat
 divide = true_divide = div
@@ -94,6 +119,10 @@ absolute = abs
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 fix = trunc
+trapz = trapezoid
+row_stack = vstack
+ger = outer
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 # PyTorch's dtype aliases
 float = float32   # noqa: A001

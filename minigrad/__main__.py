@@ -61,7 +61,8 @@ def _add_train_parser(sub):
     tr = sub.add_parser("train", help="train one of the classic programs (default data: the bundled digits)")
     tr.add_argument("model", choices=sorted(TASKS), help="which program")
     tr.add_argument("--data", help=f"data set: {data_help()}")
-    tr.add_argument("--root", help="folder holding the data set's files (not for the bundled digits)")
+    tr.add_argument("--root", help="folder holding the data set's files, or the text file of --data text (not "
+                    "for the bundled digits and reverse)")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--batch-size", type=int)
     tr.add_argument("--lr", type=float)

@@ -162,6 +162,43 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) ->
     return t
 
 
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` points from base**start to base**end, evenly spaced in the exponent."""
+    dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    if dt == backend.bool_:
+        raise TypeError("logspace: dtype bool is not supported (as in PyTorch): use an integer or float dtype")
+    xp = backend.array_module(backend.device(device))
+    t = Tensor._wrap(xp.logspace(start, end, steps, base=base).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _triangle_indices(opname, row, col, offset, dtype, device, upper):
+    if row < 0 or col < 0:
+        raise ValueError(f"{opname}: row and col must be non-negative, got {row} and {col}")
+    r, c = np.nonzero(np.triu(np.ones((row, col), bool), offset) if upper else np.tril(np.ones((row, col), bool), offset))
+    out = np.stack([r, c]).astype(backend.as_dtype(dtype) if dtype is not None else backend.int64)
+    return Tensor._wrap(backend.to_device(out, backend.device(device)))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """The (2, n) coordinates of the lower triangle (on and below diagonal ``offset``), row by row."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, upper=False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """The (2, n) coordinates of the upper triangle (on and above diagonal ``offset``), row by row."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, upper=True)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) of ``input``'s shape (``randint_like(x, high)`` starts at 0)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+
+
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:

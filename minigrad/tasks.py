@@ -199,7 +199,45 @@ def _lstm_task():
                 loaders=_text_loaders)
 
 
-TASKS = {"mlp": _mlp_task, "cnn": _cnn_task, "lstm": _lstm_task,
+def _reversal(root):
+    from .data.chars import reversal
+    train, test = reversal()
+    return train, test, {"vocab_size": len(train.alphabet), "max_len": train.inputs.shape[1], "causal": False}
+
+
+CHAR_SEQ_LEN = 64
+
+
+def _char_text(root):
+    """Next-character prediction on the UTF-8 text file ``root`` (its last tenth is the test set)."""
+    from .data.chars import text_chunks
+    if not root:
+        raise UsageError("--data text needs --root FILE (a UTF-8 text file to model character by character)")
+    try:
+        with open(root, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--root {root}: cannot read it as UTF-8 text ({exc})") from None
+    try:
+        train, test = text_chunks(text, CHAR_SEQ_LEN)
+    except ValueError as exc:
+        raise UsageError(f"--root {root}: {exc}") from None
+    return train, test, {"vocab_size": len(train.alphabet), "max_len": CHAR_SEQ_LEN, "causal": True}
+
+
+def _transformer_task():
+    def build(info):
+        from .models import CharTransformer
+        return CharTransformer(info["vocab_size"], info["max_len"], causal=info["causal"])
+    return Task(name="transformer",
+                description="character-level Transformer (embeddings + positions -> 2 pre-norm encoder layers, "
+                            "d_model 64, 4 heads -> Linear per position; causal on text), Adam, cross-entropy",
+                datasets={"reverse": _reversal, "text": _char_text}, build_model=build, build_optimizer=_adam,
+                defaults={"epochs": 2, "batch_size": 64, "lr": 3e-3}, default_data="reverse",
+                data_defaults={"text": {"epochs": 5}})
+
+
+TASKS = {"mlp": _mlp_task, "cnn": _cnn_task, "lstm": _lstm_task, "transformer": _transformer_task,
          "resnet18": _resnet_task("resnet18", "resnet18", "torchvision's ResNet-18, SGD (momentum 0.9), cross-entropy"),
          "resnet18_cifar": _resnet_task("resnet18_cifar", "resnet18_cifar",
                                         "ResNet-18 with the CIFAR stem (3x3, no max-pool), SGD (momentum 0.9)")}
@@ -233,7 +271,7 @@ def get_task(name) -> Task:
 
 # ----------------------------------------------------------------------------- running one
 #: Data sets that ship with minigrad: they read no --root.
-BUNDLED = ("digits",)
+BUNDLED = ("digits", "reverse")
 #: The settings a run records in its checkpoint, and how a resumed run treats a flag given again:
 #: flags left out come from the checkpoint; these may change; the others must match it.
 RUN_SETTINGS = ("model", "data", "epochs", "batch_size", "lr", "seed")

@@ -174,6 +174,36 @@ class Tensor:
     def nelement(self) -> int:
         return int(self.data.size)
 
+    @property
+    def itemsize(self) -> int:
+        return self.data.itemsize
+
+    def is_complex(self) -> bool:
+        return self.data.dtype.kind == "c"
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        node = self._grad_fn
+        return node is not None and node._retained is not None and self._out_index in node._retained
+
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory share addresses)."""
+        return int(self.data.ctypes.data if isinstance(self.data, np.ndarray) else self.data.data.ptr)
+
+    def storage_offset(self) -> int:
+        """How many elements the first element lies past the start of the memory it views."""
+        base = self.data
+        while getattr(base, "base", None) is not None:
+            base = base.base
+        if base is self.data or not hasattr(base, "ctypes") or not isinstance(base, np.ndarray):
+            return 0
+        return (self.data_ptr() - int(base.ctypes.data)) // self.data.itemsize
+
     def ndimension(self) -> int:
         return self.data.ndim
 
@@ -289,6 +319,27 @@ class Tensor:
 
     def bool(self):
         return self.to(backend.bool_)
+
+    def byte(self):
+        return self.to(backend.uint8)
+
+    def char(self):
+        return self.to(backend.int8)
+
+    def short(self):
+        return self.to(backend.int16)
+
+    def sum_to_size(self, *size):
+        """Sum broadcast dims away until the shape is ``size`` (the reverse of ``expand``)."""
+        from .ops._args import shape_arg
+        size = shape_arg(size, "sum_to_size")
+        shape = self.data.shape
+        if len(size) > len(shape) or any(t not in (1, s) for t, s in zip(size[::-1], shape[::-1])):
+            raise RuntimeError(f"sum_to_size: size {size} is not expandable to the tensor's shape {shape}")
+        lead = len(shape) - len(size)
+        dims = tuple(range(lead)) + tuple(lead + i for i, t in enumerate(size) if t == 1 and shape[lead + i] != 1)
+        out = self.sum(dims, keepdim=True) if dims else self
+        return out.reshape(size)
 
     def type_as(self, other: "Tensor"):
         return self.to(other.dtype)
@@ -768,6 +819,23 @@ class Tensor:
     def mT(self):
         return _shape.transpose(self, -2, -1)
 
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dims (real tensors: ``mT``)."""
+        return self.mT
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix (real tensors: ``T`` of a 2-D tensor)."""
+        if self.data.ndim > 2:
+            raise RuntimeError(f"H: expected a tensor of at most 2 dimensions, got {self.data.ndim}")
+        return self.T
+
+    @property
+    def real(self):
+        """The real part: the tensor itself (minigrad has no complex dtypes)."""
+        return self
+
     def expand(self, *sizes):
         return _shape.expand(self, *sizes)
 
@@ -1008,3 +1076,35 @@ del _name, _alias
 from .ops import indexing as _idx  # noqa: E402
 from .ops import sorting as _sorting  # noqa: E402
 from .ops import linalg_extra as _linx  # noqa: E402
+from .ops import composite as _comp  # noqa: E402
+from .ops import discrete as _disc  # noqa: E402
+from .ops import linalg_decomp as _decomp  # noqa: E402
+
+
+def _forwarding_method(module, name):
+    fn = getattr(module, name)
+
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
+# Tensor methods that are the module function with self first: x.diff(), x.gt(y), x.quantile(q), ...
+for _module, _names in (
+        (_cmp, ("gt", "lt", "ge", "le", "ne")),
+        (_comp, ("diff", "select", "ravel", "quantile", "nanquantile", "mode", "nanmedian", "msort",
+                 "tensor_split", "hsplit", "vsplit", "dsplit", "vdot", "addmv", "addr", "addbmm", "logit",
+                 "float_power", "fmax", "fmin", "logaddexp2", "ldexp", "renorm", "mvlgamma", "positive", "sgn",
+                 "diagflat", "cov", "corrcoef")),
+        (_decomp, ("det", "logdet", "slogdet", "cholesky", "matrix_power")),
+        (_disc, ("isneginf", "isposinf", "isreal", "heaviside", "histc", "gcd", "lcm", "nextafter",
+                 "unique_consecutive", "argwhere"))):
+    for _name in _names:
+        setattr(Tensor, _name, _forwarding_method(_module, _name))
+for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
+                      ("not_equal", "ne"), ("absolute", "abs"), ("negative", "neg")):
+    setattr(Tensor, _alias, getattr(Tensor, _name))
+Tensor.inverse = _forwarding_method(_decomp, "inv")
+del _module, _names, _name, _alias

@@ -209,10 +209,17 @@ def _move(value, device):
 
 
 def _correct(output, targets):
-    if not isinstance(output, Tensor) or output.ndim != 2 or targets.dtype.kind not in "iu":
+    """Samples classified right; for per-position outputs (N, C, L...) with targets (N, L...),
+    each sample counts the share of its positions that are right."""
+    if not isinstance(output, Tensor) or output.ndim < 2 or targets.dtype.kind not in "iu":
+        return 0
+    if tuple(output.shape[:1]) + tuple(output.shape[2:]) != tuple(targets.shape):
         return 0
     pred = backend.xp_of(output.data).argmax(output.data, axis=1)
-    return int((pred == targets.data).sum())
+    hits = pred == targets.data
+    if output.ndim == 2:
+        return int(hits.sum())
+    return float(hits.sum()) * len(targets) / hits.size
 
 
 # ----------------------------------------------------------------------------- checkpoint files

@@ -15,7 +15,9 @@ from minigrad.testing.strategies import HypothesisDrawer
 OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "elementwise", "linalg", "loss", "norm",
               "pool", "reduce", "shape", "embedding", "recurrent", "interpolate",
               "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan",
-              "indexing", "sorting", "linalg_extra", "blocks", "sampling"]
+              "indexing", "sorting", "linalg_extra", "blocks", "sampling", "conv_nd", "pool_nd",
+              "loss_misc", "ctc", "activation_misc", "dropout_extra", "embedding_bag", "attention",
+              "composite", "discrete", "linalg_decomp"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 
@@ -52,7 +54,8 @@ def test_every_entry_names_a_public_op():
 
 
 UNARY = {"argmax", "argmin", "isfinite", "isnan", "isinf", "signbit", "logical_not", "any", "all",
-         "count_nonzero", "argsort", "unique", "nonzero"}
+         "count_nonzero", "argsort", "unique", "nonzero", "isneginf", "isposinf", "isreal", "histc",
+         "unique_consecutive", "argwhere"}
 
 
 def test_non_differentiable_ops_really_give_no_graph():
@@ -66,6 +69,10 @@ def test_non_differentiable_ops_really_give_no_graph():
             out = fn(n) if name == "bitwise_not" else fn(n, mg.tensor([1, 2, 3]))
         elif name == "bincount":              # float weights that require grad: no gradient either, as PyTorch
             out = fn(mg.tensor([0, 2, 2]), weights=x)
+        elif name in ("gcd", "lcm"):           # integer operands only
+            out = fn(mg.tensor([4, 6, 9]), mg.tensor([6, 4, 3]))
+        elif name == "unravel_index":          # integer indices
+            out = fn(mg.tensor([0, 5]), (2, 3))
         else:
             out = fn(x) if name in UNARY else fn(x, x * 2)
         if isinstance(out, mg.Tensor):

@@ -29,4 +29,5 @@ def workload(name, group, description, flops=None):
 def load_all():
     from . import conv, models, ops  # noqa: F401  (importing registers the workloads)
     from . import recurrent  # noqa: F401
+    from . import attention  # noqa: F401
     return WORKLOADS

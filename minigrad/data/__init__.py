@@ -20,8 +20,10 @@ from .mnist import MNIST, FashionMNIST, read_idx
 from . import text  # tokenizer, Vocab, length bucketing, padding
 from .imdb import IMDB
 from .sequences import SequentialDigits
+from .chars import CharSequences
 
 __all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
-           "transforms", "Digits", "MNIST", "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits"]
+           "transforms", "Digits", "MNIST", "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits",
+           "CharSequences"]

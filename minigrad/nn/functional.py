@@ -4,11 +4,13 @@ Everything here is a thin name over an op in ``minigrad.ops``; the Functions wit
 forward and backward live there.
 """
 from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.activation_extra import (  # noqa: F401
     celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
     tanhshrink, threshold)
 from ..ops.blocks import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from ..ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
@@ -21,8 +23,18 @@ from ..ops.loss_extra import (  # noqa: F401
     triplet_margin_loss)
 from ..ops.norm import batch_norm, layer_norm  # noqa: F401
 from ..ops.norm_extra import group_norm, instance_norm, local_response_norm, rms_norm  # noqa: F401
+from ..ops.activation_misc import bilinear, gumbel_softmax, hardshrink, rrelu, softshrink  # noqa: F401
+from ..ops.ctc import ctc_loss  # noqa: F401
+from ..ops.dropout_extra import alpha_dropout, dropout3d, feature_alpha_dropout  # noqa: F401
+from ..ops.embedding_bag import embedding_bag  # noqa: F401
+from ..ops.loss_misc import (  # noqa: F401
+    cosine_embedding_loss, gaussian_nll_loss, hinge_embedding_loss, multi_margin_loss, multilabel_margin_loss,
+    multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_with_distance_loss)
 from ..ops.sampling import affine_grid, grid_sample  # noqa: F401
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, dropout2d, max_pool2d  # noqa: F401
+from ..ops.pool_nd import (  # noqa: F401
+    adaptive_avg_pool1d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d, avg_pool1d, avg_pool3d,
+    lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..ops.shape import pad  # noqa: F401
 
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
@@ -35,4 +47,12 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
            "binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss", "dropout1d",
-           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "upsample", "affine_grid", "grid_sample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+           "conv3d", "conv_transpose1d", "conv_transpose3d", "max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool3d",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "hardshrink", "softshrink", "rrelu", "gumbel_softmax", "bilinear", "alpha_dropout", "feature_alpha_dropout",
+           "dropout3d", "embedding_bag", "ctc_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+           "gaussian_nll_loss", "triplet_margin_with_distance_loss",
+           "scaled_dot_product_attention", "multi_head_attention_forward"]

@@ -1,4 +1,4 @@
-"""Normalisation layers of issue 12: GroupNorm, InstanceNorm1d/2d, RMSNorm, LocalResponseNorm,
+"""Normalisation layers of issue 12: GroupNorm, InstanceNorm1d/2d/3d, RMSNorm, LocalResponseNorm,
 BatchNorm3d, with PyTorch's parameter and buffer names (state dicts load both ways)."""
 from __future__ import annotations
 
@@ -113,6 +113,11 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Instance norm over (N, C, H, W) or unbatched (C, H, W)."""
     _batched_dims = 4
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or unbatched (C, D, H, W)."""
+    _batched_dims = 5
 
 
 class RMSNorm(Module):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from .. import backend
 from ..tensor import Tensor
 from ._args import as_tensor, binary_operands, normalize_dims
@@ -14,6 +16,11 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "log
            "any", "all", "count_nonzero", "isfinite", "isnan", "isinf", "signbit", "isclose", "allclose", "equal"]
 
 
+def _wrap(result) -> Tensor:
+    """A result Tensor; NumPy makes 0-d results scalars, which a Tensor must not hold."""
+    return Tensor._wrap(np.asarray(result) if isinstance(result, np.generic) else result)
+
+
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
@@ -21,7 +28,7 @@ def _raw(x):
 def _compare(opname, a, b, fn):
     a, b = binary_operands(opname, a, b)
     try:
-        return Tensor._wrap(fn(_raw(a), _raw(b)))
+        return _wrap(fn(_raw(a), _raw(b)))
     except ValueError:
         raise ValueError(f"{opname}: shapes {getattr(a, 'shape', ())} and {getattr(b, 'shape', ())} "
                          f"do not broadcast together") from None
@@ -57,19 +64,19 @@ def _bool_operand(x, opname):
 
 
 def logical_and(input, other):
-    return Tensor._wrap(_bool_operand(input, "logical_and") & _bool_operand(other, "logical_and"))
+    return _wrap(_bool_operand(input, "logical_and") & _bool_operand(other, "logical_and"))
 
 
 def logical_or(input, other):
-    return Tensor._wrap(_bool_operand(input, "logical_or") | _bool_operand(other, "logical_or"))
+    return _wrap(_bool_operand(input, "logical_or") | _bool_operand(other, "logical_or"))
 
 
 def logical_not(input):
-    return Tensor._wrap(~_bool_operand(input, "logical_not"))
+    return _wrap(~_bool_operand(input, "logical_not"))
 
 
 def logical_xor(input, other):
-    return Tensor._wrap(_bool_operand(input, "logical_xor") ^ _bool_operand(other, "logical_xor"))
+    return _wrap(_bool_operand(input, "logical_xor") ^ _bool_operand(other, "logical_xor"))
 
 
 # ----------------------------------------------------------------------------- bitwise
@@ -91,7 +98,7 @@ def _integral_operands(opname, a, b, allow_bool=True):
 def _bitwise(opname, input, other, fn, allow_bool=True):
     a, b = _integral_operands(opname, input, other, allow_bool)
     try:
-        return Tensor._wrap(fn(backend.xp_of(a), a, b))
+        return _wrap(fn(backend.xp_of(a), a, b))
     except ValueError:
         raise ValueError(f"{opname}: shapes {a.shape} and {b.shape} do not broadcast together") from None
 
@@ -117,7 +124,7 @@ def bitwise_not(input):
     if x.data.dtype.kind not in "iub":
         raise TypeError(f"bitwise_not: expected an integer or boolean tensor, got {x.data.dtype} "
                         f"(use logical_not for a truth test of floats)")
-    return Tensor._wrap(backend.xp_of(x.data).invert(x.data))
+    return _wrap(backend.xp_of(x.data).invert(x.data))
 
 
 def _shift(xp, x, s, left):
@@ -152,7 +159,7 @@ def _truth_reduction(opname, input, dim, keepdim, fn):
     dims = normalize_dims(dim, x.data.ndim, opname)
     xp = backend.xp_of(x.data)
     out = xp.asarray(fn(xp, x.data, dims, keepdim))
-    return Tensor._wrap(out.astype(backend.uint8) if x.data.dtype == backend.uint8 else out)
+    return _wrap(out.astype(backend.uint8) if x.data.dtype == backend.uint8 else out)
 
 
 def any(input, dim=None, keepdim=False):
@@ -170,22 +177,22 @@ def count_nonzero(input, dim=None):
     x = as_tensor(input, "count_nonzero")
     dims = normalize_dims(dim, x.data.ndim, "count_nonzero")
     xp = backend.xp_of(x.data)
-    return Tensor._wrap(xp.asarray((x.data != 0).sum(axis=dims), dtype=backend.int64))
+    return _wrap(xp.asarray((x.data != 0).sum(axis=dims), dtype=backend.int64))
 
 
 def isfinite(input):
     x = as_tensor(input, "isfinite")
-    return Tensor._wrap(backend.xp_of(x.data).isfinite(x.data))
+    return _wrap(backend.xp_of(x.data).isfinite(x.data))
 
 
 def isnan(input):
     x = as_tensor(input, "isnan")
-    return Tensor._wrap(backend.xp_of(x.data).isnan(x.data))
+    return _wrap(backend.xp_of(x.data).isnan(x.data))
 
 
 def isinf(input):
     x = as_tensor(input, "isinf")
-    return Tensor._wrap(backend.xp_of(x.data).isinf(x.data))
+    return _wrap(backend.xp_of(x.data).isinf(x.data))
 
 
 def signbit(input):
@@ -193,8 +200,8 @@ def signbit(input):
     x = as_tensor(input, "signbit")
     xp = backend.xp_of(x.data)
     if x.data.dtype.kind == "b":
-        return Tensor._wrap(xp.zeros(x.data.shape, dtype=backend.bool_))
-    return Tensor._wrap(xp.signbit(x.data) if x.data.dtype.kind == "f" else x.data < 0)
+        return _wrap(xp.zeros(x.data.shape, dtype=backend.bool_))
+    return _wrap(xp.signbit(x.data) if x.data.dtype.kind == "f" else x.data < 0)
 
 
 def _same_dtype_operands(opname, input, other):
@@ -222,7 +229,7 @@ def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     if a.dtype.kind == "b":
         a, b = a.astype(backend.int8), b.astype(backend.int8)
     try:
-        return Tensor._wrap(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        return _wrap(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
         raise ValueError(f"isclose: shapes {a.shape} and {b.shape} do not broadcast together") from None
 

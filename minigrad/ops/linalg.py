@@ -75,7 +75,10 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        if x.ndim > 2:                 # one (rows, in) product: faster than a stack of them
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias
         return out
@@ -84,8 +87,13 @@ class Linear(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = g @ weight if needs[0] else None
         g2 = g.reshape(-1, weight.shape[0])
+        if not needs[0]:
+            dx = None
+        elif x.ndim > 2:
+            dx = (g2 @ weight).reshape(x.shape)
+        else:
+            dx = g @ weight
         dw = g2.T @ x.reshape(-1, weight.shape[1]) if needs[1] else None
         if len(needs) == 2:            # called without a bias
             return dx, dw

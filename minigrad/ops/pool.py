@@ -24,7 +24,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import float_operand, refuse_float16
+from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
 from .dropout import dropout
 
@@ -146,8 +146,13 @@ class AvgPool2dAdjoint(Function):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane."""
-    x = float_operand(input, "max_pool2d")
+    """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane.
+    Integer tensors keep their dtype (as PyTorch), through the n-d pooling of ops/pool_nd.py."""
+    x = as_tensor(input, "max_pool2d")
+    if x.data.dtype.kind in "iu":
+        from .pool_nd import max_pool_nd_int
+        return max_pool_nd_int("max_pool2d", x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    x = float_operand(x, "max_pool2d")
     refuse_float16("max_pool2d", x)
     k, s, p, d, out_hw = _geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     out, idx = MaxPool2d.apply(x, k, s, p, d, out_hw)

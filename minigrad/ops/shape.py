@@ -283,7 +283,7 @@ class IndexPut(Function):
         rows = _row_index(index)
         if rows is not None and len(shape) >= 1:    # x[i]: scatter whole rows
             rows = rows.reshape(-1) % builtins.max(shape[0], 1)
-            dx_rows = dx.reshape(shape[0], -1)
+            dx_rows = dx.reshape(shape[0], int(np.prod(shape[1:])))      # -1 is ambiguous for 0 rows
             _scatter().index_add_rows(dx_rows, rows, xp.ascontiguousarray(g).reshape(rows.shape[0], dx_rows.shape[1]))
             return dx
         # general advanced index: scatter into the flat positions the index selected

@@ -34,7 +34,8 @@ def forward_matches_reference(spec, sample, dtype=np.float64, device="cpu"):
         got = _host(out)
         assert got.shape == ref.shape, f"{spec.name} output {k}: shape {got.shape} != reference {ref.shape}"
         if ref.dtype.kind == "f":
-            assert got.dtype == dtype, f"{spec.name} output {k}: dtype {got.dtype} for {np.dtype(dtype)} inputs"
+            expected = np.dtype(spec.out_dtype or dtype)
+            assert got.dtype == expected, f"{spec.name} output {k}: dtype {got.dtype} for {np.dtype(dtype)} inputs"
             rtol = spec.rtol if dtype == np.float64 else spec.rtol32
             atol = spec.atol if dtype == np.float64 else spec.rtol32
             np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"{spec.name} output {k}")

@@ -48,6 +48,7 @@ class OpSpec:
     grad_rtol: float | None = None             # (tight: set one only with a comment saying why)
     eps: float | None = None
     needs_cuda: bool = False
+    out_dtype: object = None                   # a float dtype every output has whatever the inputs' (float_power)
     allow_nonfinite: bool = False              # inputs hold NaN/inf on purpose (nan_to_num, nansum): their
                                                # finite differences are NaN, so gradcheck compares the rest
     # label -> (sample(dtype), paths it must take): inputs sized for a fast path (registry_paths.py)
@@ -90,6 +91,12 @@ NON_DIFFERENTIABLE = {
     "argsort": "returns indices", "unique": "set-valued (PyTorch has no gradient for it either)",
     "searchsorted": "returns indices", "bincount": "returns counts (PyTorch has no gradient for weights)",
     "nonzero": "returns indices",
+    "isin": "test", "isneginf": "test", "isposinf": "test", "isreal": "test",
+    "heaviside": "a step function (PyTorch has no gradient for it)", "bucketize": "returns indices",
+    "histc": "returns counts", "gcd": "integer tensors only", "lcm": "integer tensors only",
+    "nextafter": "a neighbouring float (PyTorch has no gradient for it)",
+    "unique_consecutive": "set-valued (PyTorch has no gradient for it either)", "unravel_index": "returns indices",
+    "argwhere": "returns indices",
 }
 
 
@@ -914,6 +921,7 @@ register(OpSpec("binary_cross_entropy_with_logits",
                 lambda x, y, **kw: _loss_ops.binary_cross_entropy_with_logits(x, y, **kw), _np_bce, _bce_sample,
                 _torch_bce))
 from . import registry_conv  # noqa: E402,F401  (convolution and pooling entries)
+from . import registry_convnd  # noqa: E402,F401  (1-D and 3-D convolution and pooling)
 from . import registry_recurrent  # noqa: E402,F401
 from . import registry_nn  # noqa: E402,F401  (issue 12: nn.functional additions)
 from . import registry_paths  # noqa: E402,F401  (samples that take each implementation path)
@@ -922,3 +930,7 @@ from . import registry_scan  # noqa: E402,F401  (ops/scan.py)
 from . import registry_indexing  # noqa: E402,F401  (gathers, scatters, rearrangements)
 from . import registry_linalg_extra  # noqa: E402,F401  (products, einsum, norms)
 from . import registry_resample  # noqa: E402,F401  (pad cropping, fold/unfold, shuffles, resampling)
+from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts, embedding_bag)
+from . import registry_attention  # noqa: E402,F401  (scaled dot-product and multi-head attention)
+from . import registry_composite  # noqa: E402,F401  (ops/composite.py: compositions of other ops)
+from . import registry_linalg_decomp  # noqa: E402,F401  (inverses, determinants, solves, decompositions)
