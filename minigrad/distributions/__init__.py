@@ -9,7 +9,8 @@ Families: Normal, LogNormal, HalfNormal, Uniform, Exponential, Laplace, Cauchy (
 rsample, cdf, icdf), Bernoulli, Binomial, Geometric, Categorical, OneHotCategorical (probs or
 logits), Poisson, Gamma, Beta, Dirichlet (sample without
 reparameterisation), MultivariateNormal (covariance_matrix, precision_matrix or scale_tril),
-Independent; ``kl_divergence`` for same-family pairs (``register_kl`` adds more).
+Independent, TransformedDistribution (with ``transforms``: Exp, Affine, Sigmoid, Tanh, Compose);
+``kl_divergence`` for same-family pairs (``register_kl`` adds more).
 """
 from . import constraints  # noqa: F401
 from .bernoulli import Bernoulli
@@ -27,9 +28,13 @@ from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
+from . import transforms  # noqa: F401
+from .transforms import AffineTransform, ComposeTransform, ExpTransform, SigmoidTransform, TanhTransform, Transform
 from .uniform import Uniform
 
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
            "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal",
-           "Independent", "Cauchy", "HalfNormal", "Binomial", "Geometric",
+           "Independent", "Cauchy", "HalfNormal", "Binomial", "Geometric", "TransformedDistribution", "transforms",
+           "Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "ComposeTransform",
            "kl_divergence", "register_kl", "constraints"]
