@@ -217,3 +217,19 @@ def test_orthogonal_initial_weight_is_the_orthogonalised_weight():
         parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
     with pytest.raises(ValueError, match="matrix"):
         parametrizations.orthogonal(nn.Linear(3, 3), "bias")
+
+
+@pytest.mark.parametrize("which", ["spectral", "weight", "old_spectral", "old_weight"])
+def test_norms_on_conv_weights(which):
+    ref = torch.nn.Conv2d(2, 3, 3).double()
+    ours = nn.Conv2d(2, 3, 3).double()
+    apply_o = {"spectral": parametrizations.spectral_norm, "weight": parametrizations.weight_norm,
+               "old_spectral": nn.utils.spectral_norm, "old_weight": nn.utils.weight_norm}[which]
+    apply_r = {"spectral": torch.nn.utils.parametrizations.spectral_norm,
+               "weight": torch.nn.utils.parametrizations.weight_norm,
+               "old_spectral": torch.nn.utils.spectral_norm, "old_weight": torch.nn.utils.weight_norm}[which]
+    apply_o(ours)
+    apply_r(ref)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    _sd_to_ours(ours, ref)
+    _check_same(ours, ref, R.normal(size=(2, 2, 5, 5)), f"{which} on Conv2d")
