@@ -1,5 +1,6 @@
 """Function transforms with ``torch.func``'s names, on top of reverse-mode autograd:
-``functional_call``, ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``hessian``.
+``functional_call``, ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``,
+``hessian``, ``vmap``.
 
 They compose (``grad(grad(f))``, ``hessian``): an argument that already requires grad (because
 an outer transform is differentiating through it) is used as it is and the inner derivative
@@ -14,7 +15,7 @@ from .autograd import grad as _autograd_grad
 from .nn.utils.stateless import functional_call  # noqa: F401
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "hessian", "vmap"]
+__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
 
 
 def _leaf(t, who):
@@ -132,6 +133,16 @@ def jvp(func, primals, tangents, *, has_aux=False):
 def jacrev(func, argnums=0, has_aux=False):
     """A function returning the Jacobian of ``func`` with respect to ``args[argnums]``
     (shape ``output.shape + arg.shape``), by one backward pass per output element."""
+    return _jacobian_transform(func, argnums, has_aux, "reverse-mode")
+
+
+def jacfwd(func, argnums=0, has_aux=False):
+    """As :func:`jacrev`, column by column: one jvp (two backward passes, see
+    :mod:`minigrad.autograd.functional`) per input element."""
+    return _jacobian_transform(func, argnums, has_aux, "forward-mode")
+
+
+def _jacobian_transform(func, argnums, has_aux, strategy):
     def wrapper(*args, **kwargs):
         nums = _argnums(argnums, len(args), "jacrev")
         aux_box = []
@@ -147,7 +158,7 @@ def jacrev(func, argnums=0, has_aux=False):
             return out
         chosen = tuple(args[a] for a in nums)
         nested = any(isinstance(x, Tensor) and x.requires_grad for x in chosen)
-        jac = _F.jacobian(partial, chosen, create_graph=nested)
+        jac = _F.jacobian(partial, chosen, create_graph=nested, strategy=strategy)
         if isinstance(jac, tuple) and not isinstance(argnums, tuple):
             jac = tuple(j[0] for j in jac) if jac and isinstance(jac[0], tuple) else jac[0]
         return (jac, aux_box[0]) if has_aux else jac

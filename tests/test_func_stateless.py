@@ -6,7 +6,7 @@ import torch
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.func import functional_call, grad, grad_and_value, hessian, jacrev, jvp, vjp
+from minigrad.func import functional_call, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from minigrad.nn.utils import parameters_to_vector, vector_to_parameters
 
 RNG = np.random.default_rng(0)
@@ -116,6 +116,10 @@ def test_grad_transforms_match_torch():
     np.testing.assert_allclose(hessian(_f)(mx, my).numpy(), torch.func.hessian(_tf)(tx, ty).numpy(), rtol=1e-12)
     np.testing.assert_allclose(jacrev(lambda a: a.sin() * my)(mx).numpy(),
                                torch.func.jacrev(lambda a: a.sin() * ty)(tx).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(jacfwd(lambda a, b: a.sin() * b, argnums=1)(mx, my).numpy(),
+                               torch.func.jacfwd(lambda a, b: a.sin() * b, argnums=1)(tx, ty).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(jacfwd(jacrev(_f))(mx, my).numpy(), torch.func.hessian(_tf)(tx, ty).numpy(),
+                               rtol=1e-12)
 
 
 def test_vjp_jvp_match_torch():
