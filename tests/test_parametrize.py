@@ -233,3 +233,17 @@ def test_norms_on_conv_weights(which):
     assert list(ours.state_dict()) == list(ref.state_dict())
     _sd_to_ours(ours, ref)
     _check_same(ours, ref, R.normal(size=(2, 2, 5, 5)), f"{which} on Conv2d")
+
+
+def test_deepcopy_of_a_parametrized_module_is_independent():
+    import copy
+    lin = parametrizations.spectral_norm(nn.Linear(4, 3).double())
+    twin = copy.deepcopy(lin)
+    assert type(twin) is not type(lin) and type(twin).__name__ == "ParametrizedLinear"
+    assert twin.parametrizations.weight.original is not lin.parametrizations.weight.original
+    lin.eval()
+    twin.eval()
+    np.testing.assert_array_equal(twin.weight.detach().numpy(), lin.weight.detach().numpy())
+    P.remove_parametrizations(twin, "weight")
+    assert type(twin) is nn.Linear and P.is_parametrized(lin, "weight")
+    assert lin.weight.shape == (3, 4)          # the original's property survives the copy's removal

@@ -121,11 +121,32 @@ def _parametrized_setattr(self, name, value):
         Module.__setattr__(self, name, value)
 
 
-def _inject_class(module):
-    cls = type(module)
-    new = type(f"Parametrized{cls.__name__}", (cls,), {"_parametrized_names": set(), "_unparametrized": cls,
-                                                       "__setattr__": _parametrized_setattr})
-    module.__class__ = new
+def _parametrized_deepcopy(self, memo):
+    """A copy with its own injected class (the class holds the properties, so copies must not share it)."""
+    import copy
+    cls = type(self)
+    new = object.__new__(cls)
+    memo[id(self)] = new
+    for key, value in self.__dict__.items():
+        object.__setattr__(new, key, copy.deepcopy(value, memo))
+    _inject_class(new, cls._unparametrized)
+    for name in cls._parametrized_names:
+        _add_property(new, name)
+    return new
+
+
+def _inject_class(module, base=None):
+    """Give ``module`` a class of its own, a subclass of its (unparametrized) class."""
+    base = type(module) if base is None else base
+    new = type(f"Parametrized{base.__name__}", (base,), {"_parametrized_names": set(), "_unparametrized": base,
+                                                         "__setattr__": _parametrized_setattr,
+                                                         "__deepcopy__": _parametrized_deepcopy})
+    object.__setattr__(module, "__class__", new)
+
+
+def _add_property(module, name):
+    setattr(type(module), name, _property(name))
+    type(module)._parametrized_names.add(name)
 
 
 def is_parametrized(module, tensor_name=None) -> bool:
@@ -173,8 +194,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
         _inject_class(module)
         Module.__setattr__(module, "parametrizations", ModuleDict())
     module.parametrizations[tensor_name] = plist
-    setattr(type(module), tensor_name, _property(tensor_name))
-    type(module)._parametrized_names.add(tensor_name)
+    _add_property(module, tensor_name)
     return module
 
 
