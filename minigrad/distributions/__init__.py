@@ -9,7 +9,7 @@ Families: Normal, LogNormal, HalfNormal, Uniform, Exponential, Laplace, Cauchy (
 rsample, cdf, icdf), Bernoulli, Binomial, Geometric, Categorical, OneHotCategorical (probs or
 logits), Poisson, Gamma, Beta, Dirichlet (sample without
 reparameterisation), MultivariateNormal (covariance_matrix, precision_matrix or scale_tril),
-Independent, TransformedDistribution (with ``transforms``: Exp, Affine, Sigmoid, Tanh, Compose);
+Independent, MixtureSameFamily, TransformedDistribution (with ``transforms``: Exp, Affine, Sigmoid, Tanh, Compose);
 ``kl_divergence`` for same-family pairs (``register_kl`` adds more).
 """
 from . import constraints  # noqa: F401
@@ -25,6 +25,7 @@ from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
@@ -36,5 +37,6 @@ from .uniform import Uniform
 __all__ = ["Distribution", "Normal", "Uniform", "Exponential", "Laplace", "Bernoulli", "Categorical",
            "OneHotCategorical", "LogNormal", "Poisson", "Gamma", "Beta", "Dirichlet", "MultivariateNormal",
            "Independent", "Cauchy", "HalfNormal", "Binomial", "Geometric", "TransformedDistribution", "transforms",
+           "MixtureSameFamily",
            "Transform", "ExpTransform", "AffineTransform", "SigmoidTransform", "TanhTransform", "ComposeTransform",
            "kl_divergence", "register_kl", "constraints"]
