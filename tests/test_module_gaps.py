@@ -108,3 +108,16 @@ def test_sparse_zeros_per_column():
     assert 0.2 < w.numpy()[w.numpy() != 0].std() < 1.0
     with pytest.raises(ValueError, match="2 dimensions"):
         nn.init.sparse_(mg.empty(3), 0.1)
+
+
+def test_module_pickled_without_the_new_hook_stores_still_runs():
+    import pickle
+    m = nn.Linear(2, 2)
+    state = dict(m.__dict__)
+    for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+        del state[name]
+    old = nn.Linear.__new__(nn.Linear)
+    old.__setstate__(state)
+    assert old(mg.ones(1, 2)).shape == (1, 2) and list(old.state_dict()) == ["weight", "bias"]
+    again = pickle.loads(pickle.dumps(m))
+    assert again(mg.ones(1, 2)).shape == (1, 2)

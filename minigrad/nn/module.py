@@ -46,6 +46,12 @@ class Module:
         object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
+    def __setstate__(self, state):
+        """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
+        self.__dict__.update(state)
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
+
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
