@@ -58,6 +58,41 @@ def col2im_ref(cols, n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw):
     return padded[:, :, ph: ph + h, pw: pw + w]
 
 
+def _taps(padded, kh, kw, sh, sw, dh, dw, oh, ow):
+    """(i, j, window): for each kernel tap, the (N, C, OH, OW) view of the padded input it multiplies."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, padded[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
+
+
+def conv2d_ref(x, weight, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1):
+    """conv2d by its definition (one group, no bias), a sum over the kernel's taps:
+    y[n, o, a, b] = sum_{c, i, j} weight[o, c, i, j] x[n, c, a sh - ph + i dh, b sw - pw + j dw]."""
+    o, _, kh, kw = weight.shape
+    oh, ow = output_size(x.shape[2], kh, sh, ph, dh), output_size(x.shape[3], kw, sw, pw, dw)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((x.shape[0], o, oh, ow), dtype=x.dtype)
+    for i, j, window in _taps(padded, kh, kw, sh, sw, dh, dw, oh, ow):
+        y += np.einsum("nchw,oc->nohw", window, weight[:, :, i, j])
+    return y
+
+
+def conv2d_backward_ref(x, weight, dy, sh=1, sw=1, ph=0, pw=0, dh=1, dw=1):
+    """(dx, dweight) of :func:`conv2d_ref`, tap by tap: each tap's product taken back.
+    dweight[:, :, i, j] = sum_{n, a, b} dy window^T;  dx's window += weight[:, :, i, j]^T dy."""
+    _, _, kh, kw = weight.shape
+    n, c, h, w = x.shape
+    oh, ow = dy.shape[2:]
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dpadded = np.zeros_like(padded)
+    dweight = np.zeros_like(weight)
+    for (i, j, window), (_, _, dwindow) in zip(_taps(padded, kh, kw, sh, sw, dh, dw, oh, ow),
+                                               _taps(dpadded, kh, kw, sh, sw, dh, dw, oh, ow)):
+        dweight[:, :, i, j] = np.einsum("nohw,nchw->oc", dy, window)
+        dwindow += np.einsum("nohw,oc->nchw", dy, weight[:, :, i, j])
+    return dpadded[:, :, ph: ph + h, pw: pw + w], dweight
+
+
 # ----------------------------------------------------------------------------- Numba (CPU)
 @njit(cache=True, nogil=True, inline="always")
 def _valid_range(j, kw_dilation, sw, pw, w, ow):

@@ -10,13 +10,26 @@ Names follow PyTorch: ``Tensor``, ``.backward()``, ``.grad``, ``no_grad``, ``man
 """
 import os as _os
 
-# kernels/ sits beside minigrad/ in the source tree and setup.cfg installs it as
-# minigrad.kernels.  When minigrad is imported straight from a checkout or an editable
-# install, let the same name find it there.
-if not _os.path.isdir(_os.path.join(__path__[0], "kernels")):
-    _checkout = _os.path.dirname(_os.path.abspath(__path__[0]))
-    if _os.path.isfile(_os.path.join(_checkout, "kernels", "__init__.py")):
-        __path__.append(_checkout)
+
+def _kernels_from_checkout():
+    """kernels/ sits beside minigrad/ in the source tree and setup.cfg installs it as
+    minigrad.kernels.  Imported straight from a checkout (or an editable install), register that
+    one folder under the same name: nothing else beside minigrad/ (tests/, benchmarks/) becomes
+    part of the package.  Only kernels/__init__.py, a docstring, runs here; Numba waits for the
+    first kernel."""
+    import importlib.util
+    import sys
+    folder = _os.path.join(_os.path.dirname(_os.path.abspath(__path__[0])), "kernels")
+    init = _os.path.join(folder, "__init__.py")
+    if _os.path.isdir(_os.path.join(__path__[0], "kernels")) or not _os.path.isfile(init):
+        return
+    spec = importlib.util.spec_from_file_location(f"{__name__}.kernels", init, submodule_search_locations=[folder])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+
+
+_kernels_from_checkout()
 
 from . import _malloc  # noqa: E402
 

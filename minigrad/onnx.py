@@ -126,8 +126,8 @@ def export(model, example_inputs, path, input_names=None, output_names=None, dyn
         onnx.checker.check_model(model_proto, full_check=True)
     data = model_proto.SerializeToString()
     if isinstance(path, (str, os.PathLike)):
-        from .serialization import _write_atomically
-        _write_atomically(os.fspath(path), data)
+        from ._files import atomic_write
+        atomic_write(path, lambda out: out.write(data))
     else:
         path.write(data)
     return model_proto

@@ -25,12 +25,12 @@ import io
 import os
 import pickle
 import struct
-import tempfile
 import zipfile
 
 import numpy as np
 
 from . import backend
+from ._files import atomic_write
 from .tensor import Tensor
 
 __all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError"]
@@ -179,7 +179,8 @@ def save(obj, f) -> None:
     flushed to disk, then renamed over ``f``) or a writable binary file."""
     if isinstance(f, (str, os.PathLike)):
         path = os.fspath(f)
-        _write_atomically(path, _archive_bytes(obj, _archive_name(path)))
+        data = _archive_bytes(obj, _archive_name(path))
+        atomic_write(path, lambda out: out.write(data))
     else:
         f.write(_archive_bytes(obj))
 
@@ -187,21 +188,6 @@ def save(obj, f) -> None:
 def _archive_name(path):
     stem = os.path.splitext(os.path.basename(path))[0]
     return stem if stem.isidentifier() else "archive"
-
-
-def _write_atomically(path, data: bytes):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------------- loading
@@ -384,7 +370,8 @@ def save_safetensors(state_dict, path, metadata=None) -> None:
         if not backend.is_array(array):
             raise TypeError(f"save_safetensors: {key!r} is a {type(value).__name__}, not a tensor")
         arrays[key] = np.array(backend.to_device(array, backend.CPU), order="C")   # 0-d stays 0-d
-    _write_atomically(os.fspath(path), st.numpy.save(arrays, metadata=metadata))
+    data = st.numpy.save(arrays, metadata=metadata)
+    atomic_write(path, lambda out: out.write(data))
 
 
 def load_safetensors(path, device="cpu") -> dict:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import backend
+from ._files import atomic_write
 
 
 class UsageError(Exception):
@@ -25,12 +26,24 @@ class TrainingFailed(Exception):
     """Training stopped (a non-finite loss, a failed write): one line and a non-zero exit."""
 
 
+@dataclass(frozen=True)
+class DataInfo:
+    """What a task's model and loaders learn about its data (``datasets`` return it third)."""
+    num_classes: int
+    in_features: int | None = None      # a sample flattened (the MLP)
+    image: tuple | None = None          # (C, H, W) of an image sample
+    input_size: int | None = None       # features per time step of a sequence
+    vocab: object = None                # a text data set's vocabulary (its model embeds it)
+    augment: str | None = None          # "cifar": crop, flip and normalise the training batches
+    notes: tuple = ()                   # said once when the data is loaded
+
+
 @dataclass
 class Task:
     name: str
     description: str
-    datasets: dict                   # data name -> loader(root) -> (train_dataset, test_dataset, info)
-    build_model: Callable            # info -> Module
+    datasets: dict                   # data name -> loader(root) -> (train_dataset, test_dataset, DataInfo)
+    build_model: Callable            # DataInfo -> Module
     build_optimizer: Callable        # (params, lr) -> Optimizer
     defaults: dict = field(default_factory=dict)
     default_data: str = "digits"
@@ -55,9 +68,15 @@ class BatchTransformLoader:
 
 
 # ----------------------------------------------------------------------------- data
+#: The bundled digits: 64 features, a 1x8x8 image, or a sequence of 8 rows of 8.
+DIGITS = DataInfo(num_classes=10, in_features=64, image=(1, 8, 8), input_size=8)
+MNIST_INFO = DataInfo(num_classes=10, in_features=784, image=(1, 28, 28))
+CIFAR_INFO = DataInfo(num_classes=10, image=(3, 32, 32), augment="cifar")
+
+
 def _digits(root):
     from .data import Digits
-    return Digits(train=True), Digits(train=False), {"in_features": 64, "num_classes": 10, "image": (1, 8, 8)}
+    return Digits(train=True), Digits(train=False), DIGITS
 
 
 def _mnist(cls):
@@ -65,8 +84,7 @@ def _mnist(cls):
         if not root:
             raise UsageError(f"--data {cls.__name__.lower()} needs --root DIR (a folder with the IDX files)")
         try:
-            return cls(root, train=True), cls(root, train=False), {"in_features": 784, "num_classes": 10,
-                                                                 "image": (1, 28, 28)}
+            return cls(root, train=True), cls(root, train=False), MNIST_INFO
         except FileNotFoundError as exc:
             if not getattr(exc, "missing", None):
                 raise UsageError(str(exc)) from None
@@ -92,15 +110,14 @@ def _cifar10(root):
     if not root:
         raise UsageError("--data cifar10 needs --root DIR (a folder with cifar-10-batches-py)")
     try:
-        return CIFAR10(root, train=True), CIFAR10(root, train=False), {"num_classes": 10, "image": (3, 32, 32),
-                                                                      "augment": "cifar"}
+        return CIFAR10(root, train=True), CIFAR10(root, train=False), CIFAR_INFO
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
 
 
 def _batch_transforms(info, generator):
     """(train, test) batch transforms: CIFAR's crop + flip + normalisation, else none."""
-    if info.get("augment") != "cifar":
+    if info.augment != "cifar":
         return None, None
     from .data.transforms import Compose, Normalize, RandomCrop, RandomHorizontalFlip
     normalize = Normalize(CIFAR_MEAN, CIFAR_STD)
@@ -116,9 +133,9 @@ def _adam(params, lr):
 
 def _mlp_task():
     from .models import mlp
-    return Task("mlp", "MLP Dense(256, relu) -> Dense(10) (Keras' MNIST program), Adam, cross-entropy", _image_datasets(),
-                lambda info: mlp(info["in_features"], 256, info["num_classes"]), _adam,
-                {"epochs": 20, "batch_size": 32, "lr": 1e-3})
+    return Task(name="mlp", description="MLP Dense(256, relu) -> Dense(10) (Keras' MNIST program), Adam, cross-entropy",
+                datasets=_image_datasets(), build_model=lambda info: mlp(info.in_features, 256, info.num_classes),
+                build_optimizer=_adam, defaults={"epochs": 20, "batch_size": 32, "lr": 1e-3})
 
 
 def _sgd_momentum(params, lr):
@@ -128,23 +145,23 @@ def _sgd_momentum(params, lr):
 
 def _cnn_task():
     from .models import small_cnn
-    return Task("cnn", "small CNN (2 conv + batch norm, max-pool, linear), Adam, cross-entropy", _image_datasets(),
-                lambda info: small_cnn(info["num_classes"], info["image"][0]), _adam,
-                {"epochs": 15, "batch_size": 32, "lr": 1e-3})
+    return Task(name="cnn", description="small CNN (2 conv + batch norm, max-pool, linear), Adam, cross-entropy",
+                datasets=_image_datasets(), build_model=lambda info: small_cnn(info.num_classes, info.image[0]),
+                build_optimizer=_adam, defaults={"epochs": 15, "batch_size": 32, "lr": 1e-3})
 
 
 def _resnet_task(name, builder, description):
     def make():
         from . import models
-        return Task(name, description, {"cifar10": _cifar10},
-                    lambda info: getattr(models, builder)(info["num_classes"]), _sgd_momentum,
-                    {"epochs": 10, "batch_size": 32, "lr": 1e-3}, default_data="cifar10")
+        return Task(name=name, description=description, datasets={"cifar10": _cifar10},
+                    build_model=lambda info: getattr(models, builder)(info.num_classes), build_optimizer=_sgd_momentum,
+                    defaults={"epochs": 10, "batch_size": 32, "lr": 1e-3}, default_data="cifar10")
     return make
 
 
 def _sequential_digits(root):
     from .data import SequentialDigits
-    return SequentialDigits(train=True), SequentialDigits(train=False), {"input_size": 8, "num_classes": 10}
+    return SequentialDigits(train=True), SequentialDigits(train=False), DIGITS
 
 
 IMDB_VOCAB = 20000
@@ -169,17 +186,17 @@ def _imdb(root, vocab=None):
     if vocab is None:
         vocab = build_vocab((basic_english(text) for text in train.texts), max_size=IMDB_VOCAB - 2)
     return (TokenizedDataset(train, vocab, basic_english), TokenizedDataset(test, vocab, basic_english),
-            {"vocab": vocab, "num_classes": 2, "notes": notes})
+            DataInfo(num_classes=2, vocab=vocab, notes=tuple(notes)))
 
 
 def _text_loaders(train, test, batch_size, generator, info):
     """Reviews of similar length batched together, padded with <pad>, with their lengths."""
     from .data import DataLoader
     from .data.text import BucketSampler, PadCollate
-    if "vocab" not in info:
+    if info.vocab is None:
         return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator),
                 DataLoader(test, batch_size=256))
-    collate = PadCollate(info["vocab"].pad_index)
+    collate = PadCollate(info.vocab.pad_index)
     train_order = BucketSampler(train.lengths, batch_size, generator=generator)
     test_order = BucketSampler(test.lengths, 256, shuffle=False)
     return (DataLoader(train, batch_size=batch_size, sampler=train_order, collate_fn=collate),
@@ -187,16 +204,17 @@ def _text_loaders(train, test, batch_size, generator, info):
 
 
 def _lstm_model_for(info):
+    """A text data set's LSTM (embedding its vocabulary), or one reading a sequence of feature rows."""
     from .models import SequenceLSTM, text_lstm
-    return text_lstm(info["vocab"]) if "vocab" in info else SequenceLSTM(info["input_size"], 128, info["num_classes"])
+    return text_lstm(info.vocab) if info.vocab is not None else SequenceLSTM(info.input_size, 128, info.num_classes)
 
 
 def _lstm_task():
-    return Task("lstm", "LSTM classifier (PyTorch's IMDB program: Embedding(vocab, 100) -> LSTM(100, 256) -> Linear; "
-                "digits: 8 steps of 8 pixels -> LSTM(8, 128) -> Linear), Adam, cross-entropy",
-                {"digits": _sequential_digits, "imdb": _imdb}, _lstm_model_for, _adam,
-                {"epochs": 40, "batch_size": 64, "lr": 2e-3}, data_defaults={"imdb": {"epochs": 5}},
-                loaders=_text_loaders)
+    return Task(name="lstm", description="LSTM classifier (PyTorch's IMDB program: Embedding(vocab, 100) -> "
+                "LSTM(100, 256) -> Linear; digits: 8 steps of 8 pixels -> LSTM(8, 128) -> Linear), Adam, cross-entropy",
+                datasets={"digits": _sequential_digits, "imdb": _imdb}, build_model=_lstm_model_for,
+                build_optimizer=_adam, defaults={"epochs": 40, "batch_size": 64, "lr": 2e-3},
+                data_defaults={"imdb": {"epochs": 5}}, loaders=_text_loaders)
 
 
 def _reversal(root):
@@ -436,7 +454,7 @@ def _load_data(task, data, root, saved, log):
     """(train, test, info); resuming, a text task tokenizes with the checkpoint's vocabulary."""
     extra = {"vocab": saved["vocab"]} if saved is not None and saved["vocab"] is not None else {}
     train_set, test_set, info = task.datasets[data](root, **extra)
-    for note in info.pop("notes", ()):
+    for note in info.notes:
         log(note)
     for split, dataset in (("training", train_set), ("test", test_set)):
         if len(dataset) == 0:
@@ -574,7 +592,6 @@ def _fit(trainer, epochs, checkpoint):
 
 
 def _write_json(path, obj):
-    from .train import atomic_write
     atomic_write(path, lambda f: json.dump(obj, f, indent=1), binary=False)
     return path
 
@@ -589,8 +606,6 @@ def _plot(history, path):
 
 # ----------------------------------------------------------------------------- one step, for graph and profile
 STEP_MODELS = ("mlp", "cnn", "lstm", "resnet18")
-_DIGITS_INFO = {"in_features": 64, "num_classes": 10, "image": (1, 8, 8)}
-_CIFAR_INFO = {"num_classes": 10, "image": (3, 32, 32)}
 
 
 @dataclass
@@ -611,14 +626,6 @@ class ExampleStep:
         return loss
 
 
-def _lstm_model(info):
-    try:
-        from .models.text_lstm import SequenceLSTM
-    except ImportError as exc:
-        raise UsageError(f"the lstm model is not available in this build ({exc})") from None
-    return SequenceLSTM(info["image"][2], 128, info["num_classes"])        # the digits read row by row
-
-
 def example_step(model_name, batch_size=32, device="cpu", seed=0, input_grad=False) -> ExampleStep:
     """Build ``model_name`` (mlp, cnn, lstm: the digits programs; resnet18: CIFAR-10's) with a random batch
     of ``batch_size``; ``input_grad=True`` makes the inputs require grad (so graphs show them)."""
@@ -630,13 +637,10 @@ def example_step(model_name, batch_size=32, device="cpu", seed=0, input_grad=Fal
         raise UsageError(f"--batch-size must be positive, got {batch_size}")
     dev = _usable_device(device)
     manual_seed(seed)
-    info = _CIFAR_INFO if model_name == "resnet18" else _DIGITS_INFO
-    if model_name == "lstm":
-        model, optimizer = _lstm_model(info), _adam
-    else:
-        task = get_task(model_name)
-        model, optimizer = task.build_model(info), task.build_optimizer
-    model = model.to(dev)
-    inputs = randn(batch_size, *info["image"], device=dev, requires_grad=input_grad)
-    targets = randint(0, info["num_classes"], (batch_size,), device=dev)
-    return ExampleStep(model_name, model, inputs, targets, CrossEntropyLoss(), optimizer(model.parameters(), 1e-3))
+    info = CIFAR_INFO if model_name == "resnet18" else DIGITS      # the lstm reads the digits row by row
+    task = get_task(model_name)
+    model = task.build_model(info).to(dev)
+    inputs = randn(batch_size, *info.image, device=dev, requires_grad=input_grad)
+    targets = randint(0, info.num_classes, (batch_size,), device=dev)
+    return ExampleStep(model_name, model, inputs, targets, CrossEntropyLoss(),
+                       task.build_optimizer(model.parameters(), 1e-3))

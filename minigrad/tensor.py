@@ -5,6 +5,7 @@ itself knows nothing about derivatives.
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -20,7 +21,10 @@ class Tensor:
     ``Tensor(data, ...)`` is the same as ``minigrad.tensor(data, ...)``.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "__weakref__")
+    # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
+    # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph)
+    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
+                 "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
@@ -79,6 +83,11 @@ class Tensor:
         """The Function node that produced this tensor (None for leaves)."""
         return self._grad_fn
 
+    @property
+    def output_nr(self) -> int:
+        """Which output of :attr:`grad_fn` this tensor is (0 for leaves and single-output ops)."""
+        return self._out_index
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor with respect to every leaf that requires one
         (or only ``inputs``) and add it into the leaves' ``.grad``.  ``gradient`` (a Tensor or
@@ -102,7 +111,7 @@ class Tensor:
                 node._hooks = {}
             hooks = node._hooks.setdefault(self._out_index, [])
         hooks.append(hook)
-        return autograd.RemovableHandle(hooks, hook)
+        return autograd.RemovableHandle(functools.partial(autograd._remove_from, hooks, hook))
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` on this leaf as soon as its ``.grad`` is final during a backward,
@@ -121,8 +130,9 @@ class Tensor:
             node._retained[self._out_index] = weakref.ref(self)
 
     def detach(self) -> "Tensor":
-        """The same array, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        """The same memory, cut from the graph.  A new array object (a view): the engine tells a
+        saved input by identity, so ``y * y.detach()`` must not hand it the same object twice."""
+        return Tensor._wrap(self.data.view())
 
     def detach_(self) -> "Tensor":
         self._grad_fn = None
@@ -377,53 +387,37 @@ class Tensor:
         # pickle the CPU data only: graphs and gradients are not serialised
         return (_rebuild, (backend.to_device(self.data, backend.CPU), str(self.device), self._requires_grad))
 
-    # ------------------------------------------------------------------ in-place edits of data (no graph)
-    def _check_inplace(self, what):
-        if self._requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(f"{what}: a tensor that requires grad cannot be modified in place while "
-                               f"gradients are recorded; do it under minigrad.no_grad()")
-
+    # ------------------------------------------------------------------ in-place edits (ops/inplace.py)
+    # More in-place methods (sub_, exp_, clamp_, scatter_, ...) are generated from a table at the
+    # end of this file; every one follows the rules of ops/inplace.py.
     def zero_(self):
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self
+        return _inplace.fill(self, "zero_", backend.xp_of(self.data).zeros(self.data.shape, self.data.dtype))
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.data[...] = value
-        return self
+        return _inplace.apply(self, "fill_", _fill_value, value)
 
-    def copy_(self, src):
-        self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else src
-        if tuple(np.broadcast_shapes(np.shape(src), self.data.shape)) != self.data.shape:
-            raise RuntimeError(f"copy_: source of shape {np.shape(src)} does not broadcast to {self.data.shape}")
-        self.data[...] = backend.to_device(backend.xp_of(self.data).asarray(src) if backend.is_array(src) else np.asarray(src), self.device)
-        return self
+    def copy_(self, src, non_blocking=False):
+        return _inplace.apply(self, "copy_", _copy_value, src)
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        other = other.data if isinstance(other, Tensor) else other
-        self.data += other * alpha if alpha != 1 else other
-        return self
+        return _inplace.apply(self, "add_", Tensor.add, other, alpha=alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
+        return _inplace.apply(self, "mul_", Tensor.mul, other)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        self._check_inplace("uniform_")
-        self.data[...] = backend.random_uniform(self.data.shape, self.data.dtype, self.device, generator, a, b)
-        return self
+        return _inplace.fill(self, "uniform_", backend.random_uniform(self.data.shape, self.data.dtype, self.device,
+                                                                      generator, a, b))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        self._check_inplace("normal_")
-        self.data[...] = backend.random_normal(self.data.shape, self.data.dtype, self.device, generator, mean, std)
-        return self
+        return _inplace.fill(self, "normal_", backend.random_normal(self.data.shape, self.data.dtype, self.device,
+                                                                    generator, mean, std))
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
+        if autograd.is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            _inplace.apply(self, "__setitem__", _inplace.index_put, index, value)
+            return
+        _inplace._check_writable(self, "__setitem__")
         value = value.data if isinstance(value, Tensor) else value
         index = _shape.normalize_index(index, self.data)
         split = _shape.split_integers(index)
@@ -431,6 +425,7 @@ class Tensor:
             self.data[split[0]][split[1]] = value
         else:
             self.data[index] = value
+        autograd.versions.bump(self.data)
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
@@ -1035,6 +1030,24 @@ def _parse_to_args(args, kwargs):
     return device, dtype
 
 
+def _fill_value(t, value):
+    """fill_'s new value: ``value`` (a number or a 0-d tensor) everywhere."""
+    if isinstance(value, Tensor):
+        if value.data.ndim != 0:
+            raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got one of shape {value.data.shape}")
+        return value.to(t.data.dtype).expand(t.data.shape)
+    return Tensor._wrap(backend.xp_of(t.data).full(t.data.shape, value, dtype=t.data.dtype))
+
+
+def _copy_value(t, src):
+    """copy_'s new value: ``src`` broadcast to ``t``, on t's device and in t's dtype."""
+    if not isinstance(src, Tensor):
+        src = Tensor._wrap(backend.xp_of(t.data).asarray(src))
+    if tuple(np.broadcast_shapes(src.data.shape, t.data.shape)) != t.data.shape:
+        raise RuntimeError(f"copy_: source of shape {src.data.shape} does not broadcast to {t.data.shape}")
+    return src.to(device=t.device, dtype=t.data.dtype).expand(t.data.shape)
+
+
 def _rebuild(array, device, requires_grad):
     return Tensor(array, device=device, requires_grad=requires_grad)
 
@@ -1108,3 +1121,43 @@ for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt")
     setattr(Tensor, _alias, getattr(Tensor, _name))
 Tensor.inverse = _forwarding_method(_decomp, "inv")
 del _module, _names, _name, _alias
+from .ops import inplace as _inplace  # noqa: E402
+
+
+def _inplace_method(name, op):
+    def method(self, *args, **kwargs):
+        return _inplace.apply(self, name, op, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place ``{op.__name__}``: the result is written into this tensor (see ops/inplace.py)."
+    return method
+
+
+def _reshape_method(name, op):
+    def method(self, *args):
+        return _inplace.reshape_in_place(self, name, op, *args)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"In-place ``{op.__name__}``: this tensor takes the new shape (its memory is unchanged)."
+    return method
+
+
+# x.<name>_(...) is x.<name>(...) written into x: one rule for all, so the gradients (first and
+# second order) are the out-of-place op's.
+_INPLACE = ("sub div pow neg abs exp log log1p expm1 sqrt rsqrt reciprocal square sin cos tan asin acos atan "
+            "atan2 sinh cosh asinh acosh atanh tanh sigmoid relu erf erfc erfinv log2 log10 exp2 lgamma digamma "
+            "polygamma hypot xlogy sinc clamp clamp_min clamp_max floor ceil round trunc frac sign fmod remainder "
+            "floor_divide copysign nan_to_num deg2rad rad2deg addcmul addcdiv lerp tril triu masked_fill "
+            "masked_scatter index_add index_fill index_copy scatter scatter_add scatter_reduce bitwise_and "
+            "bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift "
+            "logit ldexp float_power renorm mvlgamma gcd lcm heaviside nextafter")
+for _name in _INPLACE.split():
+    setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
+for _alias, _name in (("clip_", "clamp_"), ("fix_", "trunc_"), ("absolute_", "abs_"), ("negative_", "neg_"),
+                      ("subtract_", "sub_"), ("multiply_", "mul_"), ("divide_", "div_"), ("true_divide_", "div_"),
+                      ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arctan2_", "atan2_"),
+                      ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("sgn_", "sign_")):
+    setattr(Tensor, _alias, getattr(Tensor, _name))
+for _name in ("t", "transpose", "squeeze", "unsqueeze", "swapdims", "swapaxes"):
+    setattr(Tensor, _name + "_", _reshape_method(_name + "_", getattr(Tensor, _name)))
+for _name in ("bernoulli_", "exponential_", "geometric_", "log_normal_", "cauchy_", "random_"):
+    setattr(Tensor, _name, getattr(_inplace, _name))
+del _name, _alias

@@ -56,13 +56,14 @@ def _norm(a):
     return math.sqrt(squares)
 
 
-def _fitted(g, edge):
-    """The gradient as the engine delivers it to the input: broadcast dimensions summed away."""
-    if edge is None or not backend.is_array(g) or g.shape == edge[2]:
+def _fitted(g, meta):
+    """The gradient as the engine delivers it to the input (``meta``: its (shape, dtype)):
+    broadcast dimensions summed away."""
+    if meta is None or not backend.is_array(g) or g.shape == meta[0]:
         return g
     from .autograd import unbroadcast
     try:
-        return unbroadcast(g, edge[2])
+        return unbroadcast(g, meta[0])
     except RuntimeError:        # a wrong shape: the engine reports it right after
         return g
 
@@ -122,7 +123,8 @@ class Trace:
 
     def backward(self, node, grads_out, grads_in, start):
         end = self.clock(grads_in)
-        grads_in = [_fitted(g, node._next[i] if i < len(node._next) else None) for i, g in enumerate(grads_in)]
+        meta = node.input_metadata
+        grads_in = [_fitted(g, meta[i] if i < len(meta) else None) for i, g in enumerate(grads_in)]
         self.records.append(Record("backward", node.name, len(self.records), id(node),
                                    [_shape(g) for g in grads_out], [_shape(g) for g in grads_in], end - start,
                                    node.__dict__.get("_trace_scope", ""), [_norm(g) for g in grads_in],
@@ -143,13 +145,13 @@ class Trace:
     @contextlib.contextmanager
     def paused(self):
         """Record nothing inside and leave its time out of the step (e.g. an optimizer update)."""
-        from .autograd import _modes
+        from .autograd import set_tracer
         start = self.clock()
-        _modes.tracer = None
+        set_tracer(None)
         try:
             yield self
         finally:
-            _modes.tracer = self
+            set_tracer(self)
             self.paused_seconds += self.clock() - start
 
     def table(self, limit=None) -> str:
@@ -218,8 +220,8 @@ class Profile:
 
 def current():
     """The Trace being recorded in this thread, or None."""
-    from .autograd import _modes
-    return _modes.tracer
+    from .autograd import get_tracer
+    return get_tracer()
 
 
 class trace:
@@ -229,15 +231,15 @@ class trace:
         self.result = Trace(model, sync)
 
     def __enter__(self) -> Trace:
-        from .autograd import _modes
-        if _modes.tracer is not None:
+        from .autograd import get_tracer, set_tracer
+        if get_tracer() is not None:
             raise RuntimeError("trace: a trace is already active in this thread")
         self.result.started = self.result.clock()
-        _modes.tracer = self.result
+        set_tracer(self.result)
         return self.result
 
     def __exit__(self, *exc):
-        from .autograd import _modes
-        _modes.tracer = None
+        from .autograd import set_tracer
+        set_tracer(None)
         self.result.stopped = self.result.clock()
         return False

@@ -11,20 +11,19 @@ draws the same batches and dropout masks as an uninterrupted one.
 """
 from __future__ import annotations
 
-import glob
 import io
 import json
 import math
 import os
 import stat
 import sys
-import tempfile
 import time
 import zipfile
 
 import numpy as np
 
-from . import autograd, backend
+from . import _files, autograd, backend
+from ._files import atomic_write  # noqa: F401  (train.atomic_write, as before)
 from .tensor import Tensor
 
 
@@ -257,45 +256,9 @@ def _unflatten_state(value, arrays):
     return value
 
 
-def atomic_write(path, write, binary=True):
-    """Call ``write(f)`` on a temporary file in ``path``'s folder, flush it to disk, then rename it
-    over ``path``: a crash or error mid-write leaves the old file intact and no temporary behind
-    (one killed outright leaves ``.NAME-*`` files, which :func:`remove_stale_temporaries` clears)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    stem, ext = os.path.splitext(os.path.basename(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}-", suffix=ext, dir=folder)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())        # mkstemp's 0600 would make the file private
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask():
-    mask = os.umask(0)                          # reading it means setting it: put it straight back
-    os.umask(mask)
-    return mask
-
-
 def remove_stale_temporaries(folder, names=("checkpoint.npz", "metrics.json")):
     """Delete what interrupted :func:`atomic_write` calls for ``names`` left in ``folder``; returns their paths."""
-    removed = []
-    for name in names:
-        stem, ext = os.path.splitext(name)
-        for tmp in glob.glob(os.path.join(glob.escape(folder), f".{stem}-*{ext}")):
-            try:
-                os.unlink(tmp)
-                removed.append(tmp)
-            except OSError:
-                pass
-    return removed
+    return _files.remove_stale_temporaries(folder, names)
 
 
 def save_checkpoint(path, model, optimizer=None, meta=None):

@@ -24,6 +24,8 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from ._files import atomic_write
+
 __all__ = ["graph", "Graph", "GraphvizNotFoundError", "grad_stats", "grad_flow", "plot_grad_through_time",
            "plot_curves"]
 
@@ -40,24 +42,13 @@ def _pyplot():
     return plt
 
 
-def _write_atomically(path, data: bytes):
-    """Write ``data`` to ``path`` through a temporary file, so a failure never leaves half a file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _save_figure(fig, path):
     plt = _pyplot()
     ext = os.path.splitext(path)[1] or ".png"
-    tmp = f"{path}.tmp{os.getpid()}{ext}"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    try:
+        return atomic_write(path, lambda f: fig.savefig(f, format=ext[1:], dpi=100))
+    finally:
+        plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- training curves
@@ -185,7 +176,8 @@ class Graph:
 
     def save(self, path):
         """Write the DOT text to ``path``; returns the path."""
-        _write_atomically(path, self.source.encode())
+        source = self.source.encode()
+        atomic_write(path, lambda f: f.write(source))
         return path
 
     def pipe(self, format="svg") -> bytes:
@@ -210,7 +202,8 @@ class Graph:
         if format not in _FORMATS:
             raise ValueError(f"graph: cannot tell the picture format of {path!r}; use .svg, .png, .pdf or .dot "
                              f"(or pass format=)")
-        _write_atomically(path, self.pipe(format))
+        picture = self.pipe(format)
+        atomic_write(path, lambda f: f.write(picture))
         return path
 
     def _repr_svg_(self):
@@ -285,12 +278,12 @@ def _walk(outputs) -> _Walk:
                              f"under no_grad() or from tensors that do not require grad")
         key = ("output", k)
         walk.outputs.append((key, t))
-        node = t._grad_fn
+        node = t.grad_fn
         if node is None:
             walk.leaves[id(t)] = t
             walk.edges.append((("leaf", id(t)), None, key, 0, t.shape, t.dtype))
             continue
-        walk.edges.append((("op", id(node)), t._out_index, key, 0, t.shape, t.dtype))
+        walk.edges.append((("op", id(node)), t.output_nr, key, 0, t.shape, t.dtype))
         if id(node) not in walk.ops:
             walk.ops[id(node)] = node
             stack.append(node)
@@ -299,11 +292,12 @@ def _walk(outputs) -> _Walk:
         node = stack.pop()
         group = []
         groups.append(group)
-        for i, edge in enumerate(node._next):
-            if edge is None:
+        for i, ((target, index), meta) in enumerate(zip(node.next_functions, node.input_metadata)):
+            if meta is None:
                 continue
-            target, index, shape, dtype = edge
-            if index is None:
+            shape, dtype = meta
+            if not hasattr(target, "next_functions"):       # a leaf tensor
+                index = None
                 walk.leaves.setdefault(id(target), target)
                 src = ("leaf", id(target))
             else:
@@ -312,7 +306,7 @@ def _walk(outputs) -> _Walk:
                     walk.ops[id(target)] = target
                     stack.append(target)
             group.append((src, index, ("op", id(node)), i, shape, dtype))
-    order = sorted(walk.ops.values(), key=lambda n: n._gen)          # a forward order
+    order = sorted(walk.ops.values(), key=lambda n: n.generation)          # a forward order
     walk.ops = {id(n): n for n in order}
     walk.edges = [e for group in reversed(groups) for e in group] + walk.edges
     return walk
@@ -489,7 +483,7 @@ class _Builder:
         if str(dtype) != "float32":
             text += f" {dtype}"
         node = self.walk.ops[src[1]] if src[0] == "op" else None
-        if node is not None and node._out_meta is not None and (index or len(self.outputs_used[src[1]]) > 1):
+        if node is not None and node.num_outputs > 1 and (index or len(self.outputs_used[src[1]]) > 1):
             text = f"out {index}: {text}"                    # which of several outputs
         return text
 

@@ -451,3 +451,27 @@ def test_pow_gradients_at_base_or_exponent_zero_match_pytorch(base, exponent, to
     t = torch.tensor(base, dtype=torch.float64, requires_grad=True)
     (t ** exponent).backward()
     assert_close(s.grad, t.grad.item(), what="python exponent")
+
+
+def test_the_graph_can_be_read_through_public_names():
+    """grad_fn.next_functions (leaves as themselves), generation, input_metadata, num_outputs,
+    output_nr, and the thread's tracer: what viz, tracing and nn.Module read."""
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0], requires_grad=True)
+    c = a * b                                   # b broadcast: its gradient comes back as shape (1,)
+    d = (c + 1.0).sum()
+    mul = c.grad_fn
+    assert mul.next_functions == ((a, 0), (b, 0)) and mul.generation == 1
+    assert mul.input_metadata == (((2,), np.dtype(np.float32)), ((1,), np.dtype(np.float32)))
+    assert d.grad_fn.next_functions[0][0].next_functions[0] == (mul, 0)
+    assert d.grad_fn.generation == 3 and mul.num_outputs == 1 and c.output_nr == 0
+    from minigrad.ops.norm import BatchNorm
+    y, mean, var = BatchNorm.apply(mg.randn(4, 3, requires_grad=True), None, None, None, None, 1e-5)
+    assert y.grad_fn is mean.grad_fn and y.grad_fn.num_outputs == 3 and (y.output_nr, var.output_nr) == (0, 2)
+    assert mg.autograd.get_tracer() is None
+    with mg.trace() as t:
+        assert mg.autograd.get_tracer() is t
+        previous = mg.autograd.set_tracer(None)
+        assert previous is t and mg.autograd.get_tracer() is None
+        mg.autograd.set_tracer(previous)
+    assert mg.autograd.get_tracer() is None

@@ -191,3 +191,13 @@ def test_top_level_functional_aliases_are_the_same_functions():
         assert getattr(mg, name) is getattr(mg.nn.functional, name)
     with mg.autocast("cpu", dtype=mg.float16):
         assert (mg.ones(2) * 2).dtype == mg.float32     # no automatic casting: a no-op region
+
+
+@pytest.mark.parametrize("name,values,other", [("gcd_", [12, 18, -4], [8, 12, 6]), ("lcm_", [12, 18, -4], [8, 12, 6]),
+                                               ("heaviside_", [-1.5, 0.0, 2.0], [0.5, 0.5, 0.5]),
+                                               ("nextafter_", [1.0, 0.0, -2.0], [2.0, -1.0, 0.0])])
+def test_inplace_forms_without_gradient_match_pytorch(name, values, other, torch):
+    ours, theirs = mg.tensor(values), torch.tensor(values)
+    assert getattr(ours, name)(mg.tensor(other)) is ours
+    getattr(theirs, name)(torch.tensor(other))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

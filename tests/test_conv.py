@@ -507,3 +507,73 @@ def test_conv2d_on_an_empty_batch_gives_empty_results_as_pytorch(kwargs, w_shape
     np.testing.assert_array_equal(host(b.grad), np.zeros(w_shape[0]))
     y = F.conv_transpose2d(mg.zeros(0, 3, 4, 4), mg.randn(3, 2, 3, 3))
     assert y.shape == (0, 2, 6, 6)
+
+
+# ----------------------------------------------------------------------------- every path vs the plain reference
+@pytest.mark.parametrize("path, n, cin, cout, k, size, stride, padding, dilation, groups", [
+    ("conv:winograd", 2, 16, 16, 3, 8, 1, 1, 1, 1),
+    ("conv:im2col per image", 2, 3, 4, 3, 17, 1, 1, 1, 1),
+    ("conv:im2col per chunk", 3, 4, 6, 3, 7, 2, 1, 2, 1),
+    ("conv:im2col per chunk", 2, 4, 6, 2, 6, 1, 0, 1, 2),         # grouped
+])
+def test_every_conv_path_matches_the_plain_numpy_reference(path, n, cin, cout, k, size, stride, padding, dilation,
+                                                           groups):
+    """conv2d (forward, input and weight gradient), conv_transpose2d and the weight-gradient op, on
+    each algorithm, against ``kernels/conv.py``'s ``conv2d_ref`` / ``conv2d_backward_ref``."""
+    from minigrad.ops import conv as conv_ops
+    from minigrad.testing import paths
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((n, cin, size, size))
+    w = rng.standard_normal((cout, cin // groups, k, k)) * 0.1
+    geo = (stride, stride, padding, padding, dilation, dilation)
+    opts = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+    def per_group(fn, *arrays):                 # the reference has one group: run it on each
+        outs = [fn(*[a[:, g * (a.shape[1] // groups):(g + 1) * (a.shape[1] // groups)] if i != 1 else
+                      a[g * (a.shape[0] // groups):(g + 1) * (a.shape[0] // groups)] for i, a in enumerate(arrays)])
+                for g in range(groups)]
+        return outs
+    y_ref = np.concatenate(per_group(lambda a, b: conv_k.conv2d_ref(a, b, *geo), x, w), axis=1)
+    dy = rng.standard_normal(y_ref.shape)
+    grads = per_group(lambda a, b, c: conv_k.conv2d_backward_ref(a, b, c, *geo), x, w, dy)
+    dx_ref = np.concatenate([g[0] for g in grads], axis=1)
+    dw_ref = np.concatenate([g[1] for g in grads], axis=0)
+
+    with paths.taken() as fired:
+        xm, wm = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+        y = F.conv2d(xm, wm, **opts)
+        y.backward(mg.tensor(dy))
+        y_t = F.conv_transpose2d(mg.tensor(dy), wm.detach(), stride=stride, padding=padding, dilation=dilation,
+                                 groups=groups, output_padding=(size + 2 * padding - dilation * (k - 1) - 1) % stride)
+        dw_op = conv_ops.Conv2dWeight.apply(mg.tensor(x), mg.tensor(dy), w.shape, (stride,) * 2, (padding,) * 2,
+                                            (dilation,) * 2, groups)
+    assert not paths.missing(path, fired), path
+    assert_close(y, y_ref, atol=1e-10)
+    assert_close(xm.grad, dx_ref, atol=1e-10)
+    assert_close(wm.grad, dw_ref, atol=1e-10)
+    assert_close(y_t, dx_ref, atol=1e-10)
+    assert_close(dw_op, dw_ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride,dilation,output_padding", [(1, 2, 1), (2, 3, 1), (1, 3, 2)])
+def test_conv_transpose2d_output_padding_past_the_stride_matches_pytorch(stride, dilation, output_padding, torch):
+    """output_padding >= stride is legal when dilation > stride: the output then has windows no
+    input position maps to (they correlate with zeros); first and second order against PyTorch."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((2, 3, 3, 2)), rng.standard_normal(3)]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    options = dict(stride=stride, dilation=dilation, output_padding=output_padding)
+    out = mg.nn.functional.conv_transpose2d(*ours, **options)
+    t_out = torch.nn.functional.conv_transpose2d(*theirs, **options)
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy(), atol=1e-12)
+    cot = rng.standard_normal(t_out.shape)
+    grads = mg.autograd.grad((out * mg.tensor(cot)).sum(), ours, create_graph=True)
+    t_grads = torch.autograd.grad((t_out * torch.tensor(cot)).sum(), theirs, create_graph=True)
+    for g, tg in zip(grads, t_grads):
+        np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), atol=1e-12)
+    vs = [rng.standard_normal(a.shape) for a in arrays[:2]]
+    second = mg.autograd.grad(sum((g * mg.tensor(v)).sum() for g, v in zip(grads[:2], vs)), ours[:2])
+    t_second = torch.autograd.grad(sum((g * torch.tensor(v)).sum() for g, v in zip(t_grads[:2], vs)), theirs[:2])
+    for g, tg in zip(second, t_second):
+        np.testing.assert_allclose(g.numpy(), tg.numpy(), atol=1e-12)

@@ -313,3 +313,22 @@ def test_init_is_reproducible_and_orthogonal():
     assert np.array_equal(a, nn.Linear(4, 4).weight.data)
     q = nn.init.orthogonal_(mg.empty(4, 6)).data
     assert_close(q @ q.T, np.eye(4), atol=1e-5)
+
+
+def test_functional_batch_norm_momentum_is_a_number_as_in_pytorch(torch):
+    """F.batch_norm(momentum=None) is a TypeError in PyTorch too; the modules' momentum=None (a
+    cumulative average over num_batches_tracked) passes 1 / count, and matches PyTorch batch after batch."""
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    with pytest.raises(TypeError):
+        torch.nn.functional.batch_norm(torch.tensor(x), torch.zeros(3, dtype=torch.float64),
+                                       torch.ones(3, dtype=torch.float64), training=True, momentum=None)
+    with pytest.raises(TypeError, match="batch_norm: momentum"):
+        F.batch_norm(mg.tensor(x), mg.zeros(3, dtype=mg.float64), mg.ones(3, dtype=mg.float64), training=True,
+                     momentum=None)
+    ours, theirs = nn.BatchNorm1d(3, momentum=None).double(), torch.nn.BatchNorm1d(3, momentum=None).double()
+    for k in range(4):
+        batch = np.random.default_rng(k).standard_normal((5 + k, 3))
+        ours(mg.tensor(batch)), theirs(torch.tensor(batch))
+    assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked.item()) == 4
+    assert_close(ours.running_mean, theirs.running_mean.numpy(), atol=1e-12)
+    assert_close(ours.running_var, theirs.running_var.numpy(), atol=1e-12)

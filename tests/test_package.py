@@ -13,6 +13,18 @@ def test_import_compiles_nothing_and_does_not_load_numba():
     assert out == "False False"
 
 
+def test_only_kernels_joins_the_package_from_a_checkout():
+    """kernels/ is minigrad.kernels; the checkout's other folders (tests/, benchmarks/) are not minigrad.*."""
+    out = _run("import importlib, os, minigrad.kernels.conv as k\n"
+               "print(os.path.basename(os.path.dirname(k.__file__)))\n"
+               "for name in ('minigrad.tests', 'minigrad.benchmarks', 'minigrad.examples'):\n"
+               "    try:\n"
+               "        importlib.import_module(name); print(name)\n"
+               "    except ModuleNotFoundError:\n"
+               "        pass")
+    assert out == "kernels"
+
+
 def test_cli_gradcheck_prints_a_table():
     result = subprocess.run([sys.executable, "-m", "minigrad", "gradcheck", "tanh", "matmul", "getitem"],
                             capture_output=True, text=True)

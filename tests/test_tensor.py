@@ -163,7 +163,7 @@ def test_numpy_array_on_the_left_defers_to_tensor():
 # ----------------------------------------------------------------------------- in-place edits
 def test_in_place_on_leaf_requiring_grad_needs_no_grad():
     w = mg.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="zero_: a tensor that requires grad cannot be modified in place"):
+    with pytest.raises(RuntimeError, match="zero_: a leaf Variable that requires grad is being used in an in-place operation"):
         w.zero_()
     with mg.no_grad():
         w.mul_(2).add_(1)

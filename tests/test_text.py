@@ -302,7 +302,7 @@ def test_resumed_imdb_run_tokenizes_with_the_checkpoints_vocabulary(imdb_root, t
                 body = f.read()
             with open(path, "w", encoding="utf-8") as f:
                 f.write(body.replace("movie", "picture").replace("Movie", "Picture"))
-    assert len(tasks._imdb(changed)[2]["vocab"]) == len(saved_vocab) and tasks._imdb(changed)[2]["vocab"] != saved_vocab
+    assert len(tasks._imdb(changed)[2].vocab) == len(saved_vocab) and tasks._imdb(changed)[2].vocab != saved_vocab
     used = []
     original = text.TokenizedDataset.__init__
 

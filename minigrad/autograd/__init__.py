@@ -49,10 +49,12 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from . import versions as _versions
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
+    "RemovableHandle", "get_tracer", "set_tracer",
 ]
 
 
@@ -70,6 +72,18 @@ _modes = _Modes()
 
 def is_grad_enabled() -> bool:
     return _modes.grad_enabled
+
+
+def get_tracer():
+    """What every op and backward step reports to in this thread (a ``tracing.Trace`` while
+    ``minigrad.trace()`` records), or None."""
+    return _modes.tracer
+
+
+def set_tracer(tracer):
+    """Make ``tracer`` (None: nothing) the one ops report to in this thread; returns the previous one."""
+    previous, _modes.tracer = _modes.tracer, tracer
+    return previous
 
 
 class _ModeSwitch:
@@ -207,6 +221,17 @@ class Function:
         """One more than the highest generation of the nodes feeding it (leaves count 0)."""
         return self._gen
 
+    @property
+    def input_metadata(self) -> tuple:
+        """``(shape, dtype)`` per input, of the gradient it expects back; None for inputs that
+        need no gradient (beside :attr:`next_functions`)."""
+        return tuple(None if e is None else (e[2], e[3]) for e in self._next)
+
+    @property
+    def num_outputs(self) -> int:
+        """How many outputs the forward returned (several: a gradient arrives per output)."""
+        return 1 if self._out_meta is None else len(self._out_meta)
+
     def _freed_message(self):
         return (f"{self.name}: trying to backward through the graph a second time (or to read "
                 f"its saved arrays after they were freed); pass retain_graph=True to the first "
@@ -286,6 +311,8 @@ class Function:
             else:
                 ctx._link(edges, gen, None, _modes.anomaly, arrays, (out,), args, kwargs)
                 result = Tensor._wrap(out, ctx, 0)
+            if out.base is not None:
+                _note_view(result, args, arrays)
             if tracer is not None:
                 tracer.forward(cls.__name__, result._grad_fn, arrays, (out,), start)
             return result
@@ -299,6 +326,9 @@ class Function:
                       args, kwargs)
             results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
                             for i, out in enumerate(outputs))
+        for r in results:
+            if r.data.base is not None:
+                _note_view(r, args, arrays)
         if tracer is not None:
             tracer.forward(cls.__name__, ctx if any_grad else None, arrays, outputs, start)
         return results
@@ -318,6 +348,8 @@ class Function:
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
+        if _versions._counts:          # some array was edited in place: note what this node saved
+            self._saved_versions = _versions.versions_of(self)
 
     # -- the saved arrays as Tensors of the graph (create_graph)
     def _input_tensor(self, i, array):
@@ -342,6 +374,25 @@ class Function:
             else:
                 out.append(Tensor._wrap(s, self, -1 - src))  # an output of this very node
         return tuple(out)
+
+
+def _note_view(result, args, arrays):
+    """When ``result`` looks at the memory of a Tensor argument (a view: ``x[0]``, ``x.t()``,
+    ``x.view(...)``), remember that argument's base, so that an in-place edit of the view can
+    rewrite the base's graph too, and (when the base is part of a graph) let the base know its
+    view, so that an in-place edit of the base or of another view can rewrite this one's (see
+    ``ops/inplace.py``)."""
+    r = _versions.root(result.data)
+    for a, arr in zip(args, arrays):
+        if isinstance(a, Tensor) and _versions.root(arr) is r:
+            base = getattr(a, "_base", None)
+            base = result._base = a if base is None else base
+            if base._requires_grad and _modes.grad_enabled:
+                views = getattr(base, "_views", None)
+                if views is None:
+                    views = base._views = weakref.WeakSet()
+                views.add(result)
+            return
 
 
 def _source_of(saved, arrays, outputs):
@@ -560,6 +611,8 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
                 continue
         if node._saved is _FREED:
             raise RuntimeError(node._freed_message())
+        if _versions._counts:
+            _versions.check(node, node.__dict__.get("_saved_versions"))
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(_plain(grads))
@@ -764,19 +817,15 @@ def _register_post_accumulate_grad_hook(leaf, hook):
     if entry is None or entry[0]() is not leaf:
         entry = _post_hooks[key] = (weakref.ref(leaf, lambda _, k=key: _post_hooks.pop(k, None)), [])
     entry[1].append(hook)
-    return _PostHookHandle(key, hook)
+    return RemovableHandle(functools.partial(_remove_post_hook, key, hook))
 
 
-class _PostHookHandle:
-    def __init__(self, key, hook):
-        self._key, self._hook = key, hook
-
-    def remove(self):
-        entry = _post_hooks.get(self._key)
-        if entry is not None and self._hook in entry[1]:
-            entry[1].remove(self._hook)
-            if not entry[1]:
-                del _post_hooks[self._key]
+def _remove_post_hook(key, hook):
+    entry = _post_hooks.get(key)
+    if entry is not None and hook in entry[1]:
+        entry[1].remove(hook)
+        if not entry[1]:
+            del _post_hooks[key]
 
 
 def _post_hooks_of(leaf):
@@ -1009,15 +1058,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+    """What every ``register_*hook`` returns (tensors', nodes', modules'): ``remove()`` unregisters
+    the hook; a second call does nothing.  Also a context manager that removes it on exit.
+    ``unregister`` is the registry's own removal, a function of no arguments."""
 
-    def __init__(self, hooks: list, fn):
-        self._hooks = hooks
-        self._fn = fn
+    def __init__(self, unregister):
+        self._unregister = unregister
 
     def remove(self):
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
+        unregister, self._unregister = self._unregister, None
+        if unregister is not None:
+            unregister()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _remove_from(hooks: list, hook):
+    if hook in hooks:
+        hooks.remove(hook)
 
 
 from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)

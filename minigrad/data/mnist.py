@@ -19,6 +19,7 @@ import zlib
 
 import numpy as np
 
+from .._files import atomic_write
 from ._files import open_regular_file
 from ._images import ImageClassification
 
@@ -169,9 +170,7 @@ class MNIST(ImageClassification):
             except (urllib.error.URLError, OSError) as exc:
                 errors.append(f"{mirror + filename}: {getattr(exc, 'reason', exc)}")
                 continue
-            with open(target + ".part", "wb") as f:        # no half-written file under the real name
-                f.write(payload)
-            os.replace(target + ".part", target)
+            atomic_write(target, lambda f: f.write(payload))     # no half-written file under the real name
             return
         raise RuntimeError(
             f"{type(self).__name__}: could not download {filename} from any mirror ({'; '.join(errors)}). "

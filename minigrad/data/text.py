@@ -120,7 +120,7 @@ class Vocab:
 
     def save(self, path):
         """Write the vocabulary as JSON (atomically: a temporary file renamed over ``path``)."""
-        from ..train import atomic_write
+        from .._files import atomic_write
         atomic_write(path, lambda f: f.write(self.to_bytes()))
 
     @classmethod

@@ -11,6 +11,7 @@ from .parameter import Parameter
 class _Pointwise(Module):
     """An activation without parameters: ``_fn`` applied to the input with the stored options."""
     _options = ()
+    _inplace_ok = False     # the function takes inplace= (PyTorch's module then has an inplace flag)
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -23,16 +24,26 @@ class _Pointwise(Module):
         values.update({k: v for k, v in kwargs.items() if k != "inplace"})
         for name in names:
             setattr(self, name, values[name])
+        if self._inplace_ok:
+            self.inplace = bool(kwargs.get("inplace", args[len(names)] if len(args) > len(names) else False))
 
     def forward(self, input):
-        return type(self)._fn(input, *(getattr(self, n) for n, _ in self._options))
+        options = (getattr(self, n) for n, _ in self._options)
+        if self._inplace_ok and self.inplace:
+            return type(self)._fn(input, *options, inplace=True)
+        return type(self)._fn(input, *options)
 
     def extra_repr(self):
-        return ", ".join(f"{n}={getattr(self, n)}" for n, _ in self._options)
+        parts = [f"{n}={getattr(self, n)}" for n, _ in self._options]
+        if self._inplace_ok and self.inplace:
+            parts.append("inplace=True")
+        return ", ".join(parts)
 
 
 def _module(name, fn, options=(), doc=None):
+    import inspect
     cls = type(name, (_Pointwise,), {"_fn": staticmethod(fn), "_options": tuple(options),
+                                    "_inplace_ok": "inplace" in inspect.signature(fn).parameters,
                                     "__doc__": doc or f"Applies ``F.{fn.__name__}`` elementwise."})
     cls.__module__ = __name__
     return cls

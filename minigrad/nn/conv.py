@@ -164,12 +164,13 @@ class Dropout2d(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: probability must be between 0 and 1, got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Upsample(Module):

@@ -7,24 +7,17 @@ attribute.  Names and layouts follow PyTorch, so ``state_dict()`` keys such as
 """
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import backend
-from ..autograd import Function, _modes, no_grad
+from ..autograd import Function, RemovableHandle, get_tracer, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-class RemovableHandle:
-    def __init__(self, hooks: dict, key):
-        self._hooks, self._key = hooks, key
-
-    def remove(self):
-        self._hooks.pop(self._key, None)
 
 
 class Module:
@@ -172,7 +165,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        tracer = _modes.tracer
+        tracer = get_tracer()
         if tracer is None:
             return self._call(args, kwargs)
         tracer.enter(self)                  # so that a trace knows which module each op ran in
@@ -201,7 +194,7 @@ class Module:
     def _add_hook(self, store, hook):
         Module._hook_counter += 1
         store[Module._hook_counter] = hook
-        return RemovableHandle(store, Module._hook_counter)
+        return RemovableHandle(functools.partial(store.pop, Module._hook_counter, None))
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` before forward; may return replacement args."""

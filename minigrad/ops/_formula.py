@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from ._kernels import kernels
 
 
 def is_tensor(a) -> bool:
@@ -74,7 +75,7 @@ def polygamma(n, a):
     if isinstance(a, Tensor):
         from .math import polygamma as tensor_polygamma
         return tensor_polygamma(n, a)
-    from ..kernels import special                  # imports Numba on first use, not with minigrad
+    special = kernels("special")
     return special.digamma(a) if n == 0 else special.polygamma(n, a)
 
 

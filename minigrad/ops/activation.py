@@ -14,13 +14,9 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import float_operand, normalize_dim, refuse_float16
+from ._kernels import kernels
 
 __all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "gelu", "softplus", "softmax", "log_softmax"]
-
-
-def _kernels():
-    from ..kernels import activation    # imports Numba on first use, not with minigrad
-    return activation
 
 
 class Tanh(Function):
@@ -108,7 +104,7 @@ class GELU(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "none":
-            return _kernels().gelu_forward(x)
+            return kernels("activation").gelu_forward(x)
         t = _gelu_tanh_inner(x)
         return 0.5 * x * (1 + t)
 
@@ -120,7 +116,7 @@ class GELU(Function):
                 from .elementwise import erf
                 cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
                 return g * (cdf + x * f.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi)))
-            return _kernels().gelu_backward(x, g)
+            return kernels("activation").gelu_backward(x, g)
         t = _gelu_tanh_inner(x)
         du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
@@ -158,11 +154,17 @@ def sigmoid(input) -> Tensor:
     return Sigmoid.apply(float_operand(input, "sigmoid"))
 
 
-def relu(input) -> Tensor:
+def relu(input, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "relu_", relu)
     return ReLU.apply(float_operand(input, "relu"))
 
 
-def leaky_relu(input, negative_slope=0.01) -> Tensor:
+def leaky_relu(input, negative_slope=0.01, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "leaky_relu_", leaky_relu, negative_slope)
     return LeakyReLU.apply(float_operand(input, "leaky_relu"), negative_slope=float(negative_slope))
 
 

@@ -235,29 +235,47 @@ class Tanhshrink(Function):
 # ----------------------------------------------------------------------------- public functions
 def silu(input, inplace=False) -> Tensor:
     """x * sigmoid(x) (swish)."""
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "silu_", silu)
     return SiLU.apply(float_operand(input, "silu"))
 
 
 def mish(input, inplace=False) -> Tensor:
     """x * tanh(softplus(x))."""
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "mish_", mish)
     return Mish.apply(float_operand(input, "mish"))
 
 
 def elu(input, alpha=1.0, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "elu_", elu, alpha)
     return ELU.apply(float_operand(input, "elu"), alpha=float(alpha))
 
 
 def selu(input, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "selu_", selu)
     return ELU.apply(float_operand(input, "selu"), alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
 def celu(input, alpha=1.0, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "celu_", celu, alpha)
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides the input)")
     return ELU.apply(float_operand(input, "celu"), alpha=float(alpha), input_scale=1.0 / float(alpha))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "hardtanh_", hardtanh, min_val, max_val)
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return Hardtanh.apply(float_operand(input, "hardtanh"), min_val=float(min_val), max_val=float(max_val))
@@ -265,14 +283,23 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
 
 def relu6(input, inplace=False) -> Tensor:
     """min(max(x, 0), 6)."""
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "relu6_", relu6)
     return Hardtanh.apply(float_operand(input, "relu6"), min_val=0.0, max_val=6.0)
 
 
 def hardswish(input, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "hardswish_", hardswish)
     return Hardswish.apply(float_operand(input, "hardswish"))
 
 
 def hardsigmoid(input, inplace=False) -> Tensor:
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "hardsigmoid_", hardsigmoid)
     return Hardsigmoid.apply(float_operand(input, "hardsigmoid"))
 
 
@@ -324,6 +351,10 @@ def prelu(input, weight) -> Tensor:
 
 def threshold(input, threshold, value, inplace=False) -> Tensor:
     """x where x > threshold, else value."""
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "threshold_", lambda x: Threshold.apply(float_operand(x, "threshold"), float(threshold),
+                                                                    float(value)))
     return Threshold.apply(float_operand(input, "threshold"), float(threshold), float(value))
 
 

@@ -93,6 +93,9 @@ def softshrink(input, lambd=0.5) -> Tensor:
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *, generator=None) -> Tensor:
     """Randomized leaky ReLU: negative inputs scaled by a slope drawn from U(lower, upper) per
     element in training, by the mean slope (lower + upper) / 2 otherwise."""
+    if inplace:                                  # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, "rrelu_", rrelu, lower, upper, training, generator=generator)
     x = float_operand(input, "rrelu")
     if not lower <= upper:
         raise ValueError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")

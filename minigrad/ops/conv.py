@@ -15,15 +15,10 @@ multiplies per 2x2 output tile instead of 36, and no 9-fold im2col copy.  ``_met
 the algorithm per layer; ``_correlate``, ``_correlate_input_grad`` and ``_correlate_weight_grad``
 are the three products both conv2d and conv_transpose2d are made of.
 
-The batch goes through in chunks whose columns stay under ``CPU_CHUNK_BYTES`` bytes, so a
-convolution never holds a full-batch im2col copy (cols are recomputed in backward rather
-than saved: memory over a little time).  On the CPU the chunks are shared among one Python
-thread per core, each running its im2col/col2im and a single-threaded BLAS: the gathers
-then run on every core too, and no thread pool spins against another (measured on the
-64->64 3x3 layer, batch 32: 78 ms against 107 ms with one thread and a two-threaded BLAS).
-Any threaded BLAS call next to the workers runs on one thread too (``_one_blas_thread``):
-OpenBLAS's idle threads spin for a while after a call, on the cores the workers need (a
-2-thread filter transform before each Winograd layer made a ResNet-18 step 45% slower).
+The batch goes through in chunks whose columns stay under ``runtime.CPU_CHUNK_BYTES``
+bytes, so a convolution never holds a full-batch im2col copy (cols are recomputed in backward
+rather than saved: memory over a little time).  How the chunks are shared among the cores, and
+BLAS held to one thread meanwhile, is ``minigrad/runtime.py``'s policy, not this file's.
 conv_transpose2d swaps the two halves: its forward is conv2d's input gradient and its
 backward is conv2d's forward and weight gradient.
 
@@ -35,23 +30,22 @@ the chunks); under ``create_graph`` it calls the two Functions instead.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..runtime import chunks, one_blas_thread, run_chunks, worker_count
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
 from .shape import pad as _pad
 from .shape import squeeze, unsqueeze
+from ._kernels import kernels
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d"]
 
-# bytes of columns (im2col) or transformed tiles (Winograd) per chunk of the batch.  On the CPU
-# about the size of a core's L2 cache (measured on ResNet-18's 64->64 layer, batch 32: 38 ms
-# at 2 MB, 44 ms at 4 MB, 47 ms at 8 MB); on the GPU larger chunks mean fewer launches.
-CPU_CHUNK_BYTES = 2 << 20
-GPU_CHUNK_BYTES = 4 << 20
 # On the CPU, im2col convolutions whose images have at least this many output positions run one
 # product per image, reading and writing NCHW slices as they are; smaller images share one
 # product per chunk, at the cost of transposing dy and y (measured forward + backward at batch 32,
@@ -60,77 +54,42 @@ GPU_CHUNK_BYTES = 4 << 20
 PER_IMAGE_MIN = 256
 
 
+class Geometry(NamedTuple):
+    """A kernel window: kh x kw taps, stride (sh, sw), zero padding (ph, pw), dilation (dh, dw).
+    Unpacks in im2col's argument order: ``im2col(x, *geo)``."""
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    ph: int
+    pw: int
+    dh: int
+    dw: int
+
+    @classmethod
+    def of(cls, kernel_hw, stride, padding, dilation):
+        return cls(*kernel_hw, *stride, *padding, *dilation)
+
+    def windows(self, h, w):
+        """How many windows fit along each side of an h x w input (conv2d's output size)."""
+        return ((h + 2 * self.ph - self.dh * (self.kh - 1) - 1) // self.sh + 1,
+                (w + 2 * self.pw - self.dw * (self.kw - 1) - 1) // self.sw + 1)
+
+
+def _pad_to(x, hw):
+    """x (N, C, H, W) with zero rows and columns appended up to ``hw``, on arrays or Tensors.
+    conv_transpose2d's output may hold windows no input position maps to (output_padding >=
+    stride, allowed when dilation > stride): they correlate with these zeros."""
+    extra_h, extra_w = hw[0] - x.shape[2], hw[1] - x.shape[3]
+    if not (extra_h or extra_w):
+        return x
+    if isinstance(x, Tensor):
+        return _pad(x, (0, extra_w, 0, extra_h))
+    return backend.xp_of(x).pad(x, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
+
+
 def _per_image(xp, groups, positions):
     return xp is np and groups == 1 and positions >= PER_IMAGE_MIN
-
-
-def _kernels():
-    from ..kernels import conv        # imports Numba on first use, not with minigrad
-    return conv
-
-
-def _chunks(n, bytes_per_sample, xp):
-    """Sample ranges whose columns fit the device's chunk budget, as few and as large as that
-    permits; on the CPU in a multiple of the workers, of near-equal sizes so that every worker
-    gets the same amount of work."""
-    if n == 0:                      # an empty batch: nothing to compute (and no division by zero)
-        return []
-    parts = _parts(xp)
-    budget = CPU_CHUNK_BYTES if xp is np else GPU_CHUNK_BYTES
-    per_chunk = max(1, budget // max(bytes_per_sample, 1))
-    count = -(-n // per_chunk)
-    count = min(n, -(-count // parts) * parts)
-    bounds = [round(k * n / count) for k in range(count + 1)]
-    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-
-
-_workers = None
-
-
-def _threads():
-    """(pool, BLAS controller, size): one worker per core, created on first use."""
-    global _workers
-    if _workers is None:
-        import os
-        from concurrent.futures import ThreadPoolExecutor
-
-        from threadpoolctl import ThreadpoolController
-        n = int(os.environ.get("MINIGRAD_NUM_THREADS") or os.cpu_count() or 1)
-        _workers = (ThreadPoolExecutor(max_workers=n, thread_name_prefix="minigrad-conv"), ThreadpoolController(), n)
-    return _workers
-
-
-def _one_blas_thread():
-    """A context in which BLAS runs on the calling thread only: a threaded BLAS call just
-    before the workers start leaves its pool spinning on the cores the workers need."""
-    return _threads()[1].limit(limits=1, user_api="blas")
-
-
-def _parts(xp):
-    return _threads()[2] if xp is np else 1
-
-
-def _run_chunks(chunks, work, on_cpu):
-    """Call ``work(a, b, worker)`` for every chunk; on the CPU spread over the worker threads
-    (BLAS held to one thread each).  Returns the number of workers used."""
-    if not on_cpu or len(chunks) < 2:
-        for a, b in chunks:
-            work(a, b, 0)
-        return 1
-    pool, blas, n = _threads()
-    n = min(n, len(chunks))
-    if n == 1:
-        for a, b in chunks:
-            work(a, b, 0)
-        return 1
-
-    def run(k):
-        for a, b in chunks[k::n]:
-            work(a, b, k)
-    with blas.limit(limits=1, user_api="blas"):
-        for future in [pool.submit(run, k) for k in range(n)]:
-            future.result()
-    return n
 
 
 def _to_rows(y, o):
@@ -152,55 +111,50 @@ def _method(on_cpu, x_shape, w_shape, stride, padding, dilation, groups):
 
 
 # ----------------------------------------------------------------------------- Winograd (CPU)
-def _winograd():
-    from ..kernels import winograd        # imports Numba on first use, not with minigrad
-    return winograd
-
-
 def _winograd_conv(x, u, pad, out, adjoint=False):
     """out (N, O, OH, OW) = the 3x3 correlation of x (N, C, H, W), zero-padded by ``pad``, with
     the filters whose Winograd transform is u (16, O, C), or with ``adjoint`` their transposed
     and flipped filters (the input gradient: u is then (16, C, O)); chunks of the batch on the
     workers."""
-    W = _winograd()
+    winograd = kernels("winograd")
     n, c, h, w = x.shape
     oh, ow = out.shape[2:]
     th, tw = -(-oh // 2), -(-ow // 2)
     if adjoint:                 # views: BLAS takes the transposes as they are
-        u = [u[k].T for k in W.ADJOINT_PLANES]
+        u = [u[k].T for k in winograd.ADJOINT_PLANES]
 
     def chunk(a, b, worker):
         padded = np.zeros((b - a, c, 2 * th + 2, 2 * tw + 2), dtype=x.dtype)
         padded[:, :, pad:pad + h, pad:pad + w] = x[a:b]
-        v = W.input_transform(padded, th, tw)                             # (16, C, B th tw)
+        v = winograd.input_transform(padded, th, tw)                             # (16, C, B th tw)
         m = np.empty((16, u[0].shape[0], v.shape[2]), dtype=x.dtype)
         for k in range(16):                                               # 16 products over channels
             np.matmul(u[k], v[k], out=m[k])
-        out[a:b] = W.output_transform(m, b - a, th, tw, oh, ow)
-    _run_chunks(_chunks(n, 16 * max(c, u[0].shape[0]) * th * tw * x.itemsize, np), chunk, True)
+        out[a:b] = winograd.output_transform(m, b - a, th, tw, oh, ow)
+    run_chunks(chunks(n, 16 * max(c, u[0].shape[0]) * th * tw * x.itemsize, np), chunk, True)
     return out
 
 
 def _winograd_weight_grad(x, dy, pad, o):
     """dW (O, C, 3, 3) of the 3x3 correlation out = W * pad(x), through the Winograd algorithm:
     dU[k] = sum over tiles of P[k] V[k]^T, then dW = G^T dU G (see kernels/winograd.py)."""
-    W = _winograd()
+    winograd = kernels("winograd")
     n, c, h, w = x.shape
     oh, ow = dy.shape[2:]
     th, tw = -(-oh // 2), -(-ow // 2)
-    parts = [np.zeros((16, o, c), dtype=x.dtype) for _ in range(_parts(np))]
+    parts = [np.zeros((16, o, c), dtype=x.dtype) for _ in range(worker_count(np))]
 
     def chunk(a, b, worker):
         padded = np.zeros((b - a, c, 2 * th + 2, 2 * tw + 2), dtype=x.dtype)
         padded[:, :, pad:pad + h, pad:pad + w] = x[a:b]
-        v = W.input_transform(padded, th, tw)                             # (16, C, B th tw)
-        p = W.grad_transform(dy[a:b], th, tw)                              # (16, O, B th tw)
+        v = winograd.input_transform(padded, th, tw)                             # (16, C, B th tw)
+        p = winograd.grad_transform(dy[a:b], th, tw)                              # (16, O, B th tw)
         du = parts[worker]
         for k in range(16):
             du[k] += p[k] @ v[k].T
-    used = _run_chunks(_chunks(n, 16 * max(c, o) * th * tw * x.itemsize, np), chunk, True)
-    with _one_blas_thread():
-        return W.filter_gradient(sum(parts[1:used], parts[0]))
+    used = run_chunks(chunks(n, 16 * max(c, o) * th * tw * x.itemsize, np), chunk, True)
+    with one_blas_thread():
+        return winograd.filter_gradient(sum(parts[1:used], parts[0]))
 
 
 # ----------------------------------------------------------------------------- im2col (CPU and GPU)
@@ -221,13 +175,13 @@ def _add_grouped_outer(out, left, right, groups):
 
 
 def _im2col_forward(x, weight, geo, groups, out):
-    K = _kernels()
+    conv_kernels = kernels("conv")
     xp = backend.xp_of(x)
     o, oh, ow = out.shape[1:]
     w2 = weight.reshape(groups, o // groups, -1)
 
     def chunk(a, b, worker):
-        cols = K.im2col(x[a:b], *geo)                                              # (C kh kw, B L)
+        cols = conv_kernels.im2col(x[a:b], *geo)                                              # (C kh kw, B L)
         length = oh * ow
         if _per_image(xp, groups, length):      # each image's product straight into its NCHW slot
             for s in range(b - a):
@@ -235,41 +189,41 @@ def _im2col_forward(x, weight, geo, groups, out):
             return
         y2 = _grouped_matmul(w2, cols, groups)                                     # (O, B L)
         out[a:b] = y2.reshape(o, b - a, oh, ow).transpose(1, 0, 2, 3)
-    _run_chunks(_chunks(x.shape[0], x.shape[1] * geo[0] * geo[1] * oh * ow * x.itemsize, xp), chunk, xp is np)
+    run_chunks(chunks(x.shape[0], x.shape[1] * geo.kh * geo.kw * oh * ow * x.itemsize, xp), chunk, xp is np)
     return out
 
 
 def _im2col_backward(x, dy, weight, geo, groups, dx, need_weight):
     """conv2d's input gradient into ``dx`` (when given) and its weight gradient (when
     ``need_weight``) in one pass over the chunks, sharing each chunk's dy rows (O, B L)."""
-    K = _kernels()
+    conv_kernels = kernels("conv")
     xp = backend.xp_of(dy)
     n, c, h, w = x.shape
     o, oh, ow = dy.shape[1:]
     w2 = weight.reshape(groups, o // groups, -1)
-    parts = [xp.zeros((o, w2.shape[2]), dtype=x.dtype) for _ in range(_parts(xp))] if need_weight else None
+    parts = [xp.zeros((o, w2.shape[2]), dtype=x.dtype) for _ in range(worker_count(xp))] if need_weight else None
 
     def chunk(a, b, worker):
         if _per_image(xp, groups, oh * ow):
             for s in range(a, b):
                 dy_s = dy[s].reshape(o, oh * ow)
                 if need_weight:
-                    parts[worker] += dy_s @ K.im2col(x[s:s + 1], *geo).T
+                    parts[worker] += dy_s @ conv_kernels.im2col(x[s:s + 1], *geo).T
                 if dx is not None:
-                    dx[s] = K.col2im(w2[0].T @ dy_s, 1, c, h, w, *geo)[0]
+                    dx[s] = conv_kernels.col2im(w2[0].T @ dy_s, 1, c, h, w, *geo)[0]
             return
         dy2 = _to_rows(dy[a:b].reshape(b - a, o, oh * ow), o)
         if need_weight:
-            _add_grouped_outer(parts[worker], dy2, K.im2col(x[a:b], *geo), groups)
+            _add_grouped_outer(parts[worker], dy2, conv_kernels.im2col(x[a:b], *geo), groups)
         if dx is not None:
             dcols = _grouped_matmul(w2, dy2, groups, transpose_w=True)            # (C kh kw, B L)
-            dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)
-    used = _run_chunks(_chunks(n, c * geo[0] * geo[1] * oh * ow * x.itemsize, xp), chunk, xp is np)
+            dx[a:b] = conv_kernels.col2im(dcols, b - a, c, h, w, *geo)
+    used = run_chunks(chunks(n, c * geo.kh * geo.kw * oh * ow * x.itemsize, xp), chunk, xp is np)
     return dx, sum(parts[1:used], parts[0]).reshape(weight.shape) if need_weight else None
 
 
 def _im2col_input_grad(dy, weight, geo, groups, dx):
-    K = _kernels()
+    conv_kernels = kernels("conv")
     xp = backend.xp_of(dy)
     n, c, h, w = dx.shape
     o, oh, ow = dy.shape[1:]
@@ -277,21 +231,21 @@ def _im2col_input_grad(dy, weight, geo, groups, dx):
 
     def chunk(a, b, worker):
         dcols = _grouped_matmul(w2, _to_rows(dy[a:b].reshape(b - a, o, oh * ow), o), groups, transpose_w=True)
-        dx[a:b] = K.col2im(dcols, b - a, c, h, w, *geo)                            # (C kh kw, B L) -> NCHW
-    _run_chunks(_chunks(n, c * geo[0] * geo[1] * oh * ow * dx.itemsize, xp), chunk, xp is np)
+        dx[a:b] = conv_kernels.col2im(dcols, b - a, c, h, w, *geo)                            # (C kh kw, B L) -> NCHW
+    run_chunks(chunks(n, c * geo.kh * geo.kw * oh * ow * dx.itemsize, xp), chunk, xp is np)
     return dx
 
 
 def _im2col_weight_grad(x, dy, geo, groups, w_shape):
-    K = _kernels()
+    conv_kernels = kernels("conv")
     xp = backend.xp_of(x)
     o, oh, ow = dy.shape[1:]
-    parts = [xp.zeros((o, int(np.prod(w_shape[1:]))), dtype=x.dtype) for _ in range(_parts(xp))]
+    parts = [xp.zeros((o, int(np.prod(w_shape[1:]))), dtype=x.dtype) for _ in range(worker_count(xp))]
 
     def chunk(a, b, worker):
-        cols = K.im2col(x[a:b], *geo)
+        cols = conv_kernels.im2col(x[a:b], *geo)
         _add_grouped_outer(parts[worker], _to_rows(dy[a:b].reshape(b - a, o, oh * ow), o), cols, groups)
-    used = _run_chunks(_chunks(x.shape[0], x.shape[1] * geo[0] * geo[1] * oh * ow * x.itemsize, xp),
+    used = run_chunks(chunks(x.shape[0], x.shape[1] * geo.kh * geo.kw * oh * ow * x.itemsize, xp),
                        chunk, xp is np)
     return sum(parts[1:used], parts[0]).reshape(w_shape)
 
@@ -300,26 +254,37 @@ def _im2col_weight_grad(x, dy, geo, groups, w_shape):
 def _correlate(x, weight, geo, groups, method, out):
     """conv2d's forward (no bias) into ``out`` (N, O, OH, OW)."""
     if method == "winograd":
-        with _one_blas_thread():
-            u = _winograd().filter_transform(weight)
-        return _winograd_conv(x, u, geo[4], out)
+        with one_blas_thread():
+            u = kernels("winograd").filter_transform(weight)
+        return _winograd_conv(x, u, geo.ph, out)
     return _im2col_forward(x, weight, geo, groups, out)
 
 
 def _correlate_input_grad(dy, weight, geo, groups, method, dx):
     """conv2d's input gradient (conv_transpose2d's forward) into ``dx`` (N, C, H, W)."""
     if method == "winograd":    # the full correlation of dy with the flipped, transposed filters
-        with _one_blas_thread():
-            u = _winograd().filter_transform(weight)
-        return _winograd_conv(dy, u, 2 - geo[4], dx, adjoint=True)
+        with one_blas_thread():
+            u = kernels("winograd").filter_transform(weight)
+        return _winograd_conv(dy, u, 2 - geo.ph, dx, adjoint=True)
     return _im2col_input_grad(dy, weight, geo, groups, dx)
 
 
 def _correlate_weight_grad(x, dy, geo, groups, method, w_shape):
     """conv2d's weight gradient: the correlation of x with dy, summed over the batch."""
     if method == "winograd":
-        return _winograd_weight_grad(x, dy, geo[4], w_shape[0])
+        return _winograd_weight_grad(x, dy, geo.ph, w_shape[0])
     return _im2col_weight_grad(x, dy, geo, groups, w_shape)
+
+
+def _input_and_weight_grads(x, dy, weight, geo, groups, method, need_input, need_weight):
+    """(dx, dW): ``_correlate_input_grad`` and ``_correlate_weight_grad`` (None where not needed),
+    except that im2col computes both in one pass over the chunks, each chunk's dy rows shared."""
+    dx = backend.xp_of(dy).empty_like(x) if need_input else None
+    if method == "im2col":
+        return _im2col_backward(x, dy, weight, geo, groups, dx, need_weight)
+    dx = _correlate_input_grad(dy, weight, geo, groups, method, dx) if need_input else None
+    dw = _correlate_weight_grad(x, dy, geo, groups, method, weight.shape) if need_weight else None
+    return dx, dw
 
 
 def _bias_grad(g, needs):
@@ -333,12 +298,13 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        K = _kernels()
+        conv_kernels = kernels("conv")
         xp = backend.xp_of(x)
         n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
-        geo = (kh, kw, *stride, *padding, *dilation)
-        oh, ow = K.output_size(h, kh, stride[0], padding[0], dilation[0]), K.output_size(w, kw, stride[1], padding[1], dilation[1])
+        geo = Geometry.of((kh, kw), stride, padding, dilation)
+        oh = conv_kernels.output_size(h, kh, geo.sh, geo.ph, geo.dh)
+        ow = conv_kernels.output_size(w, kw, geo.sw, geo.pw, geo.dw)
         ctx.method = _method(xp is np, x.shape, weight.shape, stride, padding, dilation, groups)
         out = _correlate(x, weight, geo, groups, ctx.method, xp.empty((n, o, oh, ow), dtype=x.dtype))
         if bias is not None:
@@ -350,18 +316,16 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """dx = conv_transpose2d(dy, W): the transposed correlation (ConvTranspose2d)
+        dW = the correlation of x with dy, summed over the batch (Conv2dWeight)
+        db = sum of dy over N, OH, OW"""
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         if isinstance(g, Tensor):           # create_graph: the two products as differentiable ops
             dx = ConvTranspose2d.run(g, weight, None, *ctx.options, x.shape[2:]) if needs[0] else None
             dw = Conv2dWeight.run(x, g, weight.shape, *ctx.options) if needs[1] else None
-            return dx, dw, _bias_grad(g, needs)
-        dx = backend.xp_of(g).empty_like(x) if needs[0] else None
-        if ctx.method == "im2col":          # both gradients in one pass: each chunk's dy rows shared
-            dx, dw = _im2col_backward(x, g, weight, ctx.geo, ctx.groups, dx, needs[1])
-            return dx, dw, _bias_grad(g, needs)
-        dx = _correlate_input_grad(g, weight, ctx.geo, ctx.groups, ctx.method, dx) if needs[0] else None
-        dw = _correlate_weight_grad(x, g, ctx.geo, ctx.groups, ctx.method, weight.shape) if needs[1] else None
+        else:                               # arrays: the same two products, fused into one pass where it pays
+            dx, dw = _input_and_weight_grads(x, g, weight, ctx.geo, ctx.groups, ctx.method, needs[0], needs[1])
         return dx, dw, _bias_grad(g, needs)
 
 
@@ -376,9 +340,11 @@ class ConvTranspose2d(Function):
         xp = backend.xp_of(x)
         n = x.shape[0]
         o = weight.shape[1] * groups
-        geo = (*weight.shape[2:], *stride, *padding, *dilation)
+        geo = Geometry.of(weight.shape[2:], stride, padding, dilation)
+        ctx.windows = geo.windows(*out_hw)
         ctx.method = _method(xp is np, (n, o, *out_hw), weight.shape, stride, padding, dilation, groups)
-        out = _correlate_input_grad(x, weight, geo, groups, ctx.method, xp.empty((n, o, *out_hw), dtype=x.dtype))
+        out = _correlate_input_grad(_pad_to(x, ctx.windows), weight, geo, groups, ctx.method,
+                                    xp.empty((n, o, *out_hw), dtype=x.dtype))
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.save_for_backward(x, weight)
@@ -389,8 +355,9 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        dx = Conv2d.run(g, weight, None, *ctx.options) if needs[0] else None
-        dw = Conv2dWeight.run(g, x, weight.shape, *ctx.options) if needs[1] else None
+        h, w = x.shape[2:]
+        dx = Conv2d.run(g, weight, None, *ctx.options)[:, :, :h, :w] if needs[0] else None
+        dw = Conv2dWeight.run(g, _pad_to(x, ctx.windows), weight.shape, *ctx.options) if needs[1] else None
         return dx, dw, _bias_grad(g, needs)
 
 
@@ -402,7 +369,7 @@ class Conv2dWeight(Function):
 
     @staticmethod
     def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups):
-        geo = (*w_shape[2:], *stride, *padding, *dilation)
+        geo = Geometry.of(w_shape[2:], stride, padding, dilation)
         method = _method(isinstance(x, np.ndarray), x.shape, w_shape, stride, padding, dilation, groups)
         ctx.save_for_backward(x, dy)
         ctx.options = (stride, padding, dilation, groups)

@@ -41,6 +41,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
+from ._kernels import kernels
 from ._args import as_tensor, float_operand
 from .reduce import logsumexp
 from .shape import cat, stack
@@ -72,11 +73,6 @@ def _host(a):
     return a if isinstance(a, np.ndarray) else backend.to_device(a, backend.device("cpu"))
 
 
-def _kernels():
-    from ..kernels import ctc             # imports Numba on first use, not with minigrad
-    return ctc
-
-
 def _final(alpha, input_lengths, target_lengths):
     """-lse(alpha_{T_n-1}(2 L_n), alpha_{T_n-1}(2 L_n - 1)) per sequence."""
     n = np.arange(alpha.shape[1])
@@ -96,7 +92,7 @@ class CTCLoss(Function):
         host = _host(lp)
         ext, valid, skip = _extended(targets, target_lengths, blank, np)
         em = _emissions(host, ext, valid, np)
-        alpha = _kernels().ctc_alpha(em, skip, input_lengths)
+        alpha = kernels("ctc").ctc_alpha(em, skip, input_lengths)
         loss = _final(alpha, input_lengths, target_lengths)
         ctx.save_for_backward(lp)
         ctx.state = (em, alpha, loss, ext, skip)
@@ -110,7 +106,7 @@ class CTCLoss(Function):
         (lp,) = ctx.saved_tensors
         em, alpha, loss, ext, skip = ctx.state
         input_lengths, target_lengths, zero_infinity = ctx.options
-        beta = _kernels().ctc_beta(em, skip, input_lengths, target_lengths)
+        beta = kernels("ctc").ctc_beta(em, skip, input_lengths, target_lengths)
         with np.errstate(invalid="ignore"):
             post = np.exp(alpha + beta - em + loss[None, :, None])                  # (T, N, S')
         post = np.where(np.isfinite(em), post, 0.0)
@@ -149,7 +145,7 @@ class CTCLoss(Function):
         loss = -logsumexp(stack([a, b], 0), 0)
         if zero_infinity:
             em = _emissions(_host(lp.data), ext, valid, np)
-            finite = _final(_kernels().ctc_alpha(em, skip, input_lengths), input_lengths, target_lengths)
+            finite = _final(kernels("ctc").ctc_alpha(em, skip, input_lengths), input_lengths, target_lengths)
             loss = loss.masked_fill(Tensor._wrap(np.isinf(finite)), 0.0)
         return loss
 

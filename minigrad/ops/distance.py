@@ -7,29 +7,23 @@ gradient (see the registry's NON_DIFFERENTIABLE).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
 from ._args import as_tensor, binary_operands, float_operand, normalize_dim
 from .elementwise import clamp
+from .scan import VectorNorm
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "one_hot"]
 
 
 def _p_norm(x, p, dim, keepdim, opname):
-    """The p-norm along ``dim``: sqrt(sum x^2) for p = 2, max |x| for p = inf, (sum |x|^p)^(1/p) otherwise."""
-    if p == 2:
-        return (x * x).sum(dim, keepdim=keepdim).sqrt()
-    if p == math.inf:
-        return x.abs().amax(dim, keepdim=keepdim)
+    """The p-norm along ``dim`` (p > 0 or inf): scan.VectorNorm, whose gradient at the zero vector
+    is 0 as PyTorch's (not the NaN of differentiating sqrt(sum x^2) there)."""
     if not p > 0:
         raise ValueError(f"{opname}: p must be positive (or inf), got {p}")
-    if p == 1:
-        return x.abs().sum(dim, keepdim=keepdim)
-    return (x.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+    return VectorNorm.apply(x, p, (dim % x.data.ndim,), keepdim)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12) -> Tensor:

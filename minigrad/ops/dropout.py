@@ -44,6 +44,9 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None, mask_
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability must be between 0 and 1, got {p}")
+    if inplace and training:
+        from .inplace import apply
+        return apply(input, "dropout_", dropout, p, training, generator=generator, mask_shape=mask_shape)
     x = float_operand(input, "dropout")
     if not training or p == 0.0:
         return x
@@ -58,4 +61,4 @@ def dropout1d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     x = float_operand(input, "dropout1d")
     if x.data.ndim not in (2, 3):
         raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {x.data.shape}")
-    return dropout(x, p, training, generator=generator, mask_shape=x.data.shape[:-1] + (1,))
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=x.data.shape[:-1] + (1,))

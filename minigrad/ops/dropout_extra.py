@@ -41,7 +41,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     x = float_operand(input, "dropout3d")
     if x.data.ndim not in (4, 5):
         raise ValueError(f"dropout3d: expected a 4-D or 5-D input, got shape {x.data.shape}")
-    return dropout(x, p, training, generator=generator, mask_shape=x.data.shape[:-3] + (1, 1, 1))
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=x.data.shape[:-3] + (1, 1, 1))
 
 
 def alpha_scale_shift(keep, p, dtype):
@@ -51,9 +51,12 @@ def alpha_scale_shift(keep, p, dtype):
     return keep * a, (keep - 1 + p) * (_ALPHA * a)
 
 
-def _alpha(opname, input, p, training, generator, feature):
+def _alpha(opname, input, p, training, generator, feature, inplace=False):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{opname}: probability must be between 0 and 1, got {p}")
+    if inplace and training:                     # the result written into input (ops/inplace.py)
+        from .inplace import apply
+        return apply(input, opname + "_", lambda x: _alpha(opname, x, p, training, generator, feature))
     x = float_operand(input, opname)
     if feature and x.data.ndim < 2:
         raise ValueError(f"{opname}: feature dropout needs at least 2 dims (N, C, ...), got shape {x.data.shape}")
@@ -69,9 +72,9 @@ def _alpha(opname, input, p, training, generator, feature):
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False, *, generator=None) -> Tensor:
     """Alpha dropout (for SELU networks): keeps mean and variance; identity unless ``training``."""
-    return _alpha("alpha_dropout", input, p, training, generator, feature=False)
+    return _alpha("alpha_dropout", input, p, training, generator, feature=False, inplace=inplace)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False, *, generator=None) -> Tensor:
     """Alpha dropout of whole channels: one decision per (N, C)."""
-    return _alpha("feature_alpha_dropout", input, p, training, generator, feature=True)
+    return _alpha("feature_alpha_dropout", input, p, training, generator, feature=True, inplace=inplace)

@@ -18,6 +18,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, binary_operands, float_operand
+from ._kernels import kernels
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "erf", "clamp",
            "maximum", "minimum", "where"]
@@ -251,9 +252,8 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx, x):
-        from ..kernels import activation     # imports Numba on first use, not with minigrad
         ctx.save_for_backward(x)
-        return activation.erf(x)
+        return kernels("activation").erf(x)
 
     @staticmethod
     def backward(ctx, g):

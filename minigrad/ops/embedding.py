@@ -19,13 +19,9 @@ from .. import backend
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from ._args import as_tensor, refuse_float16
+from ._kernels import kernels
 
 __all__ = ["embedding"]
-
-
-def _scatter():
-    from ..kernels import scatter          # imports Numba on first use, not with minigrad
-    return scatter
 
 
 class Embedding(Function):
@@ -62,7 +58,7 @@ class EmbeddingAdjoint(Function):
         if scale:
             g_rows = g_rows / xp.bincount(rows, minlength=num_rows)[rows].astype(g.dtype)[:, None]
         dw = xp.zeros((num_rows, E), dtype=g.dtype)
-        _scatter().index_add_rows(dw, rows, g_rows)
+        kernels("scatter").index_add_rows(dw, rows, g_rows)
         if padding_idx is not None:
             dw[padding_idx] = 0
         return dw

@@ -26,17 +26,13 @@ from ..tensor import Tensor
 from . import _formula as f
 from . import shape as _shape
 from ._args import as_tensor, normalize_dim, normalize_dims, shape_arg
+from ._kernels import kernels
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_fill", "index_copy",
            "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "narrow", "unbind",
            "flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril", "triu",
            "diag", "diagonal", "diag_embed", "trace", "swapaxes", "swapdims", "t", "movedim", "moveaxis",
            "unflatten", "vstack", "hstack", "dstack", "meshgrid"]
-
-
-def _scatter():
-    from ..kernels import scatter        # imports Numba on first use, not with minigrad
-    return scatter
 
 
 # ----------------------------------------------------------------------------- the two Functions
@@ -68,7 +64,7 @@ class PutAdd(Function):
         src = xp.ascontiguousarray(g).reshape(-1)
         flat = pos.reshape(-1)
         if g.dtype.kind == "f":
-            _scatter().index_add_rows(out.reshape(-1, 1), flat, src.reshape(-1, 1))
+            kernels("scatter").index_add_rows(out.reshape(-1, 1), flat, src.reshape(-1, 1))
         else:
             _ufunc_at("add", out, flat, src)
         return out.reshape(shape)
@@ -207,8 +203,11 @@ def scatter_add(input, dim, index, src) -> Tensor:
 
 class ScatterProd(Function):
     """out = x * prod of the src values sent to each position (x replaced by 1 where
-    include_self is False and a value arrives);  dx = g out / x where x takes part,
-    dsrc = Take(g out, pos) / src (nonzero values)."""
+    include_self is False and a value arrives).  The derivative by each factor is the product of
+    the other factors of its position: g out / factor when the position has no zero factor;
+    with exactly one zero z, g P at z (P the product of the nonzero factors) and g P z / factor
+    at the others (0, written with z so that it differentiates again); with two or more, 0
+    (as PyTorch's).  Positions no value reaches pass g through to x."""
     differentiable_backward = True
 
     @staticmethod
@@ -225,11 +224,31 @@ class ScatterProd(Function):
     @staticmethod
     def backward(ctx, g):
         x, src, out = ctx.saved_tensors
-        gx = gs = None
-        if ctx.needs_input_grad[0]:
-            gx = f.where(ctx.touched, g * out / x, g) if ctx.include else f.where(ctx.touched, 0.0 * g, g)
-        if ctx.needs_input_grad[1]:
-            gs = Take.run(g * out, ctx.pos) / src
+        pos, touched, include = ctx.pos, ctx.touched, ctx.include
+        xv, sv = f.value(x), f.value(src)
+        zero_x = (xv == 0) & touched if include else backend.xp_of(xv).zeros(xv.shape, dtype=bool)
+        zero_s = sv == 0
+        zeros = PutAdd.run(zero_s.astype(xv.dtype), xv.shape, pos) + zero_x      # zero factors per position
+        if not zeros.any():
+            gx = f.where(touched, g * out / x, g) if include else f.where(touched, 0.0 * g, g)
+            gs = Take.run(g * out, pos) / src
+            return gx, gs
+        safe_x, safe_s = f.where(zero_x, 1.0, x), f.where(zero_s, 1.0, src)
+        nonzero_product = ScatterProd.run(safe_x, safe_s, pos, touched, include)
+        zero_factor = PutAdd.run(f.where(zero_s, src, 0.0), xv.shape, pos)
+        if include:
+            zero_factor = zero_factor + f.where(zero_x, x, 0.0)
+
+        def others(safe, is_zero, n_zeros, product, z):     # the product of a factor's co-factors
+            one_zero = f.where(is_zero, product, product * z / safe)
+            return f.where(n_zeros == 0, product / safe, f.where(n_zeros == 1, one_zero, 0.0))
+
+        gx = f.where(touched, 0.0 * g, g)
+        if include:
+            gx = f.where(touched, g * others(safe_x, zero_x, zeros, nonzero_product, zero_factor), g)
+        def at(a):                                               # a per-position value at each src entry
+            return Take.run(a, pos)
+        gs = at(g) * others(safe_s, zero_s, at(zeros), at(nonzero_product), at(zero_factor))
         return gx, gs
 
 
@@ -237,8 +256,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
     """Reduce the src values sent to each position with ``reduce`` in ``'sum'``, ``'prod'``,
     ``'mean'``, ``'amax'``, ``'amin'`` (with the input's own value unless ``include_self=False``).
 
-    amax/amin share the gradient evenly among tied winners; prod's gradient divides by the
-    factors (as PyTorch's, for nonzero values)."""
+    amax/amin share the gradient evenly among tied winners; prod's gradient is the product of
+    the other factors, zeros included (as PyTorch's)."""
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter_reduce")
     if not isinstance(s, Tensor):
         raise TypeError("scatter_reduce: src must be a tensor")

@@ -34,17 +34,13 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import float_operand
+from ._kernels import kernels
 
 __all__ = ["interpolate", "upsample"]
 
 _LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
 _MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5),
           **{name: (rank,) for rank, name in _LINEAR.items()}}
-
-
-def _scatter():
-    from ..kernels import scatter        # imports Numba on first use, not with minigrad
-    return scatter
 
 
 def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
@@ -121,7 +117,7 @@ class ResampleAdjoint(Function):
             rows = xp.ascontiguousarray(xp.moveaxis(g, axis, 0)).reshape(g.shape[axis], -1)   # (out, rest)
             dx = xp.zeros((before[axis], rows.shape[1]), dtype=g.dtype)
             for k in range(index.shape[0]):
-                _scatter().index_add_rows(dx, index[k], rows if weight is None else rows * weight[k][:, None])
+                kernels("scatter").index_add_rows(dx, index[k], rows if weight is None else rows * weight[k][:, None])
             moved = before[axis:axis + 1] + before[:axis] + before[axis + 1:]
             g = xp.moveaxis(dx.reshape(moved), 0, axis)
         return xp.ascontiguousarray(g)

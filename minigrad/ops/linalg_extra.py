@@ -21,6 +21,7 @@ from . import reduce as _red
 from . import shape as _shape
 from ._args import as_tensor, normalize_dim, normalize_dims
 from .linalg import matmul
+from .scan import VectorNorm
 
 __all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "baddbmm", "tensordot", "einsum", "kron",
            "cross", "cdist", "vector_norm", "matrix_norm", "norm"]
@@ -314,19 +315,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         t = t.to(dtype)
     if t.data.dtype.kind != "f":
         raise TypeError(f"vector_norm: expected a floating point tensor, got {t.data.dtype}")
-    dims = normalize_dims(dim, t.data.ndim, "vector_norm") if dim is not None else None
-    a = t.abs()
-    if ord == float("inf"):
-        return _red.amax(a, dims if dims is not None else tuple(range(t.data.ndim)), keepdim)
-    if ord == -float("inf"):
-        return _red.amin(a, dims if dims is not None else tuple(range(t.data.ndim)), keepdim)
-    if ord == 0:
-        return _red.sum((t != 0).to(t.data.dtype), dims, keepdim)
-    if ord == 2:
-        return _red.sum(t * t, dims, keepdim).sqrt()
-    if ord == 1:
-        return _red.sum(a, dims, keepdim)
-    return _red.sum(a ** ord, dims, keepdim) ** (1.0 / ord)
+    dims = normalize_dims(dim, t.data.ndim, "vector_norm")
+    # scan.VectorNorm: its gradient at the zero vector is 0 (a subgradient), as PyTorch's
+    return VectorNorm.apply(t, float(ord), dims, keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:

@@ -19,15 +19,11 @@ from . import _formula as f
 from ._args import as_tensor, float_operand, refuse_float16
 from .activation import log_softmax
 from .shape import permute, reshape
+from ._kernels import kernels
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy_with_logits"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _kernels():
-    from ..kernels import loss          # imports Numba on first use, not with minigrad
-    return loss
 
 
 def _check_reduction(reduction, opname):
@@ -57,7 +53,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, smoothing, reduction):
-        rows, lse = _kernels().cross_entropy_forward(logits, target, weight, ignore_index, smoothing)
+        rows, lse = kernels("loss").cross_entropy_forward(logits, target, weight, ignore_index, smoothing)
         valid = target != ignore_index
         denom = weight[target[valid]].sum() if reduction == "mean" else None
         ctx.save_for_backward(logits, lse, target, weight)
@@ -69,7 +65,7 @@ class CrossEntropy(Function):
         logits, lse, target, weight = ctx.saved_tensors
         ignore_index, smoothing, reduction, denom = ctx.options
         grad_rows = _row_gradient(g, reduction, logits.shape[0], denom)
-        return _kernels().cross_entropy_backward(logits, lse, target, weight, backend.xp_of(logits).ascontiguousarray(grad_rows),
+        return kernels("loss").cross_entropy_backward(logits, lse, target, weight, backend.xp_of(logits).ascontiguousarray(grad_rows),
                                                  ignore_index, smoothing)
 
     @staticmethod

@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, binary_operands, float_operand
 from .elementwise import _check_broadcast, add, clamp, mul
+from ._kernels import kernels
 
 __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh",
            "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "square", "erfc", "erfinv", "lgamma",
@@ -32,11 +33,6 @@ __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh",
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
-
-
-def _special():
-    from ..kernels import special       # imports Numba on first use, not with minigrad
-    return special
 
 
 def _xp(x):
@@ -342,7 +338,7 @@ class Erfc(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _special().erfc(x)
+        return kernels("special").erfc(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -356,7 +352,7 @@ class Erfinv(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = _special().erfinv(x)
+        y = kernels("special").erfinv(x)
         ctx.save_for_backward(y)
         return y
 
@@ -373,7 +369,7 @@ class Lgamma(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _special().lgamma(x)
+        return kernels("special").lgamma(x)
 
     @staticmethod
     def backward(ctx, g):

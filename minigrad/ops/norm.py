@@ -7,22 +7,28 @@ of elements averaged:
     mean = sum_R x / n,  var = sum_R (x - mean)^2 / n,  rstd = 1 / sqrt(var + eps)
     xhat = (x - mean) * rstd,  y = xhat * w + b
 
-and share one backward (``_normalized_backward``): with dxhat = g * w,
+and share one backward formula: with dxhat = g * w,
 
     dx = rstd * (dxhat - mean_R(dxhat) - xhat * mean_R(dxhat * xhat)),
     dw = sum over the other dims of g * xhat,   db = sum over the other dims of g.
 
-That backward (and batch norm's kernel) serves ordinary gradients.  For second order each op
+Layer norm runs it in NumPy (``_normalized_backward``, from the saved xhat and rstd); batch norm
+runs it fused per channel in ``kernels/norm.py``'s ``batch_norm_backward`` (NumPy reference:
+``batch_norm_backward_ref``), which recomputes xhat from x; with running statistics (evaluation)
+the mean and var are constants and dx = g * w * rstd.  These serve ordinary gradients.  For second order each op
 also has a ``composite``, the same normalisation written with differentiable ops (mean,
 subtract, multiply, sqrt), which the engine differentiates under ``create_graph``; the tests
 check both against the same finite differences.
 """
 from __future__ import annotations
 
+import numbers
+
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
+from ._kernels import kernels
 
 __all__ = ["layer_norm", "batch_norm"]
 
@@ -108,27 +114,24 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     return LayerNorm.apply(x, _opt(weight), _opt(bias), k, float(eps))
 
 
-def _norm_kernels():
-    from ..kernels import norm          # imports Numba on first use, not with minigrad
-    return norm
-
-
 class BatchNorm(Function):
-    """Normalise each channel (dim 1) over every other dim.  In training the statistics come
-    from the batch (and are differentiated through); in evaluation they are the given
-    running statistics, constants: then dx = g * w * rstd.  The passes over the data are
-    fused per channel in ``kernels/norm.py`` (the formulas are there and above); backward
-    recomputes xhat from x, so x, not xhat, is what the op keeps."""
+    """Normalise each channel (dim 1) over every other dim; returns (y, mean, var), as PyTorch's
+    ``native_batch_norm``: the statistics that normalised (var biased).  In training they are the
+    batch's (and are differentiated through; ``batch_norm`` folds them into the running
+    averages); in evaluation they are the given running statistics, constants: then
+    dx = g * w * rstd.  The passes over the data are fused per channel in ``kernels/norm.py``
+    (the formulas are there and above); backward recomputes xhat from x, so x, not xhat, is what
+    the op keeps.  The returned statistics are not differentiable outputs."""
+    materialize_grads = False
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps):
-        K = _norm_kernels()
+        norm_kernels = kernels("norm")
         xp = backend.xp_of(x)
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
         training = mean is None
         if training:
-            mean, var = K.batch_norm_stats(x3)
-            ctx.batch_stats = (mean, var)
+            mean, var = norm_kernels.batch_norm_stats(x3)
         else:
             mean, var = mean.astype(x.dtype, copy=False), var.astype(x.dtype, copy=False)
         rstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
@@ -137,12 +140,15 @@ class BatchNorm(Function):
         shift = (bias if bias is not None else 0) - mean * scale
         ctx.save_for_backward(x3, mean, rstd, w)
         ctx.shape, ctx.training = x.shape, training
-        return K.batch_norm_apply(x3, scale, shift.astype(x.dtype, copy=False)).reshape(x.shape)
+        y = norm_kernels.batch_norm_apply(x3, scale, shift.astype(x.dtype, copy=False)).reshape(x.shape)
+        return y, mean, var
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, g_mean=None, g_var=None):
+        if g is None or g_mean is not None or g_var is not None:
+            raise RuntimeError("BatchNorm: the statistics it returns (mean, var) are not differentiable outputs")
         x3, mean, rstd, w = ctx.saved_tensors
-        dx, dw, db = _norm_kernels().batch_norm_backward(g.reshape(x3.shape), x3, mean, rstd, w, ctx.training)
+        dx, dw, db = kernels("norm").batch_norm_backward(g.reshape(x3.shape), x3, mean, rstd, w, ctx.training)
         needs = ctx.needs_input_grad
         return (dx.reshape(ctx.shape) if needs[0] else None, dw if needs[1] else None,
                 db if needs[2] else None)
@@ -153,7 +159,7 @@ class BatchNorm(Function):
         param_shape = (1, -1) + (1,) * (x.ndim - 2)
         if mean is not None:
             mean, var = mean.astype(x.dtype, copy=False), var.astype(x.dtype, copy=False)
-        return _normalize_composite(x, dims, mean, var, weight, bias, eps, param_shape)
+        return _normalize_composite(x, dims, mean, var, weight, bias, eps, param_shape), None, None
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -162,10 +168,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     In training the batch statistics normalise and the running statistics (when given) are
     updated in place: ``running = (1 - momentum) running + momentum * batch`` (the variance
-    unbiased), or a cumulative average when ``momentum`` is None.
+    unbiased).  As in PyTorch, ``momentum`` is a number here: the modules (``nn.BatchNorm2d(momentum=None)``)
+    keep a cumulative average by passing 1 / num_batches_tracked.
     """
     x = float_operand(input, "batch_norm")
     refuse_float16("batch_norm", x)
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (as in PyTorch; "
+                        f"nn.BatchNorm*(momentum=None) keeps the cumulative average)")
     if x.data.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got shape {x.data.shape}")
     channels = x.data.shape[1]
@@ -176,16 +186,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
-        return BatchNorm.apply(x, _opt(weight), _opt(bias), _raw(running_mean), _raw(running_var), float(eps))
+        return BatchNorm.apply(x, _opt(weight), _opt(bias), _raw(running_mean), _raw(running_var), float(eps))[0]
     n = x.data.size // channels
     if n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {x.data.shape}")
-    out = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
+    out, mean, var = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
     if running_mean is not None and running_var is not None:
-        mean, var = out.grad_fn.batch_stats if out.grad_fn is not None else \
-            _norm_kernels().batch_norm_stats(x.data.reshape(x.data.shape[0], channels, -1))
-        _update_running(running_mean, running_var, mean, var * (n / (n - 1)), momentum)
+        _update_running(running_mean, running_var, mean.data, var.data * (n / (n - 1)), momentum)
     return out
 
 

@@ -88,7 +88,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        return BatchNorm.apply(x, weight, bias, _raw(running_mean), _raw(running_var), float(eps))
+        return BatchNorm.apply(x, weight, bias, _raw(running_mean), _raw(running_var), float(eps))[0]
     spatial = x.data.size // (n * channels)
     if spatial <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "

@@ -27,13 +27,9 @@ from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
 from ._args import pair as _pair
 from .dropout import dropout
+from ._kernels import kernels
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout2d"]
-
-
-def _kernels():
-    from ..kernels import pool        # imports Numba on first use, not with minigrad
-    return pool
 
 
 def pool_output_size(size, k, s, p, d, ceil_mode):
@@ -68,7 +64,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, k, s, p, d, out_hw):
-        out, idx = _kernels().max_pool2d_forward(x, *k, *s, *p, *d, *out_hw)
+        out, idx = kernels("pool").max_pool2d_forward(x, *k, *s, *p, *d, *out_hw)
         ctx.save_for_backward(idx)
         ctx.hw = x.shape[2:]
         return out, idx
@@ -87,7 +83,7 @@ class ScatterPlanes(Function):
     @staticmethod
     def forward(ctx, g, idx, hw):
         ctx.idx = idx
-        return _kernels().max_pool2d_backward(g, idx, *hw)
+        return kernels("pool").max_pool2d_backward(g, idx, *hw)
 
     @staticmethod
     def backward(ctx, gg):
@@ -123,7 +119,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, k, s, p, out_hw, count_include_pad, divisor):
         ctx.args = (x.shape[2:], k, s, p, out_hw, count_include_pad, divisor)
-        return _kernels().avg_pool2d_forward(x, *k, *s, *p, *out_hw, count_include_pad, divisor)
+        return kernels("pool").avg_pool2d_forward(x, *k, *s, *p, *out_hw, count_include_pad, divisor)
 
     @staticmethod
     def backward(ctx, g):
@@ -138,7 +134,7 @@ class AvgPool2dAdjoint(Function):
     @staticmethod
     def forward(ctx, g, hw, k, s, p, out_hw, count_include_pad, divisor):
         ctx.args = (k, s, p, out_hw, count_include_pad, divisor)
-        return _kernels().avg_pool2d_backward(g, *hw, *k, *s, *p, count_include_pad, divisor)
+        return kernels("pool").avg_pool2d_backward(g, *hw, *k, *s, *p, count_include_pad, divisor)
 
     @staticmethod
     def backward(ctx, gg):
@@ -275,4 +271,4 @@ def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     if x.data.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x.data.shape}")
     mask_shape = x.data.shape[:-2] + (1, 1)
-    return dropout(x, p, training, generator=generator, mask_shape=mask_shape)
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=mask_shape)

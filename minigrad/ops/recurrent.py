@@ -46,15 +46,11 @@ from ..tensor import Tensor
 from ._args import as_tensor, refuse_float16
 from .dropout import dropout as _dropout
 from .shape import cat, reshape, stack, transpose
+from ._kernels import kernels
 
 __all__ = ["rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-def _kernels():
-    from ..kernels import recurrent       # imports Numba on first use, not with minigrad
-    return recurrent
 
 
 # ----------------------------------------------------------------------------- the schedule
@@ -200,7 +196,7 @@ class LSTMLayer(Function):
         cs[plan.start] = _initial(c0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)           # (H, 4H): a contiguous operand is faster per step
         gh = xp.zeros((B, 4 * H), dtype=x.dtype)
-        cell = _kernels().lstm_cell_forward
+        cell = kernels("recurrent").lstm_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs, cs), plan, n, prev, cur)
             if n:
@@ -220,7 +216,7 @@ class LSTMLayer(Function):
         dy, dh = _backward_inputs(plan, dy, dh_n)
         dc = _fresh(plan.sort(dc_n, 0))
         dA = xp.empty_like(gates)
-        cell = _kernels().lstm_cell_backward
+        cell = kernels("recurrent").lstm_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < plan.B:
@@ -264,7 +260,7 @@ class GRULayer(Function):
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         gh = xp.zeros((B, 3 * H), dtype=x.dtype)
-        cell = _kernels().gru_cell_forward
+        cell = kernels("recurrent").gru_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
@@ -287,7 +283,7 @@ class GRULayer(Function):
         dgh = xp.empty_like(gates)                 # gradient of h_prev W_hh^T + b_hh
         dnx = xp.empty_like(hn)                    # gradient of x W_in^T + b_in (r, z: as dgh)
         tmp = xp.empty_like(dh)
-        cell = _kernels().gru_cell_backward
+        cell = kernels("recurrent").gru_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < B:
@@ -340,7 +336,7 @@ class RNNLayer(Function):
         hs[plan.start] = _initial(h0, plan, (B, H), x)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
         gh = xp.zeros((B, H), dtype=x.dtype)
-        cell = _kernels().rnn_cell_forward
+        cell = kernels("recurrent").rnn_cell_forward
         for k, (t, n, prev, cur) in enumerate(plan.steps):
             _carry((hs,), plan, n, prev, cur)
             if n:
@@ -359,7 +355,7 @@ class RNNLayer(Function):
         xp = backend.xp_of(x)
         dy, dh = _backward_inputs(plan, dy, dh_n)
         dA = xp.empty((plan.T, plan.B, w_hh.shape[1]), dtype=x.dtype)
-        cell = _kernels().rnn_cell_backward
+        cell = kernels("recurrent").rnn_cell_backward
         for k in range(len(plan.steps) - 1, -1, -1):
             t, n, prev, cur = plan.steps[k]
             if n < plan.B:
@@ -521,6 +517,20 @@ def _state(opname, name, h, L, B, H, unbatched, x):
     return reshape(h, L, 1, H) if unbatched else h
 
 
+def _layer(mode, x, init, weights, lengths, reverse):
+    """One layer in one direction: ``(y, final states)``, the states ``(h_n, c_n)`` for an LSTM,
+    ``(h_n,)`` otherwise.  The one place a mode picks its Function; ``weights`` is
+    ``(w_ih, w_hh, b_ih, b_hh)``, ``init`` the initial states (None: zeros)."""
+    if mode == "LSTM":
+        y, h_n, c_n = LSTMLayer.apply(x, init[0], init[1], *weights, lengths, reverse)
+        return y, (h_n, c_n)
+    if mode == "GRU":
+        y, h_n = GRULayer.apply(x, init[0], *weights, lengths, reverse)
+        return y, (h_n,)
+    y, h_n = RNNLayer.apply(x, init[0], *weights, lengths, reverse, "tanh" if mode == "RNN_TANH" else "relu")
+    return y, (h_n,)
+
+
 def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropout, training, lengths,
          generator):
     """The stack: layers of one Function per direction, the directions' outputs concatenated,
@@ -571,20 +581,11 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
         outs = []
         for d in range(D):
             k = layer * D + d
-            w_ih, w_hh, b_ih, b_hh = groups[k]
             init = [None if s is None else s[k] for s in states]
             if B == 0:
                 y, *new = _empty_batch_layer(x, init, groups[k], H, len(states))
-            elif mode == "LSTM":
-                y, h_n, c_n = LSTMLayer.apply(x, init[0], init[1], w_ih, w_hh, b_ih, b_hh, lens, d == 1)
-                new = (h_n, c_n)
-            elif mode == "GRU":
-                y, h_n = GRULayer.apply(x, init[0], w_ih, w_hh, b_ih, b_hh, lens, d == 1)
-                new = (h_n,)
             else:
-                y, h_n = RNNLayer.apply(x, init[0], w_ih, w_hh, b_ih, b_hh, lens, d == 1,
-                                        "tanh" if mode == "RNN_TANH" else "relu")
-                new = (h_n,)
+                y, new = _layer(mode, x, init, groups[k], lens, reverse=d == 1)
             new = tuple(new)
             outs.append(y)
             for lst, s in zip(finals, new):
@@ -678,15 +679,7 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
             raise ValueError(f"{opname}: {name} must have shape {expected}, got {s.data.shape}")
         _same_kind(opname, x, [(name, s)])
         init.append(reshape(s, 1, H) if unbatched else s)
-    x3 = reshape(x, 1, B, in_size)
-    if mode == "LSTM":
-        _, h, c = LSTMLayer.apply(x3, init[0], init[1], w_ih, w_hh, b_ih, b_hh, None, False)
-        out = (h, c)
-    elif mode == "GRU":
-        out = (GRULayer.apply(x3, init[0], w_ih, w_hh, b_ih, b_hh, None, False)[1],)
-    else:
-        out = (RNNLayer.apply(x3, init[0], w_ih, w_hh, b_ih, b_hh, None, False,
-                              "tanh" if mode == "RNN_TANH" else "relu")[1],)
+    _, out = _layer(mode, reshape(x, 1, B, in_size), init, (w_ih, w_hh, b_ih, b_hh), None, reverse=False)
     return tuple(reshape(o, H) for o in out) if unbatched else out
 
 

@@ -41,7 +41,8 @@ class Prod(Function):
     """y = prod(x) over dims.  d x_i = g * prod_{j != i} x_j, with p the product of the slice's
     nonzero entries: no zero in the slice, g p / x_i;  exactly one zero x_z, g p at z and
     g p x_z / x_i elsewhere (0, but written with x_z so that it differentiates again);  two or
-    more zeros, 0 (as PyTorch's)."""
+    more zeros, 0 (as PyTorch's).  Under create_graph a slice with two or more zeros takes the
+    division-free form :func:`_others_product`, whose own derivative is exact there."""
     differentiable_backward = True
 
     @staticmethod
@@ -61,9 +62,28 @@ class Prod(Function):
         g = _keep(g, x.shape, dims)
         if not zeros_in_slice.any():
             return g * p / safe
+        if f.is_tensor(x) and (zeros_in_slice >= 2).any():
+            return g * _others_product(x, dims)
         x_zero = f.sum(f.where(zero, x, 0.0), dims, keepdims=True)       # the zero itself
         one_zero = g * p * f.where(zero, 1.0, x_zero / safe)
         return f.where(zeros_in_slice == 0, g * p / safe, f.where(zeros_in_slice == 1, one_zero, 0.0))
+
+
+def _others_product(x, dims):
+    """prod_{j != i} x_j over each slice of ``dims`` with products only (no division by x, so it
+    differentiates exactly at zeros): the slice flattened to length m, the product of the
+    entries before i (an exclusive cumprod) times that of the entries after i (one from the
+    other end).  Its derivative runs Cumprod's backward, exact at zeros too."""
+    keep = [a for a in range(x.ndim) if a not in dims]
+    perm = keep + list(dims)
+    moved = f.permute(x, perm)
+    lead = moved.shape[:len(keep)]
+    flat = moved.reshape(lead + (-1,))
+    last = len(lead)
+    one = f.like(f.xp(f.value(x)).ones(lead + (1,), dtype=f.value(x).dtype), x)
+    before = Cumprod.run(f.concatenate([one, flat[..., :-1]], last), last)
+    after = Cumprod.run(f.concatenate([one, flat[..., :0:-1]], last), last)[..., ::-1]
+    return f.permute((before * after).reshape(moved.shape), tuple(np.argsort(perm)))
 
 
 # ----------------------------------------------------------------------------- scans
@@ -87,7 +107,10 @@ class Cumsum(Function):
 class Cumprod(Function):
     """y_i = prod_{j <= i} x_j along dim;  d x_j = sum_{i >= j} g_i prod_{k <= i, k != j} x_k.
     Before the first zero z of the slice that is revcumsum(g y)_j / x_j (sums over i < z only);
-    at z it is revcumsum(g w)_z with w the cumprod of x with x_z replaced by 1; after z, 0."""
+    at z it is revcumsum(g w)_z with w the cumprod of x with x_z replaced by 1; after z, 0.
+    Under create_graph a slice with a zero takes the division-free form :func:`_cumprod_grad`,
+    whose own derivative is exact there too (the formula above drops terms that are 0 but not
+    their derivatives)."""
     differentiable_backward = True
 
     @staticmethod
@@ -102,6 +125,8 @@ class Cumprod(Function):
         x, y = ctx.saved_tensors
         dim = ctx.dim
         zero = f.value(x) == 0
+        if f.is_tensor(x) and zero.any():
+            return _cumprod_grad(x, g, dim)
         zeros_so_far = zero.cumsum(axis=dim)
         before = zeros_so_far == 0                     # before the first zero
         first = zero & (zeros_so_far == 1)             # the first zero itself
@@ -111,6 +136,21 @@ class Cumprod(Function):
             w = Cumprod.run(f.where(first, 1.0, x), dim)
             dx = dx + f.where(first, Cumsum.run(g * w, dim, True), 0.0)
         return dx
+
+
+def _cumprod_grad(x, g, dim):
+    """d x_j = sum_{i >= j} g_i prod_{k <= i, k != j} x_k with products only: an (n, n) table per
+    slice whose row j holds x_k for k != j (1 at k = j), scanned by cumprod along the row and
+    summed against g over i >= j.  O(n^2): for create_graph with zeros only."""
+    last = x.ndim - 1
+    xl, gl = f.moveaxis(x, dim, last), f.moveaxis(g, dim, last)
+    n = xl.shape[-1]
+    lead = xl.shape[:-1]
+    table = f.where(np.eye(n, dtype=bool), 1.0, f.broadcast_to(xl.reshape(lead + (1, n)), lead + (n, n)))
+    partial = Cumprod.run(table, len(lead) + 1)                      # [.., j, i] = prod_{k <= i, k != j} x_k
+    later = np.triu(np.ones((n, n), dtype=bool))                     # i >= j
+    dx = f.sum(f.where(later, partial, 0.0) * gl.reshape(lead + (1, n)), (len(lead) + 1,))
+    return f.moveaxis(dx, last, dim)
 
 
 class GatherAlong(Function):

@@ -23,14 +23,10 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, normalize_dim, shape_arg
+from ._kernels import kernels
 
 __all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
            "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
-
-
-def _scatter():
-    from ..kernels import scatter        # imports Numba on first use, not with minigrad
-    return scatter
 
 
 # ----------------------------------------------------------------------------- views
@@ -260,7 +256,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.index = x.shape, index
-        return x[index]
+        out = x[index]
+        if isinstance(out, np.generic):      # one element: a 0-d view of x, not a copy (as PyTorch)
+            out = x[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -284,11 +283,11 @@ class IndexPut(Function):
         if rows is not None and len(shape) >= 1:    # x[i]: scatter whole rows
             rows = rows.reshape(-1) % builtins.max(shape[0], 1)
             dx_rows = dx.reshape(shape[0], int(np.prod(shape[1:])))      # -1 is ambiguous for 0 rows
-            _scatter().index_add_rows(dx_rows, rows, xp.ascontiguousarray(g).reshape(rows.shape[0], dx_rows.shape[1]))
+            kernels("scatter").index_add_rows(dx_rows, rows, xp.ascontiguousarray(g).reshape(rows.shape[0], dx_rows.shape[1]))
             return dx
         # general advanced index: scatter into the flat positions the index selected
         positions = xp.arange(dx.size).reshape(shape)[index].reshape(-1)
-        _scatter().index_add_rows(dx.reshape(-1, 1), positions, xp.ascontiguousarray(g).reshape(-1, 1))
+        kernels("scatter").index_add_rows(dx.reshape(-1, 1), positions, xp.ascontiguousarray(g).reshape(-1, 1))
         return dx
 
     @staticmethod
@@ -337,7 +336,7 @@ class IndexAdd(Function):
         dx = xp.zeros(moved_shape, dtype=g.dtype)
         dx_rows = dx.reshape(moved_shape[0], -1)
         g_rows = xp.ascontiguousarray(xp.moveaxis(g, dim, 0)).reshape(index.shape[0], dx_rows.shape[1])
-        _scatter().index_add_rows(dx_rows, index, g_rows)
+        kernels("scatter").index_add_rows(dx_rows, index, g_rows)
         return xp.moveaxis(dx, 0, dim)
 
     @staticmethod

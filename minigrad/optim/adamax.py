@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import (
+    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
+    zeros_like_param)
 
 
 def adamax_update(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -16,14 +18,9 @@ def adamax_update(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps,
         param = param - lr / (1 - beta1^step) * m / u
     """
     xp = backend.xp_of(param)
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param
+    grad = decayed_gradient(param, grad, lr=lr, weight_decay=weight_decay, maximize=maximize)
 
-    scratch = xp.subtract(grad, exp_avg)      # m += (1 - beta1)(g - m): PyTorch's form (lerp)
-    scratch *= 1.0 - beta1
-    exp_avg += scratch
+    scratch = update_first_moment(grad, exp_avg, beta1)
     xp.abs(grad, out=scratch)
     scratch += eps
     exp_inf *= beta2
@@ -42,16 +39,7 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_hyperparameters(lr, betas, eps, weight_decay)
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize, differentiable=False, capturable=False))

@@ -216,3 +216,48 @@ def refuse_unsupported(name, **flags):
 def zeros_like_param(p: Tensor) -> Tensor:
     """A zero buffer of ``p``'s shape, dtype and device (optimizer state)."""
     return Tensor._wrap(backend.xp_of(p.data).zeros_like(p.data))
+
+
+# ----------------------------------------------------------------------------- the Adam family's shared steps
+def check_adam_hyperparameters(lr, betas, eps, weight_decay):
+    """The checks (and PyTorch's messages) that Adam, AdamW, Adamax, NAdam and RAdam share."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def decayed_gradient(param, grad, *, lr, weight_decay, maximize, decoupled=False):
+    """The gradient a step uses: g = -grad if maximize else grad; with ``weight_decay`` either the
+    weights shrink in place, param *= 1 - lr * weight_decay (``decoupled``: AdamW and kin), or
+    g = g + weight_decay * param (an L2 penalty's gradient).  Returns g."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1.0 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
+def update_first_moment(grad, exp_avg, beta1):
+    """m += (1 - beta1)(g - m), in place (PyTorch's form, a lerp); returns a scratch array of g's shape."""
+    scratch = backend.xp_of(grad).subtract(grad, exp_avg)
+    scratch *= 1.0 - beta1
+    exp_avg += scratch
+    return scratch
+
+
+def update_second_moment(grad, exp_avg_sq, beta2, scratch):
+    """v = beta2 v + (1 - beta2) g^2, in place, through ``scratch``."""
+    backend.xp_of(grad).multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - beta2
+    exp_avg_sq *= beta2
+    exp_avg_sq += scratch

@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import (
+    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
+    update_second_moment, zeros_like_param)
 
 
 def radam_rectification(step, beta2):
@@ -37,21 +39,11 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, ep
         param = param - lr * m_hat                                                   while r_t is None
     """
     xp = backend.xp_of(param)
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1.0 - lr * weight_decay
-        else:
-            grad = grad + weight_decay * param
+    grad = decayed_gradient(param, grad, lr=lr, weight_decay=weight_decay, maximize=maximize,
+                            decoupled=decoupled_weight_decay)
 
-    scratch = xp.subtract(grad, exp_avg)      # m += (1 - beta1)(g - m): PyTorch's form (lerp)
-    scratch *= 1.0 - beta1
-    exp_avg += scratch
-    xp.multiply(grad, grad, out=scratch)
-    scratch *= 1.0 - beta2
-    exp_avg_sq *= beta2
-    exp_avg_sq += scratch
+    scratch = update_first_moment(grad, exp_avg, beta1)
+    update_second_moment(grad, exp_avg_sq, beta2, scratch)
 
     step_size = lr / (1.0 - beta1 ** step)
     rect = radam_rectification(step, beta2)
@@ -75,16 +67,7 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_hyperparameters(lr, betas, eps, weight_decay)
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,

@@ -34,6 +34,11 @@ def _all_reduce_sum(array):
 
 
 class _SyncBatchNormFn(autograd.Function):
+    """Batch norm with the global batch's statistics; returns (y, mean, unbiased var), the
+    statistics as outputs (as ``ops/norm.py``'s BatchNorm) for the running averages: they are
+    not differentiable outputs.  Backward: batch norm's, with the two per-channel sums all-reduced."""
+    materialize_grads = False
+
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         dims = (0,) + tuple(range(2, x.ndim))
@@ -49,16 +54,17 @@ class _SyncBatchNormFn(autograd.Function):
         xhat = centered * rstd
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.dims, ctx.total, ctx.shape = dims, total, shape
-        ctx.batch_stats = (mean.ravel(), var.ravel())
         y = xhat
         if weight is not None:
             y = y * weight.reshape(shape)
         if bias is not None:
             y = y + bias.reshape(shape)
-        return y
+        return y, mean.ravel(), var.ravel() * (total / (total - 1))
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g, g_mean=None, g_var=None):
+        if g is None or g_mean is not None or g_var is not None:
+            raise RuntimeError("SyncBatchNorm: the statistics it returns (mean, var) are not differentiable outputs")
         xhat, rstd, weight = ctx.saved_tensors
         dims, shape, xp = ctx.dims, ctx.shape, backend.xp_of(g)
         dxhat = g * weight.reshape(shape) if weight is not None else g
@@ -92,14 +98,9 @@ class SyncBatchNorm(_BatchNorm):
             self.num_batches_tracked.data += 1
             if momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
-        out = _SyncBatchNormFn.apply(x, self.weight, self.bias, float(self.eps))
-        if self.track_running_stats and out.grad_fn is not None:
-            mean, var = out.grad_fn.batch_stats
-            total = out.grad_fn.total
-            _update_running(self.running_mean, self.running_var, mean, var * (total / (total - 1)), momentum)
-        elif self.track_running_stats:
-            raise RuntimeError("SyncBatchNorm: training without gradients (under no_grad) is not supported; "
-                               "call model.eval() for evaluation")
+        out, mean, var = _SyncBatchNormFn.apply(x, self.weight, self.bias, float(self.eps))
+        if self.track_running_stats:
+            _update_running(self.running_mean, self.running_var, mean.data, var.data, momentum)
         return out
 
     @classmethod
