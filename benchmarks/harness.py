@@ -4,7 +4,12 @@ Timing: ``warmup`` calls first (JIT compilation, allocator warm-up), then ``repe
 rounds of ``inner`` calls each (``inner`` chosen so a round lasts about ``round_s``); the
 figure is the median per-call time.  GPU steps are synchronised before the clock stops.  Each
 framework is timed in several fresh processes, alternating with the other (``run_rounds``);
-the ratio reported is the median of the paired rounds' ratios, with their range.
+the ratio reported is the median of the paired rounds' ratios, with their range.  Slow
+steps (half a second or more) stop repeating early when their times agree (``SPREAD_OK``).
+
+The allocator: ``import minigrad`` tunes glibc for its process (``minigrad/_malloc.py``); the
+timing workers of both frameworks get those same settings through glibc's environment
+variables (``timing_allocator_env``), so the ratio compares the engines, not the allocators.
 
 Peak memory, measured in a separate run after one untimed step: on CPU the rise of the
 process's peak resident set (``VmHWM``, reset through ``/proc/self/clear_refs``) during one
@@ -34,23 +39,41 @@ def synchronizer(framework: str, device: str):
     return lambda: cupy.cuda.get_current_stream().synchronize()
 
 
-def time_step(step, sync, warmup=5, repeats=15, round_s=0.05):
-    for _ in range(warmup):
+#: Slow steps (at least ``SLOW_STEP_S`` a call) take fewer calls when their times agree: two
+#: warm-up calls instead of ``warmup``, and the timed repeats stop after ``MIN_REPEATS`` once
+#: the spread of the repeats so far, (max - min) / median, is at most ``SPREAD_OK``; while it
+#: is wider they go on, up to ``repeats``.  Fast steps always run ``repeats`` rounds.
+SLOW_STEP_S = 0.5
+MIN_REPEATS = 5
+SPREAD_OK = 0.10
+
+
+def spread(times):
+    return (max(times) - min(times)) / statistics.median(times)
+
+
+def time_step(step, sync, warmup=5, repeats=15, round_s=0.05, clock=time.perf_counter):
+    once = None
+    for k in range(max(1, warmup)):
+        t0 = clock()
         step()
-    sync()
-    t0 = time.perf_counter()
-    step()
-    sync()
-    once = max(time.perf_counter() - t0, 1e-7)
+        sync()
+        once = max(clock() - t0, 1e-7)       # the last warm-up call's time sets ``inner``
+        if k >= 1 and once >= SLOW_STEP_S:
+            break
+    slow = once >= SLOW_STEP_S
     inner = max(1, min(10000, int(round_s / once)))
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(inner):
             step()
         sync()
-        times.append((time.perf_counter() - t0) / inner)
-    return {"median_s": statistics.median(times), "min_s": min(times), "inner": inner, "repeats": repeats}
+        times.append((clock() - t0) / inner)
+        if slow and len(times) >= MIN_REPEATS and spread(times) <= SPREAD_OK:
+            break
+    return {"median_s": statistics.median(times), "min_s": min(times), "inner": inner, "repeats": len(times),
+            "spread": spread(times)}
 
 
 # ----------------------------------------------------------------------------- memory
@@ -104,6 +127,21 @@ def blas_info():
     return [{k: info.get(k) for k in keep if info.get(k) is not None} for info in threadpool_info()]
 
 
+def blas_summary(framework):
+    """The BLAS that ran in this worker, in a few words ("openblas 0.3.31 SkylakeX, 2 threads")."""
+    if framework == "torch":
+        import torch
+        config = torch.__config__.show()
+        found = [part.split("=", 1)[1] for line in config.splitlines() for part in line.replace(",", " ").split()
+                 if part.startswith(("BLAS_INFO=", "LAPACK_INFO="))]
+        return f"{found[0] if found else 'unknown BLAS'} (linked into torch), {torch.get_num_threads()} threads"
+    libs = [b for b in blas_info() if b.get("user_api") == "blas"]
+    if not libs:
+        return blas_info()[0].get("note", "no BLAS loaded")
+    return "; ".join(f"{b.get('internal_api')} {b.get('version')} {b.get('architecture', '')}, "
+                     f"{b.get('num_threads')} threads" for b in libs)
+
+
 def machine_info():
     import numpy as np
     info = {
@@ -154,6 +192,21 @@ def matmul_peak(framework, device, n=2048):
 MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "MALLOC_TRIM_THRESHOLD_": "131072"}
 
 
+def timing_allocator_env(environ=None):
+    """glibc's settings for both frameworks' timing runs: the ones ``import minigrad`` applies
+    to its own process (``minigrad/_malloc.py``), passed as glibc's environment variables, so
+    that PyTorch's worker starts with exactly the same allocator (minigrad, seeing them, leaves
+    them as they are).  Empty, so that both inherit the caller's environment, when that sets
+    ``MINIGRAD_MALLOC_TUNING=0`` (glibc's defaults for both) or glibc's ``MALLOC_*_`` itself."""
+    environ = os.environ if environ is None else environ
+    if environ.get("MINIGRAD_MALLOC_TUNING", "1") == "0" or any(
+            k.startswith("MALLOC_") and k.endswith("_") for k in environ):
+        return {}
+    from minigrad import _malloc
+    return {"MALLOC_MMAP_THRESHOLD_": str(_malloc.MMAP_THRESHOLD),
+            "MALLOC_TRIM_THRESHOLD_": str(_malloc.TRIM_THRESHOLD), "MALLOC_TOP_PAD_": str(_malloc.TOP_PAD)}
+
+
 def measure(workload, framework, device, repeats, what="time"):
     if framework == "torch":
         import torch
@@ -172,13 +225,16 @@ def measure(workload, framework, device, repeats, what="time"):
 def run_worker(name, framework, device, repeats, what) -> None:
     from .workloads import load_all
     workload = load_all()[name]
-    print(json.dumps(measure(workload, framework, device, repeats, what)))
+    result = measure(workload, framework, device, repeats, what)
+    result["blas"] = blas_summary(framework)
+    result["malloc_env"] = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_") and k.endswith("_")}
+    print(json.dumps(result))
 
 
 def _run_one(name, framework, device, repeats, what, timeout):
     cmd = [sys.executable, "-m", "benchmarks", "--worker", name, framework, what, "--device", device,
            "--repeats", str(repeats)]
-    env = dict(os.environ, **(MEMORY_ENV if what == "memory" else {}))
+    env = dict(os.environ, **(MEMORY_ENV if what == "memory" else timing_allocator_env()))
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -204,7 +260,9 @@ def run_rounds(name, frameworks, device, repeats, rounds=3, timeout=900):
             combined[f] = failed[0]
             continue
         combined[f] = {"median_s": statistics.median(r["median_s"] for r in runs), "round_medians_s":
-                       [r["median_s"] for r in runs], "inner": runs[0]["inner"], "repeats": runs[0]["repeats"]}
+                       [r["median_s"] for r in runs], "inner": runs[0]["inner"],
+                       "repeats": [r["repeats"] for r in runs], "blas": runs[0].get("blas"),
+                       "malloc_env": runs[0].get("malloc_env")}
         combined[f]["peak_bytes"] = _run_one(name, f, device, repeats, "memory", timeout).get("peak_bytes")
     if len(frameworks) == 2 and all("error" not in combined[f] for f in frameworks):
         mg, t = (combined[f]["round_medians_s"] for f in frameworks)

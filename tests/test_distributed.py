@@ -58,10 +58,58 @@ def test_uninitialized_and_unknown_backends_are_clear_errors():
         dist.get_rank()
     with pytest.raises(RuntimeError, match="init_process_group"):
         dist.all_reduce(mg.zeros(2))
-    with pytest.raises(NotImplementedError, match="nccl"):
-        dist.init_process_group("nccl")
     with pytest.raises(ValueError, match="gloo"):
         dist.init_process_group("gloo")
+
+
+@pytest.mark.skipif(mg.cuda.is_available(), reason="CuPy and a GPU are here: tests/mpi/nccl.py runs instead")
+def test_nccl_without_cupy_or_a_gpu_says_what_it_needs():
+    with pytest.raises(RuntimeError, match="backend 'nccl' needs CuPy with NCCL and a CUDA GPU"):
+        dist.init_process_group("nccl")
+    assert not dist.is_initialized()
+
+
+def _fake_cupy(monkeypatch, nccl=None, devices=1):
+    """A stand-in for CuPy in sys.modules: ``nccl`` its cupy.cuda.nccl (None: missing), ``devices`` GPUs."""
+    import types
+
+    def count():
+        if devices is None:
+            raise RuntimeError("cudaErrorNoDevice")
+        return devices
+    cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=count))
+    if nccl is not None:
+        cuda.nccl = nccl
+    cupy = types.ModuleType("cupy")
+    cupy.cuda = cuda
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "cupy.cuda", cuda)
+    monkeypatch.setitem(sys.modules, "cupy.cuda.nccl", nccl)
+
+
+@pytest.mark.parametrize("nccl, devices, message", [
+    (None, 1, "needs CuPy with NCCL; this CuPy has no NCCL"),
+    ("unavailable", 1, "needs CuPy with NCCL; this CuPy has no NCCL"),
+    ("ok", 0, "needs a CUDA GPU, and CuPy sees none"),
+    ("ok", None, "needs a CUDA GPU, and CuPy sees none"),          # the CUDA runtime raising: no driver
+])
+def test_nccl_names_the_missing_piece(monkeypatch, nccl, devices, message):
+    import types
+    module = None if nccl is None else types.SimpleNamespace(available=nccl == "ok")
+    _fake_cupy(monkeypatch, module, devices)
+    with pytest.raises(RuntimeError, match=f"init_process_group: backend 'nccl' {message}"):
+        dist.init_process_group("nccl")
+    assert not dist.is_initialized()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not mg.cuda.is_available(), reason="needs CuPy and a CUDA GPU")
+@needs_mpi
+def test_nccl_collectives_on_cuda_tensors_against_numpy():
+    """One rank per GPU (NCCL takes no more): a world of 2 with two GPUs, of 1 with one."""
+    n = min(2, mg.cuda.device_count())
+    out = check(run_ranks("nccl.py", n=n, timeout=120)).stdout
+    assert all(f"rank {r}: nccl ok" in out for r in range(n))
 
 
 @needs_mpi

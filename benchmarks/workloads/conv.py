@@ -56,9 +56,21 @@ def _resnet_flops(batch=32):
 @workload("resnet18_cifar_step", "models", "ResNet-18 (CIFAR stem) training step, batch 32, SGD momentum 0.9",
           flops=_resnet_flops())
 def resnet_step(fw, device):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((32, 3, 32, 32)).astype(np.float32)
-    y = rng.integers(0, 10, 32)
+    model, opt, loss_fn, X, Y = resnet_setup(fw, device)
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(X), Y).backward()
+        opt.step()
+    return step
+
+
+def resnet_setup(fw, device, batch=32, seed=0):
+    """ResNet-18 (CIFAR stem), SGD with momentum 0.9 and a fixed random batch (drawn with ``seed``):
+    ``(model, optimizer, loss_fn, X, Y)``.  The data-parallel benchmark wraps the model."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 3, 32, 32)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
     if fw == "minigrad":
         import minigrad as mg
         from minigrad.models import resnet18_cifar
@@ -93,9 +105,4 @@ def resnet_step(fw, device):
         model = tnn.Sequential(*layers).to(device)
         opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
         X, Y, loss_fn = torch.tensor(x, device=device), torch.tensor(y, device=device), tnn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(X), Y).backward()
-        opt.step()
-    return step
+    return model, opt, loss_fn, X, Y

@@ -29,10 +29,22 @@ def _weights(kind, layers, directions):
 
 
 def _text_step(fw, device, T, kind="lstm", layers=1, directions=1, packed=False):
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(1, VOCAB, (T, BATCH))
-    labels = rng.integers(0, 2, BATCH)
-    lengths = np.sort(rng.integers(T // 2, T + 1, BATCH))[::-1].copy() if packed else None
+    model, optimizer, loss_fn, X, Y = text_setup(fw, device, T, kind, layers, directions, packed)
+
+    def step():
+        optimizer.zero_grad()
+        loss_fn(model(X), Y).backward()
+        optimizer.step()
+    return step
+
+
+def text_setup(fw, device, T, kind="lstm", layers=1, directions=1, packed=False, batch=BATCH, seed=0):
+    """The classifier, Adam, the loss and a fixed random batch of tokens and labels (drawn with
+    ``seed``): ``(model, optimizer, loss_fn, X, Y)``.  The data-parallel benchmark wraps the model."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(1, VOCAB, (T, batch))
+    labels = rng.integers(0, 2, batch)
+    lengths = np.sort(rng.integers(T // 2, T + 1, batch))[::-1].copy() if packed else None
     weights = _weights(kind, layers, directions)
     bidirectional = directions == 2
     if fw == "minigrad":
@@ -74,14 +86,7 @@ def _text_step(fw, device, T, kind="lstm", layers=1, directions=1, packed=False)
         model.load_state_dict({k: lib.as_tensor(v) for k, v in weights.items()})
         model.to(device)
         X, Y = lib.as_tensor(tokens, device=device), lib.as_tensor(labels, device=device)
-    optimizer = Adam(model.parameters(), lr=2e-3)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(model(X), Y).backward()
-        optimizer.step()
-    return step
+    return model, Adam(model.parameters(), lr=2e-3), nn.CrossEntropyLoss(), X, Y
 
 
 def _flops(T, gates=4, layers=1, directions=1):

@@ -8,6 +8,9 @@
 
 Collectives work in place on the Tensors' arrays: a contiguous CPU tensor is handed to MPI
 as its NumPy buffer, without a copy; others (non-contiguous, CUDA) go through a staging copy.
+``init_process_group("nccl")`` runs the collectives on CUDA tensors through NCCL instead (CuPy's
+bindings, on the current stream, in the GPU's memory; see ``_nccl.py``); MPI still launches the
+processes and hands NCCL its unique id.
 ``async_op=True`` returns a :class:`Work` whose ``wait()`` finishes the operation.  mpi4py is
 imported only by :func:`init_process_group` (the ``distributed`` extra installs it and MPICH).
 
@@ -45,12 +48,13 @@ class ReduceOp:
 class _Group:
     """The default process group: an MPI communicator of its own (a duplicate of COMM_WORLD)."""
 
-    def __init__(self, mpi, comm, backend_name):
+    def __init__(self, mpi, comm, backend_name, nccl=None):
         self.MPI = mpi
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.backend = backend_name
+        self.nccl = nccl            # the NCCL communicator (backend "nccl"), else None
 
 
 _group = None
@@ -82,27 +86,29 @@ def launched_with_ranks() -> int:
 def init_process_group(backend="mpi", init_method=None, world_size=-1, rank=-1, timeout=None):
     """Join the processes started by ``mpiexec`` (one process alone is a world of size 1).
 
-    ``backend="mpi"`` (CPU tensors; CUDA tensors are staged through the host).  ``"nccl"`` is
-    not implemented yet.  ``world_size`` and ``rank``, when given, must agree with MPI's."""
+    ``backend="mpi"`` (CPU tensors; CUDA tensors are staged through the host), or ``"nccl"``
+    (CUDA tensors, through CuPy's NCCL; it needs CuPy with NCCL, a GPU, and mpi4py to start).
+    ``world_size`` and ``rank``, when given, must agree with MPI's."""
     global _group, _previous_excepthook
     if _group is not None:
         raise RuntimeError("init_process_group: the default process group is already initialized")
+    if backend not in ("mpi", "nccl"):
+        raise ValueError(f"init_process_group: unknown backend {backend!r}; expected 'mpi' or 'nccl'")
     if backend == "nccl":
-        raise NotImplementedError("init_process_group: the nccl backend (CUDA tensors through CuPy's NCCL) is not "
-                                  "implemented yet; use backend='mpi', which stages CUDA tensors through the host")
-    if backend != "mpi":
-        raise ValueError(f"init_process_group: unknown backend {backend!r}; expected 'mpi' (or 'nccl')")
+        from . import _nccl
+        cupy, nccl = _nccl.load()           # a clear error when CuPy, NCCL or a GPU is missing
     try:
         from mpi4py import MPI
     except ImportError as e:
-        raise RuntimeError("init_process_group: the mpi backend needs mpi4py and an MPI "
+        raise RuntimeError(f"init_process_group: backend {backend!r} needs mpi4py and an MPI "
                            "(pip install 'minigrad[distributed]')") from e
     comm = MPI.COMM_WORLD.Dup()
     for name, given, actual in (("world_size", world_size, comm.Get_size()), ("rank", rank, comm.Get_rank())):
         if given not in (-1, None) and given != actual:
             comm.Free()
             raise ValueError(f"init_process_group: {name}={given} but MPI says {actual} (mpiexec sets both)")
-    _group = _Group(MPI, comm, backend)
+    nccl_comm = _nccl.Communicator(cupy, nccl, MPI, comm) if backend == "nccl" else None
+    _group = _Group(MPI, comm, backend, nccl_comm)
     _previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_unhandled
 
@@ -152,6 +158,8 @@ def destroy_process_group():
     _group = None
     if sys.excepthook is _abort_on_unhandled:
         sys.excepthook = _previous_excepthook
+    if group.nccl is not None:
+        group.nccl.destroy()
     group.comm.Free()
 
 
@@ -239,6 +247,20 @@ def _check_same_everywhere(group, opname, shape, dtype):
                            f"tensor of the same shape and dtype")
 
 
+def _array(t, opname):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
+    return t.data
+
+
+def _nccl_checked(group, opname, tensor, check=True):
+    """The group's NCCL communicator, once ``tensor`` is known to match the other ranks'."""
+    _array(tensor, opname)
+    if check:
+        _check_same_everywhere(group, opname, tensor.data.shape, tensor.data.dtype)
+    return group.nccl
+
+
 def _divide_by_size(arr, size, opname):
     if arr.dtype.kind != "f":
         raise TypeError(f"{opname}: ReduceOp.AVG needs a floating-point tensor, got {arr.dtype}")
@@ -250,9 +272,12 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False, _check=True)
     """Combine ``tensor`` across all ranks (sum, average, max or min), in place on every rank."""
     g = _default_group("all_reduce")
     mpi_op = _mpi_op(g, op, "all_reduce")
+    dtype = _array(tensor, "all_reduce").dtype
+    if op == ReduceOp.AVG and dtype.kind != "f":
+        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got {dtype}")
+    if g.nccl is not None:
+        return _nccl_checked(g, "all_reduce", tensor, _check).all_reduce(tensor, op, async_op)
     buf, write_back = _host_buffer(tensor, "all_reduce")
-    if op == ReduceOp.AVG and buf.dtype.kind != "f":
-        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got {buf.dtype}")
     if _check:
         _check_same_everywhere(g, "all_reduce", buf.shape, buf.dtype)
     request = g.comm.Iallreduce(g.MPI.IN_PLACE, buf, op=mpi_op)
@@ -270,6 +295,8 @@ def broadcast(tensor, src=0, group=None, async_op=False, _check=True):
     g = _default_group("broadcast")
     if not 0 <= src < g.size:
         raise ValueError(f"broadcast: src={src} is not a rank of a world of size {g.size}")
+    if g.nccl is not None:
+        return _nccl_checked(g, "broadcast", tensor, _check).broadcast(tensor, src, async_op)
     buf, write_back = _host_buffer(tensor, "broadcast")
     if _check:
         _check_same_everywhere(g, "broadcast", buf.shape, buf.dtype)
@@ -280,13 +307,16 @@ def broadcast(tensor, src=0, group=None, async_op=False, _check=True):
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """``tensor_list[r]`` receives rank r's ``tensor``, on every rank."""
     g = _default_group("all_gather")
-    send, _ = _host_buffer(tensor, "all_gather")
+    shape = tuple(_array(tensor, "all_gather").shape)
     if len(tensor_list) != g.size:
         raise ValueError(f"all_gather: tensor_list has {len(tensor_list)} tensors, expected one per rank ({g.size})")
     for r, t in enumerate(tensor_list):
-        if tuple(t.shape) != send.shape or t.dtype != tensor.dtype:
+        if tuple(t.shape) != shape or t.dtype != tensor.dtype:
             raise ValueError(f"all_gather: tensor_list[{r}] has shape {tuple(t.shape)} and dtype {t.dtype}, "
-                             f"expected {send.shape} and {tensor.dtype} (those of the tensor sent)")
+                             f"expected {shape} and {tensor.dtype} (those of the tensor sent)")
+    if g.nccl is not None:
+        return _nccl_checked(g, "all_gather", tensor).all_gather(tensor_list, tensor, async_op)
+    send, _ = _host_buffer(tensor, "all_gather")
     _check_same_everywhere(g, "all_gather", send.shape, send.dtype)
     recv = np.empty((g.size,) + send.shape, dtype=send.dtype)
     request = g.comm.Iallgather(send, recv)
@@ -301,15 +331,18 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     """``output`` on rank r receives the reduction over all ranks of their ``input_list[r]``."""
     g = _default_group("reduce_scatter")
     mpi_op = _mpi_op(g, op, "reduce_scatter")
-    out, write_back = _host_buffer(output, "reduce_scatter")
+    arr = _array(output, "reduce_scatter")
     if len(input_list) != g.size:
         raise ValueError(f"reduce_scatter: input_list has {len(input_list)} tensors, expected one per rank ({g.size})")
     for r, t in enumerate(input_list):
-        if tuple(t.shape) != out.shape or t.dtype != output.dtype:
+        if tuple(t.shape) != tuple(arr.shape) or t.dtype != output.dtype:
             raise ValueError(f"reduce_scatter: input_list[{r}] has shape {tuple(t.shape)} and dtype {t.dtype}, "
-                             f"expected {out.shape} and {output.dtype} (those of the output)")
-    if op == ReduceOp.AVG and out.dtype.kind != "f":
-        raise TypeError(f"reduce_scatter: ReduceOp.AVG needs a floating-point tensor, got {out.dtype}")
+                             f"expected {tuple(arr.shape)} and {output.dtype} (those of the output)")
+    if op == ReduceOp.AVG and arr.dtype.kind != "f":
+        raise TypeError(f"reduce_scatter: ReduceOp.AVG needs a floating-point tensor, got {arr.dtype}")
+    if g.nccl is not None:
+        return _nccl_checked(g, "reduce_scatter", output).reduce_scatter(output, input_list, op, async_op)
+    out, write_back = _host_buffer(output, "reduce_scatter")
     _check_same_everywhere(g, "reduce_scatter", out.shape, out.dtype)
     send = np.stack([_to_host(t.data) for t in input_list])     # the one block MPI scatters from
     request = g.comm.Ireduce_scatter_block(send, out, op=mpi_op)

@@ -72,8 +72,9 @@ class DistributedDataParallel(Module):
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         on_gpu = [n for n, p in named if not isinstance(p.data, np.ndarray)]
         if on_gpu:
-            raise NotImplementedError(f"DistributedDataParallel: parameters on CUDA ({on_gpu[0]}, ...) need the nccl "
-                                      f"backend, which is not implemented yet; train on the CPU with backend='mpi'")
+            raise NotImplementedError(f"DistributedDataParallel: parameters on CUDA ({on_gpu[0]}, ...): DDP's bucket "
+                                      f"all-reduces run over MPI on the CPU only so far (the nccl backend serves the "
+                                      f"collectives, not DDP yet); train on the CPU with backend='mpi'")
         self._check_same_parameters(named)
         with autograd.no_grad():
             for _, t in list(module.named_parameters()) + list(module.named_buffers()):
