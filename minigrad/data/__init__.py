@@ -9,9 +9,11 @@
 standard IDX files from disk.
 """
 from . import transforms
-from .dataloader import DataLoader, RandomSampler, SequentialSampler, default_collate
+from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .distributed import DistributedSampler
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .cifar import CIFAR10
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST, read_idx
@@ -20,6 +22,8 @@ from .imdb import IMDB
 from .sequences import SequentialDigits
 from .chars import CharSequences
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "SequentialSampler", "RandomSampler", "DistributedSampler", "transforms", "Digits", "MNIST",
-           "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits", "CharSequences"]
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+           "DataLoader", "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
+           "transforms", "Digits", "MNIST", "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits",
+           "CharSequences"]

@@ -16,43 +16,15 @@ from .. import backend
 from ..creation import tensor as _tensor
 from ..ops.shape import stack
 from ..tensor import Tensor
-from .dataset import _cpu_generator
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
-__all__ = ["DataLoader", "default_collate", "SequentialSampler", "RandomSampler"]
-
-
-# ----------------------------------------------------------------------------- samplers
-class SequentialSampler:
-    """Indices 0, 1, ..., len(data_source) - 1."""
-
-    def __init__(self, data_source):
-        self.data_source = data_source
-
-    def __iter__(self):
-        return iter(range(len(self.data_source)))
-
-    def __len__(self):
-        return len(self.data_source)
+__all__ = ["DataLoader", "default_collate", "get_worker_info"]
 
 
-class RandomSampler:
-    """A fresh random permutation of the indices on every ``iter()`` (every epoch).
-
-    ``generator`` is a CPU :class:`minigrad.Generator`; ``None`` uses the default generator
-    at iteration time, so ``minigrad.manual_seed`` fixes the order of later epochs too.
-    """
-
-    def __init__(self, data_source, generator=None):
-        self.data_source = data_source
-        self.generator = generator
-        _cpu_generator(generator, "RandomSampler")       # fail now, not at the first epoch
-
-    def __iter__(self):
-        gen = _cpu_generator(self.generator, "RandomSampler")
-        return iter(gen.impl.permutation(len(self.data_source)).tolist())
-
-    def __len__(self):
-        return len(self.data_source)
+def get_worker_info():
+    """``None``: minigrad loads every batch in the calling process, where PyTorch also answers None."""
+    return None
 
 
 # ----------------------------------------------------------------------------- collate
@@ -124,45 +96,86 @@ class DataLoader:
 
     ``shuffle=True`` draws a fresh permutation from ``generator`` (a CPU
     :class:`minigrad.Generator`; default: minigrad's default generator) at the start of each
-    epoch, so the same seed gives the same batches.  ``sampler`` (an iterable of indices with
-    a length) replaces the order entirely.  ``drop_last`` drops a final, smaller batch.
+    epoch, so the same seed gives the same batches.  ``sampler`` (an iterable of indices)
+    replaces the order; ``batch_sampler`` (an iterable of index lists) replaces the batching
+    too; ``batch_size=None`` turns batching off (each sample goes through ``collate_fn``
+    alone, unstacked, as PyTorch's ``default_convert``).  ``drop_last`` drops a final, smaller
+    batch.  An :class:`IterableDataset` is read in its own order and grouped into batches.
     Loading runs in the calling process: ``num_workers`` must be 0.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, sampler=None, num_workers=0):
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if sampler is not None and shuffle:
-            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler sets the order)")
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device=""):
+        if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
+                                       or batch_size < 1):
+            raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
         if num_workers != 0:
             raise ValueError(f"DataLoader: num_workers={num_workers} is not supported; minigrad loads batches "
                              f"in the calling process (use num_workers=0)")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            which, value = ("shuffle", shuffle) if shuffle else ("sampler", sampler) if sampler is not None \
+                else ("batch_sampler", batch_sampler)
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified {which} option, "
+                             f"but got {which}={value}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.drop_last = bool(drop_last)
         self.generator = generator
-        self.collate_fn = default_collate if collate_fn is None else collate_fn
-        if sampler is None:
-            sampler = RandomSampler(dataset, generator) if shuffle else SequentialSampler(dataset)
+        self.num_workers, self.pin_memory, self.timeout = 0, pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor, self.persistent_workers = worker_init_fn, prefetch_factor, False
+        self._auto_collation = batch_sampler is not None or self.batch_size is not None
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        if sampler is None and not self._iterable:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.sampler = sampler
+        if batch_sampler is None and self.batch_size is not None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, self.batch_size, self.drop_last)
+        self.batch_sampler = batch_sampler
 
     def __len__(self):
-        n = len(self.sampler)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self._iterable:
+            n = len(self.dataset)                  # TypeError when the dataset has no length, as PyTorch
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
-        for indices in self._index_batches():
-            yield self._fetch(indices)
+        if self._iterable:
+            yield from self._iter_iterable()
+        elif self.batch_sampler is None:
+            for i in self.sampler:
+                yield self.collate_fn(self.dataset[i])
+        else:
+            for indices in self.batch_sampler:
+                yield self._fetch(list(indices))
 
-    def _index_batches(self):
-        """Lists of ``batch_size`` indices from one pass over the sampler."""
-        order = iter(self.sampler)
+    def _iter_iterable(self):
+        samples = iter(self.dataset)
+        if self.batch_size is None:
+            for sample in samples:
+                yield self.collate_fn(sample)
+            return
         while True:
-            indices = list(itertools.islice(order, self.batch_size))
-            if not indices or (self.drop_last and len(indices) < self.batch_size):
+            batch = list(itertools.islice(samples, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
                 return
-            yield indices
+            yield self.collate_fn(batch)
 
     def _fetch(self, indices):
         getitems = getattr(self.dataset, "__getitems__", None)
@@ -171,3 +184,17 @@ class DataLoader:
             # a list is PyTorch's convention (one sample per index); anything else is collated
             return default_collate(batch) if isinstance(batch, list) else batch
         return self.collate_fn([self.dataset[i] for i in indices])
+
+
+def default_convert(data):
+    """A sample without batching: NumPy arrays become Tensors (not scalars), containers are
+    converted field by field, everything else stays as it is (PyTorch's ``default_convert``)."""
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "OSU":
+        return Tensor._wrap(data.astype(backend.as_dtype(data.dtype), copy=False))
+    if isinstance(data, collections.abc.Mapping):
+        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(default_convert(d) for d in data)
+    return data

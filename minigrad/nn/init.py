@@ -12,7 +12,7 @@ from ..autograd import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
-           "orthogonal_"]
+           "orthogonal_", "dirac_", "sparse_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -126,3 +126,35 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, backend.to_device((gain * q).reshape(tensor.shape).astype(tensor.dtype), tensor.device))
+
+
+def dirac_(tensor, groups=1):
+    """A 3-, 4- or 5-D conv weight that passes its input through: in each of ``groups``, output
+    channel d copies input channel d at the kernel's centre (for d < min(out/groups, in))."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tensor.shape}")
+    out_ch = tensor.shape[0]
+    if out_ch % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({out_ch}) must be divisible by groups ({groups})")
+    per_group = out_ch // groups
+    array = backend.xp_of(tensor.data).zeros(tensor.shape, dtype=tensor.dtype)
+    centre = tuple(s // 2 for s in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            array[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, array)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A 2-D normal(0, std) matrix with ``ceil(sparsity * rows)`` entries of each column set to zero."""
+    import numpy as np
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    values = backend.to_device(backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, 0.0, std),
+                               backend.CPU)
+    rng = (backend.default_generator() if generator is None or generator.device.type != "cpu" else generator).impl
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, backend.to_device(np.ascontiguousarray(values), tensor.device))

@@ -34,7 +34,16 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
+
+    def __setstate__(self, state):
+        """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
+        self.__dict__.update(state)
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -116,6 +125,41 @@ class Module:
             module = module._modules[part]
         return module
 
+    def set_submodule(self, target: str, module: "Module", strict: bool = False):
+        """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"set_submodule: `module` is not an nn.Module, found {type(module).__name__}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The Parameter at dotted path ``target`` (``"layer1.0.weight"``)."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(mod, name)
+
     # ------------------------------------------------------------------ the call
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -135,7 +179,7 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        hooks = _BackwardHookState(self) if self._backward_hooks else None
+        hooks = _BackwardHookState(self) if self._backward_hooks or self._backward_pre_hooks else None
         if hooks is not None:
             args = hooks.wrap_inputs(args)
         out = self.forward(*args, **kwargs)
@@ -164,6 +208,20 @@ class Module:
         """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
         module's inputs are computed; may return replacement ``grad_input``."""
         return self._add_hook(self._backward_hooks, hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` when the gradients with respect to the module's outputs
+        are known, before those of its inputs are computed; may return replacement ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the
+        ``missing_keys`` / ``unexpected_keys`` lists in place (before ``strict`` checks them)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -280,6 +338,26 @@ class Module:
     def float(self):
         return self.to(backend.float32)
 
+    def half(self):
+        return self.to(backend.float16)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer (floating or not) to ``dst_type``, in place."""
+        dt = backend.as_dtype(dst_type)
+        with no_grad():
+            for m in self.modules():
+                for store in (m._parameters, m._buffers):
+                    for t in store.values():
+                        if t is not None:
+                            t.data = t.data.astype(dt, copy=False)
+                            if t.grad is not None:
+                                t.grad.data = t.grad.data.astype(dt, copy=False)
+        return self
+
+    def share_memory(self):
+        """A no-op (minigrad has no worker processes to share with); returns ``self``."""
+        return self
+
     def double(self):
         return self.to(backend.float64)
 
@@ -295,6 +373,8 @@ class Module:
         out = OrderedDict() if destination is None else destination
         for name, m in self.named_modules(prefix=prefix.rstrip(".")):
             head = f"{name}." if name else ""
+            for hook in list(m._state_dict_pre_hooks.values()):
+                hook(m, head, keep_vars)
             for key, p in m._parameters.items():
                 if p is not None:
                     out[head + key] = p if keep_vars else p.detach()
@@ -309,11 +389,7 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        problems = []
-        if strict and (missing or unexpected):
-            problems.append(f"missing keys {missing}" if missing else "")
-            problems.append(f"unexpected keys {unexpected}" if unexpected else "")
-        loaded = {}
+        problems, loaded = [], {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -323,14 +399,21 @@ class Module:
                                 f"this model has {target.data.shape}")
                 continue
             loaded[key] = value
-        problems = [p for p in problems if p]
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
         with no_grad():
             for key, value in loaded.items():
                 target = own[key]
                 target.data = value.astype(target.data.dtype, copy=True)
-        return IncompatibleKeys(missing, unexpected)
+        result = IncompatibleKeys(missing, unexpected)
+        for m in self.modules():
+            for hook in list(m._load_state_dict_post_hooks.values()):
+                hook(m, result)
+        if strict and (missing or unexpected):
+            problems = ([f"missing keys {missing}"] if missing else []) + \
+                       ([f"unexpected keys {unexpected}"] if unexpected else [])
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
+        return result
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -392,9 +475,16 @@ class _BackwardHookState:
         return type(out)(next(res) if isinstance(o, Tensor) and o.requires_grad else o for o in out)
 
     def on_outputs(self, grads):
+        graph = any(isinstance(g, Tensor) for g in grads)
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, tuple(_wrap(g) for g in grads))
+            if result is not None:
+                result = result if isinstance(result, tuple) else (result,)
+                grads = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
         self.grad_output = grads
         if self.n_inputs == 0:           # no input needs a gradient: call the hooks now
             self.call_hooks((None,))
+        return grads
 
     def call_hooks(self, grad_input):
         graph = any(isinstance(g, Tensor) for g in grad_input)        # create_graph: keep Tensors
@@ -419,7 +509,7 @@ class _HookIdentity(Function):
     @staticmethod
     def backward(ctx, *grads):
         if ctx.role == "outputs":
-            ctx.state.on_outputs(grads)
+            grads = ctx.state.on_outputs(grads)
             return grads if len(grads) > 1 else grads[0]
         new = ctx.state.call_hooks(grads)
         return new if len(new) > 1 else new[0]
