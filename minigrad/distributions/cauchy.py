@@ -4,30 +4,18 @@ from __future__ import annotations
 import math
 
 from . import constraints
-from .distribution import Distribution, as_param, broadcast_all, expand_params, standard_uniform
+from .distribution import LocationScale, as_param, standard_uniform
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return expand_params(self, batch_shape, ("loc", "scale"), _instance)
 
     @property
     def mean(self):
         return self.loc.detach() * float("nan")
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

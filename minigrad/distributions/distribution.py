@@ -229,3 +229,24 @@ def expand_params(dist, batch_shape, names, _instance=None, event_shape=None):
                           validate_args=False)
     new._validate_args = dist._validate_args
     return new
+
+
+class LocationScale(Distribution):
+    """A family with a real ``loc`` and a positive ``scale`` (Normal, Laplace, Cauchy): the
+    parameters, their broadcasting and expansion, and the mode at ``loc``, written once."""
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        return expand_params(self, batch_shape, ("loc", "scale"), _instance)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc

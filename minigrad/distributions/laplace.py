@@ -6,30 +6,14 @@ import math
 import numpy as np
 
 from . import constraints
-from .distribution import Distribution, as_param, broadcast_all, expand_params, standard_uniform
+from .distribution import LocationScale, as_param, standard_uniform
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(tuple(self.loc.shape), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return expand_params(self, batch_shape, ("loc", "scale"), _instance)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
