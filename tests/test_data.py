@@ -178,7 +178,7 @@ def test_custom_collate_and_sampler():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(batch_size=0), "batch_size must be a positive integer"),
     (dict(shuffle=True, sampler=[0]), "mutually exclusive"),
-    (dict(num_workers=2), "num_workers=2 is not supported"),
+    (dict(num_workers=-1), "num_workers option should be a non-negative integer"),
     (dict(shuffle=True, generator=object()), "generator must be a minigrad.Generator on the CPU"),
 ])
 def test_loader_rejects_bad_arguments(kwargs, message):
@@ -545,3 +545,11 @@ def test_download_without_network_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="could not download train-images-idx3-ubyte.gz from any mirror") as info:
         FashionMNIST(tmp_path, download=True)
     assert "no network access" in str(info.value) and str(tmp_path / "FashionMNIST" / "raw") in str(info.value)
+
+
+def test_workers_asked_for_load_in_process_with_the_same_batches():
+    ds = TensorDataset(mg.arange(10))
+    plain = [b[0].tolist() for b in DataLoader(ds, batch_size=3, shuffle=True, generator=mg.Generator().manual_seed(4))]
+    workers = DataLoader(ds, batch_size=3, shuffle=True, generator=mg.Generator().manual_seed(4), num_workers=4,
+                         pin_memory=True, persistent_workers=True, prefetch_factor=2)
+    assert [b[0].tolist() for b in workers] == plain and workers.num_workers == 4

@@ -101,7 +101,10 @@ class DataLoader:
     too; ``batch_size=None`` turns batching off (each sample goes through ``collate_fn``
     alone, unstacked, as PyTorch's ``default_convert``).  ``drop_last`` drops a final, smaller
     batch.  An :class:`IterableDataset` is read in its own order and grouped into batches.
-    Loading runs in the calling process: ``num_workers`` must be 0.
+    Loading runs in the calling process whatever ``num_workers`` says: a ported program's
+    ``num_workers=4`` gives the same batches in the same order as PyTorch's workers would, loaded
+    one after another (``get_worker_info()`` is None, ``worker_init_fn`` is not called: there is
+    no worker to initialise; ``pin_memory`` and the prefetch options change nothing).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -111,9 +114,8 @@ class DataLoader:
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
-        if num_workers != 0:
-            raise ValueError(f"DataLoader: num_workers={num_workers} is not supported; minigrad loads batches "
-                             f"in the calling process (use num_workers=0)")
+        if not isinstance(num_workers, numbers.Integral) or isinstance(num_workers, bool) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
             which, value = ("shuffle", shuffle) if shuffle else ("sampler", sampler) if sampler is not None \
@@ -134,8 +136,9 @@ class DataLoader:
         self.batch_size = None if batch_size is None else int(batch_size)
         self.drop_last = bool(drop_last)
         self.generator = generator
-        self.num_workers, self.pin_memory, self.timeout = 0, pin_memory, timeout
-        self.worker_init_fn, self.prefetch_factor, self.persistent_workers = worker_init_fn, prefetch_factor, False
+        self.num_workers, self.pin_memory, self.timeout = int(num_workers), pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers = persistent_workers
         self._auto_collation = batch_sampler is not None or self.batch_size is not None
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
