@@ -405,6 +405,43 @@ class Tensor:
     def mul_(self, other):
         return _inplace.apply(self, "mul_", Tensor.mul, other)
 
+    # x += y edits x in place, as in PyTorch (so `p -= lr * p.grad` under no_grad updates the parameter)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
     def uniform_(self, a=0.0, b=1.0, generator=None):
         return _inplace.fill(self, "uniform_", backend.random_uniform(self.data.shape, self.data.dtype, self.device,
                                                                       generator, a, b))

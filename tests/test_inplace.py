@@ -597,3 +597,35 @@ def test_overlapping_windows_follow_an_edit_of_their_base():
         results.append((windows.detach().numpy().copy(), g.numpy()))
     for a, b in zip(*results):
         assert_close(a, b, atol=1e-10)
+
+
+def test_augmented_assignment_edits_in_place_as_pytorch():
+    """`x += y` is `x.add_(y)` in PyTorch: a hand-written SGD step under no_grad updates the
+    parameter itself, a non-leaf keeps its gradient path, a leaf that requires grad refuses."""
+    values = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for lib in (mg, torch):
+        w = lib.tensor(values, requires_grad=True)
+        alias = w
+        (w * w).sum().backward()
+        with lib.no_grad():
+            w -= 0.1 * w.grad
+            w *= 2.0
+        assert alias is w
+        np.testing.assert_allclose(w.detach().numpy(), (values - 0.1 * 2 * values) * 2.0)
+        with pytest.raises(RuntimeError, match="leaf"):
+            w += 1.0
+    ours, theirs = mg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    for x, lib in ((ours, mg), (theirs, torch)):
+        y = x * 3
+        y += x
+        y /= 2
+        y **= 2
+        y.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    n, t = mg.tensor([6, 7]), torch.tensor([6, 7])
+    for a in (n, t):
+        a //= 4
+        a %= 3
+        a <<= 1
+        a |= 1
+    assert n.tolist() == t.tolist()
