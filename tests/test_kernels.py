@@ -137,3 +137,81 @@ def test_batch_norm_kernels_check_shapes():
         norm.batch_norm_stats(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"per-channel arrays must have shape \(3,\)"):
         norm.batch_norm_apply(np.zeros((2, 3, 4), np.float32), np.zeros(2, np.float32), np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (600, 256)])      # the last runs the threaded kernels
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_kernels_match_references(dtype, shape, affine):
+    from minigrad.kernels import layer_norm
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    b = rng.standard_normal(shape[1]).astype(dtype) if affine else None
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    y, xhat, rstd = layer_norm.layer_norm_forward(x, w, b, 1e-5)
+    for got, ref in zip((y, xhat, rstd), layer_norm.layer_norm_forward_ref(x, w, b, 1e-5)):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+    dx = layer_norm.layer_norm_backward(g, xhat, rstd, w)
+    np.testing.assert_allclose(dx, layer_norm.layer_norm_backward_ref(g, xhat, rstd, w), rtol=tol, atol=tol)
+
+
+def test_layer_norm_kernels_check_shapes():
+    from minigrad.kernels import layer_norm
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"expected a \(3,\)"):
+        layer_norm.layer_norm_forward(x, np.ones(4), None, 1e-5)
+    with pytest.raises(ValueError, match="do not match"):
+        layer_norm.layer_norm_backward(np.ones((2, 3)), np.ones((2, 4)), np.ones(2), None)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        layer_norm.layer_norm_forward(np.ones((2, 3), dtype=np.int64), None, None, 1e-5)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (600, 64), (40, 1000)])    # (600, 64) runs the threaded loops
+def test_softmax_kernels_match_references(dtype, shape):
+    from minigrad.kernels import softmax
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for name in ("softmax", "log_softmax"):
+        y = getattr(softmax, f"{name}_forward")(x)
+        assert y.dtype == dtype and y.shape == shape
+        np.testing.assert_allclose(y, getattr(softmax, f"{name}_forward_ref")(x), rtol=tol, atol=tol)
+        np.testing.assert_allclose(getattr(softmax, f"{name}_backward")(y, g),
+                                   getattr(softmax, f"{name}_backward_ref")(y, g), rtol=tol, atol=tol)
+
+
+def test_softmax_kernels_check_arguments():
+    from minigrad.kernels import softmax
+    with pytest.raises(ValueError, match="share one shape"):
+        softmax.softmax_backward(np.ones((2, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match="at least one entry"):
+        softmax.softmax_forward(np.ones((2, 0)))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        softmax.log_softmax_forward(np.ones((2, 3), dtype=np.int32))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_ops_take_the_row_kernels_on_short_rows(name, monkeypatch):
+    """Many rows of at most 256 entries (attention's scores) run kernels/softmax.py; the op's
+    value and gradient are those of the NumPy formulas it replaces."""
+    import minigrad as mg
+    from minigrad.kernels import softmax
+    calls = []
+    original = getattr(softmax, f"{name}_backward")
+    monkeypatch.setattr(softmax, f"{name}_backward", lambda *a: calls.append(1) or original(*a))
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((512, 64))
+    g = rng.standard_normal((512, 64))
+    t = mg.tensor(x, requires_grad=True)
+    y = getattr(mg, name)(t, -1)
+    y.backward(mg.tensor(g))
+    y_ref = getattr(softmax, f"{name}_forward_ref")(x)
+    np.testing.assert_allclose(y.detach().numpy(), y_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), getattr(softmax, f"{name}_backward_ref")(y_ref, g), rtol=1e-12,
+                               atol=1e-12)
+    assert calls, "the row kernel did not run"

@@ -34,7 +34,8 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor
-from .activation import softmax
+from ._kernels import kernels
+from .activation import short_rows, softmax
 from .dropout import dropout_mask
 from .linalg import matmul
 
@@ -63,9 +64,12 @@ class Attention(Function):
         dead = _dead_rows(mask)
         if mask is not None:
             s = s + (mask if dead is None else xp.where(dead, 0, mask))
-        s -= s.max(axis=-1, keepdims=True)
-        p = xp.exp(s, out=s)
-        p /= p.sum(axis=-1, keepdims=True)
+        if short_rows(s, s.ndim - 1):
+            p = kernels("softmax").softmax_forward(s)
+        else:
+            s -= s.max(axis=-1, keepdims=True)
+            p = xp.exp(s, out=s)
+            p /= p.sum(axis=-1, keepdims=True)
         if dead is not None:
             p = p * ~dead
         w = p if keep is None else p * keep
@@ -85,7 +89,10 @@ class Attention(Function):
         if g_w is not None:
             dw = dw + g_w
         dp = dw if keep is None else dw * keep
-        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        if short_rows(p, p.ndim - 1, dp):
+            ds = kernels("softmax").softmax_backward(p, dp)
+        else:
+            ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
         dq = (ds @ k) * ctx.scale if needs[0] else None
         dk = (ds.swapaxes(-1, -2) @ q) * ctx.scale if needs[1] else None
         dmask = ds if len(needs) > 3 and needs[3] else None

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
@@ -62,9 +64,16 @@ class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
         dims = tuple(range(x.ndim - k, x.ndim))
+        ctx.dims, ctx.shape = dims, x.shape
+        ctx.fused = _fused_rows(x, weight, bias)
+        if ctx.fused:                  # CPU: one row kernel (kernels/layer_norm.py) over (rows, normalised size)
+            c = int(np.prod(x.shape[x.ndim - k:]))
+            flat = [None if p is None else p.reshape(c) for p in (weight, bias)]
+            y, xhat, rstd = kernels("layer_norm").layer_norm_forward(x.reshape(-1, c), *flat, eps)
+            ctx.save_for_backward(xhat, rstd, flat[0])
+            return y.reshape(x.shape)
         xhat, _, _, rstd = _normalize(x, dims, eps)
         ctx.save_for_backward(xhat, rstd, weight)
-        ctx.dims = dims
         y = xhat
         if weight is not None:
             y = y * weight
@@ -75,12 +84,29 @@ class LayerNorm(Function):
     @staticmethod
     def backward(ctx, g):
         xhat, rstd, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if ctx.fused:                  # xhat (R, C): dx by the row kernel, dw and db as column sums
+            g2 = g.reshape(xhat.shape)
+            dx = kernels("layer_norm").layer_norm_backward(g2, xhat, rstd, weight).reshape(ctx.shape) \
+                if needs[0] else None
+            dw = np.einsum("rc,rc->c", g2, xhat).reshape(ctx.shape[len(ctx.shape) - len(ctx.dims):]) \
+                if len(needs) > 1 and needs[1] else None
+            db = g2.sum(axis=0).reshape(ctx.shape[len(ctx.shape) - len(ctx.dims):]) \
+                if len(needs) > 2 and needs[2] else None
+            return dx, dw, db
         param_dims = tuple(range(xhat.ndim - len(ctx.dims)))
-        return _normalized_backward(g, xhat, rstd, weight, ctx.dims, ctx.needs_input_grad, param_dims)
+        return _normalized_backward(g, xhat, rstd, weight, ctx.dims, needs, param_dims)
 
     @staticmethod
     def composite(x, weight, bias, k, eps):
         return _normalize_composite(x, tuple(range(x.ndim - k, x.ndim)), None, None, weight, bias, eps)
+
+
+def _fused_rows(x, weight, bias):
+    """Whether layer norm's row kernel serves: CPU float32/float64 arrays of one dtype, non-empty rows."""
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64) or x.size == 0:
+        return False
+    return all(p is None or (isinstance(p, np.ndarray) and p.dtype == x.dtype) for p in (weight, bias))
 
 
 def _normalize_composite(x, dims, mean, var, weight, bias, eps, param_shape=None):
