@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from tests.helpers import assert_close
+from helpers import assert_close
 
 try:
     import torch

@@ -1,4 +1,5 @@
 """Import-time behaviour and the command line."""
+import os
 import subprocess
 import sys
 
@@ -45,3 +46,16 @@ def test_cli_gradcheck_refuses_zero_or_negative_samples(capsys):
         assert main(["gradcheck", "tanh", "--samples", samples]) == 2
         captured = capsys.readouterr()
         assert f"--samples must be positive, got {samples}" in captured.err and "pass" not in captured.out
+
+
+def test_setup_cfg_lists_every_package():
+    """The package list in setup.cfg is explicit (kernels/ maps to minigrad.kernels): a new
+    subpackage missing from it would import from a checkout and be absent from an install."""
+    import configparser
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    config = configparser.ConfigParser()
+    config.read(os.path.join(root, "setup.cfg"))
+    listed = set(config["options"]["packages"].split())
+    found = {os.path.relpath(d, root).replace(os.sep, ".") for d, _, files in os.walk(os.path.join(root, "minigrad"))
+             if "__init__.py" in files and "__pycache__" not in d}
+    assert found | {"minigrad.kernels"} == listed, (found - listed, listed - found - {"minigrad.kernels"})
