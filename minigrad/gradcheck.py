@@ -310,10 +310,13 @@ def _projections(p, check, n_cotangents, n_directions):
     for d in range(n_directions):
         us = [p.rng.choice([-1.0, 1.0], size=a.size) for a in p.base]
         plus, minus = p.shifted(None, None, 1, us), p.shifted(None, None, -1, us)
-        # the step each element really took, in its own dtype (exactly 2 eps u_k in float64 mostly)
-        steps = [(_to_host(a).reshape(-1) - _to_host(b).reshape(-1)) / (2 * p.eps) for a, b in zip(plus, minus)]
-        fp, fm = np.concatenate(p.evaluate(plus)), np.concatenate(p.evaluate(minus))
-        quotient = (fp - fm) / (2 * p.eps)
+        # the step each element really took, in its own dtype (exactly 2 eps u_k in float64 mostly); a NaN or
+        # infinite input (allow_nonfinite) does not move: its step is 0, not inf - inf
+        with np.errstate(invalid="ignore"):
+            steps = [np.nan_to_num((_to_host(a).reshape(-1) - _to_host(b).reshape(-1)) / (2 * p.eps),
+                                   nan=0.0, posinf=0.0, neginf=0.0) for a, b in zip(plus, minus)]
+            fp, fm = np.concatenate(p.evaluate(plus)), np.concatenate(p.evaluate(minus))
+            quotient = (fp - fm) / (2 * p.eps)
         size = np.abs(fp) + np.abs(fm)
         for i, (v, g) in enumerate(zip(vs, gs)):
             analytic = sum(float(gj @ sj) for gj, sj in zip(g, steps))

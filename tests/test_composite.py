@@ -42,6 +42,8 @@ CASES = [
     ("vander_default", lambda m, x: m.vander(x), [np.array([1.0, 2.0, 3.0])]),
     ("cov_rows", lambda m, x: m.cov(x), [X]),
     ("corrcoef_one_row", lambda m, x: m.corrcoef(x), [X[:1]]),
+    ("nanquantile_all_nan_row", lambda m, x: m.nanquantile(x, 0.25, dim=1),
+     [np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 0.0]])]),
     ("quantile_nan", lambda m, x: m.quantile(x, 0.5, dim=1), [np.array([[1.0, np.nan, 2.0], [0.0, 1.0, 2.0]])]),
     ("float_power_int", lambda m, x: m.float_power(x, 2), [np.array([1, 2, 3])]),
     ("fmin_nan", lambda m, a, b: m.fmin(a, b), [np.array([np.nan, 1.0, np.nan]), np.array([0.0, np.nan, np.nan])]),

@@ -250,11 +250,20 @@ def _quantile_sample(nan=False):
     def sample(d, dtype):
         shape = d.shape(0, 3)
         x = d.floats(shape, unique=True, dtype=dtype)
-        if nan and x.size > 1:
-            x.reshape(-1)[d.integers(0, x.size - 1)] = np.nan
         q = d.choice([0.0, 0.3, 0.5, 1.0, [0.2, 0.75]])
         # linear interpolation weights 0 and 1 are kinks of lerp's gradient in q only, not in x
         dim = None if not shape or d.boolean() else _dim(d, len(shape))
+        if nan and x.size > 1 and (dim is None or shape[dim] > 1):
+            # one NaN, never a whole slice of them (an all-NaN slice's value is NaN, its gradient a convention;
+            # tests/test_composite.py checks that value)
+            moved = np.moveaxis(x, 0 if dim is None else dim, -1).reshape(-1) if dim is not None else x.reshape(-1)
+            at = d.integers(0, x.size - 1)
+            if dim is not None:
+                at -= at % shape[dim]            # the first entry of some slice along dim
+                moved[at] = np.nan
+                x = np.ascontiguousarray(np.moveaxis(moved.reshape(np.moveaxis(x, dim, -1).shape), -1, dim))
+            else:
+                moved[at] = np.nan
         return Sample([x], {"q": q, "dim": dim, "keepdim": d.boolean(),
                             "interpolation": d.choice(["linear", "lower", "higher", "midpoint", "nearest"])})
     return sample
