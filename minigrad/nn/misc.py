@@ -8,14 +8,13 @@ import math
 
 from .. import backend
 from ..autograd import no_grad
-from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .activation import _module
 from .layers import Dropout, Linear, _param
 from .loss import _legacy, _Loss
 from .module import Module
-from .parameter import Parameter
+from .sparse import embedding_weight
 
 __all__ = ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "CTCLoss", "TripletMarginWithDistanceLoss",
@@ -248,15 +247,10 @@ class EmbeddingBag(Module):
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.mode, self.sparse = mode, False
         self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
+        self.weight = embedding_weight("EmbeddingBag", _weight, (num_embeddings, embedding_dim), device, dtype,
+                                       _freeze)
         if _weight is None:
-            self.weight = _param((num_embeddings, embedding_dim), device, dtype)
             self.reset_parameters()
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else backend.xp_of(_weight).asarray(_weight)
-            if w.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight has shape {w.shape}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(Tensor._wrap(w.copy()), requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)

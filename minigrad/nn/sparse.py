@@ -12,6 +12,17 @@ from .layers import _param
 from .module import Module
 from .parameter import Parameter
 
+
+def embedding_weight(owner, given, shape, device, dtype, freeze):
+    """An embedding table's Parameter: a copy of ``given`` (checked against ``shape``), or an
+    uninitialised one for ``reset_parameters`` to fill.  Shared by Embedding and EmbeddingBag."""
+    if given is None:
+        return _param(shape, device, dtype)
+    w = given.data if isinstance(given, Tensor) else backend.xp_of(given).asarray(given)
+    if w.shape != shape:
+        raise ValueError(f"{owner}: _weight has shape {w.shape}, expected {shape}")
+    return Parameter(Tensor._wrap(w.copy()), requires_grad=not freeze)
+
 __all__ = ["Embedding"]
 
 
@@ -35,15 +46,9 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse = False
+        self.weight = embedding_weight("Embedding", _weight, (num_embeddings, embedding_dim), device, dtype, _freeze)
         if _weight is None:
-            self.weight = _param((num_embeddings, embedding_dim), device, dtype)
             self.reset_parameters()
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else backend.xp_of(_weight).asarray(_weight)
-            if w.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight has shape {w.shape}, expected "
-                                 f"({num_embeddings}, {embedding_dim})")
-            self.weight = Parameter(Tensor._wrap(w.copy()), requires_grad=not _freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
