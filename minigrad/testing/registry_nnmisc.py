@@ -236,6 +236,8 @@ def _triplet_distance_sample(d, dtype):
     a = d.floats(shape, "nonzero", dtype=dtype)
     p = np.asarray(a - d.floats(shape, "nonzero", dtype=dtype) * dtype(0.5))
     n = np.asarray(a - d.floats(shape, "nonzero", dtype=dtype))
+    # rows near 0 are where the cosine distance is singular (hypothesis found p = a - 0.5 v = 0): move them off it
+    p, n = (np.where(np.linalg.norm(v, axis=-1, keepdims=True) < 0.5, v + dtype(1.0), v).astype(dtype) for v in (p, n))
     dist = d.choice(["pairwise", "cosine"])
     f = _DISTANCES[dist]
     a64, p64, n64 = (v.astype(np.float64) for v in (a, p, n))
