@@ -11,8 +11,10 @@ IDX = np.array([[0, 2], [1, 3]])
 
 
 @pytest.mark.parametrize("index", [(1, slice(None), IDX), (0, slice(None), slice(1, 4, 2), IDX),
-                                   (IDX % 2, 1), (slice(None), [0, 2], 1), (1, ..., [3, 0])],
-                         ids=["int_slice_array", "slices_between", "array_int", "list_int", "ellipsis"])
+                                   (IDX % 2, 1), (slice(None), [0, 2], 1), (1, ..., [3, 0]),
+                                   (0, slice(None), [0], None, np.array(1))],
+                         ids=["int_slice_array", "slices_between", "array_int", "list_int", "ellipsis",
+                              "zero_dim_array_is_an_int"])
 def test_setitem_and_getitem_follow_pytorch(index, torch):
     t_index = tuple(torch.as_tensor(p) if isinstance(p, np.ndarray) else p for p in index)
     ours, theirs = mg.tensor(X.copy()), torch.tensor(X.copy())
@@ -20,6 +22,15 @@ def test_setitem_and_getitem_follow_pytorch(index, torch):
     ours[index] = -1.0
     theirs[t_index] = -1.0
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_zero_dim_integer_index_is_an_int():
+    # PyTorch selects with a 0-d integer tensor as with an int, so the list stays the only
+    # advanced index and keeps its place (NumPy would pair it with the 0-d array and move it).
+    x = mg.tensor(X)
+    assert x[0, :, [0], None, mg.tensor(1)].shape == (3, 1, 1)
+    assert x[mg.tensor(1)].shape == (3, 5, 4)
+    np.testing.assert_array_equal(x[0, :, [0], None, np.array(1)].numpy(), X[0][:, [0]][:, :, None, 1])
 
 
 def test_integer_tensors_keep_their_dtype():

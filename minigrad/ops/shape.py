@@ -190,6 +190,9 @@ def normalize_index(index, data):
             continue
         if p.dtype.kind not in "iub":
             raise IndexError(f"index: arrays used as indices must be integers or booleans, got {p.dtype}")
+        if p.ndim == 0 and p.dtype.kind in "iu" and p.dtype != np.uint8:
+            out.append(int(p))                 # PyTorch reads a 0-d integer tensor as an int
+            continue
         if type(p) is not type(data):
             p = xp.asarray(p) if not isinstance(p, np.ndarray) or xp is not np else p
             if type(p) is not type(data):

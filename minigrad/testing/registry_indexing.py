@@ -594,6 +594,7 @@ def _mixed_index_sample(d, dtype):
 def _np_torch_index(x, index):
     """x[index] as PyTorch: apply the integers first (each removes its dim), then the rest."""
     arrays = [np.asarray(p) if isinstance(p, list) else p for p in index]
+    arrays = [int(p) if isinstance(p, np.ndarray) and p.ndim == 0 else p for p in arrays]   # 0-d: an int
     n_explicit = sum(1 for p in arrays if p is not None and p is not Ellipsis)
     expanded = []
     for p in arrays:
