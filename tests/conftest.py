@@ -1,7 +1,8 @@
 """Test configuration: hypothesis profiles and seed, the device under test, PyTorch when installed.
 
 Profiles: ``default`` (for CI: fresh examples every run), ``quick`` (3 examples: the GPU check)
-and ``thorough`` (``--hypothesis-profile=thorough`` or ``HYPOTHESIS_PROFILE=thorough``).
+and ``thorough`` (``--hypothesis-profile=thorough`` or ``HYPOTHESIS_PROFILE=thorough``);
+``HYPOTHESIS_MAX_EXAMPLES=N`` sets any other count on the chosen profile.
 Every run draws from one seed, printed in the header and again after a failure; rerun with
 ``pytest --hypothesis-seed=N`` to draw the same examples.
 The device: ``MINIGRAD_TEST_DEVICE=cuda pytest`` runs the op checks on the GPU.
@@ -25,6 +26,9 @@ settings.register_profile(
     "thorough", max_examples=300, deadline=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+if os.environ.get("HYPOTHESIS_MAX_EXAMPLES"):          # a sweep between quick and thorough
+    settings.register_profile("sweep", settings.default, max_examples=int(os.environ["HYPOTHESIS_MAX_EXAMPLES"]))
+    settings.load_profile("sweep")
 
 DEVICE = os.environ.get("MINIGRAD_TEST_DEVICE", "cpu")
 REQUIRE_TORCH = os.environ.get("MINIGRAD_REQUIRE_TORCH", "") not in ("", "0")
