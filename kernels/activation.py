@@ -1,4 +1,7 @@
-"""GELU (exact, with erf), and erf itself: what NumPy cannot express without a slow erf.
+"""GELU (exact, with erf), and erf itself: what NumPy cannot express without a slow erf; and
+ReLU's two passes on large arrays, on every core (NumPy's run on one).
+
+    relu(x)  = x where x > 0, else 0 (NaN stays NaN);   d relu = 0 where y <= 0, else g
 
     gelu(x)  = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
     gelu'(x) = Phi(x) + x * phi(x),   phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
@@ -29,6 +32,14 @@ def gelu_backward_ref(x, g):
     cdf = 0.5 * (1.0 + erf(x * _INV_SQRT2))
     pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return (g * (cdf + x * pdf)).astype(x.dtype)
+
+
+def relu_forward_ref(x):
+    return np.maximum(x, 0)
+
+
+def relu_backward_ref(y, g):
+    return np.where(y <= 0, 0, g).astype(g.dtype)
 
 
 def erf_ref(x):
@@ -84,6 +95,20 @@ def _gelu_backward_parallel(x, g, out):
         v = x[i]
         cdf = half * (T(1.0) + math.erf(v * k))
         out[i] = g[i] * (cdf + v * c * math.exp(-half * v * v))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _relu_forward_parallel(x, out):
+    zero = x.dtype.type(0)
+    for i in prange(x.size):
+        out[i] = zero if x[i] < zero else x[i]        # not max(x, 0): NaN passes through
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _relu_backward_parallel(y, g, out):
+    zero = g.dtype.type(0)
+    for i in prange(y.size):
+        out[i] = zero if y[i] <= zero else g[i]
 
 
 # ----------------------------------------------------------------------------- CuPy (GPU)
@@ -142,3 +167,32 @@ def erf(x):
     kernel = _erf_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _erf_serial
     kernel(x.reshape(-1), out.reshape(-1))
     return out
+
+
+def relu_forward(x):
+    """``relu(x)`` of a large CPU float array, split across Numba's threads."""
+    x = _large_cpu_float("relu_forward", x)
+    out = np.empty_like(x)
+    _relu_forward_parallel(x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def relu_backward(y, g):
+    """``g`` where ``y = relu(x)`` is positive, else 0; ``g`` has the shape and dtype of ``y``."""
+    y, g = _large_cpu_float("relu_backward", y, g)
+    out = np.empty_like(g)
+    _relu_backward_parallel(y.reshape(-1), g.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _large_cpu_float(name, *arrays):
+    """Contiguous CPU float arrays of one shape (the threaded loops serve only these)."""
+    check_float(name, *arrays)
+    if not all(is_numpy(a) for a in arrays):
+        raise TypeError(f"{name}: the threaded kernel runs on NumPy arrays (CPU)")
+    for a in arrays[1:]:
+        if a.shape != arrays[0].shape:
+            raise ValueError(f"{name}: arrays must share one shape, got {arrays[0].shape} and {a.shape}")
+    arrays = [contiguous(a) for a in arrays]
+    check_contiguous(name, *arrays)
+    return arrays[0] if len(arrays) == 1 else arrays

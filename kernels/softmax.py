@@ -42,13 +42,23 @@ def log_softmax_backward_ref(y, g):
 
 # ----------------------------------------------------------------------------- row loops
 def _subtract_row_max(x, out):
-    """out = x - max over each row."""
+    """out = x - max over each row.  Four running maxima per row, not one: a single one is a
+    chain of dependent compares that LLVM does not vectorise (2x slower on rows of 64)."""
+    C = x.shape[1]
     for r in prange(x.shape[0]):
-        m = x[r, 0]
-        for c in range(1, x.shape[1]):
-            if x[r, c] > m:
-                m = x[r, c]
-        for c in range(x.shape[1]):
+        m0 = m1 = m2 = m3 = x[r, 0]
+        c = 0
+        while c + 4 <= C:
+            v0, v1, v2, v3 = x[r, c], x[r, c + 1], x[r, c + 2], x[r, c + 3]
+            m0 = v0 if v0 > m0 else m0
+            m1 = v1 if v1 > m1 else m1
+            m2 = v2 if v2 > m2 else m2
+            m3 = v3 if v3 > m3 else m3
+            c += 4
+        m = max(max(m0, m1), max(m2, m3))
+        for c in range(c, C):
+            m = x[r, c] if x[r, c] > m else m
+        for c in range(C):
             out[r, c] = x[r, c] - m
 
 
@@ -99,12 +109,14 @@ def _log_softmax_backward(ey, g):
             ey[r, c] = g[r, c] - ey[r, c] * t
 
 
-# each loop compiled twice: serial (prange runs as range) and threaded
-_LOOPS = {"subtract_row_max": _subtract_row_max, "divide_by_row_sum": _divide_by_row_sum,
-          "subtract_log_row_sum": _subtract_log_row_sum, "softmax_backward": _softmax_backward,
-          "log_softmax_backward": _log_softmax_backward}
-_SERIAL = {name: njit(cache=True, nogil=True)(fn) for name, fn in _LOOPS.items()}
-_PARALLEL = {name: njit(cache=True, nogil=True, parallel=True)(fn) for name, fn in _LOOPS.items()}
+# each loop compiled twice: serial (prange runs as range) and threaded.  The row sums may be
+# reassociated (LLVM then vectorises them: 4x faster on rows of 64); they still add in float64.
+_SUMS = {"reassoc", "nsz"}
+_LOOPS = {"subtract_row_max": (_subtract_row_max, False), "divide_by_row_sum": (_divide_by_row_sum, _SUMS),
+          "subtract_log_row_sum": (_subtract_log_row_sum, _SUMS), "softmax_backward": (_softmax_backward, _SUMS),
+          "log_softmax_backward": (_log_softmax_backward, _SUMS)}
+_SERIAL = {name: njit(cache=True, nogil=True, fastmath=fm)(fn) for name, (fn, fm) in _LOOPS.items()}
+_PARALLEL = {name: njit(cache=True, nogil=True, parallel=True, fastmath=fm)(fn) for name, (fn, fm) in _LOOPS.items()}
 
 
 # ----------------------------------------------------------------------------- public entry points

@@ -40,6 +40,36 @@ def test_gelu_rejects_bad_arguments():
         activation.gelu_backward(np.ones(3), np.ones(4))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_relu_kernels_match_references(dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 1000)).astype(dtype)
+    x[0, :3] = [np.nan, -0.0, 0.0]
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g[0, 3:5] = [np.inf, np.nan]
+    y = activation.relu_forward(x)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, activation.relu_forward_ref(x))
+    np.testing.assert_array_equal(activation.relu_backward(y, g), activation.relu_backward_ref(y, g))
+    np.testing.assert_array_equal(activation.relu_forward(x.T), activation.relu_forward_ref(x.T))
+    with pytest.raises(ValueError, match="relu_backward: arrays must share one shape"):
+        activation.relu_backward(y, g[:2])
+    with pytest.raises(TypeError, match="relu_forward: expected float32 or float64"):
+        activation.relu_forward(np.ones(3, np.int32))
+
+
+def test_relu_op_takes_the_threaded_kernel_on_large_arrays(monkeypatch):
+    import minigrad as mg
+    calls = []
+    for name in ("relu_forward", "relu_backward"):
+        real = getattr(activation, name)
+        monkeypatch.setattr(activation, name, lambda *a, real=real, name=name: calls.append(name) or real(*a))
+    x = mg.tensor(np.random.default_rng(0).standard_normal((512, 600)), requires_grad=True)
+    mg.relu(x).sum().backward()
+    assert calls == ["relu_forward", "relu_backward"]
+    np.testing.assert_array_equal(x.grad.numpy(), (x.detach().numpy() > 0).astype(np.float64))
+
+
 @given(
     rows=st.integers(1, 6), cols=st.integers(0, 5), n=st.integers(0, 12),
     dtype=st.sampled_from(FLOATS), data=st.data())
@@ -170,17 +200,22 @@ def test_layer_norm_kernels_check_shapes():
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (600, 64), (40, 1000)])    # (600, 64) runs the threaded loops
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (4, 7), (600, 64), (40, 1000)])    # (600, 64) runs the threaded loops
 def test_softmax_kernels_match_references(dtype, shape):
     from minigrad.kernels import softmax
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(shape) * 4).astype(dtype)
+    if shape[0] > 3:                 # a NaN row, and -inf / +inf entries, as the references treat them
+        x[1, -1] = np.nan
+        x[2, 0] = -np.inf
+        x[3, shape[1] // 2] = np.inf
     g = rng.standard_normal(shape).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for name in ("softmax", "log_softmax"):
         y = getattr(softmax, f"{name}_forward")(x)
         assert y.dtype == dtype and y.shape == shape
-        np.testing.assert_allclose(y, getattr(softmax, f"{name}_forward_ref")(x), rtol=tol, atol=tol)
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_allclose(y, getattr(softmax, f"{name}_forward_ref")(x), rtol=tol, atol=tol)
         np.testing.assert_allclose(getattr(softmax, f"{name}_backward")(y, g),
                                    getattr(softmax, f"{name}_backward_ref")(y, g), rtol=tol, atol=tol)
 

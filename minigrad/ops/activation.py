@@ -64,19 +64,32 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """d relu(x) = g where x > 0, else 0"""
+    """d relu(x) = g where x > 0, else 0  (g where x is NaN, as PyTorch's threshold_backward)"""
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
-        y = backend.xp_of(x).maximum(x, 0)
+        if _threaded(x):
+            y = kernels("activation").relu_forward(x)
+        else:
+            y = backend.xp_of(x).maximum(x, 0)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * f.like(f.value(y) > 0, g)
+        if _threaded(y, g):
+            return kernels("activation").relu_backward(y, g)
+        return f.where(f.value(y) <= 0, 0, g)          # not g * mask: 0 even where g is infinite (as PyTorch)
+
+
+def _threaded(*arrays):
+    """Whether the threaded elementwise kernels serve: large CPU float arrays of one
+    shape and dtype (not Tensors, as under create_graph), where NumPy's one thread is the limit."""
+    a = arrays[0]
+    return (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size >= 1 << 18
+            and all(isinstance(b, np.ndarray) and b.shape == a.shape and b.dtype == a.dtype for b in arrays))
 
 
 class LeakyReLU(Function):
