@@ -36,7 +36,11 @@ def layer_norm_backward_ref(g, xhat, rstd, w):
 
 
 # ----------------------------------------------------------------------------- one row
-@njit(cache=True, nogil=True, inline="always")
+# The row sums may be reassociated, so that LLVM vectorises them (they still add in float64).
+_SUMS = {"reassoc", "nsz"}
+
+
+@njit(cache=True, nogil=True, inline="always", fastmath=_SUMS)
 def _forward_row(x, w, b, eps, has_w, has_b, y, xhat):
     T = x.dtype.type
     n = x.size
@@ -61,7 +65,7 @@ def _forward_row(x, w, b, eps, has_w, has_b, y, xhat):
     return r
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, inline="always", fastmath=_SUMS)
 def _backward_row(g, xhat, r, w, has_w, dx):
     T = g.dtype.type
     n = g.size
@@ -78,25 +82,25 @@ def _backward_row(g, xhat, r, w, has_w, dx):
 
 
 # ----------------------------------------------------------------------------- over rows
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_SUMS)
 def _forward_serial(x, w, b, eps, has_w, has_b, y, xhat, rstd):
     for i in range(x.shape[0]):
         rstd[i] = _forward_row(x[i], w, b, eps, has_w, has_b, y[i], xhat[i])
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=_SUMS)
 def _forward_parallel(x, w, b, eps, has_w, has_b, y, xhat, rstd):
     for i in prange(x.shape[0]):
         rstd[i] = _forward_row(x[i], w, b, eps, has_w, has_b, y[i], xhat[i])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=_SUMS)
 def _backward_serial(g, xhat, rstd, w, has_w, dx):
     for i in range(g.shape[0]):
         _backward_row(g[i], xhat[i], rstd[i], w, has_w, dx[i])
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=_SUMS)
 def _backward_parallel(g, xhat, rstd, w, has_w, dx):
     for i in prange(g.shape[0]):
         _backward_row(g[i], xhat[i], rstd[i], w, has_w, dx[i])
