@@ -78,7 +78,7 @@ from .ops.indexing import (  # noqa: E402,F401
     unbind, unflatten, vstack)
 from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
 from .ops.linalg_extra import (  # noqa: E402,F401
-    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, tensordot)
+    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, pdist, tensordot)
 from .ops.composite import (  # noqa: E402,F401
     addbmm, addmv, addr, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_tensors, cartesian_prod,
     chain_matmul, column_stack, combinations, corrcoef, cov, cumulative_trapezoid, diagflat, diff, dsplit,
