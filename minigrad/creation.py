@@ -7,7 +7,7 @@ from . import backend
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "normal", "zeros_like",
+           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "normal", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
 
 
@@ -256,6 +256,37 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         out = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     out = out.astype(backend.int64)
     return Tensor._wrap(out if w.ndim == 2 else out[0])
+
+
+def _float_rates(input, name):
+    x = input if isinstance(input, Tensor) else Tensor._wrap(as_array(input))
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype {x.data.dtype}")
+    return x
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """0/1 samples of ``input``'s shape and dtype: 1 with probability ``input`` elementwise, or
+    ``p`` (a number) everywhere when given.  The sample carries no gradient (PyTorch's is zero)."""
+    x = _float_rates(input, "bernoulli")
+    probs = x.data if p is None else p
+    xp = backend.xp_of(x.data)
+    if not bool(xp.all((xp.asarray(probs) >= 0) & (xp.asarray(probs) <= 1))):
+        raise RuntimeError("bernoulli: expected every probability p to satisfy 0 <= p <= 1")
+    dt = x.data.dtype if x.data.dtype in (backend.float32, backend.float64) else backend.float32
+    u = backend.random_uniform(x.data.shape, dt, x.device, generator)
+    return Tensor._wrap((u < probs).astype(x.data.dtype))
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with the rates ``input`` (non-negative floats), in its dtype; no gradient
+    (PyTorch's is zero)."""
+    x = _float_rates(input, "poisson")
+    xp = backend.xp_of(x.data)
+    if not bool(xp.all(x.data >= 0)):
+        raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative")
+    gen = (generator or backend.default_generator(x.device)).impl
+    return Tensor._wrap(gen.poisson(x.data.astype(backend.float64)).astype(x.data.dtype))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
