@@ -262,8 +262,9 @@ class Tensor:
 
     def new(self, *args, **kwargs) -> "Tensor":
         """PyTorch's legacy constructor, this tensor's dtype and device: ``new()`` is empty,
-        ``new(2, 3)`` or ``new(size=(2, 3))`` uninitialised of that size, ``new(data)`` (a sequence
-        or tensor) a tensor of that data."""
+        ``new(2, 3)`` or ``new(size=(2, 3))`` uninitialised of that size, ``new(data)`` a tensor of
+        that data (a sequence, a tuple included; or a tensor of this dtype, whose memory the result
+        shares, as PyTorch)."""
         dtype, device = kwargs.pop("dtype", self.data.dtype), kwargs.pop("device", self.device)
         size = kwargs.pop("size", None)
         if kwargs:
@@ -271,7 +272,11 @@ class Tensor:
         if size is None and len(args) == 1 and not isinstance(args[0], (int, np.integer)) and not (
                 isinstance(args[0], (tuple, list)) and type(args[0]).__name__ == "Size"):
             data = args[0]
-            data = data.data if isinstance(data, Tensor) else data
+            if isinstance(data, Tensor):
+                if data.data.dtype != backend.as_dtype(dtype) or data.device != backend.device(device):
+                    raise TypeError(f"new(): expected a tensor of dtype {backend.as_dtype(dtype)} on {device}, got "
+                                    f"one of dtype {data.data.dtype} on {data.device}")
+                return data.detach()
             return Tensor(data, dtype=dtype, device=device)
         size = args if size is None else (size,)
         return _creation.empty(*size, dtype=dtype, device=device) if size else _creation.empty(0, dtype=dtype,
