@@ -44,7 +44,7 @@ from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from .creation import (  # noqa: E402,F401
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal,
+    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal,
     ones, poisson,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
     triu_indices, randint_like)
@@ -154,6 +154,16 @@ def is_signed(input) -> bool:
     return input.is_signed()
 
 
+def get_device(input) -> int:
+    """The CUDA device index of ``input``, -1 on the CPU."""
+    return input.get_device()
+
+
+def real(input):
+    """The real part: ``input`` itself (minigrad's tensors are real)."""
+    return input.real
+
+
 def is_conj(input) -> bool:
     return input.is_conj()
 
@@ -203,8 +213,8 @@ def _inplace_function(name):
 for _name in ("relu_ sigmoid_ tanh_ exp_ exp2_ expm1_ log_ log1p_ sqrt_ rsqrt_ abs_ neg_ negative_ reciprocal_ "
               "square_ sin_ cos_ ceil_ floor_ round_ trunc_ fix_ frac_ clamp_ clip_ clamp_min_ clamp_max_ zero_ "
               "fill_ detach_ index_put_ erf_ erfc_ sinh_ cosh_ tan_ asin_ acos_ atan_ asinh_ acosh_ atanh_ "
-              "arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ deg2rad_ rad2deg_ logit_ nan_to_num_"
-              ).split():
+              "arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ deg2rad_ rad2deg_ logit_ nan_to_num_ log2_ log10_ "
+              "sinc_ xlogy_ ldexp_ gcd_ lcm_ addmv_").split():
     globals()[_name] = _inplace_function(_name)
 del _name
 

@@ -7,7 +7,7 @@ from . import backend
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "normal", "zeros_like",
+           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "binomial", "normal", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
 
 
@@ -287,6 +287,20 @@ def poisson(input, generator=None) -> Tensor:
         raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative")
     gen = (generator or backend.default_generator(x.device)).impl
     return Tensor._wrap(gen.poisson(x.data.astype(backend.float64)).astype(x.data.dtype))
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """The number of successes in ``count`` trials of probability ``prob`` (float tensors,
+    broadcast together), in count's dtype; no gradient.  Unlike PyTorch, which returns
+    unspecified values for them, a probability outside [0, 1] or a negative count raises."""
+    n, p = _float_rates(count, "binomial"), _float_rates(prob, "binomial")
+    xp = backend.xp_of(n.data)
+    if not bool(xp.all(n.data >= 0)) or not bool(xp.all((p.data >= 0) & (p.data <= 1))):
+        raise RuntimeError("binomial: expected counts >= 0 and probabilities in [0, 1]")
+    shape = np.broadcast_shapes(n.data.shape, p.data.shape)
+    gen = (generator or backend.default_generator(n.device)).impl
+    draws = gen.binomial(xp.broadcast_to(n.data, shape).astype(np.int64), xp.broadcast_to(p.data, shape))
+    return Tensor._wrap(xp.asarray(draws).astype(n.data.dtype))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,

@@ -25,6 +25,8 @@ def test_predicates_match_pytorch(dtype, torch):
     assert m.get_device() == -1
     assert mg.is_signed(m) == torch.is_signed(t)
     assert mg.is_conj(m) is False and mg.is_neg(m) is False
+    assert mg.get_device(m) == torch.get_device(t) == -1
+    assert mg.real(m) is m and torch.real(t) is t
 
 
 def test_layout_is_strided(torch):
@@ -159,6 +161,16 @@ def test_inplace_comparison_of_a_graph_tensor_has_zero_gradient(torch):
     assert y.tolist() == [0.0, 1.0] and x.grad.tolist() == [0.0, 0.0]
     s = torch.tensor([0.2, 0.8], requires_grad=True) * 2
     assert s.gt_(1.0).tolist() == [0.0, 1.0]
+
+
+def test_inplace_logic_of_a_graph_tensor_has_zero_gradient():
+    """PyTorch 2.13 records no node for logical_*_ on a graph tensor (the gradient flows to the
+    old value as if it were unchanged); minigrad treats them as eq_ & co.: a zero gradient."""
+    x = mg.tensor([0.2, 0.0], requires_grad=True)
+    y = x * 2
+    y.logical_or_(mg.tensor([0.0, 0.0]))
+    (y * 3).sum().backward()
+    assert y.tolist() == [1.0, 0.0] and x.grad.tolist() == [0.0, 0.0]
 
 
 def test_logical_not_(torch):
@@ -364,6 +376,24 @@ def test_poisson(torch):
         mg.poisson(mg.tensor([-1.0]))
     with pytest.raises(RuntimeError):
         torch.poisson(torch.tensor([-1.0]))
+
+
+def test_binomial(torch):
+    count = mg.tensor([[0.0], [10.0], [7.0]] * 3000)
+    prob = mg.tensor([0.3, 1.0, 0.5])
+    draw = mg.binomial(count, prob, mg.Generator().manual_seed(2))
+    assert draw.shape == (9000, 3) and draw.dtype == mg.float32
+    values = draw.numpy().reshape(3000, 3, 3)
+    assert (values[:, 0] == 0).all() and (values[:, 1, 1] == 10).all() and (values[:, 2, 1] == 7).all()
+    assert abs(values[:, 1, 0].mean() - 3.0) < 0.1 and abs(values[:, 2, 2].mean() - 3.5) < 0.1
+    assert (values <= count.numpy()[:3].reshape(1, 3, 1)).all()
+    assert torch.binomial(torch.tensor([10.0, 0.0]), torch.tensor([1.0, 0.3])).tolist() == [10.0, 0.0]
+    with pytest.raises(RuntimeError, match="binomial"):
+        mg.binomial(mg.tensor([1.0]), mg.tensor([1.5]))
+    with pytest.raises(RuntimeError, match="floating"):
+        mg.binomial(mg.tensor([1]), mg.tensor([0.5]))
+    with pytest.raises(ValueError):
+        torch.binomial(torch.tensor([1]), torch.tensor([0.5]))
 
 
 def test_multinomial_method(torch):
