@@ -265,6 +265,15 @@ def _float_rates(input, name):
     return x
 
 
+def _sampler(generator, dev, name):
+    """The NumPy (CPU) or CuPy (GPU) generator behind ``generator``, which must draw ``name``."""
+    gen = (generator or backend.default_generator(dev)).impl
+    if not hasattr(gen, name):
+        raise NotImplementedError(f"{name}: the random generator of device {dev} ({type(gen).__name__}) cannot draw "
+                                  f"{name} samples")
+    return gen
+
+
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples of ``input``'s shape and dtype: 1 with probability ``input`` elementwise, or
     ``p`` (a number) everywhere when given.  The sample carries no gradient (PyTorch's is zero)."""
@@ -285,7 +294,7 @@ def poisson(input, generator=None) -> Tensor:
     xp = backend.xp_of(x.data)
     if not bool(xp.all(x.data >= 0)):
         raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative")
-    gen = (generator or backend.default_generator(x.device)).impl
+    gen = _sampler(generator, x.device, "poisson")
     return Tensor._wrap(gen.poisson(x.data.astype(backend.float64)).astype(x.data.dtype))
 
 
@@ -298,7 +307,7 @@ def binomial(count, prob, generator=None) -> Tensor:
     if not bool(xp.all(n.data >= 0)) or not bool(xp.all((p.data >= 0) & (p.data <= 1))):
         raise RuntimeError("binomial: expected counts >= 0 and probabilities in [0, 1]")
     shape = np.broadcast_shapes(n.data.shape, p.data.shape)
-    gen = (generator or backend.default_generator(n.device)).impl
+    gen = _sampler(generator, n.device, "binomial")
     draws = gen.binomial(xp.broadcast_to(n.data, shape).astype(np.int64), xp.broadcast_to(p.data, shape))
     return Tensor._wrap(xp.asarray(draws).astype(n.data.dtype))
 
