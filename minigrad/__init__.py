@@ -44,8 +44,8 @@ from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from .creation import (  # noqa: E402,F401
-    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal,
-    ones, poisson,
+    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
+    normal, ones, poisson,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
     triu_indices, randint_like)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
@@ -86,7 +86,8 @@ from .ops.composite import (  # noqa: E402,F401
     float_power, fmax, fmin, hsplit, ldexp, logaddexp2, logit, mode, msort, mvlgamma, nanmedian, nanquantile,
     positive, quantile, ravel, renorm, select, sgn, tensor_split, trapezoid, vander, vdot, vsplit)
 from .ops.discrete import (  # noqa: E402,F401
-    argwhere, bucketize, frexp, gcd, heaviside, histc, histogram, isin, isneginf, isposinf, isreal, lcm, nextafter, unique_consecutive,
+    argwhere, bucketize, frexp, gcd, heaviside, histc, histogram,
+    isin, isneginf, isposinf, isreal, lcm, nextafter, unique_consecutive,
     unravel_index)
 from .utilities import (  # noqa: E402,F401
     are_deterministic_algorithms_enabled, broadcast_shapes, clone, finfo, get_rng_state, iinfo, inference_mode,

@@ -7,7 +7,8 @@ from . import backend
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "binomial", "normal", "zeros_like",
+           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "binomial",
+           "normal", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
 
 

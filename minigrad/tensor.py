@@ -510,7 +510,8 @@ class Tensor:
         _check_python_map(self, "map_")
         other = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
         fn = np.frompyfunc(callable, 2, 1)
-        return _inplace.fill(self, "map_", fn(self.data, np.broadcast_to(other, self.data.shape)).astype(self.data.dtype))
+        values = fn(self.data, np.broadcast_to(other, self.data.shape))
+        return _inplace.fill(self, "map_", values.astype(self.data.dtype))
 
     def add_(self, other, alpha=1):
         return _inplace.apply(self, "add_", Tensor.add, other, alpha=alpha)

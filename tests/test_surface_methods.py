@@ -181,7 +181,8 @@ def test_logical_not_(torch):
 
 
 def test_fill_diagonal_(torch):
-    cases = [((3, 4), 2.0, False), ((7, 3), 1.0, True), ((7, 3), 1.0, False), ((3, 7), 5.0, True), ((2, 2, 2), 4.0, False)]
+    cases = [((3, 4), 2.0, False), ((7, 3), 1.0, True), ((7, 3), 1.0, False), ((3, 7), 5.0, True),
+             ((2, 2, 2), 4.0, False)]
     for shape, value, wrap in cases:
         m = mg.zeros(*shape).fill_diagonal_(value, wrap=wrap)
         t = torch.zeros(*shape).fill_diagonal_(value, wrap=wrap)
@@ -268,7 +269,8 @@ def test_differentiable_inplace_matches_pytorch(name, torch):
 def test_out_of_place_addmv_addr_addbmm_match_pytorch(torch):
     rng = np.random.default_rng(3)
     arrays = {k: rng.normal(size=s) for k, s in
-              {"v3": (3,), "m32": (3, 2), "v2": (2,), "v4": (4,), "m34": (3, 4), "b": (2, 3, 2), "c": (2, 2, 4)}.items()}
+              {"v3": (3,), "m32": (3, 2), "v2": (2,), "v4": (4,), "m34": (3, 4), "b": (2, 3, 2),
+               "c": (2, 2, 4)}.items()}
     m = {k: mg.tensor(v) for k, v in arrays.items()}
     t = {k: torch.tensor(v) for k, v in arrays.items()}
     assert_close(mg.addmv(m["v3"], m["m32"], m["v2"], beta=2), torch.addmv(t["v3"], t["m32"], t["v2"], beta=2).numpy())
@@ -328,7 +330,8 @@ def test_scatter_family_errors(torch):
 def test_scatter_family_values(torch):
     x = np.arange(12.0).reshape(3, 4)
     m, t = mg.tensor(x), torch.tensor(x)
-    assert_close(m.select_scatter(mg.ones(3), 1, -1), t.select_scatter(torch.ones(3, dtype=torch.float64), 1, -1).numpy())
+    assert_close(m.select_scatter(mg.ones(3), 1, -1),
+                 t.select_scatter(torch.ones(3, dtype=torch.float64), 1, -1).numpy())
     assert_close(m.slice_scatter(mg.zeros(3, 2), 1, 0, None, 2), np.where(np.arange(4) % 2 == 0, 0, x))
     assert_close(m.diagonal_scatter(mg.tensor([-1.0, -2.0]), -1),
                  t.diagonal_scatter(torch.tensor([-1.0, -2.0], dtype=torch.float64), -1).numpy())
