@@ -513,6 +513,45 @@ class Tensor:
         values = fn(self.data, np.broadcast_to(other, self.data.shape))
         return _inplace.fill(self, "map_", values.astype(self.data.dtype))
 
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape ``sizes``, keeping its memory in order (PyTorch's rule for a
+        contiguous tensor): the tensor views the first elements of its memory from its first element
+        on (up to the end of the array it was made from, as PyTorch's storage); past that, growing
+        copies them to the front of new memory whose other elements are unspecified (zeros here).  Unlike PyTorch, views made
+        earlier keep the old memory after a growth.  A tensor that requires grad refuses, as in
+        PyTorch; a non-contiguous one refuses a new shape (``.contiguous()`` first)."""
+        from .ops._args import shape_arg
+        shape = shape_arg(sizes, "resize_")
+        if self._requires_grad:
+            raise RuntimeError("resize_: cannot resize variables that require grad")
+        if shape == self.data.shape:
+            return self
+        if not self.data.flags.c_contiguous:
+            raise RuntimeError(f"resize_: minigrad resizes only contiguous tensors to a new shape (got one of shape "
+                               f"{self.data.shape} with strides {self.stride()}); call .contiguous() first")
+        flat, n = self._storage_from_here(), int(np.prod(shape))
+        if n <= flat.size:
+            self.data = flat[:n].reshape(shape)
+        else:
+            grown = backend.xp_of(flat).zeros(n, dtype=flat.dtype)
+            grown[:flat.size] = flat
+            self.data = grown.reshape(shape)
+        return self
+
+    def _storage_from_here(self):
+        """The memory from this tensor's first element to the end of the C-contiguous array it
+        views (its own elements when it views none), as a 1-D array sharing it."""
+        base = self.data
+        while getattr(base, "base", None) is not None and hasattr(base.base, "flags"):
+            base = base.base
+        if base is self.data or not isinstance(base, np.ndarray) or not base.flags.c_contiguous \
+                or base.dtype != self.data.dtype:
+            return self.data.reshape(-1)
+        return base.reshape(-1)[self.storage_offset():]
+
+    def resize_as_(self, the_template, memory_format=None):
+        return self.resize_(the_template.shape)
+
     def add_(self, other, alpha=1):
         return _inplace.apply(self, "add_", Tensor.add, other, alpha=alpha)
 

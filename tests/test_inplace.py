@@ -531,7 +531,7 @@ TESTED_ELSEWHERE = {"bernoulli_", "exponential_", "geometric_", "log_normal_", "
                     "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "bitwise_left_shift_",
                     "bitwise_right_shift_", "detach_", "requires_grad_",
                     "gcd_", "lcm_", "heaviside_", "nextafter_",     # no gradient: tests/test_composite.py
-                    "baddbmm_", "addmv_", "index_put_", "apply_", "map_", "share_memory_",
+                    "baddbmm_", "addmv_", "index_put_", "apply_", "map_", "share_memory_", "resize_", "resize_as_",
                     # PyTorch 2.13 records no node for these on a graph tensor (its gradient passes through the
                     # old value as if unchanged); minigrad gives the zero gradient of eq_ & co.: values are
                     # compared in tests/test_surface_methods.py

@@ -226,6 +226,28 @@ def test_top_level_inplace_functions(name, torch):
         getattr(mg, name)([1.0])
 
 
+def test_resize_(torch):
+    for lib in (mg, torch):
+        x = lib.arange(6.0)
+        v = x.view(2, 3)
+        assert x.resize_(2, 2) is x and x.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        x[0, 0] = 9.0                                   # shrinking keeps the memory
+        assert v.tolist() == [[9.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+        x.resize_((3, 3))
+        assert tuple(x.shape) == (3, 3) and x.reshape(-1)[:6].tolist() == [9.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        assert tuple(lib.zeros(2).resize_as_(lib.ones(1, 2)).shape) == (1, 2)
+        part = lib.arange(8.0)[2:5]                     # the memory runs on to the end of its base
+        assert part.resize_(2, 3).tolist() == [[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]]
+        t = lib.arange(6.0).view(2, 3).t()
+        assert t.resize_(3, 2) is t and t.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]   # same shape: no-op
+        with pytest.raises(RuntimeError, match="require grad"):
+            lib.ones(2, requires_grad=True).resize_(3)
+        with pytest.raises(RuntimeError, match="require grad"):
+            (lib.ones(2, requires_grad=True) * 2).resize_(3)
+    with pytest.raises(RuntimeError, match="contiguous"):
+        mg.arange(6.0).view(2, 3).t().resize_(6)
+
+
 # ----------------------------------------------------------------------------- in-place, differentiable
 # name -> (shape of the edited tensor, shapes of the float arguments, other arguments)
 DIFFERENTIABLE = {
