@@ -1,4 +1,5 @@
-"""Special functions NumPy has no ufunc for: lgamma, digamma, polygamma (n >= 1), erfinv, erfc.
+"""Special functions NumPy has no ufunc for: lgamma, digamma, polygamma (n >= 1), erfinv, erfc, erfcx,
+log_ndtr, ndtri and the modified Bessel functions i0, i0e, i1, i1e.
 
     lgamma(x)        = log |Gamma(x)|                        (libm's, through Numba's math.lgamma)
     digamma(x)       = d/dx lgamma(x)
@@ -13,6 +14,18 @@
         erf(x) - y, written as (1 - |y|) - erfc(x) for |y| >= 1/2 so that the tail keeps its precision.
 
     erfc(x)          = 1 - erf(x), without the cancellation (libm's, through Numba's math.erfc)
+    erfcx(x)         = exp(x^2) erfc(x): exp(x^2) with x^2 split exactly (x = hi + lo, hi of 26 bits) times
+        libm's erfc for x < 26; above, the asymptotic series 1/(x sqrt(pi)) sum_k (-1)^k (2k-1)!! / (2x^2)^k
+    log_ndtr(x)      = log Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2:  log1p(-erfc(x / sqrt 2) / 2) for x >= 0,
+        log(erfcx(-x / sqrt 2) / 2) - x^2 / 2 below (no underflow in the left tail)
+    ndtri(p)         = Phi^-1(p):  sqrt(2) erfinv(2p - 1) for 1/4 <= p <= 3/4 (2p - 1 exact there); in the
+        tails Abramowitz-Stegun 26.2.23 as a start, then Newton steps on log Phi(x) = log p
+        (p > 3/4: -ndtri(1 - p), 1 - p exact)
+    i0, i1 (and i0e, i1e = exp(-|x|) times them): modified Bessel functions of the first kind
+        |x| <= 25:  I_nu(x) = (x/2)^nu sum_k (x^2/4)^k / (k! (k + nu)!)     (positive terms only)
+        |x| > 25:   I_nu(x) ~ e^|x| / sqrt(2 pi |x|) sum_k (-1)^k a_k / |x|^k,
+                    a_k = prod_{j<=k} (4 nu^2 - (2j - 1)^2) / (k! 8^k)   (smallest term ~ e^-2|x| < 1e-21)
+        I0 is even, I1 odd.
 
 Each computes in float64 and stores in the array's dtype (float32 stays float32).  Arrays of any
 shape; every public function returns a new array of the input's shape and dtype.
@@ -33,6 +46,8 @@ _DIGAMMA_SHIFT = 10.0
 _POLYGAMMA_SHIFT = 15.0
 _WINITZKI_A = 0.147
 _TWO_OVER_SQRT_PI = 1.1283791670955126
+_SQRT_HALF = math.sqrt(0.5)
+_BESSEL_SWITCH = 25.0
 
 
 # ----------------------------------------------------------------------------- NumPy references
@@ -108,6 +123,90 @@ def erfinv_ref(y):
         out = np.where(v == 1, np.inf, np.where(v == -1, -np.inf, out))
         out = np.where((np.abs(v) > 1) | np.isnan(v), np.nan, out)
     return out.astype(y.dtype)
+
+
+_SQRT_PI = math.sqrt(math.pi)
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+
+def erfcx_ref(x):
+    """exp(x^2) erfc(x) directly below 3; above, the continued fraction
+    erfcx(x) = 1/sqrt(pi) / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))), 300 levels from the bottom up."""
+    v = np.asarray(x, np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        direct = np.exp(np.minimum(v, 3.0) ** 2) * np.vectorize(math.erfc, otypes=[np.float64])(np.minimum(v, 3.0))
+        z = np.maximum(v, 3.0)
+        tail = z
+        for k in range(300, 0, -1):
+            tail = z + (k / 2) / tail
+        out = np.where(v < 3.0, direct, 1 / (_SQRT_PI * tail))
+        out = np.where(v < -26.7, np.inf, out)
+    return out.astype(x.dtype)
+
+
+def log_ndtr_ref(x):
+    """log1p(-erfc(x / sqrt 2) / 2) above 0, log(erfc(-x / sqrt 2) / 2) down to -5, and
+    log(erfcx_ref(-x / sqrt 2) / 2) - x^2 / 2 below."""
+    v = np.asarray(x, np.float64)
+    erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    with np.errstate(divide="ignore"):
+        right = np.log1p(-0.5 * erfc(v / math.sqrt(2)))
+        middle = np.log(0.5 * erfc(-v / math.sqrt(2)))
+        left = np.log(0.5 * erfcx_ref(-v / math.sqrt(2))) - 0.5 * v * v
+    return np.where(v >= 0, right, np.where(v >= -5, middle, left)).astype(x.dtype)
+
+
+def ndtri_ref(p):
+    """Bisection on Phi (through math.erfc; by symmetry from the left half)."""
+    v = np.asarray(p, np.float64)
+    q = np.where(v > 0.5, 1.0 - v, v)
+    erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    lo, hi = np.full(v.shape, -40.0), np.zeros(v.shape)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        below = 0.5 * erfc(-mid / math.sqrt(2)) < q
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    out = 0.5 * (lo + hi)
+    out = np.where(v > 0.5, -out, out)
+    with np.errstate(invalid="ignore"):
+        out = np.where(v == 0, -np.inf, np.where(v == 1, np.inf, out))
+        out = np.where((v < 0) | (v > 1) | np.isnan(v), np.nan, out)
+    return out.astype(p.dtype)
+
+
+def _bessel_i_ref(nu, x, scaled):
+    """I_nu(x) = (1/pi) int_0^pi exp(x cos t) cos(nu t) dt by the trapezoid rule (exponentially
+    accurate for this periodic integrand), exp(|x| (cos t - 1)) inside when scaled."""
+    v = np.asarray(x, np.float64)
+    n = 2000
+    t = np.linspace(0.0, math.pi, n + 1)
+    w = np.full(n + 1, math.pi / n)
+    w[0] = w[-1] = math.pi / (2 * n)
+    a = np.abs(v)[..., None]
+    with np.errstate(over="ignore"):
+        inner = np.exp(a * (np.cos(t) - 1.0)) * np.cos(nu * t)
+        out = (inner * w).sum(-1) / math.pi
+        if not scaled:
+            out = out * np.exp(np.abs(v))
+    if nu == 1:
+        out = np.where(v < 0, -out, out)
+    return out.astype(x.dtype)
+
+
+def i0_ref(x):
+    return _bessel_i_ref(0, x, False)
+
+
+def i0e_ref(x):
+    return _bessel_i_ref(0, x, True)
+
+
+def i1_ref(x):
+    return _bessel_i_ref(1, x, False)
+
+
+def i1e_ref(x):
+    return _bessel_i_ref(1, x, True)
 
 
 # ----------------------------------------------------------------------------- scalar functions (Numba)
@@ -189,6 +288,124 @@ def _erfc_scalar(x):
     return math.erfc(x)
 
 
+@njit(cache=True, nogil=True)
+def _exp_x2(x):
+    """exp(x^2) without the rounding of x^2: x = hi + lo with hi of 26 bits, so that hi^2 is exact."""
+    c = 134217729.0 * x                              # 2^27 + 1 (Veltkamp's split)
+    hi = c - (c - x)
+    lo = x - hi
+    return math.exp(hi * hi) * math.exp(2.0 * hi * lo + lo * lo)
+
+
+@njit(cache=True, nogil=True)
+def _erfcx_scalar(x):
+    if math.isnan(x):
+        return x
+    if x < 26.0:
+        if x < -26.7:
+            return math.inf
+        return _exp_x2(x) * math.erfc(x)
+    inv = 1.0 / (2.0 * x * x)
+    term, total = 1.0, 1.0
+    for k in range(1, 30):
+        term *= -(2.0 * k - 1.0) * inv
+        total += term
+        if abs(term) < 1e-17:
+            break
+    return total / (x * _SQRT_PI)
+
+
+@njit(cache=True, nogil=True)
+def _log_ndtr_scalar(x):
+    if math.isnan(x):
+        return x
+    if x >= 0.0:
+        return math.log1p(-0.5 * math.erfc(x * _SQRT_HALF))
+    return math.log(0.5 * _erfcx_scalar(-x * _SQRT_HALF)) - 0.5 * x * x
+
+
+@njit(cache=True, nogil=True)
+def _ndtri_tail(q):
+    """Phi^-1(q) for 0 < q < 1/4: Abramowitz-Stegun 26.2.23 (error < 4.5e-4), then Newton on log Phi."""
+    lq = math.log(q)
+    t = math.sqrt(-2.0 * lq)
+    x = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) / (1.0 + t * (1.432788 + t * (0.189269 + t * 0.001308))))
+    for _ in range(10):
+        y = _log_ndtr_scalar(x)
+        step = (y - lq) * _SQRT_2PI * math.exp(y + 0.5 * x * x)     # (log Phi - log q) / (phi / Phi)
+        x -= step
+        if abs(step) <= 1e-16 * abs(x):
+            break
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _ndtri_scalar(p):
+    if math.isnan(p) or p < 0.0 or p > 1.0:
+        return math.nan
+    if p == 0.0:
+        return -math.inf
+    if p == 1.0:
+        return math.inf
+    if p > 0.75:
+        return -_ndtri_tail(1.0 - p)
+    if p < 0.25:
+        return _ndtri_tail(p)
+    return math.sqrt(2.0) * _erfinv_scalar(2.0 * p - 1.0)
+
+
+@njit(cache=True, nogil=True)
+def _bessel_i_scalar(nu, x, scaled):
+    """I_0 or I_1 (nu), times exp(-|x|) when scaled: the series or the asymptotic expansion of the docstring."""
+    if math.isnan(x):
+        return x
+    a = abs(x)
+    if a <= _BESSEL_SWITCH:
+        q = 0.25 * a * a
+        term, total = 1.0, 1.0
+        k = 1
+        while term > 1e-17 * total:
+            term *= q / (k * (k + nu))
+            total += term
+            k += 1
+        v = total if nu == 0 else 0.5 * a * total
+        if scaled:
+            v *= math.exp(-a)
+    else:
+        mu = 4.0 * nu * nu
+        term, total = 1.0, 1.0
+        for k in range(1, 60):
+            term *= -(mu - (2.0 * k - 1.0) ** 2) / (8.0 * k * a)
+            total += term
+            if abs(term) < 1e-17 * abs(total):
+                break
+        v = total / math.sqrt(2.0 * math.pi * a)
+        if not scaled:
+            half = math.exp(0.5 * a)                 # in two halves: e^a alone overflows before I_nu does
+            v = v * half * half
+    return -v if nu == 1 and x < 0.0 else v
+
+
+@njit(cache=True, nogil=True)
+def _i0_scalar(x):
+    return _bessel_i_scalar(0, x, False)
+
+
+@njit(cache=True, nogil=True)
+def _i0e_scalar(x):
+    return _bessel_i_scalar(0, x, True)
+
+
+@njit(cache=True, nogil=True)
+def _i1_scalar(x):
+    return _bessel_i_scalar(1, x, False)
+
+
+@njit(cache=True, nogil=True)
+def _i1e_scalar(x):
+    return _bessel_i_scalar(1, x, True)
+
+
 # ----------------------------------------------------------------------------- loops (Numba)
 def _loops(scalar):
     """A serial and a parallel loop applying ``scalar`` elementwise (flat arrays)."""
@@ -208,6 +425,13 @@ _LGAMMA = _loops(_lgamma_scalar)
 _DIGAMMA = _loops(_digamma_scalar)
 _ERFINV = _loops(_erfinv_scalar)
 _ERFC = _loops(_erfc_scalar)
+_ERFCX = _loops(_erfcx_scalar)
+_LOG_NDTR = _loops(_log_ndtr_scalar)
+_NDTRI = _loops(_ndtri_scalar)
+_I0 = _loops(_i0_scalar)
+_I0E = _loops(_i0e_scalar)
+_I1 = _loops(_i1_scalar)
+_I1E = _loops(_i1e_scalar)
 
 
 @njit(cache=True, nogil=True)
@@ -254,6 +478,8 @@ __device__ double mg_polygamma(int n, double x) {
 }
 """
 _cuda_kernels = {}
+#: Functions without a CUDA kernel: CuPy arrays go through the CPU loops.
+_HOST_ONLY = {"erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e"}
 
 
 def _cuda(name):
@@ -274,6 +500,9 @@ def _cuda(name):
 def _elementwise(name, loops, x):
     check_float(name, x)
     if not is_numpy(x):
+        if name in _HOST_ONLY:                       # no CUDA kernel yet: computed on the host, sent back
+            import cupy as cp
+            return cp.asarray(_elementwise(name, loops, cp.asnumpy(x)))
         return _cuda(name)(x)
     x = contiguous(x)
     out = np.empty_like(x)
@@ -315,3 +544,38 @@ def polygamma(n, x):
     kernel = _polygamma_parallel if x.size >= PARALLEL_MIN_ELEMENTS else _polygamma_serial
     kernel(int(n), x.reshape(-1), out.reshape(-1))
     return out
+
+
+def erfcx(x):
+    """The scaled complementary error function exp(x^2) erfc(x), finite for large x."""
+    return _elementwise("erfcx", _ERFCX, x)
+
+
+def log_ndtr(x):
+    """log of the standard normal CDF, accurate far into the left tail."""
+    return _elementwise("log_ndtr", _LOG_NDTR, x)
+
+
+def ndtri(x):
+    """The inverse of the standard normal CDF; +-inf at 1 and 0, nan outside [0, 1]."""
+    return _elementwise("ndtri", _NDTRI, x)
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0."""
+    return _elementwise("i0", _I0, x)
+
+
+def i0e(x):
+    """exp(-|x|) i0(x)."""
+    return _elementwise("i0e", _I0E, x)
+
+
+def i1(x):
+    """The modified Bessel function of the first kind, order 1."""
+    return _elementwise("i1", _I1, x)
+
+
+def i1e(x):
+    """exp(-|x|) i1(x)."""
+    return _elementwise("i1e", _I1E, x)
