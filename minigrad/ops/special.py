@@ -206,10 +206,14 @@ class Entr(Function):
 
 
 def _log1p(a):
+    """log(1 + a) of a Tensor, an array or a number (a Python float, so that it never widens float32)."""
     if f.is_tensor(a):
         from .math import log1p
         return log1p(a)
-    return f.xp(a).log1p(a)
+    if backend.is_array(a):
+        return f.xp(a).log1p(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.log1p(a))
 
 
 class Xlog1py(Function):
@@ -222,7 +226,7 @@ class Xlog1py(Function):
         xp = f.xp(x if backend.is_array(x) else z)
         ctx.save_for_backward(x, z)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * xp.log1p(z)
+            out = x * _log1p(z)
             return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(out.dtype, copy=False)
 
     @staticmethod
