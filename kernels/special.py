@@ -26,6 +26,14 @@ log_ndtr, ndtri and the modified Bessel functions i0, i0e, i1, i1e.
         |x| > 25:   I_nu(x) ~ e^|x| / sqrt(2 pi |x|) sum_k (-1)^k a_k / |x|^k,
                     a_k = prod_{j<=k} (4 nu^2 - (2j - 1)^2) / (k! 8^k)   (smallest term ~ e^-2|x| < 1e-21)
         I0 is even, I1 odd.
+    zeta(s, q)       = sum_k (q + k)^-s, the Hurwitz zeta function (s > 1; q <= 0 only for whole s):
+        the terms up to q + N >= 10 + s, then Euler-Maclaurin:  (q+N)^(1-s) / (s-1) + (q+N)^-s / 2
+        + sum_j B_2j / (2j)! s (s+1) ... (s+2j-2) (q+N)^(1-s-2j)   (j <= 7)
+    gammainc(a, x)   = P(a, x) = gamma(a, x) / Gamma(a), the regularised lower incomplete gamma (a > 0, x >= 0);
+    gammaincc(a, x)  = Q(a, x) = 1 - P(a, x):  the series P = x^a e^-x / Gamma(a + 1) sum_n x^n / ((a+1)...(a+n))
+        for x < a + 1, else Legendre's continued fraction for Q (modified Lentz); the other as 1 minus it,
+        except Q for a < 1/2, x < a + 1, where 1 - P cancels:  -expm1(a log x - lgamma(1 + a)) - (the
+        alternating series of gamma(a, x) past its first term), lgamma(1 + a) by its Taylor series in a
 
 Each computes in float64 and stores in the array's dtype (float32 stays float32).  Arrays of any
 shape; every public function returns a new array of the input's shape and dtype.
@@ -207,6 +215,46 @@ def i1_ref(x):
 
 def i1e_ref(x):
     return _bessel_i_ref(1, x, True)
+
+
+
+def _hurwitz_py(s, q, n=1000):
+    """sum_k (q + k)^-s: the first n terms, then the integral of the rest with two Euler-Maclaurin
+    corrections (q > 0, s > 1)."""
+    w = q + n
+    head = math.fsum((q + k) ** -s for k in range(n))
+    return head + w ** (1 - s) / (s - 1) + 0.5 * w ** -s + s / 12 * w ** (-s - 1) \
+        - s * (s + 1) * (s + 2) / 720 * w ** (-s - 3)
+
+
+def zeta_ref(s, q):
+    """The Hurwitz zeta function by :func:`_hurwitz_py` (q > 0 and s > 1 only; NaN elsewhere)."""
+    def one(a, b):
+        return _hurwitz_py(a, b) if a > 1 and b > 0 else math.nan
+    return np.vectorize(one, otypes=[np.float64])(s, q).astype(np.result_type(s, q))
+
+
+def gammainc_ref(a, x):
+    """P(a, x) by its power series alone, 400 terms, for every x (the kernel switches to a continued
+    fraction and, for Q, to another series): x^a e^-x / Gamma(a + 1) sum_n x^n / ((a+1)...(a+n))."""
+    av, xv = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    term, total = np.ones(av.shape), np.ones(av.shape)
+    for n in range(1, 400):
+        term = term * xv / (av + n)
+        total = total + term
+    lg = np.vectorize(math.lgamma, otypes=[np.float64])(av + 1)
+    with np.errstate(divide="ignore"):
+        out = total * np.exp(av * np.log(xv) - xv - lg)
+    return out.astype(np.result_type(a, x))
+
+
+def gammaincc_ref(a, x):
+    return (1.0 - gammainc_ref(np.asarray(a, np.float64), np.asarray(x, np.float64))).astype(np.result_type(a, x))
+
+
+#: zeta(k) for k = 2, 3, ...: the coefficients of lgamma(1 + a) = -euler a + sum_k (-1)^k zeta(k) a^k / k
+_ZETA_INTEGERS = np.array([_hurwitz_py(k, 1.0) for k in range(2, 62)])
+_EULER = 0.5772156649015329
 
 
 # ----------------------------------------------------------------------------- scalar functions (Numba)
@@ -406,6 +454,143 @@ def _i1e_scalar(x):
     return _bessel_i_scalar(1, x, True)
 
 
+@njit(cache=True, nogil=True)
+def _zeta_scalar(s, q):
+    if math.isnan(s) or math.isnan(q) or s < 1.0:
+        return math.nan
+    if s == 1.0:
+        return math.inf
+    if q <= 0.0:
+        if q == math.floor(q):
+            return math.inf
+        if s != math.floor(s):
+            return math.nan                          # (q + k)^-s is complex
+    total = 0.0
+    w = q
+    while w < 10.0 + s:
+        term = w ** -s
+        total += term
+        w += 1.0
+        if w > 0.0 and abs(term) < 1e-17 * abs(total):
+            return total
+    total += w ** (1.0 - s) / (s - 1.0) + 0.5 * w ** -s
+    factor = s * w ** (-s - 1.0)                     # s (s+1) ... (s+2j-2) w^(1-s-2j) for j = 1
+    fact = 2.0                                       # (2j)!
+    for j in range(1, 8):
+        total += _BERNOULLI[j - 1] / fact * factor
+        factor *= (s + 2 * j - 1) * (s + 2 * j) / (w * w)
+        fact *= (2 * j + 1) * (2 * j + 2)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _gamma_prefactor(a, x):
+    """x^a e^-x / Gamma(a), through logarithms."""
+    return math.exp(a * math.log(x) - x - math.lgamma(a))
+
+
+@njit(cache=True, nogil=True)
+def _gammainc_series(a, x):
+    """P(a, x) by its series (x < a + 1)."""
+    term = 1.0 / a
+    total = term
+    n = 1.0
+    while abs(term) > 1e-17 * abs(total) and n < 100000.0:
+        term *= x / (a + n)
+        total += term
+        n += 1.0
+    return total * _gamma_prefactor(a, x)
+
+
+@njit(cache=True, nogil=True)
+def _gammaincc_fraction(a, x):
+    """Q(a, x) by Legendre's continued fraction 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / ...)),
+    evaluated by the modified Lentz method (x >= a + 1)."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = 1.0 / tiny
+    d = 1.0 / b
+    h = d
+    n = 1.0
+    while n < 100000.0:
+        an = -n * (n - a)
+        b += 2.0
+        d = an * d + b
+        if abs(d) < tiny:
+            d = tiny
+        c = b + an / c
+        if abs(c) < tiny:
+            c = tiny
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-16:
+            break
+        n += 1.0
+    return h * _gamma_prefactor(a, x)
+
+
+@njit(cache=True, nogil=True)
+def _lgamma1p(a):
+    """lgamma(1 + a) for |a| <= 1/2, without the rounding of 1 + a: its Taylor series in a."""
+    total = -_EULER * a
+    power = -a
+    for k in range(_ZETA_INTEGERS.size):
+        power *= -a
+        total += _ZETA_INTEGERS[k] * power / (k + 2)
+        if abs(power) < 1e-17:
+            break
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _gammaincc_small(a, x):
+    """Q(a, x) for a < 1/2, x < a + 1 (where 1 - P cancels):
+    Q = -expm1(a log x - lgamma(1 + a)) - a x^a / Gamma(a + 1) sum_{n>=1} (-x)^n / (n! (a + n))."""
+    u = a * math.log(x) - _lgamma1p(a)
+    term, total, n = 1.0, 0.0, 1.0
+    while True:
+        term *= -x / n
+        piece = term / (a + n)
+        total += piece
+        if abs(piece) <= 1e-17 * abs(total):
+            break
+        n += 1.0
+    return -math.expm1(u) - a * math.exp(u) * total
+
+
+@njit(cache=True, nogil=True)
+def _gammainc_pair(a, x, upper):
+    """P(a, x), or Q(a, x) when upper; NaN outside a >= 0, x >= 0 (as PyTorch's)."""
+    if math.isnan(a) or math.isnan(x) or a < 0.0 or x < 0.0 or (a == 0.0 and x == 0.0):
+        return math.nan
+    if a == 0.0:
+        return 0.0 if upper else 1.0
+    if x == 0.0:
+        return 1.0 if upper else 0.0
+    if math.isinf(a):
+        return math.nan if math.isinf(x) else (1.0 if upper else 0.0)
+    if math.isinf(x):
+        return 0.0 if upper else 1.0
+    if x < a + 1.0:
+        if upper and a < 0.5:
+            return _gammaincc_small(a, x)
+        p = _gammainc_series(a, x)
+        return 1.0 - p if upper else p
+    q = _gammaincc_fraction(a, x)
+    return q if upper else 1.0 - q
+
+
+@njit(cache=True, nogil=True)
+def _gammainc_scalar(a, x):
+    return _gammainc_pair(a, x, False)
+
+
+@njit(cache=True, nogil=True)
+def _gammaincc_scalar(a, x):
+    return _gammainc_pair(a, x, True)
+
+
 # ----------------------------------------------------------------------------- loops (Numba)
 def _loops(scalar):
     """A serial and a parallel loop applying ``scalar`` elementwise (flat arrays)."""
@@ -432,6 +617,25 @@ _I0 = _loops(_i0_scalar)
 _I0E = _loops(_i0e_scalar)
 _I1 = _loops(_i1_scalar)
 _I1E = _loops(_i1e_scalar)
+
+
+def _binary_loops(scalar):
+    """Serial and parallel loops applying ``scalar(a, b)`` elementwise (flat arrays of one size)."""
+    @njit(cache=True, nogil=True)
+    def serial(a, b, out):
+        for i in range(a.size):
+            out[i] = scalar(np.float64(a[i]), np.float64(b[i]))
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def parallel(a, b, out):
+        for i in prange(a.size):
+            out[i] = scalar(np.float64(a[i]), np.float64(b[i]))
+    return serial, parallel
+
+
+_ZETA = _binary_loops(_zeta_scalar)
+_GAMMAINC = _binary_loops(_gammainc_scalar)
+_GAMMAINCC = _binary_loops(_gammaincc_scalar)
 
 
 @njit(cache=True, nogil=True)
@@ -479,7 +683,7 @@ __device__ double mg_polygamma(int n, double x) {
 """
 _cuda_kernels = {}
 #: Functions without a CUDA kernel: CuPy arrays go through the CPU loops.
-_HOST_ONLY = {"erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e"}
+_HOST_ONLY = {"erfcx", "log_ndtr", "ndtri", "i0", "i0e", "i1", "i1e", "zeta", "gammainc", "gammaincc"}
 
 
 def _cuda(name):
@@ -509,6 +713,34 @@ def _elementwise(name, loops, x):
     kernel = loops[1] if x.size >= PARALLEL_MIN_ELEMENTS else loops[0]
     kernel(x.reshape(-1), out.reshape(-1))
     return out
+
+
+def _elementwise2(name, loops, a, b):
+    """``loops`` on two arrays of one float dtype, broadcast against each other."""
+    check_float(name, a, b)
+    if not (is_numpy(a) and is_numpy(b)):
+        import cupy as cp                            # no CUDA kernels: on the host, sent back
+        return cp.asarray(_elementwise2(name, loops, cp.asnumpy(a), cp.asnumpy(b)))
+    a, b = (contiguous(v) for v in np.broadcast_arrays(a, b))
+    out = np.empty(a.shape, a.dtype)
+    kernel = loops[1] if a.size >= PARALLEL_MIN_ELEMENTS else loops[0]
+    kernel(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    return out
+
+
+def zeta(s, q):
+    """The Hurwitz zeta function sum_k (q + k)^-s of two broadcastable arrays."""
+    return _elementwise2("zeta", _ZETA, s, q)
+
+
+def gammainc(a, x):
+    """The regularised lower incomplete gamma function P(a, x)."""
+    return _elementwise2("gammainc", _GAMMAINC, a, x)
+
+
+def gammaincc(a, x):
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    return _elementwise2("gammaincc", _GAMMAINCC, a, x)
 
 
 def lgamma(x):

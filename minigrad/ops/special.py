@@ -1,6 +1,8 @@
 """The special functions of ``torch.special`` that minigrad had no op for: the normal CDF and its log
 and inverse (ndtr, log_ndtr, ndtri), the scaled complementary error function (erfcx), the modified
-Bessel functions of the first kind (i0, i0e, i1, i1e), entr and xlog1py.  The others of
+Bessel functions of the first kind (i0, i0e, i1, i1e), entr, xlog1py, and, differentiable in their
+second argument only (as PyTorch's), the Hurwitz zeta function and the regularised incomplete gamma
+functions (zeta, gammainc, gammaincc).  The others of
 ``minigrad.special`` (erf, logit, gammaln, digamma, ...) are the ops of ``ops/math.py`` and friends
 under PyTorch's ``torch.special`` names.
 
@@ -21,9 +23,10 @@ from ..tensor import Tensor
 from . import _formula as f
 from ._args import float_operand, refuse_float16
 from ._kernels import kernels
-from .math import _float_pair
+from .math import _as_tensor_pair, _float_pair
 
-__all__ = ["ndtr", "log_ndtr", "ndtri", "erfcx", "i0", "i0e", "i1", "i1e", "entr", "xlog1py"]
+__all__ = ["ndtr", "log_ndtr", "ndtri", "erfcx", "i0", "i0e", "i1", "i1e", "entr", "xlog1py", "zeta", "gammainc",
+           "gammaincc"]
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _SQRT_HALF = math.sqrt(0.5)
@@ -241,6 +244,52 @@ class Xlog1py(Function):
         return dx, dz
 
 
+
+def _no_first_derivative(ctx, opname, argname):
+    if ctx.needs_input_grad[0]:
+        raise NotImplementedError(f"{opname}: the derivative with respect to {argname} (the first argument) is not "
+                                  f"implemented (nor in PyTorch); only the second argument can require grad")
+
+
+class Zeta(Function):
+    """y = zeta(s, q) = sum_k (q + k)^-s (Hurwitz);  d q = -g s zeta(s + 1, q);  d s: not implemented (as PyTorch)"""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, s, q):
+        ctx.save_for_backward(s, q)
+        return kernels("special").zeta(s, q)
+
+    @staticmethod
+    def backward(ctx, g):
+        _no_first_derivative(ctx, "zeta", "input (s)")
+        s, q = ctx.saved_tensors
+        shifted = zeta(s + 1, q) if f.is_tensor(s) else kernels("special").zeta(s + 1, q)
+        return None, -g * s * shifted
+
+
+class Gammainc(Function):
+    """y = P(a, x) (upper: Q(a, x) = 1 - P);  d x = +-g x^(a-1) e^-x / Gamma(a);  d a: not implemented (as PyTorch)"""
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx, a, x, upper):
+        ctx.save_for_backward(a, x)
+        ctx.upper = upper
+        special = kernels("special")
+        return special.gammaincc(a, x) if upper else special.gammainc(a, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        _no_first_derivative(ctx, "gammaincc" if ctx.upper else "gammainc", "input (a)")
+        a, x = ctx.saved_tensors
+        av = f.value(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_norm = f.like(kernels("special").lgamma(av), x)
+            density = f.exp(f.like(av - 1, x) * f.log(x) - x - log_norm)
+        return None, (-g if ctx.upper else g) * density
+
+
 # ----------------------------------------------------------------------------- entry points
 def _unary(cls, opname, kernel=True):
     def op(input) -> Tensor:
@@ -267,3 +316,24 @@ entr = _unary(Entr, "entr", kernel=False)
 def xlog1py(input, other) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0 (unless ``other`` is NaN); either may be a number."""
     return Xlog1py.apply(*_float_pair("xlog1py", input, other))
+
+
+def zeta(input, other) -> Tensor:
+    """The Hurwitz zeta function sum_k (other + k)^-input; either may be a number."""
+    s, q = _as_tensor_pair("zeta", input, other)
+    refuse_float16("zeta", s)
+    return Zeta.apply(s, q)
+
+
+def gammainc(input, other) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other); either may be a number."""
+    a, x = _as_tensor_pair("gammainc", input, other)
+    refuse_float16("gammainc", a)
+    return Gammainc.apply(a, x, False)
+
+
+def gammaincc(input, other) -> Tensor:
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P; either may be a number."""
+    a, x = _as_tensor_pair("gammaincc", input, other)
+    refuse_float16("gammaincc", a)
+    return Gammainc.apply(a, x, True)

@@ -57,6 +57,23 @@ register(OpSpec("xlog1py", lambda x, z: SP.xlog1py(x, z), lambda x, z: x * np.lo
                 lambda t, x, z: t.special.xlog1py(x, z)))
 
 
+
+def _second_argument_sample(first_lo, first_hi):
+    """The first argument a constant in [first_lo, first_hi] (no derivative for it, in PyTorch either),
+    the second positive."""
+    def sample(d, dtype):
+        (sa, sb), _ = d.broadcast_shapes(2)
+        first = first_lo + (first_hi - first_lo) * (d.floats(sa, "unit", dtype=dtype) + 0.9) / 1.8
+        return Sample([np.asarray(first, dtype), d.floats(sb, "positive", dtype=dtype)], constant=frozenset({0}))
+    return sample
+
+
+for _name, _ref, _lo in [("zeta", _special.zeta_ref, 1.5), ("gammainc", _special.gammainc_ref, 0.25),
+                         ("gammaincc", _special.gammaincc_ref, 0.25)]:
+    register(OpSpec(_name, (lambda name: lambda a, b: getattr(SP, name)(a, b))(_name), _ref,
+                    _second_argument_sample(_lo, 4.0), (lambda name: lambda t, a, b: getattr(t.special, name)(a, b))(_name)))
+
+
 # ----------------------------------------------------------------------------- torch.special's names for existing ops
 def _alias(name, covers, ref, domain="real", **opts):
     def sample(d, dtype):
