@@ -721,7 +721,8 @@ def _elementwise2(name, loops, a, b):
     if not (is_numpy(a) and is_numpy(b)):
         import cupy as cp                            # no CUDA kernels: on the host, sent back
         return cp.asarray(_elementwise2(name, loops, cp.asnumpy(a), cp.asnumpy(b)))
-    a, b = (contiguous(v) for v in np.broadcast_arrays(a, b))
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    a, b = (contiguous(v) if v.shape == shape else np.broadcast_to(v, shape).copy() for v in (a, b))
     out = np.empty(a.shape, a.dtype)
     kernel = loops[1] if a.size >= PARALLEL_MIN_ELEMENTS else loops[0]
     kernel(a.reshape(-1), b.reshape(-1), out.reshape(-1))
