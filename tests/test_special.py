@@ -251,3 +251,26 @@ def test_two_argument_functions_take_numbers_and_promote_integers():
     out = mg.special.gammainc(mg.tensor([1.0], dtype=mg.float32), 2.0)
     assert out.dtype == mg.float32 and out.item() == pytest.approx(1 - math.exp(-2), rel=1e-6)
     assert mg.special.gammaincc(mg.tensor(1.0, dtype=mg.float64), mg.tensor(2.0, dtype=mg.float64)).shape == ()
+
+
+# ----------------------------------------------------------------------------- bessel_j0, bessel_j1 (no gradient)
+@pytest.mark.parametrize("n", [0, 1])
+def test_bessel_j_against_its_reference_and_pytorch(n, torch):
+    x = np.concatenate([np.linspace(-60, 60, 4801), [0.0, 1e-300, -1e-8, 2.0, 24.99, 25.01, 1e5, 1e10, np.inf, np.nan]])
+    got = getattr(mg.special, f"bessel_j{n}")(mg.tensor(x)).numpy()
+    small = np.abs(x) <= 200
+    np.testing.assert_allclose(got[small], getattr(kernels, f"j{n}_ref")(x[small]), rtol=0, atol=2e-15)
+    # PyTorch's is off by up to 4.6e-7 for |x| in about [5, 8] (ours agrees with mpmath to 2e-16 there), 2e-12 at 1e10
+    want = getattr(torch.special, f"bessel_j{n}")(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=5e-7)
+    if n == 1:
+        assert got[4801 + 1] == 5e-301 and got[4801 + 2] == -5e-9      # the series: relative accuracy near 0
+
+
+def test_bessel_j_has_no_gradient_and_promotes_integers():
+    x = mg.tensor([0.5, 3.0], requires_grad=True)
+    assert not mg.special.bessel_j0(x).requires_grad and not mg.special.bessel_j1(x).requires_grad
+    assert mg.special.bessel_j0(mg.tensor([1, 2])).dtype == mg.get_default_dtype()
+    assert mg.special.bessel_j1(mg.tensor([1.0], dtype=mg.float32)).dtype == mg.float32
+    with pytest.raises(TypeError, match="bessel_j0"):
+        mg.special.bessel_j0(mg.tensor([0.5], dtype=mg.float16))
