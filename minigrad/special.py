@@ -4,7 +4,8 @@ Most are minigrad ops under another name (``expit`` is ``sigmoid``, ``gammaln`` 
 ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``, ...); the ops ``torch.special`` adds
 (``ndtr``, ``log_ndtr``, ``ndtri``, ``erfcx``, ``i0``, ``i0e``, ``i1``, ``i1e``, ``entr``,
 ``xlog1py``, ``zeta``, ``gammainc``, ``gammaincc``) live in :mod:`minigrad.ops.special`;
-``bessel_j0`` and ``bessel_j1`` have no gradient (nor in PyTorch) and are computed here.  Integer inputs become the default float dtype.
+``bessel_j0`` and ``bessel_j1`` have no gradient (nor in PyTorch) and are computed here.  Integer
+inputs become the default float dtype.
 """
 from __future__ import annotations
 

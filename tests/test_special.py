@@ -274,3 +274,18 @@ def test_bessel_j_has_no_gradient_and_promotes_integers():
     assert mg.special.bessel_j1(mg.tensor([1.0], dtype=mg.float32)).dtype == mg.float32
     with pytest.raises(TypeError, match="bessel_j0"):
         mg.special.bessel_j0(mg.tensor([0.5], dtype=mg.float16))
+
+
+@pytest.mark.parametrize("name", ["zeta", "gammainc", "gammaincc"])
+def test_two_argument_kernels_parallel_path_and_broadcasting(name):
+    n = 1 << 17                                                   # the threaded loop
+    a = np.linspace(1.5, 4.0, n)
+    x = np.linspace(0.1, 6.0, n)
+    fn = getattr(kernels, name)
+    big = fn(a, x)
+    picks = np.arange(0, n, 4099)
+    np.testing.assert_array_equal(big[picks], fn(a[picks], x[picks]))
+    out = fn(np.array([[2.0], [3.0]], np.float32), np.array([0.5, 1.0, 2.0], np.float32))
+    assert out.shape == (2, 3) and out.dtype == np.float32
+    with pytest.raises(TypeError, match=name):
+        fn(np.ones(2, np.float32), np.ones(2))

@@ -5,9 +5,10 @@ Inputs stay where each function is smooth and well conditioned: i0e and i1e away
 0 (the sign of x in exp(-|x|)), entr on positive inputs, xlog1py with 1 + z in (0.1, 1.9), ndtri on
 probabilities in (0.05, 0.95), i1 away from 0 too (PyTorch's second derivative there is
 I_0 - I_1 / x differentiated, which cancels: -2.4e-4 at x = 1e-12, where ours, by a series, gives
-3.75e-13 = 3x/8; tests/test_special.py checks near 0), the rest on [-6, 6] or so, which covers both branches of each kernel
-that switches formula at 0 (log_ndtr) or nowhere near (erfcx, the Bessel functions: see
-tests/test_special.py for the far ranges).
+3.75e-13 = 3x/8; tests/test_special.py checks near 0), the rest on [-6, 6] or so, which covers both
+branches of each kernel that switches formula at 0 (log_ndtr) or nowhere near (erfcx, the Bessel
+functions: see tests/test_special.py for the far ranges).  zeta, gammainc and gammaincc: the first
+argument a constant (no derivative for it in PyTorch either), s in [1.5, 4] or a in [0.25, 4].
 """
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def _second_argument_sample(first_lo, first_hi):
 for _name, _ref, _lo in [("zeta", _special.zeta_ref, 1.5), ("gammainc", _special.gammainc_ref, 0.25),
                          ("gammaincc", _special.gammaincc_ref, 0.25)]:
     register(OpSpec(_name, (lambda name: lambda a, b: getattr(SP, name)(a, b))(_name), _ref,
-                    _second_argument_sample(_lo, 4.0), (lambda name: lambda t, a, b: getattr(t.special, name)(a, b))(_name)))
+                    _second_argument_sample(_lo, 4.0),
+                    (lambda name: lambda t, a, b: getattr(t.special, name)(a, b))(_name)))
 
 
 # ----------------------------------------------------------------------------- torch.special's names for existing ops
