@@ -46,7 +46,7 @@ from .autograd import (  # noqa: E402,F401
 from .creation import (  # noqa: E402,F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
-    triu_indices, randint_like)
+    triu_indices, randint_like, bernoulli)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
 from .ops.norm_extra import group_norm, instance_norm, rms_norm  # noqa: E402,F401
@@ -92,7 +92,7 @@ from .utilities import (  # noqa: E402,F401
     initial_seed, is_complex, is_floating_point, is_inference_mode_enabled, is_nonzero, is_tensor, numel, seed,
     set_printoptions, set_rng_state, use_deterministic_algorithms, result_type, promote_types, can_cast, is_same_size,
     typename, scalar_tensor, asarray, get_default_device, set_default_device, set_float32_matmul_precision,
-    get_float32_matmul_precision, autocast)
+    get_float32_matmul_precision, autocast, Size)
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401

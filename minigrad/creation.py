@@ -8,7 +8,7 @@ from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
            "linspace", "rand", "randn", "randint", "randperm", "multinomial", "normal", "zeros_like",
-           "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "bernoulli"]
 
 
 def _default_dtype_for(arr_dtype: np.dtype) -> np.dtype:
@@ -68,7 +68,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def _shape_arg(size, opname):
+def _shape_arg(size, opname, keyword=None):
+    """The shape from ``*size`` (ints, or one tuple/list) or the ``size=`` keyword, as PyTorch takes both."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{opname}: give the shape either positionally or as size=, not both")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -77,8 +82,16 @@ def _shape_arg(size, opname):
     return tuple(int(s) for s in size)
 
 
-def _factory(opname, size, dtype, device, requires_grad, make):
-    shape = _shape_arg(size, opname)
+def _size_kw(opname, kwargs):
+    """The ``size=`` keyword of ``zeros(size=(2, 3))`` (a name that ``*size`` cannot also take)."""
+    unknown = set(kwargs) - {"size"}
+    if unknown:
+        raise TypeError(f"{opname}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    return kwargs.get("size")
+
+
+def _factory(opname, size, dtype, device, requires_grad, make, size_kw=None):
+    shape = _shape_arg(size, opname, size_kw)
     dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
     dev = backend.device(device)
     t = Tensor._wrap(make(backend.array_module(dev), shape, dt, dev))
@@ -87,16 +100,19 @@ def _factory(opname, size, dtype, device, requires_grad, make):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("zeros", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.zeros(s, d))
+def zeros(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("zeros", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.zeros(s, d),
+                    _size_kw("zeros", size_kw))
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.ones(s, d))
+def ones(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.ones(s, d),
+                    _size_kw("ones", size_kw))
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("empty", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.empty(s, d))
+def empty(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("empty", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.empty(s, d),
+                    _size_kw("empty", size_kw))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -111,33 +127,44 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
                     lambda xp, s, d, _: xp.eye(s[0], s[1], dtype=d))
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Uniform samples in [0, 1)."""
     return _factory("rand", size, dtype, device, requires_grad,
-                    lambda xp, s, d, dev: backend.random_uniform(s, d, dev, generator))
+                    lambda xp, s, d, dev: backend.random_uniform(s, d, dev, generator),
+                    _size_kw("rand", size_kw))
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Standard normal samples."""
     return _factory("randn", size, dtype, device, requires_grad,
-                    lambda xp, s, d, dev: backend.random_normal(s, d, dev, generator))
+                    lambda xp, s, d, dev: backend.random_normal(s, d, dev, generator),
+                    _size_kw("randn", size_kw))
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
-    """Integers in [low, high) (``randint(high, size)`` starts at 0)."""
-    if high is None:
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` and ``randint(high=h, size=s)`` start at 0)."""
+    if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint: missing the size argument")
     if high <= low:
         raise ValueError(f"randint: expected low < high, got [{low}, {high})")
     dev = backend.device(device)
     arr = backend.random_integers(low, high, _shape_arg((size,), "randint"), dev, generator)
-    return Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
+    t = Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``[start, end)`` in steps; int64 for integer arguments, the default float otherwise."""
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``[start, end)`` in steps; int64 for integer arguments (Python ints or integer 0-d
+    tensors), the default float otherwise."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be non-zero")
     if dtype is None:
@@ -256,6 +283,19 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         out = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     out = out.astype(backend.int64)
     return Tensor._wrap(out if w.ndim == 2 else out[0])
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """0/1 draws of ``input``'s shape and floating dtype: 1 with probability ``input`` (elementwise),
+    or ``p`` everywhere when given (PyTorch's ``bernoulli``; no gradient)."""
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        raise TypeError(f"bernoulli: expected a floating-point tensor of probabilities, got "
+                        f"{input.dtype if isinstance(input, Tensor) else type(input).__name__}")
+    probs = input.data if p is None else p
+    if bool(((backend.xp_of(input.data).asarray(probs) < 0) | (backend.xp_of(input.data).asarray(probs) > 1)).any()):
+        raise ValueError("bernoulli: expected all probabilities in [0, 1]")
+    u = backend.random_uniform(input.shape, input.dtype, input.device, generator)
+    return Tensor._wrap((u < probs).astype(input.dtype))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,

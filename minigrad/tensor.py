@@ -362,8 +362,11 @@ class Tensor:
 
     def __repr__(self):
         arr = backend.to_device(self.data, backend.CPU)
+        # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal", threshold=1000, edgeitems=3)
+                               floatmode="maxprec_equal" if whole else "fixed", threshold=1000, edgeitems=3)
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
@@ -375,6 +378,12 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     __hash__ = object.__hash__   # identity, as in PyTorch: __eq__ is elementwise
 
@@ -600,11 +609,12 @@ class Tensor:
         return _math.addcdiv(self, tensor1, tensor2, value=value)
 
     # ------------------------------------------------------------------ comparisons and logic (no gradient)
+    # ``t == None`` and ``t == "a"`` are False (and ``!=`` True), by identity, as in PyTorch
     def __eq__(self, other):
-        return _cmp.eq(self, other)
+        return NotImplemented if other is None or isinstance(other, str) else _cmp.eq(self, other)
 
     def __ne__(self, other):
-        return _cmp.ne(self, other)
+        return NotImplemented if other is None or isinstance(other, str) else _cmp.ne(self, other)
 
     def __lt__(self, other):
         return _cmp.lt(self, other)
@@ -740,8 +750,8 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
         return _red.sum(self, dim, keepdim, axis=axis, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None):
-        return _red.mean(self, dim, keepdim, axis=axis)
+    def mean(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return _red.mean(self, dim, keepdim, axis=axis, dtype=dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
         return _red.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
@@ -812,10 +822,10 @@ class Tensor:
         return _shape.reshape(self, *shape)
 
     def view(self, *shape):
-        return _shape.reshape(self, *shape)
+        return _shape.view(self, *shape)
 
     def view_as(self, other):
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other):
         return _shape.reshape(self, other.shape)
@@ -877,8 +887,8 @@ class Tensor:
     def broadcast_to(self, shape):
         return _shape.broadcast_to(self, shape)
 
-    def split(self, split_size_or_sections, dim=0):
-        return _shape.split(self, split_size_or_sections, dim)
+    def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
+        return _shape.split(self, split_size if split_size is not None else split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
         return _shape.chunk(self, chunks, dim)

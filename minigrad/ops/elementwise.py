@@ -135,14 +135,14 @@ def _binary(cls, opname, a, b):
 def add(input, other, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary(Add, "add", input, other)
 
 
 def sub(input, other, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary(Sub, "sub", input, other)
 
 
@@ -420,8 +420,12 @@ class Where(Function):
         return None, da, db
 
 
-def where(condition, input, other) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting all three)."""
+def where(condition, input=None, other=None) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting all three).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as in PyTorch."""
+    if input is None and other is None:
+        from .sorting import nonzero
+        return nonzero(condition, as_tuple=True)
     c = as_tensor(condition, "where")
     if c.data.dtype != backend.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")

@@ -183,8 +183,11 @@ def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     return Sum.apply(x, dims, keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, axis=None) -> Tensor:
+def mean(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
+    """Mean over ``dim``; of a floating tensor, or of any tensor converted to a floating ``dtype``."""
     x = as_tensor(input, "mean")
+    if dtype is not None:
+        x = x.to(dtype)
     if x.data.dtype.kind != "f":
         raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
                         f"(convert with .float() first)")

@@ -25,7 +25,7 @@ from . import _formula as f
 from ._args import as_tensor, normalize_dim, shape_arg
 from ._kernels import kernels
 
-__all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+__all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
            "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
 
 
@@ -85,6 +85,18 @@ def reshape(input, *shape) -> Tensor:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.data.shape} ({size} elements) "
                          f"into shape {shape}")
     return Reshape.apply(x, shape)
+
+
+def view(input, *shape) -> Tensor:
+    """:func:`reshape` that shares memory, or raises where the strides of ``input`` cannot give
+    ``shape`` without a copy (a transposed tensor flattened, ...), as PyTorch's ``view``."""
+    x = as_tensor(input, "view")
+    out = reshape(x, *shape)
+    if x.data.size and out is not x and not backend.xp_of(x.data).may_share_memory(out.data, x.data):
+        raise RuntimeError(f"view: a tensor of shape {x.data.shape} and strides {x.stride()} cannot be viewed "
+                           f"as shape {out.data.shape} without a copy (at least one dimension spans across "
+                           f"two contiguous subspaces); use .reshape(...) instead")
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
@@ -397,8 +409,11 @@ class Cat(Function):
 
 
 def cat(tensors, dim=0) -> Tensor:
-    """Join tensors along an existing dim; all other sizes must agree."""
+    """Join tensors along an existing dim; all other sizes must agree.  Empty 1-D tensors (shape
+    ``(0,)``) join anything, as in PyTorch: ``out = cat([tensor([]), x])`` starts an accumulator."""
     ts = _common_operands(tensors, "cat")
+    if builtins.any(t.data.ndim != 1 for t in ts):
+        ts = [t for t in ts if t.data.shape != (0,)] or ts[:1]
     ndim = ts[0].data.ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")

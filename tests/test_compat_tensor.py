@@ -1,0 +1,144 @@
+"""The tensor and top-level API as a test suite written against PyTorch calls it (``import minigrad
+as torch``): each case runs the same expression on both libraries and compares values, dtypes,
+shapes and exceptions; torch-free asserts pin the expected results too."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+from helpers import assert_close
+
+
+def _same(torch, expr):
+    """Evaluate ``expr`` (with ``T`` the library) on PyTorch and minigrad and compare the results."""
+    def run(T):
+        return eval(expr, {"T": T, "np": np})
+
+    theirs, ours = run(torch), run(mg)
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs), expr
+        for a, b in zip(ours, theirs):
+            _compare(a, b, expr)
+    else:
+        _compare(ours, theirs, expr)
+
+
+def _compare(ours, theirs, expr):
+    if hasattr(theirs, "detach"):
+        assert str(theirs.dtype).replace("torch.", "") == ours.dtype.name.replace("bool_", "bool"), expr
+        assert tuple(ours.shape) == tuple(theirs.shape), expr
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, err_msg=expr)
+    else:
+        assert ours == theirs, expr
+
+
+# ----------------------------------------------------------------------------- creation
+CREATION = [
+    "T.zeros(size=(2, 3))", "T.ones(size=[2])", "T.empty(size=(2, 3)).shape", "T.rand(size=(2, 3)).shape",
+    "T.randn(size=(4,), dtype=T.float64).dtype == T.float64", "T.zeros(size=(2,), dtype=T.int64)",
+    "T.randint(10, (3,)).shape", "T.randint(high=10, size=(3,)).shape", "T.randint(3, 10, size=(2, 2)).dtype == T.int64",
+    "T.arange(end=4)", "T.arange(T.tensor(5))", "T.arange(T.tensor(1.0), 3)",
+]
+
+
+@pytest.mark.parametrize("expr", CREATION)
+def test_creation_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_creation_keywords():
+    assert mg.zeros(size=(2, 3)).shape == (2, 3) and mg.ones(size=[4]).dtype == mg.float32
+    assert mg.rand(size=(2,)).shape == (2,) and mg.randn(size=(1, 2)).shape == (1, 2)
+    with pytest.raises(TypeError, match="zeros.*not both"):
+        mg.zeros(2, size=(2,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+        mg.ones(sise=(2,))
+    r = mg.randint(5, (100,))
+    assert r.dtype == mg.int64 and 0 <= int(r.min()) and int(r.max()) < 5
+    assert mg.arange(end=3).tolist() == [0, 1, 2] and mg.arange(mg.tensor(3)).dtype == mg.int64
+
+
+def test_size():
+    assert mg.zeros(2, 3).size() == mg.Size([2, 3]) and mg.zeros(2, 3).shape == mg.Size((2, 3))
+    assert mg.Size([2, 3]).numel() == 6 and isinstance(mg.Size([2]), tuple)
+
+
+def test_bernoulli(torch):
+    p = mg.tensor([0.0, 1.0, 1.0, 0.0])
+    assert mg.bernoulli(p).tolist() == [0.0, 1.0, 1.0, 0.0] and mg.bernoulli(p).dtype == mg.float32
+    mg.manual_seed(0)
+    draws = mg.bernoulli(mg.full((4000,), 0.25, dtype=mg.float64))
+    assert draws.dtype == mg.float64 and abs(float(draws.mean()) - 0.25) < 0.03
+    assert mg.bernoulli(mg.zeros(3), 1.0).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="bernoulli"):
+        mg.bernoulli(mg.tensor([1.5]))
+    assert torch.bernoulli(torch.tensor([0.0, 1.0])).tolist() == mg.bernoulli(mg.tensor([0.0, 1.0])).tolist()
+
+
+# ----------------------------------------------------------------------------- arithmetic and reductions
+ARITH = [
+    "T.tensor([1., 2]).add(1, alpha=2)", "T.add(T.tensor([1., 2]), 3, alpha=2)", "T.sub(T.tensor([1, 2]), 3, alpha=2)",
+    "T.tensor([1, 2]).mean(dtype=T.float32)", "T.tensor([[1, 2], [3, 5]]).mean(1, dtype=T.float64)",
+    "T.where(T.tensor([[1, 0], [0, 1]]))", "T.where(T.tensor([[1., 0], [0, 1]]) > 0)",
+    "T.arange(12).view(2, 6).split(split_size=4, dim=1)",
+    "T.tensor([1, 2]) == None", "T.tensor([1, 2]) != None", "T.tensor([1.]) == 'a'", "T.tensor([1, 2]) in [None, 'x']",
+]
+
+
+@pytest.mark.parametrize("expr", ARITH)
+def test_arithmetic_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_arithmetic_expected_values():
+    assert mg.tensor([1.0, 2.0]).add(1, alpha=2).tolist() == [3.0, 4.0]
+    assert mg.tensor([1, 2]).sub(1, alpha=2).tolist() == [-1, 0]
+    assert mg.tensor([1, 2]).mean(dtype=mg.float64).dtype == mg.float64
+    with pytest.raises(TypeError, match="mean"):
+        mg.tensor([1, 2]).mean()
+    rows, cols = mg.where(mg.tensor([[0, 3], [4, 0]]))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    assert (mg.tensor([1]) == None) is False and (mg.tensor([1]) != None) is True  # noqa: E711
+
+
+# ----------------------------------------------------------------------------- shapes and views
+def test_view_of_a_non_contiguous_tensor_raises(torch):
+    for T in (torch, mg):
+        t = T.arange(6).view(3, 2).t()
+        with pytest.raises(RuntimeError, match="view"):
+            t.view(-1)
+        assert t.reshape(-1).tolist() == [0, 2, 4, 1, 3, 5]
+        assert t.contiguous().view(6).tolist() == [0, 2, 4, 1, 3, 5]
+        with pytest.raises(RuntimeError):
+            T.arange(3).view(3, 1).expand(3, 2).view(6)
+        assert T.arange(6).view(2, 3)[:, 1:].view(2, 2, 1).shape == (2, 2, 1)
+    base = mg.arange(6)
+    base.view(2, 3)[0].fill_(9)                  # a view shares memory with its base
+    assert base.tolist() == [9, 9, 9, 3, 4, 5]
+
+
+def test_cat_skips_empty_1d_tensors(torch):
+    _same(torch, "T.cat([T.tensor([]), T.ones(2, 2), T.zeros(0)])")
+    _same(torch, "T.cat([T.zeros(2, 1), T.zeros(0, dtype=T.int64)], 1)")
+    x = mg.ones(2, 2, requires_grad=True)
+    mg.cat([mg.tensor([]), x, x]).sum().backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with pytest.raises(ValueError, match="cat"):
+        mg.cat([mg.zeros(2, 1), mg.zeros(3)], 1)
+
+
+# ----------------------------------------------------------------------------- printing
+@pytest.mark.parametrize("expr", [
+    "repr(T.tensor(1.5))", "repr(T.tensor([1.5, 200.25]))", "repr(T.tensor([1., 2.]))", "repr(T.tensor([1e-5, 1.]))",
+    "repr(T.tensor([float('nan'), 1.5]))", "repr(T.tensor([[0.25, 1.], [2., 3.]]))",
+    "f'{T.tensor(3.5)}'", "f'{T.tensor(2.0) / 3:.3f}'", "f'{T.tensor(7):>4}'", "'{:.2e}'.format(T.tensor(1234.5))",
+])
+def test_printing_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_format_of_a_scalar_tensor():
+    assert f"{mg.tensor(2.0) / 3:.4f}" == "0.6667" and f"{mg.tensor(5)}" == "5"
+    assert repr(mg.tensor(1.5)) == "tensor(1.5000)" and repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    with pytest.raises(TypeError):
+        f"{mg.tensor([1.0, 2.0]):.2f}"
