@@ -150,10 +150,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """``minigrad.onnx``, ``minigrad.utils``, ``minigrad.func`` and ``minigrad.distributions`` load on
-    first use (as torch.onnx, torch.utils, ...): the extras of the first two (onnx, tensorboardX) are
-    never imported with minigrad."""
-    if name in ("onnx", "utils", "func", "distributions"):
+    """``minigrad.onnx``, ``minigrad.utils``, ``minigrad.func``, ``minigrad.distributions`` and
+    ``minigrad.testing`` load on first use (as torch.onnx, torch.utils, ...): the extras of the first
+    two (onnx, tensorboardX) are never imported with minigrad."""
+    if name in ("onnx", "utils", "func", "distributions", "testing"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -36,7 +36,8 @@ def _compare(ours, theirs, expr):
 CREATION = [
     "T.zeros(size=(2, 3))", "T.ones(size=[2])", "T.empty(size=(2, 3)).shape", "T.rand(size=(2, 3)).shape",
     "T.randn(size=(4,), dtype=T.float64).dtype == T.float64", "T.zeros(size=(2,), dtype=T.int64)",
-    "T.randint(10, (3,)).shape", "T.randint(high=10, size=(3,)).shape", "T.randint(3, 10, size=(2, 2)).dtype == T.int64",
+    "T.randint(10, (3,)).shape", "T.randint(high=10, size=(3,)).shape",
+    "T.randint(3, 10, size=(2, 2)).dtype == T.int64",
     "T.arange(end=4)", "T.arange(T.tensor(5))", "T.arange(T.tensor(1.0), 3)",
 ]
 
@@ -142,3 +143,63 @@ def test_format_of_a_scalar_tensor():
     assert repr(mg.tensor(1.5)) == "tensor(1.5000)" and repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     with pytest.raises(TypeError):
         f"{mg.tensor([1.0, 2.0]):.2f}"
+
+
+# ----------------------------------------------------------------------------- testing.assert_close
+ASSERT_CLOSE = [
+    "ac(T.tensor([1., 2, 3]), T.tensor([1., 2, 3.1]))", "ac(T.tensor([1, 2, 3]), T.tensor([1, 2, 4]))",
+    "ac(T.tensor([True]), T.tensor([False]))", "ac(T.tensor([1., 2]), T.tensor([1., 2, 3]))",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2], dtype=T.float64))",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.00001], dtype=T.float64), check_dtype=False)",
+    "ac(1.0, 1.1)", "ac(1, 2)", "ac(1.0, 1)", "ac(True, False)", "ac([1.0, 2.0], [1.0, 2.1])", "ac((1, 2), [1, 2])",
+    "ac([1, 2], [1, 2, 3])", "ac([T.tensor(1.0), T.tensor(2.0)], [T.tensor(1.0), T.tensor(2.5)])",
+    "ac({'a': T.tensor(1.0)}, {'a': T.tensor(2.0)})", "ac({'a': T.tensor(1.0)}, {'b': T.tensor(2.0)})",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), msg='custom')",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), msg=lambda m: 'X' + m[:10])",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0)",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0, atol=0.6)",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0, atol=0)",
+    "ac(T.tensor([1., float('nan')]), T.tensor([1., float('nan')]))",
+    "ac(T.tensor([1., float('nan')]), T.tensor([1., float('nan')]), equal_nan=True)",
+    "ac(T.tensor([[1., 2], [3, 4]]), T.tensor([[1., 2], [3, 5]]))", "ac(T.tensor(1), T.tensor(2))",
+    "ac(T.tensor([1., 2], requires_grad=True), T.tensor([1., 2]))", "ac(np.array([1., 2]), np.array([1., 3.]))",
+    "ac(T.tensor([0., 2]), T.tensor([1e-6, 2.]))", "ac(T.tensor([float('inf')]), T.tensor([float('-inf')]))",
+    "ac(T.tensor([1., 2]), T.tensor([float('inf'), 2.]))", "ac(T.tensor([float('inf')]), T.tensor([float('inf')]))",
+    "ac(T.tensor([1, 2], dtype=T.int32), T.tensor([1, 2]), check_dtype=False)",
+    "ac(T.tensor([1.0, 2], dtype=T.float16), T.tensor([1.0, 2.001], dtype=T.float16))",
+    "ac(T.tensor([1.0, 2], dtype=T.float16), T.tensor([1.0, 2.01], dtype=T.float16))",
+    "ac(T.zeros(0), T.zeros(0))", "ac(None, None)", "ac(T.tensor([1., 2]), None)",
+    "ac(T.tensor([1, 200], dtype=T.uint8), T.tensor([3, 100], dtype=T.uint8))",
+]
+
+
+def _outcome(T, expr):
+    try:
+        eval(expr, {"T": T, "ac": T.testing.assert_close, "np": np})
+        return "passed"
+    except (AssertionError, ValueError, TypeError) as e:
+        return f"{type(e).__name__}: {e}".replace("torch.Size", "minigrad.Size").replace("torch.", "")
+
+
+@pytest.mark.parametrize("expr", ASSERT_CLOSE)
+def test_assert_close_matches_torch(torch, expr):
+    assert _outcome(mg, expr) == _outcome(torch, expr)
+
+
+def test_assert_close():
+    ac = mg.testing.assert_close
+    ac(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.0 + 1e-6]))            # float32: rtol 1.3e-6, atol 1e-5
+    ac(mg.tensor([1.0], dtype=mg.float64), mg.tensor([1.0 + 5e-8], dtype=mg.float64))
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 2 \(50.0%\)\nGreatest absolute difference: "
+                                             r"0.5 at index \(1,\) \(up to 1e-05 allowed\)"):
+        ac(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.5]))
+    with pytest.raises(AssertionError, match="attribute 'dtype' do not match: float32 != float64"):
+        ac(mg.tensor([1.0]), mg.tensor([1.0], dtype=mg.float64))
+    with pytest.raises(AssertionError, match=r"not equal!"):
+        ac(mg.tensor([1, 2]), mg.tensor([1, 3]))
+    with pytest.raises(AssertionError, match=r"for item \[1\]\['w'\]"):
+        ac([1.0, {"w": mg.tensor(1.0)}], [1.0, {"w": mg.tensor(2.0)}])
+    with pytest.raises(TypeError, match="No comparison pair"):
+        ac(mg.tensor([1.0]), [1.0])
+    with pytest.raises(ValueError, match="no atol"):
+        ac(mg.tensor([1.0]), mg.tensor([1.0]), rtol=0.1)
