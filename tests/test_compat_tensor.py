@@ -82,6 +82,8 @@ ARITH = [
     "T.tensor([1, 2]).mean(dtype=T.float32)", "T.tensor([[1, 2], [3, 5]]).mean(1, dtype=T.float64)",
     "T.where(T.tensor([[1, 0], [0, 1]]))", "T.where(T.tensor([[1., 0], [0, 1]]) > 0)",
     "T.arange(12).view(2, 6).split(split_size=4, dim=1)",
+    "T.tensor([1, 2]).sum(dtype=T.int32)", "T.tensor([[1, 2]], dtype=T.int8).sum(1, dtype=T.int16)",
+    "T.tensor([1, 2], dtype=T.uint8).sum()", "T.std(T.tensor([1., 5]), False)", "T.tensor([1., 5, 6]).var(True)",
     "T.tensor([1, 2]) == None", "T.tensor([1, 2]) != None", "T.tensor([1.]) == 'a'", "T.tensor([1, 2]) in [None, 'x']",
 ]
 
@@ -97,6 +99,8 @@ def test_arithmetic_expected_values():
     assert mg.tensor([1, 2]).mean(dtype=mg.float64).dtype == mg.float64
     with pytest.raises(TypeError, match="mean"):
         mg.tensor([1, 2]).mean()
+    assert mg.tensor([1, 2]).sum(dtype=mg.int32).dtype == mg.int32
+    assert mg.tensor([1.0, 5.0]).std(False).item() == 2.0 and mg.var(mg.tensor([1.0, 5.0]), True).item() == 8.0
     rows, cols = mg.where(mg.tensor([[0, 3], [4, 0]]))
     assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
     assert (mg.tensor([1]) == None) is False and (mg.tensor([1]) != None) is True  # noqa: E711

@@ -54,7 +54,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x.shape, dims
-        return x.sum(axis=dims, keepdims=keepdim)
+        return x.sum(axis=dims, keepdims=keepdim, dtype=x.dtype)      # NumPy would widen int32 to int64
 
     @staticmethod
     def backward(ctx, g):
@@ -204,7 +204,10 @@ def _correction(unbiased, correction, opname):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
-    """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise."""
+    """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise.
+    ``var(x, False)``, PyTorch's other signature, is ``var(x, unbiased=False)``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     x = as_tensor(input, "var")
     if x.data.dtype.kind != "f":
         raise TypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
