@@ -40,6 +40,8 @@ from .backend import (  # noqa: E402,F401
     Device, Generator, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,
     int32, int64, manual_seed, set_default_dtype, uint8)
 from .tensor import Tensor  # noqa: E402
+
+default_generator = backend.default_generator()    # the CPU one, reseeded in place by manual_seed
 from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)

@@ -207,3 +207,46 @@ def test_assert_close():
         ac(mg.tensor([1.0]), [1.0])
     with pytest.raises(ValueError, match="no atol"):
         ac(mg.tensor([1.0]), mg.tensor([1.0]), rtol=0.1)
+
+
+# ----------------------------------------------------------------------------- grad mode, gradcheck, generators
+def test_set_grad_enabled_called_alone_switches_at_once(torch):
+    for T in (torch, mg):
+        x = T.ones(2, requires_grad=True)
+        try:
+            T.set_grad_enabled(False)
+            assert not T.is_grad_enabled() and not (x * 2).requires_grad
+        finally:
+            T.set_grad_enabled(True)
+        assert T.is_grad_enabled() and (x * 2).requires_grad
+        with T.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert T.is_grad_enabled()
+        with T.no_grad():
+            with T.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not T.is_grad_enabled()
+        assert T.is_grad_enabled()
+
+        @T.set_grad_enabled(False)
+        def f(t):
+            return (t * 2).requires_grad
+
+        assert T.is_grad_enabled() and f(x) is False and T.is_grad_enabled()
+
+
+def test_autograd_gradcheck_names():
+    x = mg.ones(3, dtype=mg.float64, requires_grad=True)
+    assert mg.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+    assert mg.autograd.gradgradcheck(lambda t: (t * t * t).sum(), (x,))
+    with pytest.raises(AttributeError):
+        mg.autograd.no_such_name
+
+
+def test_default_generator_is_the_one_manual_seed_reseeds():
+    mg.manual_seed(11)
+    assert mg.default_generator.initial_seed() == 11
+    state = mg.default_generator.get_state()
+    a = mg.rand(3)
+    mg.default_generator.set_state(state)
+    assert mg.rand(3).tolist() == a.tolist()
