@@ -48,7 +48,8 @@ from .autograd import (  # noqa: E402,F401
 from .creation import (  # noqa: E402,F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
-    triu_indices, randint_like, bernoulli)
+    triu_indices, randint_like, bernoulli, FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,
+    IntTensor, LongTensor, BoolTensor)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
 from .ops.norm_extra import group_norm, instance_norm, rms_norm  # noqa: E402,F401

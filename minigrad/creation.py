@@ -8,7 +8,8 @@ from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
            "linspace", "rand", "randn", "randint", "randperm", "multinomial", "normal", "zeros_like",
-           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "bernoulli"]
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "bernoulli", "FloatTensor", "DoubleTensor",
+           "HalfTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
 def _default_dtype_for(arr_dtype: np.dtype) -> np.dtype:
@@ -369,3 +370,32 @@ def rand_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Te
 def randn_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     d, dev = _like(other, dtype, device)
     return randn(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+class _LegacyTensorType(type):
+    """PyTorch's legacy tensor types (``FloatTensor``, ``LongTensor``, ...): ``isinstance(x,
+    LongTensor)`` holds for a CPU tensor of that dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == backend.CPU
+
+
+def _legacy_new(cls, *args):
+    """``FloatTensor(2, 3)`` (or a ``Size``): a tensor of that shape (zeros, where PyTorch leaves it
+    uninitialised); ``FloatTensor(data)``: a copy of ``data`` as the type's dtype."""
+    from .utilities import Size
+    if not args:
+        return zeros(0, dtype=cls.dtype)
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        return zeros(*args, dtype=cls.dtype)
+    if len(args) == 1:
+        return tensor(args[0], dtype=cls.dtype)
+    raise TypeError(f"{cls.__name__}: expected sizes (ints) or one piece of data, got {args!r}")
+
+
+for _dtype, _name in backend._TYPE_NAMES.items():
+    globals()[_name] = _LegacyTensorType(_name, (), {"dtype": _dtype, "__new__": _legacy_new,
+                                                      "__doc__": f"Legacy {_dtype.name} tensor type (a constructor)."})
+del _dtype, _name

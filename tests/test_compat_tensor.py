@@ -250,3 +250,20 @@ def test_default_generator_is_the_one_manual_seed_reseeds():
     a = mg.rand(3)
     mg.default_generator.set_state(state)
     assert mg.rand(3).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("expr", [
+    "T.FloatTensor([1, 2])", "T.LongTensor([1.0, 2.0])", "T.DoubleTensor([[1, 2]])", "T.IntTensor([1])",
+    "T.ByteTensor([1, 2])", "T.BoolTensor([1, 0])", "T.FloatTensor(2, 3).shape", "T.LongTensor().shape",
+    "T.FloatTensor(T.Size([2, 3])).shape", "isinstance(T.zeros(1), T.FloatTensor)",
+    "isinstance(T.zeros(1), T.LongTensor)", "isinstance(T.tensor([1]), T.LongTensor)", "T.ones(2).type(T.LongTensor)",
+])
+def test_legacy_tensor_types_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_legacy_tensor_types():
+    assert mg.FloatTensor([1, 2]).dtype == mg.float32 and mg.LongTensor(2, 3).tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert isinstance(mg.tensor([True]), mg.BoolTensor) and not isinstance(mg.tensor([1.0]), mg.DoubleTensor)
+    with pytest.raises(TypeError, match="FloatTensor"):
+        mg.FloatTensor([1], [2])
