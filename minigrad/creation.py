@@ -48,9 +48,25 @@ def as_array(data, dtype=None, device=None, copy=True):
     return arr.astype(target, copy=copy)
 
 
+def legacy_array(args, dtype, device):
+    """The array of ``Tensor(*args)``, PyTorch's legacy constructor (see :class:`Tensor`)."""
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):       # Tensor(2, 3), Tensor()
+        shape = _shape_arg(args or (0,), "Tensor")
+        dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        return backend.array_module(backend.device(device)).zeros(shape, dt)
+    if len(args) != 1:
+        raise TypeError(f"Tensor: expected sizes (ints) or one piece of data, got {args!r}")
+    data = args[0]
+    if dtype is None and not (isinstance(data, (Tensor, np.generic)) or backend.is_array(data)):
+        dtype = backend.get_default_dtype()
+    return as_array(data, dtype, device)
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data``."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    t = Tensor.__new__(Tensor)
+    t._init_leaf(as_array(data, dtype, device), requires_grad)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

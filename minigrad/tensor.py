@@ -18,7 +18,10 @@ class Tensor:
 
     ``data`` is the underlying ``numpy.ndarray`` (CPU) or ``cupy.ndarray`` (CUDA).
     Build tensors with :func:`minigrad.tensor`, :func:`minigrad.zeros`, ... ;
-    ``Tensor(data, ...)`` is the same as ``minigrad.tensor(data, ...)``.
+    ``Tensor(...)`` is PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape (PyTorch
+    leaves them uninitialised), ``Tensor()`` an empty one, ``Tensor(data)`` a copy of ``data`` with
+    Python numbers and lists in the default float dtype (``Tensor([1, 2])`` is float32) and arrays
+    and tensors in their own (PyTorch would convert those too); ``dtype=`` overrides.
     """
 
     # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
@@ -28,9 +31,9 @@ class Tensor:
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import as_array
-        self._init_leaf(as_array(data, dtype, device), requires_grad)
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        from .creation import legacy_array
+        self._init_leaf(legacy_array(data, dtype, device), requires_grad)
 
     def _init_leaf(self, array, requires_grad):
         self.data = array
@@ -236,7 +239,7 @@ class Tensor:
 
     # new_*: a new tensor with this one's dtype and device unless given
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return Tensor(data, **self._new_args(dtype, device, requires_grad))
+        return _creation.tensor(data, **self._new_args(dtype, device, requires_grad))
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         return _creation.zeros(*size, **self._new_args(dtype, device, requires_grad))
@@ -260,10 +263,11 @@ class Tensor:
         return self.data.shape[0]
 
     # ------------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force=False) -> np.ndarray:
         """The data as a NumPy array (shares memory on CPU; refuses tensors that require grad,
-        as PyTorch does, so a gradient is never lost silently)."""
-        if self._requires_grad:
+        as PyTorch does, so a gradient is never lost silently, unless ``force``: then it is
+        ``detach().cpu().numpy()``)."""
+        if self._requires_grad and not force:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() instead")
         return backend.to_device(self.data, backend.CPU)
 

@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, binary_operands, float_operand
+from ._args import ShapeError, as_tensor, binary_operands, float_operand
 from ._kernels import kernels
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "erf", "clamp",
@@ -31,7 +31,7 @@ def _check_broadcast(opname, *operands):
         np.broadcast_shapes(*shapes)
     except ValueError:
         listed = " and ".join(str(s) for s in shapes)
-        raise ValueError(f"{opname}: shapes {listed} do not broadcast together") from None
+        raise ShapeError(f"{opname}: shapes {listed} do not broadcast together") from None
 
 
 # ----------------------------------------------------------------------------- + - * /
