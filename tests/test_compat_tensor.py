@@ -301,3 +301,16 @@ def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
             eval(expr, {"T": T})
     with pytest.raises(ValueError):                     # and still ValueErrors, as minigrad's tests expect
         eval(expr, {"T": mg})
+
+
+@pytest.mark.parametrize("expr", [
+    "T.tensor([1, 2]).mean()", "T.tensor([1, 2]).std()", "T.ones(2, 2) @ T.ones(2, 2, dtype=T.int64)",
+    "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
+    "T.ones(3).gather(0, T.tensor([0.0]))",
+])
+def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(RuntimeError):
+            eval(expr, {"T": T})
+    with pytest.raises(TypeError):
+        eval(expr, {"T": mg})

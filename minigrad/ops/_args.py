@@ -14,6 +14,11 @@ class ShapeError(ValueError, RuntimeError):
     a RuntimeError as PyTorch raises, so ``pytest.raises(RuntimeError)`` in a PyTorch test holds."""
 
 
+class DtypeError(TypeError, RuntimeError):
+    """An operand dtype an op does not take (mean of integers, matmul of float32 and int64, a
+    non-bool mask, ...): a TypeError, and a RuntimeError as PyTorch raises."""
+
+
 def as_tensor(x, opname: str) -> Tensor:
     """Accept a Tensor, an array, a number or a nested list as an op's tensor argument."""
     if isinstance(x, Tensor):

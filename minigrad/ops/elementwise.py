@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import ShapeError, as_tensor, binary_operands, float_operand
+from ._args import DtypeError, ShapeError, as_tensor, binary_operands, float_operand
 from ._kernels import kernels
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "erf", "clamp",
@@ -428,7 +428,7 @@ def where(condition, input=None, other=None) -> Tensor:
         return nonzero(condition, as_tuple=True)
     c = as_tensor(condition, "where")
     if c.data.dtype != backend.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")
+        raise DtypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")
     a, b = binary_operands("where", input, other)
     if not isinstance(a, Tensor):
         a = Tensor._wrap(backend.xp_of(c.data).asarray(a, dtype=backend.result_type(a, b.data if isinstance(b, Tensor) else b)))

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import ShapeError, as_tensor
+from ._args import DtypeError, ShapeError, as_tensor
 
 __all__ = ["matmul", "linear"]
 
@@ -54,7 +54,7 @@ def matmul(input, other) -> Tensor:
     if not sa or not sb:
         raise ShapeError(f"matmul: both operands must have at least one dimension, got shapes {sa} and {sb}")
     if a.data.dtype != b.data.dtype:
-        raise TypeError(f"matmul: operands must have the same dtype, got {a.data.dtype} and {b.data.dtype}")
+        raise DtypeError(f"matmul: operands must have the same dtype, got {a.data.dtype} and {b.data.dtype}")
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
@@ -109,7 +109,7 @@ def linear(input, weight, bias=None) -> Tensor:
         raise ShapeError(f"linear: input of shape {x.data.shape} does not match weight of shape "
                          f"{w.data.shape} (expected last dim {w.data.shape[1]})")
     if x.data.dtype != w.data.dtype:
-        raise TypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
+        raise DtypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
     if bias is None:
         return Linear.apply(x, w)
     b = as_tensor(bias, "linear")

@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, dim_alias, normalize_dim, normalize_dims
+from ._args import DtypeError, as_tensor, dim_alias, normalize_dim, normalize_dims
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
 
@@ -189,7 +189,7 @@ def mean(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     if x.data.dtype.kind != "f":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
+        raise DtypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
                         f"(convert with .float() first)")
     dims = normalize_dims(dim_alias(dim, axis, "mean"), x.data.ndim, "mean")
     return Mean.apply(x, dims, keepdim)
@@ -210,7 +210,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
         dim, unbiased = None, dim
     x = as_tensor(input, "var")
     if x.data.dtype.kind != "f":
-        raise TypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
+        raise DtypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
     dims = normalize_dims(dim_alias(dim, axis, "var"), x.data.ndim, "var")
     return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
 
