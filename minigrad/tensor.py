@@ -13,6 +13,10 @@ import numpy as np
 from . import backend
 
 
+# how tensors print (minigrad.set_printoptions changes them; sci_mode None: scientific when the values need it)
+PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+
+
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
 
@@ -369,8 +373,12 @@ class Tensor:
         # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
         finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
         whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if whole else "fixed", threshold=1000, edgeitems=3)
+        opts = PRINT_OPTIONS
+        sci = {"float_kind": lambda v: f"{v:.{opts['precision']}e}"} if opts["sci_mode"] else None
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=opts["precision"],
+                               floatmode="maxprec_equal" if whole else "fixed", threshold=opts["threshold"],
+                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"],
+                               suppress_small=opts["sci_mode"] is False, formatter=sci)
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")

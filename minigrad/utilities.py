@@ -153,18 +153,21 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None) -> None:
-    """Tensor printing options, as NumPy's (``profile``: 'default', 'short' or 'full')."""
+    """How tensors print, as PyTorch's (``profile``: 'default', 'short' or 'full' resets the others;
+    ``sci_mode``: True always scientific, False never, None when the values need it).  NumPy's own
+    print options are left alone."""
+    from .tensor import PRINT_OPTIONS
     presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
                "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
                "full": dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80)}
-    options = dict(presets[profile]) if profile else {}
+    if profile:
+        PRINT_OPTIONS.update(presets[profile], sci_mode=None)
     for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                         ("linewidth", linewidth)):
         if value is not None:
-            options[name] = value
+            PRINT_OPTIONS[name] = value
     if sci_mode is not None:
-        options["suppress"] = not sci_mode
-    np.set_printoptions(**options)
+        PRINT_OPTIONS["sci_mode"] = bool(sci_mode)
 
 
 def result_type(tensor1, tensor2) -> np.dtype:

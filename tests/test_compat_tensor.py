@@ -314,3 +314,19 @@ def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
             eval(expr, {"T": T})
     with pytest.raises(TypeError):
         eval(expr, {"T": mg})
+
+
+def test_set_printoptions_changes_repr(torch):
+    exprs = ["repr(T.tensor([1.2345, 2.0]))", "repr(T.tensor(1.23456))", "repr(T.tensor([1e-6, 1.]))",
+             "'...' in repr(T.arange(10.))"]
+    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(profile="default")]
+    try:
+        for options in settings:
+            torch.set_printoptions(**options)
+            mg.set_printoptions(**options)
+            for expr in exprs:
+                _same(torch, expr)
+    finally:
+        torch.set_printoptions(profile="default")
+        mg.set_printoptions(profile="default")
+    assert repr(mg.tensor([1.2345, 2.0])) == "tensor([1.2345, 2.0000])"
