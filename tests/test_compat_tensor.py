@@ -330,3 +330,23 @@ def test_set_printoptions_changes_repr(torch):
         torch.set_printoptions(profile="default")
         mg.set_printoptions(profile="default")
     assert repr(mg.tensor([1.2345, 2.0])) == "tensor([1.2345, 2.0000])"
+
+
+def test_grad_mode_switches_as_bare_decorators(torch):
+    for T in (torch, mg):
+        @T.no_grad
+        def f(x):
+            return (x * 2).requires_grad
+
+        @T.enable_grad
+        def g():
+            return T.is_grad_enabled()
+
+        @T.inference_mode
+        def h():
+            return T.is_inference_mode_enabled()
+
+        assert f(T.ones(2, requires_grad=True)) is False and f.__name__ == "f"
+        with T.no_grad():
+            assert g() is True
+        assert h() is True and T.is_grad_enabled() and not T.is_inference_mode_enabled()

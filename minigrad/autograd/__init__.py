@@ -109,12 +109,23 @@ class _ModeSwitch:
         return wrapper
 
 
-class no_grad(_ModeSwitch):
+class _BareDecorator:
+    """Allows ``@no_grad`` as well as ``@no_grad()``, as PyTorch 2 does."""
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if callable(fn):
+            self.__init__()
+            return self(fn)
+        return self
+
+
+class no_grad(_BareDecorator, _ModeSwitch):
     """Ops inside record no graph: for evaluation and in-place parameter updates."""
     _attr, _value = "grad_enabled", False
 
 
-class enable_grad(_ModeSwitch):
+class enable_grad(_BareDecorator, _ModeSwitch):
     """Turn graph recording back on inside a ``no_grad`` region."""
     _attr, _value = "grad_enabled", True
 
