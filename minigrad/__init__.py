@@ -10,6 +10,8 @@ Names follow PyTorch: ``Tensor``, ``.backward()``, ``.grad``, ``no_grad``, ``man
 """
 import os as _os
 
+import numpy as _np
+
 
 def _kernels_from_checkout():
     """kernels/ sits beside minigrad/ in the source tree and setup.cfg installs it as
@@ -140,7 +142,8 @@ row_stack = vstack
 ger = outer
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
-# PyTorch's dtype aliases
+# PyTorch's dtype aliases; dtypes are NumPy's (isinstance(x.dtype, minigrad.dtype) holds)
+dtype = _np.dtype
 float = float32   # noqa: A001
 double = float64
 half = float16

@@ -485,6 +485,37 @@ class Tensor:
             self.data[index] = value
         autograd.versions.bump(self.data)
 
+    def index_put_(self, indices, values, accumulate=False):
+        """``self[indices] = values`` (``indices`` a tuple of index tensors), or ``+=`` with
+        ``accumulate``, where repeated indices add up."""
+        if accumulate:
+            return _inplace.apply(self, "index_put_", _inplace.index_accumulate, tuple(indices), values)
+        self[tuple(indices)] = values
+        return self
+
+    def index_put(self, indices, values, accumulate=False):
+        return self.clone().index_put_(indices, values, accumulate)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (all dims equal, or a tall matrix: with ``wrap``
+        the diagonal starts again every ``cols + 1`` rows, as NumPy's fill_diagonal)."""
+        shape = self.data.shape
+        if self.data.ndim < 2 or (self.data.ndim > 2 and len(set(shape)) != 1):
+            raise ValueError(f"fill_diagonal_: expected a matrix or a tensor with all dims equal, got shape {shape}")
+        mask = np.zeros(shape, bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        return self.masked_fill_(Tensor._wrap(backend.to_device(mask, self.device)), fill_value)
+
+    def get_device(self) -> int:
+        """The CUDA device index, or -1 on the CPU."""
+        return (self.device.index or 0) if self.device.type == "cuda" else -1
+
+    def bernoulli(self, p=None, *, generator=None) -> "Tensor":
+        return _creation.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None) -> "Tensor":
+        return _creation.multinomial(self, num_samples, replacement, generator=generator)
+
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
         return _ew.add(self, other)
@@ -544,6 +575,7 @@ class Tensor:
         return _ew.div(self, other, rounding_mode=rounding_mode)
 
     divide = true_divide = div
+    multiply, subtract = mul, sub
 
     def __floordiv__(self, other):
         return _math.floor_divide(self, other)

@@ -350,3 +350,28 @@ def test_grad_mode_switches_as_bare_decorators(torch):
         with T.no_grad():
             assert g() is True
         assert h() is True and T.is_grad_enabled() and not T.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("expr", [
+    "T.zeros(3, 3).fill_diagonal_(2)", "T.zeros(5, 2).fill_diagonal_(1, wrap=True)",
+    "T.zeros(2, 2, 2).fill_diagonal_(4)",
+    "T.zeros(3).index_put_((T.tensor([0, 0, 2]),), T.tensor(1.), accumulate=True)",
+    "T.zeros(2, 2).index_put_((T.tensor([0, 1]), T.tensor([1, 0])), T.tensor([5., 6.]))",
+    "T.zeros(3).index_put((T.tensor([1]),), T.tensor(2.))", "T.zeros(3).get_device()",
+    "T.tensor([2., 3]).multiply(2)", "T.tensor([2., 3]).subtract(1, alpha=2)", "T.zeros(3).bernoulli()",
+    "T.tensor([[0., 1.], [1., 0.]]).multinomial(1)", "isinstance(T.zeros(1).dtype, T.dtype)",
+])
+def test_tensor_methods_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_index_put_accumulate_is_differentiable():
+    x = mg.zeros(3, requires_grad=True)
+    v = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.clone().index_put_((mg.tensor([0, 0, 2]),), v, accumulate=True)
+    assert y.tolist() == [3.0, 0.0, 3.0]
+    (y * mg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0] and v.grad.tolist() == [1.0, 1.0, 3.0]
+    w = mg.ones(2, 2, requires_grad=True)
+    w.clone().fill_diagonal_(5.0).sum().backward()
+    assert w.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]

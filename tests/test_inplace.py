@@ -512,7 +512,8 @@ TESTED_ELSEWHERE = {"bernoulli_", "exponential_", "geometric_", "log_normal_", "
                     "normal_", "t_", "transpose_", "squeeze_", "unsqueeze_", "swapdims_", "swapaxes_",
                     "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_", "bitwise_left_shift_",
                     "bitwise_right_shift_", "detach_", "requires_grad_",
-                    "gcd_", "lcm_", "heaviside_", "nextafter_"}     # no gradient: tests/test_composite.py
+                    "gcd_", "lcm_", "heaviside_", "nextafter_",     # no gradient: tests/test_composite.py
+                    "fill_diagonal_", "index_put_"}                 # tests/test_compat_tensor.py
 
 
 def test_every_inplace_method_is_tested_and_is_torch_s():
