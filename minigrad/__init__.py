@@ -39,7 +39,7 @@ _malloc.tune()
 
 from . import backend  # noqa: E402
 from .backend import (  # noqa: E402,F401
-    Device, Generator, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,
+    Device, Generator, layout, strided, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,
     int32, int64, manual_seed, set_default_dtype, uint8)
 from .tensor import Tensor  # noqa: E402
 
@@ -48,9 +48,10 @@ from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
 from .creation import (  # noqa: E402,F401
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal, ones,
+    arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
+    normal, ones, poisson,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
-    triu_indices, randint_like, bernoulli, FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,
+    triu_indices, randint_like, FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,
     IntTensor, LongTensor, BoolTensor)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
@@ -80,17 +81,18 @@ from .ops.indexing import (  # noqa: E402,F401
     diag, diag_embed, diagonal, dstack, flip, fliplr, flipud, gather, hstack, index_add, index_copy, index_fill,
     masked_fill, masked_scatter, masked_select, meshgrid, movedim, moveaxis, narrow, repeat_interleave, roll, rot90,
     scatter, scatter_add, scatter_reduce, swapaxes, swapdims, t, take, take_along_dim, tile, trace, tril, triu,
-    unbind, unflatten, vstack)
+    unbind, unflatten, vstack, select_scatter, slice_scatter, diagonal_scatter, index_put, put)
 from .ops.sorting import argsort, bincount, kthvalue, nonzero, searchsorted, sort, topk, unique  # noqa: E402,F401
 from .ops.linalg_extra import (  # noqa: E402,F401
-    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, tensordot)
+    addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, mm, mv, outer, pdist, tensordot)
 from .ops.composite import (  # noqa: E402,F401
     addbmm, addmv, addr, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_tensors, cartesian_prod,
     chain_matmul, column_stack, combinations, corrcoef, cov, cumulative_trapezoid, diagflat, diff, dsplit,
     float_power, fmax, fmin, hsplit, ldexp, logaddexp2, logit, mode, msort, mvlgamma, nanmedian, nanquantile,
     positive, quantile, ravel, renorm, select, sgn, tensor_split, trapezoid, vander, vdot, vsplit)
 from .ops.discrete import (  # noqa: E402,F401
-    argwhere, bucketize, gcd, heaviside, histc, isin, isneginf, isposinf, isreal, lcm, nextafter, unique_consecutive,
+    argwhere, bucketize, frexp, gcd, heaviside, histc, histogram,
+    isin, isneginf, isposinf, isreal, lcm, nextafter, unique_consecutive,
     unravel_index)
 from .utilities import (  # noqa: E402,F401
     are_deterministic_algorithms_enabled, broadcast_shapes, clone, finfo, get_rng_state, iinfo, inference_mode,
@@ -100,6 +102,7 @@ from .utilities import (  # noqa: E402,F401
     get_float32_matmul_precision, autocast, Size)
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
+from .runtime import get_num_threads, set_num_threads  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from . import tracing as _tracing  # noqa: E402
 from .ops.indexing import trace as _matrix_trace  # noqa: E402
@@ -141,6 +144,85 @@ trapz = trapezoid
 row_stack = vstack
 ger = outer
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (``sub`` with its operands swapped)."""
+    return sub(other, input, alpha=alpha)
+
+
+def detach(input):
+    return input.detach()
+
+
+def is_signed(input) -> bool:
+    return input.is_signed()
+
+
+def get_device(input) -> int:
+    """The CUDA device index of ``input``, -1 on the CPU."""
+    return input.get_device()
+
+
+def real(input):
+    """The real part: ``input`` itself (minigrad's tensors are real)."""
+    return input.real
+
+
+def is_conj(input) -> bool:
+    return input.is_conj()
+
+
+def is_neg(input) -> bool:
+    return input.is_neg()
+
+
+def conj(input):
+    """The complex conjugate: the tensor itself (minigrad's tensors are real), as PyTorch on real tensors."""
+    return input.conj()
+
+
+resolve_conj = resolve_neg = conj_physical = conj
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """``torch.vmap``: :func:`minigrad.func.vmap`."""
+    from .func import vmap as _vmap
+    return _vmap(func, in_dims, out_dims, randomness, chunk_size=chunk_size)
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,  # noqa: A001
+            disable=False):
+    """``torch.compile``: minigrad has no compiler, so this returns ``model`` (a Module or a
+    function) unchanged and runs it eagerly, which gives the same results PyTorch's compiled
+    version computes; only its speed differs.  ``compile(mode=...)`` without a model returns a
+    decorator that does the same."""
+    if model is None:
+        return lambda m: m
+    if not callable(model):
+        raise TypeError(f"compile: expected a Module or a function, got {type(model).__name__}")
+    return model
+
+
+def _inplace_function(name):
+    def fn(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor to modify in place, got {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``: edits ``input`` in place and returns it."
+    return fn
+
+
+# torch.<op>_(input, ...): the in-place functions PyTorch exports at the top level, as the methods
+for _name in ("relu_ sigmoid_ tanh_ exp_ exp2_ expm1_ log_ log1p_ sqrt_ rsqrt_ abs_ neg_ negative_ reciprocal_ "
+              "square_ sin_ cos_ ceil_ floor_ round_ trunc_ fix_ frac_ clamp_ clip_ clamp_min_ clamp_max_ zero_ "
+              "fill_ detach_ index_put_ erf_ erfc_ sinh_ cosh_ tan_ asin_ acos_ atan_ asinh_ acosh_ atanh_ "
+              "arcsin_ arccos_ arctan_ arcsinh_ arccosh_ arctanh_ deg2rad_ rad2deg_ logit_ nan_to_num_ log2_ log10_ "
+              "sinc_ xlogy_ ldexp_ gcd_ lcm_ addmv_").split():
+    globals()[_name] = _inplace_function(_name)
+del _name
 
 # PyTorch's dtype aliases; dtypes are NumPy's (isinstance(x.dtype, minigrad.dtype) holds)
 dtype = _np.dtype

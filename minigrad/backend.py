@@ -33,10 +33,10 @@ def get_default_dtype() -> np.dtype:
     return _default_float
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(d) -> None:
     """Change the default floating dtype (``float32`` or ``float64``), like PyTorch's."""
     global _default_float
-    dtype = as_dtype(dtype)
+    dtype = as_dtype(d)
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
     _default_float = dtype
@@ -132,6 +132,22 @@ def result_type(*operands) -> np.dtype:
         else:
             dim = dtype if dim is None else promote_types(dim, dtype)
     return _combine(dim, _combine(zero, wrapped))
+
+
+# ----------------------------------------------------------------------------- layouts
+class layout:  # noqa: N801  (PyTorch's name)
+    """How a tensor's elements are stored (``torch.layout``).  minigrad has one layout,
+    :data:`strided` (a dense array with strides); PyTorch's sparse ones are not implemented."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"minigrad.{self.name}"
+
+
+strided = layout("strided")
 
 
 # ----------------------------------------------------------------------------- devices

@@ -7,8 +7,9 @@ from . import backend
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
-           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "normal", "zeros_like",
-           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "bernoulli", "FloatTensor", "DoubleTensor",
+           "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "binomial",
+           "normal", "zeros_like",
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "FloatTensor", "DoubleTensor",
            "HalfTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
@@ -302,17 +303,58 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     return Tensor._wrap(out if w.ndim == 2 else out[0])
 
 
+def _float_rates(input, name):
+    x = input if isinstance(input, Tensor) else Tensor._wrap(as_array(input))
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype {x.data.dtype}")
+    return x
+
+
+def _sampler(generator, dev, name):
+    """The NumPy (CPU) or CuPy (GPU) generator behind ``generator``, which must draw ``name``."""
+    gen = (generator or backend.default_generator(dev)).impl
+    if not hasattr(gen, name):
+        raise NotImplementedError(f"{name}: the random generator of device {dev} ({type(gen).__name__}) cannot draw "
+                                  f"{name} samples")
+    return gen
+
+
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
-    """0/1 draws of ``input``'s shape and floating dtype: 1 with probability ``input`` (elementwise),
-    or ``p`` everywhere when given (PyTorch's ``bernoulli``; no gradient)."""
-    if not isinstance(input, Tensor) or input.dtype.kind != "f":
-        raise TypeError(f"bernoulli: expected a floating-point tensor of probabilities, got "
-                        f"{input.dtype if isinstance(input, Tensor) else type(input).__name__}")
-    probs = input.data if p is None else p
-    if bool(((backend.xp_of(input.data).asarray(probs) < 0) | (backend.xp_of(input.data).asarray(probs) > 1)).any()):
-        raise ValueError("bernoulli: expected all probabilities in [0, 1]")
-    u = backend.random_uniform(input.shape, input.dtype, input.device, generator)
-    return Tensor._wrap((u < probs).astype(input.dtype))
+    """0/1 samples of ``input``'s shape and dtype: 1 with probability ``input`` elementwise, or
+    ``p`` (a number) everywhere when given.  The sample carries no gradient (PyTorch's is zero)."""
+    x = _float_rates(input, "bernoulli")
+    probs = x.data if p is None else p
+    xp = backend.xp_of(x.data)
+    if not bool(xp.all((xp.asarray(probs) >= 0) & (xp.asarray(probs) <= 1))):
+        raise RuntimeError("bernoulli: expected every probability p to satisfy 0 <= p <= 1")
+    dt = x.data.dtype if x.data.dtype in (backend.float32, backend.float64) else backend.float32
+    u = backend.random_uniform(x.data.shape, dt, x.device, generator)
+    return Tensor._wrap((u < probs).astype(x.data.dtype))
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with the rates ``input`` (non-negative floats), in its dtype; no gradient
+    (PyTorch's is zero)."""
+    x = _float_rates(input, "poisson")
+    xp = backend.xp_of(x.data)
+    if not bool(xp.all(x.data >= 0)):
+        raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative")
+    gen = _sampler(generator, x.device, "poisson")
+    return Tensor._wrap(gen.poisson(x.data.astype(backend.float64)).astype(x.data.dtype))
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """The number of successes in ``count`` trials of probability ``prob`` (float tensors,
+    broadcast together), in count's dtype; no gradient.  Unlike PyTorch, which returns
+    unspecified values for them, a probability outside [0, 1] or a negative count raises."""
+    n, p = _float_rates(count, "binomial"), _float_rates(prob, "binomial")
+    xp = backend.xp_of(n.data)
+    if not bool(xp.all(n.data >= 0)) or not bool(xp.all((p.data >= 0) & (p.data <= 1))):
+        raise RuntimeError("binomial: expected counts >= 0 and probabilities in [0, 1]")
+    shape = np.broadcast_shapes(n.data.shape, p.data.shape)
+    gen = _sampler(generator, n.device, "binomial")
+    draws = gen.binomial(xp.broadcast_to(n.data, shape).astype(np.int64), xp.broadcast_to(p.data, shape))
+    return Tensor._wrap(xp.asarray(draws).astype(n.data.dtype))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,

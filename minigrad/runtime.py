@@ -36,6 +36,34 @@ def _threads():
     return _workers
 
 
+def get_num_threads() -> int:
+    """The number of threads minigrad's CPU ops use (``torch.get_num_threads``): the workers of
+    the pool above, ``MINIGRAD_NUM_THREADS`` or one per core."""
+    return _workers[2] if _workers is not None else int(os.environ.get("MINIGRAD_NUM_THREADS") or os.cpu_count() or 1)
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for CPU work (``torch.set_num_threads``): the pool of workers above is
+    remade with ``n`` workers, BLAS is limited to ``n`` threads (threadpoolctl, for the whole
+    process), and Numba's pool to ``n`` (at most its ``NUMBA_NUM_THREADS``; Numba applies it to
+    the calling thread, and to kernels first loaded later through ``MINIGRAD_NUM_THREADS``,
+    which is set to ``n`` too)."""
+    global _workers
+    import sys
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive integer, got {n!r}")
+    n = int(n)
+    os.environ["MINIGRAD_NUM_THREADS"] = str(n)
+    if _workers is not None:
+        _workers[0].shutdown(wait=True)
+        _workers = None
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=n, user_api="blas")
+    if __package__ + ".kernels._common" in sys.modules:
+        import numba
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+
+
 def worker_count(xp) -> int:
     """How many workers share a batch: one per core on the CPU, 1 on the GPU (its own parallelism)."""
     return _threads()[2] if xp is np else 1

@@ -202,6 +202,93 @@ class Tensor:
     def is_sparse(self) -> bool:
         return False
 
+    # Predicates of a real, dense, strided tensor on the CPU or a CUDA GPU: minigrad has no other kind
+    # (no sparse, quantized, meta, MPS/XPU, complex or lazily-negated tensors), so these are constants.
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    @property
+    def layout(self):
+        """Always ``minigrad.strided`` (as ``torch.strided``): minigrad's tensors are dense arrays."""
+        return backend.strided
+
+    is_meta = is_quantized = is_sparse_csr = is_mps = is_xpu = is_mkldnn = is_nested = property(lambda self: False)
+
+    def is_signed(self) -> bool:
+        """Whether the dtype holds negative values (floats and signed integers; not uint8 or bool)."""
+        return self.data.dtype.kind in "fi"
+
+    def is_nonzero(self) -> bool:
+        from .utilities import is_nonzero
+        return is_nonzero(self)
+
+    def is_same_size(self, other) -> bool:
+        return self.data.shape == other.data.shape
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def conj(self) -> "Tensor":
+        """The complex conjugate: on a real tensor the tensor itself, as PyTorch."""
+        return self
+
+    resolve_conj = resolve_neg = conj_physical = to_dense = conj
+
+    def is_pinned(self, device=None) -> bool:
+        """False: minigrad never page-locks host memory."""
+        return False
+
+    def pin_memory(self, device=None) -> "Tensor":
+        """PyTorch copies a CPU tensor into page-locked memory, which needs a GPU; without one it
+        raises, as here.  With one, minigrad returns a copy in ordinary memory (it does not
+        page-lock: ``is_pinned()`` stays False)."""
+        if self.device.type != "cpu":
+            raise RuntimeError(f"pin_memory: cannot pin a '{self.device}' tensor, only dense CPU tensors can be pinned")
+        if not backend.cuda_is_available():
+            raise RuntimeError("pin_memory: Cannot access accelerator device when none is available.")
+        return self.clone()
+
+    def is_shared(self) -> bool:
+        """Whether the memory may be seen by another process: CPU tensors are reported shared after
+        ``share_memory_()`` in PyTorch; minigrad has no shared-memory storage, so False."""
+        return False
+
+    def share_memory_(self) -> "Tensor":
+        """PyTorch moves the storage into shared memory for multiprocessing.  minigrad's worker
+        processes (``data.DataLoader``) pickle tensors instead, so this changes nothing and returns
+        ``self``."""
+        return self
+
+    def get_device(self) -> int:
+        """The CUDA device index, or -1 for a CPU tensor (as PyTorch)."""
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+    def new(self, *args, **kwargs) -> "Tensor":
+        """PyTorch's legacy constructor, this tensor's dtype and device: ``new()`` is empty,
+        ``new(2, 3)`` or ``new(size=(2, 3))`` uninitialised of that size, ``new(data)`` a tensor of
+        that data (a sequence, a tuple included; or a tensor of this dtype, whose memory the result
+        shares, as PyTorch)."""
+        dtype, device = kwargs.pop("dtype", self.data.dtype), kwargs.pop("device", self.device)
+        size = kwargs.pop("size", None)
+        if kwargs:
+            raise TypeError(f"new(): unexpected arguments {sorted(kwargs)}")
+        if size is None and len(args) == 1 and not isinstance(args[0], (int, np.integer)) and not (
+                isinstance(args[0], (tuple, list)) and type(args[0]).__name__ == "Size"):
+            data = args[0]
+            if isinstance(data, Tensor):
+                if data.data.dtype != backend.as_dtype(dtype) or data.device != backend.device(device):
+                    raise TypeError(f"new(): expected a tensor of dtype {backend.as_dtype(dtype)} on {device}, got "
+                                    f"one of dtype {data.data.dtype} on {data.device}")
+                return data.detach()
+            return Tensor(data, dtype=dtype, device=device)
+        size = args if size is None else (size,)
+        return _creation.empty(*size, dtype=dtype, device=device) if size else _creation.empty(0, dtype=dtype,
+                                                                                              device=device)
+
     @property
     def retains_grad(self) -> bool:
         """Whether ``retain_grad()`` was called on this non-leaf tensor."""
@@ -420,6 +507,72 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return _inplace.apply(self, "copy_", _copy_value, src)
 
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Write ``fill_value`` on the main diagonal (a 2-D tensor, or one whose dims are all equal);
+        ``wrap``: a tall matrix's diagonal restarts every ``cols + 1`` rows (NumPy's and PyTorch's rule)."""
+        return _inplace.apply(self, "fill_diagonal_", _fill_diagonal_value, fill_value, wrap)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _inplace.apply(self, "index_put_", _idx.index_put, indices, values, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _inplace.apply(self, "put_", _idx.put, index, source, accumulate)
+
+    def apply_(self, callable):
+        """Replace every element ``v`` by ``callable(v)`` (a Python call per element: slow, CPU only,
+        no gradient), as PyTorch."""
+        _check_python_map(self, "apply_")
+        fn = np.frompyfunc(callable, 1, 1)
+        return _inplace.fill(self, "apply_", fn(self.data).astype(self.data.dtype))
+
+    def map_(self, tensor, callable):
+        """Replace every element ``v`` by ``callable(v, w)``, ``w`` the element of ``tensor``
+        (broadcast to this tensor's shape); CPU only, no gradient, as PyTorch."""
+        _check_python_map(self, "map_")
+        other = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+        fn = np.frompyfunc(callable, 2, 1)
+        values = fn(self.data, np.broadcast_to(other, self.data.shape))
+        return _inplace.fill(self, "map_", values.astype(self.data.dtype))
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape ``sizes``, keeping its memory in order (PyTorch's rule for a
+        contiguous tensor): the tensor views the first elements of its memory from its first element
+        on (up to the end of the array it was made from, as PyTorch's storage); past that, growing
+        copies them to the front of new memory whose other elements are unspecified (zeros here).  Unlike PyTorch, views made
+        earlier keep the old memory after a growth.  A tensor that requires grad refuses, as in
+        PyTorch; a non-contiguous one refuses a new shape (``.contiguous()`` first)."""
+        from .ops._args import shape_arg
+        shape = shape_arg(sizes, "resize_")
+        if self._requires_grad:
+            raise RuntimeError("resize_: cannot resize variables that require grad")
+        if shape == self.data.shape:
+            return self
+        if not self.data.flags.c_contiguous:
+            raise RuntimeError(f"resize_: minigrad resizes only contiguous tensors to a new shape (got one of shape "
+                               f"{self.data.shape} with strides {self.stride()}); call .contiguous() first")
+        flat, n = self._storage_from_here(), int(np.prod(shape))
+        if n <= flat.size:
+            self.data = flat[:n].reshape(shape)
+        else:
+            grown = backend.xp_of(flat).zeros(n, dtype=flat.dtype)
+            grown[:flat.size] = flat
+            self.data = grown.reshape(shape)
+        return self
+
+    def _storage_from_here(self):
+        """The memory from this tensor's first element to the end of the C-contiguous array it
+        views (its own elements when it views none), as a 1-D array sharing it."""
+        base = self.data
+        while getattr(base, "base", None) is not None and hasattr(base.base, "flags"):
+            base = base.base
+        if base is self.data or not isinstance(base, np.ndarray) or not base.flags.c_contiguous \
+                or base.dtype != self.data.dtype:
+            return self.data.reshape(-1)
+        return base.reshape(-1)[self.storage_offset():]
+
+    def resize_as_(self, the_template, memory_format=None):
+        return self.resize_(the_template.shape)
+
     def add_(self, other, alpha=1):
         return _inplace.apply(self, "add_", Tensor.add, other, alpha=alpha)
 
@@ -467,6 +620,12 @@ class Tensor:
         return _inplace.fill(self, "uniform_", backend.random_uniform(self.data.shape, self.data.dtype, self.device,
                                                                       generator, a, b))
 
+    def bernoulli(self, p=None, *, generator=None):
+        return _creation.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _creation.multinomial(self, num_samples, replacement, generator=generator)
+
     def normal_(self, mean=0.0, std=1.0, generator=None):
         return _inplace.fill(self, "normal_", backend.random_normal(self.data.shape, self.data.dtype, self.device,
                                                                     generator, mean, std))
@@ -484,37 +643,6 @@ class Tensor:
         else:
             self.data[index] = value
         autograd.versions.bump(self.data)
-
-    def index_put_(self, indices, values, accumulate=False):
-        """``self[indices] = values`` (``indices`` a tuple of index tensors), or ``+=`` with
-        ``accumulate``, where repeated indices add up."""
-        if accumulate:
-            return _inplace.apply(self, "index_put_", _inplace.index_accumulate, tuple(indices), values)
-        self[tuple(indices)] = values
-        return self
-
-    def index_put(self, indices, values, accumulate=False):
-        return self.clone().index_put_(indices, values, accumulate)
-
-    def fill_diagonal_(self, fill_value, wrap=False):
-        """Write ``fill_value`` on the main diagonal (all dims equal, or a tall matrix: with ``wrap``
-        the diagonal starts again every ``cols + 1`` rows, as NumPy's fill_diagonal)."""
-        shape = self.data.shape
-        if self.data.ndim < 2 or (self.data.ndim > 2 and len(set(shape)) != 1):
-            raise ValueError(f"fill_diagonal_: expected a matrix or a tensor with all dims equal, got shape {shape}")
-        mask = np.zeros(shape, bool)
-        np.fill_diagonal(mask, True, wrap=wrap)
-        return self.masked_fill_(Tensor._wrap(backend.to_device(mask, self.device)), fill_value)
-
-    def get_device(self) -> int:
-        """The CUDA device index, or -1 on the CPU."""
-        return (self.device.index or 0) if self.device.type == "cuda" else -1
-
-    def bernoulli(self, p=None, *, generator=None) -> "Tensor":
-        return _creation.bernoulli(self, p, generator=generator)
-
-    def multinomial(self, num_samples, replacement=False, *, generator=None) -> "Tensor":
-        return _creation.multinomial(self, num_samples, replacement, generator=generator)
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
@@ -571,11 +699,13 @@ class Tensor:
     def mul(self, other):
         return _ew.mul(self, other)
 
+    multiply = mul
+    subtract = sub
+
     def div(self, other, *, rounding_mode=None):
         return _ew.div(self, other, rounding_mode=rounding_mode)
 
     divide = true_divide = div
-    multiply, subtract = mul, sub
 
     def __floordiv__(self, other):
         return _math.floor_divide(self, other)
@@ -779,6 +909,10 @@ class Tensor:
 
     def relu(self):
         return _act.relu(self)
+
+    def hardshrink(self, lambd=0.5):
+        from .ops.activation_misc import hardshrink
+        return hardshrink(self, lambd)
 
     def prelu(self, weight):
         from .ops.activation_extra import prelu
@@ -1085,6 +1219,8 @@ class Tensor:
     def outer(self, vec2):
         return _linx.outer(self, vec2)
 
+    ger = outer
+
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
         return _linx.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
@@ -1137,6 +1273,26 @@ def _copy_value(t, src):
     if tuple(np.broadcast_shapes(src.data.shape, t.data.shape)) != t.data.shape:
         raise RuntimeError(f"copy_: source of shape {src.data.shape} does not broadcast to {t.data.shape}")
     return src.to(device=t.device, dtype=t.data.dtype).expand(t.data.shape)
+
+
+def _fill_diagonal_value(t, value, wrap):
+    """fill_diagonal_'s new value: ``value`` where NumPy's ``fill_diagonal`` writes."""
+    shape = t.data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"fill_diagonal_: dimensions must be larger than 1, got shape {shape}")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got shape {shape}")
+    mask = np.zeros(shape, dtype=bool)
+    np.fill_diagonal(mask, True, wrap=bool(wrap))
+    return t.masked_fill(Tensor._wrap(backend.to_device(mask, t.device)), value)
+
+
+def _check_python_map(t, name):
+    if t.device.type != "cpu":
+        raise RuntimeError(f"{name}: only implemented on CPU tensors, got one on {t.device}")
+    if t._requires_grad:
+        raise RuntimeError(f"{name}: can't call {name}() on a tensor that requires grad; use "
+                           f"tensor.detach().{name}() instead")
 
 
 def _rebuild(array, device, requires_grad):
@@ -1204,7 +1360,8 @@ for _module, _names in (
                  "diagflat", "cov", "corrcoef")),
         (_decomp, ("det", "logdet", "slogdet", "cholesky", "matrix_power")),
         (_disc, ("isneginf", "isposinf", "isreal", "heaviside", "histc", "gcd", "lcm", "nextafter",
-                 "unique_consecutive", "argwhere"))):
+                 "unique_consecutive", "argwhere", "frexp", "histogram")),
+        (_idx, ("select_scatter", "slice_scatter", "diagonal_scatter", "index_put", "put"))):
     for _name in _names:
         setattr(Tensor, _name, _forwarding_method(_module, _name))
 for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt"), ("less_equal", "le"),
@@ -1239,13 +1396,17 @@ _INPLACE = ("sub div pow neg abs exp log log1p expm1 sqrt rsqrt reciprocal squar
             "floor_divide copysign nan_to_num deg2rad rad2deg addcmul addcdiv lerp tril triu masked_fill "
             "masked_scatter index_add index_fill index_copy scatter scatter_add scatter_reduce bitwise_and "
             "bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift "
-            "logit ldexp float_power renorm mvlgamma gcd lcm heaviside nextafter")
+            "logit ldexp float_power renorm mvlgamma gcd lcm heaviside nextafter "
+            "eq ne lt le gt ge logical_and logical_or logical_xor logical_not cumsum cumprod "
+            "addmm addbmm baddbmm addmv addr")
 for _name in _INPLACE.split():
     setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
 for _alias, _name in (("clip_", "clamp_"), ("fix_", "trunc_"), ("absolute_", "abs_"), ("negative_", "neg_"),
                       ("subtract_", "sub_"), ("multiply_", "mul_"), ("divide_", "div_"), ("true_divide_", "div_"),
                       ("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"), ("arctan2_", "atan2_"),
-                      ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("sgn_", "sign_")):
+                      ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_"), ("sgn_", "sign_"),
+                      ("greater_", "gt_"), ("greater_equal_", "ge_"), ("less_", "lt_"), ("less_equal_", "le_"),
+                      ("not_equal_", "ne_")):
     setattr(Tensor, _alias, getattr(Tensor, _name))
 for _name in ("t", "transpose", "squeeze", "unsqueeze", "swapdims", "swapaxes"):
     setattr(Tensor, _name + "_", _reshape_method(_name + "_", getattr(Tensor, _name)))

@@ -51,7 +51,8 @@ def is_nonzero(input) -> bool:
     """The truth of a one-element tensor (an error for any other size, as PyTorch)."""
     t = _tensor(input, "is_nonzero")
     if t.numel() != 1:
-        raise RuntimeError(f"is_nonzero: expected a tensor of one element, got shape {tuple(t.shape)}")
+        which = "no values" if t.numel() == 0 else "more than one value"
+        raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {which} is ambiguous (shape {tuple(t.shape)})")
     return bool(t.item())
 
 

@@ -14,8 +14,9 @@ from ..ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F4
 from ..ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from ..ops.dropout import dropout, dropout1d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
-from ..ops.interpolate import interpolate, upsample  # noqa: F401
+from ..ops.interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401
 from ..ops.linalg import linear  # noqa: F401
+from ..ops.linalg_extra import pdist  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss)
 from ..ops.loss_extra import (  # noqa: F401
@@ -37,6 +38,37 @@ from ..ops.pool_nd import (  # noqa: F401
     lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)
 from ..ops.shape import pad  # noqa: F401
 
+native_channel_shuffle = channel_shuffle
+
+
+# PyTorch's functions behind ``return_indices``: always (output, indices)
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, return_indices=True)
+
+
 __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax",
            "dropout", "layer_norm", "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
            "binary_cross_entropy_with_logits", "pad", "conv1d", "conv2d", "conv_transpose2d", "max_pool2d",
@@ -56,7 +88,10 @@ __all__ = ["linear", "relu", "leaky_relu", "gelu", "tanh", "sigmoid", "softplus"
            "soft_margin_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
            "gaussian_nll_loss", "triplet_margin_with_distance_loss",
            "scaled_dot_product_attention", "multi_head_attention_forward",
-           "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "rrelu_"]
+           "relu_", "elu_", "leaky_relu_", "hardtanh_", "threshold_", "celu_", "selu_", "rrelu_",
+           "pdist", "upsample_nearest", "upsample_bilinear", "native_channel_shuffle",
+           "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices"]
 
 
 # The in-place forms (PyTorch's F.relu_ ...): the activation written into its input.

@@ -84,11 +84,15 @@ class ReLU(Function):
         return f.where(f.value(y) <= 0, 0, g)          # not g * mask: 0 even where g is infinite (as PyTorch)
 
 
+# kernels/_common.py's PARALLEL_MIN_ELEMENTS (not imported here: that would load Numba with minigrad)
+_THREADED_MIN_ELEMENTS = 1 << 17
+
+
 def _threaded(*arrays):
     """Whether the threaded elementwise kernels serve: large CPU float arrays of one
     shape and dtype (not Tensors, as under create_graph), where NumPy's one thread is the limit."""
     a = arrays[0]
-    return (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size >= 1 << 18
+    return (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) and a.size >= _THREADED_MIN_ELEMENTS
             and all(isinstance(b, np.ndarray) and b.shape == a.shape and b.dtype == a.dtype for b in arrays))
 
 

@@ -15,7 +15,7 @@ from ..tensor import Tensor
 from ._args import as_tensor, normalize_dim
 
 __all__ = ["isin", "isneginf", "isposinf", "isreal", "heaviside", "bucketize", "histc", "gcd", "lcm", "nextafter",
-           "unique_consecutive", "unravel_index", "argwhere"]
+           "unique_consecutive", "unravel_index", "argwhere", "frexp", "histogram"]
 
 
 def _data(x, opname):
@@ -87,6 +87,47 @@ def histc(input, bins=100, min=0, max=0) -> Tensor:
     xp = backend.xp_of(a)
     counts, _ = xp.histogram(a, bins=bins, range=(lo, hi))
     return _wrap(counts.astype(a.dtype), a)
+
+
+_Frexp = namedtuple("frexp", ["mantissa", "exponent"])
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def frexp(input):
+    """``(mantissa, exponent)`` with ``input = mantissa * 2**exponent``, ``0.5 <= |mantissa| < 1``
+    (0, inf and nan keep exponent 0); the exponent is int32, as PyTorch's.  No gradient."""
+    a = _data(input, "frexp")
+    if a.dtype.kind != "f":
+        raise TypeError(f"frexp: only supports floating-point dtypes, got {a.dtype}")
+    mantissa, exponent = backend.xp_of(a).frexp(a)
+    return _Frexp(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)``: ``bins`` equal bins over ``range`` (the data's min and max by
+    default; widened by 0.5 each way when they are equal), or the edges given as a 1-D tensor;
+    the last bin includes its right edge; ``weight`` weighs each element, ``density`` divides by
+    the total times the bin width.  In the input's (floating) dtype; no gradient."""
+    a = _data(input, "histogram")
+    if a.dtype.kind != "f":
+        raise TypeError(f"histogram: expected a floating-point tensor, got {a.dtype}")
+    if isinstance(bins, Tensor):
+        bins = backend.to_device(bins.data, backend.CPU)
+        if bins.ndim != 1 or bins.size < 1:
+            raise ValueError(f"histogram: bins must be a 1-D tensor of edges, got shape {bins.shape}")
+    elif int(bins) <= 0:
+        raise ValueError(f"histogram: bins must be positive, got {bins}")
+    w = None
+    if weight is not None:
+        w = backend.to_device(_data(weight, "histogram"), backend.CPU)
+        if w.shape != a.shape:
+            raise ValueError(f"histogram: weight of shape {w.shape} does not match the input's shape {a.shape}")
+    if range is not None and float(range[0]) > float(range[1]):
+        raise ValueError(f"histogram: max must be larger than min, got range {tuple(range)}")
+    hist, edges = np.histogram(backend.to_device(a, backend.CPU).reshape(-1), bins=bins if isinstance(bins, np.ndarray)
+                               else int(bins), range=None if range is None else (float(range[0]), float(range[1])),
+                               weights=None if w is None else w.reshape(-1), density=bool(density))
+    return _Histogram(_wrap(hist.astype(a.dtype), a), _wrap(edges.astype(a.dtype), a))
 
 
 def _integer_pair(opname, input, other):

@@ -32,7 +32,8 @@ __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "i
            "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim", "narrow", "unbind",
            "flip", "fliplr", "flipud", "roll", "rot90", "repeat", "tile", "repeat_interleave", "tril", "triu",
            "diag", "diagonal", "diag_embed", "trace", "swapaxes", "swapdims", "t", "movedim", "moveaxis",
-           "unflatten", "vstack", "hstack", "dstack", "meshgrid"]
+           "unflatten", "vstack", "hstack", "dstack", "meshgrid", "select_scatter", "slice_scatter", "diagonal_scatter",
+           "index_put", "put"]
 
 
 # ----------------------------------------------------------------------------- the two Functions
@@ -357,6 +358,111 @@ def index_fill(input, dim, index, value) -> Tensor:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.data.shape}")
     out = _where(_dim_mask(x, d, idx), value, x)
     return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)      # the tensor's dtype, as PyTorch
+
+
+# ----------------------------------------------------------------------------- *_scatter, index_put, put
+def _write_at(x, pos, src, opname, accumulate=False):
+    """``x`` with ``src`` (of ``pos``'s shape) written at the flat positions ``pos``, or added
+    there (``accumulate``: repeats accumulate).  Without ``accumulate`` the last write to a
+    repeated position wins."""
+    xp = backend.xp_of(x.data)
+    src = src.to(x.data.dtype) if src.data.dtype != x.data.dtype else src
+    if tuple(src.data.shape) != tuple(pos.shape):
+        src = src.broadcast_to(pos.shape)
+    if accumulate:
+        return x + _put_add(src, x.data.shape, pos)
+    flat, src = pos.reshape(-1), src.reshape(-1)
+    _, last = np.unique(backend.to_device(flat, backend.CPU)[::-1], return_index=True)
+    if last.size != flat.size:
+        keep = backend.to_device(np.sort(flat.size - 1 - last), x.device)
+        flat, src = flat[keep], src[Tensor._wrap(keep)]
+    return _where(_touched(x.data.shape, flat, xp), _put_add(src, x.data.shape, flat), x)
+
+
+def _embedded(x, src, pos, opname):
+    """src written over the part of ``x`` at ``pos``, which src must match in shape exactly."""
+    src = as_tensor(src, opname)
+    if tuple(src.data.shape) != tuple(pos.shape):
+        raise ValueError(f"{opname}: expected src to have a size equal to the slice of self: src has shape "
+                         f"{tuple(src.data.shape)}, the slice {tuple(pos.shape)}")
+    return _write_at(x, pos, src, opname)
+
+
+def select_scatter(input, src, dim, index) -> Tensor:
+    """``input`` with ``input.select(dim, index)`` replaced by ``src`` (differentiable in both)."""
+    x = as_tensor(input, "select_scatter")
+    if x.data.ndim == 0:
+        raise ValueError("select_scatter: cannot select from a 0-d tensor")
+    d = normalize_dim(dim, x.data.ndim, "select_scatter")
+    n = x.data.shape[d]
+    if not -n <= int(index) < n:
+        raise IndexError(f"select_scatter: index {index} out of range for a tensor of shape {x.data.shape} "
+                         f"at dimension {d}")
+    pos = _grid(x)[(slice(None),) * d + (int(index) % n,)]
+    return _embedded(x, src, pos, "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
+    """``input`` with ``input[..., start:end:step, ...]`` (along dim) replaced by ``src``."""
+    x = as_tensor(input, "slice_scatter")
+    d = normalize_dim(dim, x.data.ndim, "slice_scatter")
+    if step is None or int(step) <= 0:
+        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+    pos = _grid(x)[(slice(None),) * d + (slice(start, end, int(step)),)]
+    return _embedded(x, src, pos, "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
+    """``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+    x = as_tensor(input, "diagonal_scatter")
+    if x.data.ndim < 2:
+        raise ValueError(f"diagonal_scatter: expected at least 2 dims, got shape {x.data.shape}")
+    a, b = normalize_dim(dim1, x.data.ndim, "diagonal_scatter"), normalize_dim(dim2, x.data.ndim, "diagonal_scatter")
+    if a == b:
+        raise ValueError(f"diagonal_scatter: dim1 and dim2 must differ, got {dim1} and {dim2}")
+    pos = backend.xp_of(x.data).diagonal(_grid(x), int(offset), a, b)
+    return _embedded(x, src, pos, "diagonal_scatter")
+
+
+def index_put(input, indices, values, accumulate=False) -> Tensor:
+    """Out-of-place ``input[indices] = values`` (``+=`` with ``accumulate``, repeated positions
+    then adding up); ``indices`` is a tuple of index tensors (integer or bool, None for a whole
+    dim), ``values`` broadcasts to the indexed shape and must have input's dtype."""
+    x = as_tensor(input, "index_put")
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple or list of tensors, got {type(indices).__name__}")
+    v = as_tensor(values, "index_put")
+    if v.data.dtype != x.data.dtype:
+        raise TypeError(f"index_put: requires the source and destination dtypes to match, got {x.data.dtype} for "
+                        f"the destination and {v.data.dtype} for the source")
+    index = tuple(slice(None) if i is None else i for i in indices)
+    for i in index:
+        if isinstance(i, Tensor) and i.data.dtype.kind not in "iub":
+            raise TypeError(f"index_put: tensors used as indices must be long, int, byte or bool tensors, got "
+                            f"dtype {i.data.dtype}")
+    pos = _shape.getitem(Tensor._wrap(_grid(x)), index).data
+    try:
+        np.broadcast_shapes(tuple(v.data.shape), tuple(pos.shape))
+    except ValueError:
+        raise ValueError(f"index_put: values of shape {tuple(v.data.shape)} cannot be broadcast to the indexed "
+                         f"shape {tuple(pos.shape)}") from None
+    return _write_at(x, pos, v, "index_put", accumulate)
+
+
+def put(input, index, source, accumulate=False) -> Tensor:
+    """``input`` read as 1-D with ``source[i]`` written at ``index[i]`` (added with
+    ``accumulate``); negative indices count from the end."""
+    x = as_tensor(input, "put")
+    idx = _int_array(index, x, "put")
+    s = as_tensor(source, "put")
+    if s.data.size != idx.size:
+        raise IndexError(f"put: expected source and index to have the same number of elements, got "
+                         f"{s.data.size} and {idx.size}")
+    if s.data.dtype != x.data.dtype:
+        raise TypeError(f"put: expected source of the tensor's dtype {x.data.dtype}, got {s.data.dtype}")
+    _check_range(idx, x.data.size, "put", allow_negative=True)
+    pos = (idx % builtins.max(x.data.size, 1)).reshape(-1)
+    return _write_at(x, pos, s.reshape(-1), "put", accumulate)
 
 
 def _mask_array(mask, x, opname):

@@ -285,8 +285,9 @@ def random_(x, *args, generator=None, **kwargs):
 
 
 # ----------------------------------------------------------------------------- x[index] = value
-def _put_positions(x, index, value):
-    """The flat positions that ``x[index]`` covers, and ``value`` broadcast to one per position."""
+def index_put(x, index, value):
+    """``x`` with ``value`` written at ``x[index]``, out of place and differentiable in both:
+    where(covered, put(value, positions), x), the last write winning at repeated positions."""
     from .shape import normalize_index, split_integers
     xp = backend.xp_of(x.data)
     pos = xp.arange(x.data.size).reshape(x.data.shape)
@@ -295,21 +296,8 @@ def _put_positions(x, index, value):
     pos = pos[split[0]][split[1]] if split is not None else pos[idx]
     if not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=x.data.dtype))
-    return pos.reshape(-1), value.to(x.data.dtype).broadcast_to(pos.shape).reshape(-1)
-
-
-def index_accumulate(x, index, value):
-    """``x`` with ``value`` added at ``x[index]``, repeated positions adding up (PyTorch's
-    ``index_put_(..., accumulate=True)``), out of place and differentiable in both."""
-    flat, value = _put_positions(x, index, value)
-    return x + PutAdd.apply(value, x.data.shape, flat)
-
-
-def index_put(x, index, value):
-    """``x`` with ``value`` written at ``x[index]``, out of place and differentiable in both:
-    where(covered, put(value, positions), x), the last write winning at repeated positions."""
-    xp = backend.xp_of(x.data)
-    flat, value = _put_positions(x, index, value)
+    flat = pos.reshape(-1)
+    value = value.to(x.data.dtype).broadcast_to(pos.shape).reshape(-1)
     _, last = np.unique(backend.to_device(flat, backend.CPU)[::-1], return_index=True)
     if last.size != flat.size:                   # repeated positions: keep each one's last value
         keep = backend.to_device(flat.size - 1 - last, x.device)

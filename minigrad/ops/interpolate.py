@@ -184,3 +184,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor:
     """PyTorch's deprecated ``F.upsample``: ``F.interpolate`` under its old name."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_nearest``: nearest-neighbour ``F.interpolate``."""
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None) -> Tensor:
+    """PyTorch's deprecated ``F.upsample_bilinear``: bilinear ``F.interpolate`` with the corners
+    aligned (as the old function did)."""
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)

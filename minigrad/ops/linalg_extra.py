@@ -24,7 +24,7 @@ from .linalg import matmul
 from .scan import VectorNorm
 
 __all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "baddbmm", "tensordot", "einsum", "kron",
-           "cross", "cdist", "vector_norm", "matrix_norm", "norm"]
+           "cross", "cdist", "pdist", "vector_norm", "matrix_norm", "norm"]
 
 
 def _operands(opname, *xs):
@@ -186,6 +186,21 @@ def cdist(x1, x2, p=2.0) -> Tensor:
         raise ValueError(f"cdist: p must be non-negative, got {p}")
     diff = _shape.unsqueeze(a, -2) - _shape.unsqueeze(b, -3)
     return vector_norm(diff, p, -1)
+
+
+def pdist(input, p=2.0) -> Tensor:
+    """p-norm distances between every pair of rows i < j of an (N, M) input, in the order of the
+    upper triangle read row by row: (N (N - 1) / 2,).  A gather of both rows of each pair, then the
+    norm of their difference, so the gradient is the gather's (scatter-add) after the norm's."""
+    x = as_tensor(input, "pdist")
+    if x.data.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.data.shape}")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"pdist: expected a floating point input, got {x.data.dtype}")
+    if p < 0:
+        raise ValueError(f"pdist: p must be non-negative, got {p}")
+    i, j = np.triu_indices(x.data.shape[0], 1)
+    return vector_norm(x[i] - x[j], p, -1)
 
 
 # ----------------------------------------------------------------------------- einsum

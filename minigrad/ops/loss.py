@@ -122,12 +122,14 @@ def _check_class_range(opname, target, n_cls, ignore_index):
                          f"of bounds for {n_cls} classes")
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0) -> Tensor:
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0) -> Tensor:
     """PyTorch's ``F.cross_entropy`` on logits ``input`` (N, C) / (N, C, d1, ...) / (C,).
 
     ``target`` holds class indices (what Keras calls sparse categorical cross-entropy) or
     class probabilities of the input's shape.  Class indices take one fused, stable op.
     """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -196,8 +198,9 @@ class NLLLoss(Function):
         return f.like(picked, g) * rows.reshape(-1, 1)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean") -> Tensor:
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean") -> Tensor:
     """PyTorch's ``F.nll_loss`` on log-probabilities (N, C) / (N, C, d1, ...) / (C,)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     x = float_operand(input, "nll_loss")
     t = as_tensor(target, "nll_loss")
@@ -225,21 +228,52 @@ def _reduce(loss, reduction):
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
-def mse_loss(input, target, reduction="mean") -> Tensor:
-    """Mean squared error (d = 2 (x - y) / n), composed of verified ops."""
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average`` / ``reduce`` flags, when given, decide the reduction."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else "mean" if size_average else "sum"
+
+
+def _element_weight(opname, weight, x):
+    """A per-element loss weight: a float Tensor of the input's shape (PyTorch refuses any other)."""
+    if weight is None:
+        return None
+    w = float_operand(weight, opname)
+    if w.data.shape != x.data.shape:
+        raise ValueError(f"{opname}: weight of shape {w.data.shape} must have the input's shape {x.data.shape}")
+    return w
+
+
+def _weighted_mean_reduce(loss, w, reduction):
+    """Weighted elementwise losses reduced as PyTorch's mse_loss/l1_loss: 'mean' divides by sum(w)."""
+    if w is None:
+        return _reduce(loss, reduction)
+    loss = loss * w
+    return loss.sum() / w.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
+    """Mean squared error (d = 2 (x - y) / n), composed of verified ops; with ``weight`` (the input's
+    shape) the mean is sum(w (x - y)^2) / sum(w)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "mse_loss")
     x, y = float_operand(input, "mse_loss"), float_operand(target, "mse_loss")
     _same_shape("mse_loss", x, y)
     diff = x - y
-    return _reduce(diff * diff, reduction)
+    return _weighted_mean_reduce(diff * diff, _element_weight("mse_loss", weight, x), reduction)
 
 
-def l1_loss(input, target, reduction="mean") -> Tensor:
-    """Mean absolute error (d = sign(x - y) / n; 0 where x == y, as PyTorch)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None) -> Tensor:
+    """Mean absolute error (d = sign(x - y) / n; 0 where x == y, as PyTorch); with ``weight`` the
+    mean is sum(w |x - y|) / sum(w)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "l1_loss")
     x, y = float_operand(input, "l1_loss"), float_operand(target, "l1_loss")
     _same_shape("l1_loss", x, y)
-    return _reduce((x - y).abs(), reduction)
+    return _weighted_mean_reduce((x - y).abs(), _element_weight("l1_loss", weight, x), reduction)
 
 
 # ----------------------------------------------------------------------------- binary cross-entropy with logits
@@ -273,8 +307,10 @@ class BCEWithLogits(Function):
         return dx, dy
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None) -> Tensor:
     """PyTorch's ``F.binary_cross_entropy_with_logits``: sigmoid and BCE in one stable op."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = float_operand(input, "binary_cross_entropy_with_logits"), float_operand(target, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", x, y)

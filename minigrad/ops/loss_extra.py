@@ -26,19 +26,10 @@ from ._args import float_operand
 from .activation import relu
 from .distance import pairwise_distance
 from .elementwise import minimum, where
-from .loss import _check_reduction, _reduce, _same_shape
+from .loss import _check_reduction, _element_weight, _legacy_reduction, _reduce, _same_shape
 
 __all__ = ["binary_cross_entropy", "kl_div", "huber_loss", "smooth_l1_loss", "margin_ranking_loss",
            "triplet_margin_loss", "poisson_nll_loss"]
-
-
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's deprecated ``size_average`` / ``reduce`` flags, when given, decide the reduction."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    return "none" if not reduce else "mean" if size_average else "sum"
 
 
 def _pair(opname, input, target, reduction):
@@ -134,14 +125,17 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # ----------------------------------------------------------------------------- robust regression
-def huber_loss(input, target, reduction="mean", delta=1.0) -> Tensor:
-    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = input - target."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), d = input - target; ``weight`` (the
+    input's shape) multiplies each element before the reduction (a plain mean, as PyTorch's)."""
     x, y = _pair("huber_loss", input, target, reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = x - y
     small = _mask(abs(d.data) < delta, d)
-    return _reduce(where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta)), reduction)
+    loss = where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+    w = _element_weight("huber_loss", weight, x)
+    return _reduce(loss if w is None else loss * w, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0) -> Tensor:

@@ -32,7 +32,8 @@ from .activation_extra import logsigmoid
 from .distance import pairwise_distance
 from .elementwise import minimum, where
 from .loss import _check_reduction, _reduce, _same_shape
-from .loss_extra import _legacy_reduction, _mask, _same_shapes
+from .loss import _legacy_reduction
+from .loss_extra import _mask, _same_shapes
 
 __all__ = ["cosine_embedding_loss", "hinge_embedding_loss", "soft_margin_loss", "multi_margin_loss",
            "multilabel_margin_loss", "multilabel_soft_margin_loss", "gaussian_nll_loss",

@@ -469,9 +469,10 @@ class Split(Function):
         return Cat.run(*grads, dim=ctx.dim)
 
 
-def split(input, split_size_or_sections, dim=0) -> tuple:
-    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
-    x = as_tensor(input, "split")
+def split(tensor, split_size_or_sections, dim=0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes
+    (the first argument is named ``tensor``, as PyTorch's)."""
+    x = as_tensor(tensor, "split")
     d = normalize_dim(dim, x.data.ndim, "split")
     n = x.data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):

@@ -885,10 +885,10 @@ def _np_reduce_loss(rows, reduction):
     return rows if reduction == "none" else rows.sum() if reduction == "sum" else rows.mean()
 
 
-register(OpSpec("mse_loss", lambda x, y, reduction: _loss_ops.mse_loss(x, y, reduction),
+register(OpSpec("mse_loss", lambda x, y, reduction: _loss_ops.mse_loss(x, y, reduction=reduction),
                 lambda x, y, reduction: _np_reduce_loss((x - y) ** 2, reduction), _pair_sample(),
                 lambda t, x, y, reduction: t.nn.functional.mse_loss(x, y, reduction=reduction)))
-register(OpSpec("l1_loss", lambda x, y, reduction: _loss_ops.l1_loss(x, y, reduction),
+register(OpSpec("l1_loss", lambda x, y, reduction: _loss_ops.l1_loss(x, y, reduction=reduction),
                 lambda x, y, reduction: _np_reduce_loss(np.abs(x - y), reduction), _pair_sample(("grid", "offgrid")),
                 lambda t, x, y, reduction: t.nn.functional.l1_loss(x, y, reduction=reduction)))
 
@@ -934,3 +934,5 @@ from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts
 from . import registry_attention  # noqa: E402,F401  (scaled dot-product and multi-head attention)
 from . import registry_composite  # noqa: E402,F401  (ops/composite.py: compositions of other ops)
 from . import registry_linalg_decomp  # noqa: E402,F401  (inverses, determinants, solves, decompositions)
+from . import registry_f_gaps  # noqa: E402,F401  (weighted regression losses, pdist)
+from . import registry_surface_methods  # noqa: E402,F401  (select/slice/diagonal_scatter, index_put, put)

@@ -68,6 +68,11 @@ def _gelu(d, dtype):
     return Sample([d.floats((_BIG // 256, 256), dtype=dtype)], {"approximate": "none"})
 
 
+@add("relu", "parallel", _parallel("activation._relu_forward_parallel", "activation._relu_backward_parallel"))
+def _relu(d, dtype):
+    return Sample([d.floats((_BIG // 256, 256), "nonzero", dtype=dtype)])
+
+
 @add("erf", "parallel", _parallel("activation._erf_parallel"))
 def _erf(d, dtype):
     return Sample([d.floats((_BIG // 256, 256), dtype=dtype)])
