@@ -10,6 +10,8 @@ Names follow PyTorch: ``Tensor``, ``.backward()``, ``.grad``, ``no_grad``, ``man
 """
 import os as _os
 
+import numpy as _np
+
 
 def _kernels_from_checkout():
     """kernels/ sits beside minigrad/ in the source tree and setup.cfg installs it as
@@ -40,6 +42,8 @@ from .backend import (  # noqa: E402,F401
     Device, Generator, layout, strided, bool_, device, float16, float32, float64, get_default_dtype, int8, int16,
     int32, int64, manual_seed, set_default_dtype, uint8)
 from .tensor import Tensor  # noqa: E402
+
+default_generator = backend.default_generator()    # the CPU one, reseeded in place by manual_seed
 from . import autograd  # noqa: E402
 from .autograd import (  # noqa: E402,F401
     detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled)
@@ -47,7 +51,8 @@ from .creation import (  # noqa: E402,F401
     arange, as_tensor, bernoulli, binomial, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial,
     normal, ones, poisson,
     ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like, logspace, tril_indices,
-    triu_indices, randint_like)
+    triu_indices, randint_like, FloatTensor, DoubleTensor, HalfTensor, ByteTensor, CharTensor, ShortTensor,
+    IntTensor, LongTensor, BoolTensor)
 from .ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: E402,F401
 from .ops.activation_extra import celu, prelu, selu, threshold  # noqa: E402,F401
 from .ops.norm_extra import group_norm, instance_norm, rms_norm  # noqa: E402,F401
@@ -94,7 +99,7 @@ from .utilities import (  # noqa: E402,F401
     initial_seed, is_complex, is_floating_point, is_inference_mode_enabled, is_nonzero, is_tensor, numel, seed,
     set_printoptions, set_rng_state, use_deterministic_algorithms, result_type, promote_types, can_cast, is_same_size,
     typename, scalar_tensor, asarray, get_default_device, set_default_device, set_float32_matmul_precision,
-    get_float32_matmul_precision, autocast)
+    get_float32_matmul_precision, autocast, Size)
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
 from .runtime import get_num_threads, set_num_threads  # noqa: E402,F401
@@ -220,7 +225,8 @@ for _name in ("relu_ sigmoid_ tanh_ exp_ exp2_ expm1_ log_ log1p_ sqrt_ rsqrt_ a
     globals()[_name] = _inplace_function(_name)
 del _name
 
-# PyTorch's dtype aliases
+# PyTorch's dtype aliases; dtypes are NumPy's (isinstance(x.dtype, minigrad.dtype) holds)
+dtype = _np.dtype
 float = float32   # noqa: A001
 double = float64
 half = float16
@@ -233,10 +239,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """``minigrad.onnx``, ``minigrad.utils``, ``minigrad.func`` and ``minigrad.distributions`` load on
-    first use (as torch.onnx, torch.utils, ...): the extras of the first two (onnx, tensorboardX) are
-    never imported with minigrad."""
-    if name in ("onnx", "utils", "func", "distributions"):
+    """``minigrad.onnx``, ``minigrad.utils``, ``minigrad.func``, ``minigrad.distributions`` and
+    ``minigrad.testing`` load on first use (as torch.onnx, torch.utils, ...): the extras of the first
+    two (onnx, tensorboardX) are never imported with minigrad."""
+    if name in ("onnx", "utils", "func", "distributions", "testing"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

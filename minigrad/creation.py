@@ -9,7 +9,8 @@ from .tensor import Tensor
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
            "linspace", "rand", "randn", "randint", "randperm", "multinomial", "bernoulli", "poisson", "binomial",
            "normal", "zeros_like",
-           "ones_like", "full_like", "empty_like", "rand_like", "randn_like"]
+           "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "FloatTensor", "DoubleTensor",
+           "HalfTensor", "ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
 def _default_dtype_for(arr_dtype: np.dtype) -> np.dtype:
@@ -48,9 +49,25 @@ def as_array(data, dtype=None, device=None, copy=True):
     return arr.astype(target, copy=copy)
 
 
+def legacy_array(args, dtype, device):
+    """The array of ``Tensor(*args)``, PyTorch's legacy constructor (see :class:`Tensor`)."""
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):       # Tensor(2, 3), Tensor()
+        shape = _shape_arg(args or (0,), "Tensor")
+        dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+        return backend.array_module(backend.device(device)).zeros(shape, dt)
+    if len(args) != 1:
+        raise TypeError(f"Tensor: expected sizes (ints) or one piece of data, got {args!r}")
+    data = args[0]
+    if dtype is None and not (isinstance(data, (Tensor, np.generic)) or backend.is_array(data)):
+        dtype = backend.get_default_dtype()
+    return as_array(data, dtype, device)
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data``."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    t = Tensor.__new__(Tensor)
+    t._init_leaf(as_array(data, dtype, device), requires_grad)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -69,7 +86,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def _shape_arg(size, opname):
+def _shape_arg(size, opname, keyword=None):
+    """The shape from ``*size`` (ints, or one tuple/list) or the ``size=`` keyword, as PyTorch takes both."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{opname}: give the shape either positionally or as size=, not both")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
@@ -78,8 +100,16 @@ def _shape_arg(size, opname):
     return tuple(int(s) for s in size)
 
 
-def _factory(opname, size, dtype, device, requires_grad, make):
-    shape = _shape_arg(size, opname)
+def _size_kw(opname, kwargs):
+    """The ``size=`` keyword of ``zeros(size=(2, 3))`` (a name that ``*size`` cannot also take)."""
+    unknown = set(kwargs) - {"size"}
+    if unknown:
+        raise TypeError(f"{opname}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    return kwargs.get("size")
+
+
+def _factory(opname, size, dtype, device, requires_grad, make, size_kw=None):
+    shape = _shape_arg(size, opname, size_kw)
     dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
     dev = backend.device(device)
     t = Tensor._wrap(make(backend.array_module(dev), shape, dt, dev))
@@ -88,16 +118,19 @@ def _factory(opname, size, dtype, device, requires_grad, make):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("zeros", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.zeros(s, d))
+def zeros(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("zeros", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.zeros(s, d),
+                    _size_kw("zeros", size_kw))
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.ones(s, d))
+def ones(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("ones", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.ones(s, d),
+                    _size_kw("ones", size_kw))
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _factory("empty", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.empty(s, d))
+def empty(*size, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
+    return _factory("empty", size, dtype, device, requires_grad, lambda xp, s, d, _: xp.empty(s, d),
+                    _size_kw("empty", size_kw))
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -112,33 +145,44 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
                     lambda xp, s, d, _: xp.eye(s[0], s[1], dtype=d))
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Uniform samples in [0, 1)."""
     return _factory("rand", size, dtype, device, requires_grad,
-                    lambda xp, s, d, dev: backend.random_uniform(s, d, dev, generator))
+                    lambda xp, s, d, dev: backend.random_uniform(s, d, dev, generator),
+                    _size_kw("rand", size_kw))
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, **size_kw) -> Tensor:
     """Standard normal samples."""
     return _factory("randn", size, dtype, device, requires_grad,
-                    lambda xp, s, d, dev: backend.random_normal(s, d, dev, generator))
+                    lambda xp, s, d, dev: backend.random_normal(s, d, dev, generator),
+                    _size_kw("randn", size_kw))
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None) -> Tensor:
-    """Integers in [low, high) (``randint(high, size)`` starts at 0)."""
-    if high is None:
+def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` and ``randint(high=h, size=s)`` start at 0)."""
+    if size is None and isinstance(high, (tuple, list)):     # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint: missing the size argument")
     if high <= low:
         raise ValueError(f"randint: expected low < high, got [{low}, {high})")
     dev = backend.device(device)
     arr = backend.random_integers(low, high, _shape_arg((size,), "randint"), dev, generator)
-    return Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
+    t = Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``[start, end)`` in steps; int64 for integer arguments, the default float otherwise."""
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``[start, end)`` in steps; int64 for integer arguments (Python ints or integer 0-d
+    tensors), the default float otherwise."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be non-zero")
     if dtype is None:
@@ -384,3 +428,32 @@ def rand_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Te
 def randn_like(other: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     d, dev = _like(other, dtype, device)
     return randn(other.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+class _LegacyTensorType(type):
+    """PyTorch's legacy tensor types (``FloatTensor``, ``LongTensor``, ...): ``isinstance(x,
+    LongTensor)`` holds for a CPU tensor of that dtype."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype and obj.device == backend.CPU
+
+
+def _legacy_new(cls, *args):
+    """``FloatTensor(2, 3)`` (or a ``Size``): a tensor of that shape (zeros, where PyTorch leaves it
+    uninitialised); ``FloatTensor(data)``: a copy of ``data`` as the type's dtype."""
+    from .utilities import Size
+    if not args:
+        return zeros(0, dtype=cls.dtype)
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        return zeros(*args, dtype=cls.dtype)
+    if len(args) == 1:
+        return tensor(args[0], dtype=cls.dtype)
+    raise TypeError(f"{cls.__name__}: expected sizes (ints) or one piece of data, got {args!r}")
+
+
+for _dtype, _name in backend._TYPE_NAMES.items():
+    globals()[_name] = _LegacyTensorType(_name, (), {"dtype": _dtype, "__new__": _legacy_new,
+                                                      "__doc__": f"Legacy {_dtype.name} tensor type (a constructor)."})
+del _dtype, _name

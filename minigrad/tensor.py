@@ -13,12 +13,19 @@ import numpy as np
 from . import backend
 
 
+# how tensors print (minigrad.set_printoptions changes them; sci_mode None: scientific when the values need it)
+PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+
+
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
 
     ``data`` is the underlying ``numpy.ndarray`` (CPU) or ``cupy.ndarray`` (CUDA).
     Build tensors with :func:`minigrad.tensor`, :func:`minigrad.zeros`, ... ;
-    ``Tensor(data, ...)`` is the same as ``minigrad.tensor(data, ...)``.
+    ``Tensor(...)`` is PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape (PyTorch
+    leaves them uninitialised), ``Tensor()`` an empty one, ``Tensor(data)`` a copy of ``data`` with
+    Python numbers and lists in the default float dtype (``Tensor([1, 2])`` is float32) and arrays
+    and tensors in their own (PyTorch would convert those too); ``dtype=`` overrides.
     """
 
     # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
@@ -28,9 +35,9 @@ class Tensor:
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import as_array
-        self._init_leaf(as_array(data, dtype, device), requires_grad)
+    def __init__(self, *data, dtype=None, device=None, requires_grad=False):
+        from .creation import legacy_array
+        self._init_leaf(legacy_array(data, dtype, device), requires_grad)
 
     def _init_leaf(self, array, requires_grad):
         self.data = array
@@ -323,7 +330,7 @@ class Tensor:
 
     # new_*: a new tensor with this one's dtype and device unless given
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> "Tensor":
-        return Tensor(data, **self._new_args(dtype, device, requires_grad))
+        return _creation.tensor(data, **self._new_args(dtype, device, requires_grad))
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> "Tensor":
         return _creation.zeros(*size, **self._new_args(dtype, device, requires_grad))
@@ -347,10 +354,11 @@ class Tensor:
         return self.data.shape[0]
 
     # ------------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
+    def numpy(self, *, force=False) -> np.ndarray:
         """The data as a NumPy array (shares memory on CPU; refuses tensors that require grad,
-        as PyTorch does, so a gradient is never lost silently)."""
-        if self._requires_grad:
+        as PyTorch does, so a gradient is never lost silently, unless ``force``: then it is
+        ``detach().cpu().numpy()``)."""
+        if self._requires_grad and not force:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() instead")
         return backend.to_device(self.data, backend.CPU)
 
@@ -449,8 +457,15 @@ class Tensor:
 
     def __repr__(self):
         arr = backend.to_device(self.data, backend.CPU)
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal", threshold=1000, edgeitems=3)
+        # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
+        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+        whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
+        opts = PRINT_OPTIONS
+        sci = {"float_kind": lambda v: f"{v:.{opts['precision']}e}"} if opts["sci_mode"] else None
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=opts["precision"],
+                               floatmode="maxprec_equal" if whole else "fixed", threshold=opts["threshold"],
+                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"],
+                               suppress_small=opts["sci_mode"] is False, formatter=sci)
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
@@ -462,6 +477,12 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
 
     __hash__ = object.__hash__   # identity, as in PyTorch: __eq__ is elementwise
 
@@ -762,11 +783,12 @@ class Tensor:
         return _math.addcdiv(self, tensor1, tensor2, value=value)
 
     # ------------------------------------------------------------------ comparisons and logic (no gradient)
+    # ``t == None`` and ``t == "a"`` are False (and ``!=`` True), by identity, as in PyTorch
     def __eq__(self, other):
-        return _cmp.eq(self, other)
+        return NotImplemented if other is None or isinstance(other, str) else _cmp.eq(self, other)
 
     def __ne__(self, other):
-        return _cmp.ne(self, other)
+        return NotImplemented if other is None or isinstance(other, str) else _cmp.ne(self, other)
 
     def __lt__(self, other):
         return _cmp.lt(self, other)
@@ -906,8 +928,8 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
         return _red.sum(self, dim, keepdim, axis=axis, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None):
-        return _red.mean(self, dim, keepdim, axis=axis)
+    def mean(self, dim=None, keepdim=False, *, axis=None, dtype=None):
+        return _red.mean(self, dim, keepdim, axis=axis, dtype=dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
         return _red.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
@@ -978,10 +1000,10 @@ class Tensor:
         return _shape.reshape(self, *shape)
 
     def view(self, *shape):
-        return _shape.reshape(self, *shape)
+        return _shape.view(self, *shape)
 
     def view_as(self, other):
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other):
         return _shape.reshape(self, other.shape)
@@ -1043,8 +1065,8 @@ class Tensor:
     def broadcast_to(self, shape):
         return _shape.broadcast_to(self, shape)
 
-    def split(self, split_size_or_sections, dim=0):
-        return _shape.split(self, split_size_or_sections, dim)
+    def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
+        return _shape.split(self, split_size if split_size is not None else split_size_or_sections, dim)
 
     def chunk(self, chunks, dim=0):
         return _shape.chunk(self, chunks, dim)

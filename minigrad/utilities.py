@@ -16,7 +16,17 @@ __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel"
            "get_rng_state", "set_rng_state", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "set_printoptions", "result_type", "promote_types", "can_cast", "is_same_size", "typename", "scalar_tensor",
            "asarray", "get_default_device", "set_default_device", "set_float32_matmul_precision",
-           "get_float32_matmul_precision", "autocast"]
+           "get_float32_matmul_precision", "autocast", "Size"]
+
+
+class Size(tuple):
+    """PyTorch's ``torch.Size``: a tuple of sizes (``x.shape == minigrad.Size([2, 3])``)."""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
 
 
 def is_tensor(obj) -> bool:
@@ -144,18 +154,21 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None) -> None:
-    """Tensor printing options, as NumPy's (``profile``: 'default', 'short' or 'full')."""
+    """How tensors print, as PyTorch's (``profile``: 'default', 'short' or 'full' resets the others;
+    ``sci_mode``: True always scientific, False never, None when the values need it).  NumPy's own
+    print options are left alone."""
+    from .tensor import PRINT_OPTIONS
     presets = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
                "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
                "full": dict(precision=4, threshold=np.inf, edgeitems=3, linewidth=80)}
-    options = dict(presets[profile]) if profile else {}
+    if profile:
+        PRINT_OPTIONS.update(presets[profile], sci_mode=None)
     for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                         ("linewidth", linewidth)):
         if value is not None:
-            options[name] = value
+            PRINT_OPTIONS[name] = value
     if sci_mode is not None:
-        options["suppress"] = not sci_mode
-    np.set_printoptions(**options)
+        PRINT_OPTIONS["sci_mode"] = bool(sci_mode)
 
 
 def result_type(tensor1, tensor2) -> np.dtype:

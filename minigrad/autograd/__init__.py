@@ -109,21 +109,45 @@ class _ModeSwitch:
         return wrapper
 
 
-class no_grad(_ModeSwitch):
+class _BareDecorator:
+    """Allows ``@no_grad`` as well as ``@no_grad()``, as PyTorch 2 does."""
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        if callable(fn):
+            self.__init__()
+            return self(fn)
+        return self
+
+
+class no_grad(_BareDecorator, _ModeSwitch):
     """Ops inside record no graph: for evaluation and in-place parameter updates."""
     _attr, _value = "grad_enabled", False
 
 
-class enable_grad(_ModeSwitch):
+class enable_grad(_BareDecorator, _ModeSwitch):
     """Turn graph recording back on inside a ``no_grad`` region."""
     _attr, _value = "grad_enabled", True
 
 
 class set_grad_enabled(_ModeSwitch):
+    """Graph recording on (``True``) or off, as PyTorch's: called alone it switches at once
+    (``set_grad_enabled(False)``); as a context manager it switches back on leaving; as a
+    decorator it switches only while the function runs."""
     _attr = "grad_enabled"
 
     def __init__(self, mode: bool):
         self._value = bool(mode)
+        self._previous = _modes.grad_enabled
+        _modes.grad_enabled = self._value
+
+    def __enter__(self):
+        _modes.grad_enabled = self._value
+        return self
+
+    def __call__(self, fn):
+        _modes.grad_enabled = self._previous            # decorating switches nothing now
+        return (enable_grad if self._value else no_grad)()(fn)
 
 
 class detect_anomaly(_ModeSwitch):
@@ -1083,3 +1107,12 @@ def _remove_from(hooks: list, hook):
 
 
 from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)
+
+
+def __getattr__(name):
+    """``minigrad.autograd.gradcheck`` and ``gradgradcheck`` (as torch.autograd's), from minigrad.gradcheck,
+    which imports this module."""
+    if name in ("gradcheck", "gradgradcheck"):
+        import importlib
+        return getattr(importlib.import_module("minigrad.gradcheck"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

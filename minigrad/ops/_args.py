@@ -9,6 +9,16 @@ from ..tensor import Tensor
 _NUMBER = (int, float, bool, np.number, np.bool_)
 
 
+class ShapeError(ValueError, RuntimeError):
+    """Operand shapes that do not fit (broadcasting, reshape, matmul, cat, ...): a ValueError, and
+    a RuntimeError as PyTorch raises, so ``pytest.raises(RuntimeError)`` in a PyTorch test holds."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """An operand dtype an op does not take (mean of integers, matmul of float32 and int64, a
+    non-bool mask, ...): a TypeError, and a RuntimeError as PyTorch raises."""
+
+
 def as_tensor(x, opname: str) -> Tensor:
     """Accept a Tensor, an array, a number or a nested list as an op's tensor argument."""
     if isinstance(x, Tensor):
@@ -16,7 +26,8 @@ def as_tensor(x, opname: str) -> Tensor:
     if backend.is_array(x):
         return Tensor._wrap(x)
     try:
-        return Tensor(x)
+        from ..creation import as_array
+        return Tensor._wrap(as_array(x))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{opname}: expected a Tensor, got {type(x).__name__}: {exc}") from None
 

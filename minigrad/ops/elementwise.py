@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, binary_operands, float_operand
+from ._args import DtypeError, ShapeError, as_tensor, binary_operands, float_operand
 from ._kernels import kernels
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "erf", "clamp",
@@ -31,7 +31,7 @@ def _check_broadcast(opname, *operands):
         np.broadcast_shapes(*shapes)
     except ValueError:
         listed = " and ".join(str(s) for s in shapes)
-        raise ValueError(f"{opname}: shapes {listed} do not broadcast together") from None
+        raise ShapeError(f"{opname}: shapes {listed} do not broadcast together") from None
 
 
 # ----------------------------------------------------------------------------- + - * /
@@ -135,14 +135,14 @@ def _binary(cls, opname, a, b):
 def add(input, other, alpha=1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary(Add, "add", input, other)
 
 
 def sub(input, other, alpha=1) -> Tensor:
     """``input - alpha * other`` with broadcasting."""
     if alpha != 1:
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary(Sub, "sub", input, other)
 
 
@@ -420,11 +420,15 @@ class Where(Function):
         return None, da, db
 
 
-def where(condition, input, other) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting all three)."""
+def where(condition, input=None, other=None) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcasting all three).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``, as in PyTorch."""
+    if input is None and other is None:
+        from .sorting import nonzero
+        return nonzero(condition, as_tuple=True)
     c = as_tensor(condition, "where")
     if c.data.dtype != backend.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")
+        raise DtypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")
     a, b = binary_operands("where", input, other)
     if not isinstance(a, Tensor):
         a = Tensor._wrap(backend.xp_of(c.data).asarray(a, dtype=backend.result_type(a, b.data if isinstance(b, Tensor) else b)))

@@ -25,7 +25,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from . import shape as _shape
-from ._args import as_tensor, normalize_dim, normalize_dims, shape_arg
+from ._args import DtypeError, as_tensor, normalize_dim, normalize_dims, shape_arg
 from ._kernels import kernels
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_fill", "index_copy",
@@ -108,7 +108,7 @@ def _int_array(index, x, opname, name="index"):
     if not backend.is_array(idx):
         idx = np.asarray(idx)
     if idx.dtype.kind not in "iu" and not (idx.size == 0 and idx.dtype.kind == "f"):
-        raise TypeError(f"{opname}: {name} must be an integer tensor, got dtype {idx.dtype}")
+        raise DtypeError(f"{opname}: {name} must be an integer tensor, got dtype {idx.dtype}")
     return backend.to_device(idx.astype(np.int64, copy=False), x.device)
 
 
@@ -469,7 +469,7 @@ def _mask_array(mask, x, opname):
     m = mask.data if isinstance(mask, Tensor) else mask
     m = backend.to_device(np.asarray(m) if not backend.is_array(m) else m, x.device)
     if m.dtype != np.bool_:
-        raise TypeError(f"{opname}: mask must be a bool tensor, got dtype {m.dtype}")
+        raise DtypeError(f"{opname}: mask must be a bool tensor, got dtype {m.dtype}")
     return m
 
 

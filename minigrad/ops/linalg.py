@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor
+from ._args import DtypeError, ShapeError, as_tensor
 
 __all__ = ["matmul", "linear"]
 
@@ -52,18 +52,18 @@ def matmul(input, other) -> Tensor:
     a, b = as_tensor(input, "matmul"), as_tensor(other, "matmul")
     sa, sb = a.data.shape, b.data.shape
     if not sa or not sb:
-        raise ValueError(f"matmul: both operands must have at least one dimension, got shapes {sa} and {sb}")
+        raise ShapeError(f"matmul: both operands must have at least one dimension, got shapes {sa} and {sb}")
     if a.data.dtype != b.data.dtype:
-        raise TypeError(f"matmul: operands must have the same dtype, got {a.data.dtype} and {b.data.dtype}")
+        raise DtypeError(f"matmul: operands must have the same dtype, got {a.data.dtype} and {b.data.dtype}")
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
-        raise ValueError(f"matmul: shapes {sa} and {sb} cannot be multiplied ({k_a} != {k_b})")
+        raise ShapeError(f"matmul: shapes {sa} and {sb} cannot be multiplied ({k_a} != {k_b})")
     if len(sa) > 2 or len(sb) > 2:
         try:
             np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
-            raise ValueError(f"matmul: batch dims of shapes {sa} and {sb} do not broadcast") from None
+            raise ShapeError(f"matmul: batch dims of shapes {sa} and {sb} do not broadcast") from None
     return MatMul.apply(a, b)
 
 
@@ -106,10 +106,10 @@ def linear(input, weight, bias=None) -> Tensor:
     if w.data.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.data.shape}")
     if x.data.ndim == 0 or x.data.shape[-1] != w.data.shape[1]:
-        raise ValueError(f"linear: input of shape {x.data.shape} does not match weight of shape "
+        raise ShapeError(f"linear: input of shape {x.data.shape} does not match weight of shape "
                          f"{w.data.shape} (expected last dim {w.data.shape[1]})")
     if x.data.dtype != w.data.dtype:
-        raise TypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
+        raise DtypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
     if bias is None:
         return Linear.apply(x, w)
     b = as_tensor(bias, "linear")

@@ -17,7 +17,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, dim_alias, normalize_dim, normalize_dims
+from ._args import DtypeError, as_tensor, dim_alias, normalize_dim, normalize_dims
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
 
@@ -54,7 +54,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x.shape, dims
-        return x.sum(axis=dims, keepdims=keepdim)
+        return x.sum(axis=dims, keepdims=keepdim, dtype=x.dtype)      # NumPy would widen int32 to int64
 
     @staticmethod
     def backward(ctx, g):
@@ -183,10 +183,13 @@ def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     return Sum.apply(x, dims, keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, axis=None) -> Tensor:
+def mean(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
+    """Mean over ``dim``; of a floating tensor, or of any tensor converted to a floating ``dtype``."""
     x = as_tensor(input, "mean")
+    if dtype is not None:
+        x = x.to(dtype)
     if x.data.dtype.kind != "f":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
+        raise DtypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
                         f"(convert with .float() first)")
     dims = normalize_dims(dim_alias(dim, axis, "mean"), x.data.ndim, "mean")
     return Mean.apply(x, dims, keepdim)
@@ -201,10 +204,13 @@ def _correction(unbiased, correction, opname):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
-    """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise."""
+    """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise.
+    ``var(x, False)``, PyTorch's other signature, is ``var(x, unbiased=False)``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     x = as_tensor(input, "var")
     if x.data.dtype.kind != "f":
-        raise TypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
+        raise DtypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
     dims = normalize_dims(dim_alias(dim, axis, "var"), x.data.ndim, "var")
     return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
 

@@ -22,10 +22,10 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import as_tensor, normalize_dim, shape_arg
+from ._args import ShapeError, as_tensor, normalize_dim, shape_arg
 from ._kernels import kernels
 
-__all__ = ["reshape", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+__all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
            "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
 
 
@@ -78,13 +78,25 @@ def reshape(input, *shape) -> Tensor:
     if shape == x.data.shape:
         return x
     if builtins.sum(1 for s in shape if s == -1) > 1 or builtins.any(s < -1 for s in shape):
-        raise ValueError(f"reshape: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
+        raise ShapeError(f"reshape: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
     known = int(np.prod([s for s in shape if s != -1]))
     size = x.data.size
     if (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.data.shape} ({size} elements) "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.data.shape} ({size} elements) "
                          f"into shape {shape}")
     return Reshape.apply(x, shape)
+
+
+def view(input, *shape) -> Tensor:
+    """:func:`reshape` that shares memory, or raises where the strides of ``input`` cannot give
+    ``shape`` without a copy (a transposed tensor flattened, ...), as PyTorch's ``view``."""
+    x = as_tensor(input, "view")
+    out = reshape(x, *shape)
+    if x.data.size and out is not x and not backend.xp_of(x.data).may_share_memory(out.data, x.data):
+        raise ShapeError(f"view: a tensor of shape {x.data.shape} and strides {x.stride()} cannot be viewed "
+                           f"as shape {out.data.shape} without a copy (at least one dimension spans across "
+                           f"two contiguous subspaces); use .reshape(...) instead")
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
@@ -126,7 +138,7 @@ def permute(input, *dims) -> Tensor:
     n = x.data.ndim
     perm = tuple(normalize_dim(d, n, "permute") for d in dims)
     if sorted(perm) != list(range(n)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {n} dims of shape {x.data.shape}")
+        raise ShapeError(f"permute: {dims} is not a permutation of the {n} dims of shape {x.data.shape}")
     if perm == tuple(range(n)):
         return x
     return Transpose.apply(x, perm)
@@ -151,7 +163,7 @@ def broadcast_to(input, shape) -> Tensor:
         if np.broadcast_shapes(x.data.shape, shape) != shape:
             raise ValueError
     except ValueError:
-        raise ValueError(f"broadcast_to: a tensor of shape {x.data.shape} cannot be broadcast to {shape}") from None
+        raise ShapeError(f"broadcast_to: a tensor of shape {x.data.shape} cannot be broadcast to {shape}") from None
     return Expand.apply(x, shape)
 
 
@@ -161,10 +173,10 @@ def expand(input, *sizes) -> Tensor:
     sizes = shape_arg(sizes, "expand")
     lead = len(sizes) - x.data.ndim
     if lead < 0:
-        raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {x.data.shape}")
+        raise ShapeError(f"expand: {sizes} has fewer dims than the tensor's shape {x.data.shape}")
     shape = tuple(x.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     if builtins.any(s < 0 for s in shape):
-        raise ValueError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
+        raise ShapeError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
     return broadcast_to(x, shape)
 
 
@@ -397,8 +409,11 @@ class Cat(Function):
 
 
 def cat(tensors, dim=0) -> Tensor:
-    """Join tensors along an existing dim; all other sizes must agree."""
+    """Join tensors along an existing dim; all other sizes must agree.  Empty 1-D tensors (shape
+    ``(0,)``) join anything, as in PyTorch: ``out = cat([tensor([]), x])`` starts an accumulator."""
     ts = _common_operands(tensors, "cat")
+    if builtins.any(t.data.ndim != 1 for t in ts):
+        ts = [t for t in ts if t.data.shape != (0,)] or ts[:1]
     ndim = ts[0].data.ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
@@ -407,7 +422,7 @@ def cat(tensors, dim=0) -> Tensor:
     for k, t in enumerate(ts):
         s = t.data.shape
         if len(s) != ndim or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
-            raise ValueError(f"cat: tensor {k} has shape {s}, which does not match tensor 0's shape "
+            raise ShapeError(f"cat: tensor {k} has shape {s}, which does not match tensor 0's shape "
                              f"{ref} outside dim {d}")
     return Cat.apply(*ts, dim=d)
 
@@ -435,7 +450,7 @@ def stack(tensors, dim=0) -> Tensor:
     shape = ts[0].data.shape
     for k, t in enumerate(ts):
         if t.data.shape != shape:
-            raise ValueError(f"stack: tensor {k} has shape {t.data.shape} but tensor 0 has shape {shape}")
+            raise ShapeError(f"stack: tensor {k} has shape {t.data.shape} but tensor 0 has shape {shape}")
     d = normalize_dim(dim, len(shape) + 1, "stack")
     return Stack.apply(*ts, dim=d)
 
@@ -468,7 +483,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n or builtins.any(s < 0 for s in sizes):
-            raise ValueError(f"split: sections {sizes} do not add up to dim {d}'s size {n}")
+            raise ShapeError(f"split: sections {sizes} do not add up to dim {d}'s size {n}")
     if not sizes:
         sizes = [0]
     bounds = np.cumsum(sizes)[:-1].tolist()

@@ -1,0 +1,377 @@
+"""The tensor and top-level API as a test suite written against PyTorch calls it (``import minigrad
+as torch``): each case runs the same expression on both libraries and compares values, dtypes,
+shapes and exceptions; torch-free asserts pin the expected results too."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+from helpers import assert_close
+
+
+def _same(torch, expr):
+    """Evaluate ``expr`` (with ``T`` the library) on PyTorch and minigrad and compare the results."""
+    def run(T):
+        return eval(expr, {"T": T, "np": np})
+
+    theirs, ours = run(torch), run(mg)
+    if isinstance(theirs, (tuple, list)):
+        assert len(ours) == len(theirs), expr
+        for a, b in zip(ours, theirs):
+            _compare(a, b, expr)
+    else:
+        _compare(ours, theirs, expr)
+
+
+def _compare(ours, theirs, expr):
+    if hasattr(theirs, "detach"):
+        assert str(theirs.dtype).replace("torch.", "") == ours.dtype.name.replace("bool_", "bool"), expr
+        assert tuple(ours.shape) == tuple(theirs.shape), expr
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, err_msg=expr)
+    else:
+        assert ours == theirs, expr
+
+
+# ----------------------------------------------------------------------------- creation
+CREATION = [
+    "T.zeros(size=(2, 3))", "T.ones(size=[2])", "T.empty(size=(2, 3)).shape", "T.rand(size=(2, 3)).shape",
+    "T.randn(size=(4,), dtype=T.float64).dtype == T.float64", "T.zeros(size=(2,), dtype=T.int64)",
+    "T.randint(10, (3,)).shape", "T.randint(high=10, size=(3,)).shape",
+    "T.randint(3, 10, size=(2, 2)).dtype == T.int64",
+    "T.arange(end=4)", "T.arange(T.tensor(5))", "T.arange(T.tensor(1.0), 3)",
+]
+
+
+@pytest.mark.parametrize("expr", CREATION)
+def test_creation_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_creation_keywords():
+    assert mg.zeros(size=(2, 3)).shape == (2, 3) and mg.ones(size=[4]).dtype == mg.float32
+    assert mg.rand(size=(2,)).shape == (2,) and mg.randn(size=(1, 2)).shape == (1, 2)
+    with pytest.raises(TypeError, match="zeros.*not both"):
+        mg.zeros(2, size=(2,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
+        mg.ones(sise=(2,))
+    r = mg.randint(5, (100,))
+    assert r.dtype == mg.int64 and 0 <= int(r.min()) and int(r.max()) < 5
+    assert mg.arange(end=3).tolist() == [0, 1, 2] and mg.arange(mg.tensor(3)).dtype == mg.int64
+
+
+def test_size():
+    assert mg.zeros(2, 3).size() == mg.Size([2, 3]) and mg.zeros(2, 3).shape == mg.Size((2, 3))
+    assert mg.Size([2, 3]).numel() == 6 and isinstance(mg.Size([2]), tuple)
+
+
+def test_bernoulli(torch):
+    p = mg.tensor([0.0, 1.0, 1.0, 0.0])
+    assert mg.bernoulli(p).tolist() == [0.0, 1.0, 1.0, 0.0] and mg.bernoulli(p).dtype == mg.float32
+    mg.manual_seed(0)
+    draws = mg.bernoulli(mg.full((4000,), 0.25, dtype=mg.float64))
+    assert draws.dtype == mg.float64 and abs(float(draws.mean()) - 0.25) < 0.03
+    assert mg.bernoulli(mg.zeros(3), 1.0).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="bernoulli"):
+        mg.bernoulli(mg.tensor([1.5]))
+    assert torch.bernoulli(torch.tensor([0.0, 1.0])).tolist() == mg.bernoulli(mg.tensor([0.0, 1.0])).tolist()
+
+
+# ----------------------------------------------------------------------------- arithmetic and reductions
+ARITH = [
+    "T.tensor([1., 2]).add(1, alpha=2)", "T.add(T.tensor([1., 2]), 3, alpha=2)", "T.sub(T.tensor([1, 2]), 3, alpha=2)",
+    "T.tensor([1, 2]).mean(dtype=T.float32)", "T.tensor([[1, 2], [3, 5]]).mean(1, dtype=T.float64)",
+    "T.where(T.tensor([[1, 0], [0, 1]]))", "T.where(T.tensor([[1., 0], [0, 1]]) > 0)",
+    "T.arange(12).view(2, 6).split(split_size=4, dim=1)",
+    "T.tensor([1, 2]).sum(dtype=T.int32)", "T.tensor([[1, 2]], dtype=T.int8).sum(1, dtype=T.int16)",
+    "T.tensor([1, 2], dtype=T.uint8).sum()", "T.std(T.tensor([1., 5]), False)", "T.tensor([1., 5, 6]).var(True)",
+    "T.tensor([1, 2]) == None", "T.tensor([1, 2]) != None", "T.tensor([1.]) == 'a'", "T.tensor([1, 2]) in [None, 'x']",
+]
+
+
+@pytest.mark.parametrize("expr", ARITH)
+def test_arithmetic_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_arithmetic_expected_values():
+    assert mg.tensor([1.0, 2.0]).add(1, alpha=2).tolist() == [3.0, 4.0]
+    assert mg.tensor([1, 2]).sub(1, alpha=2).tolist() == [-1, 0]
+    assert mg.tensor([1, 2]).mean(dtype=mg.float64).dtype == mg.float64
+    with pytest.raises(TypeError, match="mean"):
+        mg.tensor([1, 2]).mean()
+    assert mg.tensor([1, 2]).sum(dtype=mg.int32).dtype == mg.int32
+    assert mg.tensor([1.0, 5.0]).std(False).item() == 2.0 and mg.var(mg.tensor([1.0, 5.0]), True).item() == 8.0
+    rows, cols = mg.where(mg.tensor([[0, 3], [4, 0]]))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    assert (mg.tensor([1]) == None) is False and (mg.tensor([1]) != None) is True  # noqa: E711
+
+
+# ----------------------------------------------------------------------------- shapes and views
+def test_view_of_a_non_contiguous_tensor_raises(torch):
+    for T in (torch, mg):
+        t = T.arange(6).view(3, 2).t()
+        with pytest.raises(RuntimeError, match="view"):
+            t.view(-1)
+        assert t.reshape(-1).tolist() == [0, 2, 4, 1, 3, 5]
+        assert t.contiguous().view(6).tolist() == [0, 2, 4, 1, 3, 5]
+        with pytest.raises(RuntimeError):
+            T.arange(3).view(3, 1).expand(3, 2).view(6)
+        assert T.arange(6).view(2, 3)[:, 1:].view(2, 2, 1).shape == (2, 2, 1)
+    base = mg.arange(6)
+    base.view(2, 3)[0].fill_(9)                  # a view shares memory with its base
+    assert base.tolist() == [9, 9, 9, 3, 4, 5]
+
+
+def test_cat_skips_empty_1d_tensors(torch):
+    _same(torch, "T.cat([T.tensor([]), T.ones(2, 2), T.zeros(0)])")
+    _same(torch, "T.cat([T.zeros(2, 1), T.zeros(0, dtype=T.int64)], 1)")
+    x = mg.ones(2, 2, requires_grad=True)
+    mg.cat([mg.tensor([]), x, x]).sum().backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with pytest.raises(ValueError, match="cat"):
+        mg.cat([mg.zeros(2, 1), mg.zeros(3)], 1)
+
+
+# ----------------------------------------------------------------------------- printing
+@pytest.mark.parametrize("expr", [
+    "repr(T.tensor(1.5))", "repr(T.tensor([1.5, 200.25]))", "repr(T.tensor([1., 2.]))", "repr(T.tensor([1e-5, 1.]))",
+    "repr(T.tensor([float('nan'), 1.5]))", "repr(T.tensor([[0.25, 1.], [2., 3.]]))",
+    "f'{T.tensor(3.5)}'", "f'{T.tensor(2.0) / 3:.3f}'", "f'{T.tensor(7):>4}'", "'{:.2e}'.format(T.tensor(1234.5))",
+])
+def test_printing_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_format_of_a_scalar_tensor():
+    assert f"{mg.tensor(2.0) / 3:.4f}" == "0.6667" and f"{mg.tensor(5)}" == "5"
+    assert repr(mg.tensor(1.5)) == "tensor(1.5000)" and repr(mg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    with pytest.raises(TypeError):
+        f"{mg.tensor([1.0, 2.0]):.2f}"
+
+
+# ----------------------------------------------------------------------------- testing.assert_close
+ASSERT_CLOSE = [
+    "ac(T.tensor([1., 2, 3]), T.tensor([1., 2, 3.1]))", "ac(T.tensor([1, 2, 3]), T.tensor([1, 2, 4]))",
+    "ac(T.tensor([True]), T.tensor([False]))", "ac(T.tensor([1., 2]), T.tensor([1., 2, 3]))",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2], dtype=T.float64))",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.00001], dtype=T.float64), check_dtype=False)",
+    "ac(1.0, 1.1)", "ac(1, 2)", "ac(1.0, 1)", "ac(True, False)", "ac([1.0, 2.0], [1.0, 2.1])", "ac((1, 2), [1, 2])",
+    "ac([1, 2], [1, 2, 3])", "ac([T.tensor(1.0), T.tensor(2.0)], [T.tensor(1.0), T.tensor(2.5)])",
+    "ac({'a': T.tensor(1.0)}, {'a': T.tensor(2.0)})", "ac({'a': T.tensor(1.0)}, {'b': T.tensor(2.0)})",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), msg='custom')",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), msg=lambda m: 'X' + m[:10])",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0)",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0, atol=0.6)",
+    "ac(T.tensor([1., 2]), T.tensor([1., 2.5]), rtol=0, atol=0)",
+    "ac(T.tensor([1., float('nan')]), T.tensor([1., float('nan')]))",
+    "ac(T.tensor([1., float('nan')]), T.tensor([1., float('nan')]), equal_nan=True)",
+    "ac(T.tensor([[1., 2], [3, 4]]), T.tensor([[1., 2], [3, 5]]))", "ac(T.tensor(1), T.tensor(2))",
+    "ac(T.tensor([1., 2], requires_grad=True), T.tensor([1., 2]))", "ac(np.array([1., 2]), np.array([1., 3.]))",
+    "ac(T.tensor([0., 2]), T.tensor([1e-6, 2.]))", "ac(T.tensor([float('inf')]), T.tensor([float('-inf')]))",
+    "ac(T.tensor([1., 2]), T.tensor([float('inf'), 2.]))", "ac(T.tensor([float('inf')]), T.tensor([float('inf')]))",
+    "ac(T.tensor([1, 2], dtype=T.int32), T.tensor([1, 2]), check_dtype=False)",
+    "ac(T.tensor([1.0, 2], dtype=T.float16), T.tensor([1.0, 2.001], dtype=T.float16))",
+    "ac(T.tensor([1.0, 2], dtype=T.float16), T.tensor([1.0, 2.01], dtype=T.float16))",
+    "ac(T.zeros(0), T.zeros(0))", "ac(None, None)", "ac(T.tensor([1., 2]), None)",
+    "ac(T.tensor([1, 200], dtype=T.uint8), T.tensor([3, 100], dtype=T.uint8))",
+]
+
+
+def _outcome(T, expr):
+    try:
+        eval(expr, {"T": T, "ac": T.testing.assert_close, "np": np})
+        return "passed"
+    except (AssertionError, ValueError, TypeError) as e:
+        return f"{type(e).__name__}: {e}".replace("torch.Size", "minigrad.Size").replace("torch.", "")
+
+
+@pytest.mark.parametrize("expr", ASSERT_CLOSE)
+def test_assert_close_matches_torch(torch, expr):
+    assert _outcome(mg, expr) == _outcome(torch, expr)
+
+
+def test_assert_close():
+    ac = mg.testing.assert_close
+    ac(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.0 + 1e-6]))            # float32: rtol 1.3e-6, atol 1e-5
+    ac(mg.tensor([1.0], dtype=mg.float64), mg.tensor([1.0 + 5e-8], dtype=mg.float64))
+    with pytest.raises(AssertionError, match=r"Mismatched elements: 1 / 2 \(50.0%\)\nGreatest absolute difference: "
+                                             r"0.5 at index \(1,\) \(up to 1e-05 allowed\)"):
+        ac(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.5]))
+    with pytest.raises(AssertionError, match="attribute 'dtype' do not match: float32 != float64"):
+        ac(mg.tensor([1.0]), mg.tensor([1.0], dtype=mg.float64))
+    with pytest.raises(AssertionError, match=r"not equal!"):
+        ac(mg.tensor([1, 2]), mg.tensor([1, 3]))
+    with pytest.raises(AssertionError, match=r"for item \[1\]\['w'\]"):
+        ac([1.0, {"w": mg.tensor(1.0)}], [1.0, {"w": mg.tensor(2.0)}])
+    with pytest.raises(TypeError, match="No comparison pair"):
+        ac(mg.tensor([1.0]), [1.0])
+    with pytest.raises(ValueError, match="no atol"):
+        ac(mg.tensor([1.0]), mg.tensor([1.0]), rtol=0.1)
+
+
+# ----------------------------------------------------------------------------- grad mode, gradcheck, generators
+def test_set_grad_enabled_called_alone_switches_at_once(torch):
+    for T in (torch, mg):
+        x = T.ones(2, requires_grad=True)
+        try:
+            T.set_grad_enabled(False)
+            assert not T.is_grad_enabled() and not (x * 2).requires_grad
+        finally:
+            T.set_grad_enabled(True)
+        assert T.is_grad_enabled() and (x * 2).requires_grad
+        with T.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert T.is_grad_enabled()
+        with T.no_grad():
+            with T.set_grad_enabled(True):
+                assert (x * 2).requires_grad
+            assert not T.is_grad_enabled()
+        assert T.is_grad_enabled()
+
+        @T.set_grad_enabled(False)
+        def f(t):
+            return (t * 2).requires_grad
+
+        assert T.is_grad_enabled() and f(x) is False and T.is_grad_enabled()
+
+
+def test_autograd_gradcheck_names():
+    x = mg.ones(3, dtype=mg.float64, requires_grad=True)
+    assert mg.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+    assert mg.autograd.gradgradcheck(lambda t: (t * t * t).sum(), (x,))
+    with pytest.raises(AttributeError):
+        mg.autograd.no_such_name
+
+
+def test_default_generator_is_the_one_manual_seed_reseeds():
+    mg.manual_seed(11)
+    assert mg.default_generator.initial_seed() == 11
+    state = mg.default_generator.get_state()
+    a = mg.rand(3)
+    mg.default_generator.set_state(state)
+    assert mg.rand(3).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("expr", [
+    "T.FloatTensor([1, 2])", "T.LongTensor([1.0, 2.0])", "T.DoubleTensor([[1, 2]])", "T.IntTensor([1])",
+    "T.ByteTensor([1, 2])", "T.BoolTensor([1, 0])", "T.FloatTensor(2, 3).shape", "T.LongTensor().shape",
+    "T.FloatTensor(T.Size([2, 3])).shape", "isinstance(T.zeros(1), T.FloatTensor)",
+    "isinstance(T.zeros(1), T.LongTensor)", "isinstance(T.tensor([1]), T.LongTensor)", "T.ones(2).type(T.LongTensor)",
+])
+def test_legacy_tensor_types_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_legacy_tensor_types():
+    assert mg.FloatTensor([1, 2]).dtype == mg.float32 and mg.LongTensor(2, 3).tolist() == [[0, 0, 0], [0, 0, 0]]
+    assert isinstance(mg.tensor([True]), mg.BoolTensor) and not isinstance(mg.tensor([1.0]), mg.DoubleTensor)
+    with pytest.raises(TypeError, match="FloatTensor"):
+        mg.FloatTensor([1], [2])
+
+
+@pytest.mark.parametrize("expr", [
+    "T.Tensor([1, 2])", "T.Tensor([[1.5, 2]])", "T.Tensor(2, 3).shape", "T.Tensor(2, 3).dtype == T.float32",
+    "T.Tensor().shape", "T.Tensor([True, False])", "T.Tensor([3.5]).dtype == T.float32",
+    "T.tensor([1, 2])", "T.zeros(2).new_tensor([1, 2])",
+])
+def test_legacy_tensor_constructor_matches_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_legacy_tensor_constructor():
+    assert mg.Tensor([1, 2]).dtype == mg.float32 and mg.Tensor(2, 3).tolist() == [[0.0] * 3] * 2
+    assert mg.Tensor().shape == (0,) and mg.Tensor([1, 2], dtype=mg.int64).dtype == mg.int64
+    assert mg.Tensor(np.arange(3)).dtype == mg.int64           # arrays keep their dtype (PyTorch: float32)
+    assert mg.tensor([1, 2]).dtype == mg.int64 and mg.add(mg.ones(2), [1, 2]).dtype == mg.float32
+    with pytest.raises(TypeError, match="Tensor"):
+        mg.Tensor([1], [2])
+
+
+@pytest.mark.parametrize("expr", [
+    "T.ones(2, 3) + T.ones(3, 2)", "T.ones(2, 3) * T.ones(4)", "T.ones(2, 3) @ T.ones(2, 3)",
+    "T.mm(T.ones(2, 3), T.ones(2, 3))",
+    "T.ones(2).dot(T.ones(3))", "T.ones(2, 3).view(4)", "T.ones(2, 3).reshape(5)", "T.ones(2, 3).view(-1, -1)",
+    "T.arange(6).view(3, 2).t().view(-1)", "T.cat([T.ones(2, 3), T.ones(3, 2)])", "T.stack([T.ones(2), T.ones(3)])",
+    "T.ones(2, 3).expand(3, 3)", "T.ones(3).expand(3, 2)", "T.arange(10).split([2, 3])", "T.ones(2, 3).permute(0, 0)",
+    "T.nn.functional.linear(T.ones(2, 3), T.ones(4, 2))", "T.nn.Linear(3, 4)(T.ones(2, 5))",
+])
+def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(RuntimeError):
+            eval(expr, {"T": T})
+    with pytest.raises(ValueError):                     # and still ValueErrors, as minigrad's tests expect
+        eval(expr, {"T": mg})
+
+
+@pytest.mark.parametrize("expr", [
+    "T.tensor([1, 2]).mean()", "T.tensor([1, 2]).std()", "T.ones(2, 2) @ T.ones(2, 2, dtype=T.int64)",
+    "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
+    "T.ones(3).gather(0, T.tensor([0.0]))",
+])
+def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(RuntimeError):
+            eval(expr, {"T": T})
+    with pytest.raises(TypeError):
+        eval(expr, {"T": mg})
+
+
+def test_set_printoptions_changes_repr(torch):
+    exprs = ["repr(T.tensor([1.2345, 2.0]))", "repr(T.tensor(1.23456))", "repr(T.tensor([1e-6, 1.]))",
+             "'...' in repr(T.arange(10.))"]
+    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(profile="default")]
+    try:
+        for options in settings:
+            torch.set_printoptions(**options)
+            mg.set_printoptions(**options)
+            for expr in exprs:
+                _same(torch, expr)
+    finally:
+        torch.set_printoptions(profile="default")
+        mg.set_printoptions(profile="default")
+    assert repr(mg.tensor([1.2345, 2.0])) == "tensor([1.2345, 2.0000])"
+
+
+def test_grad_mode_switches_as_bare_decorators(torch):
+    for T in (torch, mg):
+        @T.no_grad
+        def f(x):
+            return (x * 2).requires_grad
+
+        @T.enable_grad
+        def g():
+            return T.is_grad_enabled()
+
+        @T.inference_mode
+        def h():
+            return T.is_inference_mode_enabled()
+
+        assert f(T.ones(2, requires_grad=True)) is False and f.__name__ == "f"
+        with T.no_grad():
+            assert g() is True
+        assert h() is True and T.is_grad_enabled() and not T.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("expr", [
+    "T.zeros(3, 3).fill_diagonal_(2)", "T.zeros(5, 2).fill_diagonal_(1, wrap=True)",
+    "T.zeros(2, 2, 2).fill_diagonal_(4)",
+    "T.zeros(3).index_put_((T.tensor([0, 0, 2]),), T.tensor(1.), accumulate=True)",
+    "T.zeros(2, 2).index_put_((T.tensor([0, 1]), T.tensor([1, 0])), T.tensor([5., 6.]))",
+    "T.zeros(3).index_put((T.tensor([1]),), T.tensor(2.))", "T.zeros(3).get_device()",
+    "T.tensor([2., 3]).multiply(2)", "T.tensor([2., 3]).subtract(1, alpha=2)", "T.zeros(3).bernoulli()",
+    "T.tensor([[0., 1.], [1., 0.]]).multinomial(1)", "isinstance(T.zeros(1).dtype, T.dtype)",
+])
+def test_tensor_methods_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+def test_index_put_accumulate_is_differentiable():
+    x = mg.zeros(3, requires_grad=True)
+    v = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.clone().index_put_((mg.tensor([0, 0, 2]),), v, accumulate=True)
+    assert y.tolist() == [3.0, 0.0, 3.0]
+    (y * mg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0] and v.grad.tolist() == [1.0, 1.0, 3.0]
+    w = mg.ones(2, 2, requires_grad=True)
+    w.clone().fill_diagonal_(5.0).sum().backward()
+    assert w.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
