@@ -1,0 +1,165 @@
+"""PyTorch-compatibility of the nn / optim / data API as a PyTorch user's tests exercise it:
+names and order, containers, hooks, state dicts, printing, and the errors PyTorch raises."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+# ----------------------------------------------------------------------------- registration
+@pytest.mark.parametrize("register", [
+    lambda m, n: m.register_parameter(n, nn.Parameter(mg.zeros(2))),
+    lambda m, n: m.register_buffer(n, mg.zeros(2)),
+    lambda m, n: m.add_module(n, nn.ReLU()),
+])
+def test_registered_names_follow_pytorch_rules(register):
+    m = nn.Module()
+    for bad in ("a.b", ""):
+        with pytest.raises(KeyError):
+            register(m, bad)
+    m.x = 3                                          # a plain attribute is not silently shadowed
+    with pytest.raises(KeyError, match="attribute 'x' already exists"):
+        register(m, "x")
+    register(m, "ok")
+    register(m, "ok")                                # re-registering the same kind replaces it
+
+
+def test_assigning_a_non_module_to_a_child_slot_raises():
+    m = nn.Module()
+    m.child = nn.ReLU()
+    with pytest.raises(TypeError, match="child module 'child'"):
+        m.child = mg.zeros(1)
+    m.child = None
+    assert list(m.named_children()) == []
+
+
+def test_shared_module_appears_under_each_name_in_state_dict(torch):
+    ours_l, theirs_l = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours, theirs = nn.Sequential(ours_l, ours_l), torch.nn.Sequential(theirs_l, theirs_l)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [n for n, _ in ours.named_parameters()] == ["0.weight", "0.bias"]
+    for remove in (True, False):
+        assert ([n for n, _ in ours.named_parameters(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_parameters(remove_duplicate=remove)])
+        assert ([n for n, _ in ours.named_modules(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_modules(remove_duplicate=remove)])
+    ours.load_state_dict(ours.state_dict())
+
+
+# ----------------------------------------------------------------------------- load_state_dict
+def test_load_state_dict_result_and_messages_match_pytorch(torch):
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    assert repr(ours.load_state_dict(ours.state_dict())) == "<All keys matched successfully>"
+    assert repr(ours.load_state_dict(ours.state_dict())) == repr(theirs.load_state_dict(theirs.state_dict()))
+    sd = {"weight": np.zeros((2, 2), np.float32), "extra": np.zeros(1, np.float32)}
+    result = ours.load_state_dict(sd, strict=False)
+    assert type(result).__name__ == "_IncompatibleKeys"
+    assert (result.missing_keys, result.unexpected_keys) == (["bias"], ["extra"])
+    assert str(result) == str(theirs.load_state_dict({k: torch.tensor(v) for k, v in sd.items()}, strict=False))
+    for text in ('Missing key\\(s\\) in state_dict: "bias"', 'Unexpected key\\(s\\) in state_dict: "extra"'):
+        with pytest.raises(RuntimeError, match=text):
+            ours.load_state_dict(sd)
+        with pytest.raises(RuntimeError, match=text):
+            theirs.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    with pytest.raises(RuntimeError, match="size mismatch for weight: copying a param with shape"):
+        ours.load_state_dict({"weight": np.zeros((3, 2), np.float32)}, strict=False)
+
+
+def test_load_state_dict_assign_replaces_the_parameters():
+    m = nn.Linear(2, 2)
+    old = m.weight
+    m.bias.requires_grad_(False)
+    m.load_state_dict({"weight": mg.ones(2, 2, dtype=mg.float64), "bias": mg.ones(2)}, assign=True)
+    assert m.weight is not old and isinstance(m.weight, nn.Parameter) and m.weight.dtype == mg.float64
+    assert m.weight.requires_grad and not m.bias.requires_grad
+    np.testing.assert_array_equal(m.weight.detach().numpy(), np.ones((2, 2)))
+    m.load_state_dict({"weight": mg.zeros(2, 2), "bias": mg.zeros(2)})      # copy: same objects
+    assert m.weight.dtype == mg.float64
+
+
+# ----------------------------------------------------------------------------- hooks
+def test_forward_hooks_prepend_with_kwargs_always_call():
+    m = nn.Linear(2, 3)
+    log = []
+    m.register_forward_hook(lambda mod, args, out: log.append("plain"))
+    m.register_forward_hook(lambda mod, args, out: log.append("first"), prepend=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: log.append(sorted(kwargs)), with_kwargs=True)
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"input": kwargs["input"] * 0}), with_kwargs=True)
+    out = m(input=mg.ones(1, 2))
+    assert log == ["first", "plain", ["input"]]
+    np.testing.assert_allclose(out.detach().numpy(), np.broadcast_to(m.bias.detach().numpy(), (1, 3)))
+
+    failing, seen = nn.Linear(2, 3), []
+    failing.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    failing.register_forward_hook(lambda mod, args, out: seen.append("not called"))
+    with pytest.raises(Exception):
+        failing(mg.ones(1, 5))
+    assert seen == [None]
+
+
+def test_hook_handle_removes_with_kwargs_hook():
+    m, log = nn.Identity(), []
+    handle = m.register_forward_pre_hook(lambda mod, args, kwargs: log.append(1), with_kwargs=True)
+    m(mg.ones(1))
+    handle.remove()
+    m(mg.ones(1))
+    assert log == [1] and not m._hooks_with_kwargs
+
+
+# ----------------------------------------------------------------------------- printing
+def test_repr_extra_lines_and_repeated_children(torch):
+    def build(lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = lib.nn.ModuleList([lib.nn.Linear(1, 2) for _ in range(3)] + [lib.nn.ReLU()])
+
+            def extra_repr(self):
+                return "hello=1"
+        return M()
+    assert repr(build(mg)) == repr(build(torch))
+    assert repr(nn.LayerNorm(4, bias=False)) == repr(torch.nn.LayerNorm(4, bias=False))
+    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
+
+
+# ----------------------------------------------------------------------------- containers
+def _names(seq):
+    return [type(m).__name__ for m in seq]
+
+
+def test_sequential_list_methods(torch):
+    for lib in (mg, torch):
+        s = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh())
+        assert s.insert(-1, lib.nn.Sigmoid()) is s
+        s.extend([lib.nn.GELU()])
+        assert type(s.pop(0)).__name__ == "ReLU"
+        assert _names(s) == ["Sigmoid", "Tanh", "GELU"] and list(s._modules) == ["0", "1", "2"]
+        assert _names(s + lib.nn.Sequential(lib.nn.ReLU())) == ["Sigmoid", "Tanh", "GELU", "ReLU"]
+        assert _names(lib.nn.Sequential(lib.nn.ReLU()) * 2) == ["ReLU", "ReLU"]
+        s += lib.nn.Sequential(lib.nn.ReLU())
+        assert len(s) == 4 and list(s._modules) == ["0", "1", "2", "3"]
+        with pytest.raises(ValueError):
+            s + [lib.nn.ReLU()]
+    assert nn.Sequential(nn.Linear(2, 3))(input=mg.ones(1, 2)).shape == (1, 3)
+
+
+def test_modulelist_and_moduledict_methods():
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.GELU()])
+    assert type(ml.pop(1)).__name__ == "Tanh" and list(ml._modules) == ["0", "1"]
+    ml += [nn.Sigmoid()]
+    both = ml + nn.ModuleList([nn.ReLU()])
+    assert isinstance(both, nn.ModuleList) and _names(both) == ["ReLU", "GELU", "Sigmoid", "ReLU"]
+    with pytest.raises(TypeError):
+        ml.extend(nn.ReLU())
+
+    md = nn.ModuleDict({"b": nn.ReLU(), "a": nn.Tanh()})
+    md.update({"c": nn.GELU()})
+    md.update([("d", nn.Sigmoid())])
+    assert type(md.pop("a")).__name__ == "Tanh"
+    del md["b"]
+    assert list(md.keys()) == ["c", "d"] and "c" in md
+    md.clear()
+    assert len(md) == 0
