@@ -163,3 +163,72 @@ def test_modulelist_and_moduledict_methods():
     assert list(md.keys()) == ["c", "d"] and "c" in md
     md.clear()
     assert len(md) == 0
+
+
+# ----------------------------------------------------------------------------- init
+def test_init_private_fan_helpers_and_orthogonal_rank_check(torch):
+    t = mg.empty(4, 3, 2, 2)
+    assert nn.init._calculate_fan_in_and_fan_out(t) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.empty(4, 3, 2, 2)) == (12, 16)
+    assert nn.init._calculate_correct_fan(t, "fan_out") == 16
+    with pytest.raises(ValueError):
+        nn.init._calculate_fan_in_and_fan_out(mg.empty(5))
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(mg.empty(5))
+
+
+# ----------------------------------------------------------------------------- clipping
+def _linear_with_grads(lib):
+    m = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        m.weight.copy_(lib.tensor([[1., -2, 3], [4, 5, -6]]))
+        m.bias.copy_(lib.tensor([0.5, -0.5]))
+    (m(lib.tensor([[1., 2, 3]])) ** 2).sum().backward()
+    return m
+
+
+def test_get_total_norm_clip_grads_with_norm_and_deprecated_alias(torch):
+    ours, theirs = _linear_with_grads(mg), _linear_with_grads(torch)
+    for norm_type in (2.0, 1, "inf"):
+        a = nn.utils.get_total_norm([p.grad for p in ours.parameters()], norm_type)
+        b = torch.nn.utils.get_total_norm([p.grad for p in theirs.parameters()], norm_type)
+        np.testing.assert_allclose(float(a), float(b), rtol=1e-6)
+    total = nn.utils.get_total_norm([p.grad for p in ours.parameters()])
+    nn.utils.clip_grads_with_norm_(ours.parameters(), 1.0, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs.parameters(), 1.0,
+                                         torch.nn.utils.get_total_norm([p.grad for p in theirs.parameters()]))
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+    with pytest.warns(FutureWarning):
+        r = nn.utils.clip_grad_norm(ours.parameters(), 0.5, foreach=None)
+    np.testing.assert_allclose(float(r), 1.0, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------- optim
+def test_optimizer_accepts_named_parameters(torch):
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    o = mg.optim.SGD(ours.named_parameters(), lr=0.1)
+    t = torch.optim.SGD(theirs.named_parameters(), lr=0.1)
+    assert o.param_groups[0]["param_names"] == t.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert o.param_groups[0]["params"][0] is ours.weight
+    assert o.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    g = mg.optim.Adam([{"params": list(ours.named_parameters()), "lr": 0.2}])
+    assert g.param_groups[0]["param_names"] == ["weight", "bias"] and g.param_groups[0]["lr"] == 0.2
+
+
+def test_old_scheduler_base_and_step_with_epoch(torch):
+    def run(lib):
+        class Halving(lib.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1)
+        sched, lrs = Halving(opt), []
+        for _ in range(3):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        step = lib.optim.lr_scheduler.StepLR(lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1), 2)
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            step.step(5)
+        return lrs + [step.get_last_lr()[0], step.last_epoch]
+    np.testing.assert_allclose(run(mg), run(torch), rtol=1e-12)
+    np.testing.assert_allclose(run(mg), [0.05, 0.025, 0.0125, 0.001, 5], rtol=1e-12)

@@ -17,8 +17,9 @@ from ..tensor import Tensor
 class Optimizer:
     """Base class of the optimizers (PyTorch's ``torch.optim.Optimizer``).
 
-    ``params`` is an iterable of Tensors, or of dicts (parameter groups) that each hold a
-    ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
+    ``params`` is an iterable of Tensors (or of ``(name, Tensor)`` pairs, as ``named_parameters()``
+    gives, whose names the groups keep as ``"param_names"``), or of dicts (parameter groups) that
+    each hold a ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
     the list of groups (each a dict of hyperparameters plus ``"params"``); ``state`` maps each
     parameter to a dict of its running buffers (Tensors) and counters (Python numbers).
     """
@@ -56,6 +57,9 @@ class Optimizer:
         else:
             self._check_ordered(params)
             params = list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            names, params = [p[0] for p in params], [p[1] for p in params]      # model.named_parameters()
 
         group_index = len(self.param_groups)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
@@ -67,6 +71,8 @@ class Optimizer:
             seen.add(id(p))
 
         group = {**param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self.param_groups.append(group)
