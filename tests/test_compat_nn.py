@@ -232,3 +232,86 @@ def test_old_scheduler_base_and_step_with_epoch(torch):
         return lrs + [step.get_last_lr()[0], step.last_epoch]
     np.testing.assert_allclose(run(mg), run(torch), rtol=1e-12)
     np.testing.assert_allclose(run(mg), [0.05, 0.025, 0.0125, 0.001, 5], rtol=1e-12)
+
+
+def test_optimizer_flags_and_step_hooks(torch):
+    m = nn.Linear(1, 1)
+    mg.optim.SGD(m.parameters(), lr=0.1, foreach=True, fused=None)
+    mg.optim.Adam(m.parameters(), foreach=False, fused=None, capturable=False)
+    mg.optim.AdamW(m.parameters(), foreach=None)
+    mg.optim.RMSprop(m.parameters(), foreach=None)
+    mg.optim.Adagrad(m.parameters(), foreach=None)
+    with pytest.raises(ValueError, match="differentiable"):
+        mg.optim.SGD(m.parameters(), lr=0.1, differentiable=True)
+
+    def run(lib, optimizer, **kw):
+        model = lib.nn.Linear(1, 1)
+        opt, log = optimizer(lib)(model.parameters(), **kw), []
+        handle = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), sorted(kwargs))))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+
+        def closure():
+            opt.zero_grad()
+            loss = model(lib.ones(1, 1)).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        handle.remove()
+        opt.step(closure=closure)
+        return log
+    for optimizer, kw in ((lambda lib: lib.optim.SGD, {"lr": 0.1}), (lambda lib: lib.optim.LBFGS, {"max_iter": 2})):
+        assert run(mg, optimizer, **kw) == run(torch, optimizer, **kw) == [("pre", 2, []), "post", "post"]
+
+
+# ----------------------------------------------------------------------------- more Module API
+def test_extra_state_is_saved_and_restored(torch):
+    def build(lib):
+        class WithCounter(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = lib.nn.Linear(1, 1)
+                self.count = 3
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+        return lib.nn.Sequential(WithCounter())
+    ours, theirs = build(mg), build(torch)
+    sd = ours.state_dict()
+    assert list(sd) == list(theirs.state_dict()) == ["0._extra_state", "0.inner.weight", "0.inner.bias"]
+    fresh = build(mg)
+    fresh[0].count = 0
+    fresh.load_state_dict(sd)
+    assert fresh[0].count == 3
+    del sd["0._extra_state"]
+    assert fresh.load_state_dict(sd, strict=False).missing_keys == ["0._extra_state"]
+
+
+def test_parameter_containers_make_parameters_and_sort_plain_dicts(torch):
+    for lib in (mg, torch):
+        plist = lib.nn.ParameterList([lib.zeros(2)])
+        assert isinstance(plist[0], lib.nn.Parameter) and plist[0].requires_grad
+        pdict = lib.nn.ParameterDict({"b": lib.zeros(1), "a": lib.zeros(1)})
+        pdict.update(OrderedDict([("d", lib.zeros(1)), ("c", lib.zeros(1))]))
+        assert list(pdict.keys()) == ["a", "b", "d", "c"]
+        assert pdict.setdefault("e", lib.nn.Parameter(lib.ones(1))) is pdict["e"]
+    assert nn.Linear(1, 1)._get_name() == "Linear"
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_conv_padding_modes_match_pytorch(torch, mode, dims):
+    rng = np.random.default_rng(0)
+    cls = "Conv1d" if dims == 1 else "Conv2d"
+    ours = getattr(nn, cls)(2, 3, 3, padding=1, padding_mode=mode, dtype=mg.float64)
+    theirs = getattr(torch.nn, cls)(2, 3, 3, padding=1, padding_mode=mode, dtype=torch.float64)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = rng.standard_normal((2, 2) + (5,) * dims)
+    np.testing.assert_allclose(ours(mg.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+    assert repr(ours) == repr(theirs)
+    assert nn.Conv2d(1, 1, 1).padding_mode == "zeros"
+    with pytest.raises(ValueError, match="padding_mode"):
+        getattr(nn, cls)(1, 1, 1, padding_mode="mirror")

@@ -235,12 +235,13 @@ def _renumber(container):
 
 
 def _as_parameter(value):
-    """Tensors become Parameters (as PyTorch's parameter containers do); Parameters stay themselves."""
+    """Tensors become Parameters, which require grad (as PyTorch's parameter containers make
+    them); Parameters stay themselves."""
     if value is None or isinstance(value, Parameter):
         return value
     from ..tensor import Tensor
     if isinstance(value, Tensor):
-        return Parameter(value.detach(), requires_grad=value.requires_grad)
+        return Parameter(value.detach())
     raise TypeError(f"parameter containers hold Parameters or Tensors, got {type(value).__name__}")
 
 
@@ -332,8 +333,20 @@ class ParameterDict(Module):
     def pop(self, key):
         return self._parameters.pop(key)
 
+    def setdefault(self, key, default=None):
+        if key not in self._parameters:
+            self[key] = default
+        return self._parameters[key]
+
     def update(self, parameters):
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        """Add (or replace) entries from a mapping or ``(key, value)`` pairs.  As in PyTorch, a plain
+        dict's entries are added in sorted key order (an OrderedDict's or pairs' in their own)."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
         for key, value in pairs:
             self[key] = value
 

@@ -458,7 +458,17 @@ class Module:
             for key, b in m._buffers.items():
                 if b is not None and key not in m._non_persistent:
                     out[head + key] = b if keep_vars else b.detach()
+            if _has_extra_state(m):
+                out[head + "_extra_state"] = m.get_extra_state()
         return out
+
+    def get_extra_state(self):
+        """Override (with :meth:`set_extra_state`) to save any picklable state under the key
+        ``"_extra_state"`` of ``state_dict``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
 
     def _state_slots(self):
         """``{state_dict key: (module, name)}`` for every parameter and persistent buffer."""
@@ -481,9 +491,11 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
+        extra = {(f"{name}." if name else "") + "_extra_state": m
+                 for name, m in self.named_modules(remove_duplicate=False) if _has_extra_state(m)}
         problems, loaded = [], {}
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or key in extra:
                 continue
             value = _as_host_or_device_array(state_dict[key], target.data)
             if value.shape != target.data.shape:
@@ -505,6 +517,9 @@ class Module:
                         module._buffers[name] = Tensor._wrap(value)
                 else:
                     target.data = value.astype(target.data.dtype, copy=True)
+        for key, m in extra.items():
+            if key in state_dict:
+                m.set_extra_state(state_dict[key])
         result = _IncompatibleKeys(missing, unexpected)
         for m in self.modules():
             for hook in list(m._load_state_dict_post_hooks.values()):
@@ -521,6 +536,9 @@ class Module:
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
         return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
 
     def _child_repr_lines(self):
         return [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
@@ -540,6 +558,10 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _has_extra_state(module):
+    return type(module).get_extra_state is not Module.get_extra_state
 
 
 def _as_host_or_device_array(value, like):

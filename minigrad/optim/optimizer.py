@@ -7,7 +7,8 @@ arrays, in the subclass's module) for every parameter of the group that has a gr
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
@@ -40,9 +41,28 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.__dict__["step"])
+
     @property
     def _name(self) -> str:
         return type(self).__name__
+
+    def _step_hooks(self, kind: str) -> OrderedDict:
+        if kind not in self.__dict__:
+            self.__dict__[kind] = OrderedDict()
+        return self.__dict__[kind]
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each ``step``; it may return ``(args, kwargs)``
+        to replace step's arguments.  Returns a handle whose ``remove()`` unregisters it."""
+        return _add_hook(self._step_hooks("_step_pre_hooks"), hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each ``step``.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_step_post_hooks"), hook)
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options; options it leaves out come from
@@ -193,6 +213,39 @@ class Optimizer:
         return text + ")"
 
 
+def _add_hook(store, hook):
+    from ..autograd import RemovableHandle
+    key = max(store, default=0) + 1
+    store[key] = hook
+    return RemovableHandle(functools.partial(store.pop, key, None))
+
+
+def _with_step_hooks(step):
+    """``step`` that first calls the optimizer's step pre-hooks and then its post-hooks (once, even
+    when a subclass's step calls ``super().step()``)."""
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        if self.__dict__.get("_in_step"):
+            return step(self, *args, **kwargs)
+        args = (self, *args)                     # as in PyTorch, the hooks' args start with the optimizer
+        for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{type(self).__name__}: a step pre-hook must return None or (args, kwargs), "
+                                       f"got {result!r}")
+                args, kwargs = result
+        self.__dict__["_in_step"] = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
+            hook(self, args, kwargs)
+        return out
+    return hooked
+
+
 def _loaded_number(value):
     """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
     if isinstance(value, Tensor):
@@ -267,3 +320,6 @@ def update_second_moment(grad, exp_avg_sq, beta2, scratch):
     scratch *= 1.0 - beta2
     exp_avg_sq *= beta2
     exp_avg_sq += scratch
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)
