@@ -315,3 +315,15 @@ def test_conv_padding_modes_match_pytorch(torch, mode, dims):
     assert nn.Conv2d(1, 1, 1).padding_mode == "zeros"
     with pytest.raises(ValueError, match="padding_mode"):
         getattr(nn, cls)(1, 1, 1, padding_mode="mirror")
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.Linear(2, 3), (1, 2)), (lambda: nn.Conv2d(1, 1, 1), (1, 1, 2, 2)), (lambda: nn.ReLU(), (2,)),
+    (lambda: nn.BatchNorm1d(2), (3, 2)), (lambda: nn.LayerNorm(2), (3, 2)), (lambda: nn.Dropout(0.0), (3, 2)),
+    (lambda: nn.Flatten(), (3, 2, 2)), (lambda: nn.Softmax(dim=1), (3, 2)), (lambda: nn.Identity(), (3,)),
+    (lambda: nn.MaxPool2d(2), (1, 1, 2, 2)), (lambda: nn.ZeroPad2d(1), (1, 1, 2, 2)),
+    (lambda: nn.Sequential(nn.Linear(2, 2)), (1, 2)),
+])
+def test_layers_take_their_input_by_pytorchs_keyword(make, shape):
+    layer = make()
+    np.testing.assert_allclose(layer(input=mg.ones(*shape)).detach().numpy(), layer(mg.ones(*shape)).detach().numpy())
