@@ -327,3 +327,28 @@ def test_conv_padding_modes_match_pytorch(torch, mode, dims):
 def test_layers_take_their_input_by_pytorchs_keyword(make, shape):
     layer = make()
     np.testing.assert_allclose(layer(input=mg.ones(*shape)).detach().numpy(), layer(mg.ones(*shape)).detach().numpy())
+
+
+def test_torch_nn_modules_paths():
+    from minigrad.nn.modules.batchnorm import _BatchNorm
+    from minigrad.nn.modules.loss import _Loss
+    import minigrad.nn.modules.conv as conv
+    assert isinstance(nn.BatchNorm2d(2), _BatchNorm) and isinstance(nn.MSELoss(), _Loss)
+    assert conv.Conv2d is nn.Conv2d and isinstance(nn.Conv1d(1, 1, 1), nn.modules.conv._ConvNd)
+    assert nn.modules.linear.Linear is nn.Linear and nn.modules.module.Module is nn.Module
+
+
+def test_load_state_dict_pre_hook_can_rename_keys(torch):
+    def load(lib):
+        m = lib.nn.Sequential(lib.nn.Linear(1, 1))
+        seen = []
+
+        def rename(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+            seen.append(prefix)
+            for old in [k for k in state_dict if k.startswith(prefix + "w")]:
+                state_dict[prefix + "weight"] = state_dict.pop(old)
+        m[0].register_load_state_dict_pre_hook(rename)
+        sd = {"0.w_old": lib.ones(1, 1), "0.bias": lib.zeros(1)}
+        result = m.load_state_dict(sd)
+        return seen, list(sd), float(m[0].weight.detach().sum()), repr(result)
+    assert load(mg) == load(torch) == (["0."], ["0.w_old", "0.bias"], 1.0, "<All keys matched successfully>")

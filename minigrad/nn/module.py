@@ -52,13 +52,15 @@ class Module:
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setstate__(self, state):
         """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
         self.__dict__.update(state)
-        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
         for name in ("_hooks_with_kwargs", "_hooks_always_called"):
             self.__dict__.setdefault(name, set())
@@ -292,6 +294,12 @@ class Module:
         """``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
         return self._add_hook(self._state_dict_pre_hooks, hook)
 
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before ``load_state_dict`` reads this module's entries; it may edit
+        ``state_dict`` (a copy of the caller's) in place, say to rename old keys."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook)
+
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the
         ``missing_keys`` / ``unexpected_keys`` lists in place (before ``strict`` checks them)."""
@@ -488,9 +496,18 @@ class Module:
         arrays, or anything ``numpy.asarray`` accepts, such as PyTorch CPU tensors).  With
         ``assign``, the loaded arrays replace them instead (as new Parameters, keeping each
         parameter's ``requires_grad``), in the checkpoint's dtype."""
+        state_dict = OrderedDict(state_dict)            # the pre-hooks may edit this copy
+        hook_missing, hook_unexpected, hook_errors = [], [], []
+        for name, m in self.named_modules(remove_duplicate=False):
+            for hook in list(m._load_state_dict_pre_hooks.values()):
+                hook(m, state_dict, f"{name}." if name else "", {}, strict, hook_missing, hook_unexpected,
+                     hook_errors)
+        if hook_errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(hook_errors))
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing = [k for k in own if k not in state_dict] + hook_missing
+        unexpected = [k for k in state_dict if k not in own] + hook_unexpected
         extra = {(f"{name}." if name else "") + "_extra_state": m
                  for name, m in self.named_modules(remove_duplicate=False) if _has_extra_state(m)}
         problems, loaded = [], {}
