@@ -352,3 +352,16 @@ def test_load_state_dict_pre_hook_can_rename_keys(torch):
         result = m.load_state_dict(sd)
         return seen, list(sd), float(m[0].weight.detach().sum()), repr(result)
     assert load(mg) == load(torch) == (["0."], ["0.w_old", "0.bias"], 1.0, "<All keys matched successfully>")
+
+
+def test_load_state_dict_error_text_matches_pytorch_line_for_line(torch):
+    def message(lib, weight_shape):
+        try:
+            lib.nn.Linear(2, 2).load_state_dict({"weight": lib.zeros(*weight_shape), "x": lib.zeros(1),
+                                                 "y": lib.zeros(1)})
+        except RuntimeError as e:
+            return str(e).replace("torch.Size([3, 2])", "(3, 2)").replace("torch.Size([2, 2])", "(2, 2)")
+    for shape in ((2, 2), (3, 2)):
+        assert message(mg, shape) == message(torch, shape)
+    assert message(mg, (2, 2)) == ('Error(s) in loading state_dict for Linear:\n\tMissing key(s) in state_dict: '
+                                   '"bias". \n\tUnexpected key(s) in state_dict: "x", "y". ')

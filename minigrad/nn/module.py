@@ -520,8 +520,8 @@ class Module:
                                 f"checkpoint, the shape in current model is {tuple(target.data.shape)}.")
                 continue
             loaded[key] = value
-        if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+        if problems:                     # nothing is loaded then (PyTorch loads the rest before raising)
+            self._raise_load_errors((_key_errors(missing, unexpected) if strict else []) + problems)
         slots = self._state_slots() if assign else None
         with no_grad():
             for key, value in loaded.items():
@@ -541,14 +541,12 @@ class Module:
         for m in self.modules():
             for hook in list(m._load_state_dict_post_hooks.values()):
                 hook(m, result)
-        if strict and (missing or unexpected):
-            problems = []
-            if unexpected:
-                problems.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                problems.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+        if strict and (result.missing_keys or result.unexpected_keys):
+            self._raise_load_errors(_key_errors(result.missing_keys, result.unexpected_keys))
         return result
+
+    def _raise_load_errors(self, errors):
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -575,6 +573,14 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _key_errors(missing, unexpected):
+    """PyTorch's lines for keys a strict load_state_dict found missing or unexpected."""
+    def quoted(keys):
+        return ", ".join('"' + k + '"' for k in keys)
+    return ([f"Missing key(s) in state_dict: {quoted(missing)}. "] if missing else []) + \
+           ([f"Unexpected key(s) in state_dict: {quoted(unexpected)}. "] if unexpected else [])
 
 
 def _has_extra_state(module):
