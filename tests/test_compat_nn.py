@@ -365,3 +365,17 @@ def test_load_state_dict_error_text_matches_pytorch_line_for_line(torch):
         assert message(mg, shape) == message(torch, shape)
     assert message(mg, (2, 2)) == ('Error(s) in loading state_dict for Linear:\n\tMissing key(s) in state_dict: '
                                    '"bias". \n\tUnexpected key(s) in state_dict: "x", "y". ')
+
+
+def test_full_backward_hook_grad_input_has_one_entry_per_positional_argument(torch):
+    def run(lib):
+        class Scale(lib.nn.Module):
+            def forward(self, a, k, b):
+                return a * b * k
+        m, log = Scale(), []
+        m.register_full_backward_hook(lambda mod, gi, go: log.append([None if g is None else g.tolist() for g in gi]))
+        m.register_full_backward_hook(lambda mod, gi, go: (None, None, gi[2] * 10))
+        b = lib.ones(2, requires_grad=True)
+        m(lib.ones(2) * 2, 3.0, b).sum().backward()
+        return log, b.grad.tolist()
+    assert run(mg) == run(torch) == ([[[0.0, 0.0], None, [6.0, 6.0]]], [60.0, 60.0])

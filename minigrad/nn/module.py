@@ -606,8 +606,10 @@ class _BackwardHookState:
         self.module = module
         self.grad_output = None
         self.n_inputs = 0
+        self.args = ()
 
     def wrap_inputs(self, args):
+        self.args = args
         tensors = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
         if not tensors:
             return args
@@ -640,12 +642,27 @@ class _BackwardHookState:
         return grads
 
     def call_hooks(self, grad_input):
+        """The hooks see one entry per positional argument, as in PyTorch: None for non-Tensors
+        (and for every argument when none needs a gradient), zeros for Tensors that need none."""
         graph = any(isinstance(g, Tensor) for g in grad_input)        # create_graph: keep Tensors
+        needs = [isinstance(a, Tensor) and a.requires_grad for a in self.args]
+        grads = iter(grad_input)
+        full = tuple(next(grads) if need else _zeros_like(a, graph) if isinstance(a, Tensor) and self.n_inputs else None
+                     for a, need in zip(self.args, needs))
         for hook in list(self.module._backward_hooks.values()):
-            result = hook(self.module, tuple(_wrap(g) for g in grad_input), tuple(_wrap(g) for g in self.grad_output))
+            result = hook(self.module, tuple(_wrap(g) for g in full), tuple(_wrap(g) for g in self.grad_output))
             if result is not None:
-                grad_input = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
-        return grad_input
+                result = result if isinstance(result, tuple) else (result,)
+                if len(result) != len(full):
+                    raise RuntimeError(f"backward hook of {type(self.module).__name__} returned {len(result)} "
+                                       f"gradients; expected {len(full)}, one per positional argument")
+                full = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
+        return tuple(g for g, need in zip(full, needs) if need)
+
+
+def _zeros_like(tensor, graph):
+    zeros = backend.xp_of(tensor.data).zeros_like(tensor.data)
+    return Tensor._wrap(zeros) if graph else zeros
 
 
 def _wrap(g):
