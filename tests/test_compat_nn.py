@@ -379,3 +379,13 @@ def test_full_backward_hook_grad_input_has_one_entry_per_positional_argument(tor
         m(lib.ones(2) * 2, 3.0, b).sum().backward()
         return log, b.grad.tolist()
     assert run(mg) == run(torch) == ([[[0.0, 0.0], None, [6.0, 6.0]]], [60.0, 60.0])
+
+
+# ----------------------------------------------------------------------------- data
+def test_dataloader_iterator_has_a_length(torch):
+    def lengths(lib):
+        loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.zeros(10)), batch_size=3)
+        it = iter(loader)
+        first = next(it)
+        return len(it), len(loader), first[0].shape[0], sum(1 for _ in it)
+    assert lengths(mg) == lengths(torch) == (4, 4, 3, 3)
