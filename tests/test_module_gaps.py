@@ -88,7 +88,7 @@ def test_state_dict_pre_hook_and_load_post_hook():
     ours.load_state_dict(sd)                     # strict, but the hook cleared missing_keys
     assert calls[-1] == ["2.bias"]
     handle.remove()
-    with pytest.raises(RuntimeError, match="missing keys"):
+    with pytest.raises(RuntimeError, match=r"Missing key\(s\)"):
         ours.load_state_dict(sd)
 
 

@@ -159,6 +159,9 @@ class DataLoader:
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
+        return _DataLoaderIter(self)
+
+    def _batches(self):
         if self._iterable:
             yield from self._iter_iterable()
         elif self.batch_sampler is None:
@@ -201,3 +204,20 @@ def default_convert(data):
     if isinstance(data, (list, tuple)):
         return type(data)(default_convert(d) for d in data)
     return data
+
+
+class _DataLoaderIter:
+    """What ``iter(loader)`` gives: the batches one by one, and ``len()`` (the loader's), as
+    PyTorch's DataLoader iterators have."""
+
+    def __init__(self, loader):
+        self._loader, self._batches = loader, loader._batches()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self):
+        return len(self._loader)

@@ -19,10 +19,10 @@ class Sequential(Module):
             for k, m in enumerate(modules):
                 self.add_module(str(k), m)
 
-    def forward(self, x):
+    def forward(self, input):
         for m in self._modules.values():
-            x = m(x)
-        return x
+            input = m(input)
+        return input
 
     def __getitem__(self, index):
         items = list(self._modules.items())
@@ -51,6 +51,43 @@ class Sequential(Module):
     def append(self, module):
         self.add_module(str(len(self._modules)), module)
         return self
+
+    def extend(self, modules):
+        if not hasattr(modules, "__iter__") or isinstance(modules, Module) and not isinstance(modules, ModuleList):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        """Put ``module`` before position ``index`` (negative counts from the end), renumbering."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        _insert(self, index, module)
+        return self
+
+    def pop(self, index):
+        """Remove and return the layer at ``index``, renumbering the rest."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+        return self.extend(list(other))
+
+    def __mul__(self, other):
+        if not isinstance(other, int) or other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other!r} for Sequential")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
 
 
 class ModuleList(Module):
@@ -92,11 +129,34 @@ class ModuleList(Module):
         return self
 
     def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for k, m in enumerate(items):
-            self.add_module(str(k), m)
+        """Put ``module`` before position ``index`` (negative counts from the end), renumbering."""
+        _insert(self, index, module)
+
+    def pop(self, index):
+        """Remove and return the module at ``index``, renumbering the rest."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __add__(self, other):
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, other):
+        return self.extend(other)
+
+    def _child_repr_lines(self):
+        """PyTorch's compact listing: consecutive equal children as ``(0-2): 3 x Linear(...)``."""
+        lines, runs = [], []
+        for name, child in self._modules.items():
+            text = repr(child).replace("\n", "\n  ")
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = name
+                runs[-1][3] += 1
+            else:
+                runs.append([name, name, text, 1])
+        for first, last, text, count in runs:
+            lines.append(f"({first}): {text}" if count == 1 else f"({first}-{last}): {count} x {text}")
+        return lines
 
     def forward(self, *args):
         raise NotImplementedError("ModuleList is a container: iterate over it in your forward()")
@@ -116,8 +176,24 @@ class ModuleDict(Module):
     def __setitem__(self, key, module):
         self.add_module(key, module)
 
+    def __delitem__(self, key):
+        del self._modules[key]
+
     def __contains__(self, key):
         return key in self._modules
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        """Add (or replace) modules from a mapping or an iterable of ``(name, module)`` pairs."""
+        for name, m in (modules.items() if hasattr(modules, "items") else modules):
+            self[name] = m
 
     def __len__(self):
         return len(self._modules)
@@ -138,6 +214,18 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict is a container: index it in your forward()")
 
 
+def _insert(container, index, module):
+    """Insert ``module`` before ``index`` as ``list.insert`` does, then renumber ``0..n-1``."""
+    items = list(container._modules.values())
+    n = len(items)
+    if not -n <= index <= n:
+        raise IndexError(f"index {index} is out of range for a container of {n} modules")
+    items.insert(index, module)
+    container._modules.clear()
+    for k, m in enumerate(items):
+        container.add_module(str(k), m)
+
+
 def _renumber(container):
     """Name the children ``0..n-1`` in their order (after a deletion), as PyTorch does."""
     modules = list(container._modules.values())
@@ -147,12 +235,13 @@ def _renumber(container):
 
 
 def _as_parameter(value):
-    """Tensors become Parameters (as PyTorch's parameter containers do); Parameters stay themselves."""
+    """Tensors become Parameters, which require grad (as PyTorch's parameter containers make
+    them); Parameters stay themselves."""
     if value is None or isinstance(value, Parameter):
         return value
     from ..tensor import Tensor
     if isinstance(value, Tensor):
-        return Parameter(value.detach(), requires_grad=value.requires_grad)
+        return Parameter(value.detach())
     raise TypeError(f"parameter containers hold Parameters or Tensors, got {type(value).__name__}")
 
 
@@ -244,8 +333,20 @@ class ParameterDict(Module):
     def pop(self, key):
         return self._parameters.pop(key)
 
+    def setdefault(self, key, default=None):
+        if key not in self._parameters:
+            self[key] = default
+        return self._parameters[key]
+
     def update(self, parameters):
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        """Add (or replace) entries from a mapping or ``(key, value)`` pairs.  As in PyTorch, a plain
+        dict's entries are added in sorted key order (an OrderedDict's or pairs' in their own)."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
         for key, value in pairs:
             self[key] = value
 

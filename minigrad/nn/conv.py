@@ -23,6 +23,7 @@ class _ConvNd(Module):
                              f"and out_channels={out_channels}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.padding_mode = "zeros"
         self.weight = _param(weight_shape, device, dtype)
         if bias:
             self.bias = _param((out_channels,), device, dtype)
@@ -49,7 +50,26 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _set_padding_mode(self, padding_mode):
+        modes = ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+
+    def _mode_padded(self, x):
+        """``x`` padded by F.pad in ``padding_mode`` (then the convolution pads nothing)."""
+        if self.padding == "valid":
+            return x
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return F.pad(x, tuple(a for pair in reversed(pairs) for a in pair), mode=self.padding_mode)
 
 
 class Conv2d(_ConvNd):
@@ -57,30 +77,36 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, _pair(stride),
                          padding if isinstance(padding, str) else _pair(padding), _pair(dilation), groups, bias,
                          (out_channels, in_channels // groups, *k), device, dtype)
+        self._set_padding_mode(padding_mode)
 
-    def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv2d(self._mode_padded(input), self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L); weight (out_channels, in_channels/groups, k)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
         k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
         one = (lambda v: (v[0] if isinstance(v, (tuple, list)) else v,))
         super().__init__(in_channels, out_channels, (k,), one(stride), padding if isinstance(padding, str) else one(padding),
                          one(dilation), groups, bias, (out_channels, in_channels // groups, k), device, dtype)
+        self._set_padding_mode(padding_mode)
 
-    def forward(self, x):
+    def forward(self, input):
+        if self.padding_mode != "zeros":
+            return F.conv1d(self._mode_padded(input), self.weight, self.bias, self.stride[0], 0, self.dilation[0],
+                            self.groups)
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -93,8 +119,8 @@ class ConvTranspose2d(_ConvNd):
                          (in_channels, out_channels // groups, *k), device, dtype)
         self.output_padding = _pair(output_padding)
 
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+    def forward(self, input):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)
 
 
@@ -110,8 +136,8 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+    def forward(self, input):
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
     def extra_repr(self):
@@ -127,8 +153,8 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+    def forward(self, input):
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 
     def extra_repr(self):
@@ -140,8 +166,8 @@ class AdaptiveAvgPool2d(Module):
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x):
-        return F.adaptive_avg_pool2d(x, self.output_size)
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -152,8 +178,8 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, x):
-        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+    def forward(self, input):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class Dropout2d(Module):
@@ -166,8 +192,8 @@ class Dropout2d(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, x):
-        return F.dropout2d(x, self.p, self.training, self.inplace)
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
@@ -185,8 +211,8 @@ class Upsample(Module):
             self.scale_factor = float(scale_factor) if scale_factor else None
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
 
-    def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 
     def extra_repr(self):

@@ -39,6 +39,17 @@ def _fans(tensor):
     return shape[1] * receptive, shape[0] * receptive
 
 
+# PyTorch's private names, which custom ``reset_parameters`` methods often call
+_calculate_fan_in_and_fan_out = _fans
+
+
+def _calculate_correct_fan(tensor, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
 def _fill(tensor, array):
     with no_grad():
         tensor.data[...] = array
@@ -115,6 +126,8 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
 def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample."""
     import numpy as np
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
     rows = tensor.shape[0]
     cols = tensor.data.size // rows
     flat = backend.random_normal((rows, cols), np.float64, backend.CPU, None if generator is None or

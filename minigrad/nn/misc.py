@@ -189,39 +189,39 @@ class LazyLinear(Linear):
         if self.in_features:
             super().reset_parameters()
 
-    def forward(self, x):
-        if not x.ndim:
+    def forward(self, input):
+        if not input.ndim:
             raise ValueError("LazyLinear: the input must have a feature dimension, got a 0-d tensor")
         device, dtype = self._factory
         with no_grad():
-            self.in_features = x.shape[-1]
+            self.in_features = input.shape[-1]
             self.weight.data = _param((self.out_features, self.in_features), device, dtype).data
             if self.bias is not None:
                 self.bias.data = _param((self.out_features,), device, dtype).data
         del self._factory
         self.__class__ = Linear
         self.reset_parameters()
-        return self(x)
+        return self(input)
 
 
 # ----------------------------------------------------------------------------- dropout
 class AlphaDropout(Dropout):
     """Alpha dropout (for SELU networks) in training, identity in eval."""
 
-    def forward(self, x):
-        return F.alpha_dropout(x, self.p, self.training, self.inplace)
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class FeatureAlphaDropout(Dropout):
-    def forward(self, x):
-        return F.feature_alpha_dropout(x, self.p, self.training, self.inplace)
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(Dropout):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p in training."""
 
-    def forward(self, x):
-        return F.dropout3d(x, self.p, self.training, self.inplace)
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 # ----------------------------------------------------------------------------- EmbeddingBag

@@ -17,7 +17,21 @@ from ..autograd import Function, RemovableHandle, get_tracer, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns (PyTorch's class name and printing)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 
 class Module:
@@ -33,17 +47,23 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())        # hook ids called with the kwargs too
+        object.__setattr__(self, "_hooks_always_called", set())      # forward hook ids also run when forward raises
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setstate__(self, state):
         """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
         self.__dict__.update(state)
-        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_post_hooks"):
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
+        for name in ("_hooks_with_kwargs", "_hooks_always_called"):
+            self.__dict__.setdefault(name, set())
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -66,7 +86,10 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (expected a Tensor or None)")
             buffers[name] = value
-        elif name in modules and value is None:
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__!r} as child module {name!r} "
+                                f"(nn.Module or None expected)")
             modules[name] = None
         else:
             object.__setattr__(self, name, value)
@@ -92,7 +115,23 @@ class Module:
         else:
             object.__delattr__(self, name)
 
+    def _check_new_name(self, kind, name, store):
+        """PyTorch's rules for a registered name (KeyError, as there): a non-empty string without
+        dots that is not already an attribute of another kind (a plain attribute set to None, as in
+        ``self.bias = None`` before ``register_parameter("bias", None)``, may be replaced)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        if hasattr(self, name) and name not in store and not (name in self.__dict__ and self.__dict__[name] is None):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        self._check_new_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._forget(name, keep=self._parameters)
@@ -100,6 +139,9 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """State saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        self._check_new_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._forget(name, keep=self._buffers)
@@ -112,6 +154,7 @@ class Module:
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._check_new_name("module", name, self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = module
 
@@ -175,48 +218,87 @@ class Module:
             tracer.exit()
 
     def _call(self, args, kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"got {result!r}")
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         hooks = _BackwardHookState(self) if self._backward_hooks or self._backward_pre_hooks else None
         if hooks is not None:
             args = hooks.wrap_inputs(args)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._hooks_always_called:
+                    try:
+                        hook(self, args, kwargs, None) if key in self._hooks_with_kwargs else hook(self, args, None)
+                    except Exception:
+                        pass                 # the forward's own error is the one to report
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, out) if key in self._hooks_with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
         if hooks is not None:
             out = hooks.wrap_outputs(out)
         return out
 
-    def _add_hook(self, store, hook):
+    def _add_hook(self, store, hook, prepend=False, with_kwargs=False, always_call=False):
         Module._hook_counter += 1
-        store[Module._hook_counter] = hook
-        return RemovableHandle(functools.partial(store.pop, Module._hook_counter, None))
+        key = Module._hook_counter
+        store[key] = hook
+        if prepend:
+            store.move_to_end(key, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(key)
+        if always_call:
+            self._hooks_always_called.add(key)
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` before forward; may return replacement args."""
-        return self._add_hook(self._forward_pre_hooks, hook)
+        def remove():
+            store.pop(key, None)
+            self._hooks_with_kwargs.discard(key)
+            self._hooks_always_called.discard(key)
+        return RemovableHandle(remove)
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` after forward; may return a replacement output."""
-        return self._add_hook(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` before forward; may return replacement args.  With
+        ``with_kwargs``: ``hook(module, args, kwargs)``, which may return ``(args, kwargs)``.
+        ``prepend`` runs it before the hooks already registered."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
-    def register_full_backward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` after forward; may return a replacement output.  With
+        ``with_kwargs``: ``hook(module, args, kwargs, output)``; ``always_call`` also calls it (with
+        output None) when forward raises; ``prepend`` runs it before the hooks already registered."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
         module's inputs are computed; may return replacement ``grad_input``."""
-        return self._add_hook(self._backward_hooks, hook)
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
-    def register_full_backward_pre_hook(self, hook):
+    def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` when the gradients with respect to the module's outputs
         are known, before those of its inputs are computed; may return replacement ``grad_output``."""
-        return self._add_hook(self._backward_pre_hooks, hook)
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
         return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before ``load_state_dict`` reads this module's entries; it may edit
+        ``state_dict`` (a copy of the caller's) in place, say to rename old keys."""
+        return self._add_hook(self._load_state_dict_pre_hooks, hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the
@@ -249,25 +331,27 @@ class Module:
         for _, c in self.named_children():
             yield c
 
-    def _named_members(self, store, prefix, recurse):
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mod_prefix, module in modules:
             for name, value in getattr(module, store).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
-    def named_parameters(self, prefix="", recurse=True):
-        yield from self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(name, parameter)`` pairs; a parameter shared by several modules comes once, under
+        its first name, unless ``remove_duplicate=False``."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
@@ -369,9 +453,10 @@ class Module:
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers by PyTorch's names (detached unless ``keep_vars``)."""
+        """Parameters and persistent buffers by PyTorch's names (detached unless ``keep_vars``).
+        A module reachable under several names (``Sequential(l, l)``) appears under each, as in PyTorch."""
         out = OrderedDict() if destination is None else destination
-        for name, m in self.named_modules(prefix=prefix.rstrip(".")):
+        for name, m in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             head = f"{name}." if name else ""
             for hook in list(m._state_dict_pre_hooks.values()):
                 hook(m, head, keep_vars)
@@ -381,57 +466,125 @@ class Module:
             for key, b in m._buffers.items():
                 if b is not None and key not in m._non_persistent:
                     out[head + key] = b if keep_vars else b.detach()
+            if _has_extra_state(m):
+                out[head + "_extra_state"] = m.get_extra_state()
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def get_extra_state(self):
+        """Override (with :meth:`set_extra_state`) to save any picklable state under the key
+        ``"_extra_state"`` of ``state_dict``."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+
+    def set_extra_state(self, state):
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+
+    def _state_slots(self):
+        """``{state_dict key: (module, name)}`` for every parameter and persistent buffer."""
+        slots = {}
+        for name, m in self.named_modules(remove_duplicate=False):
+            head = f"{name}." if name else ""
+            for key, p in m._parameters.items():
+                if p is not None:
+                    slots[head + key] = (m, key)
+            for key, b in m._buffers.items():
+                if b is not None and key not in m._non_persistent:
+                    slots[head + key] = (m, key)
+        return slots
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy arrays into the parameters and buffers (values may be minigrad Tensors, NumPy
-        arrays, or anything ``numpy.asarray`` accepts, such as PyTorch CPU tensors)."""
+        arrays, or anything ``numpy.asarray`` accepts, such as PyTorch CPU tensors).  With
+        ``assign``, the loaded arrays replace them instead (as new Parameters, keeping each
+        parameter's ``requires_grad``), in the checkpoint's dtype."""
+        state_dict = OrderedDict(state_dict)            # the pre-hooks may edit this copy
+        hook_missing, hook_unexpected, hook_errors = [], [], []
+        for name, m in self.named_modules(remove_duplicate=False):
+            for hook in list(m._load_state_dict_pre_hooks.values()):
+                hook(m, state_dict, f"{name}." if name else "", {}, strict, hook_missing, hook_unexpected,
+                     hook_errors)
+        if hook_errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(hook_errors))
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        missing = [k for k in own if k not in state_dict] + hook_missing
+        unexpected = [k for k in state_dict if k not in own] + hook_unexpected
+        extra = {(f"{name}." if name else "") + "_extra_state": m
+                 for name, m in self.named_modules(remove_duplicate=False) if _has_extra_state(m)}
         problems, loaded = [], {}
         for key, target in own.items():
-            if key not in state_dict:
+            if key not in state_dict or key in extra:
                 continue
             value = _as_host_or_device_array(state_dict[key], target.data)
             if value.shape != target.data.shape:
-                problems.append(f"size mismatch for {key}: checkpoint has shape {value.shape}, "
-                                f"this model has {target.data.shape}")
+                problems.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
+                                f"checkpoint, the shape in current model is {tuple(target.data.shape)}.")
                 continue
             loaded[key] = value
-        if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
+        if problems:                     # nothing is loaded then (PyTorch loads the rest before raising)
+            self._raise_load_errors((_key_errors(missing, unexpected) if strict else []) + problems)
+        slots = self._state_slots() if assign else None
         with no_grad():
             for key, value in loaded.items():
                 target = own[key]
-                target.data = value.astype(target.data.dtype, copy=True)
-        result = IncompatibleKeys(missing, unexpected)
+                if assign:
+                    module, name = slots[key]
+                    if isinstance(target, Parameter):
+                        module._parameters[name] = Parameter(value, requires_grad=target.requires_grad)
+                    else:
+                        module._buffers[name] = Tensor._wrap(value)
+                else:
+                    target.data = value.astype(target.data.dtype, copy=True)
+        for key, m in extra.items():
+            if key in state_dict:
+                m.set_extra_state(state_dict[key])
+        result = _IncompatibleKeys(missing, unexpected)
         for m in self.modules():
             for hook in list(m._load_state_dict_post_hooks.values()):
                 hook(m, result)
-        if strict and (missing or unexpected):
-            problems = ([f"missing keys {missing}"] if missing else []) + \
-                       ([f"unexpected keys {unexpected}"] if unexpected else [])
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
+        if strict and (result.missing_keys or result.unexpected_keys):
+            self._raise_load_errors(_key_errors(result.missing_keys, result.unexpected_keys))
         return result
+
+    def _raise_load_errors(self, errors):
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
         return ""
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def _child_repr_lines(self):
+        return [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+
     def __repr__(self):
-        lines = []
-        for name, child in self._modules.items():
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
+        """PyTorch's layout: ``Name(extra)`` on one line, else the extra_repr's lines then the
+        children's, each on its own line, indented by two spaces."""
         extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = self._child_repr_lines()
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
         if not lines:
-            return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (f"{extra}" if extra else "")
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+
+def _key_errors(missing, unexpected):
+    """PyTorch's lines for keys a strict load_state_dict found missing or unexpected."""
+    def quoted(keys):
+        return ", ".join('"' + k + '"' for k in keys)
+    return ([f"Missing key(s) in state_dict: {quoted(missing)}. "] if missing else []) + \
+           ([f"Unexpected key(s) in state_dict: {quoted(unexpected)}. "] if unexpected else [])
+
+
+def _has_extra_state(module):
+    return type(module).get_extra_state is not Module.get_extra_state
 
 
 def _as_host_or_device_array(value, like):
@@ -453,8 +606,10 @@ class _BackwardHookState:
         self.module = module
         self.grad_output = None
         self.n_inputs = 0
+        self.args = ()
 
     def wrap_inputs(self, args):
+        self.args = args
         tensors = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
         if not tensors:
             return args
@@ -487,12 +642,27 @@ class _BackwardHookState:
         return grads
 
     def call_hooks(self, grad_input):
+        """The hooks see one entry per positional argument, as in PyTorch: None for non-Tensors
+        (and for every argument when none needs a gradient), zeros for Tensors that need none."""
         graph = any(isinstance(g, Tensor) for g in grad_input)        # create_graph: keep Tensors
+        needs = [isinstance(a, Tensor) and a.requires_grad for a in self.args]
+        grads = iter(grad_input)
+        full = tuple(next(grads) if need else _zeros_like(a, graph) if isinstance(a, Tensor) and self.n_inputs else None
+                     for a, need in zip(self.args, needs))
         for hook in list(self.module._backward_hooks.values()):
-            result = hook(self.module, tuple(_wrap(g) for g in grad_input), tuple(_wrap(g) for g in self.grad_output))
+            result = hook(self.module, tuple(_wrap(g) for g in full), tuple(_wrap(g) for g in self.grad_output))
             if result is not None:
-                grad_input = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
-        return grad_input
+                result = result if isinstance(result, tuple) else (result,)
+                if len(result) != len(full):
+                    raise RuntimeError(f"backward hook of {type(self.module).__name__} returned {len(result)} "
+                                       f"gradients; expected {len(full)}, one per positional argument")
+                full = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
+        return tuple(g for g, need in zip(full, needs) if need)
+
+
+def _zeros_like(tensor, graph):
+    zeros = backend.xp_of(tensor.data).zeros_like(tensor.data)
+    return Tensor._wrap(zeros) if graph else zeros
 
 
 def _wrap(g):

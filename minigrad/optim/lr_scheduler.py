@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from bisect import bisect_right
 from collections import Counter
 
@@ -55,10 +56,15 @@ class LRScheduler:
         """The learning rate of each group at ``self.last_epoch`` (called by :meth:`step`)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement get_lr")
 
-    def step(self) -> None:
-        """Advance the schedule by one epoch (OneCycleLR: one batch) and set the new rates."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance the schedule by one epoch (OneCycleLR: one batch) and set the new rates.
+        ``step(epoch)``, deprecated in PyTorch (it warns there and here), jumps to ``epoch``."""
+        if epoch is not None:
+            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+                          "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning,
+                          stacklevel=2)
         self._step_count += 1
-        self._update_lr()
+        self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Set the rates for the next epoch, or for ``epoch`` (by the closed form where there is one)."""
@@ -85,6 +91,10 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's old name of the base class, which custom schedulers written for it subclass."""
 
 
 class StepLR(LRScheduler):

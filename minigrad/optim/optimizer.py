@@ -7,7 +7,8 @@ arrays, in the subclass's module) for every parameter of the group that has a gr
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
@@ -17,8 +18,9 @@ from ..tensor import Tensor
 class Optimizer:
     """Base class of the optimizers (PyTorch's ``torch.optim.Optimizer``).
 
-    ``params`` is an iterable of Tensors, or of dicts (parameter groups) that each hold a
-    ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
+    ``params`` is an iterable of Tensors (or of ``(name, Tensor)`` pairs, as ``named_parameters()``
+    gives, whose names the groups keep as ``"param_names"``), or of dicts (parameter groups) that
+    each hold a ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
     the list of groups (each a dict of hyperparameters plus ``"params"``); ``state`` maps each
     parameter to a dict of its running buffers (Tensors) and counters (Python numbers).
     """
@@ -39,9 +41,28 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.__dict__["step"])
+
     @property
     def _name(self) -> str:
         return type(self).__name__
+
+    def _step_hooks(self, kind: str) -> OrderedDict:
+        if kind not in self.__dict__:
+            self.__dict__[kind] = OrderedDict()
+        return self.__dict__[kind]
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each ``step``; it may return ``(args, kwargs)``
+        to replace step's arguments.  Returns a handle whose ``remove()`` unregisters it."""
+        return _add_hook(self._step_hooks("_step_pre_hooks"), hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each ``step``.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_step_post_hooks"), hook)
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options; options it leaves out come from
@@ -56,6 +77,9 @@ class Optimizer:
         else:
             self._check_ordered(params)
             params = list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            names, params = [p[0] for p in params], [p[1] for p in params]      # model.named_parameters()
 
         group_index = len(self.param_groups)
         seen = {id(p) for group in self.param_groups for p in group["params"]}
@@ -67,6 +91,8 @@ class Optimizer:
             seen.add(id(p))
 
         group = {**param_group, "params": params}
+        if names is not None:
+            group["param_names"] = names
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         self.param_groups.append(group)
@@ -187,6 +213,39 @@ class Optimizer:
         return text + ")"
 
 
+def _add_hook(store, hook):
+    from ..autograd import RemovableHandle
+    key = max(store, default=0) + 1
+    store[key] = hook
+    return RemovableHandle(functools.partial(store.pop, key, None))
+
+
+def _with_step_hooks(step):
+    """``step`` that first calls the optimizer's step pre-hooks and then its post-hooks (once, even
+    when a subclass's step calls ``super().step()``)."""
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        if self.__dict__.get("_in_step"):
+            return step(self, *args, **kwargs)
+        args = (self, *args)                     # as in PyTorch, the hooks' args start with the optimizer
+        for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{type(self).__name__}: a step pre-hook must return None or (args, kwargs), "
+                                       f"got {result!r}")
+                args, kwargs = result
+        self.__dict__["_in_step"] = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
+            hook(self, args, kwargs)
+        return out
+    return hooked
+
+
 def _loaded_number(value):
     """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
     if isinstance(value, Tensor):
@@ -261,3 +320,6 @@ def update_second_moment(grad, exp_avg_sq, beta2, scratch):
     scratch *= 1.0 - beta2
     exp_avg_sq *= beta2
     exp_avg_sq += scratch
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, refuse_unsupported
 
 
 def sgd_update(param, grad, buf, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
@@ -39,7 +39,8 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        refuse_unsupported(type(self).__name__, differentiable=differentiable)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -9,7 +10,7 @@ from ... import backend
 from ...tensor import Tensor
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False) -> Tensor:
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None) -> Tensor:
     """Scale the gradients of ``parameters`` (a Tensor or an iterable of them) in place so that
     their total ``norm_type``-norm, taken as if they were one vector, is at most ``max_norm``::
 
@@ -18,6 +19,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Returns the total norm before clipping, as a 0-d Tensor.  A NaN or infinite total raises a
     RuntimeError with ``error_if_nonfinite=True``; otherwise, as in PyTorch, it spoils the gradients.
+    ``foreach`` (PyTorch's choice of kernel) changes nothing here.
     """
     grads = _grads_of(parameters)
     norm_type = float(norm_type)
@@ -38,7 +40,40 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor._wrap(total)
 
 
-def clip_grad_value_(parameters, clip_value) -> None:
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None) -> Tensor:
+    """PyTorch's deprecated name of :func:`clip_grad_norm_` (it warns, then does the same)."""
+    warnings.warn("nn.utils.clip_grad_norm is now deprecated in favor of nn.utils.clip_grad_norm_.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None) -> Tensor:
+    """The ``norm_type``-norm of ``tensors`` (a Tensor or an iterable of them, None entries
+    skipped) taken as if they were one vector, as a 0-d Tensor (what ``clip_grad_norm_`` returns)."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    arrays = [t.data for t in tensors if t is not None]
+    if not arrays:
+        return Tensor._wrap(np.zeros((), dtype=backend.get_default_dtype()))
+    total = _total_norm(arrays, float(norm_type))
+    if error_if_nonfinite and not math.isfinite(float(total)):
+        raise RuntimeError(f"The total norm of order {float(norm_type)} for gradients from `parameters` is "
+                           f"non-finite, so it cannot be clipped.")
+    return Tensor._wrap(total)
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> None:
+    """Scale the gradients of ``parameters`` in place by ``max_norm / (total_norm + 1e-6)`` when
+    that is below 1 (``total_norm`` as :func:`get_total_norm` gives it)."""
+    total_value = float(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    scale = float(max_norm) / (total_value + 1e-6)
+    if not scale >= 1.0:
+        with np.errstate(invalid="ignore"):
+            for g in _grads_of(parameters):
+                g *= scale
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None) -> None:
     """Clamp the gradients of ``parameters`` (a Tensor or an iterable of them) in place to
     ``[-clip_value, clip_value]``."""
     clip_value = float(clip_value)

@@ -1,0 +1,32 @@
+"""``minigrad.nn.modules``: PyTorch's ``torch.nn.modules`` paths, for code that imports layers or
+their private bases from there (``from torch.nn.modules.batchnorm import _BatchNorm``,
+``isinstance(m, nn.modules.conv._ConvNd)``).  Each submodule PyTorch has (``linear``, ``conv``,
+``batchnorm``, ``loss``, ...) is one namespace holding every layer of ``minigrad.nn`` and those
+bases, whichever file of minigrad defines them."""
+import sys as _sys
+import types as _types
+
+from .. import container as _container, conv as _conv, layers as _layers, loss as _loss, module as _module
+from ... import nn as _nn
+
+_SUBMODULES = ("module", "linear", "conv", "activation", "batchnorm", "instancenorm", "normalization", "dropout",
+               "loss", "container", "sparse", "rnn", "pooling", "flatten", "transformer", "padding", "pixelshuffle",
+               "upsampling", "distance", "adaptive", "channelshuffle", "fold")
+_BASES = {"_ConvNd": _conv._ConvNd, "_NormBase": _layers._NormBase, "_BatchNorm": _layers._BatchNorm,
+          "_Loss": _loss._Loss}
+
+
+def _namespace(name):
+    ns = _types.ModuleType(f"{__name__}.{name}")
+    for key in dir(_nn):
+        value = getattr(_nn, key)
+        if isinstance(value, type) and issubclass(value, _module.Module):
+            setattr(ns, key, value)
+    for key, value in _BASES.items():
+        setattr(ns, key, value)
+    ns.Module, ns.Sequential = _module.Module, _container.Sequential
+    return ns
+
+
+for _name in _SUBMODULES:
+    globals()[_name] = _sys.modules[f"{__name__}.{_name}"] = _namespace(_name)

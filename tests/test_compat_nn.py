@@ -1,0 +1,391 @@
+"""PyTorch-compatibility of the nn / optim / data API as a PyTorch user's tests exercise it:
+names and order, containers, hooks, state dicts, printing, and the errors PyTorch raises."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+# ----------------------------------------------------------------------------- registration
+@pytest.mark.parametrize("register", [
+    lambda m, n: m.register_parameter(n, nn.Parameter(mg.zeros(2))),
+    lambda m, n: m.register_buffer(n, mg.zeros(2)),
+    lambda m, n: m.add_module(n, nn.ReLU()),
+])
+def test_registered_names_follow_pytorch_rules(register):
+    m = nn.Module()
+    for bad in ("a.b", ""):
+        with pytest.raises(KeyError):
+            register(m, bad)
+    m.x = 3                                          # a plain attribute is not silently shadowed
+    with pytest.raises(KeyError, match="attribute 'x' already exists"):
+        register(m, "x")
+    register(m, "ok")
+    register(m, "ok")                                # re-registering the same kind replaces it
+
+
+def test_assigning_a_non_module_to_a_child_slot_raises():
+    m = nn.Module()
+    m.child = nn.ReLU()
+    with pytest.raises(TypeError, match="child module 'child'"):
+        m.child = mg.zeros(1)
+    m.child = None
+    assert list(m.named_children()) == []
+
+
+def test_shared_module_appears_under_each_name_in_state_dict(torch):
+    ours_l, theirs_l = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours, theirs = nn.Sequential(ours_l, ours_l), torch.nn.Sequential(theirs_l, theirs_l)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [n for n, _ in ours.named_parameters()] == ["0.weight", "0.bias"]
+    for remove in (True, False):
+        assert ([n for n, _ in ours.named_parameters(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_parameters(remove_duplicate=remove)])
+        assert ([n for n, _ in ours.named_modules(remove_duplicate=remove)]
+                == [n for n, _ in theirs.named_modules(remove_duplicate=remove)])
+    ours.load_state_dict(ours.state_dict())
+
+
+# ----------------------------------------------------------------------------- load_state_dict
+def test_load_state_dict_result_and_messages_match_pytorch(torch):
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    assert repr(ours.load_state_dict(ours.state_dict())) == "<All keys matched successfully>"
+    assert repr(ours.load_state_dict(ours.state_dict())) == repr(theirs.load_state_dict(theirs.state_dict()))
+    sd = {"weight": np.zeros((2, 2), np.float32), "extra": np.zeros(1, np.float32)}
+    result = ours.load_state_dict(sd, strict=False)
+    assert type(result).__name__ == "_IncompatibleKeys"
+    assert (result.missing_keys, result.unexpected_keys) == (["bias"], ["extra"])
+    assert str(result) == str(theirs.load_state_dict({k: torch.tensor(v) for k, v in sd.items()}, strict=False))
+    for text in ('Missing key\\(s\\) in state_dict: "bias"', 'Unexpected key\\(s\\) in state_dict: "extra"'):
+        with pytest.raises(RuntimeError, match=text):
+            ours.load_state_dict(sd)
+        with pytest.raises(RuntimeError, match=text):
+            theirs.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})
+    with pytest.raises(RuntimeError, match="size mismatch for weight: copying a param with shape"):
+        ours.load_state_dict({"weight": np.zeros((3, 2), np.float32)}, strict=False)
+
+
+def test_load_state_dict_assign_replaces_the_parameters():
+    m = nn.Linear(2, 2)
+    old = m.weight
+    m.bias.requires_grad_(False)
+    m.load_state_dict({"weight": mg.ones(2, 2, dtype=mg.float64), "bias": mg.ones(2)}, assign=True)
+    assert m.weight is not old and isinstance(m.weight, nn.Parameter) and m.weight.dtype == mg.float64
+    assert m.weight.requires_grad and not m.bias.requires_grad
+    np.testing.assert_array_equal(m.weight.detach().numpy(), np.ones((2, 2)))
+    m.load_state_dict({"weight": mg.zeros(2, 2), "bias": mg.zeros(2)})      # copy: same objects
+    assert m.weight.dtype == mg.float64
+
+
+# ----------------------------------------------------------------------------- hooks
+def test_forward_hooks_prepend_with_kwargs_always_call():
+    m = nn.Linear(2, 3)
+    log = []
+    m.register_forward_hook(lambda mod, args, out: log.append("plain"))
+    m.register_forward_hook(lambda mod, args, out: log.append("first"), prepend=True)
+    m.register_forward_hook(lambda mod, args, kwargs, out: log.append(sorted(kwargs)), with_kwargs=True)
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"input": kwargs["input"] * 0}), with_kwargs=True)
+    out = m(input=mg.ones(1, 2))
+    assert log == ["first", "plain", ["input"]]
+    np.testing.assert_allclose(out.detach().numpy(), np.broadcast_to(m.bias.detach().numpy(), (1, 3)))
+
+    failing, seen = nn.Linear(2, 3), []
+    failing.register_forward_hook(lambda mod, args, out: seen.append(out), always_call=True)
+    failing.register_forward_hook(lambda mod, args, out: seen.append("not called"))
+    with pytest.raises(Exception):
+        failing(mg.ones(1, 5))
+    assert seen == [None]
+
+
+def test_hook_handle_removes_with_kwargs_hook():
+    m, log = nn.Identity(), []
+    handle = m.register_forward_pre_hook(lambda mod, args, kwargs: log.append(1), with_kwargs=True)
+    m(mg.ones(1))
+    handle.remove()
+    m(mg.ones(1))
+    assert log == [1] and not m._hooks_with_kwargs
+
+
+# ----------------------------------------------------------------------------- printing
+def test_repr_extra_lines_and_repeated_children(torch):
+    def build(lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = lib.nn.ModuleList([lib.nn.Linear(1, 2) for _ in range(3)] + [lib.nn.ReLU()])
+
+            def extra_repr(self):
+                return "hello=1"
+        return M()
+    assert repr(build(mg)) == repr(build(torch))
+    assert repr(nn.LayerNorm(4, bias=False)) == repr(torch.nn.LayerNorm(4, bias=False))
+    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
+
+
+# ----------------------------------------------------------------------------- containers
+def _names(seq):
+    return [type(m).__name__ for m in seq]
+
+
+def test_sequential_list_methods(torch):
+    for lib in (mg, torch):
+        s = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh())
+        assert s.insert(-1, lib.nn.Sigmoid()) is s
+        s.extend([lib.nn.GELU()])
+        assert type(s.pop(0)).__name__ == "ReLU"
+        assert _names(s) == ["Sigmoid", "Tanh", "GELU"] and list(s._modules) == ["0", "1", "2"]
+        assert _names(s + lib.nn.Sequential(lib.nn.ReLU())) == ["Sigmoid", "Tanh", "GELU", "ReLU"]
+        assert _names(lib.nn.Sequential(lib.nn.ReLU()) * 2) == ["ReLU", "ReLU"]
+        s += lib.nn.Sequential(lib.nn.ReLU())
+        assert len(s) == 4 and list(s._modules) == ["0", "1", "2", "3"]
+        with pytest.raises(ValueError):
+            s + [lib.nn.ReLU()]
+    assert nn.Sequential(nn.Linear(2, 3))(input=mg.ones(1, 2)).shape == (1, 3)
+
+
+def test_modulelist_and_moduledict_methods():
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.GELU()])
+    assert type(ml.pop(1)).__name__ == "Tanh" and list(ml._modules) == ["0", "1"]
+    ml += [nn.Sigmoid()]
+    both = ml + nn.ModuleList([nn.ReLU()])
+    assert isinstance(both, nn.ModuleList) and _names(both) == ["ReLU", "GELU", "Sigmoid", "ReLU"]
+    with pytest.raises(TypeError):
+        ml.extend(nn.ReLU())
+
+    md = nn.ModuleDict({"b": nn.ReLU(), "a": nn.Tanh()})
+    md.update({"c": nn.GELU()})
+    md.update([("d", nn.Sigmoid())])
+    assert type(md.pop("a")).__name__ == "Tanh"
+    del md["b"]
+    assert list(md.keys()) == ["c", "d"] and "c" in md
+    md.clear()
+    assert len(md) == 0
+
+
+# ----------------------------------------------------------------------------- init
+def test_init_private_fan_helpers_and_orthogonal_rank_check(torch):
+    t = mg.empty(4, 3, 2, 2)
+    assert nn.init._calculate_fan_in_and_fan_out(t) == torch.nn.init._calculate_fan_in_and_fan_out(
+        torch.empty(4, 3, 2, 2)) == (12, 16)
+    assert nn.init._calculate_correct_fan(t, "fan_out") == 16
+    with pytest.raises(ValueError):
+        nn.init._calculate_fan_in_and_fan_out(mg.empty(5))
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(mg.empty(5))
+
+
+# ----------------------------------------------------------------------------- clipping
+def _linear_with_grads(lib):
+    m = lib.nn.Linear(3, 2)
+    with lib.no_grad():
+        m.weight.copy_(lib.tensor([[1., -2, 3], [4, 5, -6]]))
+        m.bias.copy_(lib.tensor([0.5, -0.5]))
+    (m(lib.tensor([[1., 2, 3]])) ** 2).sum().backward()
+    return m
+
+
+def test_get_total_norm_clip_grads_with_norm_and_deprecated_alias(torch):
+    ours, theirs = _linear_with_grads(mg), _linear_with_grads(torch)
+    for norm_type in (2.0, 1, "inf"):
+        a = nn.utils.get_total_norm([p.grad for p in ours.parameters()], norm_type)
+        b = torch.nn.utils.get_total_norm([p.grad for p in theirs.parameters()], norm_type)
+        np.testing.assert_allclose(float(a), float(b), rtol=1e-6)
+    total = nn.utils.get_total_norm([p.grad for p in ours.parameters()])
+    nn.utils.clip_grads_with_norm_(ours.parameters(), 1.0, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs.parameters(), 1.0,
+                                         torch.nn.utils.get_total_norm([p.grad for p in theirs.parameters()]))
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+    with pytest.warns(FutureWarning):
+        r = nn.utils.clip_grad_norm(ours.parameters(), 0.5, foreach=None)
+    np.testing.assert_allclose(float(r), 1.0, rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------- optim
+def test_optimizer_accepts_named_parameters(torch):
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    o = mg.optim.SGD(ours.named_parameters(), lr=0.1)
+    t = torch.optim.SGD(theirs.named_parameters(), lr=0.1)
+    assert o.param_groups[0]["param_names"] == t.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert o.param_groups[0]["params"][0] is ours.weight
+    assert o.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    g = mg.optim.Adam([{"params": list(ours.named_parameters()), "lr": 0.2}])
+    assert g.param_groups[0]["param_names"] == ["weight", "bias"] and g.param_groups[0]["lr"] == 0.2
+
+
+def test_old_scheduler_base_and_step_with_epoch(torch):
+    def run(lib):
+        class Halving(lib.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1)
+        sched, lrs = Halving(opt), []
+        for _ in range(3):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        step = lib.optim.lr_scheduler.StepLR(lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1), 2)
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            step.step(5)
+        return lrs + [step.get_last_lr()[0], step.last_epoch]
+    np.testing.assert_allclose(run(mg), run(torch), rtol=1e-12)
+    np.testing.assert_allclose(run(mg), [0.05, 0.025, 0.0125, 0.001, 5], rtol=1e-12)
+
+
+def test_optimizer_flags_and_step_hooks(torch):
+    m = nn.Linear(1, 1)
+    mg.optim.SGD(m.parameters(), lr=0.1, foreach=True, fused=None)
+    mg.optim.Adam(m.parameters(), foreach=False, fused=None, capturable=False)
+    mg.optim.AdamW(m.parameters(), foreach=None)
+    mg.optim.RMSprop(m.parameters(), foreach=None)
+    mg.optim.Adagrad(m.parameters(), foreach=None)
+    with pytest.raises(ValueError, match="differentiable"):
+        mg.optim.SGD(m.parameters(), lr=0.1, differentiable=True)
+
+    def run(lib, optimizer, **kw):
+        model = lib.nn.Linear(1, 1)
+        opt, log = optimizer(lib)(model.parameters(), **kw), []
+        handle = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), sorted(kwargs))))
+        opt.register_step_post_hook(lambda o, args, kwargs: log.append("post"))
+
+        def closure():
+            opt.zero_grad()
+            loss = model(lib.ones(1, 1)).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+        handle.remove()
+        opt.step(closure=closure)
+        return log
+    for optimizer, kw in ((lambda lib: lib.optim.SGD, {"lr": 0.1}), (lambda lib: lib.optim.LBFGS, {"max_iter": 2})):
+        assert run(mg, optimizer, **kw) == run(torch, optimizer, **kw) == [("pre", 2, []), "post", "post"]
+
+
+# ----------------------------------------------------------------------------- more Module API
+def test_extra_state_is_saved_and_restored(torch):
+    def build(lib):
+        class WithCounter(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = lib.nn.Linear(1, 1)
+                self.count = 3
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+        return lib.nn.Sequential(WithCounter())
+    ours, theirs = build(mg), build(torch)
+    sd = ours.state_dict()
+    assert list(sd) == list(theirs.state_dict()) == ["0._extra_state", "0.inner.weight", "0.inner.bias"]
+    fresh = build(mg)
+    fresh[0].count = 0
+    fresh.load_state_dict(sd)
+    assert fresh[0].count == 3
+    del sd["0._extra_state"]
+    assert fresh.load_state_dict(sd, strict=False).missing_keys == ["0._extra_state"]
+
+
+def test_parameter_containers_make_parameters_and_sort_plain_dicts(torch):
+    for lib in (mg, torch):
+        plist = lib.nn.ParameterList([lib.zeros(2)])
+        assert isinstance(plist[0], lib.nn.Parameter) and plist[0].requires_grad
+        pdict = lib.nn.ParameterDict({"b": lib.zeros(1), "a": lib.zeros(1)})
+        pdict.update(OrderedDict([("d", lib.zeros(1)), ("c", lib.zeros(1))]))
+        assert list(pdict.keys()) == ["a", "b", "d", "c"]
+        assert pdict.setdefault("e", lib.nn.Parameter(lib.ones(1))) is pdict["e"]
+    assert nn.Linear(1, 1)._get_name() == "Linear"
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_conv_padding_modes_match_pytorch(torch, mode, dims):
+    rng = np.random.default_rng(0)
+    cls = "Conv1d" if dims == 1 else "Conv2d"
+    ours = getattr(nn, cls)(2, 3, 3, padding=1, padding_mode=mode, dtype=mg.float64)
+    theirs = getattr(torch.nn, cls)(2, 3, 3, padding=1, padding_mode=mode, dtype=torch.float64)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = rng.standard_normal((2, 2) + (5,) * dims)
+    np.testing.assert_allclose(ours(mg.tensor(x)).detach().numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12, atol=1e-12)
+    assert repr(ours) == repr(theirs)
+    assert nn.Conv2d(1, 1, 1).padding_mode == "zeros"
+    with pytest.raises(ValueError, match="padding_mode"):
+        getattr(nn, cls)(1, 1, 1, padding_mode="mirror")
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.Linear(2, 3), (1, 2)), (lambda: nn.Conv2d(1, 1, 1), (1, 1, 2, 2)), (lambda: nn.ReLU(), (2,)),
+    (lambda: nn.BatchNorm1d(2), (3, 2)), (lambda: nn.LayerNorm(2), (3, 2)), (lambda: nn.Dropout(0.0), (3, 2)),
+    (lambda: nn.Flatten(), (3, 2, 2)), (lambda: nn.Softmax(dim=1), (3, 2)), (lambda: nn.Identity(), (3,)),
+    (lambda: nn.MaxPool2d(2), (1, 1, 2, 2)), (lambda: nn.ZeroPad2d(1), (1, 1, 2, 2)),
+    (lambda: nn.Sequential(nn.Linear(2, 2)), (1, 2)),
+])
+def test_layers_take_their_input_by_pytorchs_keyword(make, shape):
+    layer = make()
+    np.testing.assert_allclose(layer(input=mg.ones(*shape)).detach().numpy(), layer(mg.ones(*shape)).detach().numpy())
+
+
+def test_torch_nn_modules_paths():
+    from minigrad.nn.modules.batchnorm import _BatchNorm
+    from minigrad.nn.modules.loss import _Loss
+    import minigrad.nn.modules.conv as conv
+    assert isinstance(nn.BatchNorm2d(2), _BatchNorm) and isinstance(nn.MSELoss(), _Loss)
+    assert conv.Conv2d is nn.Conv2d and isinstance(nn.Conv1d(1, 1, 1), nn.modules.conv._ConvNd)
+    assert nn.modules.linear.Linear is nn.Linear and nn.modules.module.Module is nn.Module
+
+
+def test_load_state_dict_pre_hook_can_rename_keys(torch):
+    def load(lib):
+        m = lib.nn.Sequential(lib.nn.Linear(1, 1))
+        seen = []
+
+        def rename(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
+            seen.append(prefix)
+            for old in [k for k in state_dict if k.startswith(prefix + "w")]:
+                state_dict[prefix + "weight"] = state_dict.pop(old)
+        m[0].register_load_state_dict_pre_hook(rename)
+        sd = {"0.w_old": lib.ones(1, 1), "0.bias": lib.zeros(1)}
+        result = m.load_state_dict(sd)
+        return seen, list(sd), float(m[0].weight.detach().sum()), repr(result)
+    assert load(mg) == load(torch) == (["0."], ["0.w_old", "0.bias"], 1.0, "<All keys matched successfully>")
+
+
+def test_load_state_dict_error_text_matches_pytorch_line_for_line(torch):
+    def message(lib, weight_shape):
+        try:
+            lib.nn.Linear(2, 2).load_state_dict({"weight": lib.zeros(*weight_shape), "x": lib.zeros(1),
+                                                 "y": lib.zeros(1)})
+        except RuntimeError as e:
+            return str(e).replace("torch.Size([3, 2])", "(3, 2)").replace("torch.Size([2, 2])", "(2, 2)")
+    for shape in ((2, 2), (3, 2)):
+        assert message(mg, shape) == message(torch, shape)
+    assert message(mg, (2, 2)) == ('Error(s) in loading state_dict for Linear:\n\tMissing key(s) in state_dict: '
+                                   '"bias". \n\tUnexpected key(s) in state_dict: "x", "y". ')
+
+
+def test_full_backward_hook_grad_input_has_one_entry_per_positional_argument(torch):
+    def run(lib):
+        class Scale(lib.nn.Module):
+            def forward(self, a, k, b):
+                return a * b * k
+        m, log = Scale(), []
+        m.register_full_backward_hook(lambda mod, gi, go: log.append([None if g is None else g.tolist() for g in gi]))
+        m.register_full_backward_hook(lambda mod, gi, go: (None, None, gi[2] * 10))
+        b = lib.ones(2, requires_grad=True)
+        m(lib.ones(2) * 2, 3.0, b).sum().backward()
+        return log, b.grad.tolist()
+    assert run(mg) == run(torch) == ([[[0.0, 0.0], None, [6.0, 6.0]]], [60.0, 60.0])
+
+
+# ----------------------------------------------------------------------------- data
+def test_dataloader_iterator_has_a_length(torch):
+    def lengths(lib):
+        loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.zeros(10)), batch_size=3)
+        it = iter(loader)
+        first = next(it)
+        return len(it), len(loader), first[0].shape[0], sum(1 for _ in it)
+    assert lengths(mg) == lengths(torch) == (4, 4, 3, 3)
