@@ -188,17 +188,49 @@ class Function:
     differentiable_backward = False
     #: ``composite(*args, **kwargs)``: the op written with differentiable ops (see above).
     composite = None
+    #: Whether forward and backward work on Tensors, as PyTorch's (see ``_apply_on_tensors``):
+    #: False for minigrad's own ops and for Functions with a formula or a composite, True with a
+    #: ``setup_context``, None (found out on each call) for other user Functions.
+    _tensors = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.setup_context is not Function.setup_context:
+            cls._tensors = True
+        elif cls.__module__.startswith("minigrad.") or cls.differentiable_backward or cls.composite is not None:
+            cls._tensors = False
+        else:
+            cls._tensors = None
 
     # -- what an op calls from forward/backward
     def save_for_backward(self, *arrays):
+        if self._tensors:       # PyTorch-style: keep the arrays, hand back Tensors (saved_tensors)
+            arrays = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
         self._saved = arrays
+
+    def mark_non_differentiable(self, *tensors):
+        """PyTorch-style forward: these outputs get no grad_fn (indices, masks)."""
+        self._non_diff = tuple(tensors)
+
+    def mark_dirty(self, *tensors):
+        """PyTorch-style forward: these inputs were edited in place and are returned as outputs."""
+        self._dirty = tuple(tensors)
+
+    def set_materialize_grads(self, value: bool):
+        """False: backward gets None, not zeros, for outputs that received no gradient."""
+        self.materialize_grads = bool(value)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's newer style: ``forward(*args)`` without ctx, then this fills ``ctx``."""
+        raise NotImplementedError
 
     @property
     def saved_tensors(self):
         saved = getattr(self, "_saved", ())
         if saved is _FREED:
             raise RuntimeError(self._freed_message())
-        if _modes.tensor_backward and saved:
+        if (_modes.tensor_backward or self._tensors) and saved:
             return self._saved_as_tensors(saved)
         return saved
 
@@ -268,7 +300,18 @@ class Function:
 
         Tensors in ``args`` must share a device; other arguments (scalars, arrays of
         indices, options) are passed through unchanged and never receive gradients.
+        A user's Function written PyTorch's way gets the Tensors instead (``_apply_on_tensors``).
         """
+        if cls._tensors is not False:
+            return _apply_on_tensors(cls, args, kwargs)
+        return cls._apply(args, kwargs, None)
+
+    def __call__(self, *args):
+        raise RuntimeError(f"{self.name}: call {self.name}.apply(...), not an instance (PyTorch's legacy autograd "
+                           f"Functions with a non-static forward are not supported)")
+
+    @classmethod
+    def _apply(cls, args, kwargs, run_forward):
         ctx = cls.__new__(cls)
         grad_on = _modes.grad_enabled
         n = len(args)
@@ -301,7 +344,7 @@ class Function:
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(arrays)
-        outputs = cls.forward(ctx, *arrays, **kwargs)
+        outputs = cls.forward(ctx, *arrays, **kwargs) if run_forward is None else run_forward(ctx)
         if type(outputs) is not tuple:
             out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,), ctx)[0]
             if _modes.anomaly:
@@ -344,7 +387,7 @@ class Function:
         self._out_meta = out_meta
         self._stack = traceback.format_stack()[:-2] if anomaly else None
         saved = self._saved
-        if saved and self.differentiable_backward:
+        if saved and (self.differentiable_backward or self._tensors):
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
@@ -393,6 +436,72 @@ def _note_view(result, args, arrays):
                     views = base._views = weakref.WeakSet()
                 views.add(result)
             return
+
+
+def _apply_on_tensors(cls, args, kwargs):
+    """``apply`` for a Function written PyTorch's way: ``forward(ctx, *args)`` (or ``forward(*args)``
+    plus ``setup_context(ctx, inputs, output)``) gets the Tensors themselves, under ``no_grad``,
+    and returns Tensors; ``backward`` gets and returns Tensors (``_backward_on_tensors``) and
+    ``ctx.saved_tensors`` gives Tensors, connected to the graph, so a backward written with
+    Tensor ops is differentiable again.  Underneath it is the array machinery: the Tensors'
+    arrays are what the node saves and outputs.  A user Function with neither a
+    ``setup_context`` nor a formula (``cls._tensors`` None) may also be written on arrays, as
+    minigrad's own ops: when its forward fails on Tensors it runs again on the arrays."""
+    dirty = non_diff = ()
+    returned = None
+
+    def run_forward(ctx):
+        nonlocal dirty, non_diff, returned
+        ctx._tensors = True
+        with no_grad():
+            if cls._tensors and cls.setup_context is not Function.setup_context:
+                returned = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, returned)
+            else:
+                returned = cls.forward(ctx, *args, **kwargs)
+        dirty, non_diff = ctx.__dict__.pop("_dirty", ()), ctx.__dict__.pop("_non_diff", ())
+        if type(returned) is tuple:
+            return tuple(o.data if isinstance(o, Tensor) else o for o in returned)
+        return returned.data if isinstance(returned, Tensor) else returned
+
+    try:
+        results = cls._apply(args, kwargs, run_forward)
+    except (TypeError, AttributeError, ValueError):
+        if cls._tensors is not None or returned is not None:
+            raise
+        try:
+            results = cls._apply(args, kwargs, None)     # a forward on arrays, as minigrad's ops
+        except Exception:
+            pass
+        else:
+            cls._tensors = False
+            return results
+        raise
+    single = type(results) is not tuple
+    outs = (returned,) if single else returned
+    results = (results,) if single else results
+    fixed = []
+    for o, r in zip(outs, results):
+        if any(o is t for t in dirty):          # edited in place: the input itself becomes the output
+            o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, r._requires_grad
+            r = o
+        elif any(o is t for t in non_diff):
+            r = Tensor._wrap(r.data)
+        fixed.append(r)
+    return fixed[0] if single else tuple(fixed)
+
+
+def _backward_on_tensors(node, grads):
+    """A PyTorch-style Function's backward in a first-order pass: Tensors in (None stays None),
+    arrays out, with gradients off (as PyTorch)."""
+    previous, _modes.grad_enabled = _modes.grad_enabled, False
+    try:
+        out = node.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+    finally:
+        _modes.grad_enabled = previous
+    if type(out) is not tuple:
+        return out.data if isinstance(out, Tensor) else out
+    return tuple(g.data if isinstance(g, Tensor) else g for g in out)
 
 
 def _source_of(saved, arrays, outputs):
@@ -616,7 +725,12 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(_plain(grads))
-        grads_in = _tensor_backward(node, grads) if create_graph else node.backward(node, *grads)
+        if create_graph:
+            grads_in = _tensor_backward(node, grads)
+        elif node._tensors:
+            grads_in = _backward_on_tensors(node, grads)
+        else:
+            grads_in = node.backward(node, *grads)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
         if tracer is not None:
@@ -719,8 +833,9 @@ def _tensor_backward(node, grads):
     """One node's backward under create_graph: gradients in and out are Tensors."""
     if node.composite is not None:
         return _composite_backward(node, grads)
-    if not node.differentiable_backward:       # arrays only: values right, not differentiable again
-        out = node.backward(node, *_plain(grads))
+    once = node._tensors and getattr(node.backward, "once_differentiable", False)
+    if once or not (node.differentiable_backward or node._tensors):   # values right, not differentiable again
+        out = _backward_on_tensors(node, _plain(grads)) if node._tensors else node.backward(node, *_plain(grads))
         out = out if type(out) is tuple else (out,)
         return tuple(g if g is None or isinstance(g, Tensor) else
                      _once_differentiable(node, np.asarray(g) if isinstance(g, np.generic) else g, grads) for g in out)
@@ -1082,4 +1197,5 @@ def _remove_from(hooks: list, hook):
         hooks.remove(hook)
 
 
-from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)
+from . import function, functional  # noqa: E402,F401  (as torch.autograd.function, torch.autograd.functional)
+from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)
