@@ -66,8 +66,8 @@ class Tensor:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() to get a tensor cut from the graph")
         if value and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype "
-                               f"{self.data.dtype} (convert with .float() first)")
+            raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients; got "
+                               f"dtype {self.data.dtype} (convert with .float() first)")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True) -> "Tensor":

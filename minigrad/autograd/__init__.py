@@ -109,21 +109,47 @@ class _ModeSwitch:
         return wrapper
 
 
-class no_grad(_ModeSwitch):
+class _BareSwitch(_ModeSwitch):
+    """A switch that also decorates without parentheses (``@no_grad`` as ``@no_grad()``)."""
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+
+class no_grad(_BareSwitch):
     """Ops inside record no graph: for evaluation and in-place parameter updates."""
     _attr, _value = "grad_enabled", False
 
 
-class enable_grad(_ModeSwitch):
+class enable_grad(_BareSwitch):
     """Turn graph recording back on inside a ``no_grad`` region."""
     _attr, _value = "grad_enabled", True
 
 
 class set_grad_enabled(_ModeSwitch):
+    """Switch recording on or off at once, as a plain call too (``set_grad_enabled(False)``);
+    as a context manager or a decorator it restores the previous mode on exit."""
     _attr = "grad_enabled"
 
     def __init__(self, mode: bool):
         self._value = bool(mode)
+        self._previous = _modes.grad_enabled
+        _modes.grad_enabled = self._value
+
+    def __enter__(self):
+        return self                     # __init__ switched already
+
+    def __call__(self, fn):
+        _modes.grad_enabled = self._previous      # decorating switches nothing
+        mode = self._value
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
 class detect_anomaly(_ModeSwitch):
@@ -153,6 +179,13 @@ def _all_finite(arrays) -> bool:
 
 # ----------------------------------------------------------------------------- Function
 _FREED = object()
+
+
+class _OpName(str):
+    """A node's name, which PyTorch code calls: ``grad_fn.name()``."""
+
+    def __call__(self) -> str:
+        return self.torch_name
 
 
 class Function:
@@ -240,7 +273,12 @@ class Function:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The op's name ("Mul", as minigrad's messages say); called, PyTorch's ``grad_fn.name()``
+        ("MulBackward0" for a built-in op, "MyFnBackward" for a user's Function)."""
+        cls = type(self)
+        name = _OpName(cls.__name__)
+        name.torch_name = cls.__name__ + ("Backward0" if cls.__module__.startswith("minigrad.") else "Backward")
+        return name
 
     @property
     def next_functions(self) -> tuple:
@@ -1062,8 +1100,8 @@ def _root_gradient(t: Tensor, g, create_graph=False):
     own, which may itself require grad, or a constant)."""
     if g is None:
         if t.data.size != 1:
-            raise RuntimeError(f"backward: a gradient can be created implicitly only for outputs with "
-                               f"one element; this output has shape {t.shape}: pass gradient=")
+            raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs (one element); "
+                               f"this output has shape {t.shape}: pass gradient=")
         ones = backend.xp_of(t.data).ones(t.shape, dtype=t.dtype)
         return Tensor._wrap(ones) if create_graph else ones
     arr = g.data if isinstance(g, Tensor) else g
@@ -1122,6 +1160,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for k, t in enumerate(inputs):
             if not t._requires_grad:
                 raise RuntimeError(f"backward: inputs[{k}] does not require grad")
+    previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
     try:
         if inputs is None:
             run_backward(tensors, grads, retain_graph=retain, create_graph=create_graph)
@@ -1131,18 +1170,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                                 foreign=[id(g) for g in grads])
         _run_queued_callbacks()
     finally:
+        _modes.grad_enabled = previous
         _modes.callbacks = None         # a failed backward (or callback) leaves nothing to the next one
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
-         materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``
     (as ``torch.autograd.grad``).  Only the part of the graph between them runs.
 
     ``create_graph=True`` returns gradients that carry a graph of their own, so they can be
     differentiated again (``retain_graph`` then defaults to True).  An input the outputs do
     not depend on is an error unless ``allow_unused`` (then None, or zeros with
-    ``materialize_grads``)."""
+    ``materialize_grads``).  ``is_grads_batched``: the first dimension of each of ``grad_outputs``
+    is a batch of cotangents, and each result gets that dimension too (one pass per row).
+    ``only_inputs`` is accepted for PyTorch's sake (it is always so)."""
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     outputs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
@@ -1156,13 +1201,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {k} does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
-    found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+    previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
+    try:
+        found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+        # a leaf's own hooks see (and may replace) its gradient, as in backward()
+        found = [_run_tensor_hooks(t._hooks, g) if g is not None and t._grad_fn is None and t._hooks else g
+                 for t, g in zip(inputs, found)]
+    finally:
+        _modes.grad_enabled = previous
     result = []
     for k, g in enumerate(found):
         if g is None:
             if not (allow_unused or materialize_grads):
                 raise RuntimeError(f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute "
-                                   f"the outputs (pass allow_unused=True to get None for it)")
+                                   f"the outputs: it appears to not have been used in the graph. Set "
+                                   f"allow_unused=True if this is the desired behavior (None for it)")
             result.append(Tensor._wrap(backend.xp_of(inputs[k].data).zeros_like(inputs[k].data))
                           if materialize_grads else None)
         elif isinstance(g, Tensor):
@@ -1170,6 +1223,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(Tensor._wrap(g))
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad(..., is_grads_batched=True)``: one ``grad`` per row of the cotangents, stacked."""
+    from ..ops.shape import stack
+    outs = _as_list(outputs)
+    batches = _grad_list(grad_outputs, len(outs), "grad")
+    if any(b is None for b in batches):
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs (a batch of cotangents per output)")
+    n = batches[0].shape[0]
+    rows = [grad(outs, inputs, [b[k] for b in batches], retain_graph=True if k < n - 1 else retain_graph,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
 
 
 class RemovableHandle:
