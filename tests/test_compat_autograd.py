@@ -388,3 +388,62 @@ def test_gradcheck_takes_pytorch_options_and_raise_exception():
         mg.autograd.gradcheck(_WrongDouble.apply, (x,))
     with pytest.raises(mg.autograd.GradcheckError):
         mg.autograd.gradcheck(_WrongDouble.apply, (x,))
+
+
+# ----------------------------------------------------------------------------- smaller API points
+def test_backward_may_return_nones_for_defaulted_arguments():
+    class Scaled(Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0):
+            ctx.scale = scale
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.scale, None       # a None for ``scale``, which apply never got
+
+    x = leaf()
+    Scaled.apply(x).sum().backward()
+    close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_is_an_error():
+    class AddOne_(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place"):
+        AddOne_.apply(leaf())
+
+
+def test_empty_inputs_and_non_tensor_inputs_are_errors():
+    x = leaf()
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (x * x).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        mg.autograd.grad((x * x).sum(), [])
+    with pytest.raises(RuntimeError, match="all inputs have to be Tensors"):
+        mg.autograd.grad((x * x).sum(), [1])
+
+
+def test_grad_mode_decorates_generators_and_enters_as_none():
+    x = leaf()
+
+    @mg.no_grad()
+    def rows():
+        yield (x * 2).requires_grad
+        yield (x * 3).requires_grad
+
+    gen = rows()
+    assert next(gen) is False and mg.is_grad_enabled()      # the caller's code between steps records
+    assert next(gen) is False
+    with mg.no_grad() as entered:
+        assert entered is None
+    assert mg.autograd.grad_mode.no_grad is mg.no_grad

@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import functools
 import heapq
+import inspect
 import itertools
 import threading
 import traceback
@@ -95,17 +96,34 @@ class _ModeSwitch:
     def __enter__(self):
         self._previous = getattr(_modes, self._attr)
         setattr(_modes, self._attr, self._value)
-        return self
 
     def __exit__(self, *exc):
         setattr(_modes, self._attr, self._previous)
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with copy.copy(self):   # a fresh switch per call, so nested/recursive calls restore correctly
                 return fn(*args, **kwargs)
+        return wrapper
+
+    def _wrap_generator(self, fn):
+        """A generator runs each step inside the switch, and the caller's code between steps outside."""
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            sent = None
+            while True:
+                try:
+                    with copy.copy(self):
+                        item = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+                sent = yield item
         return wrapper
 
 
@@ -139,7 +157,7 @@ class set_grad_enabled(_ModeSwitch):
         _modes.grad_enabled = self._value
 
     def __enter__(self):
-        return self                     # __init__ switched already
+        pass                            # __init__ switched already
 
     def __call__(self, fn):
         _modes.grad_enabled = self._previous      # decorating switches nothing
@@ -521,6 +539,9 @@ def _apply_on_tensors(cls, args, kwargs):
     fixed = []
     for o, r in zip(outs, results):
         if any(o is t for t in dirty):          # edited in place: the input itself becomes the output
+            if o._grad_fn is None and o._requires_grad and _modes.grad_enabled:
+                raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
+                                   f"in-place operation (mark_dirty); edit a clone instead")
             o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, r._requires_grad
             r = o
         elif any(o is t for t in non_diff):
@@ -774,6 +795,8 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
         if tracer is not None:
             tracer.backward(node, _plain(grads), _plain(grads_in), start)
         edges = node._next
+        if len(grads_in) > len(edges) and all(g is None for g in grads_in[len(edges):]):
+            grads_in = grads_in[:len(edges)]       # Nones for defaulted arguments never passed (as PyTorch)
         if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "
                                f"{len(edges)} (one per argument of forward, None where there is none)")
@@ -1157,6 +1180,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
     if inputs is not None:
         inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("backward: `inputs` argument to `backward()` cannot be empty (None: every leaf)")
         for k, t in enumerate(inputs):
             if not t._requires_grad:
                 raise RuntimeError(f"backward: inputs[{k}] does not require grad")
@@ -1191,12 +1216,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty")
     grad_outputs = _grad_list(grad_outputs, len(outputs), "grad")
     _check_roots(outputs, "grad")
     _check_create_graph(create_graph, "grad")
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs[{k}] is a {type(t).__name__}, not a Tensor")
+            raise RuntimeError(f"grad: all inputs have to be Tensors, but inputs[{k}] is a {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
@@ -1264,5 +1291,5 @@ def _remove_from(hooks: list, hook):
         hooks.remove(hook)
 
 
-from . import function, functional  # noqa: E402,F401  (as torch.autograd.function, torch.autograd.functional)
+from . import function, functional, grad_mode  # noqa: E402,F401  (as torch.autograd.function, ...)
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)
