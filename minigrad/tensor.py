@@ -79,6 +79,11 @@ class Tensor:
         return self._grad_fn is None
 
     @property
+    def _version(self) -> int:
+        """How many in-place edits this tensor's memory has had (PyTorch's version counter)."""
+        return autograd._versions.version(self.data)
+
+    @property
     def grad_fn(self):
         """The Function node that produced this tensor (None for leaves)."""
         return self._grad_fn

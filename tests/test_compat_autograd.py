@@ -447,3 +447,30 @@ def test_grad_mode_decorates_generators_and_enters_as_none():
     with mg.no_grad() as entered:
         assert entered is None
     assert mg.autograd.grad_mode.no_grad is mg.no_grad
+
+
+def test_grad_fn_hooks(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        seen = []
+        y.grad_fn.register_prehook(lambda gout: (gout[0] * 5,))
+        handle = y.grad_fn.register_hook(lambda gin, gout: seen.append((len(gin), len(gout))))
+        y.sum().backward(retain_graph=True)
+        first = x.grad.numpy().copy()
+        handle.remove()
+        y.sum().backward()
+        return seen, first, x.grad.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[0] == theirs[0] == [(2, 1)]
+    np.testing.assert_allclose(ours[1], theirs[1])
+    np.testing.assert_allclose(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[2], [20.0, 20.0])
+
+
+def test_version_counter_counts_in_place_edits():
+    x = mg.tensor([1.0, 2.0])
+    before = x._version
+    x.add_(1)
+    x[0] = 5.0
+    assert x._version - before == 2

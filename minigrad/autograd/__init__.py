@@ -320,6 +320,23 @@ class Function:
         """How many outputs the forward returned (several: a gradient arrives per output)."""
         return 1 if self._out_meta is None else len(self._out_meta)
 
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward; a tuple it returns replaces the
+        gradients (PyTorch's ``grad_fn.register_prehook``).  Returns a removable handle."""
+        return self._node_hook("_prehooks", hook)
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward; a tuple it returns
+        replaces ``grad_inputs`` (PyTorch's ``grad_fn.register_hook``).  Returns a removable handle."""
+        return self._node_hook("_posthooks", hook)
+
+    def _node_hook(self, kind, hook):
+        if self._hooks is None:
+            self._hooks = {}            # takes the node off the engine's fast path
+        hooks = self.__dict__.setdefault(kind, [])
+        hooks.append(hook)
+        return RemovableHandle(functools.partial(_remove_from, hooks, hook))
+
     def _freed_message(self):
         return (f"{self.name}: trying to backward through the graph a second time (or to read "
                 f"its saved arrays after they were freed); pass retain_graph=True to the first "
@@ -800,6 +817,8 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
         if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "
                                f"{len(edges)} (one per argument of forward, None where there is none)")
+        if node._hooks is not None and node.__dict__.get("_posthooks"):
+            grads_in = _run_node_hooks(node.__dict__["_posthooks"], grads_in, create_graph, grads)
         if anomaly:
             _check_backward(node, _plain(grads), _plain(grads_in))
         if not retain_graph:
@@ -962,6 +981,8 @@ def _node_output_grads(node, slots, create_graph=False):
                     t.grad = g if t.grad is None else t.grad + g
                 else:
                     t.grad = Tensor._wrap(g if t.grad is None else t.grad.data + g)
+    if node.__dict__.get("_prehooks"):
+        grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):
         # zeros for float outputs nobody used; integer outputs (indices) have no gradient
         first = next(g for g in grads if g is not None)
@@ -969,6 +990,19 @@ def _node_output_grads(node, slots, create_graph=False):
         grads = [_zeros(xp, node._out_meta[i], create_graph) if g is None and node._out_meta[i][1].kind == "f" else g
                  for i, g in enumerate(grads)]
     return grads
+
+
+def _run_node_hooks(hooks, grads, create_graph, *more):
+    """A node's pre-hooks (``hook(grads)``) or post-hooks (``hook(grads_in, grads_out)``): they get
+    Tensors; a tuple one returns replaces ``grads``."""
+    def wrap(gs):
+        return tuple(g if g is None or create_graph else Tensor._wrap(g) for g in gs)
+    others = [wrap(gs) for gs in more]
+    for hook in hooks:
+        out = hook(wrap(grads), *others)
+        if out is not None:
+            grads = tuple(g.data if isinstance(g, Tensor) and not create_graph else g for g in out)
+    return tuple(grads)
 
 
 def _zeros(xp, meta, as_tensor):
