@@ -335,13 +335,6 @@ def test_grad_fn_name_is_callable_as_in_pytorch(torch):
     assert f"{y.grad_fn.name}" == "Mul"        # minigrad's messages keep the op's own name
 
 
-def test_view_of_a_leaf_that_requires_grad_is_not_a_leaf():
-    x = leaf()
-    assert not x.view(3).is_leaf and not x.reshape(3).is_leaf
-    plain = mg.tensor([1.0, 2.0])
-    assert plain.reshape(2).is_leaf
-
-
 def test_grad_with_batched_cotangents(torch):
     def run(lib):
         x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
