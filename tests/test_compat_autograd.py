@@ -239,6 +239,22 @@ def test_a_user_function_written_on_arrays_still_works():
     assert mg.autograd.gradcheck(Tanh.apply, (leaf(),))
 
 
+def test_a_user_function_with_a_backward_on_arrays_still_works():
+    class Doubled(Function):              # forward fine on Tensors, backward NumPy-only
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.abs(g) * 2
+
+    for _ in range(2):                    # found out on the first call, remembered after
+        x = leaf()
+        Doubled.apply(x).sum().backward()
+        close(x.grad, [2.0, 2.0, 2.0])
+
+
 def test_torch_style_function_passes_gradcheck_and_gradgradcheck():
     Exp = _torch_style(mg)[0]
     x = leaf((0.1, -0.3, 0.7))

@@ -248,7 +248,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         if cls.setup_context is not Function.setup_context:
             cls._tensors = True
-        elif cls.__module__.startswith("minigrad.") or cls.differentiable_backward or cls.composite is not None:
+        elif cls.__module__.split(".")[0] == "minigrad" or cls.differentiable_backward or cls.composite is not None:
             cls._tensors = False
         else:
             cls._tensors = None
@@ -559,7 +559,8 @@ def _apply_on_tensors(cls, args, kwargs):
             if o._grad_fn is None and o._requires_grad and _modes.grad_enabled:
                 raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
                                    f"in-place operation (mark_dirty); edit a clone instead")
-            o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, r._requires_grad
+            if r._grad_fn is not None:
+                o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, True
             r = o
         elif any(o is t for t in non_diff):
             r = Tensor._wrap(r.data)
@@ -573,6 +574,11 @@ def _backward_on_tensors(node, grads):
     previous, _modes.grad_enabled = _modes.grad_enabled, False
     try:
         out = node.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+    except (TypeError, AttributeError):
+        if type(node)._tensors is not None:
+            raise
+        node._tensors = type(node)._tensors = False     # a backward written on arrays, as minigrad's ops
+        return node.backward(node, *grads)
     finally:
         _modes.grad_enabled = previous
     if type(out) is not tuple:
