@@ -388,6 +388,20 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
+    def __deepcopy__(self, memo):
+        """A copy with its own memory, ``requires_grad`` and a copy of ``.grad`` (as PyTorch's)."""
+        new = type(self).__new__(type(self))
+        new._init_leaf(self.data.copy(), False)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        extra = getattr(self, "__dict__", None)         # a subclass's own attributes
+        if extra:
+            import copy
+            new.__dict__.update(copy.deepcopy(extra, memo))
+        return new
+
     def __reduce_ex__(self, protocol):
         # pickle the CPU data only: graphs and gradients are not serialised
         return (_rebuild, (backend.to_device(self.data, backend.CPU), str(self.device), self._requires_grad))

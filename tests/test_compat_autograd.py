@@ -483,3 +483,32 @@ def test_version_counter_counts_in_place_edits():
     x.add_(1)
     x[0] = 5.0
     assert x._version - before == 2
+
+
+def test_set_detect_anomaly_switches_at_once():
+    mg.autograd.set_detect_anomaly(True)
+    try:
+        assert mg.is_anomaly_enabled()
+    finally:
+        mg.autograd.set_detect_anomaly(False)
+    assert not mg.is_anomaly_enabled()
+    with mg.autograd.set_detect_anomaly(True):
+        assert mg.is_anomaly_enabled()
+    with mg.autograd.detect_anomaly(check_nan=True):
+        assert mg.is_anomaly_enabled()
+    assert not mg.is_anomaly_enabled()
+
+
+def test_deepcopy_of_a_leaf_copies_its_grad(torch):
+    import copy
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        y = copy.deepcopy(x)
+        assert y.requires_grad and y.is_leaf and y.grad is not x.grad
+        np.testing.assert_allclose(y.grad.numpy(), [2.0, 4.0])
+        y.grad.zero_()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    p = mg.nn.Parameter(mg.ones(2))
+    q = copy.deepcopy(p)
+    assert type(q) is mg.nn.Parameter and q.requires_grad and q.data is not p.data

@@ -54,7 +54,7 @@ from . import versions as _versions
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
+    "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
     "RemovableHandle", "get_tracer", "set_tracer",
 ]
 
@@ -146,28 +146,31 @@ class enable_grad(_BareSwitch):
     _attr, _value = "grad_enabled", True
 
 
-class set_grad_enabled(_ModeSwitch):
-    """Switch recording on or off at once, as a plain call too (``set_grad_enabled(False)``);
+class _SetSwitch(_ModeSwitch):
+    """A switch that takes effect at once, as a plain call too (``set_grad_enabled(False)``);
     as a context manager or a decorator it restores the previous mode on exit."""
-    _attr = "grad_enabled"
 
     def __init__(self, mode: bool):
         self._value = bool(mode)
-        self._previous = _modes.grad_enabled
-        _modes.grad_enabled = self._value
+        self._previous = getattr(_modes, self._attr)
+        setattr(_modes, self._attr, self._value)
 
     def __enter__(self):
         pass                            # __init__ switched already
 
     def __call__(self, fn):
-        _modes.grad_enabled = self._previous      # decorating switches nothing
-        mode = self._value
+        setattr(_modes, self._attr, self._previous)      # decorating switches nothing
+        switch, mode = type(self), self._value
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
+            with switch(mode):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+class set_grad_enabled(_SetSwitch):
+    _attr = "grad_enabled"
 
 
 class detect_anomaly(_ModeSwitch):
@@ -178,6 +181,17 @@ class detect_anomaly(_ModeSwitch):
     :class:`AnomalyError` with the op's name and, for backward, where its forward was called.
     """
     _attr, _value = "anomaly", True
+
+    def __init__(self, check_nan: bool = True):
+        self._value = bool(check_nan)       # the NaN checks are all this mode does
+
+
+class set_detect_anomaly(_SetSwitch):
+    """:class:`detect_anomaly` switched at once (a plain call too), as ``torch.autograd.set_detect_anomaly``."""
+    _attr = "anomaly"
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        super().__init__(mode and check_nan)
 
 
 def is_anomaly_enabled() -> bool:
@@ -338,7 +352,7 @@ class Function:
         return RemovableHandle(functools.partial(_remove_from, hooks, hook))
 
     def _freed_message(self):
-        return (f"{self.name}: trying to backward through the graph a second time (or to read "
+        return (f"{self.name}: Trying to backward through the graph a second time (or to read "
                 f"its saved arrays after they were freed); pass retain_graph=True to the first "
                 f"backward() if you need to backward through it again")
 
