@@ -241,6 +241,17 @@ class Function:
     constants).  Or give a ``composite(*args, **kwargs)``: the forward written with
     differentiable ops, which the engine differentiates instead.  Without either, the
     gradient is correct but differentiating it again raises an error naming the Function.
+
+    A Function written PyTorch's way works unchanged: ``forward(ctx, *args)`` computing with
+    Tensor ops (or ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``), with
+    ``ctx.mark_dirty``, ``ctx.mark_non_differentiable``, ``ctx.set_materialize_grads`` and
+    ``function.once_differentiable``.  Its forward gets the Tensors themselves under
+    ``no_grad``, its backward gets Tensors, and ``ctx.saved_tensors`` gives Tensors of the
+    graph, so a backward written with Tensor ops is differentiable again.  Which kind a
+    Function is: minigrad's own ops and Functions with a formula or a composite work on arrays;
+    one with a ``setup_context`` on Tensors; any other user Function is tried on Tensors and
+    falls back to arrays (remembered on the class) when its forward or backward fails there
+    (a NumPy call on a Tensor, say).
     """
 
     __slots__ = ("_next", "_gen", "_saved", "_saved_src", "_inputs", "_needs", "_out_meta", "_hooks",
