@@ -255,6 +255,25 @@ def test_a_user_function_with_a_backward_on_arrays_still_works():
         close(x.grad, [2.0, 2.0, 2.0])
 
 
+def test_a_user_backward_on_arrays_under_create_graph_is_once_differentiable():
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return np.multiply(2 * x, g)        # NumPy: arrays only
+
+    x = leaf()
+    (g,) = mg.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    close(g, [2.0, 4.0, 6.0])
+    with pytest.raises(RuntimeError, match="Square: its backward works on arrays only"):
+        g.sum().backward()
+
+
 def test_torch_style_function_passes_gradcheck_and_gradgradcheck():
     Exp = _torch_style(mg)[0]
     x = leaf((0.1, -0.3, 0.7))

@@ -320,7 +320,7 @@ class Function:
         ("MulBackward0" for a built-in op, "MyFnBackward" for a user's Function)."""
         cls = type(self)
         name = _OpName(cls.__name__)
-        name.torch_name = cls.__name__ + ("Backward0" if cls.__module__.startswith("minigrad.") else "Backward")
+        name.torch_name = cls.__name__ + ("Backward0" if cls.__module__.split(".")[0] == "minigrad" else "Backward")
         return name
 
     @property
@@ -944,12 +944,23 @@ def _tensor_backward(node, grads):
     """One node's backward under create_graph: gradients in and out are Tensors."""
     if node.composite is not None:
         return _composite_backward(node, grads)
-    once = node._tensors and getattr(node.backward, "once_differentiable", False)
-    if once or not (node.differentiable_backward or node._tensors):   # values right, not differentiable again
+    if node._tensors and not getattr(node.backward, "once_differentiable", False):
+        try:
+            return _formula_backward(node, grads)
+        except (TypeError, AttributeError):
+            if type(node)._tensors is not None:
+                raise
+            node._tensors = type(node)._tensors = False     # a user's backward written on arrays
+    if node._tensors or not node.differentiable_backward:   # values right, not differentiable again
         out = _backward_on_tensors(node, _plain(grads)) if node._tensors else node.backward(node, *_plain(grads))
         out = out if type(out) is tuple else (out,)
         return tuple(g if g is None or isinstance(g, Tensor) else
                      _once_differentiable(node, np.asarray(g) if isinstance(g, np.generic) else g, grads) for g in out)
+    return _formula_backward(node, grads)
+
+
+def _formula_backward(node, grads):
+    """``backward`` on Tensors, recording a graph, with ``ctx.saved_tensors`` as graph Tensors."""
     previous = _modes.tensor_backward, _modes.grad_enabled
     _modes.tensor_backward, _modes.grad_enabled = True, True
     try:
