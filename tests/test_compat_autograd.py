@@ -531,3 +531,13 @@ def test_deepcopy_of_a_leaf_copies_its_grad(torch):
     p = mg.nn.Parameter(mg.ones(2))
     q = copy.deepcopy(p)
     assert type(q) is mg.nn.Parameter and q.requires_grad and q.data is not p.data
+
+
+def test_legacy_variable_is_a_leaf_on_the_same_memory():
+    t = mg.tensor([1.0, 2.0])
+    v = mg.autograd.Variable(t, requires_grad=True)
+    assert v.requires_grad and v.is_leaf and isinstance(v, mg.autograd.Variable) and isinstance(t, mg.autograd.Variable)
+    (v * v).sum().backward()
+    close(v.grad, [2.0, 4.0])
+    v.data[0] = 5.0
+    close(t, [5.0, 2.0])

@@ -1342,6 +1342,21 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
 
 
+class _VariableType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """PyTorch's pre-0.4 wrapper, kept for old code: ``Variable(t, requires_grad=True)`` is a new
+    leaf Tensor on ``t``'s memory, and every Tensor is an instance of ``Variable``."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        t = Tensor._wrap(data.data) if isinstance(data, Tensor) else Tensor(data)
+        t.requires_grad = requires_grad
+        return t
+
+
 class RemovableHandle:
     """What every ``register_*hook`` returns (tensors', nodes', modules'): ``remove()`` unregisters
     the hook; a second call does nothing.  Also a context manager that removes it on exit.
