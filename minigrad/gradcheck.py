@@ -70,8 +70,16 @@ DEFAULTS = {
 }
 
 
-class GradcheckError(AssertionError):
-    """The analytic gradient disagrees with finite differences."""
+class GradcheckError(RuntimeError, AssertionError):
+    """The analytic gradient disagrees with finite differences (a RuntimeError, as PyTorch's)."""
+
+
+#: PyTorch's options of gradcheck/gradgradcheck for checks minigrad does not make (forward-mode
+#: AD, batched grads, dtype and non-contiguity variants): accepted, so its calls run unchanged.
+_TORCH_ONLY_OPTIONS = frozenset({
+    "nondet_tol", "check_undefined_grad", "check_grad_dtypes", "check_batched_grad", "check_batched_forward_grad",
+    "check_forward_ad", "check_backward_ad", "fast_mode", "masked", "gen_non_contig_grad_outputs",
+    "check_fwd_over_rev", "check_rev_over_rev"})
 
 
 @dataclass
@@ -157,18 +165,23 @@ def gradcheck_report(fn, inputs, eps=None, atol=None, rtol=None, n_projections=1
                                     "comparisons": check.count})
 
 
-def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, n_projections=16, seed=0, **options) -> bool:
+def gradcheck(fn, inputs, eps=None, atol=None, rtol=None, n_projections=16, seed=0, raise_exception=True,
+              **options) -> bool:
     """Check ``fn``'s gradients with respect to every input that requires grad.
 
     ``fn`` takes ``*inputs`` and returns a Tensor or a tuple of Tensors.  Returns True, or
     raises :class:`GradcheckError` naming the input, the worst element and both values.
     Tolerances default from the precision (float64 tight, float32 looser: see the module
     docstring for what is guaranteed); ``options`` are those of :func:`gradcheck_report`
-    (``n_cotangents``, ``allow_nonfinite``, ``full_jacobian_limit``).
+    (``n_cotangents``, ``allow_nonfinite``, ``full_jacobian_limit``).  ``raise_exception=False``
+    returns False instead of raising; PyTorch's other options are accepted and ignored.
     """
+    options = {k: v for k, v in options.items() if k not in _TORCH_ONLY_OPTIONS}
     report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol, n_projections=n_projections,
                               seed=seed, **options)
     if not report.ok:
+        if not raise_exception:
+            return False
         raise GradcheckError(report.message)
     return True
 

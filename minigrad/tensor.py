@@ -73,8 +73,8 @@ class Tensor:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() to get a tensor cut from the graph")
         if value and self.data.dtype.kind != "f":
-            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype "
-                               f"{self.data.dtype} (convert with .float() first)")
+            raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients; got "
+                               f"dtype {self.data.dtype} (convert with .float() first)")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True) -> "Tensor":
@@ -84,6 +84,11 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self._grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place edits this tensor's memory has had (PyTorch's version counter)."""
+        return autograd._versions.version(self.data)
 
     @property
     def grad_fn(self):
@@ -490,6 +495,20 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
+
+    def __deepcopy__(self, memo):
+        """A copy with its own memory, ``requires_grad`` and a copy of ``.grad`` (as PyTorch's)."""
+        new = type(self).__new__(type(self))
+        new._init_leaf(self.data.copy(), False)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        extra = getattr(self, "__dict__", None)         # a subclass's own attributes
+        if extra:
+            import copy
+            new.__dict__.update(copy.deepcopy(extra, memo))
+        return new
 
     def __reduce_ex__(self, protocol):
         # pickle the CPU data only: graphs and gradients are not serialised

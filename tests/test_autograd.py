@@ -369,7 +369,8 @@ def test_backward_of_tensor_without_grad():
 
 
 def test_requires_grad_on_integer_tensor():
-    with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients, got dtype int64"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require "
+                                           "gradients; got dtype int64"):
         mg.tensor([1, 2], requires_grad=True)
 
 

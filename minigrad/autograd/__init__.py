@@ -40,6 +40,7 @@ from __future__ import annotations
 import copy
 import functools
 import heapq
+import inspect
 import itertools
 import threading
 import traceback
@@ -53,7 +54,7 @@ from . import versions as _versions
 
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
+    "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "queue_callback",
     "RemovableHandle", "get_tracer", "set_tracer",
 ]
 
@@ -95,59 +96,81 @@ class _ModeSwitch:
     def __enter__(self):
         self._previous = getattr(_modes, self._attr)
         setattr(_modes, self._attr, self._value)
-        return self
 
     def __exit__(self, *exc):
         setattr(_modes, self._attr, self._previous)
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with copy.copy(self):   # a fresh switch per call, so nested/recursive calls restore correctly
                 return fn(*args, **kwargs)
         return wrapper
 
+    def _wrap_generator(self, fn):
+        """A generator runs each step inside the switch, and the caller's code between steps outside."""
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            sent = None
+            while True:
+                try:
+                    with copy.copy(self):
+                        item = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+                sent = yield item
+        return wrapper
 
-class _BareDecorator:
-    """Allows ``@no_grad`` as well as ``@no_grad()``, as PyTorch 2 does."""
 
-    def __new__(cls, fn=None):
-        self = super().__new__(cls)
-        if callable(fn):
-            self.__init__()
-            return self(fn)
-        return self
+class _BareSwitch(_ModeSwitch):
+    """A switch that also decorates without parentheses (``@no_grad`` as ``@no_grad()``)."""
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
 
 
-class no_grad(_BareDecorator, _ModeSwitch):
+class no_grad(_BareSwitch):
     """Ops inside record no graph: for evaluation and in-place parameter updates."""
     _attr, _value = "grad_enabled", False
 
 
-class enable_grad(_BareDecorator, _ModeSwitch):
+class enable_grad(_BareSwitch):
     """Turn graph recording back on inside a ``no_grad`` region."""
     _attr, _value = "grad_enabled", True
 
 
-class set_grad_enabled(_ModeSwitch):
-    """Graph recording on (``True``) or off, as PyTorch's: called alone it switches at once
-    (``set_grad_enabled(False)``); as a context manager it switches back on leaving; as a
-    decorator it switches only while the function runs."""
-    _attr = "grad_enabled"
+class _SetSwitch(_ModeSwitch):
+    """A switch that takes effect at once, as a plain call too (``set_grad_enabled(False)``);
+    as a context manager or a decorator it restores the previous mode on exit."""
 
     def __init__(self, mode: bool):
         self._value = bool(mode)
-        self._previous = _modes.grad_enabled
-        _modes.grad_enabled = self._value
+        self._previous = getattr(_modes, self._attr)
+        setattr(_modes, self._attr, self._value)
 
     def __enter__(self):
-        _modes.grad_enabled = self._value
-        return self
+        pass                            # __init__ switched already
 
     def __call__(self, fn):
-        _modes.grad_enabled = self._previous            # decorating switches nothing now
-        return (enable_grad if self._value else no_grad)()(fn)
+        setattr(_modes, self._attr, self._previous)      # decorating switches nothing
+        switch, mode = type(self), self._value
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with switch(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class set_grad_enabled(_SetSwitch):
+    _attr = "grad_enabled"
 
 
 class detect_anomaly(_ModeSwitch):
@@ -158,6 +181,17 @@ class detect_anomaly(_ModeSwitch):
     :class:`AnomalyError` with the op's name and, for backward, where its forward was called.
     """
     _attr, _value = "anomaly", True
+
+    def __init__(self, check_nan: bool = True):
+        self._value = bool(check_nan)       # the NaN checks are all this mode does
+
+
+class set_detect_anomaly(_SetSwitch):
+    """:class:`detect_anomaly` switched at once (a plain call too), as ``torch.autograd.set_detect_anomaly``."""
+    _attr = "anomaly"
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        super().__init__(mode and check_nan)
 
 
 def is_anomaly_enabled() -> bool:
@@ -177,6 +211,13 @@ def _all_finite(arrays) -> bool:
 
 # ----------------------------------------------------------------------------- Function
 _FREED = object()
+
+
+class _OpName(str):
+    """A node's name, which PyTorch code calls: ``grad_fn.name()``."""
+
+    def __call__(self) -> str:
+        return self.torch_name
 
 
 class Function:
@@ -200,6 +241,17 @@ class Function:
     constants).  Or give a ``composite(*args, **kwargs)``: the forward written with
     differentiable ops, which the engine differentiates instead.  Without either, the
     gradient is correct but differentiating it again raises an error naming the Function.
+
+    A Function written PyTorch's way works unchanged: ``forward(ctx, *args)`` computing with
+    Tensor ops (or ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``), with
+    ``ctx.mark_dirty``, ``ctx.mark_non_differentiable``, ``ctx.set_materialize_grads`` and
+    ``function.once_differentiable``.  Its forward gets the Tensors themselves under
+    ``no_grad``, its backward gets Tensors, and ``ctx.saved_tensors`` gives Tensors of the
+    graph, so a backward written with Tensor ops is differentiable again.  Which kind a
+    Function is: minigrad's own ops and Functions with a formula or a composite work on arrays;
+    one with a ``setup_context`` on Tensors; any other user Function is tried on Tensors and
+    falls back to arrays (remembered on the class) when its forward or backward fails there
+    (a NumPy call on a Tensor, say).
     """
 
     __slots__ = ("_next", "_gen", "_saved", "_saved_src", "_inputs", "_needs", "_out_meta", "_hooks",
@@ -212,17 +264,49 @@ class Function:
     differentiable_backward = False
     #: ``composite(*args, **kwargs)``: the op written with differentiable ops (see above).
     composite = None
+    #: Whether forward and backward work on Tensors, as PyTorch's (see ``_apply_on_tensors``):
+    #: False for minigrad's own ops and for Functions with a formula or a composite, True with a
+    #: ``setup_context``, None (found out on each call) for other user Functions.
+    _tensors = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.setup_context is not Function.setup_context:
+            cls._tensors = True
+        elif cls.__module__.split(".")[0] == "minigrad" or cls.differentiable_backward or cls.composite is not None:
+            cls._tensors = False
+        else:
+            cls._tensors = None
 
     # -- what an op calls from forward/backward
     def save_for_backward(self, *arrays):
+        if self._tensors:       # PyTorch-style: keep the arrays, hand back Tensors (saved_tensors)
+            arrays = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
         self._saved = arrays
+
+    def mark_non_differentiable(self, *tensors):
+        """PyTorch-style forward: these outputs get no grad_fn (indices, masks)."""
+        self._non_diff = tuple(tensors)
+
+    def mark_dirty(self, *tensors):
+        """PyTorch-style forward: these inputs were edited in place and are returned as outputs."""
+        self._dirty = tuple(tensors)
+
+    def set_materialize_grads(self, value: bool):
+        """False: backward gets None, not zeros, for outputs that received no gradient."""
+        self.materialize_grads = bool(value)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's newer style: ``forward(*args)`` without ctx, then this fills ``ctx``."""
+        raise NotImplementedError
 
     @property
     def saved_tensors(self):
         saved = getattr(self, "_saved", ())
         if saved is _FREED:
             raise RuntimeError(self._freed_message())
-        if _modes.tensor_backward and saved:
+        if (_modes.tensor_backward or self._tensors) and saved:
             return self._saved_as_tensors(saved)
         return saved
 
@@ -232,7 +316,12 @@ class Function:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The op's name ("Mul", as minigrad's messages say); called, PyTorch's ``grad_fn.name()``
+        ("MulBackward0" for a built-in op, "MyFnBackward" for a user's Function)."""
+        cls = type(self)
+        name = _OpName(cls.__name__)
+        name.torch_name = cls.__name__ + ("Backward0" if cls.__module__.split(".")[0] == "minigrad" else "Backward")
+        return name
 
     @property
     def next_functions(self) -> tuple:
@@ -256,8 +345,25 @@ class Function:
         """How many outputs the forward returned (several: a gradient arrives per output)."""
         return 1 if self._out_meta is None else len(self._out_meta)
 
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward; a tuple it returns replaces the
+        gradients (PyTorch's ``grad_fn.register_prehook``).  Returns a removable handle."""
+        return self._node_hook("_prehooks", hook)
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward; a tuple it returns
+        replaces ``grad_inputs`` (PyTorch's ``grad_fn.register_hook``).  Returns a removable handle."""
+        return self._node_hook("_posthooks", hook)
+
+    def _node_hook(self, kind, hook):
+        if self._hooks is None:
+            self._hooks = {}            # takes the node off the engine's fast path
+        hooks = self.__dict__.setdefault(kind, [])
+        hooks.append(hook)
+        return RemovableHandle(functools.partial(_remove_from, hooks, hook))
+
     def _freed_message(self):
-        return (f"{self.name}: trying to backward through the graph a second time (or to read "
+        return (f"{self.name}: Trying to backward through the graph a second time (or to read "
                 f"its saved arrays after they were freed); pass retain_graph=True to the first "
                 f"backward() if you need to backward through it again")
 
@@ -292,7 +398,18 @@ class Function:
 
         Tensors in ``args`` must share a device; other arguments (scalars, arrays of
         indices, options) are passed through unchanged and never receive gradients.
+        A user's Function written PyTorch's way gets the Tensors instead (``_apply_on_tensors``).
         """
+        if cls._tensors is not False:
+            return _apply_on_tensors(cls, args, kwargs)
+        return cls._apply(args, kwargs, None)
+
+    def __call__(self, *args):
+        raise RuntimeError(f"{self.name}: call {self.name}.apply(...), not an instance (PyTorch's legacy autograd "
+                           f"Functions with a non-static forward are not supported)")
+
+    @classmethod
+    def _apply(cls, args, kwargs, run_forward):
         ctx = cls.__new__(cls)
         grad_on = _modes.grad_enabled
         n = len(args)
@@ -325,7 +442,7 @@ class Function:
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(arrays)
-        outputs = cls.forward(ctx, *arrays, **kwargs)
+        outputs = cls.forward(ctx, *arrays, **kwargs) if run_forward is None else run_forward(ctx)
         if type(outputs) is not tuple:
             out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,), ctx)[0]
             if _modes.anomaly:
@@ -368,7 +485,7 @@ class Function:
         self._out_meta = out_meta
         self._stack = traceback.format_stack()[:-2] if anomaly else None
         saved = self._saved
-        if saved and self.differentiable_backward:
+        if saved and (self.differentiable_backward or self._tensors):
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
@@ -417,6 +534,81 @@ def _note_view(result, args, arrays):
                     views = base._views = weakref.WeakSet()
                 views.add(result)
             return
+
+
+def _apply_on_tensors(cls, args, kwargs):
+    """``apply`` for a Function written PyTorch's way: ``forward(ctx, *args)`` (or ``forward(*args)``
+    plus ``setup_context(ctx, inputs, output)``) gets the Tensors themselves, under ``no_grad``,
+    and returns Tensors; ``backward`` gets and returns Tensors (``_backward_on_tensors``) and
+    ``ctx.saved_tensors`` gives Tensors, connected to the graph, so a backward written with
+    Tensor ops is differentiable again.  Underneath it is the array machinery: the Tensors'
+    arrays are what the node saves and outputs.  A user Function with neither a
+    ``setup_context`` nor a formula (``cls._tensors`` None) may also be written on arrays, as
+    minigrad's own ops: when its forward fails on Tensors it runs again on the arrays."""
+    dirty = non_diff = ()
+    returned = None
+
+    def run_forward(ctx):
+        nonlocal dirty, non_diff, returned
+        ctx._tensors = True
+        with no_grad():
+            if cls._tensors and cls.setup_context is not Function.setup_context:
+                returned = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, returned)
+            else:
+                returned = cls.forward(ctx, *args, **kwargs)
+        dirty, non_diff = ctx.__dict__.pop("_dirty", ()), ctx.__dict__.pop("_non_diff", ())
+        if type(returned) is tuple:
+            return tuple(o.data if isinstance(o, Tensor) else o for o in returned)
+        return returned.data if isinstance(returned, Tensor) else returned
+
+    try:
+        results = cls._apply(args, kwargs, run_forward)
+    except (TypeError, AttributeError, ValueError):
+        if cls._tensors is not None or returned is not None:
+            raise
+        try:
+            results = cls._apply(args, kwargs, None)     # a forward on arrays, as minigrad's ops
+        except Exception:
+            pass
+        else:
+            cls._tensors = False
+            return results
+        raise
+    single = type(results) is not tuple
+    outs = (returned,) if single else returned
+    results = (results,) if single else results
+    fixed = []
+    for o, r in zip(outs, results):
+        if any(o is t for t in dirty):          # edited in place: the input itself becomes the output
+            if o._grad_fn is None and o._requires_grad and _modes.grad_enabled:
+                raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
+                                   f"in-place operation (mark_dirty); edit a clone instead")
+            if r._grad_fn is not None:
+                o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, True
+            r = o
+        elif any(o is t for t in non_diff):
+            r = Tensor._wrap(r.data)
+        fixed.append(r)
+    return fixed[0] if single else tuple(fixed)
+
+
+def _backward_on_tensors(node, grads):
+    """A PyTorch-style Function's backward in a first-order pass: Tensors in (None stays None),
+    arrays out, with gradients off (as PyTorch)."""
+    previous, _modes.grad_enabled = _modes.grad_enabled, False
+    try:
+        out = node.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+    except (TypeError, AttributeError):
+        if type(node)._tensors is not None:
+            raise
+        node._tensors = type(node)._tensors = False     # a backward written on arrays, as minigrad's ops
+        return node.backward(node, *grads)
+    finally:
+        _modes.grad_enabled = previous
+    if type(out) is not tuple:
+        return out.data if isinstance(out, Tensor) else out
+    return tuple(g.data if isinstance(g, Tensor) else g for g in out)
 
 
 def _source_of(saved, arrays, outputs):
@@ -640,15 +832,24 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(_plain(grads))
-        grads_in = _tensor_backward(node, grads) if create_graph else node.backward(node, *grads)
+        if create_graph:
+            grads_in = _tensor_backward(node, grads)
+        elif node._tensors:
+            grads_in = _backward_on_tensors(node, grads)
+        else:
+            grads_in = node.backward(node, *grads)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
         if tracer is not None:
             tracer.backward(node, _plain(grads), _plain(grads_in), start)
         edges = node._next
+        if len(grads_in) > len(edges) and all(g is None for g in grads_in[len(edges):]):
+            grads_in = grads_in[:len(edges)]       # Nones for defaulted arguments never passed (as PyTorch)
         if len(grads_in) != len(edges) and not _only_options_missing(node, grads_in):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients, expected "
                                f"{len(edges)} (one per argument of forward, None where there is none)")
+        if node._hooks is not None and node.__dict__.get("_posthooks"):
+            grads_in = _run_node_hooks(node.__dict__["_posthooks"], grads_in, create_graph, grads)
         if anomaly:
             _check_backward(node, _plain(grads), _plain(grads_in))
         if not retain_graph:
@@ -743,11 +944,23 @@ def _tensor_backward(node, grads):
     """One node's backward under create_graph: gradients in and out are Tensors."""
     if node.composite is not None:
         return _composite_backward(node, grads)
-    if not node.differentiable_backward:       # arrays only: values right, not differentiable again
-        out = node.backward(node, *_plain(grads))
+    if node._tensors and not getattr(node.backward, "once_differentiable", False):
+        try:
+            return _formula_backward(node, grads)
+        except (TypeError, AttributeError):
+            if type(node)._tensors is not None:
+                raise
+            node._tensors = type(node)._tensors = False     # a user's backward written on arrays
+    if node._tensors or not node.differentiable_backward:   # values right, not differentiable again
+        out = _backward_on_tensors(node, _plain(grads)) if node._tensors else node.backward(node, *_plain(grads))
         out = out if type(out) is tuple else (out,)
         return tuple(g if g is None or isinstance(g, Tensor) else
                      _once_differentiable(node, np.asarray(g) if isinstance(g, np.generic) else g, grads) for g in out)
+    return _formula_backward(node, grads)
+
+
+def _formula_backward(node, grads):
+    """``backward`` on Tensors, recording a graph, with ``ctx.saved_tensors`` as graph Tensors."""
     previous = _modes.tensor_backward, _modes.grad_enabled
     _modes.tensor_backward, _modes.grad_enabled = True, True
     try:
@@ -810,6 +1023,8 @@ def _node_output_grads(node, slots, create_graph=False):
                     t.grad = g if t.grad is None else t.grad + g
                 else:
                     t.grad = Tensor._wrap(g if t.grad is None else t.grad.data + g)
+    if node.__dict__.get("_prehooks"):
+        grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):
         # zeros for float outputs nobody used; integer outputs (indices) have no gradient
         first = next(g for g in grads if g is not None)
@@ -817,6 +1032,19 @@ def _node_output_grads(node, slots, create_graph=False):
         grads = [_zeros(xp, node._out_meta[i], create_graph) if g is None and node._out_meta[i][1].kind == "f" else g
                  for i, g in enumerate(grads)]
     return grads
+
+
+def _run_node_hooks(hooks, grads, create_graph, *more):
+    """A node's pre-hooks (``hook(grads)``) or post-hooks (``hook(grads_in, grads_out)``): they get
+    Tensors; a tuple one returns replaces ``grads``."""
+    def wrap(gs):
+        return tuple(g if g is None or create_graph else Tensor._wrap(g) for g in gs)
+    others = [wrap(gs) for gs in more]
+    for hook in hooks:
+        out = hook(wrap(grads), *others)
+        if out is not None:
+            grads = tuple(g.data if isinstance(g, Tensor) and not create_graph else g for g in out)
+    return tuple(grads)
 
 
 def _zeros(xp, meta, as_tensor):
@@ -971,8 +1199,8 @@ def _root_gradient(t: Tensor, g, create_graph=False):
     own, which may itself require grad, or a constant)."""
     if g is None:
         if t.data.size != 1:
-            raise RuntimeError(f"backward: a gradient can be created implicitly only for outputs with "
-                               f"one element; this output has shape {t.shape}: pass gradient=")
+            raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs (one element); "
+                               f"this output has shape {t.shape}: pass gradient=")
         ones = backend.xp_of(t.data).ones(t.shape, dtype=t.dtype)
         return Tensor._wrap(ones) if create_graph else ones
     arr = g.data if isinstance(g, Tensor) else g
@@ -1028,9 +1256,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
     if inputs is not None:
         inputs = _as_list(inputs)
+        if not inputs:
+            raise RuntimeError("backward: `inputs` argument to `backward()` cannot be empty (None: every leaf)")
         for k, t in enumerate(inputs):
             if not t._requires_grad:
                 raise RuntimeError(f"backward: inputs[{k}] does not require grad")
+    previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
     try:
         if inputs is None:
             run_backward(tensors, grads, retain_graph=retain, create_graph=create_graph)
@@ -1040,38 +1271,54 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                                 foreign=[id(g) for g in grads])
         _run_queued_callbacks()
     finally:
+        _modes.grad_enabled = previous
         _modes.callbacks = None         # a failed backward (or callback) leaves nothing to the next one
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
-         materialize_grads=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``
     (as ``torch.autograd.grad``).  Only the part of the graph between them runs.
 
     ``create_graph=True`` returns gradients that carry a graph of their own, so they can be
     differentiated again (``retain_graph`` then defaults to True).  An input the outputs do
     not depend on is an error unless ``allow_unused`` (then None, or zeros with
-    ``materialize_grads``)."""
+    ``materialize_grads``).  ``is_grads_batched``: the first dimension of each of ``grad_outputs``
+    is a batch of cotangents, and each result gets that dimension too (one pass per row).
+    ``only_inputs`` is accepted for PyTorch's sake (it is always so)."""
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     outputs = _as_list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty")
     grad_outputs = _grad_list(grad_outputs, len(outputs), "grad")
     _check_roots(outputs, "grad")
     _check_create_graph(create_graph, "grad")
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs[{k}] is a {type(t).__name__}, not a Tensor")
+            raise RuntimeError(f"grad: all inputs have to be Tensors, but inputs[{k}] is a {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
     retain = create_graph if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
-    found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+    previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
+    try:
+        found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
+        # a leaf's own hooks see (and may replace) its gradient, as in backward()
+        found = [_run_tensor_hooks(t._hooks, g) if g is not None and t._grad_fn is None and t._hooks else g
+                 for t, g in zip(inputs, found)]
+    finally:
+        _modes.grad_enabled = previous
     result = []
     for k, g in enumerate(found):
         if g is None:
             if not (allow_unused or materialize_grads):
                 raise RuntimeError(f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute "
-                                   f"the outputs (pass allow_unused=True to get None for it)")
+                                   f"the outputs: it appears to not have been used in the graph. Set "
+                                   f"allow_unused=True if this is the desired behavior (None for it)")
             result.append(Tensor._wrap(backend.xp_of(inputs[k].data).zeros_like(inputs[k].data))
                           if materialize_grads else None)
         elif isinstance(g, Tensor):
@@ -1079,6 +1326,35 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(Tensor._wrap(g))
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad(..., is_grads_batched=True)``: one ``grad`` per row of the cotangents, stacked."""
+    from ..ops.shape import stack
+    outs = _as_list(outputs)
+    batches = _grad_list(grad_outputs, len(outs), "grad")
+    if any(b is None for b in batches):
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs (a batch of cotangents per output)")
+    n = batches[0].shape[0]
+    rows = [grad(outs, inputs, [b[k] for b in batches], retain_graph=True if k < n - 1 else retain_graph,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
+
+
+class _VariableType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """PyTorch's pre-0.4 wrapper, kept for old code: ``Variable(t, requires_grad=True)`` is a new
+    leaf Tensor on ``t``'s memory, and every Tensor is an instance of ``Variable``."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        t = Tensor._wrap(data.data) if isinstance(data, Tensor) else Tensor(data)
+        t.requires_grad = requires_grad
+        return t
 
 
 class RemovableHandle:
@@ -1106,13 +1382,5 @@ def _remove_from(hooks: list, hook):
         hooks.remove(hook)
 
 
-from . import functional  # noqa: E402,F401  (minigrad.autograd.functional, as torch.autograd.functional)
-
-
-def __getattr__(name):
-    """``minigrad.autograd.gradcheck`` and ``gradgradcheck`` (as torch.autograd's), from minigrad.gradcheck,
-    which imports this module."""
-    if name in ("gradcheck", "gradgradcheck"):
-        import importlib
-        return getattr(importlib.import_module("minigrad.gradcheck"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from . import function, functional, grad_mode  # noqa: E402,F401  (as torch.autograd.function, ...)
+from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)

@@ -1,0 +1,543 @@
+"""The autograd API as code written against PyTorch uses it: custom Functions on Tensors, grad
+modes as decorators, PyTorch's error messages, grad_fn.name(), batched grad, functional API."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Function
+
+
+def leaf(values=(1.0, 2.0, 3.0)):
+    return mg.tensor(np.array(values, dtype=np.float64), requires_grad=True)
+
+
+def close(t, expected):
+    np.testing.assert_allclose(np.asarray(t.data if isinstance(t, mg.Tensor) else t), expected, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- PyTorch-style Functions
+def _torch_style(lib):
+    """Functions written as PyTorch's docs write them, against ``lib`` (torch or minigrad)."""
+    F = lib.autograd.Function
+
+    class Exp(F):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    class Cube(F):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return x.pow(3) * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x.pow(2) * g * ctx.scale, None
+
+    class MatMul(F):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x @ w
+
+        @staticmethod
+        def backward(ctx, g):
+            x, w = ctx.saved_tensors
+            gx = g @ w.t() if ctx.needs_input_grad[0] else None
+            gw = x.t() @ g if ctx.needs_input_grad[1] else None
+            return gx, gw
+
+    class Scale(F):                       # the newer style: forward without ctx, then setup_context
+        @staticmethod
+        def forward(x, k):
+            return x * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.k = inputs[1]
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    class MaxIdx(F):
+        @staticmethod
+        def forward(ctx, x):
+            idx = x.argmax()
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(x, idx)
+            return x.max(), idx
+
+        @staticmethod
+        def backward(ctx, gv, gi):
+            x, idx = ctx.saved_tensors
+            g = lib.zeros_like(x)
+            g[idx] = gv
+            return g
+
+    class Double_(F):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    return Exp, Cube, MatMul, Scale, MaxIdx, Double_
+
+
+def _run_all(lib):
+    Exp, Cube, MatMul, Scale, MaxIdx, Double_ = _torch_style(lib)
+    x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]], dtype=lib.float64, requires_grad=True)
+    out = {}
+    y = Exp.apply(x)
+    y.sum().backward()
+    out["exp"] = (y.detach().numpy(), x.grad.numpy().copy())
+    x.grad = None
+    (g,) = lib.autograd.grad(Cube.apply(x, 2.0).sum(), x, create_graph=True)   # differentiable again
+    (h,) = lib.autograd.grad(g.sum(), x)
+    out["cube"] = (g.detach().numpy(), h.numpy())
+    MatMul.apply(x.reshape(1, 3), w).sum().backward()
+    out["matmul"] = (x.grad.numpy().copy(), w.grad.numpy())
+    x.grad = None
+    Scale.apply(x, 4.0).sum().backward()
+    out["scale"] = x.grad.numpy().copy()
+    x.grad = None
+    v, i = MaxIdx.apply(x)
+    v.backward()
+    out["maxidx"] = (float(v), int(i), i.requires_grad, x.grad.numpy().copy())
+    a = x * 1
+    b = Double_.apply(a)
+    b.sum().backward()
+    out["dirty"] = (b is a, b.grad_fn is not None, x.grad.numpy().copy())
+    return out
+
+
+def test_torch_style_functions_match_pytorch(torch):
+    ours, theirs = _run_all(mg), _run_all(torch)
+    for key in theirs:
+        for a, b in zip(ours[key], theirs[key]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=key)
+
+
+def test_torch_style_function_gets_tensors_under_no_grad_and_saves_the_inputs():
+    seen = {}
+
+    class Spy(Function):
+        @staticmethod
+        def forward(ctx, x):
+            seen["forward"] = (isinstance(x, mg.Tensor), x.requires_grad, mg.is_grad_enabled())
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            seen["backward"] = (isinstance(g, mg.Tensor), isinstance(x, mg.Tensor), mg.is_grad_enabled())
+            return g * 2
+
+    x = leaf()
+    y = Spy.apply(x)
+    assert y.requires_grad and not y.is_leaf and y.grad_fn.name() == "SpyBackward"
+    y.sum().backward()
+    assert seen == {"forward": (True, True, False), "backward": (True, True, False)}
+    close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_torch_style_function_returning_its_input_gives_a_new_tensor():
+    class Identity(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 3 * g
+
+    x = leaf()
+    y = Identity.apply(x)
+    assert y is not x and not y.is_leaf
+    y.sum().backward()
+    close(x.grad, [3.0, 3.0, 3.0])
+
+
+def test_set_materialize_grads_false_hands_none_for_unused_outputs():
+    got = []
+
+    class Two(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 1, x * 2
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            got.append((ga is None, gb is None))
+            return 2 * gb
+
+    x = leaf()
+    _, b = Two.apply(x)
+    b.sum().backward()
+    assert got == [(True, False)]
+    close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_once_differentiable_backward_works_once_and_refuses_twice():
+    from minigrad.autograd.function import once_differentiable
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            assert not mg.is_grad_enabled()
+            return 2 * x * g
+
+    x = leaf()
+    (g,) = mg.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    close(g, [2.0, 4.0, 6.0])
+    with pytest.raises(RuntimeError, match="Square"):
+        g.sum().backward()
+
+
+def test_a_user_function_written_on_arrays_still_works():
+    class Tanh(Function):                 # minigrad's own style: NumPy on the arrays
+        @staticmethod
+        def forward(ctx, x):
+            y = np.tanh(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            assert isinstance(g, np.ndarray) and isinstance(y, np.ndarray)
+            return g * (1 - y * y)
+
+    x = leaf()
+    Tanh.apply(x).sum().backward()
+    close(x.grad, 1 - np.tanh([1.0, 2.0, 3.0]) ** 2)
+    assert mg.autograd.gradcheck(Tanh.apply, (leaf(),))
+
+
+def test_a_user_function_with_a_backward_on_arrays_still_works():
+    class Doubled(Function):              # forward fine on Tensors, backward NumPy-only
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.abs(g) * 2
+
+    for _ in range(2):                    # found out on the first call, remembered after
+        x = leaf()
+        Doubled.apply(x).sum().backward()
+        close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_a_user_backward_on_arrays_under_create_graph_is_once_differentiable():
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return np.multiply(2 * x, g)        # NumPy: arrays only
+
+    x = leaf()
+    (g,) = mg.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+    close(g, [2.0, 4.0, 6.0])
+    with pytest.raises(RuntimeError, match="Square: its backward works on arrays only"):
+        g.sum().backward()
+
+
+def test_torch_style_function_passes_gradcheck_and_gradgradcheck():
+    Exp = _torch_style(mg)[0]
+    x = leaf((0.1, -0.3, 0.7))
+    assert mg.autograd.gradcheck(Exp.apply, (x,))
+    assert mg.autograd.gradgradcheck(Exp.apply, (x,))
+
+
+def test_calling_a_function_instance_is_an_error():
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(RuntimeError, match=r"Twice.apply"):
+        Twice()(leaf())
+
+
+# ----------------------------------------------------------------------------- grad modes
+def test_no_grad_and_enable_grad_decorate_without_parentheses():
+    @mg.no_grad
+    def off(a):
+        return a * 2
+
+    @mg.enable_grad
+    def on(a):
+        return a * 2
+
+    @mg.inference_mode
+    def inference(a):
+        return a * 2
+
+    x = leaf()
+    assert not off(x).requires_grad and not inference(x).requires_grad
+    with mg.no_grad():
+        assert on(x).requires_grad
+    assert mg.is_grad_enabled()
+    with mg.inference_mode(mode=False):
+        assert (x * 2).requires_grad
+
+
+def test_set_grad_enabled_switches_as_a_plain_call_and_restores_as_a_context():
+    x = leaf()
+    mg.set_grad_enabled(False)
+    try:
+        assert not (x * 2).requires_grad and not mg.is_grad_enabled()
+    finally:
+        mg.set_grad_enabled(True)
+    assert mg.is_grad_enabled()
+    with mg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert mg.is_grad_enabled()
+
+    @mg.set_grad_enabled(False)
+    def f(a):
+        return a * 2
+    assert mg.is_grad_enabled()           # decorating switches nothing
+    assert not f(x).requires_grad and mg.is_grad_enabled()
+
+
+def test_hooks_run_with_gradients_off_unless_create_graph():
+    x = leaf()
+    seen = []
+    x.register_hook(lambda g: seen.append(mg.is_grad_enabled()))
+    (x * x).sum().backward()
+    mg.autograd.grad((x * x).sum(), x, create_graph=True)
+    assert seen == [False, True]
+
+
+# ----------------------------------------------------------------------------- messages and names
+@pytest.mark.parametrize("lib_name", ["minigrad", "torch"])
+def test_pytorch_error_messages(lib_name, request):
+    lib = mg if lib_name == "minigrad" else request.getfixturevalue("torch")
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph. Set allow_unused=True"):
+        lib.autograd.grad((x * 2).sum(), [x, lib.tensor([1.0], requires_grad=True)])
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype can require gradients"):
+        lib.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.add_(1)
+
+
+def test_grad_fn_name_is_callable_as_in_pytorch(torch):
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert (x * 2).grad_fn.name() == "MulBackward0"
+        assert (x.exp()).grad_fn.name() == "ExpBackward0"
+    y = leaf() * 2
+    assert f"{y.grad_fn.name}" == "Mul"        # minigrad's messages keep the op's own name
+
+
+def test_grad_with_batched_cotangents(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * x
+        (g,) = lib.autograd.grad(y, x, lib.eye(3, dtype=lib.float64), is_grads_batched=True)
+        return g.detach().numpy()
+    np.testing.assert_allclose(run(mg), run(torch))
+    np.testing.assert_allclose(run(mg), np.diag([2.0, 4.0, 6.0]))
+
+
+def test_leaf_hooks_run_in_autograd_grad(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(1) or g * 10)
+        (g,) = lib.autograd.grad((x * x).sum(), x)
+        return seen, g.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[0] == theirs[0] == [1]
+    np.testing.assert_allclose(ours[1], theirs[1])
+    np.testing.assert_allclose(ours[1], [20.0, 40.0])
+
+
+# ----------------------------------------------------------------------------- gradcheck's signature
+class _WrongDouble(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+
+
+def test_gradcheck_takes_pytorch_options_and_raise_exception():
+    x = leaf()
+    assert mg.autograd.gradcheck(lambda a: a.sin(), (x,), eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+                                 check_undefined_grad=True, check_batched_grad=False, check_backward_ad=True,
+                                 check_forward_ad=False, fast_mode=False, nondet_tol=0.0)
+    assert mg.autograd.gradgradcheck(lambda a: a.sin(), (x,), raise_exception=True, check_fwd_over_rev=False,
+                                     check_rev_over_rev=True, gen_non_contig_grad_outputs=False)
+    assert mg.autograd.gradcheck(_WrongDouble.apply, (x,), raise_exception=False) is False
+    with pytest.raises(RuntimeError, match="gradcheck"):          # GradcheckError is a RuntimeError, as PyTorch's
+        mg.autograd.gradcheck(_WrongDouble.apply, (x,))
+    with pytest.raises(mg.autograd.GradcheckError):
+        mg.autograd.gradcheck(_WrongDouble.apply, (x,))
+
+
+# ----------------------------------------------------------------------------- smaller API points
+def test_backward_may_return_nones_for_defaulted_arguments():
+    class Scaled(Function):
+        @staticmethod
+        def forward(ctx, x, scale=2.0):
+            ctx.scale = scale
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.scale, None       # a None for ``scale``, which apply never got
+
+    x = leaf()
+    Scaled.apply(x).sum().backward()
+    close(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_mark_dirty_on_a_leaf_that_requires_grad_is_an_error():
+    class AddOne_(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place"):
+        AddOne_.apply(leaf())
+
+
+def test_empty_inputs_and_non_tensor_inputs_are_errors():
+    x = leaf()
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (x * x).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        mg.autograd.grad((x * x).sum(), [])
+    with pytest.raises(RuntimeError, match="all inputs have to be Tensors"):
+        mg.autograd.grad((x * x).sum(), [1])
+
+
+def test_grad_mode_decorates_generators_and_enters_as_none():
+    x = leaf()
+
+    @mg.no_grad()
+    def rows():
+        yield (x * 2).requires_grad
+        yield (x * 3).requires_grad
+
+    gen = rows()
+    assert next(gen) is False and mg.is_grad_enabled()      # the caller's code between steps records
+    assert next(gen) is False
+    with mg.no_grad() as entered:
+        assert entered is None
+    assert mg.autograd.grad_mode.no_grad is mg.no_grad
+
+
+def test_grad_fn_hooks(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 2
+        seen = []
+        y.grad_fn.register_prehook(lambda gout: (gout[0] * 5,))
+        handle = y.grad_fn.register_hook(lambda gin, gout: seen.append((len(gin), len(gout))))
+        y.sum().backward(retain_graph=True)
+        first = x.grad.numpy().copy()
+        handle.remove()
+        y.sum().backward()
+        return seen, first, x.grad.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[0] == theirs[0] == [(2, 1)]
+    np.testing.assert_allclose(ours[1], theirs[1])
+    np.testing.assert_allclose(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[2], [20.0, 20.0])
+
+
+def test_version_counter_counts_in_place_edits():
+    x = mg.tensor([1.0, 2.0])
+    before = x._version
+    x.add_(1)
+    x[0] = 5.0
+    assert x._version - before == 2
+
+
+def test_set_detect_anomaly_switches_at_once():
+    mg.autograd.set_detect_anomaly(True)
+    try:
+        assert mg.is_anomaly_enabled()
+    finally:
+        mg.autograd.set_detect_anomaly(False)
+    assert not mg.is_anomaly_enabled()
+    with mg.autograd.set_detect_anomaly(True):
+        assert mg.is_anomaly_enabled()
+    with mg.autograd.detect_anomaly(check_nan=True):
+        assert mg.is_anomaly_enabled()
+    assert not mg.is_anomaly_enabled()
+
+
+def test_deepcopy_of_a_leaf_copies_its_grad(torch):
+    import copy
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        y = copy.deepcopy(x)
+        assert y.requires_grad and y.is_leaf and y.grad is not x.grad
+        np.testing.assert_allclose(y.grad.numpy(), [2.0, 4.0])
+        y.grad.zero_()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    p = mg.nn.Parameter(mg.ones(2))
+    q = copy.deepcopy(p)
+    assert type(q) is mg.nn.Parameter and q.requires_grad and q.data is not p.data
+
+
+def test_legacy_variable_is_a_leaf_on_the_same_memory():
+    t = mg.tensor([1.0, 2.0])
+    v = mg.autograd.Variable(t, requires_grad=True)
+    assert v.requires_grad and v.is_leaf and isinstance(v, mg.autograd.Variable) and isinstance(t, mg.autograd.Variable)
+    (v * v).sum().backward()
+    close(v.grad, [2.0, 4.0])
+    v.data[0] = 5.0
+    close(t, [5.0, 2.0])
