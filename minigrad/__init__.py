@@ -95,6 +95,7 @@ from .utilities import (  # noqa: E402,F401
     get_float32_matmul_precision, autocast)
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
+from .ops.linalg_more import matrix_exp, pinverse, torch_qr as qr, torch_svd as svd  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from . import tracing as _tracing  # noqa: E402
 from .ops.indexing import trace as _matrix_trace  # noqa: E402
