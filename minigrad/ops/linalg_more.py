@@ -278,11 +278,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     s = xp.linalg.svd(a.data, compute_uv=False)
     rank = (s > rtol * s[..., :1]).sum(-1) if s.shape[-1] else xp.zeros(a.data.shape[:-2], dtype=np.int64)
     empty = Tensor._wrap(xp.zeros((0,), dtype=a.data.dtype))
-    residuals = empty
+    residuals = x.reshape(-1)[:0]           # empty, in the graph (a zero gradient), as PyTorch's
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = ((a @ x - b) ** 2).sum(-2)
-        if vector:
-            residuals = residuals.squeeze(-1)
+        residuals = ((a @ x - b) ** 2).sum(-2)  # (..., k): (..., 1) for a vector B, as PyTorch
     values = Tensor._wrap(s) if driver in ("gelsd", "gelss") else empty
     rank = Tensor._wrap(xp.asarray(rank, dtype=np.int64)) if driver != "gels" else \
         Tensor._wrap(xp.zeros((0,), dtype=np.int64))
@@ -530,6 +528,8 @@ def cond(A, p=None) -> Tensor:
         return 1 / ratio if p == -2 else ratio
     from .linalg_extra import matrix_norm
     sq = _square("linalg.cond", a)
+    if p == "nuc":
+        return svdvals(sq).sum(-1) * svdvals(inv(sq)).sum(-1)
     return matrix_norm(sq, p) * matrix_norm(inv(sq), p)
 
 

@@ -934,3 +934,4 @@ from . import registry_nnmisc  # noqa: E402,F401  (losses, activations, dropouts
 from . import registry_attention  # noqa: E402,F401  (scaled dot-product and multi-head attention)
 from . import registry_composite  # noqa: E402,F401  (ops/composite.py: compositions of other ops)
 from . import registry_linalg_decomp  # noqa: E402,F401  (inverses, determinants, solves, decompositions)
+from . import registry_linalg_more  # noqa: E402,F401  (SVD, QR, pinv, lstsq, matrix_exp, triangular solves, LU)
