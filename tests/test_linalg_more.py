@@ -120,10 +120,17 @@ def test_lu_and_lu_factor_of_rectangular_and_batched_matrices_match_pytorch(shap
     assert piv.dtype == mg.int32 and (piv.data == t_piv.numpy()).all()
 
 
-def test_lu_gradient_of_a_rectangular_matrix_is_refused_by_name():
-    p, low, up = mg.linalg.lu(mg.tensor(RNG.standard_normal((4, 3)), requires_grad=True))
-    with pytest.raises(RuntimeError, match="linalg.lu: the gradient is implemented for square matrices only"):
-        (low.sum() + up.sum()).backward()
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 2)])
+def test_lu_gradients_of_rectangular_matrices(shape):
+    a = RNG.standard_normal(shape)
+    ours, theirs = _pair(a)
+    (_, low, up), (_, t_low, t_up) = mg.linalg.lu(ours), torch.linalg.lu(theirs)
+    w_l, w_u = RNG.standard_normal(low.shape), RNG.standard_normal(up.shape)
+    g, = mg.autograd.grad([(low * mg.tensor(w_l)).sum() + (up * mg.tensor(w_u)).sum()], [ours])
+    tg, = torch.autograd.grad((t_low * torch.tensor(w_l)).sum() + (t_up * torch.tensor(w_u)).sum(), theirs)
+    _close(g, tg, rtol=1e-9, atol=1e-11)
+    assert mg.gradcheck(lambda x: tuple(mg.linalg.lu(x))[1:], [ours])
+    assert mg.gradgradcheck(lambda x: mg.linalg.lu_factor(x).LU, [ours])
 
 
 def test_lu_solve_with_batched_pivots():

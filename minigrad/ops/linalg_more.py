@@ -15,7 +15,8 @@ the Functions of this file called through ``run``), so second derivatives need n
     pinv:   P = A^+,  gA = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)
     expm:   Y = exp(A),  gA = the upper-right block of exp([[A^T, g], [0, A^T]])
     trsv:   X = T^-1 B,  gB = T^-T g,  gA = the triangle of -gB X^T
-    lu:     A = P L U,  gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T   (square A)
+    lu:     A = P L U,  gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T   (square A; rectangular
+            ones split off the extra rows of L or columns of U, see :class:`Lu`)
 """
 from __future__ import annotations
 
@@ -422,9 +423,19 @@ def _perm_matrix(perm, dtype):
     return (xp.arange(m)[:, None] == perm[..., None, :]).astype(dtype)
 
 
+def _lu_core(low, up, gl, gu):
+    """The gradient of P^T A = L U (square): L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T."""
+    n = f.value(up).shape[-1]
+    mm = (_mT(low) @ gl) * _tri_mask(n, False, True, gl) + (gu @ _mT(up)) * _tri_mask(n, True, False, gu)
+    y = SolveTriangular.run(_mT(low), mm, True, True)                      # L^-T M
+    return _mT(SolveTriangular.run(up, _mT(y), True, False))               # Y U^-T
+
+
 class Lu(Function):
     """A = P L U (L unit lower (m, k), U upper (k, n), P from partial pivoting, constant);
-    square A: gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T"""
+    square: gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T;
+    tall, L = [L1; L2]: L2 = A2 U^-1, so gA2 = gL2 U^-T and L1 U takes gU - L2^T gA2;
+    wide, U = [U1 | U2]: U2 = L^-1 A2, so gA2 = L^-T gU2 and L U1 takes gL - gA2 U2^T"""
     differentiable_backward = True
 
     @staticmethod
@@ -443,13 +454,16 @@ class Lu(Function):
     def backward(ctx, gl, gu, _gpivots):
         low, up = ctx.saved_tensors
         m, n = f.value(low).shape[-2], f.value(up).shape[-1]
-        if m != n:
-            raise RuntimeError(f"linalg.lu: the gradient is implemented for square matrices only (got L {m}x"
-                               f"{f.value(low).shape[-1]}, U {f.value(up).shape[-2]}x{n})")
-        mm = (_mT(low) @ gl) * _tri_mask(n, False, True, gl) + (gu @ _mT(up)) * _tri_mask(n, True, False, gu)
-        y = SolveTriangular.run(_mT(low), mm, True, True)                   # L^-T M
-        z = _mT(SolveTriangular.run(up, _mT(y), True, False))              # Y U^-T
-        return _const(ctx.p, z) @ z
+        if m == n:
+            core = _lu_core(low, up, gl, gu)
+        elif m > n:
+            ga2 = _mT(SolveTriangular.run(up, _mT(gl[..., n:, :]), True, False))
+            core = f.concatenate([_lu_core(low[..., :n, :], up, gl[..., :n, :], gu - _mT(low[..., n:, :]) @ ga2),
+                                  ga2], -2)
+        else:
+            ga2 = SolveTriangular.run(_mT(low), gu[..., m:], True, True)
+            core = f.concatenate([_lu_core(low, up[..., :m], gl - ga2 @ _mT(up[..., m:]), gu[..., :m]), ga2], -1)
+        return _const(ctx.p, core) @ core
 
 
 def lu(A, *, pivot=True):
