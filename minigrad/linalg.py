@@ -2,8 +2,9 @@
 determinants, solves, the Cholesky, symmetric eigen, SVD, QR and LU decompositions, the
 pseudo-inverse, least squares and the matrix exponential.
 
-The ops live in :mod:`minigrad.ops.linalg_extra`, ``linalg_decomp`` and ``linalg_more``; this module gives them PyTorch's
-``torch.linalg`` names and defaults (``linalg.cross`` works along the last dim)."""
+The ops live in :mod:`minigrad.ops.linalg_extra`, ``linalg_decomp`` and ``linalg_more``; this module
+gives them PyTorch's ``torch.linalg`` names and defaults (``linalg.cross`` works along the last dim) and
+adds the non-differentiable ``matrix_rank``, the ``*_ex`` variants and a few thin compositions."""
 from __future__ import annotations
 
 import numpy as np

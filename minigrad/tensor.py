@@ -1161,7 +1161,7 @@ from .ops import linalg_more as _more  # noqa: E402
 for _name, _fn in (("svd", "torch_svd"), ("qr", "torch_qr"), ("pinverse", "pinverse"), ("matrix_exp", "matrix_exp")):
     setattr(Tensor, _name, _forwarding_method(_more, _fn))
     getattr(Tensor, _name).__name__ = getattr(Tensor, _name).__qualname__ = _name
-del _module, _names, _name, _alias
+del _module, _names, _name, _alias, _fn
 from .ops import inplace as _inplace  # noqa: E402
 
 

@@ -118,8 +118,9 @@ _reg("qr", lambda a, mode: tuple(mg.linalg.qr(a, mode)), lambda a, mode: tuple(n
 _reg("qr_r", lambda a: mg.linalg.qr(a, "r").R, lambda a: np.linalg.qr(a, "r"),
      lambda d, dt: Sample([_qr_sample(d, dt).args[0]], constant={0}),
      lambda t, a: t.linalg.qr(a, "r").R, covers="qr")
+# torch.qr is torch.linalg.qr's deprecated spelling: the cross-check calls the latter
 _reg("torch_qr", lambda a: tuple(mg.qr(a)), lambda a: tuple(np.linalg.qr(a)),
-     lambda d, dt: Sample([_qr_sample(d, dt).args[0]]), lambda t, a: tuple(t.linalg.qr(a)), covers="qr")   # torch.qr: the same, deprecated
+     lambda d, dt: Sample([_qr_sample(d, dt).args[0]]), lambda t, a: tuple(t.linalg.qr(a)), covers="qr")
 
 
 # ----------------------------------------------------------------------------- pinv, lstsq
@@ -344,7 +345,8 @@ def _tensorsolve_sample(d, dtype):
         a = a.reshape(shape)
     else:        # A's dims listed in ``dims`` come last in the dominant layout
         rest = [k for k in range(len(shape)) if k not in dims]
-        a = np.moveaxis(a.reshape(tuple(shape[k] for k in rest + list(dims))), list(range(len(shape))), rest + list(dims))
+        order = rest + list(dims)
+        a = np.moveaxis(a.reshape(tuple(shape[k] for k in order)), list(range(len(shape))), order)
     return Sample([a, d.floats(b_shape, dtype=dtype)], {"dims": dims})
 
 
