@@ -103,6 +103,7 @@ from .utilities import (  # noqa: E402,F401
 from .ops.linalg_decomp import cholesky, det, logdet, matrix_power, slogdet  # noqa: E402,F401
 from .ops.linalg_decomp import inv as inverse  # noqa: E402,F401
 from .runtime import get_num_threads, set_num_threads  # noqa: E402,F401
+from .ops.linalg_more import matrix_exp, pinverse, torch_qr as qr, torch_svd as svd  # noqa: E402,F401
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
 from . import tracing as _tracing  # noqa: E402
 from .ops.indexing import trace as _matrix_trace  # noqa: E402

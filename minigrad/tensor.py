@@ -1387,7 +1387,11 @@ for _alias, _name in (("greater", "gt"), ("greater_equal", "ge"), ("less", "lt")
                       ("not_equal", "ne"), ("absolute", "abs"), ("negative", "neg")):
     setattr(Tensor, _alias, getattr(Tensor, _name))
 Tensor.inverse = _forwarding_method(_decomp, "inv")
-del _module, _names, _name, _alias
+from .ops import linalg_more as _more  # noqa: E402
+for _name, _fn in (("svd", "torch_svd"), ("qr", "torch_qr"), ("pinverse", "pinverse"), ("matrix_exp", "matrix_exp")):
+    setattr(Tensor, _name, _forwarding_method(_more, _fn))
+    getattr(Tensor, _name).__name__ = getattr(Tensor, _name).__qualname__ = _name
+del _module, _names, _name, _alias, _fn
 from .ops import inplace as _inplace  # noqa: E402
 
 

@@ -17,7 +17,7 @@ OP_MODULES = ["activation", "compare", "conversion", "conv", "dropout", "element
               "activation_extra", "norm_extra", "distance", "loss_extra", "math", "scan",
               "indexing", "sorting", "linalg_extra", "blocks", "sampling", "conv_nd", "pool_nd",
               "loss_misc", "ctc", "activation_misc", "dropout_extra", "embedding_bag", "attention",
-              "composite", "discrete", "linalg_decomp", "special"]
+              "composite", "discrete", "linalg_decomp", "special", "linalg_more"]
 #: Functions no CPU-only run can exercise, with the entry that does on a GPU.
 NEEDS_CUDA = {"Transfer": "to_device"}
 

@@ -937,3 +937,4 @@ from . import registry_linalg_decomp  # noqa: E402,F401  (inverses, determinants
 from . import registry_f_gaps  # noqa: E402,F401  (weighted regression losses, pdist)
 from . import registry_surface_methods  # noqa: E402,F401  (select/slice/diagonal_scatter, index_put, put)
 from . import registry_special  # noqa: E402,F401  (minigrad.special: torch.special's functions)
+from . import registry_linalg_more  # noqa: E402,F401  (SVD, QR, pinv, lstsq, matrix_exp, triangular solves, LU)
