@@ -181,3 +181,19 @@ def test_distributed_warm_up_runs_until_two_steps_agree(monkeypatch, durations, 
     it = iter(durations)
     monkeypatch.setattr(distributed, "_time", lambda fn: next(it))
     assert distributed._warm_up(lambda: None) == calls
+
+
+def test_steady_memory_runs_any_workload_and_reports_its_growth(tmp_path):
+    out = tmp_path / "steady.json"
+    run = subprocess.run([sys.executable, "-m", "benchmarks.steady_memory", "--workload", "mlp_step_b32",
+                          "--steps", "20", "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["workload"] == "mlp_step_b32" and set(report["readings"]) == {"2", "20"}
+    assert all(r["peak_rss_mb"] >= r["rss_mb"] > 0 for r in report["readings"].values())
+    assert report["peak_growth_mb"] == pytest.approx(report["readings"]["20"]["peak_rss_mb"]
+                                                     - report["readings"]["2"]["peak_rss_mb"], abs=0.11)
+    assert "peak RSS growth from step 2 to step 20" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "benchmarks.steady_memory", "--workload", "nope"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "unknown workload 'nope'" in bad.stderr
