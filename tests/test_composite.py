@@ -45,6 +45,9 @@ CASES = [
     ("nanquantile_all_nan_row", lambda m, x: m.nanquantile(x, 0.25, dim=1),
      [np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 0.0]])]),
     ("quantile_nan", lambda m, x: m.quantile(x, 0.5, dim=1), [np.array([[1.0, np.nan, 2.0], [0.0, 1.0, 2.0]])]),
+    # float32 ranks: 0.2 * 10 is 2 in float32 (the third value), not the fourth (found by a hypothesis draw)
+    ("nanquantile_float32_rank", lambda m, x: m.nanquantile(x, 0.2, interpolation="higher"),
+     [np.append(np.nan, np.arange(1, 12) / 16).astype(np.float32)]),
     ("float_power_int", lambda m, x: m.float_power(x, 2), [np.array([1, 2, 3])]),
     ("fmin_nan", lambda m, a, b: m.fmin(a, b), [np.array([np.nan, 1.0, np.nan]), np.array([0.0, np.nan, np.nan])]),
     ("logdet_negative", lambda m, a: m.logdet(a), [np.array([[0.0, 1.0], [1.0, 0.0]])]),

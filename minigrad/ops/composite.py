@@ -326,13 +326,15 @@ def _quantile(opname, input, q, dim, keepdim, interpolation, ignore_nan):
         raise ValueError(f"{opname}: cannot compute quantiles of an empty slice (shape {x.data.shape})")
     xp = backend.array_module(x.device)
     values = _sorting.sort(work, d).values       # NaN sort last, as in PyTorch
+    # positions q (n - 1) in the input's dtype, as PyTorch: in float32, 0.2 * 10 is 2, not 2.00000003
+    dtype = x.data.dtype
     if ignore_nan:
-        count = xp.sum(~xp.isnan(work.data), axis=d, keepdims=True).astype(np.float64)
+        count = xp.sum(~xp.isnan(work.data), axis=d, keepdims=True).astype(dtype)
     else:
-        count = xp.full(values.data.shape[:d] + (1,) + values.data.shape[d + 1:], float(n))
+        count = xp.full(values.data.shape[:d] + (1,) + values.data.shape[d + 1:], n, dtype=dtype)
     last = xp.maximum(count - 1, 0)
     outs = []
-    for qk in qs.reshape(-1):
+    for qk in qs.reshape(-1).astype(dtype):
         pos = qk * last
         lo, hi = xp.floor(pos), xp.ceil(pos)
         if interpolation == "lower":

@@ -403,7 +403,7 @@ def _reshape_sample(d, dtype):
 register(OpSpec("reshape", lambda x, shape: x.reshape(shape), lambda x, shape: x.reshape(shape), _reshape_sample,
                 lambda t, x, shape: x.reshape(shape)))
 register(OpSpec("view", lambda x, shape: x.view(shape), lambda x, shape: x.reshape(shape), _reshape_sample,
-                lambda t, x, shape: x.reshape(shape), covers="reshape"))
+                lambda t, x, shape: x.view(shape)))
 
 
 def _flatten_sample(d, dtype):
