@@ -6,6 +6,7 @@
     python -m benchmarks --device cuda        # on the GPU (CuPy vs PyTorch CUDA)
     python -m benchmarks --resume FILE        # measure the rows a stopped run left out
     python -m benchmarks --report FILE        # print a results file's table (and its missing rows)
+    python -m benchmarks --report FILE --markdown  # the same table in Markdown, as in the README
     python -m benchmarks --group distributed  # data-parallel scaling under mpiexec (benchmarks/distributed.py)
 
 The results file is rewritten after every row, so a run stopped half-way keeps what it measured.
@@ -41,6 +42,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write results here (default: benchmarks/results/<time>.json)")
     parser.add_argument("--resume", metavar="FILE", help="measure the rows missing from this results file, into it")
     parser.add_argument("--report", metavar="FILE", help="print this results file's table and exit")
+    parser.add_argument("--markdown", action="store_true", help="with --report: the table in Markdown (the README's)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--steps", type=int, default=None, help="--group distributed: timed steps per run")
@@ -58,6 +60,8 @@ def main(argv=None):
             missing = progress.missing_rows(planned, rows)
             print(f"\nmissing ({len(missing)} of {len(planned)} rows, not measured): {', '.join(missing)}"
                   if missing else "")
+        elif args.markdown:
+            print(harness.format_markdown(rows, max(header["matmul_peak_gflops"].values())))
         else:
             print(report(header, planned, rows))
         return 0

@@ -281,26 +281,53 @@ def _mb(result):
     return result["peak_bytes"] / 2 ** 20
 
 
+def row_figures(row, peak_gflops):
+    """One row's figures: times (ms), the paired ratio and its range, GFLOP/s and % of the peak, peak MB."""
+    mg_ms, t_ms = _ms(row["minigrad"]), _ms(row.get("torch"))
+    paired = row.get("round_ratios")
+    flops = row.get("flops")
+    mg_gf = flops / (mg_ms * 1e6) if flops and mg_ms else None
+    mg_mb, t_mb = _mb(row["minigrad"]), _mb(row.get("torch"))
+    return {"mg_ms": mg_ms, "t_ms": t_ms,
+            "ratio": statistics.median(paired) if paired else mg_ms / t_ms if mg_ms and t_ms else None,
+            "range": (min(paired), max(paired)) if paired and len(paired) > 1 else None,
+            "mg_gf": mg_gf, "t_gf": flops / (t_ms * 1e6) if flops and t_ms else None,
+            "pct_peak": 100 * mg_gf / peak_gflops if mg_gf and peak_gflops else None,
+            "mg_mb": mg_mb, "t_mb": t_mb, "mem_ratio": mg_mb / t_mb if mg_mb and t_mb and t_mb > 0.5 else None,
+            "error": row["minigrad"].get("error") if row["minigrad"] else None}
+
+
 def format_table(rows, peak_gflops):
     head = (f"{'workload':<24} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>6} {'rounds':>11} {'mg GFLOP/s':>11} "
             f"{'% peak':>7} {'torch GFLOP/s':>13} {'mg MB':>8} {'torch MB':>9} {'mem ratio':>9}")
     lines = [head, "-" * len(head)]
-    for row in rows:
-        mg_ms, t_ms = _ms(row["minigrad"]), _ms(row.get("torch"))
-        paired = row.get("round_ratios")
-        ratio = f"{statistics.median(paired):6.2f}" if paired else f"{mg_ms / t_ms:6.2f}" if mg_ms and t_ms else "     -"
-        spread = f"{min(paired):.2f}-{max(paired):.2f}" if paired and len(paired) > 1 else "-"
-        flops = row.get("flops")
-        mg_gf = flops / (mg_ms * 1e6) if flops and mg_ms else None
-        t_gf = flops / (t_ms * 1e6) if flops and t_ms else None
-        mg_mb, t_mb = _mb(row["minigrad"]), _mb(row.get("torch"))
-        mem_ratio = f"{mg_mb / t_mb:9.2f}" if mg_mb and t_mb and t_mb > 0.5 else "        -"
 
-        def fmt(v, spec, width):
-            return f"{v:{width}{spec}}" if v is not None else " " * (width - 1) + "-"
-        err = row["minigrad"].get("error") if row["minigrad"] else None
-        lines.append(f"{row['name']:<24} {fmt(mg_ms, '.3f', 12)} {fmt(t_ms, '.3f', 10)} {ratio} {spread:>11} "
-                     f"{fmt(mg_gf, '.1f', 11)} {fmt(100 * mg_gf / peak_gflops if mg_gf and peak_gflops else None, '.1f', 7)} "
-                     f"{fmt(t_gf, '.1f', 13)} {fmt(mg_mb, '.1f', 8)} {fmt(t_mb, '.1f', 9)} {mem_ratio}"
-                     + (f"   ERROR: {err}" if err else ""))
+    def fmt(v, spec, width):
+        return f"{v:{width}{spec}}" if v is not None else " " * (width - 1) + "-"
+    for row in rows:
+        r = row_figures(row, peak_gflops)
+        spread = f"{r['range'][0]:.2f}-{r['range'][1]:.2f}" if r["range"] else "-"
+        lines.append(f"{row['name']:<24} {fmt(r['mg_ms'], '.3f', 12)} {fmt(r['t_ms'], '.3f', 10)} "
+                     f"{fmt(r['ratio'], '.2f', 6)} {spread:>11} {fmt(r['mg_gf'], '.1f', 11)} "
+                     f"{fmt(r['pct_peak'], '.1f', 7)} {fmt(r['t_gf'], '.1f', 13)} {fmt(r['mg_mb'], '.1f', 8)} "
+                     f"{fmt(r['t_mb'], '.1f', 9)} {fmt(r['mem_ratio'], '.2f', 9)}"
+                     + (f"   ERROR: {r['error']}" if r["error"] else ""))
+    return "\n".join(lines)
+
+
+def format_markdown(rows, peak_gflops):
+    """The same rows as a Markdown table (the README's), three significant digits for times."""
+    def num(v, spec):
+        return "" if v is None else format(v, spec)
+
+    def ms(v):
+        return "" if v is None else f"{v:.3g}" if v < 100 else f"{v:.0f}"
+    lines = ["| workload | minigrad ms | PyTorch ms | ratio (range over rounds) | GFLOP/s (% of peak) | "
+             "peak MB mg / torch |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        r = row_figures(row, peak_gflops)
+        ratio = num(r["ratio"], ".2f") + (f" ({r['range'][0]:.2f}-{r['range'][1]:.2f})" if r["range"] else "")
+        gf = num(r["mg_gf"], ".0f") + (f" ({r['pct_peak']:.0f}%)" if r["pct_peak"] and r["pct_peak"] >= 10 else "")
+        mem = f"{num(r['mg_mb'], '.1f')} / {num(r['t_mb'], '.1f')}" if r["mg_mb"] is not None else ""
+        lines.append(f"| {row['name']} | {ms(r['mg_ms'])} | {ms(r['t_ms'])} | {ratio} | {gf} | {mem} |")
     return "\n".join(lines)

@@ -103,6 +103,24 @@ def test_report_of_a_partial_file_names_the_missing_rows(tmp_path):
     assert "missing (1 of 2 rows, not measured): text_lstm_t200" in run.stdout
 
 
+def test_markdown_report_gives_the_readme_table_from_the_file(tmp_path):
+    from benchmarks import progress
+    path = str(tmp_path / "run.json")
+    header = {"machine": {"cpu_count": 2, "numpy": "x", "blas": [], "env": {}}, "device": "cpu", "rounds": 2,
+              "matmul_peak_gflops": {"minigrad": 200.0, "torch": 180.0}}
+    row = {"name": "matmul_512", "flops": 8.0e8, "round_ratios": [0.9, 1.1],
+           "minigrad": {"median_s": 0.005, "peak_bytes": 4 * 2 ** 20},
+           "torch": {"median_s": 0.004, "peak_bytes": 2 * 2 ** 20}}
+    progress.write(path, header, ["matmul_512"], [row])
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--report", path, "--markdown"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    assert lines[0].startswith("| workload | minigrad ms | PyTorch ms | ratio (range over rounds)")
+    # 8e8 flops in 5 ms: 160 GFLOP/s, 80% of the 200 peak; ratio the median of the paired rounds
+    assert lines[2] == "| matmul_512 | 5 | 4 | 1.00 (0.90-1.10) | 160 (80%) | 4.0 / 2.0 |"
+
+
 def test_time_left_uses_earlier_runs_then_this_runs_median():
     from benchmarks.progress import estimate_left
     assert estimate_left(["a", "b"], {}, {}) is None
