@@ -1,24 +1,26 @@
-"""Softmax and log-softmax over the last axis, (R, C) rows: the row reductions (max, sums) and
-the backward formulas fused in Numba, the exponentials left to NumPy (its vectorised exp is
-several times faster than a scalar one in a Numba loop).  NumPy's own row reductions are slow
-on short rows (a max over 64 entries costs as much as an exp), which is what this saves.
+"""Softmax and log-softmax over the last axis, (R, C) rows, each row in one fused pass: the max,
+the exponentials (``kernels/vexp.py``: exp as arithmetic that vectorises), the sum and the scaling
+while the row is in cache.  NumPy needs five passes over memory for the same (max, subtract, exp,
+sum, divide), and its row reductions are slow on short rows (a max over 64 entries costs as much
+as an exp).  One thread: on this 2-core machine waking Numba's pool costs about 0.2 ms, more than
+a (256, 1000) softmax takes.
 
     softmax:      m = max_c x,  e = exp(x - m),  y = e / sum_c e
                   dx = y (g - sum_c g y)
     log_softmax:  m = max_c x,  y = (x - m) - log sum_c exp(x - m)
                   dx = g - exp(y) sum_c g
 
-Sums accumulate in float64 whatever the dtype; rows are split across Numba's threads when the
-array is large.
+Sums accumulate in float64 whatever the dtype.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from ._common import PARALLEL_MIN_ELEMENTS, check_contiguous, check_float, check_same_device, contiguous, is_numpy
+from ._common import check_contiguous, check_float, check_same_device, contiguous, is_numpy
+from .vexp import fast_exp
 
 
 # ----------------------------------------------------------------------------- NumPy references
@@ -41,82 +43,91 @@ def log_softmax_backward_ref(y, g):
 
 
 # ----------------------------------------------------------------------------- row loops
-def _subtract_row_max(x, out):
-    """out = x - max over each row.  Four running maxima per row, not one: a single one is a
-    chain of dependent compares that LLVM does not vectorise (2x slower on rows of 64)."""
+# The row sums may be reassociated (LLVM then vectorises them: 4x faster on rows of 64); they
+# still add in float64.  The loops that take exponentials may not be: reassociation could undo
+# exp's range reduction, so the sums live in these helpers, whose flags stay on their own
+# instructions when LLVM inlines them; "contract" gives the exponentials fused multiply-adds.
+_SUMS = {"reassoc", "nsz", "contract"}
+
+
+@njit(cache=True, nogil=True)
+def _row_max(x, r):
+    """max over row r.  Four running maxima, not one: a single one is a chain of dependent
+    compares that LLVM does not vectorise (3.5x slower on rows of 1000).  A NaN in the row may
+    be missed here; it makes the row's sum NaN, and so the whole row, as in NumPy."""
     C = x.shape[1]
-    for r in prange(x.shape[0]):
-        m0 = m1 = m2 = m3 = x[r, 0]
-        c = 0
-        while c + 4 <= C:
-            v0, v1, v2, v3 = x[r, c], x[r, c + 1], x[r, c + 2], x[r, c + 3]
-            m0 = v0 if v0 > m0 else m0
-            m1 = v1 if v1 > m1 else m1
-            m2 = v2 if v2 > m2 else m2
-            m3 = v3 if v3 > m3 else m3
-            c += 4
-        m = max(max(m0, m1), max(m2, m3))
-        for c in range(c, C):
-            m = x[r, c] if x[r, c] > m else m
-        for c in range(C):
-            out[r, c] = x[r, c] - m
+    m0 = m1 = m2 = m3 = x[r, 0]
+    c = 0
+    while c + 4 <= C:
+        v0, v1, v2, v3 = x[r, c], x[r, c + 1], x[r, c + 2], x[r, c + 3]
+        m0 = v0 if v0 > m0 else m0
+        m1 = v1 if v1 > m1 else m1
+        m2 = v2 if v2 > m2 else m2
+        m3 = v3 if v3 > m3 else m3
+        c += 4
+    m = max(max(m0, m1), max(m2, m3))
+    for c in range(c, C):
+        m = x[r, c] if x[r, c] > m else m
+    return m
 
 
-def _divide_by_row_sum(e):
-    """e /= its row sums, in place."""
-    T = e.dtype.type
-    for r in prange(e.shape[0]):
-        total = 0.0
-        for c in range(e.shape[1]):
-            total += e[r, c]
-        inv = T(1.0 / total)
-        for c in range(e.shape[1]):
-            e[r, c] *= inv
+@njit(cache=True, nogil=True, fastmath=_SUMS)
+def _row_sum(a, r):
+    total = 0.0
+    for c in range(a.shape[1]):
+        total += a[r, c]
+    return total
 
 
-def _subtract_log_row_sum(shifted, e):
-    """shifted -= log(row sums of e), in place."""
-    T = shifted.dtype.type
-    for r in prange(e.shape[0]):
-        total = 0.0
-        for c in range(e.shape[1]):
-            total += e[r, c]
-        lse = T(math.log(total))
-        for c in range(e.shape[1]):
-            shifted[r, c] -= lse
+@njit(cache=True, nogil=True, fastmath=_SUMS)
+def _row_dot(a, b, r):
+    total = 0.0
+    for c in range(a.shape[1]):
+        total += a[r, c] * b[r, c]
+    return total
 
 
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _softmax_forward(x, out):
+    T = x.dtype.type
+    for r in range(x.shape[0]):
+        m = _row_max(x, r)
+        for c in range(x.shape[1]):
+            out[r, c] = fast_exp(x[r, c] - m)
+        inv = T(1.0 / _row_sum(out, r))
+        for c in range(x.shape[1]):
+            out[r, c] *= inv
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _log_softmax_forward(x, out):
+    """out holds each row's exponentials first, then the result."""
+    T = x.dtype.type
+    for r in range(x.shape[0]):
+        m = _row_max(x, r)
+        for c in range(x.shape[1]):
+            out[r, c] = fast_exp(x[r, c] - m)
+        lse = T(math.log(_row_sum(out, r)))
+        for c in range(x.shape[1]):
+            out[r, c] = (x[r, c] - m) - lse
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def _softmax_backward(y, g, out):
     T = y.dtype.type
-    for r in prange(y.shape[0]):
-        total = 0.0
-        for c in range(y.shape[1]):
-            total += g[r, c] * y[r, c]
-        t = T(total)
+    for r in range(y.shape[0]):
+        t = T(_row_dot(g, y, r))
         for c in range(y.shape[1]):
             out[r, c] = y[r, c] * (g[r, c] - t)
 
 
-def _log_softmax_backward(ey, g):
-    """ey = exp(y) becomes g - ey * sum(g), in place."""
-    T = ey.dtype.type
-    for r in prange(ey.shape[0]):
-        total = 0.0
-        for c in range(ey.shape[1]):
-            total += g[r, c]
-        t = T(total)
-        for c in range(ey.shape[1]):
-            ey[r, c] = g[r, c] - ey[r, c] * t
-
-
-# each loop compiled twice: serial (prange runs as range) and threaded.  The row sums may be
-# reassociated (LLVM then vectorises them: 4x faster on rows of 64); they still add in float64.
-_SUMS = {"reassoc", "nsz"}
-_LOOPS = {"subtract_row_max": (_subtract_row_max, False), "divide_by_row_sum": (_divide_by_row_sum, _SUMS),
-          "subtract_log_row_sum": (_subtract_log_row_sum, _SUMS), "softmax_backward": (_softmax_backward, _SUMS),
-          "log_softmax_backward": (_log_softmax_backward, _SUMS)}
-_SERIAL = {name: njit(cache=True, nogil=True, fastmath=fm)(fn) for name, (fn, fm) in _LOOPS.items()}
-_PARALLEL = {name: njit(cache=True, nogil=True, parallel=True, fastmath=fm)(fn) for name, (fn, fm) in _LOOPS.items()}
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _log_softmax_backward(y, g, out):
+    T = y.dtype.type
+    for r in range(y.shape[0]):
+        t = T(_row_sum(g, r))
+        for c in range(y.shape[1]):
+            out[r, c] = g[r, c] - fast_exp(y[r, c]) * t
 
 
 # ----------------------------------------------------------------------------- public entry points
@@ -137,43 +148,33 @@ def _rows(name, *arrays):
     return [a.reshape(-1, shape[-1]) for a in arrays]
 
 
-def _run(name, size, *args):
-    """The loop ``name`` on one thread for small arrays (waking the pool costs more than it
-    saves), split across Numba's threads for large ones."""
-    _SERIAL[name](*args) if size < PARALLEL_MIN_ELEMENTS else _PARALLEL[name](*args)
-
-
 def softmax_forward(x):
     """softmax(x) along the last axis of a CPU float array."""
     (rows,) = _rows("softmax_forward", x)
-    e = np.empty_like(rows)
-    _run("subtract_row_max", e.size, rows, e)
-    np.exp(e, out=e)
-    _run("divide_by_row_sum", e.size, e)
-    return e.reshape(x.shape)
+    out = np.empty_like(rows)
+    _softmax_forward(rows, out)
+    return out.reshape(x.shape)
 
 
 def softmax_backward(y, g):
     """y (g - sum(g y)) along the last axis; ``y`` is the forward's output."""
     yr, gr = _rows("softmax_backward", y, g)
     out = np.empty_like(yr)
-    _run("softmax_backward", out.size, yr, gr, out)
+    _softmax_backward(yr, gr, out)
     return out.reshape(y.shape)
 
 
 def log_softmax_forward(x):
     """log_softmax(x) along the last axis of a CPU float array."""
     (rows,) = _rows("log_softmax_forward", x)
-    shifted = np.empty_like(rows)
-    _run("subtract_row_max", shifted.size, rows, shifted)
-    e = np.exp(shifted)
-    _run("subtract_log_row_sum", e.size, shifted, e)
-    return shifted.reshape(x.shape)
+    out = np.empty_like(rows)
+    _log_softmax_forward(rows, out)
+    return out.reshape(x.shape)
 
 
 def log_softmax_backward(y, g):
     """g - exp(y) sum(g) along the last axis; ``y`` is the forward's output."""
     yr, gr = _rows("log_softmax_backward", y, g)
-    out = np.exp(yr)
-    _run("log_softmax_backward", out.size, out, gr)
+    out = np.empty_like(yr)
+    _log_softmax_backward(yr, gr, out)
     return out.reshape(y.shape)

@@ -231,17 +231,19 @@ def test_softmax_kernels_check_arguments():
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-def test_softmax_ops_take_the_row_kernels_on_short_rows(name, monkeypatch):
-    """Many rows of at most 256 entries (attention's scores) run kernels/softmax.py; the op's
-    value and gradient are those of the NumPy formulas it replaces."""
+@pytest.mark.parametrize("shape", [(512, 64), (8, 1000)])
+def test_softmax_ops_take_the_row_kernels(name, shape, monkeypatch):
+    """Arrays of 4096 entries or more run kernels/softmax.py along the last axis, short rows
+    (attention's scores) and long ones alike; the op's value and gradient are those of the NumPy
+    formulas it replaces."""
     import minigrad as mg
     from minigrad.kernels import softmax
     calls = []
     original = getattr(softmax, f"{name}_backward")
     monkeypatch.setattr(softmax, f"{name}_backward", lambda *a: calls.append(1) or original(*a))
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((512, 64))
-    g = rng.standard_normal((512, 64))
+    x = rng.standard_normal(shape)
+    g = rng.standard_normal(shape)
     t = mg.tensor(x, requires_grad=True)
     y = getattr(mg, name)(t, -1)
     y.backward(mg.tensor(g))
@@ -250,3 +252,32 @@ def test_softmax_ops_take_the_row_kernels_on_short_rows(name, monkeypatch):
     np.testing.assert_allclose(t.grad.numpy(), getattr(softmax, f"{name}_backward_ref")(y_ref, g), rtol=1e-12,
                                atol=1e-12)
     assert calls, "the row kernel did not run"
+
+
+@pytest.mark.parametrize("dtype, low, high", [(np.float32, -103.9, 88.7), (np.float64, -745.1, 709.7)])
+def test_vexp_is_within_two_ulp_of_exp(dtype, low, high):
+    """kernels/vexp.py's exp against the exact exponential (long double), over the whole range:
+    normal results within 2 ulp, subnormal ones within their spacing."""
+    from minigrad.kernels import vexp
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(low, high, 200_000), rng.uniform(-1, 1, 20_000)]).astype(dtype)
+    y = vexp.exp(x)
+    exact = np.exp(x.astype(np.longdouble))
+    assert y.dtype == dtype
+    ulps = np.abs(y - exact) / np.spacing(exact.astype(dtype)).astype(np.longdouble)
+    assert float(ulps.max()) <= 2.0, float(ulps.max())
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_vexp_special_values(dtype):
+    from minigrad.kernels import vexp
+    info = np.finfo(dtype)
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, np.log(info.max) + 1, -800.0, 1e-30], dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = np.exp(x)
+    np.testing.assert_allclose(vexp.exp(x), expected, rtol=2 * info.eps, atol=0)   # inf, 0, NaN exactly
+    assert vexp.exp(x.reshape(2, 5)).shape == (2, 5)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        vexp.exp(np.ones(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="NumPy arrays"):
+        vexp.exp([1.0, 2.0])

@@ -35,7 +35,7 @@ from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor
 from ._kernels import kernels
-from .activation import short_rows, softmax
+from .activation import fused_rows, softmax
 from .dropout import dropout_mask
 from .linalg import matmul
 
@@ -64,7 +64,7 @@ class Attention(Function):
         dead = _dead_rows(mask)
         if mask is not None:
             s = s + (mask if dead is None else xp.where(dead, 0, mask))
-        if short_rows(s, s.ndim - 1):
+        if fused_rows(s, s.ndim - 1):
             p = kernels("softmax").softmax_forward(s)
         else:
             s -= s.max(axis=-1, keepdims=True)
@@ -89,7 +89,7 @@ class Attention(Function):
         if g_w is not None:
             dw = dw + g_w
         dp = dw if keep is None else dw * keep
-        if short_rows(p, p.ndim - 1, dp):
+        if fused_rows(p, p.ndim - 1, dp):
             ds = kernels("softmax").softmax_backward(p, dp)
         else:
             ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
