@@ -14,8 +14,16 @@ FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 #: Below this many elements a kernel runs on one thread: waking a pool costs more than it
-#: saves, and right after a matrix product BLAS's threads still spin on the cores.
-PARALLEL_MIN_ELEMENTS = 1 << 17
+#: saves, and right after a matrix product BLAS's threads still spin on the cores.  Where waking
+#: threads is slow (a virtual machine can take 0.2 ms), ``MINIGRAD_PARALLEL_MIN_ELEMENTS`` raises it.
+def _parallel_min_elements():
+    value = os.environ.get("MINIGRAD_PARALLEL_MIN_ELEMENTS") or str(1 << 17)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"MINIGRAD_PARALLEL_MIN_ELEMENTS must be a positive integer, got {value!r}")
+    return int(value)
+
+
+PARALLEL_MIN_ELEMENTS = _parallel_min_elements()
 
 
 def _configure_threads():

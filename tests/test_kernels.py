@@ -281,3 +281,68 @@ def test_vexp_special_values(dtype):
         vexp.exp(np.ones(3, dtype=np.int64))
     with pytest.raises(TypeError, match="NumPy arrays"):
         vexp.exp([1.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("amsgrad, maximize, weight_decay, decoupled",
+                         [(False, False, 0.0, False), (True, False, 0.0, False), (False, True, 0.1, False),
+                          (True, True, 0.1, True), (False, False, 0.1, True)])
+def test_fused_adam_is_bitwise_the_numpy_formula(dtype, amsgrad, maximize, weight_decay, decoupled):
+    """kernels/optim.py against its NumPy reference and against minigrad.optim's NumPy path (taken
+    on strided views, which the kernel refuses): the same bits, so PyTorch's trajectories stay matched."""
+    from minigrad.kernels import optim
+    from minigrad.optim.adam import adam_update
+    rng = np.random.default_rng(4)
+    p, g, m = (rng.standard_normal(1001).astype(dtype) for _ in range(3))
+    v = np.abs(rng.standard_normal(1001)).astype(dtype)
+    v_max = v * dtype(1.01)
+    v_max[::7] = 0                                  # amsgrad: the running maximum moves at these
+    options = dict(step=3, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=weight_decay, amsgrad=amsgrad,
+                   maximize=maximize)
+    fused = [a.copy() for a in (p, g, m, v, v_max)]
+    optim.adam_step(*fused, **options, decoupled=decoupled)
+    reference = [a.copy() for a in (p, g, m, v, v_max)]
+    optim.adam_step_ref(*reference, **options, decoupled=decoupled)
+    strided = [np.repeat(a, 2)[::2] for a in (p, g, m, v, v_max)]
+    assert not optim.serves(*strided)
+    adam_update(*strided, **options, decoupled_weight_decay=decoupled)
+    for a, b, c in zip(fused, reference, strided):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("momentum, dampening, nesterov, weight_decay, maximize",
+                         [(0.0, 0.0, False, 0.0, False), (0.9, 0.0, False, 0.0, False), (0.9, 0.0, True, 1e-2, True),
+                          (0.9, 0.1, False, 1e-2, False), (0.0, 0.0, False, 1e-2, True)])
+def test_fused_sgd_is_bitwise_the_numpy_formula(dtype, momentum, dampening, nesterov, weight_decay, maximize):
+    from minigrad.kernels import optim
+    from minigrad.optim.sgd import sgd_update
+    rng = np.random.default_rng(5)
+    p, g, buf = (rng.standard_normal(1001).astype(dtype) for _ in range(3))
+    options = dict(lr=0.1, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay,
+                   maximize=maximize)
+    fused = [a.copy() for a in (p, g, buf)]
+    optim.sgd_step(*fused, **options)
+    reference = [a.copy() for a in (p, g, buf)]
+    optim.sgd_step_ref(*reference, **options)
+    strided = [np.repeat(a, 2)[::2] for a in (p, g, buf)]
+    sgd_update(*strided, **options)
+    for a, b, c in zip(fused, reference, strided):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_fused_optimizer_updates_check_arguments():
+    from minigrad.kernels import optim
+    options = dict(step=1, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False,
+                   maximize=False, decoupled=False)
+    with pytest.raises(ValueError, match="share one shape"):
+        optim.adam_step(np.ones(3), np.ones(4), np.ones(3), np.ones(3), None, **options)
+    with pytest.raises(TypeError, match="share one dtype"):
+        optim.adam_step(np.ones(3), np.ones(3, np.float32), np.ones(3), np.ones(3), None, **options)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        optim.sgd_step(np.ones(6)[::2], np.ones(3), None, lr=0.1, momentum=0.0, dampening=0.0, nesterov=False,
+                       weight_decay=0.0, maximize=False)
+    assert not optim.serves(np.ones(3), np.ones(3, np.float32))
+    assert not optim.serves(np.ones(3, np.int64), np.ones(3, np.int64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..ops._kernels import kernels
 from .optimizer import (
     Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
     update_second_moment, zeros_like_param)
@@ -23,7 +24,15 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
         v_max = max(v_max, v), then used for v below     amsgrad
         m_hat = m / (1 - beta1^step),  v_hat = v / (1 - beta2^step)
         param = param - lr * m_hat / (sqrt(v_hat) + eps)
+
+    On the CPU the same arithmetic runs as one fused pass (kernels/optim.py, bitwise equal).
     """
+    optim_kernels = kernels("optim")
+    if optim_kernels.serves(param, grad, exp_avg, exp_avg_sq, *((max_exp_avg_sq,) if amsgrad else ())):
+        optim_kernels.adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=step, lr=lr, beta1=beta1,
+                                beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                                decoupled=decoupled_weight_decay)
+        return
     xp = backend.xp_of(param)
     grad = decayed_gradient(param, grad, lr=lr, weight_decay=weight_decay, maximize=maximize,
                             decoupled=decoupled_weight_decay)

@@ -1,6 +1,7 @@
 """SGD: stochastic gradient descent with optional momentum (heavy-ball or Nesterov)."""
 from __future__ import annotations
 
+from ..ops._kernels import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, refuse_unsupported
 
@@ -15,7 +16,15 @@ def sgd_update(param, grad, buf, *, lr, momentum, dampening, nesterov, weight_de
         buf = momentum * buf + (1 - dampening) * g    on later steps
         d   = g + momentum * buf  if nesterov  else  buf     (d = g without momentum)
         param = param - lr * d
+
+    On the CPU, after the first step, the same arithmetic runs as one fused pass (kernels/optim.py,
+    bitwise equal).
     """
+    optim_kernels = kernels("optim")
+    if (momentum == 0 or buf is not None) and optim_kernels.serves(param, grad, *((buf,) if momentum else ())):
+        optim_kernels.sgd_step(param, grad, buf, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                               weight_decay=weight_decay, maximize=maximize)
+        return buf
     g = -grad if maximize else grad
     if weight_decay != 0:
         g = g + weight_decay * param
