@@ -123,7 +123,8 @@ def main(argv=None):
 def describe(header):
     """The lines above the table: machine, BLAS, allocator, matmul peak, what the figures are."""
     info, peaks = header["machine"], header["matmul_peak_gflops"]
-    lines = [f"minigrad benchmarks on {header['device']}; {info['cpu_count']} CPUs; numpy {info['numpy']}, "
+    cpu = f" ({info['cpu']})" if info.get("cpu") else ""          # files from before it was recorded lack it
+    lines = [f"minigrad benchmarks on {header['device']}; {info['cpu_count']} CPUs{cpu}; numpy {info['numpy']}, "
              f"numba {info.get('numba')}, torch {info.get('torch') or 'not installed'}"]
     lines += ["  BLAS: " + ", ".join(f"{k}={v}" for k, v in b.items()) for b in info["blas"]]
     if info["env"]:

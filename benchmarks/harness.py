@@ -142,13 +142,27 @@ def blas_summary(framework):
                      f"{b.get('num_threads')} threads" for b in libs)
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux's /proc/cpuinfo; else what ``platform`` knows): ratios against
+    PyTorch move with it (oneDNN and MKL are tuned for each vendor's vector units)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def machine_info():
     import numpy as np
     info = {
         "python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
+        "cpu": cpu_model(), "cpu_count": os.cpu_count(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
-                                              "MINIGRAD_NUM_THREADS") if os.environ.get(k)},
+                                              "MINIGRAD_NUM_THREADS", "MINIGRAD_PARALLEL_MIN_ELEMENTS")
+                if os.environ.get(k)},
         "blas": blas_info(),
     }
     try:
