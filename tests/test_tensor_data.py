@@ -48,10 +48,10 @@ def test_in_place_edits_of_data_reach_a_leaf_that_requires_grad(edit, expected):
 
 
 def test_augmented_assignment_on_data_updates_the_parameter():
-    p = nn.Parameter(mg.tensor([1.0, 2.0]))
+    p = nn.Parameter(mg.tensor([1.0, 3.0]))
     p.data -= 0.5 * mg.tensor([2.0, 4.0])
     p.data *= 2
-    assert host(p).tolist() == [0.0, -2.0] and p.requires_grad and isinstance(p, nn.Parameter)
+    assert host(p).tolist() == [0.0, 2.0] and p.requires_grad and isinstance(p, nn.Parameter)
 
 
 def test_random_init_through_data():
@@ -119,7 +119,7 @@ def test_setter_in_a_module_keeps_the_registered_parameter():
     weight = lin.weight
     lin.weight.data = mg.ones(2, 3)
     assert lin.weight is weight and dict(lin.named_parameters())["weight"] is weight
-    assert host(lin(mg.ones(1, 3))).tolist() == pytest.approx([[3.0 + float(b) for b in host(lin.bias)]])
+    assert_close(lin(mg.ones(1, 3)), 3.0 + host(lin.bias)[None])
 
 
 def test_edits_through_data_are_not_seen_by_autograd(torch):
