@@ -376,8 +376,8 @@ class Tensor:
         return _creation.full(size, fill_value, **self._new_args(dtype, device, requires_grad))
 
     def _new_args(self, dtype, device, requires_grad):
-        return dict(dtype=self._data.dtype if dtype is None else dtype, device=self.device if device is None else device,
-                    requires_grad=requires_grad)
+        return dict(dtype=self._data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -398,7 +398,8 @@ class Tensor:
 
     def item(self):
         if self._data.size != 1:
-            raise RuntimeError(f"item(): a tensor with {self._data.size} elements cannot be converted to a Python number")
+            raise RuntimeError(f"item(): a tensor with {self._data.size} elements cannot be converted to a Python "
+                               f"number")
         return self._data.reshape(()).item()
 
     def __float__(self):

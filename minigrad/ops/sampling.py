@@ -98,7 +98,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, got "
                          f"shapes {xs} and {gs}")
     if x._data.dtype != g._data.dtype:
-        raise TypeError(f"grid_sample: input and grid must have the same dtype, got {x._data.dtype} and {g._data.dtype}")
+        raise TypeError(f"grid_sample: input and grid must have the same dtype, got {x._data.dtype} "
+                        f"and {g._data.dtype}")
     n, c, h, w = xs
     xp = backend.xp_of(x._data)
     gh = np.asarray(backend.to_device(g._data, backend.CPU), dtype=np.float64)
@@ -111,7 +112,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         """The channels of input at integer positions (N, points), as (N points, C) rows; 0 outside."""
         valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
         index = np.where(valid, (np.arange(n)[:, None] * h + iy) * w + ix, 0).reshape(-1)
-        return pixels.index_select(0, xp.asarray(index)) * Tensor(xp.asarray(valid.reshape(-1, 1).astype(x._data.dtype)))
+        mask = Tensor(xp.asarray(valid.reshape(-1, 1).astype(x._data.dtype)))
+        return pixels.index_select(0, xp.asarray(index)) * mask
 
     def as_output(rows):
         return rows.reshape(n, gs[1], gs[2], c).permute(0, 3, 1, 2)
