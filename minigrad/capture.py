@@ -105,12 +105,12 @@ def capture(model, example_inputs, input_names=None) -> Graph:
 
     runs = []
     for t, name in zip(inputs, names):
-        add(t.data, name, "input", graph.inputs)
-        leaf = Tensor._wrap(t.data)
-        runs.append(leaf.requires_grad_(True) if t.data.dtype.kind == "f" else leaf)
+        add(t._data, name, "input", graph.inputs)
+        leaf = Tensor._wrap(t._data)
+        runs.append(leaf.requires_grad_(True) if t._data.dtype.kind == "f" else leaf)
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
-        if id(t.data) not in values:
-            add(t.data, name, "parameter", graph.parameters)
+        if id(t._data) not in values:
+            add(t._data, name, "parameter", graph.parameters)
     with enable_grad(), _Recording(model) as rec:
         result = model(*runs)
     counts = {}
@@ -134,9 +134,9 @@ def capture(model, example_inputs, input_names=None) -> Graph:
             values[id(v.array)] = v
         graph.nodes.append(Node(op, node_args, outputs, ctx, scope, f"{op}_{k}"))
     for out in _flatten_outputs(result):
-        if id(out.data) not in values:
+        if id(out._data) not in values:
             raise RuntimeError("capture: the model returned a tensor that no recorded op made")
-        graph.outputs.append(values[id(out.data)])
+        graph.outputs.append(values[id(out._data)])
     graph.keep = (rec, result)
     return graph
 

@@ -32,7 +32,7 @@ def as_array(data, dtype=None, device=None, copy=True):
     Arrays and NumPy scalars keep their dtype; Python data gets PyTorch's defaults.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if backend.is_array(data) or isinstance(data, np.generic):
         arr = data if backend.is_array(data) else np.asarray(data)
         target = backend.as_dtype(dtype) if dtype is not None else backend.as_dtype(arr.dtype)
@@ -267,7 +267,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     ~ Exp(1) and the smallest keys win, which is the same distribution as drawing one at a time and
     renormalising (Efraimidis & Spirakis, 2006).
     """
-    w = input.data if isinstance(input, Tensor) else as_array(input)
+    w = input._data if isinstance(input, Tensor) else as_array(input)
     if w.ndim not in (1, 2):
         raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
     if w.dtype.kind != "f":
@@ -305,8 +305,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
 
 def _float_rates(input, name):
     x = input if isinstance(input, Tensor) else Tensor._wrap(as_array(input))
-    if x.data.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype {x.data.dtype}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating-point tensor, got dtype {x._data.dtype}")
     return x
 
 
@@ -323,24 +323,24 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """0/1 samples of ``input``'s shape and dtype: 1 with probability ``input`` elementwise, or
     ``p`` (a number) everywhere when given.  The sample carries no gradient (PyTorch's is zero)."""
     x = _float_rates(input, "bernoulli")
-    probs = x.data if p is None else p
-    xp = backend.xp_of(x.data)
+    probs = x._data if p is None else p
+    xp = backend.xp_of(x._data)
     if not bool(xp.all((xp.asarray(probs) >= 0) & (xp.asarray(probs) <= 1))):
         raise RuntimeError("bernoulli: expected every probability p to satisfy 0 <= p <= 1")
-    dt = x.data.dtype if x.data.dtype in (backend.float32, backend.float64) else backend.float32
-    u = backend.random_uniform(x.data.shape, dt, x.device, generator)
-    return Tensor._wrap((u < probs).astype(x.data.dtype))
+    dt = x._data.dtype if x._data.dtype in (backend.float32, backend.float64) else backend.float32
+    u = backend.random_uniform(x._data.shape, dt, x.device, generator)
+    return Tensor._wrap((u < probs).astype(x._data.dtype))
 
 
 def poisson(input, generator=None) -> Tensor:
     """Poisson samples with the rates ``input`` (non-negative floats), in its dtype; no gradient
     (PyTorch's is zero)."""
     x = _float_rates(input, "poisson")
-    xp = backend.xp_of(x.data)
-    if not bool(xp.all(x.data >= 0)):
+    xp = backend.xp_of(x._data)
+    if not bool(xp.all(x._data >= 0)):
         raise RuntimeError("poisson: invalid Poisson rate, expected every rate to be non-negative")
     gen = _sampler(generator, x.device, "poisson")
-    return Tensor._wrap(gen.poisson(x.data.astype(backend.float64)).astype(x.data.dtype))
+    return Tensor._wrap(gen.poisson(x._data.astype(backend.float64)).astype(x._data.dtype))
 
 
 def binomial(count, prob, generator=None) -> Tensor:
@@ -348,13 +348,13 @@ def binomial(count, prob, generator=None) -> Tensor:
     broadcast together), in count's dtype; no gradient.  Unlike PyTorch, which returns
     unspecified values for them, a probability outside [0, 1] or a negative count raises."""
     n, p = _float_rates(count, "binomial"), _float_rates(prob, "binomial")
-    xp = backend.xp_of(n.data)
-    if not bool(xp.all(n.data >= 0)) or not bool(xp.all((p.data >= 0) & (p.data <= 1))):
+    xp = backend.xp_of(n._data)
+    if not bool(xp.all(n._data >= 0)) or not bool(xp.all((p._data >= 0) & (p._data <= 1))):
         raise RuntimeError("binomial: expected counts >= 0 and probabilities in [0, 1]")
-    shape = np.broadcast_shapes(n.data.shape, p.data.shape)
+    shape = np.broadcast_shapes(n._data.shape, p._data.shape)
     gen = _sampler(generator, n.device, "binomial")
-    draws = gen.binomial(xp.broadcast_to(n.data, shape).astype(np.int64), xp.broadcast_to(p.data, shape))
-    return Tensor._wrap(xp.asarray(draws).astype(n.data.dtype))
+    draws = gen.binomial(xp.broadcast_to(n._data, shape).astype(np.int64), xp.broadcast_to(p._data, shape))
+    return Tensor._wrap(xp.asarray(draws).astype(n._data.dtype))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -379,8 +379,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         for x in tensors:
             if x.dtype.kind != "f":
                 raise TypeError(f"normal: expected floating-point mean and std tensors, got {x.dtype}")
-        m = mean.data if mean_t else mean
-        s = std.data if std_t else std
+        m = mean._data if mean_t else mean
+        s = std._data if std_t else std
         if bool((backend.xp_of(s).asarray(s) < 0).any()) if std_t else s < 0:
             raise ValueError("normal: expects all elements of std >= 0.0")
         try:
@@ -388,7 +388,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         except ValueError:
             raise ValueError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
                              f"do not broadcast together") from None
-        dt = backend.result_type(*(x.data for x in tensors))
+        dt = backend.result_type(*(x._data for x in tensors))
         z = backend.random_normal(shape, dt, tensors[0].device, generator)
         t = Tensor._wrap((z * s + m).astype(dt, copy=False))
     if requires_grad:

@@ -23,7 +23,7 @@ def _leaf(t, who):
         raise TypeError(f"{who}: differentiated arguments must be Tensors, got {type(t).__name__}")
     if t.requires_grad:
         return t, True
-    leaf = Tensor._wrap(t.data)
+    leaf = Tensor._wrap(t._data)
     leaf.requires_grad = True
     return leaf, False
 
@@ -48,7 +48,7 @@ def _detach_all(x):
 
 
 def _zeros_for_none(grads, refs):
-    return tuple(Tensor._wrap(r.data * 0) if g is None else g for g, r in zip(grads, refs))
+    return tuple(Tensor._wrap(r._data * 0) if g is None else g for g, r in zip(grads, refs))
 
 
 def grad_and_value(func, argnums=0, has_aux=False):

@@ -111,7 +111,7 @@ def _evaluate(fn, inputs, diff_idx, arrays, out_idx):
         args[k] = Tensor._wrap(arr).requires_grad_()
     with autograd.no_grad():
         outs = _as_tuple(fn(*args))
-    return [_to_host(outs[k].data).reshape(-1) for k in out_idx]
+    return [_to_host(outs[k]._data).reshape(-1) for k in out_idx]
 
 
 def _to_host(a):
@@ -144,7 +144,7 @@ def gradcheck_report(fn, inputs, eps=None, atol=None, rtol=None, n_projections=1
     if not out_idx:
         raise ValueError("gradcheck: fn returned no floating-point output that requires grad")
     outputs = [_as_tuple(result)[k] for k in out_idx]
-    base = [inputs[k].data for k in diff_idx]
+    base = [inputs[k]._data for k in diff_idx]
     precision = _precision([a.dtype for a in base] + [o.dtype for o in outputs])
     d_eps, d_atol, d_rtol = DEFAULTS.get(precision, DEFAULTS[np.dtype(np.float16)])
     eps = d_eps if eps is None else eps
@@ -152,7 +152,7 @@ def gradcheck_report(fn, inputs, eps=None, atol=None, rtol=None, n_projections=1
                         allow_nonfinite, ROUNDING_ULPS * float(np.finfo(precision).eps) / 2)   # u = eps_machine / 2
     problem = _Problem(fn, inputs, diff_idx, out_idx, outputs, base, eps, np.random.default_rng(seed))
     n_in = sum(int(a.size) for a in base)
-    n_out = sum(int(o.data.size) for o in outputs)
+    n_out = sum(int(o._data.size) for o in outputs)
     if n_in * n_out <= full_jacobian_limit:
         _full_jacobian(problem, check, 3 if n_cotangents is None else n_cotangents)
         mode = "full"
@@ -205,10 +205,10 @@ class _Problem:
         vs = [backend.to_device(c.reshape(o.shape).astype(o.dtype), o.device) for c, o in zip(cotangents, self.outputs)]
         grads = autograd.grad(self.outputs, [self.inputs[k] for k in self.diff_idx], grad_outputs=vs,
                               retain_graph=True, allow_unused=True)
-        return [np.zeros(a.size) if g is None else _to_host(g.data).reshape(-1) for g, a in zip(grads, self.base)]
+        return [np.zeros(a.size) if g is None else _to_host(g._data).reshape(-1) for g, a in zip(grads, self.base)]
 
     def gaussian_cotangents(self):
-        return [self.rng.standard_normal(o.data.size) for o in self.outputs]
+        return [self.rng.standard_normal(o._data.size) for o in self.outputs]
 
     def shifted(self, j, e, sign, direction=None):
         """Copies of the inputs with input ``j``'s element ``e`` (or, given ``direction``, every
@@ -271,7 +271,7 @@ def _element(shape, flat):
 
 
 def _full_jacobian(p, check, n_cotangents):
-    n_out = [o.data.size for o in p.outputs]
+    n_out = [o._data.size for o in p.outputs]
     offsets = np.cumsum([0] + n_out)
     rows = int(offsets[-1])
     numeric, magnitude, analytic = [], [], []
@@ -317,7 +317,7 @@ def _full_jacobian(p, check, n_cotangents):
 
 
 def _projections(p, check, n_cotangents, n_directions):
-    offsets = np.cumsum([0] + [o.data.size for o in p.outputs])
+    offsets = np.cumsum([0] + [o._data.size for o in p.outputs])
     vs = [np.concatenate(p.gaussian_cotangents()) for _ in range(n_cotangents)]
     gs = [p.backward(np.split(v, offsets[1:-1])) for v in vs]
     for d in range(n_directions):
@@ -365,7 +365,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=None, atol=None, rtol=None,
     else:
         grad_outputs = [g if isinstance(g, Tensor) else Tensor(g) for g in
                         (grad_outputs if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,))]
-    cotangents = [Tensor._wrap(g.data).requires_grad_() for g in grad_outputs]
+    cotangents = [Tensor._wrap(g._data).requires_grad_() for g in grad_outputs]
     n = len(inputs)
 
     def first_derivative(*args):
@@ -389,5 +389,5 @@ def _outputs_of(result):
 
 
 def _leaf(t):
-    data = np.asarray(t.data) if isinstance(t.data, np.generic) else t.data
+    data = np.asarray(t._data) if isinstance(t._data, np.generic) else t._data
     return Tensor._wrap(data).requires_grad_()

@@ -57,7 +57,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """How many singular values (|eigenvalues| when ``hermitian``) exceed max(atol, rtol * s_max),
     rtol's default eps * max(m, n) when atol is not given (int64, no gradient), as PyTorch."""
     from .ops.linalg_more import _default_rtol, _matrix
-    a = _matrix("linalg.matrix_rank", A).data
+    a = _matrix("linalg.matrix_rank", A)._data
     xp = backend.xp_of(a)
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
     if not s.shape[-1]:
@@ -119,7 +119,7 @@ def _fails(xp, m):
 def _guarded(opname, a, info, check_errors, what, compute, result_dims):
     """compute(A) with the failed matrices (info > 0) replaced by the identity and their results
     set to NaN (PyTorch leaves LAPACK's partial results there); ``check_errors`` raises instead."""
-    xp = backend.xp_of(a.data)
+    xp = backend.xp_of(a._data)
     info_t = Tensor._wrap(xp.asarray(info, dtype=np.int32))
     if not info.any():
         return compute(a), info_t
@@ -138,7 +138,7 @@ def inv_ex(A, *, check_errors=False):
     (the inverse is then NaN); ``check_errors`` raises instead."""
     from .ops.linalg_decomp import _square
     a = _square("linalg.inv_ex", A)
-    return _guarded("linalg.inv_ex", a, _singular_info(a.data), check_errors, "singular", inv, 2)
+    return _guarded("linalg.inv_ex", a, _singular_info(a._data), check_errors, "singular", inv, 2)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):
@@ -146,7 +146,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     is not (L is then NaN); ``check_errors`` raises instead."""
     from .ops.linalg_decomp import _square
     a = _square("linalg.cholesky_ex", A)
-    return _guarded("linalg.cholesky_ex", a, _cholesky_info(a.data), check_errors, "not positive-definite",
+    return _guarded("linalg.cholesky_ex", a, _cholesky_info(a._data), check_errors, "not positive-definite",
                     lambda m: cholesky(m, upper=upper), 2)
 
 
@@ -156,5 +156,5 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     a = _square("linalg.solve_ex", A)
     b_shape = tuple(B.shape)
     vector = left and (len(b_shape) == 1 or (len(b_shape) == a.ndim - 1 and b_shape == tuple(a.shape[:-1])))
-    return _guarded("linalg.solve_ex", a, _singular_info(a.data), check_errors, "singular",
+    return _guarded("linalg.solve_ex", a, _singular_info(a._data), check_errors, "singular",
                     lambda m: solve(m, B, left=left), 1 if vector else 2)

@@ -66,5 +66,5 @@ def _norm(t):
     import numpy as np
 
     from . import backend
-    a = np.asarray(backend.to_device(t.data, backend.CPU), dtype=np.float64)
+    a = np.asarray(backend.to_device(t._data, backend.CPU), dtype=np.float64)
     return float(np.sqrt((a * a).sum()))

@@ -113,7 +113,7 @@ class _TorchPickler(pickle._Pickler):
         return tensor
 
     def _storage(self, t):
-        array = t.data
+        array = t._data
         if array.dtype not in _STORAGE_OF_DTYPE:
             raise TypeError(f"minigrad.save: cannot save a tensor of dtype {array.dtype}")
         storage = self._storage_of_array.get(id(array))
@@ -366,7 +366,7 @@ def save_safetensors(state_dict, path, metadata=None) -> None:
     for key, value in state_dict.items():
         if not isinstance(key, str):
             raise TypeError(f"save_safetensors: keys must be strings, got {key!r}")
-        array = value.data if isinstance(value, Tensor) else value
+        array = value._data if isinstance(value, Tensor) else value
         if not backend.is_array(array):
             raise TypeError(f"save_safetensors: {key!r} is a {type(value).__name__}, not a tensor")
         arrays[key] = np.array(backend.to_device(array, backend.CPU), order="C")   # 0-d stays 0-d

@@ -56,7 +56,7 @@ def _forward_only(kernel, opname):
     def op(input):
         x = _float_operand(input, opname)
         _refuse_float16(opname, x)
-        return _Tensor._wrap(getattr(_kernels("special"), kernel)(x.data))
+        return _Tensor._wrap(getattr(_kernels("special"), kernel)(x._data))
     op.__name__ = op.__qualname__ = opname
     op.__doc__ = (f"The Bessel function of the first kind of order {kernel[1]}; no gradient (as PyTorch's: "
                   f"the result never requires grad).")

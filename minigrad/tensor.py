@@ -20,7 +20,8 @@ PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
 
-    ``data`` is the underlying ``numpy.ndarray`` (CPU) or ``cupy.ndarray`` (CUDA).
+    ``_data`` is the underlying ``numpy.ndarray`` (CPU) or ``cupy.ndarray`` (CUDA); ``data`` is PyTorch's:
+    a Tensor on that memory, outside autograd.
     Build tensors with :func:`minigrad.tensor`, :func:`minigrad.zeros`, ... ;
     ``Tensor(...)`` is PyTorch's legacy constructor: ``Tensor(2, 3)`` zeros of that shape (PyTorch
     leaves them uninitialised), ``Tensor()`` an empty one, ``Tensor(data)`` a copy of ``data`` with
@@ -29,9 +30,10 @@ class Tensor:
     """
 
     # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
-    # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph)
-    __slots__ = ("data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
-                 "__weakref__")
+    # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph).
+    # _untracked: set only on what .data returns (its edits bump no version counter, see ops/inplace.py)
+    __slots__ = ("_data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
+                 "_untracked", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
@@ -40,7 +42,7 @@ class Tensor:
         self._init_leaf(legacy_array(data, dtype, device), requires_grad)
 
     def _init_leaf(self, array, requires_grad):
-        self.data = array
+        self._data = array
         self.grad = None
         self._requires_grad = False
         self._grad_fn = None
@@ -53,7 +55,7 @@ class Tensor:
     def _wrap(cls, array, grad_fn=None, out_index=0):
         """Wrap an array without copying or checking (for ops and the engine)."""
         t = cls.__new__(cls)
-        t.data = array
+        t._data = array
         t.grad = None
         t._requires_grad = grad_fn is not None
         t._grad_fn = grad_fn
@@ -72,9 +74,9 @@ class Tensor:
         if self._grad_fn is not None and not value:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() to get a tensor cut from the graph")
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients; got "
-                               f"dtype {self.data.dtype} (convert with .float() first)")
+                               f"dtype {self._data.dtype} (convert with .float() first)")
         self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True) -> "Tensor":
@@ -88,7 +90,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many in-place edits this tensor's memory has had (PyTorch's version counter)."""
-        return autograd._versions.version(self.data)
+        return autograd._versions.version(self._data)
 
     @property
     def grad_fn(self):
@@ -144,64 +146,88 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same memory, cut from the graph.  A new array object (a view): the engine tells a
         saved input by identity, so ``y * y.detach()`` must not hand it the same object twice."""
-        return Tensor._wrap(self.data.view())
+        return Tensor._wrap(self._data.view())
 
     def detach_(self) -> "Tensor":
         self._grad_fn = None
         self._requires_grad = False
         return self
 
+    @property
+    def data(self) -> "Tensor":
+        """PyTorch's ``.data``: a plain Tensor on this tensor's memory, cut from the graph, whose
+        in-place edits (``p.data.mul_(2)``) reach this tensor unseen by autograd: they raise no
+        leaf error and bump no version counter (PyTorch gives ``.data`` a counter of its own), so
+        a backward that saved these values uses the edited ones.  ``detach()`` is the tracked kind.
+        A new array object (a view), for the engine's identity checks as in ``detach()``."""
+        t = Tensor._wrap(self._data.view())
+        t._untracked = True
+        return t
+
+    @data.setter
+    def data(self, value):
+        """``t.data = other``: ``t`` looks at ``other``'s memory from now on (shape, dtype and device
+        may change, as in PyTorch); its graph node and ``.grad`` stay.  An array is accepted too."""
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not backend.is_array(value):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        if self._requires_grad and value.dtype.kind not in "fc":
+            raise RuntimeError(f"data set to a tensor of dtype {value.dtype} on a tensor that requires gradients "
+                               f"(only floating point tensors can)")
+        self._data = value
+
     # ------------------------------------------------------------------ metadata
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> backend.Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_dim(dim, self.data.ndim, "size")]
+            return self._data.shape
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def nbytes(self) -> int:
-        return int(self.data.nbytes)
+        return int(self._data.nbytes)
 
     def nelement(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     @property
     def itemsize(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_complex(self) -> bool:
-        return self.data.dtype.kind == "c"
+        return self._data.dtype.kind == "c"
 
     @property
     def is_sparse(self) -> bool:
@@ -222,14 +248,14 @@ class Tensor:
 
     def is_signed(self) -> bool:
         """Whether the dtype holds negative values (floats and signed integers; not uint8 or bool)."""
-        return self.data.dtype.kind in "fi"
+        return self._data.dtype.kind in "fi"
 
     def is_nonzero(self) -> bool:
         from .utilities import is_nonzero
         return is_nonzero(self)
 
     def is_same_size(self, other) -> bool:
-        return self.data.shape == other.data.shape
+        return self._data.shape == other._data.shape
 
     def is_conj(self) -> bool:
         return False
@@ -277,7 +303,7 @@ class Tensor:
         ``new(2, 3)`` or ``new(size=(2, 3))`` uninitialised of that size, ``new(data)`` a tensor of
         that data (a sequence, a tuple included; or a tensor of this dtype, whose memory the result
         shares, as PyTorch)."""
-        dtype, device = kwargs.pop("dtype", self.data.dtype), kwargs.pop("device", self.device)
+        dtype, device = kwargs.pop("dtype", self._data.dtype), kwargs.pop("device", self.device)
         size = kwargs.pop("size", None)
         if kwargs:
             raise TypeError(f"new(): unexpected arguments {sorted(kwargs)}")
@@ -285,9 +311,9 @@ class Tensor:
                 isinstance(args[0], (tuple, list)) and type(args[0]).__name__ == "Size"):
             data = args[0]
             if isinstance(data, Tensor):
-                if data.data.dtype != backend.as_dtype(dtype) or data.device != backend.device(device):
+                if data._data.dtype != backend.as_dtype(dtype) or data.device != backend.device(device):
                     raise TypeError(f"new(): expected a tensor of dtype {backend.as_dtype(dtype)} on {device}, got "
-                                    f"one of dtype {data.data.dtype} on {data.device}")
+                                    f"one of dtype {data._data.dtype} on {data.device}")
                 return data.detach()
             return Tensor(data, dtype=dtype, device=device)
         size = args if size is None else (size,)
@@ -302,33 +328,33 @@ class Tensor:
 
     def data_ptr(self) -> int:
         """The address of the first element (tensors sharing memory share addresses)."""
-        return int(self.data.ctypes.data if isinstance(self.data, np.ndarray) else self.data.data.ptr)
+        return int(self._data.ctypes.data if isinstance(self._data, np.ndarray) else self._data.data.ptr)
 
     def storage_offset(self) -> int:
         """How many elements the first element lies past the start of the memory it views."""
-        base = self.data
+        base = self._data
         while getattr(base, "base", None) is not None:
             base = base.base
-        if base is self.data or not hasattr(base, "ctypes") or not isinstance(base, np.ndarray):
+        if base is self._data or not hasattr(base, "ctypes") or not isinstance(base, np.ndarray):
             return 0
-        return (self.data_ptr() - int(base.ctypes.data)) // self.data.itemsize
+        return (self.data_ptr() - int(base.ctypes.data)) // self._data.itemsize
 
     def ndimension(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def stride(self, dim=None):
         """Steps between consecutive elements along each dim, in elements (NumPy counts bytes)."""
-        strides = tuple(s // self.data.itemsize for s in self.data.strides)
-        return strides if dim is None else strides[_dim(dim, self.data.ndim, "stride")]
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_dim(dim, self._data.ndim, "stride")]
 
     def is_contiguous(self, memory_format=None) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def type(self, dtype=None, non_blocking=False):
         """Without ``dtype``: the type name (``'minigrad.FloatTensor'``, ``'minigrad.cuda.LongTensor'``);
         with one (a dtype or such a name, ``torch.`` prefix accepted): ``self.to(dtype)``."""
         if dtype is None:
-            return backend.type_name(self.data.dtype, self.device)
+            return backend.type_name(self._data.dtype, self.device)
         if isinstance(dtype, str) and dtype.endswith("Tensor"):      # a type name also names the device
             return self.to("cuda" if ".cuda." in dtype else "cpu", backend.dtype_of_type_name(dtype))
         return self.to(dtype)
@@ -350,13 +376,13 @@ class Tensor:
         return _creation.full(size, fill_value, **self._new_args(dtype, device, requires_grad))
 
     def _new_args(self, dtype, device, requires_grad):
-        return dict(dtype=self.data.dtype if dtype is None else dtype, device=self.device if device is None else device,
-                    requires_grad=requires_grad)
+        return dict(dtype=self._data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force=False) -> np.ndarray:
@@ -365,15 +391,16 @@ class Tensor:
         ``detach().cpu().numpy()``)."""
         if self._requires_grad and not force:
             raise RuntimeError("numpy(): the tensor requires grad; call .detach().numpy() instead")
-        return backend.to_device(self.data, backend.CPU)
+        return backend.to_device(self._data, backend.CPU)
 
     def tolist(self):
-        return backend.to_device(self.data, backend.CPU).tolist()
+        return backend.to_device(self._data, backend.CPU).tolist()
 
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"item(): a tensor with {self.data.size} elements cannot be converted to a Python number")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise RuntimeError(f"item(): a tensor with {self._data.size} elements cannot be converted to a Python "
+                               f"number")
+        return self._data.reshape(()).item()
 
     def __float__(self):
         return float(self.item())
@@ -382,17 +409,17 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors with one element can be used as an index")
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is ambiguous")
         return bool(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        arr = backend.to_device(self.data, backend.CPU)
+        arr = backend.to_device(self._data, backend.CPU)
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def to(self, *args, **kwargs) -> "Tensor":
@@ -400,7 +427,7 @@ class Tensor:
         Returns ``self`` when nothing changes."""
         device, dtype = _parse_to_args(args, kwargs)
         out = self
-        if dtype is not None and backend.as_dtype(dtype) != self.data.dtype:
+        if dtype is not None and backend.as_dtype(dtype) != self._data.dtype:
             out = _conv.cast(out, dtype)
         if device is not None and backend.device(device) != self.device:
             out = _conv.transfer(out, device)
@@ -443,7 +470,7 @@ class Tensor:
         """Sum broadcast dims away until the shape is ``size`` (the reverse of ``expand``)."""
         from .ops._args import shape_arg
         size = shape_arg(size, "sum_to_size")
-        shape = self.data.shape
+        shape = self._data.shape
         if len(size) > len(shape) or any(t not in (1, s) for t, s in zip(size[::-1], shape[::-1])):
             raise RuntimeError(f"sum_to_size: size {size} is not expandable to the tensor's shape {shape}")
         lead = len(shape) - len(size)
@@ -458,10 +485,10 @@ class Tensor:
         return _conv.clone(self)
 
     def contiguous(self) -> "Tensor":
-        return self if self.data.flags.c_contiguous else _conv.clone(self)
+        return self if self._data.flags.c_contiguous else _conv.clone(self)
 
     def __repr__(self):
-        arr = backend.to_device(self.data, backend.CPU)
+        arr = backend.to_device(self._data, backend.CPU)
         # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
         finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
         whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
@@ -485,21 +512,21 @@ class Tensor:
 
     def __format__(self, format_spec):
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), format_spec)
         return object.__format__(self, format_spec)
 
     __hash__ = object.__hash__   # identity, as in PyTorch: __eq__ is elementwise
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __deepcopy__(self, memo):
         """A copy with its own memory, ``requires_grad`` and a copy of ``.grad`` (as PyTorch's)."""
         new = type(self).__new__(type(self))
-        new._init_leaf(self.data.copy(), False)
+        new._init_leaf(self._data.copy(), False)
         new._requires_grad = self._requires_grad
         memo[id(self)] = new
         if self.grad is not None:
@@ -512,13 +539,13 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         # pickle the CPU data only: graphs and gradients are not serialised
-        return (_rebuild, (backend.to_device(self.data, backend.CPU), str(self.device), self._requires_grad))
+        return (_rebuild, (backend.to_device(self._data, backend.CPU), str(self.device), self._requires_grad))
 
     # ------------------------------------------------------------------ in-place edits (ops/inplace.py)
     # More in-place methods (sub_, exp_, clamp_, scatter_, ...) are generated from a table at the
     # end of this file; every one follows the rules of ops/inplace.py.
     def zero_(self):
-        return _inplace.fill(self, "zero_", backend.xp_of(self.data).zeros(self.data.shape, self.data.dtype))
+        return _inplace.fill(self, "zero_", backend.xp_of(self._data).zeros(self._data.shape, self._data.dtype))
 
     def fill_(self, value):
         return _inplace.apply(self, "fill_", _fill_value, value)
@@ -542,16 +569,16 @@ class Tensor:
         no gradient), as PyTorch."""
         _check_python_map(self, "apply_")
         fn = np.frompyfunc(callable, 1, 1)
-        return _inplace.fill(self, "apply_", fn(self.data).astype(self.data.dtype))
+        return _inplace.fill(self, "apply_", fn(self._data).astype(self._data.dtype))
 
     def map_(self, tensor, callable):
         """Replace every element ``v`` by ``callable(v, w)``, ``w`` the element of ``tensor``
         (broadcast to this tensor's shape); CPU only, no gradient, as PyTorch."""
         _check_python_map(self, "map_")
-        other = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+        other = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
         fn = np.frompyfunc(callable, 2, 1)
-        values = fn(self.data, np.broadcast_to(other, self.data.shape))
-        return _inplace.fill(self, "map_", values.astype(self.data.dtype))
+        values = fn(self._data, np.broadcast_to(other, self._data.shape))
+        return _inplace.fill(self, "map_", values.astype(self._data.dtype))
 
     def resize_(self, *sizes, memory_format=None):
         """Give this tensor the shape ``sizes``, keeping its memory in order (PyTorch's rule for a
@@ -564,29 +591,29 @@ class Tensor:
         shape = shape_arg(sizes, "resize_")
         if self._requires_grad:
             raise RuntimeError("resize_: cannot resize variables that require grad")
-        if shape == self.data.shape:
+        if shape == self._data.shape:
             return self
-        if not self.data.flags.c_contiguous:
+        if not self._data.flags.c_contiguous:
             raise RuntimeError(f"resize_: minigrad resizes only contiguous tensors to a new shape (got one of shape "
-                               f"{self.data.shape} with strides {self.stride()}); call .contiguous() first")
+                               f"{self._data.shape} with strides {self.stride()}); call .contiguous() first")
         flat, n = self._storage_from_here(), int(np.prod(shape))
         if n <= flat.size:
-            self.data = flat[:n].reshape(shape)
+            self._data = flat[:n].reshape(shape)
         else:
             grown = backend.xp_of(flat).zeros(n, dtype=flat.dtype)
             grown[:flat.size] = flat
-            self.data = grown.reshape(shape)
+            self._data = grown.reshape(shape)
         return self
 
     def _storage_from_here(self):
         """The memory from this tensor's first element to the end of the C-contiguous array it
         views (its own elements when it views none), as a 1-D array sharing it."""
-        base = self.data
+        base = self._data
         while getattr(base, "base", None) is not None and hasattr(base.base, "flags"):
             base = base.base
-        if base is self.data or not isinstance(base, np.ndarray) or not base.flags.c_contiguous \
-                or base.dtype != self.data.dtype:
-            return self.data.reshape(-1)
+        if base is self._data or not isinstance(base, np.ndarray) or not base.flags.c_contiguous \
+                or base.dtype != self._data.dtype:
+            return self._data.reshape(-1)
         return base.reshape(-1)[self.storage_offset():]
 
     def resize_as_(self, the_template, memory_format=None):
@@ -636,7 +663,7 @@ class Tensor:
         return self.bitwise_right_shift_(other)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        return _inplace.fill(self, "uniform_", backend.random_uniform(self.data.shape, self.data.dtype, self.device,
+        return _inplace.fill(self, "uniform_", backend.random_uniform(self._data.shape, self._data.dtype, self.device,
                                                                       generator, a, b))
 
     def bernoulli(self, p=None, *, generator=None):
@@ -646,7 +673,7 @@ class Tensor:
         return _creation.multinomial(self, num_samples, replacement, generator=generator)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        return _inplace.fill(self, "normal_", backend.random_normal(self.data.shape, self.data.dtype, self.device,
+        return _inplace.fill(self, "normal_", backend.random_normal(self._data.shape, self._data.dtype, self.device,
                                                                     generator, mean, std))
 
     def __setitem__(self, index, value):
@@ -654,14 +681,14 @@ class Tensor:
             _inplace.apply(self, "__setitem__", _inplace.index_put, index, value)
             return
         _inplace._check_writable(self, "__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        index = _shape.normalize_index(index, self.data)
+        value = value._data if isinstance(value, Tensor) else value
+        index = _shape.normalize_index(index, self._data)
         split = _shape.split_integers(index)
         if split is not None:                  # PyTorch's order: the integers first (a view), then the arrays
-            self.data[split[0]][split[1]] = value
+            self._data[split[0]][split[1]] = value
         else:
-            self.data[index] = value
-        autograd.versions.bump(self.data)
+            self._data[index] = value
+        _inplace.bump(self)
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)
     def __add__(self, other):
@@ -1043,16 +1070,16 @@ class Tensor:
         return _shape.transpose(self, dim0, dim1)
 
     def t(self):
-        if self.data.ndim > 2:
-            raise RuntimeError(f"t(): expected a tensor of at most 2 dimensions, got {self.data.ndim}")
-        return _shape.permute(self, tuple(reversed(range(self.data.ndim))))
+        if self._data.ndim > 2:
+            raise RuntimeError(f"t(): expected a tensor of at most 2 dimensions, got {self._data.ndim}")
+        return _shape.permute(self, tuple(reversed(range(self._data.ndim))))
 
     def permute(self, *dims):
         return _shape.permute(self, *dims)
 
     @property
     def T(self):
-        return _shape.permute(self, tuple(reversed(range(self.data.ndim))))
+        return _shape.permute(self, tuple(reversed(range(self._data.ndim))))
 
     @property
     def mT(self):
@@ -1066,8 +1093,8 @@ class Tensor:
     @property
     def H(self):
         """The conjugate transpose of a matrix (real tensors: ``T`` of a 2-D tensor)."""
-        if self.data.ndim > 2:
-            raise RuntimeError(f"H: expected a tensor of at most 2 dimensions, got {self.data.ndim}")
+        if self._data.ndim > 2:
+            raise RuntimeError(f"H: expected a tensor of at most 2 dimensions, got {self._data.ndim}")
         return self.T
 
     @property
@@ -1279,24 +1306,24 @@ def _parse_to_args(args, kwargs):
 def _fill_value(t, value):
     """fill_'s new value: ``value`` (a number or a 0-d tensor) everywhere."""
     if isinstance(value, Tensor):
-        if value.data.ndim != 0:
-            raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got one of shape {value.data.shape}")
-        return value.to(t.data.dtype).expand(t.data.shape)
-    return Tensor._wrap(backend.xp_of(t.data).full(t.data.shape, value, dtype=t.data.dtype))
+        if value._data.ndim != 0:
+            raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got one of shape {value._data.shape}")
+        return value.to(t._data.dtype).expand(t._data.shape)
+    return Tensor._wrap(backend.xp_of(t._data).full(t._data.shape, value, dtype=t._data.dtype))
 
 
 def _copy_value(t, src):
     """copy_'s new value: ``src`` broadcast to ``t``, on t's device and in t's dtype."""
     if not isinstance(src, Tensor):
-        src = Tensor._wrap(backend.xp_of(t.data).asarray(src))
-    if tuple(np.broadcast_shapes(src.data.shape, t.data.shape)) != t.data.shape:
-        raise RuntimeError(f"copy_: source of shape {src.data.shape} does not broadcast to {t.data.shape}")
-    return src.to(device=t.device, dtype=t.data.dtype).expand(t.data.shape)
+        src = Tensor._wrap(backend.xp_of(t._data).asarray(src))
+    if tuple(np.broadcast_shapes(src._data.shape, t._data.shape)) != t._data.shape:
+        raise RuntimeError(f"copy_: source of shape {src._data.shape} does not broadcast to {t._data.shape}")
+    return src.to(device=t.device, dtype=t._data.dtype).expand(t._data.shape)
 
 
 def _fill_diagonal_value(t, value, wrap):
     """fill_diagonal_'s new value: ``value`` where NumPy's ``fill_diagonal`` writes."""
-    shape = t.data.shape
+    shape = t._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"fill_diagonal_: dimensions must be larger than 1, got shape {shape}")
     if len(shape) > 2 and len(set(shape)) != 1:

@@ -214,8 +214,8 @@ def _correct(output, targets):
         return 0
     if tuple(output.shape[:1]) + tuple(output.shape[2:]) != tuple(targets.shape):
         return 0
-    pred = backend.xp_of(output.data).argmax(output.data, axis=1)
-    hits = pred == targets.data
+    pred = backend.xp_of(output._data).argmax(output._data, axis=1)
+    hits = pred == targets._data
     if output.ndim == 2:
         return int(hits.sum())
     return float(hits.sum()) * len(targets) / hits.size
@@ -225,7 +225,7 @@ def _correct(output, targets):
 def _flatten_state(prefix, value, arrays, meta_path=()):
     """Split a nested state into arrays (stored in the npz) and JSON-able data (returned)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if backend.is_array(value):
         key = prefix + "/" + "/".join(str(p) for p in meta_path)
         arrays[key] = backend.to_device(value, backend.CPU)
@@ -295,7 +295,7 @@ def load_checkpoint(path, model, optimizer=None, check_meta=None):
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise RuntimeError(f"load_checkpoint: {path}: damaged metadata ({type(exc).__name__}: {exc}); "
                            f"nothing was loaded") from None
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v._data.copy() for k, v in model.state_dict().items()}
     try:
         model.load_state_dict(model_state)
         if optimizer is not None and optim_state is not None:

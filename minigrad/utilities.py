@@ -173,7 +173,7 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 def result_type(tensor1, tensor2) -> np.dtype:
     """The dtype an elementwise op on the two operands (tensors or numbers) gives, by PyTorch's rules."""
-    return backend.result_type(*(t.data if isinstance(t, Tensor) else t for t in (tensor1, tensor2)))
+    return backend.result_type(*(t._data if isinstance(t, Tensor) else t for t in (tensor1, tensor2)))
 
 
 def promote_types(type1, type2) -> np.dtype:
@@ -212,8 +212,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
         out = tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
     else:
         out = as_tensor(obj, dtype=dtype, device=device)
-        source = obj.data if isinstance(obj, Tensor) else obj
-        if copy is False and isinstance(source, np.ndarray) and not np.shares_memory(out.data, source):
+        source = obj._data if isinstance(obj, Tensor) else obj
+        if copy is False and isinstance(source, np.ndarray) and not np.shares_memory(out._data, source):
             raise ValueError("asarray: copy=False, but the dtype or device asked for needs a copy")
     if requires_grad:
         out.requires_grad_(True)

@@ -73,7 +73,7 @@ def plot_curves(history, path):
 # ----------------------------------------------------------------------------- gradient flow
 def _grad_array(p):
     from . import backend
-    return backend.to_device(p.grad.data, backend.CPU)
+    return backend.to_device(p.grad._data, backend.CPU)
 
 
 def grad_stats(model):
@@ -385,7 +385,7 @@ def _quote(text):
 
 def _leaf_grad_norm(t):
     from .tracing import _norm
-    return _norm(t.grad.data) if t.grad is not None else None
+    return _norm(t.grad._data) if t.grad is not None else None
 
 
 def _norm_text(value):
@@ -449,7 +449,7 @@ class _Builder:
 
     def module_label(self, path):
         n_ops = self.folding.op_counts.get(path, 0)
-        n_params = sum(t.data.size for i, t in self.walk.leaves.items()
+        n_params = sum(t._data.size for i, t in self.walk.leaves.items()
                        if i in self.names and (_module_of(self.names[i]) + ".").startswith(path + "."))
         return f"{path}\n{self.folding.type_of(path)}\n{n_ops} ops, {n_params:,} params"
 

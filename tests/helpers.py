@@ -7,7 +7,7 @@ from minigrad import backend
 def host(x):
     """A Tensor's or array's values as a NumPy array."""
     import minigrad
-    data = x.data if isinstance(x, minigrad.Tensor) else x
+    data = x._data if isinstance(x, minigrad.Tensor) else x
     return backend.to_device(data, backend.CPU) if backend.is_array(data) else np.asarray(data)
 
 

@@ -12,7 +12,7 @@ def leaf(values=(1.0, 2.0, 3.0)):
 
 
 def close(t, expected):
-    np.testing.assert_allclose(np.asarray(t.data if isinstance(t, mg.Tensor) else t), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(t._data if isinstance(t, mg.Tensor) else t), expected, rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- PyTorch-style Functions
@@ -530,7 +530,7 @@ def test_deepcopy_of_a_leaf_copies_its_grad(torch):
         np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
     p = mg.nn.Parameter(mg.ones(2))
     q = copy.deepcopy(p)
-    assert type(q) is mg.nn.Parameter and q.requires_grad and q.data is not p.data
+    assert type(q) is mg.nn.Parameter and q.requires_grad and q._data is not p._data
 
 
 def test_legacy_variable_is_a_leaf_on_the_same_memory():
@@ -539,5 +539,5 @@ def test_legacy_variable_is_a_leaf_on_the_same_memory():
     assert v.requires_grad and v.is_leaf and isinstance(v, mg.autograd.Variable) and isinstance(t, mg.autograd.Variable)
     (v * v).sum().backward()
     close(v.grad, [2.0, 4.0])
-    v.data[0] = 5.0
+    v._data[0] = 5.0
     close(t, [5.0, 2.0])

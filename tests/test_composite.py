@@ -94,7 +94,7 @@ def test_utilities_match_pytorch(torch):
     assert mg.finfo().tiny == torch.finfo().tiny
     assert mg.iinfo(mg.int16).max == torch.iinfo(torch.int16).max
     c = mg.clone(t)
-    assert c.data is not t.data and c.equal(t)
+    assert c._data is not t._data and c.equal(t)
 
 
 def test_utility_errors_name_the_problem():
@@ -185,8 +185,8 @@ def test_dtype_utilities_match_pytorch(torch):
 
 def test_asarray_shares_memory_unless_asked_not_to():
     a = np.arange(3.0)
-    assert np.shares_memory(mg.asarray(a).data, a)
-    assert not np.shares_memory(mg.asarray(a, copy=True).data, a)
+    assert np.shares_memory(mg.asarray(a)._data, a)
+    assert not np.shares_memory(mg.asarray(a, copy=True)._data, a)
     with pytest.raises(ValueError, match="copy=False"):
         mg.asarray(a, dtype=mg.float32, copy=False)
 

@@ -151,7 +151,7 @@ def test_conv_layers_match_pytorch_in_train_and_eval(make, make_torch, shape, to
 
 def test_dropout2d_zeroes_whole_channels():
     mg.manual_seed(0)
-    out = nn.Dropout2d(0.5)(mg.ones(8, 16, 3, 3)).data
+    out = nn.Dropout2d(0.5)(mg.ones(8, 16, 3, 3))._data
     per_channel = out.reshape(8, 16, -1)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0.2 < (per_channel[..., 0] == 0).mean() < 0.8
@@ -315,13 +315,13 @@ def test_random_crop_and_flip_are_seeded_and_correct():
     x = mg.tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     a = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
     b = RandomCrop(4, padding=2, generator=mg.Generator().manual_seed(1))(x)
-    assert np.array_equal(a.data, b.data) and a.shape == (2, 3, 4, 4)
-    padded = np.pad(x.data, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    assert np.array_equal(a._data, b._data) and a.shape == (2, 3, 4, 4)
+    padded = np.pad(x._data, ((0, 0), (0, 0), (2, 2), (2, 2)))
     for n in range(2):           # each crop is a window of the padded image
-        assert any(np.array_equal(a.data[n], padded[n, :, i:i + 4, j:j + 4]) for i in range(5) for j in range(5))
+        assert any(np.array_equal(a._data[n], padded[n, :, i:i + 4, j:j + 4]) for i in range(5) for j in range(5))
     flipped = RandomHorizontalFlip(p=1.0)(x)
-    assert np.array_equal(flipped.data, x.data[..., ::-1])
-    assert np.array_equal(RandomHorizontalFlip(p=0.0)(x[0]).data, x.data[0])
+    assert np.array_equal(flipped._data, x._data[..., ::-1])
+    assert np.array_equal(RandomHorizontalFlip(p=0.0)(x[0])._data, x._data[0])
 
 
 # ----------------------------------------------------------------------------- training commands

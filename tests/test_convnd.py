@@ -29,7 +29,7 @@ def _compare(ours, theirs, x, *forward_args):
     ours, theirs = ours.double(), theirs.double()
     rng = np.random.default_rng(0)
     for p in ours.parameters():
-        p.data[...] = rng.uniform(-1.0, 1.0, p.shape)
+        p._data[...] = rng.uniform(-1.0, 1.0, p.shape)
     sd = {k: v.detach().numpy() for k, v in ours.state_dict().items()}
     assert set(sd) == set(theirs.state_dict())
     theirs.load_state_dict({k: torch.as_tensor(np.array(v)) for k, v in sd.items()})

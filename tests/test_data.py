@@ -278,7 +278,7 @@ def test_to_tensor_like_torchvision(rng):
     assert out.shape == (3, 4, 5) and out.dtype == mg.float32
     assert_close(out, hwc.transpose(2, 0, 1) / np.float32(255))
     gray = T.ToTensor()(mg.tensor(hwc[:, :, 0]))
-    assert gray.shape == (1, 4, 5) and float(gray.data.max()) <= 1.0
+    assert gray.shape == (1, 4, 5) and float(gray._data.max()) <= 1.0
     floats = T.ToTensor()(np.full((2, 2), 7.0))           # not uint8: values and dtype kept
     assert floats.dtype == mg.float64 and floats.tolist() == [[[7.0, 7.0], [7.0, 7.0]]]
     with pytest.raises(ValueError, match=r"ToTensor: expected an HxW or HxWxC image, got shape \(4,\)"):
@@ -331,7 +331,7 @@ def test_digits_items_classes_and_balance():
     image, label = train[3]
     assert image.shape == (1, 8, 8) and image.dtype == mg.float32 and isinstance(label, int)
     assert_close(image, train.data[3][None] / 16.0)
-    assert 0.0 <= float(image.data.min()) and float(image.data.max()) <= 1.0
+    assert 0.0 <= float(image._data.min()) and float(image._data.max()) <= 1.0
 
 
 def test_digits_transforms_and_fast_path_match_per_item():
@@ -447,7 +447,7 @@ def test_mnist_batches_and_transforms(tmp_path):
     ds = MNIST(tmp_path, transform=T.Compose([T.Normalize(0.5, 0.5), T.Flatten()]))
     x, y = next(iter(DataLoader(ds, batch_size=4)))
     assert x.shape == (4, 784) and y.dtype == mg.int64
-    assert -1.0 <= float(x.data.min()) and float(x.data.max()) <= 1.0
+    assert -1.0 <= float(x._data.min()) and float(x._data.max()) <= 1.0
     plain = MNIST(tmp_path)
     fast = DataLoader(plain, batch_size=4, shuffle=True, generator=_seeded(0))
     slow = DataLoader(plain, batch_size=4, shuffle=True, generator=_seeded(0), collate_fn=per_item)

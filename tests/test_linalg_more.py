@@ -16,21 +16,21 @@ def _pair(a, grad=True):
 
 
 def _close(x, y, **kw):
-    np.testing.assert_allclose(x.data if isinstance(x, mg.Tensor) else x, y.detach().numpy(), **kw)
+    np.testing.assert_allclose(x._data if isinstance(x, mg.Tensor) else x, y.detach().numpy(), **kw)
 
 
 def test_svd_returns_named_results_and_torch_svd_returns_v():
     a = RNG.standard_normal((4, 3))
     r = mg.linalg.svd(mg.tensor(a), full_matrices=False)
     assert (r.U.shape, r.S.shape, r.Vh.shape) == ((4, 3), (3,), (3, 3))
-    np.testing.assert_allclose((r.U.data * r.S.data) @ r.Vh.data, a, atol=1e-12)
+    np.testing.assert_allclose((r.U._data * r.S._data) @ r.Vh._data, a, atol=1e-12)
     u, s, v = mg.svd(mg.tensor(a))
-    np.testing.assert_allclose(v.data, r.Vh.data.T)
+    np.testing.assert_allclose(v._data, r.Vh._data.T)
     u, s, v = mg.tensor(a).svd(some=False)
     assert (u.shape, v.shape) == ((4, 4), (3, 3))
     u, s, v = mg.svd(mg.tensor(a), compute_uv=False)
-    assert (u.shape, v.shape) == ((4, 4), (3, 3)) and not u.data.any() and not v.data.any()
-    np.testing.assert_allclose(s.data, np.linalg.svd(a, compute_uv=False))
+    assert (u.shape, v.shape) == ((4, 4), (3, 3)) and not u._data.any() and not v._data.any()
+    np.testing.assert_allclose(s._data, np.linalg.svd(a, compute_uv=False))
 
 
 @pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 3)])
@@ -53,7 +53,7 @@ def test_qr_modes_and_the_backwards_pytorch_refuses():
     a = RNG.standard_normal((4, 3))
     q, r = mg.linalg.qr(mg.tensor(a), mode="complete")
     assert (q.shape, r.shape) == ((4, 4), (4, 3))
-    np.testing.assert_allclose(q.data @ r.data, a, atol=1e-12)
+    np.testing.assert_allclose(q._data @ r._data, a, atol=1e-12)
     x = mg.tensor(a, requires_grad=True)
     q, r = mg.linalg.qr(x, mode="r")
     assert q.shape == (0,) and r.shape == (3, 3)
@@ -96,7 +96,7 @@ def test_lstsq_outputs_as_pytorch(driver):
 def test_matrix_exp_of_large_and_zero_matrices():
     a = 6 * RNG.standard_normal((2, 4, 4))            # several squarings
     _close(mg.matrix_exp(mg.tensor(a)), torch.matrix_exp(torch.tensor(a)), rtol=1e-11)
-    np.testing.assert_allclose(mg.linalg.matrix_exp(mg.zeros(3, 3, dtype=mg.float64)).data, np.eye(3))
+    np.testing.assert_allclose(mg.linalg.matrix_exp(mg.zeros(3, 3, dtype=mg.float64))._data, np.eye(3))
     with pytest.raises(ValueError, match=r"linalg.matrix_exp: expected a square matrix .* \(2, 3\)"):
         mg.linalg.matrix_exp(mg.zeros(2, 3))
 
@@ -117,7 +117,7 @@ def test_lu_and_lu_factor_of_rectangular_and_batched_matrices_match_pytorch(shap
         _close(o, t, atol=1e-12)
     (lu_, piv), (t_lu, t_piv) = mg.linalg.lu_factor(mg.tensor(a)), torch.linalg.lu_factor(torch.tensor(a))
     _close(lu_, t_lu, atol=1e-12)
-    assert piv.dtype == mg.int32 and (piv.data == t_piv.numpy()).all()
+    assert piv.dtype == mg.int32 and (piv._data == t_piv.numpy()).all()
 
 
 @pytest.mark.parametrize("shape", [(4, 2), (2, 4), (2, 3, 2)])
@@ -136,7 +136,7 @@ def test_lu_gradients_of_rectangular_matrices(shape):
 def test_lu_solve_with_batched_pivots():
     a, b = RNG.standard_normal((3, 4, 4)), RNG.standard_normal((3, 4, 2))
     lu_, piv = mg.linalg.lu_factor(mg.tensor(a))
-    np.testing.assert_allclose(mg.linalg.lu_solve(lu_, piv, mg.tensor(b)).data, np.linalg.solve(a, b), atol=1e-12)
+    np.testing.assert_allclose(mg.linalg.lu_solve(lu_, piv, mg.tensor(b))._data, np.linalg.solve(a, b), atol=1e-12)
 
 
 def test_matrix_rank_as_pytorch():
@@ -144,7 +144,7 @@ def test_matrix_rank_as_pytorch():
     for kw in ({}, {"hermitian": True}, {"atol": 1.0}, {"rtol": 0.5}):
         x = low[..., :4, :] @ np.swapaxes(low[..., :4, :], -1, -2) if kw.get("hermitian") else low
         r = mg.linalg.matrix_rank(mg.tensor(x), **kw)
-        assert r.dtype == mg.int64 and (r.data == torch.linalg.matrix_rank(torch.tensor(x), **kw).numpy()).all(), kw
+        assert r.dtype == mg.int64 and (r._data == torch.linalg.matrix_rank(torch.tensor(x), **kw).numpy()).all(), kw
 
 
 @pytest.mark.parametrize("p", [1, -1, float("inf"), -float("inf")])
@@ -177,20 +177,20 @@ def test_ex_variants_give_info_as_pytorch():
     batch = np.stack([good, singular])
     inv, info = mg.linalg.inv_ex(mg.tensor(batch))
     t_inv, t_info = torch.linalg.inv_ex(torch.tensor(batch))
-    assert (info.data == t_info.numpy()).all() and info.dtype == mg.int32
-    np.testing.assert_allclose(inv.data[0], t_inv.numpy()[0], atol=1e-12)
-    assert np.isnan(inv.data[1]).all()
+    assert (info._data == t_info.numpy()).all() and info.dtype == mg.int32
+    np.testing.assert_allclose(inv._data[0], t_inv.numpy()[0], atol=1e-12)
+    assert np.isnan(inv._data[1]).all()
     with pytest.raises(RuntimeError, match="linalg.inv_ex: .* singular"):
         mg.linalg.inv_ex(mg.tensor(batch), check_errors=True)
     b = RNG.standard_normal((3,))
     x, info = mg.linalg.solve_ex(mg.tensor(batch), mg.tensor(b))
-    assert (info.data == torch.linalg.solve_ex(torch.tensor(batch), torch.tensor(b)).info.numpy()).all()
-    np.testing.assert_allclose(x.data[0], np.linalg.solve(good, b))
+    assert (info._data == torch.linalg.solve_ex(torch.tensor(batch), torch.tensor(b)).info.numpy()).all()
+    np.testing.assert_allclose(x._data[0], np.linalg.solve(good, b))
     spd = good @ good.T
     not_pd = np.diag([1.0, 2.0, -1.0])
     low, info = mg.linalg.cholesky_ex(mg.tensor(np.stack([spd, not_pd])))
-    assert (info.data == torch.linalg.cholesky_ex(torch.tensor(np.stack([spd, not_pd]))).info.numpy()).all()
-    np.testing.assert_allclose(low.data[0], np.linalg.cholesky(spd))
+    assert (info._data == torch.linalg.cholesky_ex(torch.tensor(np.stack([spd, not_pd]))).info.numpy()).all()
+    np.testing.assert_allclose(low._data[0], np.linalg.cholesky(spd))
     x = mg.tensor(good, requires_grad=True)
     inv, info = mg.linalg.inv_ex(x)
     g, = mg.autograd.grad([inv.sum()], [x])

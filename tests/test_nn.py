@@ -113,7 +113,7 @@ def test_state_dict_round_trip_and_strictness():
     b.load_state_dict(a.state_dict())
     x = mg.randn(4, 6)
     a.eval(), b.eval()
-    assert_close(a(x), b(x).data)
+    assert_close(a(x), b(x)._data)
     sd = a.state_dict()
     del sd["scale"]
     with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "scale"'):
@@ -151,10 +151,10 @@ def test_train_eval_and_dropout():
     x = mg.randn(8, 4)
     m.eval()
     assert not m[1].training
-    assert_close(m(x), m[0](x).data)
+    assert_close(m(x), m[0](x)._data)
     m.train()
     mg.manual_seed(0)
-    out = m(x).data
+    out = m(x)._data
     zeros = (out == 0).mean()
     assert 0.2 < zeros < 0.8
 
@@ -164,7 +164,7 @@ def test_zero_grad():
     F.cross_entropy(m(mg.randn(3, 6)), mg.tensor([0, 1, 2])).backward()
     assert all(p.grad is not None for p in m.parameters())
     m.zero_grad(set_to_none=False)
-    assert all(not p.grad.data.any() for p in m.parameters())
+    assert all(not p.grad._data.any() for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -176,9 +176,9 @@ def test_forward_hooks():
     h1 = m.register_forward_pre_hook(lambda mod, args: seen.append("pre"))
     h2 = m.register_forward_hook(lambda mod, args, out: out * 0)
     out = m(mg.randn(1, 3))
-    assert seen == ["pre"] and not out.data.any()
+    assert seen == ["pre"] and not out._data.any()
     h1.remove(), h2.remove()
-    assert m(mg.ones(1, 3)).data.any()
+    assert m(mg.ones(1, 3))._data.any()
 
 
 def test_full_backward_hook_sees_and_replaces_gradients():
@@ -193,8 +193,8 @@ def test_full_backward_hook_sees_and_replaces_gradients():
     x = mg.randn(4, 3, requires_grad=True)
     m(x).sum().backward()
     assert record["out"].shape == (4, 2) and np.allclose(record["out"], 1)
-    assert_close(record["in"], np.ones((4, 2)) @ m.weight.data, atol=1e-6)
-    assert not x.grad.data.any()                       # replaced by the hook
+    assert_close(record["in"], np.ones((4, 2)) @ m.weight._data, atol=1e-6)
+    assert not x.grad._data.any()                       # replaced by the hook
     assert m.weight.grad is not None
 
 
@@ -253,8 +253,8 @@ def test_class_losses_match_pytorch(make, make_torch, torch):
 
 def test_loss_modules_and_errors():
     x, y = mg.randn(4, 3), mg.randn(4, 3)
-    assert_close(nn.MSELoss()(x, y), ((x.data - y.data) ** 2).mean(), atol=1e-6)
-    assert_close(nn.L1Loss(reduction="sum")(x, y), np.abs(x.data - y.data).sum(), atol=1e-5)
+    assert_close(nn.MSELoss()(x, y), ((x._data - y._data) ** 2).mean(), atol=1e-6)
+    assert_close(nn.L1Loss(reduction="sum")(x, y), np.abs(x._data - y._data).sum(), atol=1e-5)
     assert nn.BCEWithLogitsLoss()(x, mg.rand(4, 3)).shape == ()
     with pytest.raises(ValueError, match=r"mse_loss: input of shape \(4, 3\) and target of shape \(4, 1\) differ"):
         F.mse_loss(x, mg.randn(4, 1))
@@ -270,7 +270,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
     x = mg.tensor([[1000.0, -1000.0, 0.0], [-5e4, 5e4, 0.0]], requires_grad=True)
     loss = F.cross_entropy(x, mg.tensor([0, 0]))
     loss.backward()
-    assert np.isfinite(loss.item()) and np.isfinite(x.grad.data).all()
+    assert np.isfinite(loss.item()) and np.isfinite(x.grad._data).all()
     assert_close(loss, 5e4, rtol=1e-6)
 
 
@@ -287,9 +287,9 @@ def test_layer_input_errors():
 def test_linear_default_init_is_pytorchs():
     m = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = m.weight.data
+    w = m.weight._data
     assert w.min() >= -bound and w.max() <= bound and abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert m.bias.data.min() >= -bound and m.bias.data.max() <= bound
+    assert m.bias._data.min() >= -bound and m.bias._data.max() <= bound
 
 
 @pytest.mark.parametrize("fn, expected_std", [
@@ -303,15 +303,15 @@ def test_linear_default_init_is_pytorchs():
 def test_init_statistics(fn, expected_std):
     t = mg.empty(200, 100)
     fn(t)
-    assert abs(float(t.data.std()) - expected_std) < 0.05 * expected_std
+    assert abs(float(t._data.std()) - expected_std) < 0.05 * expected_std
 
 
 def test_init_is_reproducible_and_orthogonal():
     mg.manual_seed(3)
-    a = nn.Linear(4, 4).weight.data.copy()
+    a = nn.Linear(4, 4).weight._data.copy()
     mg.manual_seed(3)
-    assert np.array_equal(a, nn.Linear(4, 4).weight.data)
-    q = nn.init.orthogonal_(mg.empty(4, 6)).data
+    assert np.array_equal(a, nn.Linear(4, 4).weight._data)
+    q = nn.init.orthogonal_(mg.empty(4, 6))._data
     assert_close(q @ q.T, np.eye(4), atol=1e-5)
 
 

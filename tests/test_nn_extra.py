@@ -28,7 +28,7 @@ def _compare(ours, theirs, inputs, *, randomize=True, rtol=1e-10, atol=1e-12, gr
     rng = np.random.default_rng(0)
     if randomize:
         for p in ours.parameters():
-            p.data[...] = rng.uniform(0.5, 1.5, p.shape)
+            p._data[...] = rng.uniform(0.5, 1.5, p.shape)
     _copy_state(ours, theirs)
     xs = [mg.tensor(a, dtype=mg.float64, requires_grad=np.asarray(a).dtype.kind == "f") for a in inputs]
     ts = [_to_torch(a, np.asarray(a).dtype.kind == "f") if np.asarray(a).dtype.kind == "f" else torch.as_tensor(a)
@@ -112,8 +112,8 @@ def test_norm_modules_match_torch(name, args, kwargs, shape, train):
     ours.train(train)
     theirs.train(train)
     if "running_var" in dict(ours.named_buffers()) and ours.running_var is not None:
-        ours.running_mean.data[...] = np.linspace(-0.5, 0.5, ours.running_mean.shape[0])
-        ours.running_var.data[...] = np.linspace(0.5, 1.5, ours.running_var.shape[0])
+        ours.running_mean._data[...] = np.linspace(-0.5, 0.5, ours.running_mean.shape[0])
+        ours.running_var._data[...] = np.linspace(0.5, 1.5, ours.running_var.shape[0])
     _compare(ours, theirs, [_x(*shape)])
     assert repr(ours) == repr(theirs)
 

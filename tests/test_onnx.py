@@ -45,8 +45,8 @@ def test_seed_models_match_onnxruntime(tmp_path, name, build, shape, tol):
     model = build()
     for m in model.modules():             # non-trivial running statistics, so batch norm is really checked
         if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.data[:] = mg.randn(*m.running_mean.shape).numpy() * 0.1
-            m.running_var.data[:] = mg.rand(*m.running_var.shape).numpy() + 0.5
+            m.running_mean._data[:] = mg.randn(*m.running_mean.shape).numpy() * 0.1
+            m.running_var._data[:] = mg.rand(*m.running_var.shape).numpy() + 0.5
     proto, _ = _run_both(model, mg.randn(*shape), tmp_path, tol=tol)
     names = {i.name for i in proto.graph.initializer}
     assert set(dict(model.named_parameters())) <= names      # parameters keep their state-dict names

@@ -392,7 +392,7 @@ def test_load_state_dict_copies_onto_the_parameters_dtype():
         state32, state64 = opt32.state[p32], opt64.state[p64]
         assert state64["step"] == 3 and state64["exp_avg"].dtype == mg.float64
         assert_close(state64["exp_avg"], host(state32["exp_avg"]), rtol=0, atol=0)
-        assert state64["exp_avg"].data is not state32["exp_avg"].data
+        assert state64["exp_avg"]._data is not state32["exp_avg"]._data
     assert opt64.param_groups[0]["lr"] == 0.05
 
 
@@ -449,9 +449,9 @@ def test_zero_grad_drops_or_zeroes_in_place():
     opt = optim.SGD(params, lr=0.1)
     for p in params:
         p.grad = mg.ones_like(p)
-    arrays = [p.grad.data for p in params]
+    arrays = [p.grad._data for p in params]
     opt.zero_grad(set_to_none=False)
-    assert all(p.grad.data is a and not host(p.grad).any() for p, a in zip(params, arrays))
+    assert all(p.grad._data is a and not host(p.grad).any() for p, a in zip(params, arrays))
     opt.zero_grad()
     assert all(p.grad is None for p in params)
 
@@ -628,7 +628,7 @@ def test_clip_grad_norm_of_one_tensor_and_of_none():
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_clip_grad_norm_nonfinite(bad):
     params, _ = grads_for_clipping()
-    params[1].grad.data[0, 0] = bad
+    params[1].grad._data[0, 0] = bad
     with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients from `parameters` is non-finite"):
         clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     total = clip_grad_norm_(params, 1.0)     # without the check, as in PyTorch, the gradients are spoiled
@@ -639,7 +639,7 @@ def test_clip_grad_norm_nonfinite(bad):
 def test_clip_grad_norm_nonfinite_spoils_like_torch(torch):
     params, grads = grads_for_clipping()
     grads[2][1, 0] = np.nan
-    params[2].grad.data[1, 0] = np.nan
+    params[2].grad._data[1, 0] = np.nan
     torch_params = [torch.zeros(g.shape, requires_grad=True) for g in grads]
     for t, g in zip(torch_params, grads):
         t.grad = torch.from_numpy(g.copy())

@@ -147,7 +147,7 @@ def test_spectral_norm_parametrization_train_and_eval(n_iter):
     w = ours.parametrizations.weight.original.detach().numpy()
     ours.train()
     lin = nn.Linear(5, 4).double()
-    lin.weight.data = w.copy()
+    lin.weight._data = w.copy()
     parametrizations.spectral_norm(lin, n_power_iterations=50)
     np.testing.assert_allclose(np.linalg.svd(lin.weight.detach().numpy(), compute_uv=False)[0], 1.0, rtol=1e-6)
 

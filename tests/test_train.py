@@ -42,7 +42,7 @@ def test_resuming_from_a_checkpoint_continues_exactly(tmp_path):
     resumed.fit(6)
     assert resumed.history["train_loss"] == straight.history["train_loss"]
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+        np.testing.assert_array_equal(a._data, b._data, err_msg=name)
 
 
 def test_checkpoint_round_trip_keeps_optimizer_state(tmp_path):
@@ -55,7 +55,7 @@ def test_checkpoint_round_trip_keeps_optimizer_state(tmp_path):
     assert meta == {"note": "x"} and opt.param_groups[0]["lr"] == 0.01
     p = next(iter(t.model.parameters()))
     q = next(iter(model.parameters()))
-    np.testing.assert_array_equal(t.optimizer.state[p]["exp_avg"].data, opt.state[q]["exp_avg"].data)
+    np.testing.assert_array_equal(t.optimizer.state[p]["exp_avg"]._data, opt.state[q]["exp_avg"]._data)
 
 
 def test_a_failed_write_leaves_the_old_checkpoint(tmp_path, monkeypatch):
@@ -203,7 +203,7 @@ def test_a_checkpoint_with_non_finite_weights_is_never_written(tmp_path):
     path = tmp_path / "ck.npz"
     t.save_checkpoint(path)
     before = path.read_bytes()
-    next(iter(t.model.parameters())).data[0, 0] = np.inf
+    next(iter(t.model.parameters()))._data[0, 0] = np.inf
     with pytest.raises(NonFiniteWeightsError, match="0.weight holds nan or inf; .*ck.npz was not written"):
         t.save_checkpoint(path)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck.npz"]
@@ -257,7 +257,7 @@ def test_a_damaged_checkpoint_is_one_line_and_changes_nothing(tmp_path, damage, 
     damage(path)
     t = _trainer(seed=5)
     t.fit(1)
-    before = ({k: v.data.copy() for k, v in t.model.state_dict().items()}, t.epoch, t.optimizer.param_groups[0]["lr"],
+    before = ({k: v._data.copy() for k, v in t.model.state_dict().items()}, t.epoch, t.optimizer.param_groups[0]["lr"],
               mg.backend.default_generator().get_state()["state"]["state"])
     with pytest.raises(RuntimeError, match=message) as info:
         t.load_checkpoint(path)
@@ -265,7 +265,7 @@ def test_a_damaged_checkpoint_is_one_line_and_changes_nothing(tmp_path, damage, 
     assert (t.epoch, t.optimizer.param_groups[0]["lr"]) == before[1:3]
     assert mg.backend.default_generator().get_state()["state"]["state"] == before[3]
     for name, value in t.model.state_dict().items():
-        np.testing.assert_array_equal(value.data, before[0][name], err_msg=name)
+        np.testing.assert_array_equal(value._data, before[0][name], err_msg=name)
 
 
 def test_the_cli_resumes_from_a_damaged_checkpoint_with_one_line(tmp_path):

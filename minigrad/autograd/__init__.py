@@ -281,7 +281,7 @@ class Function:
     # -- what an op calls from forward/backward
     def save_for_backward(self, *arrays):
         if self._tensors:       # PyTorch-style: keep the arrays, hand back Tensors (saved_tensors)
-            arrays = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
+            arrays = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
         self._saved = arrays
 
     def mark_non_differentiable(self, *tensors):
@@ -423,7 +423,7 @@ class Function:
             if not isinstance(a, Tensor):
                 arrays[i] = a
                 continue
-            arr = arrays[i] = a.data
+            arr = arrays[i] = a._data
             if array_type is None:
                 array_type = type(arr)
             elif type(arr) is not array_type:
@@ -468,7 +468,7 @@ class Function:
             results = tuple(Tensor._wrap(out, ctx, i) if out.dtype.kind == "f" else Tensor._wrap(out)
                             for i, out in enumerate(outputs))
         for r in results:
-            if r.data.base is not None:
+            if r._data.base is not None:
                 _note_view(r, args, arrays)
         if tracer is not None:
             tracer.forward(cls.__name__, ctx if any_grad else None, arrays, outputs, start)
@@ -523,7 +523,7 @@ def _note_view(result, args, arrays):
     rewrite the base's graph too, and (when the base is part of a graph) let the base know its
     view, so that an in-place edit of the base or of another view can rewrite this one's (see
     ``ops/inplace.py``)."""
-    r = _versions.root(result.data)
+    r = _versions.root(result._data)
     for a, arr in zip(args, arrays):
         if isinstance(a, Tensor) and _versions.root(arr) is r:
             base = getattr(a, "_base", None)
@@ -559,8 +559,8 @@ def _apply_on_tensors(cls, args, kwargs):
                 returned = cls.forward(ctx, *args, **kwargs)
         dirty, non_diff = ctx.__dict__.pop("_dirty", ()), ctx.__dict__.pop("_non_diff", ())
         if type(returned) is tuple:
-            return tuple(o.data if isinstance(o, Tensor) else o for o in returned)
-        return returned.data if isinstance(returned, Tensor) else returned
+            return tuple(o._data if isinstance(o, Tensor) else o for o in returned)
+        return returned._data if isinstance(returned, Tensor) else returned
 
     try:
         results = cls._apply(args, kwargs, run_forward)
@@ -588,7 +588,7 @@ def _apply_on_tensors(cls, args, kwargs):
                 o._grad_fn, o._out_index, o._requires_grad = r._grad_fn, r._out_index, True
             r = o
         elif any(o is t for t in non_diff):
-            r = Tensor._wrap(r.data)
+            r = Tensor._wrap(r._data)
         fixed.append(r)
     return fixed[0] if single else tuple(fixed)
 
@@ -607,8 +607,8 @@ def _backward_on_tensors(node, grads):
     finally:
         _modes.grad_enabled = previous
     if type(out) is not tuple:
-        return out.data if isinstance(out, Tensor) else out
-    return tuple(g.data if isinstance(g, Tensor) else g for g in out)
+        return out._data if isinstance(out, Tensor) else out
+    return tuple(g._data if isinstance(g, Tensor) else g for g in out)
 
 
 def _source_of(saved, arrays, outputs):
@@ -659,8 +659,8 @@ def _once_differentiable(node, g, grads):
     for t in grads:
         if isinstance(t, Tensor) and t._requires_grad:
             src = t._grad_fn
-            edges.append((t, None, t.data.shape, t.data.dtype) if src is None else (src, t._out_index, t.data.shape,
-                                                                                   t.data.dtype))
+            edges.append((t, None, t._data.shape, t._data.dtype) if src is None else (src, t._out_index, t._data.shape,
+                                                                                   t._data.dtype))
             gen = max(gen, 0 if src is None else src._gen)
     err = _OnceDifferentiable.__new__(_OnceDifferentiable)
     err.source = node.name
@@ -692,7 +692,7 @@ def _as_arrays(name, outputs, ctx=None):
 
 
 def _raise_device_mismatch(name, args):
-    found = [(i, backend.device_of(a.data)) for i, a in enumerate(args) if isinstance(a, Tensor)]
+    found = [(i, backend.device_of(a._data)) for i, a in enumerate(args) if isinstance(a, Tensor)]
     described = ", ".join(f"input {i} on {d}" for i, d in found)
     raise RuntimeError(f"{name}: expected all tensors on the same device, got {described}; "
                        f"move them with .to(device) first")
@@ -710,9 +710,9 @@ def _fit_gradient(node, i, g, shape, dtype):
     dimensions away and cast it to the input's dtype.  (The engine skips this call when
     shape and dtype already match.)"""
     if isinstance(g, Tensor):
-        if g.data.shape != shape:
+        if g._data.shape != shape:
             g = _unbroadcast_tensor(g, shape, node.name, i)
-        if g.data.dtype != dtype:
+        if g._data.dtype != dtype:
             g = g.to(dtype)
         return g
     if not backend.is_array(g):
@@ -757,7 +757,7 @@ def unbroadcast(g, shape, opname="op", index=0):
 
 def _unbroadcast_tensor(g, shape, opname, index):
     """:func:`unbroadcast` with differentiable ops (create_graph)."""
-    axes = _broadcast_axes(g.data.shape, shape, opname, index)
+    axes = _broadcast_axes(g._data.shape, shape, opname, index)
     if axes:
         g = g.sum(axes, keepdim=True)
     return g.reshape(shape)
@@ -768,7 +768,7 @@ def _run_tensor_hooks(hooks, g):
     for hook in hooks:
         out = hook(g if graph else Tensor._wrap(g))
         if out is not None:
-            new = out if graph and isinstance(out, Tensor) else out.data if isinstance(out, Tensor) else out
+            new = out if graph and isinstance(out, Tensor) else out._data if isinstance(out, Tensor) else out
             if new.shape != g.shape:
                 raise RuntimeError(f"a gradient hook returned shape {new.shape}, expected {g.shape}")
             g = new
@@ -865,7 +865,7 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
                 if not isinstance(g, Tensor):
                     raise RuntimeError(f"{node.name}.backward returned an array for input {i} under "
                                        f"create_graph; a differentiable backward must return Tensors")
-                if g.data.shape != shape or g.data.dtype != dtype:
+                if g._data.shape != shape or g._data.dtype != dtype:
                     g = _fit_gradient(node, i, g, shape, dtype)
             elif type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                 g = _fit_gradient(node, i, g, shape, dtype)
@@ -882,7 +882,7 @@ def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_gra
 
 def _plain(grads):
     """Arrays for the tracer and the anomaly checks, whatever the mode."""
-    return [g.data if isinstance(g, Tensor) else g for g in grads]
+    return [g._data if isinstance(g, Tensor) else g for g in grads]
 
 
 def _send(leaf_grads, pending, heap, counter, needed, captured_nodes, target, index, g):
@@ -1022,13 +1022,13 @@ def _node_output_grads(node, slots, create_graph=False):
                 if create_graph:
                     t.grad = g if t.grad is None else t.grad + g
                 else:
-                    t.grad = Tensor._wrap(g if t.grad is None else t.grad.data + g)
+                    t.grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
     if node.__dict__.get("_prehooks"):
         grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):
         # zeros for float outputs nobody used; integer outputs (indices) have no gradient
         first = next(g for g in grads if g is not None)
-        xp = backend.xp_of(first.data if create_graph else first)
+        xp = backend.xp_of(first._data if create_graph else first)
         grads = [_zeros(xp, node._out_meta[i], create_graph) if g is None and node._out_meta[i][1].kind == "f" else g
                  for i, g in enumerate(grads)]
     return grads
@@ -1043,7 +1043,7 @@ def _run_node_hooks(hooks, grads, create_graph, *more):
     for hook in hooks:
         out = hook(wrap(grads), *others)
         if out is not None:
-            grads = tuple(g.data if isinstance(g, Tensor) and not create_graph else g for g in out)
+            grads = tuple(g._data if isinstance(g, Tensor) and not create_graph else g for g in out)
     return tuple(grads)
 
 
@@ -1123,7 +1123,7 @@ class _PostAccumulate:
                 g = leaf_grads.pop(leaf, None)
                 if g is not None:
                     # the engine may still hold g on another path: a new .grad gets its own copy
-                    self.handed_out.add(id(g.data if isinstance(g, Tensor) else g))
+                    self.handed_out.add(id(g._data if isinstance(g, Tensor) else g))
                     _deposit_leaf_grads({leaf: g}, handed_out=self.handed_out)
 
 
@@ -1165,20 +1165,20 @@ def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
 def _deposit_one(leaf, g, handed_out):
     grad = leaf.grad
     if isinstance(g, Tensor):
-        arr = g.data
+        arr = g._data
         if grad is None and (arr.base is not None or id(arr) in handed_out):
             g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
-        handed_out.add(id(g.data))
+        handed_out.add(id(g._data))
         leaf.grad = g if grad is None else grad + g
     elif grad is None:
         if g.base is not None or id(g) in handed_out:
             g = g.copy()
         handed_out.add(id(g))
         leaf.grad = Tensor._wrap(g)
-    elif grad.data.shape == g.shape and grad.data.dtype == g.dtype and getattr(grad.data.flags, "writeable", True):
-        grad.data += g
+    elif grad._data.shape == g.shape and grad._data.dtype == g.dtype and getattr(grad._data.flags, "writeable", True):
+        grad._data += g
     else:
-        grad.data = grad.data + g
+        grad._data = grad._data + g
 
 
 def _check_backward(node, grads_out, grads_in):
@@ -1198,15 +1198,15 @@ def _root_gradient(t: Tensor, g, create_graph=False):
     """The gradient a root starts with: an array, or under create_graph a Tensor (the caller's
     own, which may itself require grad, or a constant)."""
     if g is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs (one element); "
                                f"this output has shape {t.shape}: pass gradient=")
-        ones = backend.xp_of(t.data).ones(t.shape, dtype=t.dtype)
+        ones = backend.xp_of(t._data).ones(t.shape, dtype=t.dtype)
         return Tensor._wrap(ones) if create_graph else ones
-    arr = g.data if isinstance(g, Tensor) else g
+    arr = g._data if isinstance(g, Tensor) else g
     if not backend.is_array(arr):
         arr = np.asarray(arr)
-    if type(arr) is not type(t.data):
+    if type(arr) is not type(t._data):
         raise RuntimeError(f"backward: gradient is on {backend.device_of(arr)} but the output is on "
                            f"{t.device}")
     if arr.shape != t.shape:
@@ -1319,7 +1319,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"grad: input {k} (shape {tuple(inputs[k].shape)}) was not used to compute "
                                    f"the outputs: it appears to not have been used in the graph. Set "
                                    f"allow_unused=True if this is the desired behavior (None for it)")
-            result.append(Tensor._wrap(backend.xp_of(inputs[k].data).zeros_like(inputs[k].data))
+            result.append(Tensor._wrap(backend.xp_of(inputs[k]._data).zeros_like(inputs[k]._data))
                           if materialize_grads else None)
         elif isinstance(g, Tensor):
             result.append(g)
@@ -1352,7 +1352,7 @@ class Variable(metaclass=_VariableType):
     leaf Tensor on ``t``'s memory, and every Tensor is an instance of ``Variable``."""
 
     def __new__(cls, data, requires_grad=False, volatile=False):
-        t = Tensor._wrap(data.data) if isinstance(data, Tensor) else Tensor(data)
+        t = Tensor._wrap(data._data) if isinstance(data, Tensor) else Tensor(data)
         t.requires_grad = requires_grad
         return t
 

@@ -48,7 +48,7 @@ def _prepare(inputs, create_graph):
         if create_graph and t.requires_grad:
             out.append(t)
         else:
-            leaf = Tensor._wrap(t.data)
+            leaf = Tensor._wrap(t._data)
             leaf.requires_grad = t.dtype.kind == "f"
             out.append(leaf)
     return tuple(out)
@@ -97,19 +97,19 @@ def _fill_zeros(grads, refs, strict, fn_name, what="input"):
             if strict:
                 raise RuntimeError(f"{fn_name}: the output of the function is independent of {what} {k}, which "
                                    f"strict=True does not allow")
-            g = Tensor._wrap(backend.xp_of(ref.data).zeros_like(ref.data))
+            g = Tensor._wrap(backend.xp_of(ref._data).zeros_like(ref._data))
         out.append(g)
     return tuple(out)
 
 
 def _scalar_output(outputs, fn_name):
-    if len(outputs) != 1 or outputs[0].data.size != 1:
+    if len(outputs) != 1 or outputs[0]._data.size != 1:
         raise RuntimeError(f"{fn_name}: the function must return a single Tensor with one element, got "
                            f"{len(outputs)} output(s) of shape(s) {[tuple(o.shape) for o in outputs]}")
 
 
 def _zero_cotangents(tensors):
-    return tuple(Tensor(backend.xp_of(t.data).zeros_like(t.data), requires_grad=True) for t in tensors)
+    return tuple(Tensor(backend.xp_of(t._data).zeros_like(t._data), requires_grad=True) for t in tensors)
 
 
 # ----------------------------------------------------------------------------- the API
@@ -135,9 +135,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph)
         if v is None:
-            if len(inputs) != 1 or inputs[0].data.size != 1:
+            if len(inputs) != 1 or inputs[0]._data.size != 1:
                 raise RuntimeError("jvp: v can be omitted only when the input is a single Tensor with one element")
-            vs = (Tensor._wrap(backend.xp_of(inputs[0].data).ones_like(inputs[0].data)),)
+            vs = (Tensor._wrap(backend.xp_of(inputs[0]._data).ones_like(inputs[0]._data)),)
         else:
             vs = _check_v(v, inputs, "input", "jvp")
         out_tuple, outputs = _as_tuple(func(*inputs), "the function's output", "jvp")
@@ -166,8 +166,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         if strategy == "reverse-mode":
             for i, out in enumerate(outputs):
                 rows = [[] for _ in inputs]
-                for e in range(out.data.size):
-                    onehot = backend.xp_of(out.data).zeros(out.shape, dtype=out.dtype)
+                for e in range(out._data.size):
+                    onehot = backend.xp_of(out._data).zeros(out.shape, dtype=out.dtype)
                     onehot.reshape(-1)[e] = 1
                     others = [None if k != i else Tensor._wrap(onehot) for k in range(len(outputs))]
                     grads = _gradients([out], inputs, [others[i]], create_graph)
@@ -176,15 +176,15 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                         rows[j].append(g)
                 for j, inp in enumerate(inputs):
                     flat = stack(rows[j], 0) if rows[j] else Tensor._wrap(
-                        backend.xp_of(inp.data).zeros((0,) + tuple(inp.shape), dtype=inp.dtype))
+                        backend.xp_of(inp._data).zeros((0,) + tuple(inp.shape), dtype=inp.dtype))
                     blocks[i][j] = reshape(flat, tuple(out.shape) + tuple(inp.shape))
         else:
             for j, inp in enumerate(inputs):
                 cols = [[] for _ in outputs]
-                for e in range(inp.data.size):
+                for e in range(inp._data.size):
                     vs = []
                     for k, other in enumerate(inputs):
-                        basis = backend.xp_of(other.data).zeros(other.shape, dtype=other.dtype)
+                        basis = backend.xp_of(other._data).zeros(other.shape, dtype=other.dtype)
                         if k == j:
                             basis.reshape(-1)[e] = 1
                         vs.append(Tensor._wrap(basis))
@@ -194,7 +194,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                         cols[i].append(t)
                 for i, out in enumerate(outputs):
                     flat = stack(cols[i], -1) if cols[i] else Tensor._wrap(
-                        backend.xp_of(out.data).zeros(tuple(out.shape) + (0,), dtype=out.dtype))
+                        backend.xp_of(out._data).zeros(tuple(out.shape) + (0,), dtype=out.dtype))
                     blocks[i][j] = reshape(flat, tuple(out.shape) + tuple(inp.shape))
     blocks = [tuple(_finish(tuple(row), create_graph)) for row in blocks]
     if out_tuple and in_tuple:
@@ -256,7 +256,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _v_for_inputs(v, inputs, fn_name):
     if v is None:
-        if len(inputs) != 1 or inputs[0].data.size != 1:
+        if len(inputs) != 1 or inputs[0]._data.size != 1:
             raise RuntimeError(f"{fn_name}: v can be omitted only when the input is a single Tensor with one element")
-        return (Tensor._wrap(backend.xp_of(inputs[0].data).ones_like(inputs[0].data)),)
+        return (Tensor._wrap(backend.xp_of(inputs[0]._data).ones_like(inputs[0]._data)),)
     return _check_v(v, inputs, "input", fn_name)

@@ -258,7 +258,7 @@ class PadCollate:
     def __call__(self, batch):
         if not batch:
             raise ValueError("PadCollate: empty batch")
-        seqs = [np.asarray(ids.data if isinstance(ids, Tensor) else ids, dtype=np.int64) for ids, _ in batch]
+        seqs = [np.asarray(ids._data if isinstance(ids, Tensor) else ids, dtype=np.int64) for ids, _ in batch]
         lengths = np.array([len(s) for s in seqs], dtype=np.int64)
         tokens = np.full((len(seqs), int(lengths.max())), self.pad_index, dtype=np.int64)
         for b, s in enumerate(seqs):

@@ -111,7 +111,7 @@ class OneHot:
         self.dtype = backend.as_dtype(dtype)
 
     def __call__(self, label):
-        labels = label.data if isinstance(label, Tensor) else np.asarray(label)
+        labels = label._data if isinstance(label, Tensor) else np.asarray(label)
         if labels.dtype.kind not in "iu":
             raise TypeError(f"OneHot: labels must be integers, got dtype {labels.dtype}")
         if labels.size and not (0 <= int(labels.min()) and int(labels.max()) < self.num_classes):
@@ -174,7 +174,7 @@ class RandomCrop:
 
     def __call__(self, x):
         t = _to_tensor(x, "RandomCrop")
-        arr = backend.to_device(t.data, backend.CPU)
+        arr = backend.to_device(t._data, backend.CPU)
         batch = arr if arr.ndim == 4 else arr[None]
         if batch.ndim != 4:
             raise ValueError(f"RandomCrop: expected a CHW image or an NCHW batch, got shape {arr.shape}")
@@ -203,7 +203,7 @@ class RandomHorizontalFlip:
 
     def __call__(self, x):
         t = _to_tensor(x, "RandomHorizontalFlip")
-        arr = backend.to_device(t.data, backend.CPU)
+        arr = backend.to_device(t._data, backend.CPU)
         batch = arr if arr.ndim == 4 else arr[None]
         flip = _generator(self.generator).random(len(batch)) < self.p
         out = np.where(flip[:, None, None, None], batch[..., ::-1], batch)

@@ -211,16 +211,16 @@ def _host_buffer(t: Tensor, opname):
     """A contiguous NumPy array MPI can read and write, and how to put a result back into ``t``."""
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
-    arr = t.data
+    arr = t._data
     if isinstance(arr, np.ndarray) and arr.flags.c_contiguous and arr.flags.writeable:
         return arr, None                                     # MPI works on the tensor's own memory
     host = np.array(_to_host(arr), order="C")                        # a staging copy
 
     def write_back():
-        if isinstance(t.data, np.ndarray):
-            t.data[...] = host
+        if isinstance(t._data, np.ndarray):
+            t._data[...] = host
         else:
-            t.data[...] = backend.xp_of(t.data).asarray(host)
+            t._data[...] = backend.xp_of(t._data).asarray(host)
     return host, write_back
 
 
@@ -250,14 +250,14 @@ def _check_same_everywhere(group, opname, shape, dtype):
 def _array(t, opname):
     if not isinstance(t, Tensor):
         raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
-    return t.data
+    return t._data
 
 
 def _nccl_checked(group, opname, tensor, check=True):
     """The group's NCCL communicator, once ``tensor`` is known to match the other ranks'."""
     _array(tensor, opname)
     if check:
-        _check_same_everywhere(group, opname, tensor.data.shape, tensor.data.dtype)
+        _check_same_everywhere(group, opname, tensor._data.shape, tensor._data.dtype)
     return group.nccl
 
 
@@ -323,7 +323,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
     def finish():
         for r, t in enumerate(tensor_list):
-            t.data[...] = recv[r] if isinstance(t.data, np.ndarray) else backend.xp_of(t.data).asarray(recv[r])
+            t._data[...] = recv[r] if isinstance(t._data, np.ndarray) else backend.xp_of(t._data).asarray(recv[r])
     return _run(request, finish, async_op, keep=(send, recv))
 
 
@@ -344,7 +344,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
         return _nccl_checked(g, "reduce_scatter", output).reduce_scatter(output, input_list, op, async_op)
     out, write_back = _host_buffer(output, "reduce_scatter")
     _check_same_everywhere(g, "reduce_scatter", out.shape, out.dtype)
-    send = np.stack([_to_host(t.data) for t in input_list])     # the one block MPI scatters from
+    send = np.stack([_to_host(t._data) for t in input_list])     # the one block MPI scatters from
     request = g.comm.Ireduce_scatter_block(send, out, op=mpi_op)
 
     def finish():

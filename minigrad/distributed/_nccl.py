@@ -68,7 +68,7 @@ class Communicator:
         """The CuPy array NCCL works on (the tensor's own when contiguous) and how to put it back."""
         if not isinstance(t, Tensor):
             raise TypeError(f"{opname}: expected a Tensor, got {type(t).__name__}")
-        arr = t.data
+        arr = t._data
         if isinstance(arr, np.ndarray):
             raise ValueError(f"{opname}: the nccl backend works on CUDA tensors, got a CPU tensor of shape "
                              f"{tuple(arr.shape)}; move it with .cuda() or use backend='mpi'")
@@ -82,7 +82,7 @@ class Communicator:
         staged = self.cupy.ascontiguousarray(arr)
 
         def write_back():
-            t.data[...] = staged
+            t._data[...] = staged
         return staged, write_back
 
     def _stream(self):
@@ -112,14 +112,14 @@ class Communicator:
         recv = self.cupy.empty((self.size,) + send.shape, dtype=send.dtype)
         self.comm.allGather(send.data.ptr, recv.data.ptr, send.size, self.dtypes[send.dtype], self._stream().ptr)
         for r, t in enumerate(tensor_list):
-            t.data[...] = recv[r]
+            t._data[...] = recv[r]
         return self._finish(recv, None, None, async_op)
 
     def reduce_scatter(self, output, input_list, op, async_op):
         out, write_back = self.buffer(output, "reduce_scatter")
         for t in input_list:
             self.buffer(t, "reduce_scatter")
-        send = self.cupy.stack([t.data for t in input_list])
+        send = self.cupy.stack([t._data for t in input_list])
         self.comm.reduceScatter(send.data.ptr, out.data.ptr, out.size, self.dtypes[out.dtype], self.ops[op],
                                 self._stream().ptr)
         return self._finish(out, op, write_back, async_op)

@@ -63,7 +63,7 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape=()):
         u = standard_uniform(self._extended_shape(sample_shape), self._param)
-        return Tensor._wrap((u.data < self.probs.data).astype(self._param.dtype))
+        return Tensor._wrap((u._data < self.probs._data).astype(self._param.dtype))
 
     def log_prob(self, value):
         value = as_param(value, self._param.dtype, self._param.device)

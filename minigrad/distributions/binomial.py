@@ -55,7 +55,7 @@ class Binomial(_ProbsOrLogits):
 
     @property
     def support(self):
-        return constraints.integer_interval(0, self.total_count.data)
+        return constraints.integer_interval(0, self.total_count._data)
 
     @property
     def mean(self):
@@ -71,10 +71,10 @@ class Binomial(_ProbsOrLogits):
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        xp = backend.xp_of(self._param.data)
+        xp = backend.xp_of(self._param._data)
         gen = backend.default_generator(self._param.device).impl
-        n = xp.broadcast_to(self.total_count.data, shape).astype(np.int64)
-        p = xp.broadcast_to(self.probs.data, shape).astype(np.float64)
+        n = xp.broadcast_to(self.total_count._data, shape).astype(np.int64)
+        p = xp.broadcast_to(self.probs._data, shape).astype(np.float64)
         return Tensor._wrap(gen.binomial(n, p).astype(self._param.dtype))
 
     def log_prob(self, value):
@@ -112,17 +112,17 @@ class Geometric(_ProbsOrLogits):
 
     def sample(self, sample_shape=()):
         """floor(log u / log(1 - p)), u ~ U(tiny, 1)."""
-        u = standard_uniform(self._extended_shape(sample_shape), self._param).data
+        u = standard_uniform(self._extended_shape(sample_shape), self._param)._data
         xp = backend.xp_of(u)
         u = xp.maximum(u, float(finfo(self._param).tiny))
-        return Tensor._wrap(xp.floor(xp.log(u) / xp.log1p(-self.probs.data)))
+        return Tensor._wrap(xp.floor(xp.log(u) / xp.log1p(-self.probs._data)))
 
     def log_prob(self, value):
         value = as_param(value, self._param.dtype, self._param.device)
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
-        certain = (probs.data == 1) & (value.data == 0)             # 0 * log(0) is 0 there
+        certain = (probs._data == 1) & (value._data == 0)             # 0 * log(0) is 0 there
         safe = probs.masked_fill(Tensor._wrap(certain), 0.0) if bool(certain.any()) else probs
         return value * (-safe).log1p() + self.probs.log()
 

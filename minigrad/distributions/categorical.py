@@ -59,7 +59,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self):
-        return Tensor._wrap(backend.xp_of(self._param.data).full(self.batch_shape, np.nan, self._param.dtype))
+        return Tensor._wrap(backend.xp_of(self._param._data).full(self.batch_shape, np.nan, self._param.dtype))
 
     variance = mean
 
@@ -70,10 +70,10 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         """Inverse-CDF draws: the number of cumulative probabilities below a uniform."""
         shape = self._extended_shape(sample_shape)
-        probs = self.probs.data
+        probs = self.probs._data
         xp = backend.xp_of(probs)
         cdf = xp.cumsum(probs, -1)
-        u = standard_uniform(shape + (1,), self._param).data * cdf[..., -1:]
+        u = standard_uniform(shape + (1,), self._param)._data * cdf[..., -1:]
         idx = (xp.broadcast_to(cdf, shape + (self._num_events,)) <= u).sum(-1)
         return Tensor._wrap(xp.minimum(idx, self._num_events - 1).astype(np.int64))
 
@@ -82,7 +82,7 @@ class Categorical(Distribution):
             value = Tensor._wrap(np.asarray(value))
         if self._validate_args:
             self._validate_sample(value)
-        index = value.data.astype(np.int64)[..., None]
+        index = value._data.astype(np.int64)[..., None]
         shape = np.broadcast_shapes(index.shape[:-1], self.batch_shape)
         logits = self.logits.broadcast_to(shape + (self._num_events,))
         xp = backend.xp_of(index)

@@ -15,7 +15,7 @@ __all__ = ["Constraint", "real", "real_vector", "positive", "nonnegative", "unit
 
 
 def _arr(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._data if isinstance(value, Tensor) else np.asarray(value)
 
 
 class Constraint:

@@ -21,7 +21,7 @@ __all__ = ["Gamma", "Beta", "Dirichlet"]
 
 def _standard_gamma(concentration, shape):
     """Gamma(concentration, 1) draws of ``shape`` (the parameter broadcast), clamped above 0."""
-    c = concentration.data
+    c = concentration._data
     gen = backend.default_generator(concentration.device).impl
     draws = gen.standard_gamma(backend.xp_of(c).broadcast_to(c, shape).astype(np.float64))
     tiny = float(np.finfo(c.dtype).tiny)
@@ -53,8 +53,8 @@ class Gamma(Distribution):
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        draws = _standard_gamma(self.concentration, shape) / backend.xp_of(self.rate.data).broadcast_to(
-            self.rate.data, shape)
+        draws = _standard_gamma(self.concentration, shape) / backend.xp_of(self.rate._data).broadcast_to(
+            self.rate._data, shape)
         return Tensor._wrap(backend.xp_of(draws).maximum(draws, np.finfo(draws.dtype).tiny))
 
     def log_prob(self, value):

@@ -47,7 +47,7 @@ def kl_divergence(p, q):
 
 
 def _const(like, value):
-    return Tensor._wrap(backend.xp_of(like.data).full(tuple(like.shape), value, dtype=like.dtype))
+    return Tensor._wrap(backend.xp_of(like._data).full(tuple(like.shape), value, dtype=like.dtype))
 
 
 def _mask(array, shape):
@@ -64,9 +64,9 @@ def _kl_normal_normal(p, q):
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
-    t1 = where(Tensor._wrap(p.probs.data == 0), _const(t1, 0.0), t1)
+    t1 = where(Tensor._wrap(p.probs._data == 0), _const(t1, 0.0), t1)
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
-    t2 = where(Tensor._wrap(p.probs.data == 1), _const(t2, 0.0), t2)
+    t2 = where(Tensor._wrap(p.probs._data == 1), _const(t2, 0.0), t2)
     return t1 + t2
 
 
@@ -74,8 +74,8 @@ def _kl_bernoulli_bernoulli(p, q):
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
     shape = tuple(t.shape)
-    t = where(_mask(q.probs.data == 0, shape), _const(t, np.inf), t)
-    t = where(_mask(p.probs.data == 0, shape), _const(t, 0.0), t)
+    t = where(_mask(q.probs._data == 0, shape), _const(t, np.inf), t)
+    t = where(_mask(p.probs._data == 0, shape), _const(t, 0.0), t)
     return t.sum(-1)
 
 
@@ -87,7 +87,7 @@ def _kl_onehot_onehot(p, q):
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    outside = (q.low.data > p.low.data) | (q.high.data < p.high.data)
+    outside = (q.low._data > p.low._data) | (q.high._data < p.high._data)
     return where(Tensor._wrap(outside), _const(result, np.inf), result)
 
 

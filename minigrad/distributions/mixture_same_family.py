@@ -83,10 +83,10 @@ class MixtureSameFamily(Distribution):
         """Draw every component, then keep the one the mixture picked (no graph)."""
         shape = (sample_shape,) if isinstance(sample_shape, int) else tuple(sample_shape)
         batch, mix_batch = self.batch_shape, self._mixture_distribution.batch_shape
-        mix = self._mixture_distribution.sample(shape).data                        # shape + mix_batch
+        mix = self._mixture_distribution.sample(shape)._data                        # shape + mix_batch
         xp = backend.xp_of(mix)
         mix = xp.broadcast_to(mix.reshape(shape + (1,) * (len(batch) - len(mix_batch)) + mix_batch), shape + batch)
-        comp = self._component_distribution.sample(shape).data                    # shape + batch + (k,) + event
+        comp = self._component_distribution.sample(shape)._data                    # shape + batch + (k,) + event
         axis = len(shape) + len(batch)
         index = xp.broadcast_to(mix.reshape(shape + batch + (1,) * (1 + self._event_ndims)),
                                 shape + batch + (1,) + tuple(self.event_shape))

@@ -37,7 +37,7 @@ class Poisson(Distribution):
 
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        rate = self.rate.data
+        rate = self.rate._data
         gen = backend.default_generator(self.rate.device).impl
         draws = gen.poisson(backend.xp_of(rate).broadcast_to(rate, shape).astype(np.float64))
         return Tensor._wrap(draws.astype(rate.dtype))

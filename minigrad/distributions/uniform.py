@@ -18,7 +18,7 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args=None):
         self.low, self.high = broadcast_all(low, high)
         super().__init__(tuple(self.low.shape), validate_args=validate_args)
-        if self._validate_args and not bool((self.low.data < self.high.data).all()):
+        if self._validate_args and not bool((self.low._data < self.high._data).all()):
             raise ValueError(f"Expected parameter low ({type(self.low).__name__} of shape {tuple(self.low.shape)}) "
                              f"of distribution {self!r} to satisfy the constraint LessThan(upper_bound=high), but "
                              f"found invalid values:\n{self.low}")
@@ -28,7 +28,7 @@ class Uniform(Distribution):
 
     @property
     def support(self):
-        return constraints.half_open_interval(self.low.data, self.high.data)
+        return constraints.half_open_interval(self.low._data, self.high._data)
 
     @property
     def mean(self):
@@ -55,7 +55,7 @@ class Uniform(Distribution):
         value = as_param(value, self.low.dtype, self.low.device)
         if self._validate_args:
             self._validate_sample(value)
-        inside = ((self.low.data <= value.data) & (value.data < self.high.data)).astype(value.dtype)
+        inside = ((self.low._data <= value._data) & (value._data < self.high._data)).astype(value.dtype)
         with np.errstate(divide="ignore"):
             outside = Tensor._wrap(backend.xp_of(inside).log(inside))
         return outside - (self.high - self.low).log()

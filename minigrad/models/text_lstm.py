@@ -46,7 +46,7 @@ class TextLSTM(nn.Module):
             text, lengths = text
         tokens = text.T                                    # time-major: the embedding lands as (T, B, E)
         if lengths is not None:
-            lens = np.asarray(backend.to_device(lengths.data, backend.CPU) if isinstance(lengths, Tensor) else lengths)
+            lens = np.asarray(backend.to_device(lengths._data, backend.CPU) if isinstance(lengths, Tensor) else lengths)
             lengths = None if np.all(lens == tokens.shape[0]) else lens     # nothing padded: nothing to skip
         _, (h_n, _) = self.lstm(self.embedding(tokens), lengths=lengths)
         return self.fc(_last_hidden(h_n, self.bidirectional))
@@ -62,7 +62,7 @@ class TextLSTM(nn.Module):
         state = dict(state_dict)
         raw = state.pop("vocab", None)
         if raw is not None:
-            data = raw.data if isinstance(raw, Tensor) else raw
+            data = raw._data if isinstance(raw, Tensor) else raw
             self.vocab = Vocab.from_bytes(np.asarray(backend.to_device(data, backend.CPU) if backend.is_array(data)
                                                      else data, dtype=np.uint8).tobytes())
         return super().load_state_dict(state, strict)

@@ -77,7 +77,7 @@ class PReLU(Module):
                                      device=device))
 
     def reset_parameters(self):
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input):
         return F.prelu(input, self.weight)

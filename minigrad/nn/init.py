@@ -52,7 +52,7 @@ def _calculate_correct_fan(tensor, mode):
 
 def _fill(tensor, array):
     with no_grad():
-        tensor.data[...] = array
+        tensor._data[...] = array
     return tensor
 
 
@@ -66,7 +66,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Normal samples redrawn until they fall in [a, b]."""
-    xp = backend.xp_of(tensor.data)
+    xp = backend.xp_of(tensor._data)
     out = backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, mean, std)
     bad = (out < a) | (out > b)
     while bool(bad.any()):
@@ -91,7 +91,7 @@ def zeros_(tensor):
 def eye_(tensor):
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
-    return _fill(tensor, backend.xp_of(tensor.data).eye(*tensor.shape, dtype=tensor.dtype))
+    return _fill(tensor, backend.xp_of(tensor._data).eye(*tensor.shape, dtype=tensor.dtype))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
@@ -129,7 +129,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     flat = backend.random_normal((rows, cols), np.float64, backend.CPU, None if generator is None or
                                  generator.device.type != "cpu" else generator)
     if rows < cols:
@@ -150,7 +150,7 @@ def dirac_(tensor, groups=1):
     if out_ch % groups != 0:
         raise ValueError(f"dirac_: dim 0 ({out_ch}) must be divisible by groups ({groups})")
     per_group = out_ch // groups
-    array = backend.xp_of(tensor.data).zeros(tensor.shape, dtype=tensor.dtype)
+    array = backend.xp_of(tensor._data).zeros(tensor.shape, dtype=tensor.dtype)
     centre = tuple(s // 2 for s in tensor.shape[2:])
     for g in range(groups):
         for d in range(min(per_group, tensor.shape[1])):

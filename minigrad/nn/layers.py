@@ -221,9 +221,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -252,7 +252,7 @@ class _BatchNorm(_NormBase):
         momentum = self.momentum
         use_batch_stats = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if momentum is None:          # a cumulative average
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(input, self.running_mean if (self.training is False or self.track_running_stats) else None,

@@ -195,9 +195,9 @@ class LazyLinear(Linear):
         device, dtype = self._factory
         with no_grad():
             self.in_features = input.shape[-1]
-            self.weight.data = _param((self.out_features, self.in_features), device, dtype).data
+            self.weight._data = _param((self.out_features, self.in_features), device, dtype)._data
             if self.bias is not None:
-                self.bias.data = _param((self.out_features,), device, dtype).data
+                self.bias._data = _param((self.out_features,), device, dtype)._data
         del self._factory
         self.__class__ = Linear
         self.reset_parameters()
@@ -256,7 +256,7 @@ class EmbeddingBag(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

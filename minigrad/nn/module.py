@@ -386,7 +386,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     # ------------------------------------------------------------------ devices and dtypes
     def to(self, *args, **kwargs):
@@ -400,7 +400,7 @@ class Module:
             raise TypeError(f"Module.to: only floating dtypes are allowed, got {dt}")
 
         def convert(t):
-            arr = t.data
+            arr = t._data
             if dt is not None and arr.dtype.kind == "f":
                 arr = arr.astype(dt, copy=False)
             if dev is not None:
@@ -411,12 +411,12 @@ class Module:
             for m in self.modules():
                 for p in m._parameters.values():
                     if p is not None:
-                        p.data = convert(p)
+                        p._data = convert(p)
                         if p.grad is not None:
-                            p.grad.data = convert(p.grad)
+                            p.grad._data = convert(p.grad)
                 for b in m._buffers.values():
                     if b is not None:
-                        b.data = convert(b)
+                        b._data = convert(b)
         return self
 
     def float(self):
@@ -433,9 +433,9 @@ class Module:
                 for store in (m._parameters, m._buffers):
                     for t in store.values():
                         if t is not None:
-                            t.data = t.data.astype(dt, copy=False)
+                            t._data = t._data.astype(dt, copy=False)
                             if t.grad is not None:
-                                t.grad.data = t.grad.data.astype(dt, copy=False)
+                                t.grad._data = t.grad._data.astype(dt, copy=False)
         return self
 
     def share_memory(self):
@@ -514,10 +514,10 @@ class Module:
         for key, target in own.items():
             if key not in state_dict or key in extra:
                 continue
-            value = _as_host_or_device_array(state_dict[key], target.data)
-            if value.shape != target.data.shape:
+            value = _as_host_or_device_array(state_dict[key], target._data)
+            if value.shape != target._data.shape:
                 problems.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
-                                f"checkpoint, the shape in current model is {tuple(target.data.shape)}.")
+                                f"checkpoint, the shape in current model is {tuple(target._data.shape)}.")
                 continue
             loaded[key] = value
         if problems:                     # nothing is loaded then (PyTorch loads the rest before raising)
@@ -533,7 +533,7 @@ class Module:
                     else:
                         module._buffers[name] = Tensor._wrap(value)
                 else:
-                    target.data = value.astype(target.data.dtype, copy=True)
+                    target._data = value.astype(target._data.dtype, copy=True)
         for key, m in extra.items():
             if key in state_dict:
                 m.set_extra_state(state_dict[key])
@@ -589,7 +589,7 @@ def _has_extra_state(module):
 
 def _as_host_or_device_array(value, like):
     if isinstance(value, Tensor):
-        arr = value.data
+        arr = value._data
     elif backend.is_array(value):
         arr = value
     else:
@@ -635,7 +635,7 @@ class _BackwardHookState:
             result = hook(self.module, tuple(_wrap(g) for g in grads))
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)
-                grads = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
+                grads = tuple(r if graph or not isinstance(r, Tensor) else r._data for r in result)
         self.grad_output = grads
         if self.n_inputs == 0:           # no input needs a gradient: call the hooks now
             self.call_hooks((None,))
@@ -656,12 +656,12 @@ class _BackwardHookState:
                 if len(result) != len(full):
                     raise RuntimeError(f"backward hook of {type(self.module).__name__} returned {len(result)} "
                                        f"gradients; expected {len(full)}, one per positional argument")
-                full = tuple(r if graph or not isinstance(r, Tensor) else r.data for r in result)
+                full = tuple(r if graph or not isinstance(r, Tensor) else r._data for r in result)
         return tuple(g for g, need in zip(full, needs) if need)
 
 
 def _zeros_like(tensor, graph):
-    zeros = backend.xp_of(tensor.data).zeros_like(tensor.data)
+    zeros = backend.xp_of(tensor._data).zeros_like(tensor._data)
     return Tensor._wrap(zeros) if graph else zeros
 
 

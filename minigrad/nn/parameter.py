@@ -17,7 +17,7 @@ class Parameter(Tensor):
         if data is None:
             from ..creation import empty
             data = empty(0)
-        self._init_leaf(data.data if isinstance(data, Tensor) else as_array(data, copy=False), requires_grad)
+        self._init_leaf(data._data if isinstance(data, Tensor) else as_array(data, copy=False), requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

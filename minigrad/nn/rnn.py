@@ -107,7 +107,7 @@ class RNNBase(Module):
         # Packed: pad to (T, B, I) in the packed (longest-first) order, run with the lengths,
         # pack the output again; states come in and go out in the caller's batch order.
         data, batch_sizes, sorted_indices, unsorted_indices = input
-        bs = backend.to_device(batch_sizes.data, backend.CPU).astype(np.int64)
+        bs = backend.to_device(batch_sizes._data, backend.CPU).astype(np.int64)
         T, B = len(bs), int(bs[0])
         order = np.arange(B)
         padded = scatter_packed(data, bs, order, T, B)

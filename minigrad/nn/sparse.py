@@ -18,7 +18,7 @@ def embedding_weight(owner, given, shape, device, dtype, freeze):
     uninitialised one for ``reset_parameters`` to fill.  Shared by Embedding and EmbeddingBag."""
     if given is None:
         return _param(shape, device, dtype)
-    w = given.data if isinstance(given, Tensor) else backend.xp_of(given).asarray(given)
+    w = given._data if isinstance(given, Tensor) else backend.xp_of(given).asarray(given)
     if w.shape != shape:
         raise ValueError(f"{owner}: _weight has shape {w.shape}, expected {shape}")
     return Parameter(Tensor._wrap(w.copy()), requires_grad=not freeze)
@@ -57,7 +57,7 @@ class Embedding(Module):
     def _fill_padding_idx_with_zero(self):
         if self.padding_idx is not None:
             with no_grad():
-                self.weight.data[self.padding_idx] = 0
+                self.weight._data[self.padding_idx] = 0
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq)

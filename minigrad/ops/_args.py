@@ -41,14 +41,14 @@ def binary_operands(opname: str, a, b):
     """
     a_is_t = isinstance(a, Tensor)
     b_is_t = isinstance(b, Tensor)
-    if a_is_t and b_is_t and a.data.dtype == b.data.dtype:
+    if a_is_t and b_is_t and a._data.dtype == b._data.dtype:
         return a, b
     if not a_is_t:
         a = _scalar_or_tensor(a, opname)
     if not b_is_t:
         b = _scalar_or_tensor(b, opname)
-    dtype = backend.result_type(a.data if isinstance(a, Tensor) else a,
-                                b.data if isinstance(b, Tensor) else b)
+    dtype = backend.result_type(a._data if isinstance(a, Tensor) else a,
+                                b._data if isinstance(b, Tensor) else b)
     return _to_dtype(a, dtype), _to_dtype(b, dtype)
 
 
@@ -60,7 +60,7 @@ def _scalar_or_tensor(x, opname):
 
 def _to_dtype(x, dtype):
     if isinstance(x, Tensor):
-        return x if x.data.dtype == dtype else x.to(dtype)
+        return x if x._data.dtype == dtype else x.to(dtype)
     kind = dtype.kind
     return float(x) if kind == "f" else bool(x) if kind == "b" else int(x)
 
@@ -68,7 +68,7 @@ def _to_dtype(x, dtype):
 def float_operand(x, opname: str) -> Tensor:
     """For ops that only make sense on floats (exp, log, ...): integers become the default float."""
     x = as_tensor(x, opname)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         x = x.to(backend.get_default_dtype())
     return x
 
@@ -77,7 +77,7 @@ def refuse_float16(opname: str, *tensors):
     """Ops built on the compiled kernels (float32 and float64 only) refuse float16 by their public
     name, before a kernel deep inside would name itself instead."""
     for t in tensors:
-        if t is not None and t.data.dtype == np.float16:
+        if t is not None and t._data.dtype == np.float16:
             raise TypeError(f"{opname}: float16 is not supported (its kernels compute in float32 or float64); "
                             f"convert with .float() first")
 

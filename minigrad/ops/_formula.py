@@ -23,7 +23,7 @@ def is_tensor(a) -> bool:
 
 def value(a):
     """The raw array of a Tensor (or the array itself): for constants such as masks."""
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def like(array, ref):

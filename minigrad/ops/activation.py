@@ -269,10 +269,10 @@ def _softmax_args(input, dim, dtype, opname):
     x = float_operand(input, opname)
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         x = x.reshape(1)
         return x, 0, True
-    return x, normalize_dim(dim, x.data.ndim, opname), False
+    return x, normalize_dim(dim, x._data.ndim, opname), False
 
 
 def softmax(input, dim=None, dtype=None) -> Tensor:

@@ -324,12 +324,12 @@ def softmin(input, dim=None, dtype=None) -> Tensor:
 def glu(input, dim=-1) -> Tensor:
     """a * sigmoid(b), a and b the halves of the input along ``dim`` (a composition)."""
     x = float_operand(input, "glu")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("glu: does not support 0-d (scalar) tensors")
-    d = normalize_dim(dim, x.data.ndim, "glu")
-    if x.data.shape[d] % 2:
-        raise ValueError(f"glu: halving dimension {dim} must be even, got size {x.data.shape[d]} "
-                         f"(input of shape {x.data.shape})")
+    d = normalize_dim(dim, x._data.ndim, "glu")
+    if x._data.shape[d] % 2:
+        raise ValueError(f"glu: halving dimension {dim} must be even, got size {x._data.shape[d]} "
+                         f"(input of shape {x._data.shape})")
     a, b = x.chunk(2, d)
     return a * sigmoid(b)
 
@@ -338,14 +338,14 @@ def prelu(input, weight) -> Tensor:
     """x where x > 0, else weight * x; ``weight`` has 1 or C (= input.shape[1]) elements."""
     x = float_operand(input, "prelu")
     w = as_tensor(weight, "prelu")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("prelu: does not support 0-d (scalar) inputs")
-    channels = x.data.shape[1] if x.data.ndim >= 2 else 1
-    if w.data.ndim > 1 or w.data.size not in (1, channels):
-        raise ValueError(f"prelu: weight of shape {w.data.shape} must hold 1 or {channels} elements "
-                         f"(input of shape {x.data.shape}, channels in dim 1)")
-    if w.data.dtype != x.data.dtype:
-        raise TypeError(f"prelu: weight dtype {w.data.dtype} differs from the input's {x.data.dtype}")
+    channels = x._data.shape[1] if x._data.ndim >= 2 else 1
+    if w._data.ndim > 1 or w._data.size not in (1, channels):
+        raise ValueError(f"prelu: weight of shape {w._data.shape} must hold 1 or {channels} elements "
+                         f"(input of shape {x._data.shape}, channels in dim 1)")
+    if w._data.dtype != x._data.dtype:
+        raise TypeError(f"prelu: weight dtype {w._data.dtype} differs from the input's {x._data.dtype}")
     return PReLU.apply(x, w)
 
 

@@ -101,7 +101,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *,
         raise ValueError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")
     if not training:
         return LeakyBySlope.apply(x, (lower + upper) / 2)
-    slope = backend.random_uniform(x.data.shape, x.data.dtype, x.device, generator, low=lower, high=upper)
+    slope = backend.random_uniform(x._data.shape, x._data.dtype, x.device, generator, low=lower, high=upper)
     return LeakyBySlope.apply(x, slope)
 
 
@@ -112,23 +112,23 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, *, generator=
     x = float_operand(logits, "gumbel_softmax")
     if tau <= 0:
         raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
-    xp = backend.xp_of(x.data)
-    u = backend.random_uniform(x.data.shape, x.data.dtype, x.device, generator)
+    xp = backend.xp_of(x._data)
+    u = backend.random_uniform(x._data.shape, x._data.dtype, x.device, generator)
     gumbels = -xp.log(-xp.log(xp.clip(u, xp.finfo(u.dtype).tiny, None)))       # U = 0 would give log(0)
-    return gumbel_softmax_with_noise(x, Tensor._wrap(gumbels.astype(x.data.dtype, copy=False)), tau, hard, dim)
+    return gumbel_softmax_with_noise(x, Tensor._wrap(gumbels.astype(x._data.dtype, copy=False)), tau, hard, dim)
 
 
 def gumbel_softmax_with_noise(logits, gumbels, tau, hard, dim):
     """gumbel_softmax with the noise given (what the random form calls, and the tests check)."""
     x = float_operand(logits, "gumbel_softmax")
-    dim = normalize_dim(dim, x.data.ndim, "gumbel_softmax")
+    dim = normalize_dim(dim, x._data.ndim, "gumbel_softmax")
     y = softmax((x + gumbels) / tau, dim)
     if not hard:
         return y
-    xp = backend.xp_of(y.data)
-    top = xp.expand_dims(xp.argmax(y.data, axis=dim), dim)
-    one_hot = (xp.arange(y.data.shape[dim]).reshape([-1 if k == dim else 1 for k in range(y.data.ndim)]) == top)
-    return Tensor._wrap(one_hot.astype(y.data.dtype)) - y.detach() + y
+    xp = backend.xp_of(y._data)
+    top = xp.expand_dims(xp.argmax(y._data, axis=dim), dim)
+    one_hot = (xp.arange(y._data.shape[dim]).reshape([-1 if k == dim else 1 for k in range(y._data.ndim)]) == top)
+    return Tensor._wrap(one_hot.astype(y._data.dtype)) - y.detach() + y
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
@@ -136,14 +136,14 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     from .linalg_extra import einsum
     a, b = float_operand(input1, "bilinear"), float_operand(input2, "bilinear")
     w = float_operand(weight, "bilinear")
-    if w.data.ndim != 3 or a.data.ndim == 0 or a.data.shape[:-1] != b.data.shape[:-1] or \
-            a.data.shape[-1] != w.data.shape[1] or b.data.shape[-1] != w.data.shape[2]:
+    if w._data.ndim != 3 or a._data.ndim == 0 or a._data.shape[:-1] != b._data.shape[:-1] or \
+            a._data.shape[-1] != w._data.shape[1] or b._data.shape[-1] != w._data.shape[2]:
         raise ValueError(f"bilinear: expected input1 (*, in1), input2 (*, in2) and weight (out, in1, in2), got "
-                         f"shapes {a.data.shape}, {b.data.shape} and {w.data.shape}")
+                         f"shapes {a._data.shape}, {b._data.shape} and {w._data.shape}")
     y = einsum("...i,oij,...j->...o", a, w, b)
     if bias is not None:
         bb = as_tensor(bias, "bilinear")
-        if bb.data.shape != (w.data.shape[0],):
-            raise ValueError(f"bilinear: bias must have shape ({w.data.shape[0]},), got {bb.data.shape}")
+        if bb._data.shape != (w._data.shape[0],):
+            raise ValueError(f"bilinear: bias must have shape ({w._data.shape[0]},), got {bb._data.shape}")
         y = y + bb
     return y

@@ -106,7 +106,7 @@ class Attention(Function):
             s = s + (mask if dead is None else f.where(dead, 0.0, mask))
         p = softmax(s, -1)
         if dead is not None:
-            p = p * Tensor._wrap((~dead).astype(p.data.dtype))
+            p = p * Tensor._wrap((~dead).astype(p._data.dtype))
         w = p if keep is None else p * Tensor._wrap(keep)
         return matmul(w, v), w
 
@@ -130,10 +130,10 @@ def attention_mask(attn_mask, is_causal, L, S, dtype, xp, opname="scaled_dot_pro
     if attn_mask is None:
         return None
     m = as_tensor(attn_mask, opname)
-    if m.data.dtype == np.bool_:
-        return xp.where(m.data, 0.0, -math.inf).astype(dtype)
-    if m.data.dtype != dtype:
-        raise TypeError(f"{opname}: attn_mask must be bool or of the query's dtype {dtype}, got {m.data.dtype}")
+    if m._data.dtype == np.bool_:
+        return xp.where(m._data, 0.0, -math.inf).astype(dtype)
+    if m._data.dtype != dtype:
+        raise TypeError(f"{opname}: attn_mask must be bool or of the query's dtype {dtype}, got {m._data.dtype}")
     return m
 
 
@@ -150,10 +150,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """
     name = "scaled_dot_product_attention"
     q, k, v = (as_tensor(t, name) for t in (query, key, value))
-    if q.data.dtype.kind != "f" or not q.data.dtype == k.data.dtype == v.data.dtype:
+    if q._data.dtype.kind != "f" or not q._data.dtype == k._data.dtype == v._data.dtype:
         raise TypeError(f"{name}: query, key and value must share a float dtype, got "
-                        f"{q.data.dtype}, {k.data.dtype} and {v.data.dtype}")
-    sq, sk, sv = q.data.shape, k.data.shape, v.data.shape
+                        f"{q._data.dtype}, {k._data.dtype} and {v._data.dtype}")
+    sq, sk, sv = q._data.shape, k._data.shape, v._data.shape
     if min(len(sq), len(sk), len(sv)) < 2:
         raise ValueError(f"{name}: query, key and value need at least 2 dims (..., L, E), got {sq}, {sk}, {sv}")
     if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
@@ -167,12 +167,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise ValueError(f"{name}: with enable_gqa the query heads ({hq}) must be a multiple of the key/value "
                              f"heads ({hk}, {sv[-3] if len(sv) >= 3 else None})")
         k, v = k.repeat_interleave(hq // hk, dim=-3), v.repeat_interleave(hq // hk, dim=-3)
-        sk, sv = k.data.shape, v.data.shape
+        sk, sv = k._data.shape, v._data.shape
     L, S = sq[-2], sk[-2]
     batch = _broadcast([sq[:-2], sk[:-2], sv[:-2]], "the batch dims of query, key and value", name,
                        ["query", "key", "value"])
-    xp = backend.xp_of(q.data)
-    mask = attention_mask(attn_mask, is_causal, L, S, q.data.dtype, xp)
+    xp = backend.xp_of(q._data)
+    mask = attention_mask(attn_mask, is_causal, L, S, q._data.dtype, xp)
     if mask is not None:
         ms = tuple(mask.shape)
         full = _broadcast([ms, batch + (L, S)], "attn_mask and the scores (..., L, S)", name, ["attn_mask", "scores"])
@@ -180,9 +180,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             raise ValueError(f"{name}: attn_mask of shape {ms} does not broadcast to the scores {batch + (L, S)}")
     keep = None
     if dropout_p >= 1.0:
-        keep = xp.zeros(batch + (L, S), dtype=q.data.dtype)
+        keep = xp.zeros(batch + (L, S), dtype=q._data.dtype)
     elif dropout_p > 0.0:
-        keep = dropout_mask(batch + (L, S), dropout_p, q.data.dtype, q.device)
+        keep = dropout_mask(batch + (L, S), dropout_p, q._data.dtype, q.device)
     scale = 1.0 / math.sqrt(sq[-1]) if scale is None else float(scale)
     return Attention.apply(q, k, v, mask, keep, scale)[0]
 
@@ -194,13 +194,13 @@ def _canonical_mask(mask, name, dtype):
     if mask is None:
         return None
     m = as_tensor(mask, "multi_head_attention_forward")
-    if m.data.dtype == np.bool_:
-        return Tensor._wrap(backend.xp_of(m.data).where(m.data, -math.inf, 0.0).astype(dtype))
-    if m.data.dtype.kind != "f":
+    if m._data.dtype == np.bool_:
+        return Tensor._wrap(backend.xp_of(m._data).where(m._data, -math.inf, 0.0).astype(dtype))
+    if m._data.dtype.kind != "f":
         raise TypeError(f"multi_head_attention_forward: only bool and floating types of {name} are supported, "
-                        f"got {m.data.dtype}")
-    if m.data.dtype != dtype:
-        raise TypeError(f"multi_head_attention_forward: {name} is {m.data.dtype} but the query is {dtype}")
+                        f"got {m._data.dtype}")
+    if m._data.dtype != dtype:
+        raise TypeError(f"multi_head_attention_forward: {name} is {m._data.dtype} but the query is {dtype}")
     return m
 
 
@@ -226,25 +226,25 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     from .shape import cat
     name = "multi_head_attention_forward"
     query, key, value = (as_tensor(t, name) for t in (query, key, value))
-    dtype = query.data.dtype
-    batched = query.data.ndim == 3
-    if query.data.ndim not in (2, 3) or key.data.ndim != query.data.ndim or value.data.ndim != query.data.ndim:
+    dtype = query._data.dtype
+    batched = query._data.ndim == 3
+    if query._data.ndim not in (2, 3) or key._data.ndim != query._data.ndim or value._data.ndim != query._data.ndim:
         raise ValueError(f"{name}: query, key and value must all be 3-D (batched) or 2-D (unbatched), got shapes "
-                         f"{query.data.shape}, {key.data.shape}, {value.data.shape}")
+                         f"{query._data.shape}, {key._data.shape}, {value._data.shape}")
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = as_tensor(key_padding_mask, name).unsqueeze(0)
-        if attn_mask is not None and as_tensor(attn_mask, name).data.ndim == 3:
+        if attn_mask is not None and as_tensor(attn_mask, name)._data.ndim == 3:
             attn_mask = as_tensor(attn_mask, name)
-    L, N, E = query.data.shape
-    S = key.data.shape[0]
+    L, N, E = query._data.shape
+    S = key._data.shape[0]
     if E != embed_dim_to_check:
         raise ValueError(f"{name}: was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
     if num_heads <= 0 or E % num_heads:
         raise ValueError(f"{name}: embed_dim {E} not divisible by num_heads {num_heads}")
-    if key.data.shape[:2] != value.data.shape[:2] or key.data.shape[1] != N:
-        raise ValueError(f"{name}: key {key.data.shape} and value {value.data.shape} must match in (S, N) and "
+    if key._data.shape[:2] != value._data.shape[:2] or key._data.shape[1] != N:
+        raise ValueError(f"{name}: key {key._data.shape} and value {value._data.shape} must match in (S, N) and "
                          f"the query's batch {N}")
     H, hd = num_heads, E // num_heads
     kpm = _canonical_mask(key_padding_mask, "key_padding_mask", dtype)
@@ -254,13 +254,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise RuntimeError(f"{name}: need attn_mask if specifying the is_causal hint")
     if is_causal and kpm is None and not need_weights:
         mask, causal = None, True                       # the hint: causal attention without the mask
-    if kpm is not None and tuple(kpm.data.shape) != (N, S):
-        raise ValueError(f"{name}: expected key_padding_mask of shape {(N, S)}, got {tuple(kpm.data.shape)}")
+    if kpm is not None and tuple(kpm._data.shape) != (N, S):
+        raise ValueError(f"{name}: expected key_padding_mask of shape {(N, S)}, got {tuple(kpm._data.shape)}")
     if mask is not None:
-        want = (L, S) if mask.data.ndim == 2 else (N * H, L, S)
-        if tuple(mask.data.shape) != want:
+        want = (L, S) if mask._data.ndim == 2 else (N * H, L, S)
+        if tuple(mask._data.shape) != want:
             raise ValueError(f"{name}: attn_mask should be of shape {(L, S)} or {(N * H, L, S)}, got "
-                             f"{tuple(mask.data.shape)}")
+                             f"{tuple(mask._data.shape)}")
 
     # batch-major from here on, (N, T, E): with batch_first callers the transposes cancel out
     self_attention = query is key and key is value
@@ -282,28 +282,28 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         mask, kpm = _pad_key_column(mask), _pad_key_column(kpm)
 
     def heads(x):                                       # (N, T, E) -> (N, H, T, hd)
-        return x.reshape(N, x.data.shape[1], H, hd).permute(0, 2, 1, 3)
+        return x.reshape(N, x._data.shape[1], H, hd).permute(0, 2, 1, 3)
 
     q = heads(q)
     k = heads(k) if static_k is None else as_tensor(static_k, name).reshape(N, H, -1, hd)
     v = heads(v) if static_v is None else as_tensor(static_v, name).reshape(N, H, -1, hd)
     if add_zero_attn:
-        xp = backend.xp_of(q.data)
+        xp = backend.xp_of(q._data)
         k = cat([k, Tensor._wrap(xp.zeros((N, H, 1, hd), dtype=dtype))], dim=2)
         v = cat([v, Tensor._wrap(xp.zeros((N, H, 1, hd), dtype=dtype))], dim=2)
         mask, kpm = _pad_key_column(mask), _pad_key_column(kpm)
-    S = k.data.shape[2]
+    S = k._data.shape[2]
     if mask is not None:
-        mask = mask.reshape(1, 1, L, S) if mask.data.ndim == 2 else mask.reshape(N, H, L, S)
+        mask = mask.reshape(1, 1, L, S) if mask._data.ndim == 2 else mask.reshape(N, H, L, S)
     if kpm is not None:
         kpm = kpm.reshape(N, 1, 1, S)
         mask = kpm if mask is None else mask + kpm
     if causal:
-        mask = attention_mask(None, True, L, S, dtype, backend.xp_of(q.data), name)
+        mask = attention_mask(None, True, L, S, dtype, backend.xp_of(q._data), name)
     p = dropout_p if training else 0.0
     keep = None
     if p > 0.0:
-        keep = (backend.xp_of(q.data).zeros((N, H, L, S), dtype=dtype) if p >= 1.0
+        keep = (backend.xp_of(q._data).zeros((N, H, L, S), dtype=dtype) if p >= 1.0
                 else dropout_mask((N, H, L, S), p, dtype, q.device))
     out, weights = Attention.apply(q, k, v, mask, keep, 1.0 / math.sqrt(hd))
     out = linear(out.permute(0, 2, 1, 3).reshape(N, L, E), out_proj_weight, out_proj_bias).transpose(0, 1)

@@ -117,15 +117,15 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     as columns (L blocks, row-major over their positions)."""
     x = as_tensor(input, "unfold")
     geometry = _geometry("unfold", kernel_size, dilation, padding, stride)
-    if x.data.ndim not in (3, 4):
-        raise ValueError(f"unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.data.shape}")
-    batched = x if x.data.ndim == 4 else x.unsqueeze(0)
-    blocks = _blocks(batched.data.shape[2:], geometry)
+    if x._data.ndim not in (3, 4):
+        raise ValueError(f"unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x._data.shape}")
+    batched = x if x._data.ndim == 4 else x.unsqueeze(0)
+    blocks = _blocks(batched._data.shape[2:], geometry)
     if min(blocks) < 1:
-        raise ValueError(f"unfold: input of shape {x.data.shape} with {_describe(geometry)} has no complete "
+        raise ValueError(f"unfold: input of shape {x._data.shape} with {_describe(geometry)} has no complete "
                          f"block (calculated {blocks} blocks)")
     out = Im2Col.apply(batched, geometry)
-    return out if x.data.ndim == 4 else out.squeeze(0)
+    return out if x._data.ndim == 4 else out.squeeze(0)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -135,20 +135,20 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     x = as_tensor(input, "fold")
     geometry = _geometry("fold", kernel_size, dilation, padding, stride)
     spatial = _pair(output_size, "output_size", "fold", 1)
-    if x.data.ndim not in (2, 3):
-        raise ValueError(f"fold: expected a 2-D (C kh kw, L) or 3-D (N, C kh kw, L) input, got shape {x.data.shape}")
-    batched = x if x.data.ndim == 3 else x.unsqueeze(0)
-    rows, length = batched.data.shape[1:]
+    if x._data.ndim not in (2, 3):
+        raise ValueError(f"fold: expected a 2-D (C kh kw, L) or 3-D (N, C kh kw, L) input, got shape {x._data.shape}")
+    batched = x if x._data.ndim == 3 else x.unsqueeze(0)
+    rows, length = batched._data.shape[1:]
     (kh, kw) = geometry[0]
     if rows % (kh * kw):
-        raise ValueError(f"fold: input of shape {x.data.shape} has {rows} rows, not divisible by the kernel's "
+        raise ValueError(f"fold: input of shape {x._data.shape} has {rows} rows, not divisible by the kernel's "
                          f"{kh} x {kw} = {kh * kw} entries")
     blocks = _blocks(spatial, geometry)
     if min(blocks) < 1 or blocks[0] * blocks[1] != length:
         raise ValueError(f"fold: output_size={spatial} with {_describe(geometry)} makes {blocks[0]} x {blocks[1]} "
-                         f"blocks, but the input of shape {x.data.shape} has {length}")
+                         f"blocks, but the input of shape {x._data.shape} has {length}")
     out = Col2Im.apply(batched, geometry, spatial)
-    return out if x.data.ndim == 3 else out.squeeze(0)
+    return out if x._data.ndim == 3 else out.squeeze(0)
 
 
 # ----------------------------------------------------------------------------- Tensor.unfold
@@ -200,16 +200,16 @@ def unfold_dim(input, dimension, size, step) -> Tensor:
     ``dimension``, as a new last dim (that dim becomes the window count)."""
     x = as_tensor(input, "Tensor.unfold")
     size, step = int(size), int(step)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         if size != 1 or step < 1:
             raise ValueError(f"Tensor.unfold: a 0-d tensor has windows of size 1 only, got size {size}, step {step}")
         return Windows.apply(x.reshape(1), 0, 1, step).reshape(1)
-    d = normalize_dim(dimension, x.data.ndim, "Tensor.unfold")
-    n = x.data.shape[d]
+    d = normalize_dim(dimension, x._data.ndim, "Tensor.unfold")
+    n = x._data.shape[d]
     if step < 1:
         raise ValueError(f"Tensor.unfold: step must be positive, got {step}")
     if not 0 <= size <= n:
-        raise ValueError(f"Tensor.unfold: window size {size} does not fit dim {d} of size {n} (shape {x.data.shape})")
+        raise ValueError(f"Tensor.unfold: window size {size} does not fit dim {d} of size {n} (shape {x._data.shape})")
     return Windows.apply(x, d, size, step)
 
 
@@ -224,7 +224,7 @@ def pixel_shuffle(input, upscale_factor) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r):  y[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j, h, w]."""
     x = as_tensor(input, "pixel_shuffle")
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
-    shape = x.data.shape
+    shape = x._data.shape
     if len(shape) < 3 or shape[-3] % (r * r):
         raise ValueError(f"pixel_shuffle: expected (*, C r^2, H, W) with C r^2 divisible by r^2 = {r * r}, "
                          f"got shape {shape}")
@@ -239,7 +239,7 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle."""
     x = as_tensor(input, "pixel_unshuffle")
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
-    shape = x.data.shape
+    shape = x._data.shape
     if len(shape) < 3 or shape[-2] % r or shape[-1] % r:
         raise ValueError(f"pixel_unshuffle: expected (*, C, H r, W r) with H and W divisible by r = {r}, "
                          f"got shape {shape}")
@@ -255,7 +255,7 @@ def channel_shuffle(input, groups) -> Tensor:
     y[:, i g + j] = x[:, j (C / g) + i]."""
     x = as_tensor(input, "channel_shuffle")
     g = _factor(groups, "channel_shuffle", "groups")
-    shape = x.data.shape
+    shape = x._data.shape
     if len(shape) < 3 or shape[1] % g:
         raise ValueError(f"channel_shuffle: expected (N, C, *) with C divisible by groups = {g}, got shape {shape}")
     n, c, *rest = shape

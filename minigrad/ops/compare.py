@@ -22,7 +22,7 @@ def _wrap(result) -> Tensor:
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _compare(opname, a, b, fn):
@@ -60,7 +60,7 @@ def ge(input, other):
 
 def _bool_operand(x, opname):
     t = as_tensor(x, opname)
-    return t.data if t.data.dtype == backend.bool_ else t.data != 0
+    return t._data if t._data.dtype == backend.bool_ else t._data != 0
 
 
 def logical_and(input, other):
@@ -87,12 +87,12 @@ def _integral_operands(opname, a, b, allow_bool=True):
         raise TypeError(f"{opname}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     a, b = binary_operands(opname, a, b)
     tensor = a if isinstance(a, Tensor) else b
-    dtype = backend.result_type(*(x.data if isinstance(x, Tensor) else x for x in (a, b)))
+    dtype = backend.result_type(*(x._data if isinstance(x, Tensor) else x for x in (a, b)))
     if dtype.kind not in ("iub" if allow_bool else "iu"):
         kinds = "integer or boolean" if allow_bool else "integer"
         raise TypeError(f"{opname}: expected {kinds} tensors, got {dtype} (bitwise ops have no floating-point form)")
-    xp = backend.xp_of(tensor.data)
-    return tuple(x.data if isinstance(x, Tensor) else xp.asarray(x).astype(dtype) for x in (a, b))
+    xp = backend.xp_of(tensor._data)
+    return tuple(x._data if isinstance(x, Tensor) else xp.asarray(x).astype(dtype) for x in (a, b))
 
 
 def _bitwise(opname, input, other, fn, allow_bool=True):
@@ -121,10 +121,10 @@ def bitwise_xor(input, other):
 def bitwise_not(input):
     """Bitwise NOT of an integer tensor (``~x == -x - 1`` for signed); logical NOT of a bool tensor (``~``)."""
     x = as_tensor(input, "bitwise_not")
-    if x.data.dtype.kind not in "iub":
-        raise TypeError(f"bitwise_not: expected an integer or boolean tensor, got {x.data.dtype} "
+    if x._data.dtype.kind not in "iub":
+        raise TypeError(f"bitwise_not: expected an integer or boolean tensor, got {x._data.dtype} "
                         f"(use logical_not for a truth test of floats)")
-    return _wrap(backend.xp_of(x.data).invert(x.data))
+    return _wrap(backend.xp_of(x._data).invert(x._data))
 
 
 def _shift(xp, x, s, left):
@@ -156,10 +156,10 @@ def bitwise_right_shift(input, other):
 def _truth_reduction(opname, input, dim, keepdim, fn):
     """any/all over ``dim``; bool results, except uint8 inputs, which give uint8 as in PyTorch."""
     x = as_tensor(input, opname)
-    dims = normalize_dims(dim, x.data.ndim, opname)
-    xp = backend.xp_of(x.data)
-    out = xp.asarray(fn(xp, x.data, dims, keepdim))
-    return _wrap(out.astype(backend.uint8) if x.data.dtype == backend.uint8 else out)
+    dims = normalize_dims(dim, x._data.ndim, opname)
+    xp = backend.xp_of(x._data)
+    out = xp.asarray(fn(xp, x._data, dims, keepdim))
+    return _wrap(out.astype(backend.uint8) if x._data.dtype == backend.uint8 else out)
 
 
 def any(input, dim=None, keepdim=False):
@@ -175,46 +175,46 @@ def all(input, dim=None, keepdim=False):
 def count_nonzero(input, dim=None):
     """The number of non-zero elements over ``dim`` (an int or a tuple; None: all), as int64."""
     x = as_tensor(input, "count_nonzero")
-    dims = normalize_dims(dim, x.data.ndim, "count_nonzero")
-    xp = backend.xp_of(x.data)
-    return _wrap(xp.asarray((x.data != 0).sum(axis=dims), dtype=backend.int64))
+    dims = normalize_dims(dim, x._data.ndim, "count_nonzero")
+    xp = backend.xp_of(x._data)
+    return _wrap(xp.asarray((x._data != 0).sum(axis=dims), dtype=backend.int64))
 
 
 def isfinite(input):
     x = as_tensor(input, "isfinite")
-    return _wrap(backend.xp_of(x.data).isfinite(x.data))
+    return _wrap(backend.xp_of(x._data).isfinite(x._data))
 
 
 def isnan(input):
     x = as_tensor(input, "isnan")
-    return _wrap(backend.xp_of(x.data).isnan(x.data))
+    return _wrap(backend.xp_of(x._data).isnan(x._data))
 
 
 def isinf(input):
     x = as_tensor(input, "isinf")
-    return _wrap(backend.xp_of(x.data).isinf(x.data))
+    return _wrap(backend.xp_of(x._data).isinf(x._data))
 
 
 def signbit(input):
     """Whether the sign bit is set: True for negative numbers, -0.0 and negative NaNs."""
     x = as_tensor(input, "signbit")
-    xp = backend.xp_of(x.data)
-    if x.data.dtype.kind == "b":
-        return _wrap(xp.zeros(x.data.shape, dtype=backend.bool_))
-    return _wrap(xp.signbit(x.data) if x.data.dtype.kind == "f" else x.data < 0)
+    xp = backend.xp_of(x._data)
+    if x._data.dtype.kind == "b":
+        return _wrap(xp.zeros(x._data.shape, dtype=backend.bool_))
+    return _wrap(xp.signbit(x._data) if x._data.dtype.kind == "f" else x._data < 0)
 
 
 def _same_dtype_operands(opname, input, other):
     """As PyTorch, isclose compares tensors of one dtype; a Python number is taken in input's dtype."""
     a = as_tensor(input, opname)
     if not isinstance(other, Tensor) and not backend.is_array(other):
-        return a.data, backend.xp_of(a.data).asarray(other, dtype=a.data.dtype)
+        return a._data, backend.xp_of(a._data).asarray(other, dtype=a._data.dtype)
     b = as_tensor(other, opname)
-    if a.data.dtype != b.data.dtype:
-        raise TypeError(f"{opname}: input ({a.data.dtype}) and other ({b.data.dtype}) must have the same dtype")
+    if a._data.dtype != b._data.dtype:
+        raise TypeError(f"{opname}: input ({a._data.dtype}) and other ({b._data.dtype}) must have the same dtype")
     if a.device != b.device:
         raise RuntimeError(f"{opname}: expected both tensors on one device, got {a.device} and {b.device}")
-    return a.data, b.data
+    return a._data, b._data
 
 
 def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -236,7 +236,7 @@ def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
     """Whether :func:`isclose` holds everywhere (a Python bool)."""
-    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).data.all())
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
 def equal(input, other) -> bool:
@@ -246,4 +246,4 @@ def equal(input, other) -> bool:
         raise RuntimeError(f"equal: expected both tensors on one device, got {a.device} and {b.device}")
     if a.shape != b.shape:
         return False
-    return builtins.bool((a.data == b.data).all())
+    return builtins.bool((a._data == b._data).all())

@@ -53,7 +53,7 @@ def _atleast(n, opname, args):
     ts = _tensors(args, opname)
     out = []
     for t in ts:
-        s = t.data.shape
+        s = t._data.shape
         if len(s) >= n:
             out.append(t)
         elif n == 3 and len(s) == 2:
@@ -84,9 +84,9 @@ def broadcast_tensors(*tensors) -> tuple:
     """The inputs expanded to their common broadcast shape (views; gradients sum back)."""
     ts = _tensors(tensors, "broadcast_tensors")
     try:
-        shape = np.broadcast_shapes(*(t.data.shape for t in ts))
+        shape = np.broadcast_shapes(*(t._data.shape for t in ts))
     except ValueError:
-        raise ValueError("broadcast_tensors: shapes " + ", ".join(str(tuple(t.data.shape)) for t in ts)
+        raise ValueError("broadcast_tensors: shapes " + ", ".join(str(tuple(t._data.shape)) for t in ts)
                          + " do not broadcast together") from None
     return tuple(_shape.expand(t, shape) for t in ts)
 
@@ -99,10 +99,10 @@ def ravel(input) -> Tensor:
 def select(input, dim, index) -> Tensor:
     """The slice at ``index`` along ``dim``, that dim removed (``x.select(1, 2)`` is ``x[:, 2]``)."""
     x = as_tensor(input, "select")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise IndexError("select: cannot select from a 0-d tensor")
-    d = normalize_dim(dim, x.data.ndim, "select")
-    size = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "select")
+    size = x._data.shape[d]
     if not -size <= index < size:
         raise IndexError(f"select: index {index} is out of range for dim {d} of size {size}")
     return _shape.squeeze(_idx.narrow(x, d, index % size, 1), d)
@@ -111,8 +111,8 @@ def select(input, dim, index) -> Tensor:
 def tensor_split(input, indices_or_sections, dim=0) -> tuple:
     """Split into ``n`` nearly equal parts (the first ``size % n`` one longer), or at the given indices."""
     x = as_tensor(input, "tensor_split")
-    d = normalize_dim(dim, x.data.ndim, "tensor_split")
-    size = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "tensor_split")
+    size = x._data.shape[d]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -129,10 +129,10 @@ def tensor_split(input, indices_or_sections, dim=0) -> tuple:
 
 def _split_along(opname, input, sections, dim, min_ndim):
     x = as_tensor(input, opname)
-    if x.data.ndim < min_ndim:
-        raise ValueError(f"{opname}: expected a tensor of at least {min_ndim} dims, got shape {x.data.shape}")
-    if isinstance(sections, (int, np.integer)) and x.data.shape[dim] % sections:
-        raise ValueError(f"{opname}: dim {dim} of size {x.data.shape[dim]} does not split into {sections} "
+    if x._data.ndim < min_ndim:
+        raise ValueError(f"{opname}: expected a tensor of at least {min_ndim} dims, got shape {x._data.shape}")
+    if isinstance(sections, (int, np.integer)) and x._data.shape[dim] % sections:
+        raise ValueError(f"{opname}: dim {dim} of size {x._data.shape[dim]} does not split into {sections} "
                          "equal sections")
     return tensor_split(x, sections, dim)
 
@@ -140,7 +140,7 @@ def _split_along(opname, input, sections, dim, min_ndim):
 def hsplit(input, sections) -> tuple:
     """Split along dim 1 (dim 0 for 1-D inputs) into equal sections or at indices."""
     x = as_tensor(input, "hsplit")
-    return _split_along("hsplit", x, sections, 0 if x.data.ndim == 1 else 1, 1)
+    return _split_along("hsplit", x, sections, 0 if x._data.ndim == 1 else 1, 1)
 
 
 def vsplit(input, sections) -> tuple:
@@ -156,24 +156,24 @@ def dsplit(input, sections) -> tuple:
 def column_stack(tensors) -> Tensor:
     """Join as columns: 0-d and 1-d inputs become (n, 1) columns, the rest join along dim 1."""
     ts = _tensors((tensors,), "column_stack")
-    cols = [_shape.reshape(t, (t.data.size, 1)) if t.data.ndim <= 1 else t for t in ts]
+    cols = [_shape.reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in ts]
     return _shape.cat(cols, 1)
 
 
 def block_diag(*tensors) -> Tensor:
     """A block-diagonal matrix from 0-, 1- or 2-D blocks (zeros elsewhere; gradients are the blocks')."""
-    ts = [t if t.data.ndim == 2 else _shape.reshape(t, (1, -1)) for t in _tensors(tensors, "block_diag")]
+    ts = [t if t._data.ndim == 2 else _shape.reshape(t, (1, -1)) for t in _tensors(tensors, "block_diag")]
     for t in ts:
-        if t.data.ndim > 2:
-            raise ValueError(f"block_diag: expected 0-, 1- or 2-D tensors, got shape {t.data.shape}")
+        if t._data.ndim > 2:
+            raise ValueError(f"block_diag: expected 0-, 1- or 2-D tensors, got shape {t._data.shape}")
     if not ts:
         return Tensor(np.zeros((1, 0), dtype=backend.get_default_dtype()))
     dtype = backend.result_type(*ts)
     ts = [t.to(dtype) for t in ts]
-    width = builtins.sum(t.data.shape[1] for t in ts)
+    width = builtins.sum(t._data.shape[1] for t in ts)
     rows, left = [], 0
     for t in ts:
-        w = t.data.shape[1]
+        w = t._data.shape[1]
         rows.append(_shape.pad(t, (left, width - left - w, 0, 0)))
         left += w
     return _shape.cat(rows, 0)
@@ -183,8 +183,8 @@ def cartesian_prod(*tensors) -> Tensor:
     """Every combination of one element from each 1-D input, as rows (1-D for a single input)."""
     ts = _tensors(tensors, "cartesian_prod")
     for t in ts:
-        if t.data.ndim != 1:
-            raise ValueError(f"cartesian_prod: expected 1-D tensors, got shape {t.data.shape}")
+        if t._data.ndim != 1:
+            raise ValueError(f"cartesian_prod: expected 1-D tensors, got shape {t._data.shape}")
     if len(ts) == 1:
         return ts[0]
     grids = _idx.meshgrid(*ts, indexing="ij")
@@ -194,14 +194,14 @@ def cartesian_prod(*tensors) -> Tensor:
 def combinations(input, r=2, with_replacement=False) -> Tensor:
     """The length-``r`` combinations of a 1-D tensor's elements, as rows (itertools' order)."""
     x = as_tensor(input, "combinations")
-    if x.data.ndim != 1:
-        raise ValueError(f"combinations: expected a 1-D tensor, got shape {x.data.shape}")
+    if x._data.ndim != 1:
+        raise ValueError(f"combinations: expected a 1-D tensor, got shape {x._data.shape}")
     if r < 0:
         raise ValueError(f"combinations: r must be non-negative, got {r}")
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    rows = list(pick(range(x.data.shape[0]), r))
+    rows = list(pick(range(x._data.shape[0]), r))
     if r == 0 or not rows:
-        return Tensor(backend.array_module(x.device).zeros((0,) if r == 0 else (0, r), x.data.dtype), device=x.device)
+        return Tensor(backend.array_module(x.device).zeros((0,) if r == 0 else (0, r), x._data.dtype), device=x.device)
     index = np.asarray(rows, dtype=np.int64)
     return _shape.reshape(_shape.index_select(x, 0, Tensor(index.reshape(-1), device=x.device)), index.shape)
 
@@ -214,13 +214,13 @@ def diagflat(input, offset=0) -> Tensor:
 def vander(x, N=None, increasing=False) -> Tensor:
     """Columns x^(N-1), ..., x, 1 (reversed when ``increasing``) of a 1-D tensor."""
     x = as_tensor(x, "vander")
-    if x.data.ndim != 1:
-        raise ValueError(f"vander: expected a 1-D tensor, got shape {x.data.shape}")
-    n = x.data.shape[0] if N is None else int(N)
+    if x._data.ndim != 1:
+        raise ValueError(f"vander: expected a 1-D tensor, got shape {x._data.shape}")
+    n = x._data.shape[0] if N is None else int(N)
     if n < 0:
         raise ValueError(f"vander: N must be non-negative, got {n}")
     if n == 0:
-        return Tensor(backend.array_module(x.device).zeros((x.data.shape[0], 0), x.data.dtype), device=x.device)
+        return Tensor(backend.array_module(x.device).zeros((x._data.shape[0], 0), x._data.dtype), device=x.device)
     col = _shape.unsqueeze(x, 1)
     powers = [_ew.pow(col, k) for k in range(n)]        # x ** 0 too: the gradient stays defined (zero)
     out = _shape.cat(powers, 1)
@@ -228,24 +228,24 @@ def vander(x, N=None, increasing=False) -> Tensor:
 
 
 def _creation_ones_like(t):
-    return Tensor(backend.array_module(t.device).ones(t.data.shape, t.data.dtype), device=t.device)
+    return Tensor(backend.array_module(t.device).ones(t._data.shape, t._data.dtype), device=t.device)
 
 
 # ----------------------------------------------------------------------------- differences and integrals
 def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
     """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], applied ``n`` times."""
     x = as_tensor(input, "diff")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("diff: expected at least a 1-D tensor, got a 0-d one")
-    d = normalize_dim(dim, x.data.ndim, "diff")
+    d = normalize_dim(dim, x._data.ndim, "diff")
     parts = [p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
         parts = [as_tensor(p, "diff") for p in parts]
-        parts = [_shape.expand(p, x.data.shape[:d] + (1,) + x.data.shape[d + 1:]) if p.data.ndim == 0 else p
+        parts = [_shape.expand(p, x._data.shape[:d] + (1,) + x._data.shape[d + 1:]) if p._data.ndim == 0 else p
                  for p in parts]
         x = _shape.cat(parts, d)
     for _ in range(n):
-        size = x.data.shape[d]
+        size = x._data.shape[d]
         if size == 0:
             break
         x = _idx.narrow(x, d, 1, size - 1) - _idx.narrow(x, d, 0, size - 1)
@@ -258,10 +258,10 @@ def _spacing(y, x, dx, d, opname):
     if x is None:
         return 1.0 if dx is None else dx
     x = as_tensor(x, opname)
-    if x.data.ndim == 1:
-        if x.data.shape[0] != y.data.shape[d]:
-            raise ValueError(f"{opname}: x has {x.data.shape[0]} points but y has {y.data.shape[d]} along dim {d}")
-        shape = [1] * y.data.ndim
+    if x._data.ndim == 1:
+        if x._data.shape[0] != y._data.shape[d]:
+            raise ValueError(f"{opname}: x has {x._data.shape[0]} points but y has {y._data.shape[d]} along dim {d}")
+        shape = [1] * y._data.ndim
         shape[d] = -1
         return diff(_shape.reshape(x, shape), dim=d)
     return diff(x, dim=d)
@@ -270,8 +270,8 @@ def _spacing(y, x, dx, d, opname):
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The trapezoid rule along ``dim``: sum((y[i] + y[i+1]) / 2 * dx_i)."""
     y = float_operand(y, "trapezoid")
-    d = normalize_dim(dim, y.data.ndim, "trapezoid")
-    size = y.data.shape[d]
+    d = normalize_dim(dim, y._data.ndim, "trapezoid")
+    size = y._data.shape[d]
     if size == 0:
         return _red.sum(y, d)
     step = _spacing(y, x, dx, d, "trapezoid")
@@ -282,8 +282,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     """The running trapezoid rule along ``dim`` (one element shorter than ``y``)."""
     y = float_operand(y, "cumulative_trapezoid")
-    d = normalize_dim(dim, y.data.ndim, "cumulative_trapezoid")
-    size = y.data.shape[d]
+    d = normalize_dim(dim, y._data.ndim, "cumulative_trapezoid")
+    size = y._data.shape[d]
     if size == 0:
         return y
     step = _spacing(y, x, dx, d, "cumulative_trapezoid")
@@ -319,19 +319,19 @@ def _quantile(opname, input, q, dim, keepdim, interpolation, ignore_nan):
     if dim is None:
         work, d = _shape.reshape(x, -1), 0
     else:
-        d = normalize_dim(dim, builtins.max(x.data.ndim, 1), opname)
-        work = x if x.data.ndim else _shape.reshape(x, 1)
-    n = work.data.shape[d]
+        d = normalize_dim(dim, builtins.max(x._data.ndim, 1), opname)
+        work = x if x._data.ndim else _shape.reshape(x, 1)
+    n = work._data.shape[d]
     if n == 0:
-        raise ValueError(f"{opname}: cannot compute quantiles of an empty slice (shape {x.data.shape})")
+        raise ValueError(f"{opname}: cannot compute quantiles of an empty slice (shape {x._data.shape})")
     xp = backend.array_module(x.device)
     values = _sorting.sort(work, d).values       # NaN sort last, as in PyTorch
     # positions q (n - 1) in the input's dtype, as PyTorch: in float32, 0.2 * 10 is 2, not 2.00000003
-    dtype = x.data.dtype
+    dtype = x._data.dtype
     if ignore_nan:
-        count = xp.sum(~xp.isnan(work.data), axis=d, keepdims=True).astype(dtype)
+        count = xp.sum(~xp.isnan(work._data), axis=d, keepdims=True).astype(dtype)
     else:
-        count = xp.full(values.data.shape[:d] + (1,) + values.data.shape[d + 1:], n, dtype=dtype)
+        count = xp.full(values._data.shape[:d] + (1,) + values._data.shape[d + 1:], n, dtype=dtype)
     last = xp.maximum(count - 1, 0)
     outs = []
     for qk in qs.reshape(-1).astype(dtype):
@@ -346,16 +346,16 @@ def _quantile(opname, input, q, dim, keepdim, interpolation, ignore_nan):
         weight = {"linear": pos - lo, "midpoint": xp.where(hi > lo, 0.5, 0.0)}.get(interpolation, xp.zeros_like(pos))
         below = _idx.gather(values, d, Tensor(lo.astype(np.int64), device=x.device))
         above = _idx.gather(values, d, Tensor(hi.astype(np.int64), device=x.device))
-        out = _math.lerp(below, above, Tensor(weight.astype(x.data.dtype), device=x.device))
+        out = _math.lerp(below, above, Tensor(weight.astype(x._data.dtype), device=x.device))
         if ignore_nan:
             out = _idx.masked_fill(out, Tensor(count == 0, device=x.device), float("nan"))
         else:
-            has_nan = xp.isnan(values.data).any(axis=d, keepdims=True)
+            has_nan = xp.isnan(values._data).any(axis=d, keepdims=True)
             out = _idx.masked_fill(out, Tensor(has_nan, device=x.device), float("nan"))
         if not keepdim:
             out = _shape.squeeze(out, d)
         elif dim is None:
-            out = _shape.reshape(out, (1,) * x.data.ndim)
+            out = _shape.reshape(out, (1,) * x._data.ndim)
         outs.append(out)
     return outs[0] if qs.ndim == 0 else _shape.stack(outs, 0)
 
@@ -364,22 +364,22 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     """Covariance of the variables in the rows of ``input`` (columns are observations), with
     optional integer frequency and float observation weights (``numpy.cov``'s definition)."""
     x = float_operand(input, "cov")
-    if x.data.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D tensor, got shape {x.data.shape}")
-    if x.data.ndim < 2:
+    if x._data.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
+    if x._data.ndim < 2:
         x = _shape.reshape(x, (1, -1))
-    n_obs = x.data.shape[1]
+    n_obs = x._data.shape[1]
     w = None
     for name, weights in (("fweights", fweights), ("aweights", aweights)):
         if weights is None:
             continue
         weights = as_tensor(weights, "cov")
-        if weights.data.shape != (n_obs,):
+        if weights._data.shape != (n_obs,):
             raise ValueError(f"cov: {name} must be a 1-D tensor of {n_obs} observations, got shape "
-                             f"{weights.data.shape}")
-        if name == "fweights" and weights.data.dtype.kind not in "iu":
-            raise TypeError(f"cov: fweights must be integers, got {weights.data.dtype}")
-        weights = weights.to(x.data.dtype)
+                             f"{weights._data.shape}")
+        if name == "fweights" and weights._data.dtype.kind not in "iu":
+            raise TypeError(f"cov: fweights must be integers, got {weights._data.dtype}")
+        weights = weights.to(x._data.dtype)
         w = weights if w is None else w * weights
     if w is None:
         mean = _red.mean(x, 1, keepdim=True)
@@ -393,7 +393,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
         elif aweights is None:
             norm = total - correction
         else:
-            norm = total - correction * _red.sum(w * as_tensor(aweights, "cov").to(x.data.dtype)) / total
+            norm = total - correction * _red.sum(w * as_tensor(aweights, "cov").to(x._data.dtype)) / total
     centred = x - mean
     weighted = centred if w is None else centred * w
     out = _linx.mm(weighted, _shape.transpose(centred, 0, 1))
@@ -402,17 +402,17 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     else:
         norm = builtins.max(norm, 0)
     out = out / norm
-    return _shape.reshape(out, ()) if out.data.shape == (1, 1) else out    # one variable: a 0-d result
+    return _shape.reshape(out, ()) if out._data.shape == (1, 1) else out    # one variable: a 0-d result
 
 
 def _creation_zero(t):
-    return Tensor(backend.array_module(t.device).zeros((), t.data.dtype), device=t.device)
+    return Tensor(backend.array_module(t.device).zeros((), t._data.dtype), device=t.device)
 
 
 def corrcoef(input) -> Tensor:
     """Pearson correlation coefficients of the rows (clipped to [-1, 1] as NumPy)."""
     c = cov(input)
-    if c.data.ndim == 0:
+    if c._data.ndim == 0:
         return c / c
     d = _idx.diagonal(c)
     stddev = _ew.sqrt(d)
@@ -424,12 +424,12 @@ def mode(input, dim=-1, keepdim=False):
     """The most frequent value along ``dim`` (the smallest on ties) and an index of it;
     the gradient reaches that one element."""
     x = as_tensor(input, "mode")
-    d = normalize_dim(dim, builtins.max(x.data.ndim, 1), "mode")
-    data = backend.to_device(x.data, backend.CPU) if x.device.type != "cpu" else x.data
+    d = normalize_dim(dim, builtins.max(x._data.ndim, 1), "mode")
+    data = backend.to_device(x._data, backend.CPU) if x.device.type != "cpu" else x._data
     arr = np.moveaxis(np.asarray(data).reshape(data.shape or (1,)), d, -1)
     flat = arr.reshape(-1, arr.shape[-1]) if arr.size else arr.reshape(-1, builtins.max(arr.shape[-1], 1))
     if arr.shape[-1] == 0:
-        raise IndexError(f"mode: cannot compute the mode of an empty dim {d} (shape {x.data.shape})")
+        raise IndexError(f"mode: cannot compute the mode of an empty dim {d} (shape {x._data.shape})")
     index = np.empty(flat.shape[0], dtype=np.int64)
     for r, row in enumerate(flat):
         vals, counts = np.unique(row, return_counts=True)
@@ -437,11 +437,11 @@ def mode(input, dim=-1, keepdim=False):
         index[r] = np.nonzero(row == best)[0][-1]      # PyTorch returns the last occurrence
     index = np.moveaxis(index.reshape(arr.shape[:-1] + (1,)), -1, d)
     idx = Tensor(backend.to_device(index, x.device), device=x.device)
-    work = x if x.data.ndim else _shape.reshape(x, 1)
+    work = x if x._data.ndim else _shape.reshape(x, 1)
     values = _idx.gather(work, d, idx)
-    if not keepdim or x.data.ndim == 0:
+    if not keepdim or x._data.ndim == 0:
         values, idx = _shape.squeeze(values, d), _shape.squeeze(idx, d)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         values, idx = _shape.reshape(values, ()), _shape.reshape(idx, ())
     return ModeResult(values, idx)
 
@@ -454,22 +454,22 @@ def nanmedian(input, dim=None, keepdim=False):
     if dim is None:
         flat = _shape.reshape(x, -1)
         values = _sorting.sort(flat, 0).values
-        count = int(xp.sum(~xp.isnan(flat.data)))
+        count = int(xp.sum(~xp.isnan(flat._data)))
         if count == 0:
-            return _shape.reshape(_idx.narrow(values, 0, 0, 1), ()) * float("nan") if values.data.size else \
-                Tensor(xp.asarray(np.nan, dtype=x.data.dtype), device=x.device)
+            return _shape.reshape(_idx.narrow(values, 0, 0, 1), ()) * float("nan") if values._data.size else \
+                Tensor(xp.asarray(np.nan, dtype=x._data.dtype), device=x.device)
         return _shape.reshape(_idx.narrow(values, 0, (count - 1) // 2, 1), ())
-    d = normalize_dim(dim, builtins.max(x.data.ndim, 1), "nanmedian")
-    work = x if x.data.ndim else _shape.reshape(x, 1)
+    d = normalize_dim(dim, builtins.max(x._data.ndim, 1), "nanmedian")
+    work = x if x._data.ndim else _shape.reshape(x, 1)
     order = _sorting.sort(work, d)
-    count = xp.sum(~xp.isnan(work.data), axis=d, keepdims=True)
-    n = work.data.shape[d]
+    count = xp.sum(~xp.isnan(work._data), axis=d, keepdims=True)
+    n = work._data.shape[d]
     # a slice of NaN only: PyTorch picks the middle of the (stable) sorted order
     pos = xp.where(count == 0, (n - 1) // 2, (count - 1) // 2).astype(np.int64)
     pos_t = Tensor(pos, device=x.device)
     values = _idx.gather(order.values, d, pos_t)
     index = _idx.gather(order.indices, d, pos_t)
-    if not keepdim or x.data.ndim == 0:
+    if not keepdim or x._data.ndim == 0:
         values, index = _shape.squeeze(values, d), _shape.squeeze(index, d)
     return NanmedianResult(values, index)
 
@@ -503,7 +503,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
 def _scaled_sum(input, product, beta, alpha):
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:                      # PyTorch ignores input (even NaN in it) when beta is 0
-        return _shape.expand(scaled, np.broadcast_shapes(as_tensor(input, "add").data.shape, scaled.data.shape))
+        return _shape.expand(scaled, np.broadcast_shapes(as_tensor(input, "add")._data.shape, scaled._data.shape))
     return (as_tensor(input, "add") if beta == 1 else as_tensor(input, "add") * beta) + scaled
 
 
@@ -513,9 +513,9 @@ def chain_matmul(*matrices) -> Tensor:
     if not ms:
         raise ValueError("chain_matmul: expected at least one matrix")
     for m in ms:
-        if m.data.ndim != 2:
-            raise ValueError(f"chain_matmul: expected 2-D tensors, got shape {m.data.shape}")
-    return _multiply_in_order(ms, *_chain_order([m.data.shape for m in ms]))
+        if m._data.ndim != 2:
+            raise ValueError(f"chain_matmul: expected 2-D tensors, got shape {m._data.shape}")
+    return _multiply_in_order(ms, *_chain_order([m._data.shape for m in ms]))
 
 
 def _chain_order(shapes):
@@ -581,19 +581,19 @@ def logaddexp2(input, other) -> Tensor:
 def ldexp(input, other) -> Tensor:
     """input * 2 ** other."""
     x = float_operand(input, "ldexp")
-    return x * _math.exp2(as_tensor(other, "ldexp").to(x.data.dtype))
+    return x * _math.exp2(as_tensor(other, "ldexp").to(x._data.dtype))
 
 
 def renorm(input, p, dim, maxnorm) -> Tensor:
     """Each sub-tensor along ``dim`` rescaled to p-norm ``maxnorm`` where its norm exceeds it
     (scale = maxnorm / (norm + 1e-7), PyTorch's guard)."""
     x = float_operand(input, "renorm")
-    if x.data.ndim < 2:
-        raise ValueError(f"renorm: expected at least a 2-D tensor, got shape {x.data.shape}")
-    d = normalize_dim(dim, x.data.ndim, "renorm")
+    if x._data.ndim < 2:
+        raise ValueError(f"renorm: expected at least a 2-D tensor, got shape {x._data.shape}")
+    d = normalize_dim(dim, x._data.ndim, "renorm")
     if p <= 0:
         raise ValueError(f"renorm: p must be positive, got {p}")
-    others = tuple(i for i in range(x.data.ndim) if i != d)
+    others = tuple(i for i in range(x._data.ndim) if i != d)
     norms = _scan.norm(x, p, others, keepdim=True)
     scale = _ew.where(norms > maxnorm, maxnorm / (norms + 1e-7), _creation_ones_like(norms))
     return x * scale
@@ -605,7 +605,7 @@ def mvlgamma(input, p) -> Tensor:
     if p < 1:
         raise ValueError(f"mvlgamma: p must be at least 1, got {p}")
     bound = (p - 1) / 2
-    if backend.array_module(x.device).any(x.data <= bound):
+    if backend.array_module(x.device).any(x._data <= bound):
         raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {bound}")
     total = _math.lgamma(x)
     for j in range(1, p):

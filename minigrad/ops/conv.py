@@ -387,40 +387,40 @@ class Conv2dWeight(Function):
 # ----------------------------------------------------------------------------- entry points
 def _check_conv_args(opname, x, w, groups, in_dim):
     refuse_float16(opname, x, w)
-    if x.data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
-    if w.data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D weight, got shape {w.data.shape}")
-    if x.data.dtype != w.data.dtype:
-        raise TypeError(f"{opname}: input is {x.data.dtype} but weight is {w.data.dtype}")
-    if groups < 1 or x.data.shape[1] % groups or w.data.shape[0] % groups:
-        raise ValueError(f"{opname}: groups={groups} must divide the input channels {x.data.shape[1]} and "
-                         f"the weight's dim 0 ({w.data.shape[0]})")
-    if in_dim is not None and x.data.shape[1] != in_dim:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} has {x.data.shape[1]} channels but weight of "
-                         f"shape {w.data.shape} expects {in_dim} (= {w.data.shape[1]} x groups {groups})")
+    if x._data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
+    if w._data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D weight, got shape {w._data.shape}")
+    if x._data.dtype != w._data.dtype:
+        raise TypeError(f"{opname}: input is {x._data.dtype} but weight is {w._data.dtype}")
+    if groups < 1 or x._data.shape[1] % groups or w._data.shape[0] % groups:
+        raise ValueError(f"{opname}: groups={groups} must divide the input channels {x._data.shape[1]} and "
+                         f"the weight's dim 0 ({w._data.shape[0]})")
+    if in_dim is not None and x._data.shape[1] != in_dim:
+        raise ValueError(f"{opname}: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
+                         f"shape {w._data.shape} expects {in_dim} (= {w._data.shape[1]} x groups {groups})")
 
 
 def _bias(bias, channels, opname):
     if bias is None:
         return None
     b = as_tensor(bias, opname)
-    if b.data.shape != (channels,):
-        raise ValueError(f"{opname}: bias must have shape ({channels},), got {b.data.shape}")
+    if b._data.shape != (channels,):
+        raise ValueError(f"{opname}: bias must have shape ({channels},), got {b._data.shape}")
     return b
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """PyTorch's ``F.conv2d``; ``padding`` is an int, a pair, ``'valid'`` or ``'same'``."""
     x, w = float_operand(input, "conv2d"), as_tensor(weight, "conv2d")
-    _check_conv_args("conv2d", x, w, groups, w.data.shape[1] * groups if w.data.ndim == 4 else None)
+    _check_conv_args("conv2d", x, w, groups, w._data.shape[1] * groups if w._data.ndim == 4 else None)
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     if padding == "valid":
         padding = (0, 0)
     elif padding == "same":
         if stride != (1, 1):
             raise ValueError("conv2d: padding='same' needs stride 1 (as in PyTorch)")
-        totals = [d * (k - 1) for d, k in zip(dilation, w.data.shape[2:])]
+        totals = [d * (k - 1) for d, k in zip(dilation, w._data.shape[2:])]
         if any(t % 2 for t in totals):      # an even kernel: pad one more on the right/bottom
             x = _pad(x, (totals[1] // 2, totals[1] - totals[1] // 2, totals[0] // 2, totals[0] - totals[0] // 2))
             padding = (0, 0)
@@ -432,21 +432,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"conv2d: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}, dilation {dilation}")
-    kh, kw = w.data.shape[2:]
-    h, wd = x.data.shape[2:]
+    kh, kw = w._data.shape[2:]
+    h, wd = x._data.shape[2:]
     if h + 2 * padding[0] < dilation[0] * (kh - 1) + 1 or wd + 2 * padding[1] < dilation[1] * (kw - 1) + 1:
         raise ValueError(f"conv2d: input of spatial size {h}x{wd} (padding {padding}) is smaller than the "
                          f"dilated kernel {dilation[0] * (kh - 1) + 1}x{dilation[1] * (kw - 1) + 1}")
-    b = _bias(bias, w.data.shape[0], "conv2d")
+    b = _bias(bias, w._data.shape[0], "conv2d")
     return Conv2d.apply(x, w, b, stride, padding, dilation, groups)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """PyTorch's ``F.conv1d``: (N, C, L) with weight (O, C/g, k), as a conv2d of height 1."""
     x, w = float_operand(input, "conv1d"), as_tensor(weight, "conv1d")
-    if x.data.ndim != 3 or w.data.ndim != 3:
-        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x.data.shape} and "
-                         f"{w.data.shape}")
+    if x._data.ndim != 3 or w._data.ndim != 3:
+        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x._data.shape} and "
+                         f"{w._data.shape}")
     # checked here, in conv1d's own terms, so that no error speaks of conv2d's height-1 shapes
     _check_conv1d_args(x, w, groups, stride, padding, dilation)
     pair = (lambda v: (1, v) if isinstance(v, int) else (1, v[0]) if isinstance(v, (tuple, list)) else v)
@@ -457,14 +457,14 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 def _check_conv1d_args(x, w, groups, stride, padding, dilation):
     refuse_float16("conv1d", x, w)
-    if x.data.dtype != w.data.dtype:
-        raise TypeError(f"conv1d: input is {x.data.dtype} but weight is {w.data.dtype}")
-    if groups < 1 or x.data.shape[1] % groups or w.data.shape[0] % groups:
-        raise ValueError(f"conv1d: groups={groups} must divide the input channels {x.data.shape[1]} and "
-                         f"the weight's dim 0 ({w.data.shape[0]})")
-    if x.data.shape[1] != w.data.shape[1] * groups:
-        raise ValueError(f"conv1d: input of shape {x.data.shape} has {x.data.shape[1]} channels but weight of "
-                         f"shape {w.data.shape} expects {w.data.shape[1] * groups} (= {w.data.shape[1]} x groups "
+    if x._data.dtype != w._data.dtype:
+        raise TypeError(f"conv1d: input is {x._data.dtype} but weight is {w._data.dtype}")
+    if groups < 1 or x._data.shape[1] % groups or w._data.shape[0] % groups:
+        raise ValueError(f"conv1d: groups={groups} must divide the input channels {x._data.shape[1]} and "
+                         f"the weight's dim 0 ({w._data.shape[0]})")
+    if x._data.shape[1] != w._data.shape[1] * groups:
+        raise ValueError(f"conv1d: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
+                         f"shape {w._data.shape} expects {w._data.shape[1] * groups} (= {w._data.shape[1]} x groups "
                          f"{groups})")
     one = (lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v)
     stride, dilation = one(stride), one(dilation)
@@ -474,16 +474,16 @@ def _check_conv1d_args(x, w, groups, stride, padding, dilation):
         raise ValueError(f"conv1d: stride and dilation must be integers >= 1 and padding >= 0, got stride "
                          f"{stride}, padding {padding}, dilation {dilation}")
     if isinstance(pad, int):
-        length, span = x.data.shape[2] + 2 * pad, dilation * (w.data.shape[2] - 1) + 1
+        length, span = x._data.shape[2] + 2 * pad, dilation * (w._data.shape[2] - 1) + 1
         if length < span:
-            raise ValueError(f"conv1d: input of length {x.data.shape[2]} (padding {pad}) is shorter than the "
+            raise ValueError(f"conv1d: input of length {x._data.shape[2]} (padding {pad}) is shorter than the "
                              f"dilated kernel {span}")
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
     """PyTorch's ``F.conv_transpose2d``: weight (C, O/g, kh, kw); the adjoint of conv2d."""
     x, w = float_operand(input, "conv_transpose2d"), as_tensor(weight, "conv_transpose2d")
-    _check_conv_args("conv_transpose2d", x, w, groups, w.data.shape[0] if w.data.ndim == 4 else None)
+    _check_conv_args("conv_transpose2d", x, w, groups, w._data.shape[0] if w._data.ndim == 4 else None)
     stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
     padding, output_padding = _pair(padding, "padding", "conv_transpose2d"), _pair(output_padding, "output_padding",
                                                                                       "conv_transpose2d")
@@ -494,12 +494,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         if op >= max(s, d) or op < 0:
             raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride "
                              f"{stride} or dilation {dilation}")
-    kh, kw = w.data.shape[2:]
-    h, wd = x.data.shape[2:]
+    kh, kw = w._data.shape[2:]
+    h, wd = x._data.shape[2:]
     out_hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
                    for i, s, p, d, k, op in zip((h, wd), stride, padding, dilation, (kh, kw), output_padding))
     if min(out_hw) < 1:
         raise ValueError(f"conv_transpose2d: the output size {out_hw} is not positive")
-    b = _bias(bias, w.data.shape[1] * groups, "conv_transpose2d")
+    b = _bias(bias, w._data.shape[1] * groups, "conv_transpose2d")
     return ConvTranspose2d.apply(x, w, b, stride, padding, dilation, groups, out_hw)
 

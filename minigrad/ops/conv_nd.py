@@ -208,38 +208,38 @@ def _operands(opname, nd, input, weight, bias, groups, transposed):
     x, w = float_operand(input, opname), as_tensor(weight, opname)
     refuse_float16(opname, x, w)
     spatial = {1: "L", 3: "D, H, W"}[nd]
-    if x.data.ndim not in (nd + 1, nd + 2):
+    if x._data.ndim not in (nd + 1, nd + 2):
         raise ValueError(f"{opname}: expected a {nd + 1}-D (C, {spatial}) or {nd + 2}-D (N, C, {spatial}) input, "
-                         f"got shape {x.data.shape}")
-    if w.data.ndim != nd + 2:
-        raise ValueError(f"{opname}: expected a {nd + 2}-D weight, got shape {w.data.shape}")
-    if x.data.dtype != w.data.dtype:
-        raise TypeError(f"{opname}: input is {x.data.dtype} but weight is {w.data.dtype}")
-    if not isinstance(groups, int) or groups < 1 or w.data.shape[0] % groups:
+                         f"got shape {x._data.shape}")
+    if w._data.ndim != nd + 2:
+        raise ValueError(f"{opname}: expected a {nd + 2}-D weight, got shape {w._data.shape}")
+    if x._data.dtype != w._data.dtype:
+        raise TypeError(f"{opname}: input is {x._data.dtype} but weight is {w._data.dtype}")
+    if not isinstance(groups, int) or groups < 1 or w._data.shape[0] % groups:
         raise ValueError(f"{opname}: groups={groups!r} must be a positive int dividing the weight's dim 0 "
-                         f"(weight shape {w.data.shape})")
-    channels = x.data.shape[-nd - 1]
+                         f"(weight shape {w._data.shape})")
+    channels = x._data.shape[-nd - 1]
     if channels % groups:
         raise ValueError(f"{opname}: groups={groups} must divide the input's {channels} channels (input shape "
-                         f"{x.data.shape})")
-    expected = w.data.shape[0] if transposed else w.data.shape[1] * groups
+                         f"{x._data.shape})")
+    expected = w._data.shape[0] if transposed else w._data.shape[1] * groups
     if channels != expected:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} has {channels} channels but weight of shape "
-                         f"{w.data.shape} expects {expected} (groups={groups})")
-    out_channels = w.data.shape[1] * groups if transposed else w.data.shape[0]
+        raise ValueError(f"{opname}: input of shape {x._data.shape} has {channels} channels but weight of shape "
+                         f"{w._data.shape} expects {expected} (groups={groups})")
+    out_channels = w._data.shape[1] * groups if transposed else w._data.shape[0]
     b = None
     if bias is not None:
         b = as_tensor(bias, opname)
-        if b.data.shape != (out_channels,):
-            raise ValueError(f"{opname}: bias must have shape ({out_channels},), got {b.data.shape}")
-    unbatched = x.data.ndim == nd + 1
+        if b._data.shape != (out_channels,):
+            raise ValueError(f"{opname}: bias must have shape ({out_channels},), got {b._data.shape}")
+    unbatched = x._data.ndim == nd + 1
     return (x.unsqueeze(0) if unbatched else x), w, b, unbatched
 
 
 def _conv(opname, nd, input, weight, bias, stride, padding, dilation, groups):
     x, w, b, unbatched = _operands(opname, nd, input, weight, bias, groups, transposed=False)
     stride, dilation = _ints(stride, nd, "stride", opname), _ints(dilation, nd, "dilation", opname)
-    kernel = w.data.shape[2:]
+    kernel = w._data.shape[2:]
     if padding == "valid":
         pads = ((0, 0),) * nd
     elif padding == "same":
@@ -253,7 +253,7 @@ def _conv(opname, nd, input, weight, bias, stride, padding, dilation, groups):
     if min(stride) < 1 or min(dilation) < 1 or min(min(p) for p in pads) < 0:
         raise ValueError(f"{opname}: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}, dilation {dilation}")
-    sizes = x.data.shape[2:]
+    sizes = x._data.shape[2:]
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(s + lo + hi < e for s, (lo, hi), e in zip(sizes, pads, span)):
         raise ValueError(f"{opname}: input of spatial size {tuple(sizes)} (padding {padding}) is smaller than the "
@@ -272,11 +272,11 @@ def _conv_transpose(opname, nd, input, weight, bias, stride, padding, output_pad
     if any(op < 0 or op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{opname}: output_padding {output_padding} must be smaller than stride {stride} or "
                          f"dilation {dilation}")
-    kernel = w.data.shape[2:]
+    kernel = w._data.shape[2:]
     out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
-                for i, s, p, d, k, op in zip(x.data.shape[2:], stride, padding, dilation, kernel, output_padding))
+                for i, s, p, d, k, op in zip(x._data.shape[2:], stride, padding, dilation, kernel, output_padding))
     if min(out) < 1:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} with weight {w.data.shape}, stride {stride}, "
+        raise ValueError(f"{opname}: input of shape {x._data.shape} with weight {w._data.shape}, stride {stride}, "
                          f"padding {padding} gives the non-positive output size {out}")
     y = ConvTransposeNd.apply(x, w, b, stride, tuple((p, p) for p in padding), dilation, groups, out)
     return y.squeeze(0) if unbatched else y

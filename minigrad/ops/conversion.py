@@ -52,7 +52,7 @@ def cast(x: Tensor, dtype) -> Tensor:
     dtype = backend.as_dtype(dtype)
     if dtype.kind != "f" and x.requires_grad:
         # the result cannot carry a gradient: cut it from the graph, as PyTorch does
-        return Tensor._wrap(x.data.astype(dtype))
+        return Tensor._wrap(x._data.astype(dtype))
     return Cast.apply(x, dtype)
 
 

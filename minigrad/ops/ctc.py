@@ -126,13 +126,13 @@ class CTCLoss(Function):
         ext, valid, skip = _extended(targets, target_lengths, blank, np)
         N, S = ext.shape
         em = lp[:, np.arange(N)[:, None], ext]
-        neg = lambda shape: Tensor._wrap(np.full(shape, _NEG, dtype=lp.data.dtype))    # noqa: E731
+        neg = lambda shape: Tensor._wrap(np.full(shape, _NEG, dtype=lp._data.dtype))    # noqa: E731
         invalid = Tensor._wrap(~valid)
         em = em.masked_fill(invalid, _NEG)
         first = cat([em[0][:, :2], neg((N, S - 2))], 1) if S > 2 else em[0]
         alphas = [first]
         no_skip = Tensor._wrap(~skip)
-        for t in range(1, lp.data.shape[0]):
+        for t in range(1, lp._data.shape[0]):
             prev = alphas[-1]
             one = cat([neg((N, 1)), prev[:, :-1]], 1)
             two = cat([neg((N, 2)), prev[:, :-2]], 1) if S > 2 else neg((N, S))
@@ -144,14 +144,14 @@ class CTCLoss(Function):
         b = last[n, np.maximum(2 * target_lengths - 1, 0)].masked_fill(Tensor._wrap(target_lengths == 0), _NEG)
         loss = -logsumexp(stack([a, b], 0), 0)
         if zero_infinity:
-            em = _emissions(_host(lp.data), ext, valid, np)
+            em = _emissions(_host(lp._data), ext, valid, np)
             finite = _final(kernels("ctc").ctc_alpha(em, skip, input_lengths), input_lengths, target_lengths)
             loss = loss.masked_fill(Tensor._wrap(np.isinf(finite)), 0.0)
         return loss
 
 
 def _lengths(name, value, n):
-    v = value.data if isinstance(value, Tensor) else value
+    v = value._data if isinstance(value, Tensor) else value
     v = _host(v) if backend.is_array(v) else np.asarray(v)
     if v.dtype.kind not in "iu" or v.reshape(-1).shape != (n,):
         raise ValueError(f"ctc_loss: {name} must hold {n} integers (one per sequence), got shape {v.shape} "
@@ -167,17 +167,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     lp = float_operand(log_probs, op)
-    batched = lp.data.ndim == 3
-    if lp.data.ndim not in (2, 3) or lp.data.shape[0] == 0:
-        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C) with T > 0, got shape {lp.data.shape}")
+    batched = lp._data.ndim == 3
+    if lp._data.ndim not in (2, 3) or lp._data.shape[0] == 0:
+        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C) with T > 0, got shape {lp._data.shape}")
     if not batched:
-        lp = lp.reshape(lp.data.shape[0], 1, lp.data.shape[1])
-    T, N, C = lp.data.shape
+        lp = lp.reshape(lp._data.shape[0], 1, lp._data.shape[1])
+    T, N, C = lp._data.shape
     if not 0 <= blank < C:
         raise ValueError(f"{op}: blank {blank} must be a class in [0, {C})")
     il = _lengths("input_lengths", input_lengths, N)
     tl = _lengths("target_lengths", target_lengths, N)
-    tg = as_tensor(targets, op).data
+    tg = as_tensor(targets, op)._data
     tg = _host(tg)
     if tg.dtype.kind not in "iu":
         raise TypeError(f"{op}: targets must be integers, got {tg.dtype}")
@@ -212,5 +212,5 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         return losses if batched else losses.reshape(())
     if reduction == "sum":
         return losses.sum()
-    xp = backend.xp_of(lp.data)
-    return (losses / Tensor._wrap(xp.asarray(np.maximum(tl, 1).astype(lp.data.dtype)))).mean()
+    xp = backend.xp_of(lp._data)
+    return (losses / Tensor._wrap(xp.asarray(np.maximum(tl, 1).astype(lp._data.dtype)))).mean()

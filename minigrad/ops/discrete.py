@@ -19,7 +19,7 @@ __all__ = ["isin", "isneginf", "isposinf", "isreal", "heaviside", "bucketize", "
 
 
 def _data(x, opname):
-    return as_tensor(x, opname).data
+    return as_tensor(x, opname)._data
 
 
 def _wrap(array, like):
@@ -112,7 +112,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     if a.dtype.kind != "f":
         raise TypeError(f"histogram: expected a floating-point tensor, got {a.dtype}")
     if isinstance(bins, Tensor):
-        bins = backend.to_device(bins.data, backend.CPU)
+        bins = backend.to_device(bins._data, backend.CPU)
         if bins.ndim != 1 or bins.size < 1:
             raise ValueError(f"histogram: bins must be a 1-D tensor of edges, got shape {bins.shape}")
     elif int(bins) <= 0:
@@ -165,7 +165,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     """The input with each run of equal consecutive elements (or slices along ``dim``) kept once;
     optionally where each input element went and each run's length."""
     x = as_tensor(input, "unique_consecutive")
-    a = np.asarray(backend.to_device(x.data, backend.CPU))
+    a = np.asarray(backend.to_device(x._data, backend.CPU))
     if dim is None:
         flat = a.reshape(-1)
         starts = np.ones(flat.shape[0], dtype=bool)

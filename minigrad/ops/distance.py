@@ -23,14 +23,14 @@ def _p_norm(x, p, dim, keepdim, opname):
     is 0 as PyTorch's (not the NaN of differentiating sqrt(sum x^2) there)."""
     if not p > 0:
         raise ValueError(f"{opname}: p must be positive (or inf), got {p}")
-    return VectorNorm.apply(x, p, (dim % x.data.ndim,), keepdim)
+    return VectorNorm.apply(x, p, (dim % x._data.ndim,), keepdim)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12) -> Tensor:
     """PyTorch's ``F.normalize``: x / max(||x||_p, eps) along ``dim``."""
     x = float_operand(input, "normalize")
-    d = normalize_dim(dim, x.data.ndim, "normalize")
-    if x.data.ndim == 0:
+    d = normalize_dim(dim, x._data.ndim, "normalize")
+    if x._data.ndim == 0:
         x = x.reshape(1)
         return (x / clamp(_p_norm(x, float(p), 0, True, "normalize"), min=eps)).reshape(())
     return x / clamp(_p_norm(x, float(p), d, True, "normalize"), min=eps)
@@ -42,9 +42,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
     a, b = binary_operands("cosine_similarity", float_operand(x1, "cosine_similarity"),
                            float_operand(x2, "cosine_similarity"))
     try:
-        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"cosine_similarity: x1 of shape {a.data.shape} and x2 of shape {b.data.shape} do not "
+        raise ValueError(f"cosine_similarity: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
                          f"broadcast") from None
     d = normalize_dim(dim, len(shape), "cosine_similarity")
     a, b = a.broadcast_to(shape), b.broadcast_to(shape)
@@ -58,9 +58,9 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     a, b = binary_operands("pairwise_distance", float_operand(x1, "pairwise_distance"),
                            float_operand(x2, "pairwise_distance"))
     try:
-        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"pairwise_distance: x1 of shape {a.data.shape} and x2 of shape {b.data.shape} do not "
+        raise ValueError(f"pairwise_distance: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
                          f"broadcast") from None
     diff = a - b + eps
     if not shape:
@@ -72,9 +72,9 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
     """PyTorch's ``F.one_hot``: int64 indices of any shape to (..., num_classes) rows of 0s and one 1
     (``num_classes=-1``: one more than the largest index).  Not differentiable."""
     t = as_tensor(tensor, "one_hot")
-    if t.data.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {t.data.dtype}")
-    idx = t.data
+    if t._data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got dtype {t._data.dtype}")
+    idx = t._data
     xp = backend.xp_of(idx)
     if num_classes == -1:
         if idx.size == 0:

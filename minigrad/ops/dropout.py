@@ -52,13 +52,13 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None, mask_
         return x
     if p == 1.0:
         return x * 0.0
-    mask = dropout_mask(mask_shape or x.data.shape, p, x.data.dtype, x.device, generator)
+    mask = dropout_mask(mask_shape or x._data.shape, p, x._data.dtype, x.device, generator)
     return Dropout.apply(x, mask)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False, *, generator=None) -> Tensor:
     """Zero whole channels: one keep/drop decision per (N, C) of (N, C, L), per C of (C, L)."""
     x = float_operand(input, "dropout1d")
-    if x.data.ndim not in (2, 3):
-        raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {x.data.shape}")
-    return dropout(x, p, training, inplace, generator=generator, mask_shape=x.data.shape[:-1] + (1,))
+    if x._data.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {x._data.shape}")
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=x._data.shape[:-1] + (1,))

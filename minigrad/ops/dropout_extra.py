@@ -39,9 +39,9 @@ class MaskedAffine(Function):
 def dropout3d(input, p=0.5, training=True, inplace=False, *, generator=None) -> Tensor:
     """Zero whole channels: one keep/drop decision per (N, C) of (N, C, D, H, W), per C of (C, D, H, W)."""
     x = float_operand(input, "dropout3d")
-    if x.data.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected a 4-D or 5-D input, got shape {x.data.shape}")
-    return dropout(x, p, training, inplace, generator=generator, mask_shape=x.data.shape[:-3] + (1, 1, 1))
+    if x._data.ndim not in (4, 5):
+        raise ValueError(f"dropout3d: expected a 4-D or 5-D input, got shape {x._data.shape}")
+    return dropout(x, p, training, inplace, generator=generator, mask_shape=x._data.shape[:-3] + (1, 1, 1))
 
 
 def alpha_scale_shift(keep, p, dtype):
@@ -58,15 +58,15 @@ def _alpha(opname, input, p, training, generator, feature, inplace=False):
         from .inplace import apply
         return apply(input, opname + "_", lambda x: _alpha(opname, x, p, training, generator, feature))
     x = float_operand(input, opname)
-    if feature and x.data.ndim < 2:
-        raise ValueError(f"{opname}: feature dropout needs at least 2 dims (N, C, ...), got shape {x.data.shape}")
-    if not training or p == 0.0 or x.data.size == 0:
+    if feature and x._data.ndim < 2:
+        raise ValueError(f"{opname}: feature dropout needs at least 2 dims (N, C, ...), got shape {x._data.shape}")
+    if not training or p == 0.0 or x._data.size == 0:
         return x
     if p == 1.0:
         return x * 0.0
-    shape = x.data.shape[:2] + (1,) * (x.data.ndim - 2) if feature else x.data.shape
+    shape = x._data.shape[:2] + (1,) * (x._data.ndim - 2) if feature else x._data.shape
     keep = backend.random_uniform(shape, backend.float32, x.device, generator) >= p
-    scale, shift = alpha_scale_shift(keep, p, x.data.dtype)
+    scale, shift = alpha_scale_shift(keep, p, x._data.dtype)
     return MaskedAffine.apply(x, scale, shift)
 
 

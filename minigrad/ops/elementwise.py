@@ -26,7 +26,7 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt"
 
 def _check_broadcast(opname, *operands):
     """Raise a clear error (naming the op and the shapes) when tensor operands do not broadcast."""
-    shapes = [x.data.shape for x in operands if isinstance(x, Tensor)]
+    shapes = [x._data.shape for x in operands if isinstance(x, Tensor)]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
@@ -127,7 +127,7 @@ class Pow(Function):
 
 def _binary(cls, opname, a, b):
     a, b = binary_operands(opname, a, b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.shape != b._data.shape:
         _check_broadcast(opname, a, b)
     return cls.apply(a, b)
 
@@ -158,7 +158,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
         from .math import divide_rounded
         return divide_rounded(input, other, rounding_mode)
     a, b = binary_operands("div", input, other)
-    if (a.data.dtype if isinstance(a, Tensor) else np.dtype(type(a))).kind != "f":
+    if (a._data.dtype if isinstance(a, Tensor) else np.dtype(type(a))).kind != "f":
         a = float_operand(a, "div")
         b = b.to(a.dtype) if isinstance(b, Tensor) else float(b)
     _check_broadcast("div", a, b)
@@ -351,7 +351,7 @@ def clamp(input, min=None, max=None) -> Tensor:
                 x, bound = binary_operands("clamp", x, bound)
             bounds.append(bound)
         return ClampTensor.apply(x, *bounds)
-    if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+    if x._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         x = float_operand(x, "clamp")
     return Clamp.apply(x, min, max)
 
@@ -427,10 +427,10 @@ def where(condition, input=None, other=None) -> Tensor:
         from .sorting import nonzero
         return nonzero(condition, as_tuple=True)
     c = as_tensor(condition, "where")
-    if c.data.dtype != backend.bool_:
-        raise DtypeError(f"where: condition must be a bool tensor, got dtype {c.data.dtype}")
+    if c._data.dtype != backend.bool_:
+        raise DtypeError(f"where: condition must be a bool tensor, got dtype {c._data.dtype}")
     a, b = binary_operands("where", input, other)
     if not isinstance(a, Tensor):
-        a = Tensor._wrap(backend.xp_of(c.data).asarray(a, dtype=backend.result_type(a, b.data if isinstance(b, Tensor) else b)))
+        a = Tensor._wrap(backend.xp_of(c._data).asarray(a, dtype=backend.result_type(a, b._data if isinstance(b, Tensor) else b)))
     _check_broadcast("where", c, a, *([b] if isinstance(b, Tensor) else []))
     return Where.apply(c, a, b)

@@ -37,7 +37,7 @@ class Embedding(Function):
     @staticmethod
     def backward(ctx, g):
         indices = ctx.saved_tensors[0]
-        indices = indices.data if isinstance(indices, Tensor) else indices
+        indices = indices._data if isinstance(indices, Tensor) else indices
         return EmbeddingAdjoint.run(g, indices, ctx.shape[0], ctx.padding_idx, ctx.scale)
 
 
@@ -85,40 +85,40 @@ def _row_scale(xp, rows, num_rows, padding_idx, scale, dtype):
 def _renorm_(weight, indices, max_norm, norm_type):
     """Scale the rows of ``weight`` used by ``indices`` whose p-norm exceeds ``max_norm`` down
     to it, in place and without gradient (PyTorch's ``embedding_renorm_``)."""
-    xp = backend.xp_of(weight.data)
+    xp = backend.xp_of(weight._data)
     with no_grad():
         rows = xp.unique(indices.reshape(-1))
-        w = weight.data[rows]
+        w = weight._data[rows]
         norms = (xp.abs(w) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
-        weight.data[rows] = w * scale[:, None]
+        weight._data[rows] = w * scale[:, None]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False) -> Tensor:
     """PyTorch's ``F.embedding``: rows of ``weight`` (V, E) at the integer ``input`` (*) -> (*, E)."""
     w = as_tensor(weight, "embedding")
-    if w.data.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w.data.shape}")
-    if w.data.dtype.kind != "f":
-        raise TypeError(f"embedding: weight must be floating point, got {w.data.dtype}")
+    if w._data.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w._data.shape}")
+    if w._data.dtype.kind != "f":
+        raise TypeError(f"embedding: weight must be floating point, got {w._data.dtype}")
     if w.requires_grad:
         refuse_float16("embedding", w)                 # its gradient is a float32/float64 scatter kernel
     if sparse:
         raise NotImplementedError("embedding: sparse gradients are not supported; use sparse=False "
                                   "(the dense gradient is filled by a scatter-add of the used rows)")
-    idx = input.data if isinstance(input, Tensor) else input
+    idx = input._data if isinstance(input, Tensor) else input
     if not backend.is_array(idx):
         idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64 or int32), got {idx.dtype}")
-    if type(idx) is not type(w.data):
+    if type(idx) is not type(w._data):
         if isinstance(input, Tensor):
             raise RuntimeError(f"embedding: indices are on {input.device} but the weight is on {w.device}")
         idx = backend.to_device(idx, w.device)
-    V = w.data.shape[0]
+    V = w._data.shape[0]
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= V):
-        raise IndexError(f"embedding: index out of range [0, {V}) for a weight of shape {w.data.shape}: "
+        raise IndexError(f"embedding: index out of range [0, {V}) for a weight of shape {w._data.shape}: "
                          f"min {int(idx.min())}, max {int(idx.max())}")
     if padding_idx is not None:
         if not -V <= padding_idx < V:

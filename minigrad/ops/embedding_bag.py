@@ -42,7 +42,7 @@ def _bags(opname, idx, offsets, include_last_offset, xp):
         raise ValueError(f"{opname}: input must be 1-D (with offsets) or 2-D (bags, length), got shape {idx.shape}")
     if offsets is None:
         raise ValueError(f"{opname}: offsets are required for a 1-D input of shape {idx.shape}")
-    off = offsets.data if isinstance(offsets, Tensor) else offsets
+    off = offsets._data if isinstance(offsets, Tensor) else offsets
     off = off if backend.is_array(off) else xp.asarray(off)
     if off.ndim != 1 or off.dtype.kind not in "iu":
         raise ValueError(f"{opname}: offsets must be a 1-D integer tensor, got shape {off.shape} dtype {off.dtype}")
@@ -67,21 +67,21 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """PyTorch's ``F.embedding_bag`` (see the module docstring)."""
     op = "embedding_bag"
     w = as_tensor(weight, op)
-    if w.data.ndim != 2 or w.data.dtype.kind != "f":
+    if w._data.ndim != 2 or w._data.dtype.kind != "f":
         raise ValueError(f"{op}: weight must be a 2-D float tensor (num_embeddings, embedding_dim), got shape "
-                         f"{w.data.shape} dtype {w.data.dtype}")
+                         f"{w._data.shape} dtype {w._data.dtype}")
     if mode not in _MODES:
         raise ValueError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if scale_grad_by_freq:
         raise NotImplementedError(f"{op}: scale_grad_by_freq is not supported")
     if sparse:
         raise NotImplementedError(f"{op}: sparse gradients are not supported; use sparse=False")
-    xp = backend.xp_of(w.data)
-    idx = input.data if isinstance(input, Tensor) else input
+    xp = backend.xp_of(w._data)
+    idx = input._data if isinstance(input, Tensor) else input
     idx = idx if backend.is_array(idx) else xp.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be integers, got {idx.dtype}")
-    V, E = w.data.shape
+    V, E = w._data.shape
     if padding_idx is not None:
         if not -V <= padding_idx < V:
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within num_embeddings {V}")
@@ -92,14 +92,14 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if mode != "sum":
             raise ValueError(f"{op}: per_sample_weights are only supported for mode='sum', got mode={mode!r}")
         psw = float_operand(per_sample_weights, op)
-        if psw.data.shape != idx.shape:
-            raise ValueError(f"{op}: per_sample_weights of shape {psw.data.shape} must match the input's shape "
+        if psw._data.shape != idx.shape:
+            raise ValueError(f"{op}: per_sample_weights of shape {psw._data.shape} must match the input's shape "
                              f"{idx.shape}")
         psw = psw.reshape(-1)
-        if psw.data.dtype != w.data.dtype:
-            psw = psw.to(w.data.dtype)
+        if psw._data.dtype != w._data.dtype:
+            psw = psw.to(w._data.dtype)
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= V):
-        raise IndexError(f"{op}: index out of range [0, {V}) for a weight of shape {w.data.shape}: "
+        raise IndexError(f"{op}: index out of range [0, {V}) for a weight of shape {w._data.shape}: "
                          f"min {int(flat.min())}, max {int(flat.max())}")
     if max_norm is not None:
         _renorm_(w, flat, float(max_norm), float(norm_type))
@@ -114,7 +114,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         rows = rows * psw.reshape(-1, 1)
     out = IndexAdd.apply(rows, (n_bags, E), 0, bag)
     if mode == "mean":
-        counts = xp.bincount(bag, minlength=n_bags).astype(w.data.dtype)
+        counts = xp.bincount(bag, minlength=n_bags).astype(w._data.dtype)
         out = out / Tensor._wrap(xp.maximum(counts, 1).reshape(-1, 1))
     return out
 
@@ -122,11 +122,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 def _bag_max(w, flat, bag, n_bags, xp):
     """Per bag and feature the row with the largest value (the first on ties), gathered from W.
     The choice of rows is made on the host (NumPy's ufunc.at), the gather where W lives."""
-    E = w.data.shape[1]
+    E = w._data.shape[1]
     host = (lambda a: a) if xp is np else (lambda a: backend.to_device(a, backend.device("cpu")))
     flat_h, bag_h = host(flat), host(bag)
     m = flat_h.shape[0]
-    vals = host(w.data)[flat_h]                                   # (M, E)
+    vals = host(w._data)[flat_h]                                   # (M, E)
     best_val = np.full((n_bags, E), -np.inf, dtype=vals.dtype)
     np.maximum.at(best_val, bag_h, vals)
     position = np.where(vals == best_val[bag_h], np.arange(m)[:, None], m)
@@ -138,4 +138,4 @@ def _bag_max(w, flat, bag, n_bags, xp):
         best, empty = backend.to_device(best, w.device), backend.to_device(empty, w.device)
     cols = xp.broadcast_to(xp.arange(E), (n_bags, E))
     picked = w[best, cols]
-    return picked * Tensor._wrap((~empty).astype(w.data.dtype)) if empty.any() else picked
+    return picked * Tensor._wrap((~empty).astype(w._data.dtype)) if empty.any() else picked

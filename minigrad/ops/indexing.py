@@ -88,23 +88,23 @@ def _ufunc_at(name, flat, pos, values):
 
 def _grid(x):
     """Flat positions of ``x``'s elements, shaped like ``x`` (a constant on x's device)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = x._data if isinstance(x, Tensor) else x
     return backend.xp_of(data).arange(data.size, dtype=np.int64).reshape(data.shape)
 
 
 def _take(x, pos):
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return Take.apply(x, xp.ascontiguousarray(pos).astype(np.int64, copy=False).reshape(pos.shape))
 
 
 def _put_add(src, shape, pos):
-    xp = backend.xp_of(src.data)
+    xp = backend.xp_of(src._data)
     return PutAdd.apply(src, tuple(shape), xp.ascontiguousarray(pos).astype(np.int64, copy=False).reshape(pos.shape))
 
 
 def _int_array(index, x, opname, name="index"):
     """``index`` (Tensor, array, list or int) as an int64 array on x's device."""
-    idx = index.data if isinstance(index, Tensor) else index
+    idx = index._data if isinstance(index, Tensor) else index
     if not backend.is_array(idx):
         idx = np.asarray(idx)
     if idx.dtype.kind not in "iu" and not (idx.size == 0 and idx.dtype.kind == "f"):
@@ -147,25 +147,25 @@ def gather(input, dim, index, *, sparse_grad=False) -> Tensor:
 
     ``index`` has input's number of dims and is no larger than ``input`` outside ``dim``."""
     x = as_tensor(input, "gather")
-    d = normalize_dim(dim, x.data.ndim, "gather")
+    d = normalize_dim(dim, x._data.ndim, "gather")
     idx = _int_array(index, x, "gather")
-    pos = _gather_positions(x.data.shape, d, idx, backend.xp_of(x.data), "gather")
+    pos = _gather_positions(x._data.shape, d, idx, backend.xp_of(x._data), "gather")
     return _take(x, pos.reshape(idx.shape))
 
 
 def _scatter_args(input, dim, index, src, opname):
     x = as_tensor(input, opname)
-    d = normalize_dim(dim, x.data.ndim, opname)
+    d = normalize_dim(dim, x._data.ndim, opname)
     idx = _int_array(index, x, opname)
-    pos = _gather_positions(x.data.shape, d, idx, backend.xp_of(x.data), opname).reshape(idx.shape)
+    pos = _gather_positions(x._data.shape, d, idx, backend.xp_of(x._data), opname).reshape(idx.shape)
     if isinstance(src, (int, float, bool)) and not isinstance(src, Tensor):
         return x, d, idx, pos, src
     s = as_tensor(src, opname)
-    if s.data.ndim != idx.ndim or builtins.any(a > b for a, b in zip(idx.shape, s.data.shape)):
-        raise ValueError(f"{opname}: index of shape {idx.shape} must be no larger than src of shape {s.data.shape}")
-    if s.data.dtype != x.data.dtype:
-        raise TypeError(f"{opname}: src is {s.data.dtype} but the tensor is {x.data.dtype}")
-    if s.data.shape != idx.shape:
+    if s._data.ndim != idx.ndim or builtins.any(a > b for a, b in zip(idx.shape, s._data.shape)):
+        raise ValueError(f"{opname}: index of shape {idx.shape} must be no larger than src of shape {s._data.shape}")
+    if s._data.dtype != x._data.dtype:
+        raise TypeError(f"{opname}: src is {s._data.dtype} but the tensor is {x._data.dtype}")
+    if s._data.shape != idx.shape:
         s = _shape.getitem(s, tuple(slice(0, n) for n in idx.shape))
     return x, d, idx, pos, s
 
@@ -187,11 +187,11 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     if reduce is not None:
         return scatter_reduce(input, dim, index, src, {"add": "sum", "multiply": "prod"}.get(reduce, reduce))
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter")
-    touched = _touched(x.data.shape, pos, backend.xp_of(x.data))
+    touched = _touched(x._data.shape, pos, backend.xp_of(x._data))
     if not isinstance(s, Tensor):
         out = _where(touched, s, x)
-        return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)
-    return _where(touched, _put_add(s, x.data.shape, pos), x)
+        return out if out._data.dtype == x._data.dtype else out.to(x._data.dtype)
+    return _where(touched, _put_add(s, x._data.shape, pos), x)
 
 
 def scatter_add(input, dim, index, src) -> Tensor:
@@ -199,7 +199,7 @@ def scatter_add(input, dim, index, src) -> Tensor:
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter_add")
     if not isinstance(s, Tensor):
         raise TypeError("scatter_add: src must be a tensor")
-    return x + _put_add(s, x.data.shape, pos)
+    return x + _put_add(s, x._data.shape, pos)
 
 
 class ScatterProd(Function):
@@ -262,69 +262,69 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter_reduce")
     if not isinstance(s, Tensor):
         raise TypeError("scatter_reduce: src must be a tensor")
-    xp = backend.xp_of(x.data)
-    shape = x.data.shape
+    xp = backend.xp_of(x._data)
+    shape = x._data.shape
     touched = _touched(shape, pos, xp)
     inc = 1 if include_self else 0
     if reduce == "sum":
         total = _put_add(s, shape, pos)
         return x + total if include_self else _where(touched, total, x)
     if reduce == "mean":
-        count = _put_add(Tensor._wrap(xp.ones(idx.shape, dtype=x.data.dtype)), shape, pos).data + inc
+        count = _put_add(Tensor._wrap(xp.ones(idx.shape, dtype=x._data.dtype)), shape, pos)._data + inc
         count = xp.maximum(count, 1)
         total = _put_add(s, shape, pos) + (x if include_self else 0)
-        mean = total / Tensor._wrap(count) if x.data.dtype.kind == "f" else total // Tensor._wrap(count)
+        mean = total / Tensor._wrap(count) if x._data.dtype.kind == "f" else total // Tensor._wrap(count)
         return _where(touched, mean, x)
     if reduce == "prod":
         return ScatterProd.apply(x, s, pos, touched, include_self)
     if reduce in ("amax", "amin"):
         ufunc = "maximum" if reduce == "amax" else "minimum"
-        best = x.data.copy()
+        best = x._data.copy()
         if not include_self:
             fill = -np.inf if reduce == "amax" else np.inf
-            if x.data.dtype.kind != "f":
-                info = np.iinfo(x.data.dtype)
+            if x._data.dtype.kind != "f":
+                info = np.iinfo(x._data.dtype)
                 fill = info.min if reduce == "amax" else info.max
             best[touched] = fill
         flat = best.reshape(-1)
-        _ufunc_at(ufunc, flat, pos.reshape(-1), s.data.reshape(-1))
-        src_wins = s.data == flat[pos]
-        self_wins = (x.data == best) & (touched if include_self else False)
-        winners = _put_add(Tensor._wrap(src_wins.astype(np.int64)), shape, pos).data + self_wins
-        winners = xp.maximum(winners, 1).astype(x.data.dtype)
-        chosen = _put_add(s * Tensor._wrap(src_wins.astype(x.data.dtype)), shape, pos)
-        chosen = chosen + x * Tensor._wrap(self_wins.astype(x.data.dtype))
-        return _where(touched, chosen / Tensor._wrap(winners) if x.data.dtype.kind == "f"
+        _ufunc_at(ufunc, flat, pos.reshape(-1), s._data.reshape(-1))
+        src_wins = s._data == flat[pos]
+        self_wins = (x._data == best) & (touched if include_self else False)
+        winners = _put_add(Tensor._wrap(src_wins.astype(np.int64)), shape, pos)._data + self_wins
+        winners = xp.maximum(winners, 1).astype(x._data.dtype)
+        chosen = _put_add(s * Tensor._wrap(src_wins.astype(x._data.dtype)), shape, pos)
+        chosen = chosen + x * Tensor._wrap(self_wins.astype(x._data.dtype))
+        return _where(touched, chosen / Tensor._wrap(winners) if x._data.dtype.kind == "f"
                       else chosen // Tensor._wrap(winners), x)
     raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
 
 
 # ----------------------------------------------------------------------------- index_* and masked_*
 def _dim_index(x, dim, index, opname):
-    d = normalize_dim(dim, x.data.ndim, opname)
+    d = normalize_dim(dim, x._data.ndim, opname)
     idx = _int_array(index, x, opname).reshape(-1)
-    size = x.data.shape[d] if x.data.ndim else 1
+    size = x._data.shape[d] if x._data.ndim else 1
     _check_range(idx, size, opname, allow_negative=True)
     return d, idx % builtins.max(size, 1)
 
 
 def _dim_mask(x, d, idx):
     """A bool mask, True on the entries of dim ``d`` that ``idx`` names, broadcastable to x."""
-    xp = backend.xp_of(x.data)
-    n = x.data.shape[d] if x.data.ndim else 1
+    xp = backend.xp_of(x._data)
+    n = x._data.shape[d] if x._data.ndim else 1
     m = xp.zeros(n, dtype=bool)
     m[idx] = True
-    return m.reshape((n,) + (1,) * (x.data.ndim - d - 1)) if x.data.ndim else m.reshape(())
+    return m.reshape((n,) + (1,) * (x._data.ndim - d - 1)) if x._data.ndim else m.reshape(())
 
 
 def _index_source(x, d, idx, source, opname):
     s = as_tensor(source, opname)
-    expected = x.data.shape[:d] + (idx.shape[0],) + x.data.shape[d + 1:] if x.data.ndim else (idx.shape[0],)
-    if s.data.shape != expected and not (x.data.ndim == 0 and s.data.size == idx.shape[0]):
-        raise ValueError(f"{opname}: source has shape {s.data.shape}, expected {expected} "
-                         f"(tensor {x.data.shape}, {idx.shape[0]} indices along dim {d})")
-    if s.data.dtype != x.data.dtype:
-        raise TypeError(f"{opname}: source is {s.data.dtype} but the tensor is {x.data.dtype}")
+    expected = x._data.shape[:d] + (idx.shape[0],) + x._data.shape[d + 1:] if x._data.ndim else (idx.shape[0],)
+    if s._data.shape != expected and not (x._data.ndim == 0 and s._data.size == idx.shape[0]):
+        raise ValueError(f"{opname}: source has shape {s._data.shape}, expected {expected} "
+                         f"(tensor {x._data.shape}, {idx.shape[0]} indices along dim {d})")
+    if s._data.dtype != x._data.dtype:
+        raise TypeError(f"{opname}: source is {s._data.dtype} but the tensor is {x._data.dtype}")
     return s
 
 
@@ -335,9 +335,9 @@ def index_add(input, dim, index, source, *, alpha=1) -> Tensor:
     s = _index_source(x, d, idx, source, "index_add")
     if alpha != 1:
         s = s * alpha
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return x + _shape.reshape(s, -1).sum()
-    return x + _shape.IndexAdd.apply(s, x.data.shape, d, idx)
+    return x + _shape.IndexAdd.apply(s, x._data.shape, d, idx)
 
 
 def index_copy(input, dim, index, source) -> Tensor:
@@ -345,19 +345,19 @@ def index_copy(input, dim, index, source) -> Tensor:
     x = as_tensor(input, "index_copy")
     d, idx = _dim_index(x, dim, index, "index_copy")
     s = _index_source(x, d, idx, source, "index_copy")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return _where(_dim_mask(x, d, idx), _shape.reshape(s, ()), x)
-    return _where(_dim_mask(x, d, idx), _shape.IndexAdd.apply(s, x.data.shape, d, idx), x)
+    return _where(_dim_mask(x, d, idx), _shape.IndexAdd.apply(s, x._data.shape, d, idx), x)
 
 
 def index_fill(input, dim, index, value) -> Tensor:
     """``out = input`` with the entries at ``index`` along dim set to ``value`` (a number or 0-d tensor)."""
     x = as_tensor(input, "index_fill")
     d, idx = _dim_index(x, dim, index, "index_fill")
-    if isinstance(value, Tensor) and value.data.ndim:
-        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.data.shape}")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
     out = _where(_dim_mask(x, d, idx), value, x)
-    return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)      # the tensor's dtype, as PyTorch
+    return out if out._data.dtype == x._data.dtype else out.to(x._data.dtype)      # the tensor's dtype, as PyTorch
 
 
 # ----------------------------------------------------------------------------- *_scatter, index_put, put
@@ -365,38 +365,38 @@ def _write_at(x, pos, src, opname, accumulate=False):
     """``x`` with ``src`` (of ``pos``'s shape) written at the flat positions ``pos``, or added
     there (``accumulate``: repeats accumulate).  Without ``accumulate`` the last write to a
     repeated position wins."""
-    xp = backend.xp_of(x.data)
-    src = src.to(x.data.dtype) if src.data.dtype != x.data.dtype else src
-    if tuple(src.data.shape) != tuple(pos.shape):
+    xp = backend.xp_of(x._data)
+    src = src.to(x._data.dtype) if src._data.dtype != x._data.dtype else src
+    if tuple(src._data.shape) != tuple(pos.shape):
         src = src.broadcast_to(pos.shape)
     if accumulate:
-        return x + _put_add(src, x.data.shape, pos)
+        return x + _put_add(src, x._data.shape, pos)
     flat, src = pos.reshape(-1), src.reshape(-1)
     _, last = np.unique(backend.to_device(flat, backend.CPU)[::-1], return_index=True)
     if last.size != flat.size:
         keep = backend.to_device(np.sort(flat.size - 1 - last), x.device)
         flat, src = flat[keep], src[Tensor._wrap(keep)]
-    return _where(_touched(x.data.shape, flat, xp), _put_add(src, x.data.shape, flat), x)
+    return _where(_touched(x._data.shape, flat, xp), _put_add(src, x._data.shape, flat), x)
 
 
 def _embedded(x, src, pos, opname):
     """src written over the part of ``x`` at ``pos``, which src must match in shape exactly."""
     src = as_tensor(src, opname)
-    if tuple(src.data.shape) != tuple(pos.shape):
+    if tuple(src._data.shape) != tuple(pos.shape):
         raise ValueError(f"{opname}: expected src to have a size equal to the slice of self: src has shape "
-                         f"{tuple(src.data.shape)}, the slice {tuple(pos.shape)}")
+                         f"{tuple(src._data.shape)}, the slice {tuple(pos.shape)}")
     return _write_at(x, pos, src, opname)
 
 
 def select_scatter(input, src, dim, index) -> Tensor:
     """``input`` with ``input.select(dim, index)`` replaced by ``src`` (differentiable in both)."""
     x = as_tensor(input, "select_scatter")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("select_scatter: cannot select from a 0-d tensor")
-    d = normalize_dim(dim, x.data.ndim, "select_scatter")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "select_scatter")
+    n = x._data.shape[d]
     if not -n <= int(index) < n:
-        raise IndexError(f"select_scatter: index {index} out of range for a tensor of shape {x.data.shape} "
+        raise IndexError(f"select_scatter: index {index} out of range for a tensor of shape {x._data.shape} "
                          f"at dimension {d}")
     pos = _grid(x)[(slice(None),) * d + (int(index) % n,)]
     return _embedded(x, src, pos, "select_scatter")
@@ -405,7 +405,7 @@ def select_scatter(input, src, dim, index) -> Tensor:
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
     """``input`` with ``input[..., start:end:step, ...]`` (along dim) replaced by ``src``."""
     x = as_tensor(input, "slice_scatter")
-    d = normalize_dim(dim, x.data.ndim, "slice_scatter")
+    d = normalize_dim(dim, x._data.ndim, "slice_scatter")
     if step is None or int(step) <= 0:
         raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
     pos = _grid(x)[(slice(None),) * d + (slice(start, end, int(step)),)]
@@ -415,12 +415,12 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
     """``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
     x = as_tensor(input, "diagonal_scatter")
-    if x.data.ndim < 2:
-        raise ValueError(f"diagonal_scatter: expected at least 2 dims, got shape {x.data.shape}")
-    a, b = normalize_dim(dim1, x.data.ndim, "diagonal_scatter"), normalize_dim(dim2, x.data.ndim, "diagonal_scatter")
+    if x._data.ndim < 2:
+        raise ValueError(f"diagonal_scatter: expected at least 2 dims, got shape {x._data.shape}")
+    a, b = normalize_dim(dim1, x._data.ndim, "diagonal_scatter"), normalize_dim(dim2, x._data.ndim, "diagonal_scatter")
     if a == b:
         raise ValueError(f"diagonal_scatter: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    pos = backend.xp_of(x.data).diagonal(_grid(x), int(offset), a, b)
+    pos = backend.xp_of(x._data).diagonal(_grid(x), int(offset), a, b)
     return _embedded(x, src, pos, "diagonal_scatter")
 
 
@@ -432,19 +432,19 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:
     if not isinstance(indices, (tuple, list)):
         raise TypeError(f"index_put: indices must be a tuple or list of tensors, got {type(indices).__name__}")
     v = as_tensor(values, "index_put")
-    if v.data.dtype != x.data.dtype:
-        raise TypeError(f"index_put: requires the source and destination dtypes to match, got {x.data.dtype} for "
-                        f"the destination and {v.data.dtype} for the source")
+    if v._data.dtype != x._data.dtype:
+        raise TypeError(f"index_put: requires the source and destination dtypes to match, got {x._data.dtype} for "
+                        f"the destination and {v._data.dtype} for the source")
     index = tuple(slice(None) if i is None else i for i in indices)
     for i in index:
-        if isinstance(i, Tensor) and i.data.dtype.kind not in "iub":
+        if isinstance(i, Tensor) and i._data.dtype.kind not in "iub":
             raise TypeError(f"index_put: tensors used as indices must be long, int, byte or bool tensors, got "
-                            f"dtype {i.data.dtype}")
-    pos = _shape.getitem(Tensor._wrap(_grid(x)), index).data
+                            f"dtype {i._data.dtype}")
+    pos = _shape.getitem(Tensor._wrap(_grid(x)), index)._data
     try:
-        np.broadcast_shapes(tuple(v.data.shape), tuple(pos.shape))
+        np.broadcast_shapes(tuple(v._data.shape), tuple(pos.shape))
     except ValueError:
-        raise ValueError(f"index_put: values of shape {tuple(v.data.shape)} cannot be broadcast to the indexed "
+        raise ValueError(f"index_put: values of shape {tuple(v._data.shape)} cannot be broadcast to the indexed "
                          f"shape {tuple(pos.shape)}") from None
     return _write_at(x, pos, v, "index_put", accumulate)
 
@@ -455,18 +455,18 @@ def put(input, index, source, accumulate=False) -> Tensor:
     x = as_tensor(input, "put")
     idx = _int_array(index, x, "put")
     s = as_tensor(source, "put")
-    if s.data.size != idx.size:
+    if s._data.size != idx.size:
         raise IndexError(f"put: expected source and index to have the same number of elements, got "
-                         f"{s.data.size} and {idx.size}")
-    if s.data.dtype != x.data.dtype:
-        raise TypeError(f"put: expected source of the tensor's dtype {x.data.dtype}, got {s.data.dtype}")
-    _check_range(idx, x.data.size, "put", allow_negative=True)
-    pos = (idx % builtins.max(x.data.size, 1)).reshape(-1)
+                         f"{s._data.size} and {idx.size}")
+    if s._data.dtype != x._data.dtype:
+        raise TypeError(f"put: expected source of the tensor's dtype {x._data.dtype}, got {s._data.dtype}")
+    _check_range(idx, x._data.size, "put", allow_negative=True)
+    pos = (idx % builtins.max(x._data.size, 1)).reshape(-1)
     return _write_at(x, pos, s.reshape(-1), "put", accumulate)
 
 
 def _mask_array(mask, x, opname):
-    m = mask.data if isinstance(mask, Tensor) else mask
+    m = mask._data if isinstance(mask, Tensor) else mask
     m = backend.to_device(np.asarray(m) if not backend.is_array(m) else m, x.device)
     if m.dtype != np.bool_:
         raise DtypeError(f"{opname}: mask must be a bool tensor, got dtype {m.dtype}")
@@ -478,17 +478,17 @@ def masked_fill(input, mask, value) -> Tensor:
     x = as_tensor(input, "masked_fill")
     m = _mask_array(mask, x, "masked_fill")
     try:
-        if np.broadcast_shapes(m.shape, x.data.shape) != x.data.shape:
+        if np.broadcast_shapes(m.shape, x._data.shape) != x._data.shape:
             raise ValueError
     except ValueError:
         raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's shape "
-                         f"{x.data.shape}") from None
-    if isinstance(value, Tensor) and value.data.ndim:
-        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.data.shape}")
-    if isinstance(value, Tensor) and value.data.dtype != x.data.dtype:
-        value = value.to(x.data.dtype)
+                         f"{x._data.shape}") from None
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
+    if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
+        value = value.to(x._data.dtype)
     out = _where(m, value, x)
-    return out if out.data.dtype == x.data.dtype else out.to(x.data.dtype)
+    return out if out._data.dtype == x._data.dtype else out.to(x._data.dtype)
 
 
 def masked_select(input, mask) -> Tensor:
@@ -496,9 +496,9 @@ def masked_select(input, mask) -> Tensor:
     x = as_tensor(input, "masked_select")
     m = _mask_array(mask, x, "masked_select")
     try:
-        shape = np.broadcast_shapes(m.shape, x.data.shape)
+        shape = np.broadcast_shapes(m.shape, x._data.shape)
     except ValueError:
-        raise ValueError(f"masked_select: mask of shape {m.shape} and tensor of shape {x.data.shape} "
+        raise ValueError(f"masked_select: mask of shape {m.shape} and tensor of shape {x._data.shape} "
                          f"do not broadcast") from None
     xb = _shape.broadcast_to(x, shape)
     mb = backend.xp_of(m).broadcast_to(m, shape)
@@ -510,27 +510,27 @@ def masked_scatter(input, mask, source) -> Tensor:
     first elements of ``source``."""
     x = as_tensor(input, "masked_scatter")
     m = _mask_array(mask, x, "masked_scatter")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     try:
-        mb = xp.broadcast_to(m, x.data.shape)
+        mb = xp.broadcast_to(m, x._data.shape)
     except ValueError:
-        raise ValueError(f"masked_scatter: mask of shape {m.shape} does not broadcast to {x.data.shape}") from None
+        raise ValueError(f"masked_scatter: mask of shape {m.shape} does not broadcast to {x._data.shape}") from None
     s = as_tensor(source, "masked_scatter")
     pos = xp.flatnonzero(mb)
-    if s.data.size < pos.size:
-        raise ValueError(f"masked_scatter: source has {s.data.size} elements but the mask selects {pos.size}")
-    if s.data.dtype != x.data.dtype:
-        raise TypeError(f"masked_scatter: source is {s.data.dtype} but the tensor is {x.data.dtype}")
+    if s._data.size < pos.size:
+        raise ValueError(f"masked_scatter: source has {s._data.size} elements but the mask selects {pos.size}")
+    if s._data.dtype != x._data.dtype:
+        raise TypeError(f"masked_scatter: source is {s._data.dtype} but the tensor is {x._data.dtype}")
     head = _take(s, xp.arange(pos.size, dtype=np.int64))
-    return _where(mb, _put_add(head, x.data.shape, pos), x)
+    return _where(mb, _put_add(head, x._data.shape, pos), x)
 
 
 def take(input, index) -> Tensor:
     """``input`` read as 1-D at ``index`` (negative indices count from the end); index's shape."""
     x = as_tensor(input, "take")
     idx = _int_array(index, x, "take")
-    _check_range(idx, x.data.size, "take", allow_negative=True)
-    return _take(x, idx % builtins.max(x.data.size, 1))
+    _check_range(idx, x._data.size, "take", allow_negative=True)
+    return _take(x, idx % builtins.max(x._data.size, 1))
 
 
 def take_along_dim(input, indices, dim=None) -> Tensor:
@@ -539,22 +539,22 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
     x = as_tensor(input, "take_along_dim")
     idx = _int_array(indices, x, "take_along_dim")
     if dim is None:
-        _check_range(idx, x.data.size, "take_along_dim")
+        _check_range(idx, x._data.size, "take_along_dim")
         return _take(x, idx.reshape(-1))
-    d = normalize_dim(dim, x.data.ndim, "take_along_dim")
-    if idx.ndim != x.data.ndim:
-        raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the tensor {x.data.ndim}")
-    xs, js = list(x.data.shape), list(idx.shape)
+    d = normalize_dim(dim, x._data.ndim, "take_along_dim")
+    if idx.ndim != x._data.ndim:
+        raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the tensor {x._data.ndim}")
+    xs, js = list(x._data.shape), list(idx.shape)
     xs[d] = js[d] = 1
     try:
         common = list(np.broadcast_shapes(tuple(xs), tuple(js)))
     except ValueError:
-        raise ValueError(f"take_along_dim: shapes {x.data.shape} and {idx.shape} do not broadcast outside "
+        raise ValueError(f"take_along_dim: shapes {x._data.shape} and {idx.shape} do not broadcast outside "
                          f"dim {d}") from None
-    xp = backend.xp_of(x.data)
-    xshape = tuple(common[:d] + [x.data.shape[d]] + common[d + 1:])
+    xp = backend.xp_of(x._data)
+    xshape = tuple(common[:d] + [x._data.shape[d]] + common[d + 1:])
     ishape = tuple(common[:d] + [idx.shape[d]] + common[d + 1:])
-    xb = _shape.broadcast_to(x, xshape) if xshape != x.data.shape else x
+    xb = _shape.broadcast_to(x, xshape) if xshape != x._data.shape else x
     return gather(xb, d, xp.broadcast_to(idx, ishape))
 
 
@@ -562,8 +562,8 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
 def narrow(input, dim, start, length) -> Tensor:
     """``length`` entries along ``dim`` from ``start`` (a view)."""
     x = as_tensor(input, "narrow")
-    d = normalize_dim(dim, x.data.ndim, "narrow")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "narrow")
+    n = x._data.shape[d]
     start = int(start)
     if not -n <= start <= n:
         raise IndexError(f"narrow: start {start} is out of range for dim {d} of size {n}")
@@ -577,10 +577,10 @@ def narrow(input, dim, start, length) -> Tensor:
 def unbind(input, dim=0) -> tuple:
     """The slices along ``dim``, each without that dim."""
     x = as_tensor(input, "unbind")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("unbind: a 0-d tensor has no dimension to unbind")
-    d = normalize_dim(dim, x.data.ndim, "unbind")
-    return tuple(_shape.getitem(x, (slice(None),) * d + (i,)) for i in range(x.data.shape[d]))
+    d = normalize_dim(dim, x._data.ndim, "unbind")
+    return tuple(_shape.getitem(x, (slice(None),) * d + (i,)) for i in range(x._data.shape[d]))
 
 
 def _positions(x, fn):
@@ -591,7 +591,7 @@ def _positions(x, fn):
 def flip(input, dims) -> Tensor:
     """Reverse the order of entries along ``dims``."""
     x = as_tensor(input, "flip")
-    dims = normalize_dims(list(dims) if isinstance(dims, (list, tuple)) else [dims], x.data.ndim, "flip")
+    dims = normalize_dims(list(dims) if isinstance(dims, (list, tuple)) else [dims], x._data.ndim, "flip")
     if not dims:
         return _positions(x, lambda g: g)
     return _positions(x, lambda g: g[tuple(slice(None, None, -1) if k in dims else slice(None)
@@ -600,14 +600,14 @@ def flip(input, dims) -> Tensor:
 
 def fliplr(input) -> Tensor:
     x = as_tensor(input, "fliplr")
-    if x.data.ndim < 2:
-        raise ValueError(f"fliplr: expected at least 2 dims, got shape {x.data.shape}")
+    if x._data.ndim < 2:
+        raise ValueError(f"fliplr: expected at least 2 dims, got shape {x._data.shape}")
     return flip(x, [1])
 
 
 def flipud(input) -> Tensor:
     x = as_tensor(input, "flipud")
-    if x.data.ndim < 1:
+    if x._data.ndim < 1:
         raise ValueError("flipud: expected at least 1 dim, got a 0-d tensor")
     return flip(x, [0])
 
@@ -615,7 +615,7 @@ def flipud(input) -> Tensor:
 def roll(input, shifts, dims=None) -> Tensor:
     """Shift entries cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
     x = as_tensor(input, "roll")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
     if dims is None:
         if len(shifts) != 1:
@@ -624,20 +624,20 @@ def roll(input, shifts, dims=None) -> Tensor:
     dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
     if len(dims) != len(shifts):
         raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    ds = tuple(normalize_dim(d, x.data.ndim, "roll") for d in dims)
+    ds = tuple(normalize_dim(d, x._data.ndim, "roll") for d in dims)
     return _positions(x, lambda g: xp.roll(g, tuple(int(s) for s in shifts), axis=ds))
 
 
 def rot90(input, k=1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim toward the second."""
     x = as_tensor(input, "rot90")
-    if len(dims) != 2 or x.data.ndim < 2:
+    if len(dims) != 2 or x._data.ndim < 2:
         raise ValueError(f"rot90: expected two dims of a tensor with at least 2 dims, got dims {dims} "
-                         f"and shape {x.data.shape}")
-    a, b = (normalize_dim(d, x.data.ndim, "rot90") for d in dims)
+                         f"and shape {x._data.shape}")
+    a, b = (normalize_dim(d, x._data.ndim, "rot90") for d in dims)
     if a == b:
         raise ValueError(f"rot90: dims must differ, got {dims}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.rot90(g, int(k), axes=(a, b)))
 
 
@@ -648,7 +648,7 @@ def tile(input, dims) -> Tensor:
     reps = shape_arg((dims,), "tile") if not isinstance(dims, int) else (dims,)
     if builtins.any(r < 0 for r in reps):
         raise ValueError(f"tile: repeats must be non-negative, got {reps}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.tile(g, reps))
 
 
@@ -656,9 +656,9 @@ def repeat(input, *sizes) -> Tensor:
     """``Tensor.repeat``: tile with at least as many sizes as dims."""
     x = as_tensor(input, "repeat")
     sizes = shape_arg(sizes, "repeat")
-    if len(sizes) < x.data.ndim:
-        raise ValueError(f"repeat: {len(sizes)} repeat sizes for a tensor of {x.data.ndim} dims "
-                         f"(shape {x.data.shape}); give at least as many")
+    if len(sizes) < x._data.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeat sizes for a tensor of {x._data.ndim} dims "
+                         f"(shape {x._data.shape}); give at least as many")
     return tile(x, sizes)
 
 
@@ -666,7 +666,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
     """Repeat each entry along ``dim`` (of the flattened tensor when None) ``repeats`` times
     (an int, or a 1-D tensor with one count per entry)."""
     x = as_tensor(input, "repeat_interleave")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     if isinstance(repeats, Tensor) or isinstance(repeats, (list, tuple)) or backend.is_array(repeats):
         reps = _int_array(repeats, x, "repeat_interleave", "repeats")
         reps = reps.reshape(-1) if reps.ndim == 0 else reps
@@ -676,18 +676,18 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
         raise ValueError("repeat_interleave: repeats must be non-negative")
     if dim is None:
         return _positions(x, lambda g: xp.repeat(g.reshape(-1), reps))
-    d = normalize_dim(dim, x.data.ndim, "repeat_interleave")
-    if backend.is_array(reps) and reps.size not in (1, x.data.shape[d]):
-        raise ValueError(f"repeat_interleave: {reps.size} repeats for dim {d} of size {x.data.shape[d]}")
+    d = normalize_dim(dim, x._data.ndim, "repeat_interleave")
+    if backend.is_array(reps) and reps.size not in (1, x._data.shape[d]):
+        raise ValueError(f"repeat_interleave: {reps.size} repeats for dim {d} of size {x._data.shape[d]}")
     return _positions(x, lambda g: xp.repeat(g.reshape(g.shape or (1,)), reps, axis=d))
 
 
 def _triangle(input, diagonal, opname, lower):
     x = as_tensor(input, opname)
-    if x.data.ndim < 2:
-        raise ValueError(f"{opname}: expected at least 2 dims, got shape {x.data.shape}")
-    xp = backend.xp_of(x.data)
-    n, m = x.data.shape[-2:]
+    if x._data.ndim < 2:
+        raise ValueError(f"{opname}: expected at least 2 dims, got shape {x._data.shape}")
+    xp = backend.xp_of(x._data)
+    n, m = x._data.shape[-2:]
     rows, cols = xp.arange(n)[:, None], xp.arange(m)[None, :]
     keep = cols - rows <= diagonal if lower else cols - rows >= diagonal
     return _where(keep, x, 0)
@@ -706,49 +706,49 @@ def triu(input, diagonal=0) -> Tensor:
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes (above it for offset > 0), as a last dim."""
     x = as_tensor(input, "diagonal")
-    if x.data.ndim < 2:
-        raise ValueError(f"diagonal: expected at least 2 dims, got shape {x.data.shape}")
-    a, b = normalize_dim(dim1, x.data.ndim, "diagonal"), normalize_dim(dim2, x.data.ndim, "diagonal")
+    if x._data.ndim < 2:
+        raise ValueError(f"diagonal: expected at least 2 dims, got shape {x._data.shape}")
+    a, b = normalize_dim(dim1, x._data.ndim, "diagonal"), normalize_dim(dim2, x._data.ndim, "diagonal")
     if a == b:
         raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.diagonal(g, int(offset), a, b))
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     """Tensors whose (dim1, dim2) planes have ``input``'s last dim on their diagonal, zeros elsewhere."""
     x = as_tensor(input, "diag_embed")
-    nd = x.data.ndim + 1
+    nd = x._data.ndim + 1
     a, b = normalize_dim(dim1, nd, "diag_embed"), normalize_dim(dim2, nd, "diag_embed")
     if a == b:
         raise ValueError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
-    n = (x.data.shape[-1] if x.data.ndim else 1) + builtins.abs(int(offset))
-    batch = list(x.data.shape[:-1])
+    n = (x._data.shape[-1] if x._data.ndim else 1) + builtins.abs(int(offset))
+    batch = list(x._data.shape[:-1])
     shape = []
     for k in range(nd):
         shape.append(n if k in (a, b) else batch.pop(0))
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     grid = xp.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
     pos = xp.diagonal(grid, int(offset), a, b)
-    src = x if x.data.ndim else _shape.reshape(x, 1)
+    src = x if x._data.ndim else _shape.reshape(x, 1)
     return _put_add(src, shape, pos)
 
 
 def diag(input, diagonal=0) -> Tensor:
     """A 1-D input: the square matrix with it on the ``diagonal``-th diagonal; a 2-D input: that diagonal."""
     x = as_tensor(input, "diag")
-    if x.data.ndim == 1:
+    if x._data.ndim == 1:
         return diag_embed(x, diagonal, 0, 1)
-    if x.data.ndim == 2:
+    if x._data.ndim == 2:
         return globals()["diagonal"](x, diagonal, 0, 1)
-    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.data.shape}")
+    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
 
 
 def trace(input) -> Tensor:
     """The sum of the main diagonal of a 2-D tensor."""
     x = as_tensor(input, "trace")
-    if x.data.ndim != 2:
-        raise ValueError(f"trace: expected a 2-D tensor, got shape {x.data.shape}")
+    if x._data.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {x._data.shape}")
     return diagonal(x).sum()
 
 
@@ -763,15 +763,15 @@ def swapdims(input, dim0, dim1) -> Tensor:
 def t(input) -> Tensor:
     """Transpose a tensor of at most 2 dims (0-d and 1-d come back unchanged)."""
     x = as_tensor(input, "t")
-    if x.data.ndim > 2:
-        raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {x.data.shape}")
-    return _shape.permute(x, tuple(reversed(range(x.data.ndim))))
+    if x._data.ndim > 2:
+        raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {x._data.shape}")
+    return _shape.permute(x, tuple(reversed(range(x._data.ndim))))
 
 
 def movedim(input, source, destination) -> Tensor:
     """Move the dims ``source`` to positions ``destination``; the others keep their order."""
     x = as_tensor(input, "movedim")
-    n = x.data.ndim
+    n = x._data.ndim
     src = source if isinstance(source, (list, tuple)) else [source]
     dst = destination if isinstance(destination, (list, tuple)) else [destination]
     if len(src) != len(dst):
@@ -794,9 +794,9 @@ moveaxis = movedim
 def unflatten(input, dim, sizes) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
     x = as_tensor(input, "unflatten")
-    d = normalize_dim(dim, x.data.ndim, "unflatten")
+    d = normalize_dim(dim, x._data.ndim, "unflatten")
     sizes = tuple(int(s) for s in sizes)
-    n = x.data.shape[d]
+    n = x._data.shape[d]
     known = int(np.prod([s for s in sizes if s != -1]))
     if -1 in sizes:
         if known == 0 or n % known:
@@ -804,13 +804,13 @@ def unflatten(input, dim, sizes) -> Tensor:
         sizes = tuple(n // known if s == -1 else s for s in sizes)
     elif known != n:
         raise ValueError(f"unflatten: sizes {sizes} do not multiply to dim {d}'s size {n}")
-    return _shape.reshape(x, x.data.shape[:d] + sizes + x.data.shape[d + 1:])
+    return _shape.reshape(x, x._data.shape[:d] + sizes + x._data.shape[d + 1:])
 
 
 # ----------------------------------------------------------------------------- stacking and grids
 def _atleast(t, n, opname):
     t = as_tensor(t, opname)
-    s = t.data.shape
+    s = t._data.shape
     if len(s) >= n:
         return t
     if n == 2:
@@ -831,9 +831,9 @@ def vstack(tensors) -> Tensor:
 
 def hstack(tensors) -> Tensor:
     """Join along dim 1 (along dim 0 for 1-D inputs)."""
-    ts = [_atleast(t, 1, "hstack") if as_tensor(t, "hstack").data.ndim else _shape.reshape(t, 1)
+    ts = [_atleast(t, 1, "hstack") if as_tensor(t, "hstack")._data.ndim else _shape.reshape(t, 1)
           for t in _seq(tensors, "hstack")]
-    return _shape.cat(ts, 0 if ts[0].data.ndim == 1 else 1)
+    return _shape.cat(ts, 0 if ts[0]._data.ndim == 1 else 1)
 
 
 def dstack(tensors) -> Tensor:
@@ -850,10 +850,10 @@ def meshgrid(*tensors, indexing=None) -> tuple:
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     ts = [as_tensor(t, "meshgrid") for t in tensors]
     for t in ts:
-        if t.data.ndim > 1:
-            raise ValueError(f"meshgrid: expected 0-d or 1-d tensors, got shape {t.data.shape}")
+        if t._data.ndim > 1:
+            raise ValueError(f"meshgrid: expected 0-d or 1-d tensors, got shape {t._data.shape}")
     ts = [_shape.reshape(t, -1) for t in ts]
-    sizes = [t.data.shape[0] for t in ts]
+    sizes = [t._data.shape[0] for t in ts]
     order = list(range(len(ts)))
     if indexing == "xy" and len(ts) >= 2:
         order[0], order[1] = 1, 0

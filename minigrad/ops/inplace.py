@@ -4,7 +4,7 @@ An in-place op is its out-of-place op applied to the tensor's current value, who
 then written into the tensor's memory, with the tensor moved onto the result's place in the
 graph::
 
-    x.exp_()   is   new = exp(x_now);  x.data[...] = new.data;  x.grad_fn = new.grad_fn
+    x.exp_()   is   new = exp(x_now);  x._data[...] = new._data;  x.grad_fn = new.grad_fn
 
 so its derivative is the out-of-place op's, first and second order alike, and nothing here is
 differentiated by hand.  PyTorch's rules come with it:
@@ -12,7 +12,8 @@ differentiated by hand.  PyTorch's rules come with it:
 * a leaf that requires grad (or a view of one) cannot be edited in place while gradients are
   recorded (do it under ``no_grad``, as optimizers and ``nn.init`` do);
 * every write bumps the version counter of the memory (``autograd/versions.py``), and a backward
-  that needs an array modified since it was saved raises instead of using the new values;
+  that needs an array modified since it was saved raises instead of using the new values (a write
+  through ``t.data``, PyTorch's untracked handle, bumps nothing: see :func:`bump`);
 * editing a view (``v = y[0]``, ``y.t()``, ``y.view(...)``) edits its base: the base's new value is
   ``where(covered, put(new, positions), base)``, where ``positions`` are the base's flat indices
   of the view's elements (read off the two arrays' memory layout, so every view op works the
@@ -41,24 +42,24 @@ def _requires_grad(value) -> bool:
 
 
 def _check_writable(x, name):
-    if any(s == 0 and n > 1 for s, n in zip(x.data.strides, x.data.shape)):
+    if any(s == 0 and n > 1 for s, n in zip(x._data.strides, x._data.shape)):
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
-                           f"(shape {x.data.shape}, an expanded view) refers to a single memory location; "
+                           f"(shape {x._data.shape}, an expanded view) refers to a single memory location; "
                            f"clone() it first")
 
 
 def _fit(name, x, new):
     """``new`` as a value for ``x``: same shape, dtype cast as PyTorch allows (same kind)."""
     if not isinstance(new, Tensor):
-        new = Tensor._wrap(backend.xp_of(x.data).asarray(new))
-    if new.data.shape != x.data.shape:
-        raise RuntimeError(f"{name}: output with shape {x.data.shape} doesn't match the broadcast shape "
-                           f"{new.data.shape}")
-    if new.data.dtype != x.data.dtype:
-        if not np.can_cast(new.data.dtype, x.data.dtype, "same_kind"):
-            raise RuntimeError(f"{name}: result type {new.data.dtype} can't be cast to the desired output "
-                               f"type {x.data.dtype} of the tensor edited in place")
-        new = new.to(x.data.dtype)
+        new = Tensor._wrap(backend.xp_of(x._data).asarray(new))
+    if new._data.shape != x._data.shape:
+        raise RuntimeError(f"{name}: output with shape {x._data.shape} doesn't match the broadcast shape "
+                           f"{new._data.shape}")
+    if new._data.dtype != x._data.dtype:
+        if not np.can_cast(new._data.dtype, x._data.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {new._data.dtype} can't be cast to the desired output "
+                               f"type {x._data.dtype} of the tensor edited in place")
+        new = new.to(x._data.dtype)
     return new
 
 
@@ -100,15 +101,23 @@ def _save_result_as(new, x):
     itself, the same values: as PyTorch, a later in-place edit of ``x`` then makes that
     backward raise instead of going unnoticed (and the copy is freed)."""
     node = new._grad_fn
-    if node is None or type(node._saved) is not tuple or not any(s is new.data for s in node._saved):
+    if node is None or type(node._saved) is not tuple or not any(s is new._data for s in node._saved):
         return
-    node._saved = tuple(x.data if s is new.data else s for s in node._saved)
+    node._saved = tuple(x._data if s is new._data else s for s in node._saved)
     node._saved_versions = versions.versions_of(node)
+
+
+def bump(x):
+    """Note a write into ``x``'s memory, unless ``x`` is a ``.data`` tensor or a view of one:
+    PyTorch's ``.data`` has a version counter of its own, so autograd does not see its edits."""
+    base = getattr(x, "_base", None)
+    if not getattr(x if base is None else base, "_untracked", False):
+        versions.bump(x._data)
 
 
 def _base_of(x):
     base = getattr(x, "_base", None)
-    if base is None or base is x or versions.root(base.data) is not versions.root(x.data):
+    if base is None or base is x or versions.root(base._data) is not versions.root(x._data):
         return None
     return base
 
@@ -131,10 +140,10 @@ def apply(x, name, fn, *args, **kwargs):
     if not graph:
         with autograd.no_grad():
             new = _fit(name, x, fn(x, *args, **kwargs))
-        x.data[...] = new.data
-        versions.bump(x.data)
+        x._data[...] = new._data
+        bump(x)
         if tracer is not None:
-            tracer.inplace("write", x.data, new.data)
+            tracer.inplace("write", x._data, new._data)
         return x
     if x._grad_fn is None and x._requires_grad:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
@@ -143,33 +152,33 @@ def apply(x, name, fn, *args, **kwargs):
         raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being used in an in-place "
                            f"operation (do it under minigrad.no_grad(), or on a clone)")
     if base is not None:                       # before any write: an overlapping view is refused
-        pos = backend.to_device(view_positions(x.data, base.data, name), x.device)
-    old = Tensor._wrap(x.data.copy(), x._grad_fn, x._out_index)
+        pos = backend.to_device(view_positions(x._data, base._data, name), x.device)
+    old = Tensor._wrap(x._data.copy(), x._grad_fn, x._out_index)
     old._requires_grad = x._requires_grad
     if tracer is not None:
-        tracer.inplace("alias", old.data, x.data)
+        tracer.inplace("alias", old._data, x._data)
     args = tuple(old if a is x else a for a in args)
     kwargs = {k: old if v is x else v for k, v in kwargs.items()}
     new = _fit(name, x, fn(old, *args, **kwargs))
     if not new._requires_grad:                 # a fill: the old value gets a zero gradient
-        new = where(Tensor._wrap(backend.xp_of(x.data).ones(x.data.shape, dtype=bool)), new, old)
+        new = where(Tensor._wrap(backend.xp_of(x._data).ones(x._data.shape, dtype=bool)), new, old)
     elif new._grad_fn is None or new is old or any(new is a for a in (*args, *kwargs.values())):
         new = autograd._Alias.apply(new)       # an argument handed back (copy_ of a leaf): a node of x's own
-    x.data[...] = new.data
-    versions.bump(x.data)
+    x._data[...] = new._data
+    bump(x)
     if tracer is not None:
-        tracer.inplace("write", x.data, new.data)
+        tracer.inplace("write", x._data, new._data)
     _save_result_as(new, x)
     if base is None:
         _rebase(x, new)
         _refresh_views(x, x)
         return x
-    xp = backend.xp_of(base.data)
-    covered = xp.zeros(base.data.size, dtype=bool)
+    xp = backend.xp_of(base._data)
+    covered = xp.zeros(base._data.size, dtype=bool)
     covered[pos.reshape(-1)] = True
-    old_base = Tensor._wrap(base.data, base._grad_fn, base._out_index)
+    old_base = Tensor._wrap(base._data, base._grad_fn, base._out_index)
     old_base._requires_grad = base._requires_grad
-    new_base = where(Tensor._wrap(covered.reshape(base.data.shape)), PutAdd.apply(new, base.data.shape, pos),
+    new_base = where(Tensor._wrap(covered.reshape(base._data.shape)), PutAdd.apply(new, base._data.shape, pos),
                      old_base)
     _rebase(base, new_base)
     _rebase(x, Take.apply(new_base, pos))
@@ -183,11 +192,11 @@ def _refresh_views(base, edited):
     views = getattr(base, "_views", None)
     if not views or not base._requires_grad:
         return
-    handle = Tensor._wrap(base.data, base._grad_fn, base._out_index)
-    r = versions.root(base.data)
+    handle = Tensor._wrap(base._data, base._grad_fn, base._out_index)
+    r = versions.root(base._data)
     for v in list(views):
-        if v is not edited and versions.root(v.data) is r:
-            pos = view_positions(v.data, base.data, overlap=True)
+        if v is not edited and versions.root(v._data) is r:
+            pos = view_positions(v._data, base._data, overlap=True)
             _rebase(v, Take.apply(handle, backend.to_device(pos, v.device)))
 
 
@@ -198,7 +207,7 @@ def reshape_in_place(x, name, fn, *args):
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation "
                            f"(do it under minigrad.no_grad())")
     new = fn(x, *args)
-    x.data = new.data
+    x._data = new._data
     if x._requires_grad and new._requires_grad:
         _rebase(x, new)
     return x
@@ -211,17 +220,17 @@ def fill(x, name, array):
 
 # ----------------------------------------------------------------------------- random fills
 def _uniform(x, generator):
-    return backend.random_uniform(x.data.shape, np.float64 if x.data.dtype == np.float64 else np.float32,
+    return backend.random_uniform(x._data.shape, np.float64 if x._data.dtype == np.float64 else np.float32,
                                   x.device, generator)
 
 
 def _cast(x, values):
-    return values.astype(x.data.dtype, copy=False)
+    return values.astype(x._data.dtype, copy=False)
 
 
 def bernoulli_(x, p=0.5, *, generator=None):
     """1 with probability ``p`` (a number or a tensor broadcast to ``x``), else 0."""
-    p = p.data if isinstance(p, Tensor) else p
+    p = p._data if isinstance(p, Tensor) else p
     if not backend.is_array(p) and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_: expects 0 <= p <= 1, got p={p}")
     return fill(x, "bernoulli_", _cast(x, _uniform(x, generator) < p))
@@ -231,7 +240,7 @@ def exponential_(x, lambd=1.0, *, generator=None):
     """-log(1 - U) / lambd."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_: expects lambda > 0.0, but found lambda={lambd}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return fill(x, "exponential_", _cast(x, -xp.log1p(-_uniform(x, generator)) / lambd))
 
 
@@ -239,7 +248,7 @@ def geometric_(x, p, *, generator=None):
     """The number of Bernoulli(p) trials up to the first success: ceil(log(1 - U) / log(1 - p))."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_: p must be in (0, 1), got {p}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     u = _uniform(x, generator)
     return fill(x, "geometric_", _cast(x, xp.maximum(xp.ceil(xp.log1p(-u) / _pymath.log1p(-p)), 1)))
 
@@ -248,14 +257,14 @@ def log_normal_(x, mean=1.0, std=2.0, *, generator=None):
     """exp(N(mean, std^2))."""
     if std <= 0:
         raise RuntimeError(f"log_normal_: expects std > 0.0, but found std={std}")
-    xp = backend.xp_of(x.data)
-    z = backend.random_normal(x.data.shape, x.data.dtype, x.device, generator, float(mean), float(std))
+    xp = backend.xp_of(x._data)
+    z = backend.random_normal(x._data.shape, x._data.dtype, x.device, generator, float(mean), float(std))
     return fill(x, "log_normal_", _cast(x, xp.exp(z)))
 
 
 def cauchy_(x, median=0.0, sigma=1.0, *, generator=None):
     """median + sigma tan(pi (U - 1/2))."""
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     return fill(x, "cauchy_", _cast(x, median + sigma * xp.tan(np.pi * (_uniform(x, generator) - 0.5))))
 
 
@@ -277,10 +286,10 @@ def random_(x, *args, generator=None, **kwargs):
         bound.update({("from_" if k in ("from", "from_") else k): v for k, v in kwargs.items()})
         low, high = bound.get("from_", 0), bound.get("to")
     if high is None:
-        high = _random_top(x.data.dtype) + 1
+        high = _random_top(x._data.dtype) + 1
     if low >= high:
         raise RuntimeError(f"random_: expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    values = backend.random_integers(int(low), int(high), x.data.shape, x.device, generator)
+    values = backend.random_integers(int(low), int(high), x._data.shape, x.device, generator)
     return fill(x, "random_", _cast(x, values))
 
 
@@ -289,19 +298,19 @@ def index_put(x, index, value):
     """``x`` with ``value`` written at ``x[index]``, out of place and differentiable in both:
     where(covered, put(value, positions), x), the last write winning at repeated positions."""
     from .shape import normalize_index, split_integers
-    xp = backend.xp_of(x.data)
-    pos = xp.arange(x.data.size).reshape(x.data.shape)
+    xp = backend.xp_of(x._data)
+    pos = xp.arange(x._data.size).reshape(x._data.shape)
     idx = normalize_index(index, pos)
     split = split_integers(idx)
     pos = pos[split[0]][split[1]] if split is not None else pos[idx]
     if not isinstance(value, Tensor):
-        value = Tensor._wrap(xp.asarray(value, dtype=x.data.dtype))
+        value = Tensor._wrap(xp.asarray(value, dtype=x._data.dtype))
     flat = pos.reshape(-1)
-    value = value.to(x.data.dtype).broadcast_to(pos.shape).reshape(-1)
+    value = value.to(x._data.dtype).broadcast_to(pos.shape).reshape(-1)
     _, last = np.unique(backend.to_device(flat, backend.CPU)[::-1], return_index=True)
     if last.size != flat.size:                   # repeated positions: keep each one's last value
         keep = backend.to_device(flat.size - 1 - last, x.device)
         flat, value = flat[keep], value[keep]
-    covered = xp.zeros(x.data.size, dtype=bool)
+    covered = xp.zeros(x._data.size, dtype=bool)
     covered[flat] = True
-    return where(Tensor._wrap(covered.reshape(x.data.shape)), PutAdd.apply(value, x.data.shape, flat), x)
+    return where(Tensor._wrap(covered.reshape(x._data.shape)), PutAdd.apply(value, x._data.shape, flat), x)

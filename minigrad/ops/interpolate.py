@@ -162,20 +162,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad has "
                                   f"{', '.join(_MODES)}")
-    if x.data.ndim not in _MODES[mode]:
+    if x._data.ndim not in _MODES[mode]:
         raise ValueError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
-                         f"got shape {x.data.shape}")
+                         f"got shape {x._data.shape}")
     if align_corners is not None and mode not in _LINEAR.values():
         raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear, "
                          f"bilinear and trilinear, not {mode!r}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
-    spatial = x.data.shape[2:]
+    spatial = x._data.shape[2:]
     sizes, scales = _output_size("interpolate", spatial, size, scale_factor)
     if recompute_scale_factor or mode == "area":
         scales = (None,) * len(sizes)            # the index arithmetic then uses in / out
     kind = "linear" if mode in _LINEAR.values() else mode
-    dtype = x.data.dtype
+    dtype = x._data.dtype
     plans = [(2 + k, axis_plan(kind, d_in, d_out, s, bool(align_corners), dtype))
              for k, (d_in, d_out, s) in enumerate(zip(spatial, sizes, scales))]
     return Resample.apply(x, plans)

@@ -50,11 +50,11 @@ class MatMul(Function):
 def matmul(input, other) -> Tensor:
     """Matrix product with NumPy's ``@`` semantics (1-D operands, broadcast batch dims)."""
     a, b = as_tensor(input, "matmul"), as_tensor(other, "matmul")
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a._data.shape, b._data.shape
     if not sa or not sb:
         raise ShapeError(f"matmul: both operands must have at least one dimension, got shapes {sa} and {sb}")
-    if a.data.dtype != b.data.dtype:
-        raise DtypeError(f"matmul: operands must have the same dtype, got {a.data.dtype} and {b.data.dtype}")
+    if a._data.dtype != b._data.dtype:
+        raise DtypeError(f"matmul: operands must have the same dtype, got {a._data.dtype} and {b._data.dtype}")
     k_a = sa[-1]
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
@@ -103,16 +103,16 @@ class Linear(Function):
 def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` as PyTorch's ``F.linear``: weight is (out_features, in_features)."""
     x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
-    if w.data.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w.data.shape}")
-    if x.data.ndim == 0 or x.data.shape[-1] != w.data.shape[1]:
-        raise ShapeError(f"linear: input of shape {x.data.shape} does not match weight of shape "
-                         f"{w.data.shape} (expected last dim {w.data.shape[1]})")
-    if x.data.dtype != w.data.dtype:
-        raise DtypeError(f"linear: input is {x.data.dtype} but weight is {w.data.dtype}")
+    if w._data.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w._data.shape}")
+    if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[1]:
+        raise ShapeError(f"linear: input of shape {x._data.shape} does not match weight of shape "
+                         f"{w._data.shape} (expected last dim {w._data.shape[1]})")
+    if x._data.dtype != w._data.dtype:
+        raise DtypeError(f"linear: input is {x._data.dtype} but weight is {w._data.dtype}")
     if bias is None:
         return Linear.apply(x, w)
     b = as_tensor(bias, "linear")
-    if b.data.shape != (w.data.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.data.shape[0]},), got {b.data.shape}")
+    if b._data.shape != (w._data.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w._data.shape[0]},), got {b._data.shape}")
     return Linear.apply(x, w, b)

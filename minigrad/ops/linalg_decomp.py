@@ -38,11 +38,11 @@ def _mT(a):
 
 def _square(opname, input):
     a = as_tensor(input, opname)
-    if a.data.dtype.kind != "f":
-        raise TypeError(f"{opname}: expected a floating-point tensor, got {a.data.dtype}")
-    if a.data.ndim < 2 or a.data.shape[-1] != a.data.shape[-2]:
+    if a._data.dtype.kind != "f":
+        raise TypeError(f"{opname}: expected a floating-point tensor, got {a._data.dtype}")
+    if a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
         raise ValueError(f"{opname}: expected a square matrix or a batch of them (..., n, n), got shape "
-                         f"{a.data.shape}")
+                         f"{a._data.shape}")
     return a
 
 
@@ -205,8 +205,8 @@ def slogdet(A):
 def logdet(A) -> Tensor:
     """log det A: NaN where the determinant is negative, -inf where it is zero (as PyTorch)."""
     sign, logabs = slogdet(A)
-    xp = backend.xp_of(sign.data)
-    return logabs + Tensor._wrap(xp.where(sign.data < 0, xp.nan, 0.0).astype(sign.data.dtype))
+    xp = backend.xp_of(sign._data)
+    return logabs + Tensor._wrap(xp.where(sign._data < 0, xp.nan, 0.0).astype(sign._data.dtype))
 
 
 def solve(A, B, *, left=True) -> Tensor:
@@ -216,15 +216,15 @@ def solve(A, B, *, left=True) -> Tensor:
     b = as_tensor(B, "linalg.solve")
     if not left:
         return _mT(solve(_mT(a), _mT(b)))
-    vector = b.data.ndim == 1 or (b.data.ndim == a.data.ndim - 1 and b.data.shape == a.data.shape[:-1])
+    vector = b._data.ndim == 1 or (b._data.ndim == a._data.ndim - 1 and b._data.shape == a._data.shape[:-1])
     if vector:
         b = b.unsqueeze(-1)
-    if b.data.shape[-2] != a.data.shape[-1]:
-        raise ValueError(f"linalg.solve: A of shape {a.data.shape} and B of shape {B.shape} do not match "
+    if b._data.shape[-2] != a._data.shape[-1]:
+        raise ValueError(f"linalg.solve: A of shape {a._data.shape} and B of shape {B.shape} do not match "
                          f"(A's columns must equal B's rows)")
-    batch = np.broadcast_shapes(a.data.shape[:-2], b.data.shape[:-2])
-    a = a.expand(batch + a.data.shape[-2:]) if a.data.shape[:-2] != batch else a
-    b = b.expand(batch + b.data.shape[-2:]) if b.data.shape[:-2] != batch else b
+    batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
+    a = a.expand(batch + a._data.shape[-2:]) if a._data.shape[:-2] != batch else a
+    b = b.expand(batch + b._data.shape[-2:]) if b._data.shape[:-2] != batch else b
     x = Solve.apply(a, b)
     return x.squeeze(-1) if vector else x
 
@@ -255,7 +255,7 @@ def matrix_power(A, n: int) -> Tensor:
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {type(n).__name__}")
     if n == 0:       # the identity, still a function of A (its gradient is zero), as PyTorch
-        eye = backend.xp_of(a.data).eye(a.data.shape[-1], dtype=a.data.dtype)
+        eye = backend.xp_of(a._data).eye(a._data.shape[-1], dtype=a._data.dtype)
         return a * 0 + Tensor._wrap(eye)
     if n < 0:
         a, n = inv(a), -n

@@ -29,17 +29,17 @@ __all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "baddbmm", "tens
 
 def _operands(opname, *xs):
     ts = [as_tensor(x, opname) for x in xs]
-    dtype = ts[0].data.dtype
+    dtype = ts[0]._data.dtype
     for t in ts[1:]:
-        if t.data.dtype != dtype:
+        if t._data.dtype != dtype:
             raise TypeError(f"{opname}: operands must have the same dtype, got "
-                            f"{', '.join(str(u.data.dtype) for u in ts)}")
+                            f"{', '.join(str(u._data.dtype) for u in ts)}")
     return ts
 
 
 def _need_ndim(opname, t, ndim, name):
-    if t.data.ndim != ndim:
-        raise ValueError(f"{opname}: {name} must be {ndim}-D, got shape {t.data.shape}")
+    if t._data.ndim != ndim:
+        raise ValueError(f"{opname}: {name} must be {ndim}-D, got shape {t._data.shape}")
 
 
 # ----------------------------------------------------------------------------- products
@@ -56,8 +56,8 @@ def bmm(input, mat2) -> Tensor:
     a, b = _operands("bmm", input, mat2)
     _need_ndim("bmm", a, 3, "input")
     _need_ndim("bmm", b, 3, "mat2")
-    if a.data.shape[0] != b.data.shape[0]:
-        raise ValueError(f"bmm: batch sizes differ: {a.data.shape} and {b.data.shape}")
+    if a._data.shape[0] != b._data.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: {a._data.shape} and {b._data.shape}")
     return matmul(a, b)
 
 
@@ -80,10 +80,10 @@ def dot(input, other) -> Tensor:
 def inner(input, other) -> Tensor:
     """Sum over the last dims: out[i..., j...] = sum_k a[i..., k] b[j..., k] (a product for 0-d)."""
     a, b = _operands("inner", input, other)
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a._data.ndim == 0 or b._data.ndim == 0:
         return a * b
-    if a.data.shape[-1] != b.data.shape[-1]:
-        raise ValueError(f"inner: last dims differ: {a.data.shape} and {b.data.shape}")
+    if a._data.shape[-1] != b._data.shape[-1]:
+        raise ValueError(f"inner: last dims differ: {a._data.shape} and {b._data.shape}")
     return tensordot(a, b, ([-1], [-1]))
 
 
@@ -110,11 +110,11 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
 def _scaled_sum(input, product, beta, alpha, opname):
     x = as_tensor(input, opname)
     try:
-        if np.broadcast_shapes(x.data.shape, product.data.shape) != product.data.shape:
+        if np.broadcast_shapes(x._data.shape, product._data.shape) != product._data.shape:
             raise ValueError
     except ValueError:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} does not broadcast to the product's shape "
-                         f"{product.data.shape}") from None
+        raise ValueError(f"{opname}: input of shape {x._data.shape} does not broadcast to the product's shape "
+                         f"{product._data.shape}") from None
     out = product if alpha == 1 else product * alpha
     if beta == 0:
         return out
@@ -126,30 +126,30 @@ def tensordot(a, b, dims=2) -> Tensor:
     ``dims = (dims_a, dims_b)``."""
     a, b = _operands("tensordot", a, b)
     if isinstance(dims, (int, np.integer)):
-        if dims < 0 or dims > builtins.min(a.data.ndim, b.data.ndim):
-            raise ValueError(f"tensordot: cannot contract {dims} dims of shapes {a.data.shape} and {b.data.shape}")
-        da, db = list(range(a.data.ndim - dims, a.data.ndim)), list(range(dims))
+        if dims < 0 or dims > builtins.min(a._data.ndim, b._data.ndim):
+            raise ValueError(f"tensordot: cannot contract {dims} dims of shapes {a._data.shape} and {b._data.shape}")
+        da, db = list(range(a._data.ndim - dims, a._data.ndim)), list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
-        da = [normalize_dim(d, a.data.ndim, "tensordot") for d in da]
-        db = [normalize_dim(d, b.data.ndim, "tensordot") for d in db]
-    if len(da) != len(db) or builtins.any(a.data.shape[i] != b.data.shape[j] for i, j in zip(da, db)):
-        raise ValueError(f"tensordot: dims {da} of {a.data.shape} do not match dims {db} of {b.data.shape}")
-    free_a = [k for k in range(a.data.ndim) if k not in da]
-    free_b = [k for k in range(b.data.ndim) if k not in db]
-    k = int(np.prod([a.data.shape[i] for i in da]))
+        da = [normalize_dim(d, a._data.ndim, "tensordot") for d in da]
+        db = [normalize_dim(d, b._data.ndim, "tensordot") for d in db]
+    if len(da) != len(db) or builtins.any(a._data.shape[i] != b._data.shape[j] for i, j in zip(da, db)):
+        raise ValueError(f"tensordot: dims {da} of {a._data.shape} do not match dims {db} of {b._data.shape}")
+    free_a = [k for k in range(a._data.ndim) if k not in da]
+    free_b = [k for k in range(b._data.ndim) if k not in db]
+    k = int(np.prod([a._data.shape[i] for i in da]))
     a2 = _shape.reshape(_shape.permute(a, free_a + da), -1, k)
     b2 = _shape.reshape(_shape.permute(b, db + free_b), k, -1)
-    shape = tuple(a.data.shape[i] for i in free_a) + tuple(b.data.shape[j] for j in free_b)
+    shape = tuple(a._data.shape[i] for i in free_a) + tuple(b._data.shape[j] for j in free_b)
     return _shape.reshape(matmul(a2, b2), shape)
 
 
 def kron(input, other) -> Tensor:
     """Kronecker product: block (i, j) is ``a[i, j] * b`` (shapes aligned on the right)."""
     a, b = _operands("kron", input, other)
-    n = builtins.max(a.data.ndim, b.data.ndim)
-    sa = (1,) * (n - a.data.ndim) + a.data.shape
-    sb = (1,) * (n - b.data.ndim) + b.data.shape
+    n = builtins.max(a._data.ndim, b._data.ndim)
+    sa = (1,) * (n - a._data.ndim) + a._data.shape
+    sb = (1,) * (n - b._data.ndim) + b._data.shape
     a2 = _shape.reshape(a, tuple(v for s in sa for v in (s, 1)))
     b2 = _shape.reshape(b, tuple(v for s in sb for v in (1, s)))
     return _shape.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb)))
@@ -159,9 +159,9 @@ def cross(input, other, dim=None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default: the first dim of size 3)."""
     a, b = _operands("cross", input, other)
     try:
-        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"cross: shapes {a.data.shape} and {b.data.shape} do not broadcast") from None
+        raise ValueError(f"cross: shapes {a._data.shape} and {b._data.shape} do not broadcast") from None
     if dim is None:
         sizes = [k for k, s in enumerate(shape) if s == 3]
         if not sizes:
@@ -180,8 +180,8 @@ def cross(input, other, dim=None) -> Tensor:
 def cdist(x1, x2, p=2.0) -> Tensor:
     """p-norm distances between the rows: (..., P, M), (..., R, M) -> (..., P, R)."""
     a, b = _operands("cdist", x1, x2)
-    if a.data.ndim < 2 or b.data.ndim < 2 or a.data.shape[-1] != b.data.shape[-1]:
-        raise ValueError(f"cdist: expected (..., P, M) and (..., R, M), got {a.data.shape} and {b.data.shape}")
+    if a._data.ndim < 2 or b._data.ndim < 2 or a._data.shape[-1] != b._data.shape[-1]:
+        raise ValueError(f"cdist: expected (..., P, M) and (..., R, M), got {a._data.shape} and {b._data.shape}")
     if p < 0:
         raise ValueError(f"cdist: p must be non-negative, got {p}")
     diff = _shape.unsqueeze(a, -2) - _shape.unsqueeze(b, -3)
@@ -193,13 +193,13 @@ def pdist(input, p=2.0) -> Tensor:
     upper triangle read row by row: (N (N - 1) / 2,).  A gather of both rows of each pair, then the
     norm of their difference, so the gradient is the gather's (scatter-add) after the norm's."""
     x = as_tensor(input, "pdist")
-    if x.data.ndim != 2:
-        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x.data.shape}")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"pdist: expected a floating point input, got {x.data.dtype}")
+    if x._data.ndim != 2:
+        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x._data.shape}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"pdist: expected a floating point input, got {x._data.dtype}")
     if p < 0:
         raise ValueError(f"pdist: p must be non-negative, got {p}")
-    i, j = np.triu_indices(x.data.shape[0], 1)
+    i, j = np.triu_indices(x._data.shape[0], 1)
     return vector_norm(x[i] - x[j], p, -1)
 
 
@@ -290,17 +290,17 @@ def einsum(equation, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = _operands("einsum", *operands)
-    subs, out, ell = _parse_einsum(equation, [t.data.shape for t in ts])
+    subs, out, ell = _parse_einsum(equation, [t._data.shape for t in ts])
     sizes = {}
     # ellipsis dims broadcast: expand every operand's to the common size first
     for s, t in zip(subs, ts):
-        for c, n in zip(s, t.data.shape):
+        for c, n in zip(s, t._data.shape):
             if c in ell and n != 1:
                 sizes[c] = n
     new_ts = []
     for s, t in zip(subs, ts):
-        target = tuple(sizes.get(c, n) if c in ell else n for c, n in zip(s, t.data.shape))
-        new_ts.append(_shape.broadcast_to(t, target) if target != t.data.shape else t)
+        target = tuple(sizes.get(c, n) if c in ell else n for c, n in zip(s, t._data.shape))
+        new_ts.append(_shape.broadcast_to(t, target) if target != t._data.shape else t)
     ts = new_ts
     # a label repeated within one operand reads its diagonal
     for k in range(len(ts)):
@@ -313,7 +313,7 @@ def einsum(equation, *operands) -> Tensor:
             s = s[:i] + s[i + 1:j] + s[j + 1:] + c
         subs[k], ts[k] = s, t
     for s, t in zip(subs, ts):
-        for c, n in zip(s, t.data.shape):
+        for c, n in zip(s, t._data.shape):
             if sizes.setdefault(c, n) != n:
                 raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {n} in {equation!r}")
     if len(set(out)) != len(out) or builtins.any(c not in sizes for c in out):
@@ -328,9 +328,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     t = as_tensor(x, "vector_norm")
     if dtype is not None:
         t = t.to(dtype)
-    if t.data.dtype.kind != "f":
-        raise TypeError(f"vector_norm: expected a floating point tensor, got {t.data.dtype}")
-    dims = normalize_dims(dim, t.data.ndim, "vector_norm")
+    if t._data.dtype.kind != "f":
+        raise TypeError(f"vector_norm: expected a floating point tensor, got {t._data.dtype}")
+    dims = normalize_dims(dim, t._data.ndim, "vector_norm")
     # scan.VectorNorm: its gradient at the zero vector is 0 (a subgradient), as PyTorch's
     return VectorNorm.apply(t, float(ord), dims, keepdim)
 
@@ -340,9 +340,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     t = as_tensor(A, "matrix_norm")
     if dtype is not None:
         t = t.to(dtype)
-    if t.data.ndim < 2:
-        raise ValueError(f"matrix_norm: expected at least 2 dims, got shape {t.data.shape}")
-    r, c = (normalize_dim(d, t.data.ndim, "matrix_norm") for d in dim)
+    if t._data.ndim < 2:
+        raise ValueError(f"matrix_norm: expected at least 2 dims, got shape {t._data.shape}")
+    r, c = (normalize_dim(d, t._data.ndim, "matrix_norm") for d in dim)
     if ord == "fro":
         return vector_norm(t, 2, (r, c), keepdim)
     if ord in (1, -1, float("inf"), -float("inf")):
@@ -359,11 +359,11 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     t = as_tensor(A, "norm")
     if isinstance(dim, int):
         return vector_norm(t, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
-    if dim is None and (ord is None or t.data.ndim == 1):
+    if dim is None and (ord is None or t._data.ndim == 1):
         return vector_norm(t, 2 if ord is None else ord, None, keepdim, dtype=dtype)
     if dim is None:
-        if t.data.ndim != 2:
-            raise ValueError(f"norm: ord {ord!r} without dim needs a 1-D or 2-D input, got shape {t.data.shape}")
+        if t._data.ndim != 2:
+            raise ValueError(f"norm: ord {ord!r} without dim needs a 1-D or 2-D input, got shape {t._data.shape}")
         dim = (0, 1)
     if len(dim) == 1:
         return vector_norm(t, 2 if ord is None else ord, dim, keepdim, dtype=dtype)

@@ -45,10 +45,10 @@ LUResult = namedtuple("lu", ["P", "L", "U"])
 
 def _matrix(opname, input):
     a = as_tensor(input, opname)
-    if a.data.dtype.kind != "f":
-        raise TypeError(f"{opname}: expected a floating-point tensor, got {a.data.dtype}")
-    if a.data.ndim < 2:
-        raise ValueError(f"{opname}: expected a matrix or a batch of them (..., m, n), got shape {a.data.shape}")
+    if a._data.dtype.kind != "f":
+        raise TypeError(f"{opname}: expected a floating-point tensor, got {a._data.dtype}")
+    if a._data.ndim < 2:
+        raise ValueError(f"{opname}: expected a matrix or a batch of them (..., m, n), got shape {a._data.shape}")
     return a
 
 
@@ -128,11 +128,11 @@ def torch_svd(input, some=True, compute_uv=True):
     a = _matrix("svd", input)
     if not compute_uv:
         s = svdvals(a)
-        xp = backend.xp_of(a.data)
-        m, n = a.data.shape[-2:]
-        batch = a.data.shape[:-2]
-        return TorchSVDResult(Tensor._wrap(xp.zeros(batch + (m, m), a.data.dtype)), s,
-                              Tensor._wrap(xp.zeros(batch + (n, n), a.data.dtype)))
+        xp = backend.xp_of(a._data)
+        m, n = a._data.shape[-2:]
+        batch = a._data.shape[:-2]
+        return TorchSVDResult(Tensor._wrap(xp.zeros(batch + (m, m), a._data.dtype)), s,
+                              Tensor._wrap(xp.zeros(batch + (n, n), a._data.dtype)))
     u, s, vh = svd(a, full_matrices=not some)
     return TorchSVDResult(u, s, vh.mT)
 
@@ -186,7 +186,7 @@ def qr(A, mode="reduced"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     q, r = Qr.apply(_matrix("linalg.qr", A), mode=mode)
     if mode == "r":
-        q = Tensor._wrap(backend.xp_of(r.data).zeros((0,), dtype=r.data.dtype))
+        q = Tensor._wrap(backend.xp_of(r._data).zeros((0,), dtype=r._data.dtype))
     return QRResult(q, r)
 
 
@@ -244,9 +244,9 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
     count as zero (rtol's default eps * max(m, n) when atol is not given, as PyTorch);
     ``hermitian``: A is symmetric and only its eigendecomposition is computed."""
     a = _matrix("linalg.pinv", A)
-    if hermitian and a.data.shape[-1] != a.data.shape[-2]:
-        raise ValueError(f"linalg.pinv: hermitian=True needs square matrices, got shape {a.data.shape}")
-    return Pinv.apply(a, atol=atol, rtol=_default_rtol(a.data, atol, rtol), hermitian=bool(hermitian))
+    if hermitian and a._data.shape[-1] != a._data.shape[-2]:
+        raise ValueError(f"linalg.pinv: hermitian=True needs square matrices, got shape {a._data.shape}")
+    return Pinv.apply(a, atol=atol, rtol=_default_rtol(a._data, atol, rtol), hermitian=bool(hermitian))
 
 
 def pinverse(input, rcond=1e-15) -> Tensor:
@@ -266,19 +266,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise ValueError(f"linalg.lstsq: driver must be one of gels, gelsy, gelsd, gelss, got {driver!r}")
     a = _matrix("linalg.lstsq", A)
     b = as_tensor(B, "linalg.lstsq")
-    vector = b.data.ndim == a.data.ndim - 1
+    vector = b._data.ndim == a._data.ndim - 1
     if vector:
         b = b.unsqueeze(-1)
-    if b.data.ndim < 2 or b.data.shape[-2] != a.data.shape[-2]:
-        raise ValueError(f"linalg.lstsq: A of shape {a.data.shape} and B of shape {tuple(B.shape)} do not match "
+    if b._data.ndim < 2 or b._data.shape[-2] != a._data.shape[-2]:
+        raise ValueError(f"linalg.lstsq: A of shape {a._data.shape} and B of shape {tuple(B.shape)} do not match "
                          f"(A and B need the same number of rows)")
-    m, n = a.data.shape[-2:]
-    rtol = np.finfo(a.data.dtype).eps * max(m, n) if rcond is None else rcond
+    m, n = a._data.shape[-2:]
+    rtol = np.finfo(a._data.dtype).eps * max(m, n) if rcond is None else rcond
     x = pinv(a, rtol=rtol) @ b
-    xp = backend.xp_of(a.data)
-    s = xp.linalg.svd(a.data, compute_uv=False)
-    rank = (s > rtol * s[..., :1]).sum(-1) if s.shape[-1] else xp.zeros(a.data.shape[:-2], dtype=np.int64)
-    empty = Tensor._wrap(xp.zeros((0,), dtype=a.data.dtype))
+    xp = backend.xp_of(a._data)
+    s = xp.linalg.svd(a._data, compute_uv=False)
+    rank = (s > rtol * s[..., :1]).sum(-1) if s.shape[-1] else xp.zeros(a._data.shape[:-2], dtype=np.int64)
+    empty = Tensor._wrap(xp.zeros((0,), dtype=a._data.dtype))
     residuals = x.reshape(-1)[:0]           # empty, in the graph (a zero gradient), as PyTorch's
     if driver != "gelsy" and m > n and bool((rank == n).all()):
         residuals = ((a @ x - b) ** 2).sum(-2)  # (..., k): (..., 1) for a vector B, as PyTorch
@@ -374,16 +374,16 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
     b = _matrix("linalg.solve_triangular", B)
     if not left:
         return _mT(solve_triangular(_mT(a), _mT(b), upper=not upper, unitriangular=unitriangular))
-    if b.data.shape[-2] != a.data.shape[-1]:
-        raise ValueError(f"linalg.solve_triangular: A of shape {a.data.shape} and B of shape {b.data.shape} do "
+    if b._data.shape[-2] != a._data.shape[-1]:
+        raise ValueError(f"linalg.solve_triangular: A of shape {a._data.shape} and B of shape {b._data.shape} do "
                          f"not match (A's columns must equal B's rows)")
     try:
-        batch = np.broadcast_shapes(a.data.shape[:-2], b.data.shape[:-2])
+        batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
     except ValueError:
-        raise ValueError(f"linalg.solve_triangular: the batch dims of A {a.data.shape} and B {b.data.shape} do "
+        raise ValueError(f"linalg.solve_triangular: the batch dims of A {a._data.shape} and B {b._data.shape} do "
                          f"not broadcast") from None
-    a = a.expand(batch + a.data.shape[-2:]) if a.data.shape[:-2] != batch else a
-    b = b.expand(batch + b.data.shape[-2:]) if b.data.shape[:-2] != batch else b
+    a = a.expand(batch + a._data.shape[-2:]) if a._data.shape[:-2] != batch else a
+    b = b.expand(batch + b._data.shape[-2:]) if b._data.shape[:-2] != batch else b
     return SolveTriangular.apply(a, b, upper=bool(upper), unitriangular=bool(unitriangular))
 
 
@@ -472,8 +472,8 @@ def lu(A, *, pivot=True):
         raise NotImplementedError("linalg.lu: pivot=False is for CUDA inputs only in PyTorch")
     a = _matrix("linalg.lu", A)
     low, up, pivots = Lu.apply(a)
-    perm = _pivots_to_perm(pivots.data, a.data.shape[-2])
-    return LUResult(Tensor._wrap(_perm_matrix(perm, a.data.dtype)), low, up)
+    perm = _pivots_to_perm(pivots._data, a._data.shape[-2])
+    return LUResult(Tensor._wrap(_perm_matrix(perm, a._data.dtype)), low, up)
 
 
 def lu_factor(A, *, pivot=True):
@@ -483,15 +483,15 @@ def lu_factor(A, *, pivot=True):
         raise NotImplementedError("linalg.lu_factor: pivot=False is for CUDA inputs only in PyTorch")
     a = _matrix("linalg.lu_factor", A)
     low, up, pivots = Lu.apply(a)
-    m, n = a.data.shape[-2:]
+    m, n = a._data.shape[-2:]
     from .shape import cat
     from .indexing import tril
     strict = tril(low, -1)
     if m > n:
-        up = cat([up, Tensor._wrap(backend.xp_of(a.data).zeros(a.data.shape[:-2] + (m - n, n), a.data.dtype))], -2)
+        up = cat([up, Tensor._wrap(backend.xp_of(a._data).zeros(a._data.shape[:-2] + (m - n, n), a._data.dtype))], -2)
     elif m < n:
-        strict = cat([strict, Tensor._wrap(backend.xp_of(a.data).zeros(a.data.shape[:-2] + (m, n - m),
-                                                                        a.data.dtype))], -1)
+        strict = cat([strict, Tensor._wrap(backend.xp_of(a._data).zeros(a._data.shape[:-2] + (m, n - m),
+                                                                        a._data.dtype))], -1)
     return LUFactorResult(strict + up, pivots)
 
 
@@ -514,16 +514,16 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
     lu_ = _square("linalg.lu_solve", LU)
     b = _matrix("linalg.lu_solve", B)
     piv = as_tensor(pivots, "linalg.lu_solve")
-    n = lu_.data.shape[-1]
-    if piv.data.shape[-1] != n or piv.data.dtype.kind not in "iu":
-        raise ValueError(f"linalg.lu_solve: pivots must be integers of shape (..., {n}), got {piv.data.dtype} "
-                         f"{piv.data.shape}")
+    n = lu_._data.shape[-1]
+    if piv._data.shape[-1] != n or piv._data.dtype.kind not in "iu":
+        raise ValueError(f"linalg.lu_solve: pivots must be integers of shape (..., {n}), got {piv._data.dtype} "
+                         f"{piv._data.shape}")
     if not left:
         return _mT(lu_solve(lu_, piv, _mT(b), adjoint=not adjoint))
-    if b.data.shape[-2] != n:
-        raise ValueError(f"linalg.lu_solve: LU of shape {lu_.data.shape} and B of shape {b.data.shape} do not "
+    if b._data.shape[-2] != n:
+        raise ValueError(f"linalg.lu_solve: LU of shape {lu_._data.shape} and B of shape {b._data.shape} do not "
                          f"match (LU's columns must equal B's rows)")
-    p = Tensor._wrap(_perm_matrix(_pivots_to_perm(piv.data, n), lu_.data.dtype))
+    p = Tensor._wrap(_perm_matrix(_pivots_to_perm(piv._data, n), lu_._data.dtype))
     if adjoint:          # A^T = U^T L^T P^T:  X = P L^-T U^-T B
         y = solve_triangular(lu_.mT, b, upper=False)
         return p @ solve_triangular(lu_.mT, y, upper=True, unitriangular=True)
@@ -553,11 +553,11 @@ def tensorinv(A, ind=2) -> Tensor:
     a = as_tensor(A, "linalg.tensorinv")
     if ind <= 0:
         raise ValueError(f"linalg.tensorinv: ind must be positive, got {ind}")
-    head, tail = a.data.shape[:ind], a.data.shape[ind:]
+    head, tail = a._data.shape[:ind], a._data.shape[ind:]
     rows, cols = math.prod(head), math.prod(tail)
     if rows != cols:
         raise ValueError(f"linalg.tensorinv: prod(shape[:ind]) = {rows} must equal prod(shape[ind:]) = {cols} "
-                         f"(shape {a.data.shape}, ind={ind})")
+                         f"(shape {a._data.shape}, ind={ind})")
     return inv(a.reshape(rows, cols)).reshape(tail + head)
 
 
@@ -570,9 +570,9 @@ def tensorsolve(A, B, dims=None) -> Tensor:
         dims = [d % a.ndim for d in dims]
         rest = [d for d in range(a.ndim) if d not in dims]
         a = a.permute(rest + dims)
-    out_shape = a.data.shape[b.ndim:]
-    rows, cols = b.data.size, math.prod(out_shape)
-    if a.data.shape[:b.ndim] != b.data.shape or rows != cols:
-        raise ValueError(f"linalg.tensorsolve: A of shape {a.data.shape} and B of shape {b.data.shape} do not "
+    out_shape = a._data.shape[b.ndim:]
+    rows, cols = b._data.size, math.prod(out_shape)
+    if a._data.shape[:b.ndim] != b._data.shape or rows != cols:
+        raise ValueError(f"linalg.tensorsolve: A of shape {a._data.shape} and B of shape {b._data.shape} do not "
                          f"match (A's leading dims must be B's shape and the rest hold as many elements)")
     return solve(a.reshape(rows, cols), b.reshape(rows)).reshape(out_shape)

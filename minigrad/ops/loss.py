@@ -90,7 +90,7 @@ def _class_weight(weight, n_cls, like, opname):
     xp = backend.xp_of(like)
     if weight is None:
         return xp.ones(n_cls, dtype=like.dtype)
-    w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
+    w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
     if w.shape != (n_cls,):
         raise ValueError(f"{opname}: weight must have shape ({n_cls},) (one per class), got {w.shape}")
     return w.astype(like.dtype, copy=False)
@@ -98,21 +98,21 @@ def _class_weight(weight, n_cls, like, opname):
 
 def _class_dim_last(x):
     """(N, C, d1, ...) -> (N * d1 * ..., C), differentiably; (N, C) and (C,) pass through as 2-D."""
-    if x.data.ndim == 1:
+    if x._data.ndim == 1:
         return reshape(x, 1, -1)
-    if x.data.ndim == 2:
+    if x._data.ndim == 2:
         return x
-    order = (0,) + tuple(range(2, x.data.ndim)) + (1,)
-    return reshape(permute(x, order), -1, x.data.shape[1])
+    order = (0,) + tuple(range(2, x._data.ndim)) + (1,)
+    return reshape(permute(x, order), -1, x._data.shape[1])
 
 
 def _check_class_targets(opname, x, t):
-    expected = (x.data.shape[0],) + x.data.shape[2:] if x.data.ndim >= 2 else ()
-    if t.data.shape != expected:
-        raise ValueError(f"{opname}: target of shape {t.data.shape} does not match input of shape {x.data.shape} "
+    expected = (x._data.shape[0],) + x._data.shape[2:] if x._data.ndim >= 2 else ()
+    if t._data.shape != expected:
+        raise ValueError(f"{opname}: target of shape {t._data.shape} does not match input of shape {x._data.shape} "
                          f"(expected class indices of shape {expected})")
-    if t.data.dtype.kind not in "iu":
-        raise TypeError(f"{opname}: class-index targets must be integers, got {t.data.dtype}")
+    if t._data.dtype.kind not in "iu":
+        raise TypeError(f"{opname}: class-index targets must be integers, got {t._data.dtype}")
 
 
 def _check_class_range(opname, target, n_cls, ignore_index):
@@ -136,33 +136,33 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     x = float_operand(input, "cross_entropy")
     refuse_float16("cross_entropy", x)
     t = as_tensor(target, "cross_entropy")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
-    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
-    w = _class_weight(weight, n_cls, x.data, "cross_entropy")
-    if t.data.dtype.kind == "f":
+    n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
+    w = _class_weight(weight, n_cls, x._data, "cross_entropy")
+    if t._data.dtype.kind == "f":
         return _soft_cross_entropy(x, t, w, reduction, label_smoothing)
     _check_class_targets("cross_entropy", x, t)
-    _check_class_range("cross_entropy", t.data, n_cls, ignore_index)
+    _check_class_range("cross_entropy", t._data, n_cls, ignore_index)
     rows = _class_dim_last(x)
-    out = CrossEntropy.apply(rows, t.data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
+    out = CrossEntropy.apply(rows, t._data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
                              float(label_smoothing), reduction)
     if reduction == "none":
-        return reshape(out, t.data.shape)
+        return reshape(out, t._data.shape)
     return out
 
 
 def _soft_cross_entropy(x, t, w, reduction, smoothing):
     """Probability targets: loss = -sum_c w_c t_c log p_c, composed from differentiable ops
     (gradients flow to the targets too); 'mean' averages over the samples."""
-    if t.data.shape != x.data.shape:
-        raise ValueError(f"cross_entropy: probability targets of shape {t.data.shape} must match the input's "
-                         f"shape {x.data.shape}")
-    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
-    class_dim = 1 if x.data.ndim >= 2 else 0
+    if t._data.shape != x._data.shape:
+        raise ValueError(f"cross_entropy: probability targets of shape {t._data.shape} must match the input's "
+                         f"shape {x._data.shape}")
+    n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
+    class_dim = 1 if x._data.ndim >= 2 else 0
     if smoothing:
         t = t * (1.0 - smoothing) + smoothing / n_cls
-    shape = [1] * x.data.ndim
+    shape = [1] * x._data.ndim
     shape[class_dim] = n_cls
     logp = log_softmax(x, class_dim)
     per_sample = -(logp * t * Tensor._wrap(w.reshape(shape))).sum(class_dim)
@@ -204,21 +204,21 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction, "nll_loss")
     x = float_operand(input, "nll_loss")
     t = as_tensor(target, "nll_loss")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
     _check_class_targets("nll_loss", x, t)
-    n_cls = x.data.shape[1] if x.data.ndim >= 2 else x.data.shape[0]
-    _check_class_range("nll_loss", t.data, n_cls, ignore_index)
-    w = _class_weight(weight, n_cls, x.data, "nll_loss")
-    out = NLLLoss.apply(_class_dim_last(x), t.data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
+    n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
+    _check_class_range("nll_loss", t._data, n_cls, ignore_index)
+    w = _class_weight(weight, n_cls, x._data, "nll_loss")
+    out = NLLLoss.apply(_class_dim_last(x), t._data.reshape(-1).astype(np.int64, copy=False), w, int(ignore_index),
                         reduction)
-    return reshape(out, t.data.shape) if reduction == "none" else out
+    return reshape(out, t._data.shape) if reduction == "none" else out
 
 
 # ----------------------------------------------------------------------------- regression losses
 def _same_shape(opname, x, y):
-    if x.data.shape != y.data.shape:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} and target of shape {y.data.shape} differ; "
+    if x._data.shape != y._data.shape:
+        raise ValueError(f"{opname}: input of shape {x._data.shape} and target of shape {y._data.shape} differ; "
                          f"broadcasting them would silently compute something else (reshape one first)")
 
 
@@ -242,8 +242,8 @@ def _element_weight(opname, weight, x):
     if weight is None:
         return None
     w = float_operand(weight, opname)
-    if w.data.shape != x.data.shape:
-        raise ValueError(f"{opname}: weight of shape {w.data.shape} must have the input's shape {x.data.shape}")
+    if w._data.shape != x._data.shape:
+        raise ValueError(f"{opname}: weight of shape {w._data.shape} must have the input's shape {x._data.shape}")
     return w
 
 
@@ -314,18 +314,18 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = float_operand(input, "binary_cross_entropy_with_logits"), float_operand(target, "binary_cross_entropy_with_logits")
     _same_shape("binary_cross_entropy_with_logits", x, y)
-    if y.data.dtype != x.data.dtype:
-        y = y.to(x.data.dtype)
+    if y._data.dtype != x._data.dtype:
+        y = y.to(x._data.dtype)
     extras = []
     for name, t in (("weight", weight), ("pos_weight", pos_weight)):
         if t is None:
             extras.append(None)
             continue
-        arr = t.data if isinstance(t, Tensor) else backend.xp_of(x.data).asarray(t)
+        arr = t._data if isinstance(t, Tensor) else backend.xp_of(x._data).asarray(t)
         try:
-            np.broadcast_shapes(arr.shape, x.data.shape)
+            np.broadcast_shapes(arr.shape, x._data.shape)
         except ValueError:
             raise ValueError(f"binary_cross_entropy_with_logits: {name} of shape {arr.shape} does not broadcast "
-                             f"to the input's shape {x.data.shape}") from None
-        extras.append(arr.astype(x.data.dtype, copy=False))
+                             f"to the input's shape {x._data.shape}") from None
+        extras.append(arr.astype(x._data.dtype, copy=False))
     return _reduce(BCEWithLogits.apply(x, y, *extras), reduction)

@@ -36,8 +36,8 @@ def _pair(opname, input, target, reduction):
     _check_reduction(reduction, opname)
     x, y = float_operand(input, opname), float_operand(target, opname)
     _same_shape(opname, x, y)
-    if y.data.dtype != x.data.dtype:
-        y = y.to(x.data.dtype)
+    if y._data.dtype != x._data.dtype:
+        y = y.to(x._data.dtype)
     return x, y
 
 
@@ -85,13 +85,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """PyTorch's ``F.binary_cross_entropy`` on probabilities ``input`` in [0, 1]."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pair("binary_cross_entropy", input, target, reduction)
-    v = x.data
+    v = x._data
     if v.size and (float(v.min()) < 0 or float(v.max()) > 1):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (for logits use "
                          "binary_cross_entropy_with_logits)")
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else backend.xp_of(v).asarray(weight)
+        w = weight._data if isinstance(weight, Tensor) else backend.xp_of(v).asarray(weight)
         try:
             if np.broadcast_shapes(w.shape, v.shape) != v.shape:
                 raise ValueError
@@ -116,11 +116,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = y.exp() * (y - x)
     else:
-        positive = y.data > 0
+        positive = y._data > 0
         safe = where(_mask(positive, y), y, 1.0)           # log of 1 where the target is 0: y log y = 0 there
         loss = y * safe.log() - y * x
     if batchmean:
-        return loss.sum() / (x.data.shape[0] if x.data.ndim else 1)
+        return loss.sum() / (x._data.shape[0] if x._data.ndim else 1)
     return _reduce(loss, reduction)
 
 
@@ -132,7 +132,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tenso
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = x - y
-    small = _mask(abs(d.data) < delta, d)
+    small = _mask(abs(d._data) < delta, d)
     loss = where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
     w = _element_weight("huber_loss", weight, x)
     return _reduce(loss if w is None else loss * w, reduction)
@@ -147,13 +147,13 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = x - y
     if beta == 0:
         return _reduce(d.abs(), reduction)
-    small = _mask(abs(d.data) < beta, d)
+    small = _mask(abs(d._data) < beta, d)
     return _reduce(where(small, 0.5 * d * d / beta, d.abs() - 0.5 * beta), reduction)
 
 
 # ----------------------------------------------------------------------------- ranking
 def _same_shapes(opname, names, tensors):
-    shapes = [t.data.shape for t in tensors]
+    shapes = [t._data.shape for t in tensors]
     if len(set(shapes)) > 1:
         raise ValueError(f"{opname}: " + ", ".join(f"{n} of shape {s}" for n, s in zip(names, shapes)) +
                          " differ; broadcasting them would silently compute something else")
@@ -177,8 +177,8 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     _check_reduction(reduction, "triplet_margin_loss")
     a, pos, neg = (float_operand(v, "triplet_margin_loss") for v in (anchor, positive, negative))
     _same_shapes("triplet_margin_loss", ("anchor", "positive", "negative"), (a, pos, neg))
-    if a.data.ndim not in (1, 2):
-        raise ValueError(f"triplet_margin_loss: expected 1-D or 2-D inputs, got shape {a.data.shape}")
+    if a._data.ndim not in (1, 2):
+        raise ValueError(f"triplet_margin_loss: expected 1-D or 2-D inputs, got shape {a._data.shape}")
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be positive, got {margin}")
     d_pos = pairwise_distance(a, pos, p, eps)
@@ -199,7 +199,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     x, y = _pair("poisson_nll_loss", input, target, reduction)
     loss = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
-        big = _mask(y.data > 1, y)
+        big = _mask(y._data > 1, y)
         safe = where(big, y, 1.0)
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + where(big, stirling, 0.0)

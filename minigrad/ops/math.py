@@ -663,7 +663,7 @@ def square(input) -> Tensor:
 def _float_pair(opname, a, b):
     """Two operands in their promoted float dtype (integers promote to the default float)."""
     a, b = binary_operands(opname, a, b)
-    dtype = a.data.dtype if isinstance(a, Tensor) else b.data.dtype if isinstance(b, Tensor) else None
+    dtype = a._data.dtype if isinstance(a, Tensor) else b._data.dtype if isinstance(b, Tensor) else None
     if dtype is None:
         raise TypeError(f"{opname}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     if dtype.kind != "f":
@@ -678,7 +678,7 @@ def _as_tensor_pair(opname, a, b):
     a, b = _float_pair(opname, a, b)
     ref = a if isinstance(a, Tensor) else b
     wrap = (lambda v: v if isinstance(v, Tensor) else
-            Tensor._wrap(_xp(ref.data).asarray(v, dtype=ref.data.dtype)))
+            Tensor._wrap(_xp(ref._data).asarray(v, dtype=ref._data.dtype)))
     return wrap(a), wrap(b)
 
 
@@ -710,12 +710,12 @@ def copysign(input, other) -> Tensor:
 def lerp(input, end, weight) -> Tensor:
     """``input + weight * (end - input)``; ``weight`` a number or a tensor."""
     start, end = _as_tensor_pair("lerp", input, end)
-    if start.data.dtype != end.data.dtype:
-        raise TypeError(f"lerp: expected start and end of one dtype, got {start.data.dtype} and {end.data.dtype}")
+    if start._data.dtype != end._data.dtype:
+        raise TypeError(f"lerp: expected start and end of one dtype, got {start._data.dtype} and {end._data.dtype}")
     if isinstance(weight, Tensor) or backend.is_array(weight):
         weight = as_tensor(weight, "lerp")
-        if weight.data.dtype != start.data.dtype:
-            raise TypeError(f"lerp: expected weight of dtype {start.data.dtype}, got {weight.data.dtype}")
+        if weight._data.dtype != start._data.dtype:
+            raise TypeError(f"lerp: expected weight of dtype {start._data.dtype}, got {weight._data.dtype}")
         _check_broadcast("lerp", start, end, weight)
     else:
         weight = float(weight)
@@ -726,20 +726,20 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor:
     """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (default: the dtype's largest and
     smallest finite values)."""
     x = as_tensor(input, "nan_to_num")
-    if x.data.dtype.kind != "f":
-        return Tensor._wrap(x.data.copy())
+    if x._data.dtype.kind != "f":
+        return Tensor._wrap(x._data.copy())
     return NanToNum.apply(x, float(nan), None if posinf is None else float(posinf),
                           None if neginf is None else float(neginf))
 
 
 def _step_op(input, kind, opname, decimals=0):
     x = as_tensor(input, opname)
-    if x.data.dtype.kind != "f":             # integers are already whole: a copy (sign: -1, 0, 1)
+    if x._data.dtype.kind != "f":             # integers are already whole: a copy (sign: -1, 0, 1)
         if kind == "sign":
-            return Tensor._wrap(_xp(x.data).sign(x.data))
+            return Tensor._wrap(_xp(x._data).sign(x._data))
         if kind == "round" and decimals < 0:
-            raise TypeError(f"{opname}: decimals < 0 needs a floating-point tensor, got dtype {x.data.dtype}")
-        return Tensor._wrap(x.data.copy())
+            raise TypeError(f"{opname}: decimals < 0 needs a floating-point tensor, got dtype {x._data.dtype}")
+        return Tensor._wrap(x._data.copy())
     return Step.apply(x, kind, decimals)
 
 
@@ -770,8 +770,8 @@ def sign(input) -> Tensor:
 def frac(input) -> Tensor:
     """``input - trunc(input)`` (the sign of ``input``); d = g."""
     x = as_tensor(input, "frac")
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"frac: expected a floating-point tensor, got dtype {x.data.dtype}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"frac: expected a floating-point tensor, got dtype {x._data.dtype}")
     return x - trunc(x)
 
 
@@ -780,16 +780,16 @@ def _division_operands(opname, a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{opname}: expected at least one tensor, got {type(a).__name__} and {type(b).__name__}")
     _check_broadcast(opname, a, b)
-    kind = (a.data if isinstance(a, Tensor) else b.data).dtype.kind
+    kind = (a._data if isinstance(a, Tensor) else b._data).dtype.kind
     if kind in "iub":
-        divisor = b.data if isinstance(b, Tensor) else b
+        divisor = b._data if isinstance(b, Tensor) else b
         if bool((_xp(divisor).asarray(divisor) == 0).any()) if isinstance(b, Tensor) else divisor == 0:
             raise ZeroDivisionError(f"{opname}: integer division by zero")
     return a, b
 
 
 def _integer_result(a, b, fn):
-    raw = [v.data if isinstance(v, Tensor) else v for v in (a, b)]
+    raw = [v._data if isinstance(v, Tensor) else v for v in (a, b)]
     return Tensor._wrap(_xp(raw[0] if backend.is_array(raw[0]) else raw[1]).asarray(fn(*raw)))
 
 
@@ -812,7 +812,7 @@ def floor_divide(input, other) -> Tensor:
 
 def _rounded_div(input, other, mode, opname):
     a, b = _division_operands(opname, input, other)
-    if (a.data if isinstance(a, Tensor) else b.data).dtype.kind != "f":
+    if (a._data if isinstance(a, Tensor) else b._data).dtype.kind != "f":
         return _integer_result(a, b, lambda x, y: _rounded_division(x, y, mode))
     return StepBinary.apply(a, b, mode)
 

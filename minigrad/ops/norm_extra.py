@@ -58,12 +58,12 @@ def _grouped(x, groups, eps):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
     """PyTorch's ``F.group_norm``: normalise (N, C, ...) over groups of C / num_groups channels."""
     x = float_operand(input, "group_norm")
-    if x.data.ndim < 2:
-        raise ValueError(f"group_norm: expected an input of at least 2 dims (N, C, ...), got shape {x.data.shape}")
-    channels = x.data.shape[1]
+    if x._data.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of at least 2 dims (N, C, ...), got shape {x._data.shape}")
+    channels = x._data.shape[1]
     if num_groups <= 0 or channels % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the {channels} channels of the input "
-                         f"of shape {x.data.shape}")
+                         f"of shape {x._data.shape}")
     weight = _per_channel("weight", weight, channels, x, "group_norm")
     bias = _per_channel("bias", bias, channels, x, "group_norm")
     return _affine(_grouped(x, int(num_groups), float(eps)), weight, bias)
@@ -78,9 +78,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     statistics normalise, as batch norm does in evaluation.
     """
     x = float_operand(input, "instance_norm")
-    if x.data.ndim < 3:
-        raise ValueError(f"instance_norm: expected an input of at least 3 dims (N, C, ...), got shape {x.data.shape}")
-    n, channels = x.data.shape[:2]
+    if x._data.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of at least 3 dims (N, C, ...), got shape {x._data.shape}")
+    n, channels = x._data.shape[:2]
     weight = _per_channel("weight", weight, channels, x, "instance_norm")
     bias = _per_channel("bias", bias, channels, x, "instance_norm")
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
@@ -89,12 +89,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
         return BatchNorm.apply(x, weight, bias, _raw(running_mean), _raw(running_var), float(eps))[0]
-    spatial = x.data.size // (n * channels)
+    spatial = x._data.size // (n * channels)
     if spatial <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
-                         f"{x.data.shape}")
+                         f"{x._data.shape}")
     if running_mean is not None and running_var is not None:
-        rows = x.data.reshape(n, channels, -1)
+        rows = x._data.reshape(n, channels, -1)
         mean = rows.mean(axis=(0, 2))
         var = rows.var(axis=2, ddof=1).mean(axis=0)
         _update_running(running_mean, running_var, mean, var, momentum)
@@ -102,7 +102,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 def _raw(t):
-    return t.data if isinstance(t, Tensor) else t
+    return t._data if isinstance(t, Tensor) else t
 
 
 class RMSNorm(Function):
@@ -145,13 +145,13 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     x = float_operand(input, "rms_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if k == 0 or x.data.ndim < k or x.data.shape[x.data.ndim - k:] != shape:
-        raise ValueError(f"rms_norm: input of shape {x.data.shape} does not end with normalized_shape {shape}")
+    if k == 0 or x._data.ndim < k or x._data.shape[x._data.ndim - k:] != shape:
+        raise ValueError(f"rms_norm: input of shape {x._data.shape} does not end with normalized_shape {shape}")
     if weight is not None:
         weight = as_tensor(weight, "rms_norm")
         if tuple(weight.shape) != shape:
             raise ValueError(f"rms_norm: weight has shape {tuple(weight.shape)}, expected {shape}")
-    eps = float(np.finfo(x.data.dtype).eps) if eps is None else float(eps)
+    eps = float(np.finfo(x._data.dtype).eps) if eps is None else float(eps)
     return RMSNorm.apply(x, weight, k, eps)
 
 
@@ -160,13 +160,13 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
     y_c = x_c / (k + alpha / size * sum of x_j^2 over the ``size`` channels around c)^beta,
     the window running from c - size // 2 to c + (size - 1) // 2, zeros beyond the edges."""
     x = float_operand(input, "local_response_norm")
-    if x.data.ndim < 3:
+    if x._data.ndim < 3:
         raise ValueError(f"local_response_norm: expected an input of at least 3 dims (N, C, ...), got shape "
-                         f"{x.data.shape}")
+                         f"{x._data.shape}")
     if size < 1:
         raise ValueError(f"local_response_norm: size must be positive, got {size}")
-    channels = x.data.shape[1]
-    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x.data.ndim - 2)
+    channels = x._data.shape[1]
+    widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x._data.ndim - 2)
     padded = ConstantPad.apply(x * x, widths, 0.0)
     window = padded[:, 0:channels]
     for j in range(1, size):

@@ -41,8 +41,8 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
 
 
 def _geometry(opname, x, kernel_size, stride, padding, dilation, ceil_mode):
-    if x.data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
+    if x._data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
     k = _pair(kernel_size, "kernel_size", opname)
     s = _pair(stride if stride is not None and stride != () else k, "stride", opname)
     p, d = _pair(padding, "padding", opname), _pair(dilation, "dilation", opname)
@@ -51,9 +51,9 @@ def _geometry(opname, x, kernel_size, stride, padding, dilation, ceil_mode):
     effective = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
     if p[0] > effective[0] // 2 or p[1] > effective[1] // 2:
         raise ValueError(f"{opname}: padding {p} must be at most half the (dilated) kernel size {tuple(effective)}")
-    out = tuple(pool_output_size(size, *args, ceil_mode) for size, *args in zip(x.data.shape[2:], k, s, p, d))
+    out = tuple(pool_output_size(size, *args, ceil_mode) for size, *args in zip(x._data.shape[2:], k, s, p, d))
     if min(out) < 1:
-        raise ValueError(f"{opname}: input of spatial size {x.data.shape[2:]} is too small for kernel {k} "
+        raise ValueError(f"{opname}: input of spatial size {x._data.shape[2:]} is too small for kernel {k} "
                          f"(dilation {d}, padding {p})")
     return k, s, p, d, out
 
@@ -109,7 +109,7 @@ class GatherPlanes(Function):
 
 
 def _plain(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 class AvgPool2d(Function):
@@ -145,7 +145,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane.
     Integer tensors keep their dtype (as PyTorch), through the n-d pooling of ops/pool_nd.py."""
     x = as_tensor(input, "max_pool2d")
-    if x.data.dtype.kind in "iu":
+    if x._data.dtype.kind in "iu":
         from .pool_nd import max_pool_nd_int
         return max_pool_nd_int("max_pool2d", x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     x = float_operand(x, "max_pool2d")
@@ -244,10 +244,10 @@ class AdaptiveAvgAdjoint(Function):
 
 def _adaptive_args(opname, input, output_size):
     x = float_operand(input, opname)
-    if x.data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x.data.shape}")
+    if x._data.ndim != 4:
+        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    size = tuple(x.data.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
+    size = tuple(x._data.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
     if len(size) != 2 or min(size) < 1:
         raise ValueError(f"{opname}: output_size must be positive, got {output_size}")
     return x, size
@@ -268,7 +268,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None) -> Tensor:
     """Zero whole channels: one keep/drop decision per (N, C) for (N, C, H, W) inputs."""
     x = float_operand(input, "dropout2d")
-    if x.data.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x.data.shape}")
-    mask_shape = x.data.shape[:-2] + (1, 1)
+    if x._data.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x._data.shape}")
+    mask_shape = x._data.shape[:-2] + (1, 1)
     return dropout(x, p, training, inplace, generator=generator, mask_shape=mask_shape)

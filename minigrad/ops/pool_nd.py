@@ -220,18 +220,18 @@ def _tuple(v, nd, name, opname):
 
 def _operand(opname, input, nd, keep_int=False):
     x = as_tensor(input, opname)
-    if x.data.dtype.kind == "b" or not keep_int:
+    if x._data.dtype.kind == "b" or not keep_int:
         x = float_operand(x, opname)
-    if x.data.ndim not in (nd + 1, nd + 2):
+    if x._data.ndim not in (nd + 1, nd + 2):
         names = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
         raise ValueError(f"{opname}: expected a {nd + 1}-D (C, {names}) or {nd + 2}-D (N, C, {names}) input, "
-                         f"got shape {x.data.shape}")
+                         f"got shape {x._data.shape}")
     return x
 
 
 def _batched(fn, x, nd):
     """Run ``fn`` on (N, C, ...) inputs; an unbatched (C, ...) input gets and loses a unit batch."""
-    if x.data.ndim == nd + 2:
+    if x._data.ndim == nd + 2:
         return fn(x)
     out = fn(x.unsqueeze(0))
     return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
@@ -245,7 +245,7 @@ def _fixed_windows(opname, x, nd, kernel_size, stride, padding, dilation, ceil_m
         raise ValueError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
     if any(pp > kk // 2 for pp, kk in zip(p, k)):
         raise ValueError(f"{opname}: padding {p} must be at most half the kernel size {k}")
-    sizes = x.data.shape[-nd:]
+    sizes = x._data.shape[-nd:]
     out = tuple(pool_output_size(size, *args, bool(ceil_mode)) for size, *args in zip(sizes, k, s, p, d))
     if min(out) < 1:
         raise ValueError(f"{opname}: input of spatial size {tuple(sizes)} is too small for kernel {k} "
@@ -313,7 +313,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 # ----------------------------------------------------------------------------- adaptive
 def _adaptive_windows(opname, x, nd, output_size):
-    sizes = x.data.shape[-nd:]
+    sizes = x._data.shape[-nd:]
     size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * nd
     if len(size) != nd:
         raise ValueError(f"{opname}: output_size must be an int or {nd} values, got {output_size!r}")
@@ -321,7 +321,7 @@ def _adaptive_windows(opname, x, nd, output_size):
     if min(size) < 1:
         raise ValueError(f"{opname}: output_size must be positive, got {output_size!r}")
     if min(sizes) < 1:
-        raise ValueError(f"{opname}: input of shape {x.data.shape} has an empty spatial dim")
+        raise ValueError(f"{opname}: input of shape {x._data.shape} has an empty spatial dim")
     return Windows(sizes, [_adaptive_plan(s, o) for s, o in zip(sizes, size)])
 
 
@@ -391,14 +391,14 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False) -> Te
 def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output_size):
     x = _operand(opname, input, nd)
     idx = as_tensor(indices, opname)
-    if idx.data.dtype.kind not in "iu":
-        raise TypeError(f"{opname}: indices must be an integer tensor, got {idx.data.dtype}")
-    if idx.data.shape != x.data.shape:
-        raise ValueError(f"{opname}: indices of shape {idx.data.shape} must match the input's {x.data.shape}")
+    if idx._data.dtype.kind not in "iu":
+        raise TypeError(f"{opname}: indices must be an integer tensor, got {idx._data.dtype}")
+    if idx._data.shape != x._data.shape:
+        raise ValueError(f"{opname}: indices of shape {idx._data.shape} must match the input's {x._data.shape}")
     k = _tuple(kernel_size, nd, "kernel_size", opname)
     s = k if stride is None else _tuple(stride, nd, "stride", opname)
     p = _tuple(padding, nd, "padding", opname)
-    sizes = x.data.shape[-nd:]
+    sizes = x._data.shape[-nd:]
     default = tuple((i - 1) * ss - 2 * pp + kk for i, ss, pp, kk in zip(sizes, s, p, k))
     if output_size is None:
         out = default
@@ -408,12 +408,12 @@ def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output
             raise ValueError(f"{opname}: output_size {tuple(output_size)} must be within a stride {s} of the "
                              f"default size {default}")
     plane = math.prod(out)
-    values = idx.data
+    values = idx._data
     if values.size and (int(values.min()) < 0 or int(values.max()) >= plane):
         raise ValueError(f"{opname}: indices must lie in [0, {plane}) for the output size {out}, got "
                          f"[{int(values.min())}, {int(values.max())}]")
-    lead = x.data.shape[:-nd]
-    if x.data.ndim == nd + 1:
+    lead = x._data.shape[:-nd]
+    if x._data.ndim == nd + 1:
         return MaxUnpool.apply(x.unsqueeze(0), values[None].astype(np.int64, copy=False),
                                (1, *lead, *out)).squeeze(0)
     return MaxUnpool.apply(x, values.astype(np.int64, copy=False), (*lead, *out))

@@ -410,7 +410,7 @@ def _recurrence(step, x, initial, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     T, B, _ = x.shape
     H = w_hh.shape[1]
     plan = _Plan(T, B, lengths, reverse)
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
 
     def sort(t, dim):
         return t if plan.perm is None else t.index_select(dim, Tensor._wrap(xp.asarray(plan.perm)))
@@ -444,7 +444,7 @@ def _lengths(lengths, T, B, opname):
     if lengths is None:
         return None
     if isinstance(lengths, Tensor):
-        lengths = lengths.data
+        lengths = lengths._data
     if backend.is_array(lengths) and not isinstance(lengths, np.ndarray):
         lengths = backend.to_device(lengths, backend.CPU)
     arr = np.asarray(lengths)
@@ -463,24 +463,24 @@ def _same_kind(opname, x, tensors):
     for name, t in tensors:
         if t is None:
             continue
-        if t.data.dtype != x.data.dtype:
-            raise TypeError(f"{opname}: {name} is {t.data.dtype} but the input is {x.data.dtype}")
-        if type(t.data) is not type(x.data):
+        if t._data.dtype != x._data.dtype:
+            raise TypeError(f"{opname}: {name} is {t._data.dtype} but the input is {x._data.dtype}")
+        if type(t._data) is not type(x._data):
             raise RuntimeError(f"{opname}: {name} is on {t.device} but the input is on {x.device}")
 
 
 def _check_layer_weights(opname, mode, w_ih, w_hh, b_ih, b_hh, in_size, where):
     k = GATES[mode]
-    if w_hh.data.ndim != 2 or w_hh.data.shape[0] != k * w_hh.data.shape[1]:
+    if w_hh._data.ndim != 2 or w_hh._data.shape[0] != k * w_hh._data.shape[1]:
         raise ValueError(f"{opname}: weight_hh{where} must have shape ({k} * hidden_size, hidden_size), "
-                         f"got {w_hh.data.shape}")
-    H = w_hh.data.shape[1]
-    if w_ih.data.shape != (k * H, in_size):
+                         f"got {w_hh._data.shape}")
+    H = w_hh._data.shape[1]
+    if w_ih._data.shape != (k * H, in_size):
         raise ValueError(f"{opname}: weight_ih{where} must have shape ({k * H}, {in_size}) for input size {in_size} "
-                         f"and hidden size {H}, got {w_ih.data.shape}")
+                         f"and hidden size {H}, got {w_ih._data.shape}")
     for name, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
-        if b is not None and b.data.shape != (k * H,):
-            raise ValueError(f"{opname}: {name}{where} must have shape ({k * H},), got {b.data.shape}")
+        if b is not None and b._data.shape != (k * H,):
+            raise ValueError(f"{opname}: {name}{where} must have shape ({k * H},), got {b._data.shape}")
     if (b_ih is None) != (b_hh is None):
         raise ValueError(f"{opname}: give both biases or neither")
     return H
@@ -488,8 +488,8 @@ def _check_layer_weights(opname, mode, w_ih, w_hh, b_ih, b_hh, in_size, where):
 
 def _float_input(input, opname):
     x = as_tensor(input, opname)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{opname}: input must be a floating-point tensor, got {x.data.dtype}")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{opname}: input must be a floating-point tensor, got {x._data.dtype}")
     refuse_float16(opname, x)
     return x
 
@@ -510,9 +510,9 @@ def _state(opname, name, h, L, B, H, unbatched, x):
         return None
     h = as_tensor(h, opname)
     expected = (L, H) if unbatched else (L, B, H)
-    if h.data.shape != expected:
+    if h._data.shape != expected:
         raise ValueError(f"{opname}: {name} must have shape {expected} (num_layers * num_directions, "
-                         f"{'' if unbatched else 'batch, '}hidden_size), got {h.data.shape}")
+                         f"{'' if unbatched else 'batch, '}hidden_size), got {h._data.shape}")
     _same_kind(opname, x, [(name, h)])
     return reshape(h, L, 1, H) if unbatched else h
 
@@ -541,16 +541,16 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
     if not 0.0 <= dropout <= 1.0:
         raise ValueError(f"{opname}: dropout must be in [0, 1], got {dropout}")
     x = _float_input(input, opname)
-    given_shape = x.data.shape
-    if x.data.ndim not in (2, 3):
+    given_shape = x._data.shape
+    if x._data.ndim not in (2, 3):
         raise ValueError(f"{opname}: expected input of 2 (unbatched: seq_len, input_size) or 3 dims, got shape "
-                         f"{x.data.shape}")
-    unbatched = x.data.ndim == 2
+                         f"{x._data.shape}")
+    unbatched = x._data.ndim == 2
     if unbatched:
-        x = reshape(x, x.data.shape[0], 1, x.data.shape[1])
+        x = reshape(x, x._data.shape[0], 1, x._data.shape[1])
     elif batch_first:
         x = transpose(x, 0, 1)
-    T, B, in_size = x.data.shape
+    T, B, in_size = x._data.shape
     if T == 0:
         raise ValueError(f"{opname}: expected a sequence length larger than 0 (as PyTorch), got input of shape "
                          f"{given_shape}")
@@ -595,7 +595,7 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
             x = _dropout(x, dropout, True, generator=generator)
     finals = [stack(f, 0) for f in finals]
     if unbatched:
-        return reshape(x, T, -1), [reshape(f, f.data.shape[0], H) for f in finals]
+        return reshape(x, T, -1), [reshape(f, f._data.shape[0], H) for f in finals]
     return (transpose(x, 0, 1) if batch_first else x), finals
 
 
@@ -607,10 +607,10 @@ def _empty_batch_layer(x, init, weights, H, n_states):
     for t in [*init, *weights]:
         if t is not None:
             link = link + t.sum() * 0
-    xp = backend.xp_of(x.data)
-    T = x.data.shape[0]
-    y = link + Tensor._wrap(xp.zeros((T, 0, H), dtype=x.data.dtype))
-    return (y, *[link + Tensor._wrap(xp.zeros((0, H), dtype=x.data.dtype)) for _ in range(n_states)])
+    xp = backend.xp_of(x._data)
+    T = x._data.shape[0]
+    y = link + Tensor._wrap(xp.zeros((T, 0, H), dtype=x._data.dtype))
+    return (y, *[link + Tensor._wrap(xp.zeros((0, H), dtype=x._data.dtype)) for _ in range(n_states)])
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -658,11 +658,11 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
     """One time step: the layer Function with T = 1.  input (B, I) or (I,); states (B, H) or (H,)."""
     opname = mode.lower() + "_cell"
     x = _float_input(input, opname)
-    if x.data.ndim not in (1, 2):
+    if x._data.ndim not in (1, 2):
         raise ValueError(f"{opname}: expected input of shape (batch, input_size) or (input_size,), got "
-                         f"{x.data.shape}")
-    unbatched = x.data.ndim == 1
-    B, in_size = (1, x.data.shape[0]) if unbatched else x.data.shape
+                         f"{x._data.shape}")
+    unbatched = x._data.ndim == 1
+    B, in_size = (1, x._data.shape[0]) if unbatched else x._data.shape
     w_ih, w_hh = as_tensor(w_ih, opname), as_tensor(w_hh, opname)
     b_ih = None if b_ih is None else as_tensor(b_ih, opname)
     b_hh = None if b_hh is None else as_tensor(b_hh, opname)
@@ -675,8 +675,8 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
             continue
         s = as_tensor(s, opname)
         expected = (H,) if unbatched else (B, H)
-        if s.data.shape != expected:
-            raise ValueError(f"{opname}: {name} must have shape {expected}, got {s.data.shape}")
+        if s._data.shape != expected:
+            raise ValueError(f"{opname}: {name} must have shape {expected}, got {s._data.shape}")
         _same_kind(opname, x, [(name, s)])
         init.append(reshape(s, 1, H) if unbatched else s)
     _, out = _layer(mode, reshape(x, 1, B, in_size), init, (w_ih, w_hh, b_ih, b_hh), None, reverse=False)

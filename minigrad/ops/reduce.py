@@ -177,9 +177,9 @@ def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     x = as_tensor(input, "sum")
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu" and x.data.dtype != backend.int64:
+    elif x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
         x = x.to(backend.int64)
-    dims = normalize_dims(dim_alias(dim, axis, "sum"), x.data.ndim, "sum")
+    dims = normalize_dims(dim_alias(dim, axis, "sum"), x._data.ndim, "sum")
     return Sum.apply(x, dims, keepdim)
 
 
@@ -188,10 +188,10 @@ def mean(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     x = as_tensor(input, "mean")
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
-        raise DtypeError(f"mean: expected a floating-point tensor, got dtype {x.data.dtype} "
+    if x._data.dtype.kind != "f":
+        raise DtypeError(f"mean: expected a floating-point tensor, got dtype {x._data.dtype} "
                         f"(convert with .float() first)")
-    dims = normalize_dims(dim_alias(dim, axis, "mean"), x.data.ndim, "mean")
+    dims = normalize_dims(dim_alias(dim, axis, "mean"), x._data.ndim, "mean")
     return Mean.apply(x, dims, keepdim)
 
 
@@ -209,9 +209,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     x = as_tensor(input, "var")
-    if x.data.dtype.kind != "f":
-        raise DtypeError(f"var: expected a floating-point tensor, got dtype {x.data.dtype}")
-    dims = normalize_dims(dim_alias(dim, axis, "var"), x.data.ndim, "var")
+    if x._data.dtype.kind != "f":
+        raise DtypeError(f"var: expected a floating-point tensor, got dtype {x._data.dtype}")
+    dims = normalize_dims(dim_alias(dim, axis, "var"), x._data.ndim, "var")
     return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
 
 
@@ -225,13 +225,13 @@ def _max_min(input, dim, keepdim, axis, largest, opname):
         return (maximum if largest else minimum)(input, dim)
     x = as_tensor(input, opname)
     dim = dim_alias(dim, axis, opname)
-    if x.data.size == 0:
-        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
+    if x._data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x._data.shape}")
     if dim is None:
-        return AmaxAmin.apply(x, tuple(range(x.data.ndim)), False, largest)
-    d = normalize_dim(dim, x.data.ndim, opname)
-    if x.data.ndim == 0:
-        return ValuesIndices(x, Tensor._wrap(backend.xp_of(x.data).zeros((), np.int64)))
+        return AmaxAmin.apply(x, tuple(range(x._data.ndim)), False, largest)
+    d = normalize_dim(dim, x._data.ndim, opname)
+    if x._data.ndim == 0:
+        return ValuesIndices(x, Tensor._wrap(backend.xp_of(x._data).zeros((), np.int64)))
     return ValuesIndices(*MaxMinDim.apply(x, d, keepdim, largest))
 
 
@@ -248,9 +248,9 @@ def min(input, dim=None, keepdim=False, *, axis=None):
 
 def _amax_amin(input, dim, keepdim, largest, opname):
     x = as_tensor(input, opname)
-    if x.data.size == 0:
-        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
-    dims = normalize_dims(dim, x.data.ndim, opname)
+    if x._data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x._data.shape}")
+    dims = normalize_dims(dim, x._data.ndim, opname)
     return AmaxAmin.apply(x, dims, keepdim, largest)
 
 
@@ -266,21 +266,21 @@ def logsumexp(input, dim, keepdim=False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, without overflow."""
     from ._args import float_operand
     x = float_operand(input, "logsumexp")
-    dims = normalize_dims(dim, x.data.ndim, "logsumexp")
+    dims = normalize_dims(dim, x._data.ndim, "logsumexp")
     return LogSumExp.apply(x, dims, keepdim)
 
 
 def _arg(input, dim, keepdim, largest, opname):
     x = as_tensor(input, opname)
-    if x.data.size == 0:
-        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x.data.shape}")
-    fn = x.data.argmax if largest else x.data.argmin
+    if x._data.size == 0:
+        raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x._data.shape}")
+    fn = x._data.argmax if largest else x._data.argmin
     if dim is None:
         out = fn()
-        return Tensor._wrap(backend.xp_of(x.data).asarray(out, dtype=np.int64).reshape((1,) * x.data.ndim if keepdim else ()))
-    d = normalize_dim(dim, x.data.ndim, opname)
-    out = fn(axis=d, keepdims=keepdim) if x.data.ndim else fn()
-    return Tensor._wrap(backend.xp_of(x.data).asarray(out, dtype=np.int64))
+        return Tensor._wrap(backend.xp_of(x._data).asarray(out, dtype=np.int64).reshape((1,) * x._data.ndim if keepdim else ()))
+    d = normalize_dim(dim, x._data.ndim, opname)
+    out = fn(axis=d, keepdims=keepdim) if x._data.ndim else fn()
+    return Tensor._wrap(backend.xp_of(x._data).asarray(out, dtype=np.int64))
 
 
 def argmax(input, dim=None, keepdim=False) -> Tensor:

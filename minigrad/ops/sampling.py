@@ -47,11 +47,11 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
     if len(size) != 4:
         raise NotImplementedError(f"affine_grid: only 4-D sizes (N, C, H, W) are supported, got {size}")
     n, _, h, w = size
-    if t.data.shape != (n, 2, 3):
-        raise ValueError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {size}, got {t.data.shape}")
+    if t._data.shape != (n, 2, 3):
+        raise ValueError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {size}, got {t._data.shape}")
     xs, ys = _base_coords(w, bool(align_corners)), _base_coords(h, bool(align_corners))
     base = np.stack([np.tile(xs, h), np.repeat(ys, w), np.ones(h * w)], axis=1)       # (H W, 3): x, y, 1
-    base = Tensor(backend.xp_of(t.data).asarray(base.astype(t.data.dtype)))
+    base = Tensor(backend.xp_of(t._data).asarray(base.astype(t._data.dtype)))
     return (base @ t.transpose(1, 2)).reshape(n, h, w, 2)
 
 
@@ -93,15 +93,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported; minigrad has 'bilinear', 'nearest'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
-    xs, gs = x.data.shape, g.data.shape
+    xs, gs = x._data.shape, g._data.shape
     if len(xs) != 4 or len(gs) != 4 or gs[0] != xs[0] or gs[3] != 2:
         raise ValueError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, got "
                          f"shapes {xs} and {gs}")
-    if x.data.dtype != g.data.dtype:
-        raise TypeError(f"grid_sample: input and grid must have the same dtype, got {x.data.dtype} and {g.data.dtype}")
+    if x._data.dtype != g._data.dtype:
+        raise TypeError(f"grid_sample: input and grid must have the same dtype, got {x._data.dtype} "
+                        f"and {g._data.dtype}")
     n, c, h, w = xs
-    xp = backend.xp_of(x.data)
-    gh = np.asarray(backend.to_device(g.data, backend.CPU), dtype=np.float64)
+    xp = backend.xp_of(x._data)
+    gh = np.asarray(backend.to_device(g._data, backend.CPU), dtype=np.float64)
     pixels = x.permute(0, 2, 3, 1).reshape(n * h * w, c)          # one row of channels per pixel
     points = gs[1] * gs[2]
     srcs = [_source(gh[..., k].reshape(n, points), size, padding_mode, bool(align_corners))
@@ -111,7 +112,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         """The channels of input at integer positions (N, points), as (N points, C) rows; 0 outside."""
         valid = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
         index = np.where(valid, (np.arange(n)[:, None] * h + iy) * w + ix, 0).reshape(-1)
-        return pixels.index_select(0, xp.asarray(index)) * Tensor(xp.asarray(valid.reshape(-1, 1).astype(x.data.dtype)))
+        mask = Tensor(xp.asarray(valid.reshape(-1, 1).astype(x._data.dtype)))
+        return pixels.index_select(0, xp.asarray(index)) * mask
 
     def as_output(rows):
         return rows.reshape(n, gs[1], gs[2], c).permute(0, 3, 1, 2)
@@ -123,8 +125,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     for k, (src, slope) in enumerate(srcs):
         coord = g[..., k].reshape(n, points)
         lo = np.floor(src)
-        offset = Tensor(xp.asarray((src - lo - gh[..., k].reshape(n, points) * slope).astype(x.data.dtype)))
-        frac = coord * Tensor(xp.asarray(slope.astype(x.data.dtype))) + offset          # src - floor(src)
+        offset = Tensor(xp.asarray((src - lo - gh[..., k].reshape(n, points) * slope).astype(x._data.dtype)))
+        frac = coord * Tensor(xp.asarray(slope.astype(x._data.dtype))) + offset          # src - floor(src)
         weights.append((1 - frac, frac))
         corners.append((lo.astype(np.int64), lo.astype(np.int64) + 1))
     out = None

@@ -309,15 +309,15 @@ def _scan_operand(input, dim, dtype, opname):
     x = as_tensor(input, opname)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu" and x.data.dtype != backend.int64:
+    elif x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
         x = x.to(backend.int64)
-    d = normalize_dim(dim, x.data.ndim, opname)
+    d = normalize_dim(dim, x._data.ndim, opname)
     return x, d
 
 
 def _as_1d(x):
     """Scans of a 0-d tensor run on one element, as PyTorch's."""
-    return (x.reshape(1), True) if x.data.ndim == 0 else (x, False)
+    return (x.reshape(1), True) if x._data.ndim == 0 else (x, False)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -325,13 +325,13 @@ def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     x = as_tensor(input, "prod")
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "biu" and x.data.dtype != backend.int64:
+    elif x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
         x = x.to(backend.int64)
     if dim is None:
-        dims = tuple(range(x.data.ndim))
+        dims = tuple(range(x._data.ndim))
         keepdim = False
     else:
-        dims = normalize_dims(normalize_dim(dim, x.data.ndim, "prod"), x.data.ndim, "prod")
+        dims = normalize_dims(normalize_dim(dim, x._data.ndim, "prod"), x._data.ndim, "prod")
     return Prod.apply(x, dims, keepdim)
 
 
@@ -353,9 +353,9 @@ def cumprod(input, dim, *, dtype=None) -> Tensor:
 
 def _cum_extreme(input, dim, largest, opname):
     x = as_tensor(input, opname)
-    d = normalize_dim(dim, x.data.ndim, opname)
+    d = normalize_dim(dim, x._data.ndim, opname)
     x1, scalar = _as_1d(x)
-    index = _running_extreme_index(x1.data, d, largest)
+    index = _running_extreme_index(x1._data, d, largest)
     values = GatherAlong.apply(x1, index, d)
     indices = Tensor._wrap(index)
     if scalar:
@@ -377,7 +377,7 @@ def cummin(input, dim):
 def logcumsumexp(input, dim) -> Tensor:
     """``log(cumsum(exp(x)))`` along ``dim`` without overflow."""
     x = float_operand(input, "logcumsumexp")
-    d = normalize_dim(dim, x.data.ndim, "logcumsumexp")
+    d = normalize_dim(dim, x._data.ndim, "logcumsumexp")
     x, scalar = _as_1d(x)
     out = LogCumSumExp.apply(x, d)
     return out.reshape(()) if scalar else out
@@ -387,15 +387,15 @@ def median(input, dim=None, keepdim=False):
     """Without ``dim``: the lower median of all elements.  With ``dim``: ``(values, indices)``, the
     lower median along ``dim`` and its index; the gradient goes to that index."""
     x = as_tensor(input, "median")
-    if x.data.size == 0:
-        raise RuntimeError(f"median: cannot reduce an empty tensor of shape {x.data.shape}")
+    if x._data.size == 0:
+        raise RuntimeError(f"median: cannot reduce an empty tensor of shape {x._data.shape}")
     if dim is None:
         return MedianAll.apply(x)
-    d = normalize_dim(dim, x.data.ndim, "median")
+    d = normalize_dim(dim, x._data.ndim, "median")
     x1, scalar = _as_1d(x)
-    xp = _xp(x1.data)
-    n = x1.data.shape[d]
-    order = xp.argsort(x1.data, axis=d, kind="stable")
+    xp = _xp(x1._data)
+    n = x1._data.shape[d]
+    order = xp.argsort(x1._data, axis=d, kind="stable")
     index = xp.take(order, [(n - 1) // 2], axis=d).astype(np.int64)
     values = GatherAlong.apply(x1, index, d)
     if scalar:
@@ -408,9 +408,9 @@ def median(input, dim=None, keepdim=False):
 def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The sum over ``dim`` with NaNs counted as zero (their gradient is zero)."""
     x = as_tensor(input, "nansum")
-    if x.data.dtype.kind == "f":
+    if x._data.dtype.kind == "f":
         from .elementwise import where
-        x = where(Tensor._wrap(_xp(x.data).isnan(x.data)), 0.0, x)
+        x = where(Tensor._wrap(_xp(x._data).isnan(x._data)), 0.0, x)
     return sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -419,9 +419,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     x = as_tensor(input, "nanmean")
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"nanmean: expected a floating-point tensor, got dtype {x.data.dtype}")
-    count = sum(Tensor._wrap(~_xp(x.data).isnan(x.data)), dim, keepdim).to(x.data.dtype)
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"nanmean: expected a floating-point tensor, got dtype {x._data.dtype}")
+    count = sum(Tensor._wrap(~_xp(x._data).isnan(x._data)), dim, keepdim).to(x._data.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         return nansum(x, dim, keepdim) / count
 
@@ -442,7 +442,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p is None:
         p = 2.0
     p = float(p)
-    dims = normalize_dims(dim, x.data.ndim, "norm")
+    dims = normalize_dims(dim, x._data.ndim, "norm")
     return VectorNorm.apply(x, p, dims, keepdim)
 
 

@@ -75,14 +75,14 @@ def reshape(input, *shape) -> Tensor:
     """Same elements, new shape; one size may be -1 (inferred)."""
     x = as_tensor(input, "reshape")
     shape = shape_arg(shape, "reshape")
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     if builtins.sum(1 for s in shape if s == -1) > 1 or builtins.any(s < -1 for s in shape):
         raise ShapeError(f"reshape: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
     known = int(np.prod([s for s in shape if s != -1]))
-    size = x.data.size
+    size = x._data.size
     if (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
-        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.data.shape} ({size} elements) "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x._data.shape} ({size} elements) "
                          f"into shape {shape}")
     return Reshape.apply(x, shape)
 
@@ -92,53 +92,53 @@ def view(input, *shape) -> Tensor:
     ``shape`` without a copy (a transposed tensor flattened, ...), as PyTorch's ``view``."""
     x = as_tensor(input, "view")
     out = reshape(x, *shape)
-    if x.data.size and out is not x and not backend.xp_of(x.data).may_share_memory(out.data, x.data):
-        raise ShapeError(f"view: a tensor of shape {x.data.shape} and strides {x.stride()} cannot be viewed "
-                           f"as shape {out.data.shape} without a copy (at least one dimension spans across "
+    if x._data.size and out is not x and not backend.xp_of(x._data).may_share_memory(out._data, x._data):
+        raise ShapeError(f"view: a tensor of shape {x._data.shape} and strides {x.stride()} cannot be viewed "
+                           f"as shape {out._data.shape} without a copy (at least one dimension spans across "
                            f"two contiguous subspaces); use .reshape(...) instead")
     return out
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     x = as_tensor(input, "flatten")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return reshape(x, 1)
-    start = normalize_dim(start_dim, x.data.ndim, "flatten")
-    end = normalize_dim(end_dim, x.data.ndim, "flatten")
+    start = normalize_dim(start_dim, x._data.ndim, "flatten")
+    end = normalize_dim(end_dim, x._data.ndim, "flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.data.shape
+    shape = x._data.shape
     return reshape(x, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
 
 def squeeze(input, dim=None) -> Tensor:
     """Drop dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
     x = as_tensor(input, "squeeze")
-    shape = x.data.shape
+    shape = x._data.shape
     if dim is None:
         dims = {i for i, s in enumerate(shape) if s == 1}
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = {d for d in (normalize_dim(d, x.data.ndim, "squeeze") for d in dims)
-                if x.data.ndim and shape[d] == 1}
+        dims = {d for d in (normalize_dim(d, x._data.ndim, "squeeze") for d in dims)
+                if x._data.ndim and shape[d] == 1}
     return reshape(x, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
 def unsqueeze(input, dim) -> Tensor:
     """Insert a dim of size 1 at ``dim`` (in ``[-ndim-1, ndim]``)."""
     x = as_tensor(input, "unsqueeze")
-    d = normalize_dim(dim, x.data.ndim + 1, "unsqueeze")
-    shape = x.data.shape
+    d = normalize_dim(dim, x._data.ndim + 1, "unsqueeze")
+    shape = x._data.shape
     return reshape(x, shape[:d] + (1,) + shape[d:])
 
 
 def permute(input, *dims) -> Tensor:
     x = as_tensor(input, "permute")
     dims = shape_arg(dims, "permute")
-    n = x.data.ndim
+    n = x._data.ndim
     perm = tuple(normalize_dim(d, n, "permute") for d in dims)
     if sorted(perm) != list(range(n)):
-        raise ShapeError(f"permute: {dims} is not a permutation of the {n} dims of shape {x.data.shape}")
+        raise ShapeError(f"permute: {dims} is not a permutation of the {n} dims of shape {x._data.shape}")
     if perm == tuple(range(n)):
         return x
     return Transpose.apply(x, perm)
@@ -147,7 +147,7 @@ def permute(input, *dims) -> Tensor:
 def transpose(input, dim0, dim1) -> Tensor:
     """Swap two dims."""
     x = as_tensor(input, "transpose")
-    n = x.data.ndim
+    n = x._data.ndim
     a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
@@ -157,13 +157,13 @@ def transpose(input, dim0, dim1) -> Tensor:
 def broadcast_to(input, shape) -> Tensor:
     x = as_tensor(input, "broadcast_to")
     shape = shape_arg((shape,), "broadcast_to")
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     try:
-        if np.broadcast_shapes(x.data.shape, shape) != shape:
+        if np.broadcast_shapes(x._data.shape, shape) != shape:
             raise ValueError
     except ValueError:
-        raise ShapeError(f"broadcast_to: a tensor of shape {x.data.shape} cannot be broadcast to {shape}") from None
+        raise ShapeError(f"broadcast_to: a tensor of shape {x._data.shape} cannot be broadcast to {shape}") from None
     return Expand.apply(x, shape)
 
 
@@ -171,10 +171,10 @@ def expand(input, *sizes) -> Tensor:
     """Broadcast to ``sizes`` without copying; -1 keeps a dim's size."""
     x = as_tensor(input, "expand")
     sizes = shape_arg(sizes, "expand")
-    lead = len(sizes) - x.data.ndim
+    lead = len(sizes) - x._data.ndim
     if lead < 0:
-        raise ShapeError(f"expand: {sizes} has fewer dims than the tensor's shape {x.data.shape}")
-    shape = tuple(x.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        raise ShapeError(f"expand: {sizes} has fewer dims than the tensor's shape {x._data.shape}")
+    shape = tuple(x._data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     if builtins.any(s < 0 for s in shape):
         raise ShapeError(f"expand: -1 is not allowed for new leading dims, got {sizes}")
     return broadcast_to(x, shape)
@@ -189,7 +189,7 @@ def normalize_index(index, data):
     out = []
     for p in parts:
         if isinstance(p, Tensor):
-            p = p.data
+            p = p._data
         elif isinstance(p, (list, tuple, np.ndarray)) or backend.is_array(p):
             p = _sequence_index(p) if isinstance(p, (list, tuple)) else p
         else:
@@ -216,7 +216,7 @@ def normalize_index(index, data):
 def _sequence_index(p):
     """A Python list or tuple used as one index part: an integer (or bool) array, as PyTorch
     reads it (Tensors inside are unwrapped)."""
-    items = [backend.to_device(q.data, backend.CPU) if isinstance(q, Tensor) else q for q in p]
+    items = [backend.to_device(q._data, backend.CPU) if isinstance(q, Tensor) else q for q in p]
     try:
         return np.asarray(items) if items else np.zeros(0, dtype=np.int64)
     except ValueError:
@@ -314,14 +314,14 @@ def getitem(input, index) -> Tensor:
     """``x[index]`` with ints, slices, None, Ellipsis, integer arrays, lists and boolean masks,
     with PyTorch's dimension order when integers and arrays mix (:func:`split_integers`)."""
     x = as_tensor(input, "index")
-    idx = normalize_index(index, x.data)
+    idx = normalize_index(index, x._data)
     split = split_integers(idx)
     try:
         if split is not None:
             return GetItem.apply(GetItem.apply(x, split[0]), split[1])
         return GetItem.apply(x, idx)
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor of shape {x.data.shape})") from None
+        raise IndexError(f"index: {exc} (tensor of shape {x._data.shape})") from None
 
 
 class IndexSelect(Function):
@@ -362,18 +362,18 @@ class IndexAdd(Function):
 def index_select(input, dim, index) -> Tensor:
     """Entries of ``input`` along ``dim`` at the positions in the 1-D integer ``index``."""
     x = as_tensor(input, "index_select")
-    d = normalize_dim(dim, x.data.ndim, "index_select")
-    idx = index.data if isinstance(index, Tensor) else index
+    d = normalize_dim(dim, x._data.ndim, "index_select")
+    idx = index._data if isinstance(index, Tensor) else index
     idx = backend.to_device(np.asarray(idx) if not backend.is_array(idx) else idx, x.device)
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} "
                          f"dtype {idx.dtype}")
-    size = x.data.shape[d] if x.data.ndim else 1
+    size = x._data.shape[d] if x._data.ndim else 1
     if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
         raise IndexError(f"index_select: index out of range for dim {d} of size {size} "
                          f"(min {int(idx.min())}, max {int(idx.max())})")
     idx = (idx % builtins.max(size, 1)).astype(np.int64, copy=False)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return reshape(x, 1)[idx]
     return IndexSelect.apply(x, d, idx)
 
@@ -385,11 +385,11 @@ def _common_operands(tensors, opname):
     if not tensors:
         raise ValueError(f"{opname}: expected a non-empty list of tensors")
     ts = [as_tensor(t, opname) for t in tensors]
-    dtype = ts[0].data.dtype
+    dtype = ts[0]._data.dtype
     for t in ts[1:]:
-        if t.data.dtype != dtype:
-            dtype = backend.promote_types(dtype, t.data.dtype)
-    return [t if t.data.dtype == dtype else t.to(dtype) for t in ts]
+        if t._data.dtype != dtype:
+            dtype = backend.promote_types(dtype, t._data.dtype)
+    return [t if t._data.dtype == dtype else t.to(dtype) for t in ts]
 
 
 class Cat(Function):
@@ -412,15 +412,15 @@ def cat(tensors, dim=0) -> Tensor:
     """Join tensors along an existing dim; all other sizes must agree.  Empty 1-D tensors (shape
     ``(0,)``) join anything, as in PyTorch: ``out = cat([tensor([]), x])`` starts an accumulator."""
     ts = _common_operands(tensors, "cat")
-    if builtins.any(t.data.ndim != 1 for t in ts):
-        ts = [t for t in ts if t.data.shape != (0,)] or ts[:1]
-    ndim = ts[0].data.ndim
+    if builtins.any(t._data.ndim != 1 for t in ts):
+        ts = [t for t in ts if t._data.shape != (0,)] or ts[:1]
+    ndim = ts[0]._data.ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     d = normalize_dim(dim, ndim, "cat")
-    ref = ts[0].data.shape
+    ref = ts[0]._data.shape
     for k, t in enumerate(ts):
-        s = t.data.shape
+        s = t._data.shape
         if len(s) != ndim or s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
             raise ShapeError(f"cat: tensor {k} has shape {s}, which does not match tensor 0's shape "
                              f"{ref} outside dim {d}")
@@ -447,10 +447,10 @@ class Stack(Function):
 def stack(tensors, dim=0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     ts = _common_operands(tensors, "stack")
-    shape = ts[0].data.shape
+    shape = ts[0]._data.shape
     for k, t in enumerate(ts):
-        if t.data.shape != shape:
-            raise ShapeError(f"stack: tensor {k} has shape {t.data.shape} but tensor 0 has shape {shape}")
+        if t._data.shape != shape:
+            raise ShapeError(f"stack: tensor {k} has shape {t._data.shape} but tensor 0 has shape {shape}")
     d = normalize_dim(dim, len(shape) + 1, "stack")
     return Stack.apply(*ts, dim=d)
 
@@ -473,8 +473,8 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes
     (the first argument is named ``tensor``, as PyTorch's)."""
     x = as_tensor(tensor, "split")
-    d = normalize_dim(dim, x.data.ndim, "split")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "split")
+    n = x._data.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
@@ -496,8 +496,8 @@ def chunk(input, chunks, dim=0) -> tuple:
     x = as_tensor(input, "chunk")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    d = normalize_dim(dim, x.data.ndim, "chunk")
-    n = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim, "chunk")
+    n = x._data.shape[d]
     return split(x, builtins.max(1, -(-n // chunks)), d)
 
 
@@ -554,22 +554,22 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     x = as_tensor(input, "pad")
     pad = [int(p) for p in pad]
     n_dims = len(pad) // 2
-    if len(pad) % 2 or n_dims > x.data.ndim:
-        raise ValueError(f"pad: expected an even number of amounts for at most {x.data.ndim} dims, got {tuple(pad)}")
-    widths = [(0, 0)] * (x.data.ndim - n_dims) + [(pad[2 * k], pad[2 * k + 1]) for k in reversed(range(n_dims))]
+    if len(pad) % 2 or n_dims > x._data.ndim:
+        raise ValueError(f"pad: expected an even number of amounts for at most {x._data.ndim} dims, got {tuple(pad)}")
+    widths = [(0, 0)] * (x._data.ndim - n_dims) + [(pad[2 * k], pad[2 * k + 1]) for k in reversed(range(n_dims))]
     if mode == "constant":
-        for (b, a), s in zip(widths, x.data.shape):
+        for (b, a), s in zip(widths, x._data.shape):
             if s + builtins.min(b, 0) + builtins.min(a, 0) < 0:
-                raise ValueError(f"pad: amounts {tuple(pad)} crop more than the shape {x.data.shape} holds")
+                raise ValueError(f"pad: amounts {tuple(pad)} crop more than the shape {x._data.shape} holds")
         return ConstantPad.apply(x, tuple(widths), value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     out = x
-    for d, ((b, a), s) in enumerate(zip(widths, x.data.shape)):
+    for d, ((b, a), s) in enumerate(zip(widths, x._data.shape)):
         if b == a == 0:
             continue
-        shape = f"(input shape {x.data.shape})"
+        shape = f"(input shape {x._data.shape})"
         if mode == "reflect" and (b >= s or a >= s):
             raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s} {shape}")
         if mode == "circular" and (b > s or a > s):

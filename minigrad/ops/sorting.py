@@ -36,18 +36,18 @@ def _order(data, dim, descending, xp):
 
 
 def _sorted_along(x, dim, descending, opname):
-    xp = backend.xp_of(x.data)
-    if x.data.ndim == 0:
-        return x.data.reshape(1), 0
-    d = normalize_dim(dim, x.data.ndim, opname)
-    return _order(x.data, d, descending, xp).astype(np.int64), d
+    xp = backend.xp_of(x._data)
+    if x._data.ndim == 0:
+        return x._data.reshape(1), 0
+    d = normalize_dim(dim, x._data.ndim, opname)
+    return _order(x._data, d, descending, xp).astype(np.int64), d
 
 
 def argsort(input, dim=-1, descending=False, stable=False) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (equal elements keep their order)."""
     x = as_tensor(input, "argsort")
-    if x.data.ndim == 0:
-        return Tensor._wrap(backend.xp_of(x.data).zeros((), dtype=np.int64))
+    if x._data.ndim == 0:
+        return Tensor._wrap(backend.xp_of(x._data).zeros((), dtype=np.int64))
     order, _ = _sorted_along(x, dim, descending, "argsort")
     return Tensor._wrap(order)
 
@@ -56,8 +56,8 @@ def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; d values / d input sends each gradient back
     to the position its index names."""
     x = as_tensor(input, "sort")
-    xp = backend.xp_of(x.data)
-    if x.data.ndim == 0:
+    xp = backend.xp_of(x._data)
+    if x._data.ndim == 0:
         return SortResult(_shape.reshape(x, ()), Tensor._wrap(xp.zeros((), dtype=np.int64)))
     order, d = _sorted_along(x, dim, descending, "sort")
     return SortResult(_idx.gather(x, d, order), Tensor._wrap(order))
@@ -66,11 +66,11 @@ def sort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, in sorted order."""
     x = as_tensor(input, "topk")
-    xp = backend.xp_of(x.data)
-    n = x.data.shape[normalize_dim(dim, x.data.ndim, "topk")] if x.data.ndim else 1
+    xp = backend.xp_of(x._data)
+    n = x._data.shape[normalize_dim(dim, x._data.ndim, "topk")] if x._data.ndim else 1
     if not 0 <= k <= n:
         raise ValueError(f"topk: k ({k}) is out of range for a dimension of size {n}")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return TopkResult(_shape.reshape(x, ()), Tensor._wrap(xp.zeros((), dtype=np.int64)))
     order, d = _sorted_along(x, dim, largest, "topk")
     order = xp.ascontiguousarray(order[(slice(None),) * d + (slice(0, k),)])
@@ -80,11 +80,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest value (1-based) along ``dim`` and its index."""
     x = as_tensor(input, "kthvalue")
-    xp = backend.xp_of(x.data)
-    n = x.data.shape[normalize_dim(dim, x.data.ndim, "kthvalue")] if x.data.ndim else 1
+    xp = backend.xp_of(x._data)
+    n = x._data.shape[normalize_dim(dim, x._data.ndim, "kthvalue")] if x._data.ndim else 1
     if not 1 <= k <= n:
         raise ValueError(f"kthvalue: k ({k}) is out of range for a dimension of size {n}")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return KthvalueResult(_shape.reshape(x, ()), Tensor._wrap(xp.zeros((), dtype=np.int64)))
     order, d = _sorted_along(x, dim, False, "kthvalue")
     order = xp.ascontiguousarray(order[(slice(None),) * d + (slice(k - 1, k),)])
@@ -98,8 +98,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct values (sorted), optionally with the inverse indices (each element's
     position in the result, input's shape) and the counts; with ``dim``, distinct slices."""
     x = as_tensor(input, "unique")
-    xp = backend.xp_of(x.data)
-    data = x.data
+    xp = backend.xp_of(x._data)
+    data = x._data
     if dim is None:
         values, inverse, counts = xp.unique(data.reshape(-1), return_inverse=True, return_counts=True)
         inverse = inverse.reshape(data.shape)
@@ -129,8 +129,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise ValueError("searchsorted: right=True and side='left' contradict each other")
         right = side == "right"
     how = "right" if right else "left"
-    xp = backend.xp_of(seq.data)
-    s, v = seq.data, vals.data
+    xp = backend.xp_of(seq._data)
+    s, v = seq._data, vals._data
     if sorter is not None:
         s = xp.take_along_axis(s, _idx._int_array(sorter, seq, "searchsorted", "sorter"), axis=-1)
     dtype = np.int32 if out_int32 else np.int64
@@ -149,30 +149,30 @@ def bincount(input, weights=None, minlength=0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-D non-negative integer ``input`` (summing
     ``weights`` instead of ones when given); at least ``minlength`` bins."""
     x = as_tensor(input, "bincount")
-    if x.data.ndim != 1 or x.data.dtype.kind not in "iu":
-        raise ValueError(f"bincount: expected a 1-D integer tensor, got shape {x.data.shape} dtype {x.data.dtype}")
-    if x.data.size and int(x.data.min()) < 0:
+    if x._data.ndim != 1 or x._data.dtype.kind not in "iu":
+        raise ValueError(f"bincount: expected a 1-D integer tensor, got shape {x._data.shape} dtype {x._data.dtype}")
+    if x._data.size and int(x._data.min()) < 0:
         raise ValueError("bincount: the input must not contain negative values")
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     if weights is None:
-        return Tensor._wrap(xp.bincount(x.data, minlength=minlength).astype(np.int64))
+        return Tensor._wrap(xp.bincount(x._data, minlength=minlength).astype(np.int64))
     w = as_tensor(weights, "bincount")
-    if w.data.shape != x.data.shape:
-        raise ValueError(f"bincount: weights of shape {w.data.shape} must match the input's {x.data.shape}")
-    dtype = w.data.dtype if w.data.dtype.kind == "f" else np.float64
-    return Tensor._wrap(xp.bincount(x.data, weights=w.data, minlength=minlength).astype(dtype))
+    if w._data.shape != x._data.shape:
+        raise ValueError(f"bincount: weights of shape {w._data.shape} must match the input's {x._data.shape}")
+    dtype = w._data.dtype if w._data.dtype.kind == "f" else np.float64
+    return Tensor._wrap(xp.bincount(x._data, weights=w._data, minlength=minlength).astype(dtype))
 
 
 def nonzero(input, *, as_tuple=False):
     """The indices of the non-zero elements: an (n, ndim) tensor, or one 1-D tensor per dim."""
     x = as_tensor(input, "nonzero")
-    xp = backend.xp_of(x.data)
-    data = x.data if x.data.ndim else x.data.reshape(1)
+    xp = backend.xp_of(x._data)
+    data = x._data if x._data.ndim else x._data.reshape(1)
     found = xp.nonzero(data)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
     out = xp.stack(found, axis=1) if found else xp.zeros((0, 0), dtype=np.int64)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         out = out[:, :0]
     return Tensor._wrap(out.astype(np.int64))
 

@@ -75,5 +75,5 @@ class Adadelta(Optimizer):
             if not state:
                 state.update(step=0, square_avg=zeros_like_param(p), acc_delta=zeros_like_param(p))
             state["step"] += 1
-            adadelta_update(p.data, p.grad.data, state["square_avg"].data, state["acc_delta"].data, **options)
+            adadelta_update(p._data, p.grad._data, state["square_avg"]._data, state["acc_delta"]._data, **options)
 

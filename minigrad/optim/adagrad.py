@@ -74,9 +74,9 @@ class Adagrad(Optimizer):
             if not state:                 # e.g. after loading a state dict without this parameter's state
                 state.update(_initial_state(p, group))
             state["step"] += 1
-            adagrad_update(p.data, p.grad.data, state["sum"].data, step=state["step"], **options)
+            adagrad_update(p._data, p.grad._data, state["sum"]._data, step=state["step"], **options)
 
 
 def _initial_state(p, group):
-    xp = backend.xp_of(p.data)
-    return {"step": 0, "sum": Tensor._wrap(xp.full_like(p.data, float(group["initial_accumulator_value"])))}
+    xp = backend.xp_of(p._data)
+    return {"step": 0, "sum": Tensor._wrap(xp.full_like(p._data, float(group["initial_accumulator_value"])))}

@@ -88,8 +88,8 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = zeros_like_param(p)
             state["step"] += 1
-            adam_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
-                        state["max_exp_avg_sq"].data if amsgrad else None, step=state["step"], **options)
+            adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                        state["max_exp_avg_sq"]._data if amsgrad else None, step=state["step"], **options)
 
 
 class AdamW(Adam):

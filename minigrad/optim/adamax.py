@@ -55,5 +55,5 @@ class Adamax(Optimizer):
             if not state:
                 state.update(step=0, exp_avg=zeros_like_param(p), exp_inf=zeros_like_param(p))
             state["step"] += 1
-            adamax_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_inf"].data, step=state["step"],
+            adamax_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data, step=state["step"],
                           **options)

@@ -69,6 +69,6 @@ class ASGD(Optimizer):
                 state.update(step=0, eta=float(np.asarray(lr, dtype=backend.get_default_dtype())), mu=1.0,
                              ax=zeros_like_param(p))
             state["step"] += 1
-            asgd_update(p.data, p.grad.data, state["ax"].data, eta=state["eta"], mu=state["mu"], lambd=lambd,
+            asgd_update(p._data, p.grad._data, state["ax"]._data, eta=state["eta"], mu=state["mu"], lambd=lambd,
                         weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
             state["eta"], state["mu"] = asgd_schedule(state["step"], lr=lr, lambd=lambd, alpha=alpha, t0=t0)

@@ -183,16 +183,16 @@ class LBFGS(Optimizer):
         return self.param_groups[0]["params"]
 
     def _flat_grad(self):
-        xp = backend.xp_of(self._params[0].data)
-        return xp.concatenate([(p.grad.data if p.grad is not None else xp.zeros_like(p.data)).reshape(-1)
+        xp = backend.xp_of(self._params[0]._data)
+        return xp.concatenate([(p.grad._data if p.grad is not None else xp.zeros_like(p._data)).reshape(-1)
                                for p in self._params])
 
     def _add_step(self, t, d):
         """x = x + t d, parameter by parameter."""
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += t * d[offset:offset + n].reshape(p.shape)
+            n = p._data.size
+            p._data += t * d[offset:offset + n].reshape(p.shape)
             offset += n
 
     def _evaluate(self, closure):
@@ -205,7 +205,7 @@ class LBFGS(Optimizer):
         loss = self._evaluate(closure)
         flat_grad = self._flat_grad()
         for p, saved in zip(self._params, x):
-            p.data[...] = saved
+            p._data[...] = saved
         return loss, flat_grad
 
     # ------------------------------------------------------------------ the step
@@ -271,7 +271,7 @@ class LBFGS(Optimizer):
                     break
 
                 if group["line_search_fn"] == "strong_wolfe":
-                    x = [p.data.copy() for p in self._params]
+                    x = [p._data.copy() for p in self._params]
                     loss, flat_grad, t, evaluations = strong_wolfe(
                         lambda step: self._directional_evaluate(closure, x, step, d), t, d, loss, flat_grad, gtd)
                     self._add_step(t, d)
@@ -305,7 +305,7 @@ class LBFGS(Optimizer):
         if isinstance(value, (list, tuple)):
             return [self._load_state_value(key, v, param, what) for v in value]
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._data
         if backend.is_array(value):
             if value.ndim == 0:
                 return value.item()
@@ -314,7 +314,7 @@ class LBFGS(Optimizer):
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _tensor(array):

@@ -84,5 +84,5 @@ class NAdam(Optimizer):
             if not state:
                 state.update(step=0, mu_product=1.0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
             state["step"] += 1
-            state["mu_product"] = nadam_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+            state["mu_product"] = nadam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                                                step=state["step"], mu_product=state["mu_product"], **options)

@@ -122,7 +122,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient (others are skipped).
@@ -249,14 +249,14 @@ def _with_step_hooks(step):
 def _loaded_number(value):
     """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     return value.item() if backend.is_array(value) else value
 
 
 def _loaded_value(value, param, what):
     """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its shape)."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not backend.is_array(value):
         return copy.deepcopy(value)
     if value.shape != param.shape:
@@ -274,7 +274,7 @@ def refuse_unsupported(name, **flags):
 
 def zeros_like_param(p: Tensor) -> Tensor:
     """A zero buffer of ``p``'s shape, dtype and device (optimizer state)."""
-    return Tensor._wrap(backend.xp_of(p.data).zeros_like(p.data))
+    return Tensor._wrap(backend.xp_of(p._data).zeros_like(p._data))
 
 
 # ----------------------------------------------------------------------------- the Adam family's shared steps

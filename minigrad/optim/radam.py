@@ -86,5 +86,5 @@ class RAdam(Optimizer):
             if not state:
                 state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
             state["step"] += 1
-            radam_update(p.data, p.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data, step=state["step"],
+            radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=state["step"],
                          **options)

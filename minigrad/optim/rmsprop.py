@@ -90,6 +90,6 @@ class RMSprop(Optimizer):
             if centered and "grad_avg" not in state:
                 state["grad_avg"] = zeros_like_param(p)
             state["step"] += 1
-            rmsprop_update(p.data, p.grad.data, state["square_avg"].data,
-                           state["grad_avg"].data if centered else None,
-                           state["momentum_buffer"].data if momentum > 0 else None, **options)
+            rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
+                           state["grad_avg"]._data if centered else None,
+                           state["momentum_buffer"]._data if momentum > 0 else None, **options)

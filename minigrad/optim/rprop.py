@@ -55,9 +55,9 @@ class Rprop(Optimizer):
             state = self.state[p]
             if not state:
                 step_size = zeros_like_param(p)
-                step_size.data[...] = group["lr"]
+                step_size._data[...] = group["lr"]
                 state.update(step=0, prev=zeros_like_param(p), step_size=step_size)
             state["step"] += 1
-            rprop_update(p.data, p.grad.data, state["prev"].data, state["step_size"].data, etaminus=etaminus,
+            rprop_update(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data, etaminus=etaminus,
                          etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                          maximize=bool(group["maximize"]))

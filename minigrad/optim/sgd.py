@@ -70,11 +70,11 @@ class SGD(Optimizer):
             if p.grad is None:
                 continue
             if momentum == 0:
-                sgd_update(p.data, p.grad.data, None, **options)
+                sgd_update(p._data, p.grad._data, None, **options)
                 continue
             state = self.state[p]
             buf = state.get("momentum_buffer")
-            new_buf = sgd_update(p.data, p.grad.data, None if buf is None else buf.data, **options)
+            new_buf = sgd_update(p._data, p.grad._data, None if buf is None else buf._data, **options)
             if buf is None:
                 state["momentum_buffer"] = Tensor._wrap(new_buf)
 

@@ -100,7 +100,7 @@ def _compare(actual, expected, options, path):
     if options["check_dtype"] and actual.dtype != expected.dtype:
         fail(f"The values for attribute 'dtype' do not match: {actual.dtype} != {expected.dtype}.")
     if tensors:
-        actual, expected = (backend.to_device(t.detach().data, backend.CPU) for t in (actual, expected))
+        actual, expected = (backend.to_device(t.detach()._data, backend.CPU) for t in (actual, expected))
     _compare_values(actual, expected, options, fail)
 
 

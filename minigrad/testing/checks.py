@@ -18,7 +18,7 @@ __all__ = ["forward_matches_reference", "gradient_matches_finite_differences", "
 
 
 def _host(x):
-    data = x.data if isinstance(x, mg.Tensor) else x
+    data = x._data if isinstance(x, mg.Tensor) else x
     return backend.to_device(data, backend.CPU) if backend.is_array(data) else np.asarray(data)
 
 

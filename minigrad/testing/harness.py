@@ -46,7 +46,7 @@ def grad_inputs(args) -> list:
 
 
 def to_numpy_outputs(outputs) -> tuple:
-    return tuple(backend.to_device(o.data, backend.CPU) if isinstance(o, mg.Tensor) else np.asarray(o)
+    return tuple(backend.to_device(o._data, backend.CPU) if isinstance(o, mg.Tensor) else np.asarray(o)
                  for o in outputs)
 
 

@@ -61,7 +61,7 @@ def _leaves(value):
     if isinstance(value, (tuple, list)):
         return [leaf for v in value for leaf in _leaves(v)]
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if value is None:
         return [None]
     if backend.is_array(value):

@@ -37,7 +37,7 @@ def _tensorboardx():
 
 def _numpy(value):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if backend.is_array(value):
         return np.asarray(backend.to_device(value, backend.CPU))
     return np.asarray(value)

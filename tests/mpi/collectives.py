@@ -19,7 +19,7 @@ expected = {dist.ReduceOp.SUM: everyone.sum(0), dist.ReduceOp.AVG: everyone.mean
 for op, want in expected.items():
     for async_op in (False, True):
         t = mg.tensor(data(rank))
-        buffer = t.data
+        buffer = t._data
         work = dist.all_reduce(t, op=op, async_op=async_op)
         if async_op:
             assert isinstance(work, dist.Work)
@@ -27,38 +27,38 @@ for op, want in expected.items():
             assert work.is_completed()
         else:
             assert work is None
-        np.testing.assert_allclose(t.data, want, rtol=1e-15)
-        assert t.data is buffer                          # in place, on the tensor's own memory
+        np.testing.assert_allclose(t._data, want, rtol=1e-15)
+        assert t._data is buffer                          # in place, on the tensor's own memory
 
 # integers, and a non-contiguous view (staged through a copy, written back)
 t = mg.tensor(np.arange(6, dtype=np.int64) * (rank + 1))
 dist.all_reduce(t)
-np.testing.assert_array_equal(t.data, np.arange(6) * 3)
+np.testing.assert_array_equal(t._data, np.arange(6) * 3)
 base = data(rank, (4, 6))
 view = mg.tensor(base).transpose(0, 1)
 dist.all_reduce(view, op=dist.ReduceOp.MAX)
-np.testing.assert_allclose(view.data, np.stack([data(r, (4, 6)) for r in range(size)]).max(0).T)
+np.testing.assert_allclose(view._data, np.stack([data(r, (4, 6)) for r in range(size)]).max(0).T)
 
 for async_op in (False, True):
     t = mg.tensor(data(rank))
     work = dist.broadcast(t, src=1, async_op=async_op)
     if async_op:
         work.wait()
-    np.testing.assert_array_equal(t.data, data(1))
+    np.testing.assert_array_equal(t._data, data(1))
 
     outs = [mg.zeros(3, 4, dtype=mg.float64) for _ in range(size)]
     work = dist.all_gather(outs, mg.tensor(data(rank)), async_op=async_op)
     if async_op:
         work.wait()
     for r in range(size):
-        np.testing.assert_array_equal(outs[r].data, data(r))
+        np.testing.assert_array_equal(outs[r]._data, data(r))
 
     out = mg.zeros(3, 4, dtype=mg.float64)
     ins = [mg.tensor(data(rank) + 100 * k) for k in range(size)]
     work = dist.reduce_scatter(out, ins, op=dist.ReduceOp.SUM, async_op=async_op)
     if async_op:
         work.wait()
-    np.testing.assert_allclose(out.data, sum(data(r) + 100 * rank for r in range(size)), rtol=1e-15)
+    np.testing.assert_allclose(out._data, sum(data(r) + 100 * rank for r in range(size)), rtol=1e-15)
 
 # mismatched shapes: a clear error on every rank, naming both layouts; the group stays usable
 try:

@@ -147,7 +147,7 @@ else:
 
 # buffers follow rank 0 at construction and at every forward
 bn = nn.Sequential(nn.Linear(12, 4), nn.BatchNorm1d(4)).double()
-bn[1].running_mean.data[...] = rank
+bn[1].running_mean._data[...] = rank
 ddp = DDP(bn)
 assert float(bn[1].running_mean.numpy().max()) == 0.0
 dist.destroy_process_group()

@@ -31,7 +31,7 @@ for dtype, tol in ((np.float64, 1e-15), (np.float32, 1e-6)):
     for op, want in expected.items():
         for async_op in (False, True):
             t = on_gpu(data(rank, dtype=dtype))
-            buffer = t.data
+            buffer = t._data
             work = dist.all_reduce(t, op=op, async_op=async_op)
             if async_op:
                 work.wait()
@@ -39,7 +39,7 @@ for dtype, tol in ((np.float64, 1e-15), (np.float32, 1e-6)):
                 assert work.is_completed()
             else:
                 assert work is None
-            assert t.data is buffer                          # in place, in the GPU's memory
+            assert t._data is buffer                          # in place, in the GPU's memory
             np.testing.assert_allclose(host(t), want, rtol=tol)
 
 ints = on_gpu(np.arange(6, dtype=np.int64) * (rank + 1))

@@ -33,9 +33,9 @@ class _Bucket:
     def __init__(self, index, params):
         self.index = index
         self.params = params
-        sizes = [p.data.size for p in params]
+        sizes = [p._data.size for p in params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        self.flat = np.empty(int(self.offsets[-1]), dtype=params[0].data.dtype)
+        self.flat = np.empty(int(self.offsets[-1]), dtype=params[0]._data.dtype)
         self.ready = np.zeros(len(params), dtype=bool)     # which gradients this backward delivered
         self.work = None                                    # the MPI request of its all-reduce
 
@@ -70,7 +70,7 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self._group = dist._default_group("DistributedDataParallel")
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
-        on_gpu = [n for n, p in named if not isinstance(p.data, np.ndarray)]
+        on_gpu = [n for n, p in named if not isinstance(p._data, np.ndarray)]
         if on_gpu:
             raise NotImplementedError(f"DistributedDataParallel: parameters on CUDA ({on_gpu[0]}, ...): DDP's bucket "
                                       f"all-reduces run over MPI on the CPU only so far (the nccl backend serves the "
@@ -105,11 +105,11 @@ class DistributedDataParallel(Module):
     def _make_buckets(params, cap_bytes):
         buckets, current, size = [], [], 0
         for p in params:
-            if current and (size >= cap_bytes or p.data.dtype != current[0].data.dtype):
+            if current and (size >= cap_bytes or p._data.dtype != current[0]._data.dtype):
                 buckets.append(_Bucket(len(buckets), current))
                 current, size = [], 0
             current.append(p)
-            size += p.data.nbytes
+            size += p._data.nbytes
         if current:
             buckets.append(_Bucket(len(buckets), current))
         return buckets
@@ -142,7 +142,7 @@ class DistributedDataParallel(Module):
             if not self._callback_queued:                    # the first gradient of this backward
                 autograd.queue_callback(self._finish)
                 self._callback_queued = True
-            bucket.view(k)[...] = param.grad.data.reshape(-1)
+            bucket.view(k)[...] = param.grad._data.reshape(-1)
             bucket.ready[k] = True
             self._launch_ready()
         return on_grad_ready
@@ -201,6 +201,6 @@ class DistributedDataParallel(Module):
 
 def _write_grad(p, flat):
     if p.grad is None:
-        p.grad = Tensor._wrap(flat.reshape(p.data.shape).copy())
+        p.grad = Tensor._wrap(flat.reshape(p._data.shape).copy())
     else:
-        p.grad.data[...] = flat.reshape(p.data.shape)
+        p.grad._data[...] = flat.reshape(p._data.shape)

@@ -95,12 +95,12 @@ class SyncBatchNorm(_BatchNorm):
             return super().forward(x)                              # its checks give the error
         momentum = self.momentum
         if self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         out, mean, var = _SyncBatchNormFn.apply(x, self.weight, self.bias, float(self.eps))
         if self.track_running_stats:
-            _update_running(self.running_mean, self.running_var, mean.data, var.data, momentum)
+            _update_running(self.running_mean, self.running_var, mean._data, var._data, momentum)
         return out
 
     @classmethod

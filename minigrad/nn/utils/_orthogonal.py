@@ -26,7 +26,7 @@ __all__ = ["orthogonal"]
 
 def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) = (sum_{j<=18} (A/2^s)^j / j!)^(2^s), s chosen so that ||A/2^s||_1 <= 1/2."""
-    norm = float(np.abs(backend.to_device(A.data, backend.CPU)).sum(-2).max()) if A.numel() else 0.0
+    norm = float(np.abs(backend.to_device(A._data, backend.CPU)).sum(-2).max()) if A.numel() else 0.0
     s = max(0, math.ceil(math.log2(norm)) + 1) if norm > 0 else 0
     B = A / (2 ** s)
     n = A.shape[-1]
@@ -44,7 +44,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i = (0, .., 1, A[i+1:, i])
     (as LAPACK's orgqr)."""
     n, k = A.shape[-2], A.shape[-1]
-    batch, xp = tuple(A.shape[:-2]), backend.xp_of(A.data)
+    batch, xp = tuple(A.shape[:-2]), backend.xp_of(A._data)
     Q = eye(n, dtype=A.dtype).broadcast_to(batch + (n, n))
     for i in reversed(range(k)):                     # Q <- H_i Q, from the last reflector to the first
         head = Tensor._wrap(xp.concatenate([xp.zeros(batch + (i,), A.dtype), xp.ones(batch + (1,), A.dtype)], -1))
@@ -75,7 +75,7 @@ class _Orthogonal(Module):
         if self.orthogonal_map == "matrix_exp":
             X = X.tril()
             if n != k:
-                X = cat([X, Tensor._wrap(backend.xp_of(X.data).zeros(tuple(X.shape[:-1]) + (n - k,), X.dtype))], -1)
+                X = cat([X, Tensor._wrap(backend.xp_of(X._data).zeros(tuple(X.shape[:-1]) + (n - k,), X.dtype))], -1)
             Q = matrix_exp(X - X.mT)
             if n != k:
                 Q = Q[..., :k]
@@ -83,8 +83,8 @@ class _Orthogonal(Module):
             A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(-2))
             Q = householder_product(A, tau)
-            xp = backend.xp_of(X.data)
-            signs = xp.trunc(xp.diagonal(X.data, axis1=-2, axis2=-1))           # PyTorch's .int() of the diagonal
+            xp = backend.xp_of(X._data)
+            signs = xp.trunc(xp.diagonal(X._data, axis1=-2, axis2=-1))           # PyTorch's .int() of the diagonal
             Q = Q * Tensor._wrap(xp.ascontiguousarray(signs[..., None, :]))
         if "base" in self._buffers:
             Q = self.base @ Q
@@ -95,7 +95,7 @@ class _Orthogonal(Module):
             raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape "
                              f"{tuple(Q.shape)}.")
         with no_grad():
-            q = backend.to_device(Q.data, backend.CPU).astype(np.float64)
+            q = backend.to_device(Q._data, backend.CPU).astype(np.float64)
             n, k = q.shape[-2], q.shape[-1]
             transpose = n < k
             if transpose:
@@ -114,7 +114,7 @@ class _Orthogonal(Module):
                                           backend.CPU)
                 base = _make_orthogonal(np.concatenate([q, noise], -1))
             self.base = Tensor._wrap(backend.to_device(base.astype(Q.dtype), Q.device))
-            xp = backend.xp_of(Q.data)
+            xp = backend.xp_of(Q._data)
             neg_id = xp.broadcast_to(-xp.eye(Q.shape[-2], Q.shape[-1], dtype=Q.dtype), tuple(Q.shape)).copy()
             return Tensor._wrap(neg_id)
 

@@ -52,7 +52,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     skipped) taken as if they were one vector, as a 0-d Tensor (what ``clip_grad_norm_`` returns)."""
     if isinstance(tensors, Tensor):
         tensors = [tensors]
-    arrays = [t.data for t in tensors if t is not None]
+    arrays = [t._data for t in tensors if t is not None]
     if not arrays:
         return Tensor._wrap(np.zeros((), dtype=backend.get_default_dtype()))
     total = _total_norm(arrays, float(norm_type))
@@ -65,7 +65,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None) -> None:
     """Scale the gradients of ``parameters`` in place by ``max_norm / (total_norm + 1e-6)`` when
     that is below 1 (``total_norm`` as :func:`get_total_norm` gives it)."""
-    total_value = float(total_norm.data if isinstance(total_norm, Tensor) else total_norm)
+    total_value = float(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
     scale = float(max_norm) / (total_value + 1e-6)
     if not scale >= 1.0:
         with np.errstate(invalid="ignore"):
@@ -85,7 +85,7 @@ def _grads_of(parameters) -> list:
     """The gradient arrays of the parameters that have one."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p.grad.data for p in parameters if p.grad is not None]
+    return [p.grad._data for p in parameters if p.grad is not None]
 
 
 def _total_norm(grads, norm_type):

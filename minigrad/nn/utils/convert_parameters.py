@@ -31,7 +31,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        p.data = vec.data[start:start + n].reshape(p.shape).astype(p.data.dtype, copy=True)
+        p._data = vec._data[start:start + n].reshape(p.shape).astype(p._data.dtype, copy=True)
         start += n
 
 

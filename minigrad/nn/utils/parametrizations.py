@@ -63,7 +63,7 @@ class _SpectralNorm(Module):
     def _power_method(self, W, n):
         with no_grad():
             u, v = power_iteration(W.detach(), self._u, self._v, n, self.eps, v_first=False)
-            self._u.data, self._v.data = u.data, v.data
+            self._u._data, self._v._data = u._data, v._data
 
     def forward(self, weight):
         if weight.ndim == 1:

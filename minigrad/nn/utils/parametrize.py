@@ -54,7 +54,7 @@ class ParametrizationList(ModuleList):
         if self.is_tensor:
             if new is not original and tuple(new.shape) == tuple(original.shape) and new.dtype == original.dtype:
                 with no_grad():
-                    original.data = new.data.copy()
+                    original._data = new._data.copy()
                 new = original
             self._register_original("original", new, original)
         else:
@@ -96,7 +96,7 @@ def _copy_into(target, value):
     if tuple(value.shape) != tuple(target.shape):
         raise RuntimeError(f"parametrize: the right_inverse result has shape {tuple(value.shape)} but the stored "
                            f"original has shape {tuple(target.shape)}")
-    target.data = value.data.astype(target.dtype, copy=True)
+    target._data = value._data.astype(target.dtype, copy=True)
 
 
 def _property(name):
@@ -211,7 +211,7 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
             with no_grad():
                 value = plist()
             if tuple(value.shape) == tuple(original.shape) and value.dtype == original.dtype:
-                original.data = value.data.copy()
+                original._data = value._data.copy()
             else:
                 original = Parameter(value.detach(), original.requires_grad) if isinstance(original, Parameter) \
                     else value.detach()

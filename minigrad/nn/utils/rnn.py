@@ -64,7 +64,7 @@ class PackedSequence(NamedTuple):
 # ----------------------------------------------------------------------------- index arithmetic (host)
 def _host_lengths(lengths, opname):
     if isinstance(lengths, Tensor):
-        lengths = backend.to_device(lengths.data, backend.CPU)
+        lengths = backend.to_device(lengths._data, backend.CPU)
     arr = np.asarray(lengths)
     if arr.ndim != 1:
         raise ValueError(f"{opname}: lengths must be 1-D (one per sequence), got shape {arr.shape}")
@@ -202,7 +202,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                              f"sequence's length {T}")
         T = int(total_length)
     B = int(bs[0]) if bs.size else 0
-    order = np.arange(B) if sorted_indices is None else backend.to_device(sorted_indices.data, backend.CPU)
+    order = np.arange(B) if sorted_indices is None else backend.to_device(sorted_indices._data, backend.CPU)
     padded = scatter_packed(data, bs, order, T, B, batch_first, padding_value)
     lengths = np.empty(B, dtype=np.int64)
     lengths[order] = lengths_of(bs)

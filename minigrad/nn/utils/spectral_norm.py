@@ -27,7 +27,7 @@ class SpectralNorm:
         if do_power_iteration:
             with no_grad():
                 nu, nv = power_iteration(W.detach(), u, v, self.n_power_iterations, self.eps, v_first=True)
-                u.data, v.data = nu.data, nv.data
+                u._data, v._data = nu._data, nv._data
         u, v = u.detach().clone(), v.detach().clone()
         sigma = (u * (W @ v)).sum()
         return weight / sigma
