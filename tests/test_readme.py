@@ -32,3 +32,19 @@ def test_readme_names_the_default_job_by_its_real_shape():
     text = " ".join(README.read_text().split())
     assert "64-256-10 on the bundled 8x8" in text and "trains the 784-256-10 MLP" not in text
     assert "first run also compiles" in text and "OPENBLAS_NUM_THREADS=1" in text and "--overwrite" in text
+
+
+def test_readme_benchmark_tables_are_generated_from_their_results_files():
+    """Every table between ``<!-- benchmark-table: FILE -->`` and ``<!-- end benchmark-table -->`` is
+    what ``python -m benchmarks --report FILE --markdown`` prints: no figure is written by hand."""
+    import sys
+    root = README.parent
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    from benchmarks import harness, progress
+    tables = re.findall(r"<!-- benchmark-table: (\S+) -->\n(.*?)\n<!-- end benchmark-table -->", README.read_text(),
+                        flags=re.S)
+    assert tables, "the README's benchmark table has lost its markers"
+    for path, table in tables:
+        header, _, rows = progress.read(str(root / path))
+        assert table == harness.format_markdown(rows, max(header["matmul_peak_gflops"].values())), path
