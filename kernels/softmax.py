@@ -88,13 +88,18 @@ def _row_dot(a, b, r):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_row(x, r, m, out):
+    """out[r] = exp(x[r] - m); returns the row's sum (both forwards' middle step)."""
+    for c in range(x.shape[1]):
+        out[r, c] = fast_exp(x[r, c] - m)
+    return _row_sum(out, r)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def _softmax_forward(x, out):
     T = x.dtype.type
     for r in range(x.shape[0]):
-        m = _row_max(x, r)
-        for c in range(x.shape[1]):
-            out[r, c] = fast_exp(x[r, c] - m)
-        inv = T(1.0 / _row_sum(out, r))
+        inv = T(1.0 / _exp_row(x, r, _row_max(x, r), out))
         for c in range(x.shape[1]):
             out[r, c] *= inv
 
@@ -105,9 +110,7 @@ def _log_softmax_forward(x, out):
     T = x.dtype.type
     for r in range(x.shape[0]):
         m = _row_max(x, r)
-        for c in range(x.shape[1]):
-            out[r, c] = fast_exp(x[r, c] - m)
-        lse = T(math.log(_row_sum(out, r)))
+        lse = T(math.log(_exp_row(x, r, m, out)))
         for c in range(x.shape[1]):
             out[r, c] = (x[r, c] - m) - lse
 
