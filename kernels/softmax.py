@@ -7,6 +7,8 @@ a (256, 1000) softmax takes.
 
     softmax:      m = max_c x,  e = exp(x - m),  y = e / sum_c e
                   dx = y (g - sum_c g y)
+    with a scale a > 0 (attention's 1/sqrt(d), folded in to save a pass over the scores):
+                  y = softmax(a x) = exp(a x - a m) / sum,   dx = a y (g - sum_c g y)
     log_softmax:  m = max_c x,  y = (x - m) - log sum_c exp(x - m)
                   dx = g - exp(y) sum_c g
 
@@ -24,13 +26,14 @@ from .vexp import fast_exp
 
 
 # ----------------------------------------------------------------------------- NumPy references
-def softmax_forward_ref(x):
+def softmax_forward_ref(x, scale=1.0):
+    x = x * x.dtype.type(scale)
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def softmax_backward_ref(y, g):
-    return y * (g - (g * y).sum(axis=-1, keepdims=True))
+def softmax_backward_ref(y, g, scale=1.0):
+    return y * (g - (g * y).sum(axis=-1, keepdims=True)) * y.dtype.type(scale)
 
 
 def log_softmax_forward_ref(x):
@@ -96,10 +99,21 @@ def _exp_row(x, r, m, out):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _softmax_forward(x, out):
+def _exp_row_scaled(x, a, r, m, out):
+    """out[r] = exp(a x[r] - m); returns the row's sum."""
+    for c in range(x.shape[1]):
+        out[r, c] = fast_exp(a * x[r, c] - m)
+    return _row_sum(out, r)
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _softmax_forward(x, a, out):
+    """softmax(a x) row by row, a > 0 (a == 1 skips the multiplications)."""
     T = x.dtype.type
     for r in range(x.shape[0]):
-        inv = T(1.0 / _exp_row(x, r, _row_max(x, r), out))
+        m = _row_max(x, r)
+        total = _exp_row(x, r, m, out) if a == T(1.0) else _exp_row_scaled(x, a, r, a * m, out)
+        inv = T(1.0 / total)
         for c in range(x.shape[1]):
             out[r, c] *= inv
 
@@ -116,12 +130,12 @@ def _log_softmax_forward(x, out):
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def _softmax_backward(y, g, out):
+def _softmax_backward(y, g, a, out):
     T = y.dtype.type
     for r in range(y.shape[0]):
         t = T(_row_dot(g, y, r))
         for c in range(y.shape[1]):
-            out[r, c] = y[r, c] * (g[r, c] - t)
+            out[r, c] = a * y[r, c] * (g[r, c] - t)
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -151,19 +165,29 @@ def _rows(name, *arrays):
     return [a.reshape(-1, shape[-1]) for a in arrays]
 
 
-def softmax_forward(x):
-    """softmax(x) along the last axis of a CPU float array."""
+def _positive_scale(name, scale, dtype):
+    scale = float(scale)
+    if not (scale > 0.0 and math.isfinite(scale)):
+        raise ValueError(f"{name}: scale must be a positive finite number, got {scale}")
+    return dtype.type(scale)
+
+
+def softmax_forward(x, scale=1.0):
+    """softmax(scale * x) along the last axis of a CPU float array (scale > 0)."""
     (rows,) = _rows("softmax_forward", x)
+    a = _positive_scale("softmax_forward", scale, rows.dtype)
     out = np.empty_like(rows)
-    _softmax_forward(rows, out)
+    _softmax_forward(rows, a, out)
     return out.reshape(x.shape)
 
 
-def softmax_backward(y, g):
-    """y (g - sum(g y)) along the last axis; ``y`` is the forward's output."""
+def softmax_backward(y, g, scale=1.0):
+    """scale * y (g - sum(g y)) along the last axis: the gradient with respect to x of
+    softmax(scale * x), ``y`` the forward's output."""
     yr, gr = _rows("softmax_backward", y, g)
+    a = _positive_scale("softmax_backward", scale, yr.dtype)
     out = np.empty_like(yr)
-    _softmax_backward(yr, gr, out)
+    _softmax_backward(yr, gr, a, out)
     return out.reshape(y.shape)
 
 

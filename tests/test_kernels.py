@@ -220,6 +220,26 @@ def test_softmax_kernels_match_references(dtype, shape):
                                    getattr(softmax, f"{name}_backward_ref")(y, g), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("scale", [0.125, 1.0, 3.0])
+def test_softmax_kernels_fold_a_scale(dtype, scale):
+    """softmax_forward(x, a) = softmax(a x) and softmax_backward(y, g, a) = a y (g - sum g y):
+    attention's 1/sqrt(d) without a pass of its own."""
+    from minigrad.kernels import softmax
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((300, 64)) * 4).astype(dtype)
+    g = rng.standard_normal((300, 64)).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    y = softmax.softmax_forward(x, scale)
+    np.testing.assert_allclose(y, softmax.softmax_forward_ref(x, scale), rtol=tol, atol=tol)
+    np.testing.assert_allclose(y, softmax.softmax_forward(x * dtype(scale)), rtol=tol, atol=tol)
+    np.testing.assert_allclose(softmax.softmax_backward(y, g, scale), softmax.softmax_backward_ref(y, g, scale),
+                               rtol=tol, atol=tol)
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="scale must be a positive finite number"):
+            softmax.softmax_forward(x, bad)
+
+
 def test_softmax_kernels_check_arguments():
     from minigrad.kernels import softmax
     with pytest.raises(ValueError, match="share one shape"):

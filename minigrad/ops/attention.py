@@ -60,16 +60,19 @@ class Attention(Function):
     def forward(ctx, q, k, v, mask=None, keep=None, scale=1.0):
         xp = backend.xp_of(q)
         s = q @ k.swapaxes(-1, -2)
-        s *= scale
         dead = _dead_rows(mask)
-        if mask is not None:
-            s = s + (mask if dead is None else xp.where(dead, 0, mask))
-        if fused_rows(s, s.ndim - 1):
-            p = kernels("softmax").softmax_forward(s)
+        if mask is None and scale > 0 and fused_rows(s, s.ndim - 1):
+            p = kernels("softmax").softmax_forward(s, scale)     # the scale inside: one pass fewer
         else:
-            s -= s.max(axis=-1, keepdims=True)
-            p = xp.exp(s, out=s)
-            p /= p.sum(axis=-1, keepdims=True)
+            s *= scale
+            if mask is not None:
+                s = s + (mask if dead is None else xp.where(dead, 0, mask))
+            if fused_rows(s, s.ndim - 1):
+                p = kernels("softmax").softmax_forward(s)
+            else:
+                s -= s.max(axis=-1, keepdims=True)
+                p = xp.exp(s, out=s)
+                p /= p.sum(axis=-1, keepdims=True)
         if dead is not None:
             p = p * ~dead
         w = p if keep is None else p * keep
@@ -89,14 +92,22 @@ class Attention(Function):
         if g_w is not None:
             dw = dw + g_w
         dp = dw if keep is None else dw * keep
-        if fused_rows(p, p.ndim - 1, dp):
+        needs_mask = len(needs) > 3 and needs[3]
+        # the scale goes into the softmax backward's own pass, unless dM (which is dS itself) is needed
+        folded = not needs_mask and ctx.scale > 0 and fused_rows(p, p.ndim - 1, dp)
+        if folded:
+            ds = kernels("softmax").softmax_backward(p, dp, ctx.scale)
+        elif fused_rows(p, p.ndim - 1, dp):
             ds = kernels("softmax").softmax_backward(p, dp)
         else:
             ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
-        dq = (ds @ k) * ctx.scale if needs[0] else None
-        dk = (ds.swapaxes(-1, -2) @ q) * ctx.scale if needs[1] else None
-        dmask = ds if len(needs) > 3 and needs[3] else None
-        return dq, dk, dv, dmask
+        post = 1.0 if folded else ctx.scale
+
+        def scaled(a):
+            return a if post == 1.0 else a * post
+        dq = scaled(ds @ k) if needs[0] else None
+        dk = scaled(ds.swapaxes(-1, -2) @ q) if needs[1] else None
+        return dq, dk, dv, (ds if needs_mask else None)
 
     @staticmethod
     def composite(q, k, v, mask=None, keep=None, scale=1.0):
@@ -109,6 +120,39 @@ class Attention(Function):
             p = p * Tensor._wrap((~dead).astype(p._data.dtype))
         w = p if keep is None else p * Tensor._wrap(keep)
         return matmul(w, v), w
+
+
+class SplitHeads(Function):
+    """Self-attention's packed projection (N, T, 3E) -> q, k, v, each (N, H, T, E/H), views of it;
+    backward: the three gradients written back into one (N, T, 3E) array, each in a single strided
+    copy (chunk, reshape and permute would copy twice: once to undo the permute, once to join)."""
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, x, num_heads):
+        N, T, E3 = x.shape
+        ctx.shape = x.shape
+        heads = x.reshape(N, T, 3, num_heads, E3 // (3 * num_heads)).transpose(2, 0, 3, 1, 4)
+        return heads[0], heads[1], heads[2]
+
+    @staticmethod
+    def backward(ctx, dq, dk, dv):
+        N, T, E3 = ctx.shape
+        grads = (dq, dk, dv)
+        g = next(a for a in grads if a is not None)
+        xp = backend.xp_of(g)
+        out = (xp.empty if all(a is not None for a in grads) else xp.zeros)((N, T, 3) + g.shape[1:2] + g.shape[3:],
+                                                                          dtype=g.dtype)
+        for i, a in enumerate(grads):
+            if a is not None:
+                out[:, :, i] = a.transpose(0, 2, 1, 3)
+        return out.reshape(ctx.shape)
+
+    @staticmethod
+    def composite(x, num_heads):
+        N, T, E3 = x._data.shape
+        return tuple(part.reshape(N, T, num_heads, E3 // (3 * num_heads)).permute(0, 2, 1, 3)
+                     for part in x.chunk(3, dim=-1))
 
 
 def _broadcast(shapes, what, opname, names):
@@ -265,7 +309,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     # batch-major from here on, (N, T, E): with batch_first callers the transposes cancel out
     self_attention = query is key and key is value
     query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-    if not use_separate_proj_weight:
+    packed_heads = (self_attention and not use_separate_proj_weight and static_k is None and static_v is None
+                    and (bias_k is None or bias_v is None))
+    if packed_heads:                                    # straight to (N, H, T, hd): one node, one copy back
+        q, k, v = SplitHeads.apply(linear(query, in_proj_weight, in_proj_bias), H)
+    elif not use_separate_proj_weight:
         if self_attention:
             q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
         else:
@@ -284,9 +332,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     def heads(x):                                       # (N, T, E) -> (N, H, T, hd)
         return x.reshape(N, x._data.shape[1], H, hd).permute(0, 2, 1, 3)
 
-    q = heads(q)
-    k = heads(k) if static_k is None else as_tensor(static_k, name).reshape(N, H, -1, hd)
-    v = heads(v) if static_v is None else as_tensor(static_v, name).reshape(N, H, -1, hd)
+    if not packed_heads:
+        q = heads(q)
+        k = heads(k) if static_k is None else as_tensor(static_k, name).reshape(N, H, -1, hd)
+        v = heads(v) if static_v is None else as_tensor(static_v, name).reshape(N, H, -1, hd)
     if add_zero_attn:
         xp = backend.xp_of(q._data)
         k = cat([k, Tensor._wrap(xp.zeros((N, H, 1, hd), dtype=dtype))], dim=2)

@@ -161,3 +161,32 @@ def _mha_sample(d, dtype):
 
 
 register(OpSpec("multi_head_attention_forward", _mg_mha, _np_mha, _mha_sample, _torch_mha))
+
+
+# self-attention (query, key and value one tensor): the packed projection is split into heads by
+# one node (SplitHeads), with a backward of its own
+def _self(fn):
+    def call(*args, **kw):
+        x, rest = args[0], args[1:]
+        return fn(x, x, x, *rest, **kw)
+    return call
+
+
+def _mha_self_sample(d, dtype):
+    num_heads, h = d.integers(1, 2), d.integers(1, 2)
+    E, L, N = num_heads * h, d.integers(1, 3), d.integers(1, 2)
+    args = [d.floats((L, N, E), dtype=dtype), d.floats((3 * E, E), dtype=dtype), d.floats((3 * E,), dtype=dtype),
+            d.floats((E, E), dtype=dtype), d.floats((E,), dtype=dtype)]
+    kind = d.choice(["none", "bool", "float"])
+    if kind == "bool":                              # every query keeps key 0 (no row left empty)
+        m = d.mask((L, L))
+        m[:, 0] = False
+        args.append(m)
+    elif kind == "float":
+        args.append(d.floats((L, L), dtype=dtype))
+    return Sample(args, {"num_heads": num_heads, "need_weights": d.boolean()})
+
+
+register(OpSpec("multi_head_attention_forward_self", _self(_mg_mha), _self(_np_mha), _mha_self_sample,
+                lambda t, *a, **kw: _self(lambda *b, **k: _torch_mha(t, *b, **k))(*a, **kw),
+                covers="multi_head_attention_forward"))
