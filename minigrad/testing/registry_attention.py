@@ -138,12 +138,17 @@ def _torch_mha(t, query, key, value, w_in, b_in, w_out, b_out, attn_mask=None, *
     return out if kw.get("need_weights", True) else out[0]
 
 
-def _mha_sample(d, dtype):
+def _mha_sample(d, dtype, self_attention=False):
+    """Random (L, N, E) query, key and value (one tensor for self-attention, S = L), packed
+    projections and one kind of attn_mask."""
     num_heads, h = d.integers(1, 2), d.integers(1, 2)
-    E, L, S, N = num_heads * h, d.integers(1, 3), d.integers(1, 3), d.integers(1, 2)
-    args = [d.floats((L, N, E), dtype=dtype), d.floats((S, N, E), dtype=dtype), d.floats((S, N, E), dtype=dtype),
-            d.floats((3 * E, E), dtype=dtype), d.floats((3 * E,), dtype=dtype), d.floats((E, E), dtype=dtype),
-            d.floats((E,), dtype=dtype)]
+    E, L, N = num_heads * h, d.integers(1, 3), d.integers(1, 2)
+    S = L if self_attention else d.integers(1, 3)
+    inputs = [d.floats((L, N, E), dtype=dtype)]
+    if not self_attention:
+        inputs += [d.floats((S, N, E), dtype=dtype), d.floats((S, N, E), dtype=dtype)]
+    args = inputs + [d.floats((3 * E, E), dtype=dtype), d.floats((3 * E,), dtype=dtype),
+                     d.floats((E, E), dtype=dtype), d.floats((E,), dtype=dtype)]
     kind = d.choice(["none", "bool", "float", "float3"])
     if kind == "bool":                              # every query keeps key 0 (no row left empty)
         m = d.mask((L, S))
@@ -165,28 +170,18 @@ register(OpSpec("multi_head_attention_forward", _mg_mha, _np_mha, _mha_sample, _
 
 # self-attention (query, key and value one tensor): the packed projection is split into heads by
 # one node (SplitHeads), with a backward of its own
-def _self(fn):
-    def call(*args, **kw):
-        x, rest = args[0], args[1:]
-        return fn(x, x, x, *rest, **kw)
-    return call
+def _mg_mha_self(x, *rest, **kw):
+    return _mg_mha(x, x, x, *rest, **kw)
 
 
-def _mha_self_sample(d, dtype):
-    num_heads, h = d.integers(1, 2), d.integers(1, 2)
-    E, L, N = num_heads * h, d.integers(1, 3), d.integers(1, 2)
-    args = [d.floats((L, N, E), dtype=dtype), d.floats((3 * E, E), dtype=dtype), d.floats((3 * E,), dtype=dtype),
-            d.floats((E, E), dtype=dtype), d.floats((E,), dtype=dtype)]
-    kind = d.choice(["none", "bool", "float"])
-    if kind == "bool":                              # every query keeps key 0 (no row left empty)
-        m = d.mask((L, L))
-        m[:, 0] = False
-        args.append(m)
-    elif kind == "float":
-        args.append(d.floats((L, L), dtype=dtype))
-    return Sample(args, {"num_heads": num_heads, "need_weights": d.boolean()})
+def _np_mha_self(x, *rest, **kw):
+    return _np_mha(x, x, x, *rest, **kw)
 
 
-register(OpSpec("multi_head_attention_forward_self", _self(_mg_mha), _self(_np_mha), _mha_self_sample,
-                lambda t, *a, **kw: _self(lambda *b, **k: _torch_mha(t, *b, **k))(*a, **kw),
+def _torch_mha_self(t, x, *rest, **kw):
+    return _torch_mha(t, x, x, x, *rest, **kw)
+
+
+register(OpSpec("multi_head_attention_forward_self", _mg_mha_self, _np_mha_self,
+                lambda d, dtype: _mha_sample(d, dtype, self_attention=True), _torch_mha_self,
                 covers="multi_head_attention_forward"))
