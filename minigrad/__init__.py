@@ -123,6 +123,7 @@ from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
+from . import backends  # noqa: E402,F401  (as torch.backends: cudnn and other switches, held without effect)
 
 # torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with
 # the same signature (torch.embedding and torch.batch_norm take their arguments in another order, and the

@@ -495,3 +495,22 @@ def test_num_threads(torch):
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="set_num_threads"):
             mg.set_num_threads(bad)
+
+
+# ----------------------------------------------------------------------------- torch.backends
+def test_backends_switches_hold_what_a_program_sets(torch):
+    """``torch.backends.cudnn.benchmark = True`` and friends: PyTorch's defaults, kept as set,
+    importable as submodules (``import torch.backends.cudnn as cudnn``)."""
+    import minigrad.backends.cudnn as cudnn
+    assert cudnn is mg.backends.cudnn
+    for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):
+        assert getattr(cudnn, name) == getattr(torch.backends.cudnn, name), name
+    assert mg.backends.cuda.matmul.allow_tf32 == torch.backends.cuda.matmul.allow_tf32
+    saved = cudnn.benchmark, cudnn.deterministic
+    try:
+        mg.backends.cudnn.benchmark, mg.backends.cudnn.deterministic = True, True
+        assert cudnn.benchmark is True and cudnn.deterministic is True
+    finally:
+        cudnn.benchmark, cudnn.deterministic = saved
+    assert mg.backends.mps.is_available() is False and mg.backends.cudnn.is_available() is False
+    assert mg.backends.cuda.is_built() == mg.cuda.is_available()

@@ -1,0 +1,5 @@
+"""``torch.backends.openmp``: not used by minigrad."""
+
+
+def is_available() -> bool:
+    return False
