@@ -9,3 +9,5 @@ from .. import data  # noqa: F401
 _sys.modules[__name__ + ".data"] = data
 for _sub in ("dataloader", "dataset", "sampler", "distributed"):
     _sys.modules[f"{__name__}.data.{_sub}"] = _sys.modules[f"{data.__name__}.{_sub}"]
+
+from . import checkpoint  # noqa: E402,F401  (torch.utils.checkpoint)
