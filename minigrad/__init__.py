@@ -9,6 +9,7 @@
 Names follow PyTorch: ``Tensor``, ``.backward()``, ``.grad``, ``no_grad``, ``manual_seed``, ...
 """
 import os as _os
+import sys as _sys
 
 import numpy as _np
 
@@ -120,6 +121,9 @@ def trace(input=None, sync=None):
 
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from . import amp  # noqa: E402,F401  (torch.amp: GradScaler, autocast; also as torch.cuda.amp)
+cuda.amp = amp
+_sys.modules[__name__ + ".cuda.amp"] = amp
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)

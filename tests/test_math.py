@@ -2,6 +2,7 @@
 edge values (zeros, poles, NaN, infinities), integer dtypes, zero gradients of rounding ops,
 products and scans with zeros, var/std with correction >= N; against PyTorch where it is installed."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -241,3 +242,27 @@ def test_tensor_methods_and_exports():
     assert x.aminmax().max.item() == 2.0 and x.cummax(1).indices.dtype == mg.int64
     assert mg.var_mean(x)[1].item() == pytest.approx(0.8125)
     assert x.clamp_min(0).min().item() == 0 and x.clamp_max(1).max().item() == 1
+
+
+# ----------------------------------------------------------------------------- IEEE special values
+_SPECIAL = ["x / 0", "x.log()", "x.sqrt()", "x.rsqrt()", "(x * 1e30) * 1e30", "x.reciprocal()", "x.pow(-1)",
+            "x.acos()", "x.atanh()", "x.log2()", "(x - x.abs() - 1).sqrt()", "x.exp() * 1e38"]
+
+
+@pytest.mark.parametrize("expr", _SPECIAL)
+def test_infinities_and_nans_come_without_warnings(expr, torch):
+    """PyTorch computes 1/0 = inf, log(0) = -inf, sqrt(-1) = nan and overflows silently, forward and
+    backward; so does minigrad (NumPy's warnings are off inside ops), with PyTorch's values, even
+    where warnings are errors."""
+    import warnings
+    values = [0.0, -1.0, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = mg.tensor(values, requires_grad=True)
+        y = eval(expr)
+        y.sum().backward()
+    t = torch.tensor(values, requires_grad=True)
+    ty = eval(re.sub(r"\bx\b", "t", expr))
+    ty.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)

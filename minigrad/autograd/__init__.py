@@ -442,7 +442,11 @@ class Function:
         tracer = _modes.tracer
         if tracer is not None:
             start = tracer.clock(arrays)
-        outputs = cls.forward(ctx, *arrays, **kwargs) if run_forward is None else run_forward(ctx)
+        quiet = backend.fp_quiet()          # IEEE infs and NaNs without NumPy's warnings, as PyTorch
+        try:
+            outputs = cls.forward(ctx, *arrays, **kwargs) if run_forward is None else run_forward(ctx)
+        finally:
+            backend.fp_restore(quiet)
         if type(outputs) is not tuple:
             out = outputs if isinstance(outputs, np.ndarray) else _as_arrays(cls.__name__, (outputs,), ctx)[0]
             if _modes.anomaly:
@@ -776,6 +780,15 @@ def _run_tensor_hooks(hooks, g):
 
 
 def run_backward(roots, grad_roots, retain_graph=False, capture=None, create_graph=False):
+    """The engine (:func:`_run_backward`), with NumPy's floating-point warnings off as in forward."""
+    quiet = backend.fp_quiet()
+    try:
+        return _run_backward(roots, grad_roots, retain_graph, capture, create_graph)
+    finally:
+        backend.fp_restore(quiet)
+
+
+def _run_backward(roots, grad_roots, retain_graph=False, capture=None, create_graph=False):
     """The engine.  Propagate ``grad_roots`` back from ``roots`` (Tensors).
 
     Nodes wait in a heap keyed by generation (highest first): a node's generation exceeds
