@@ -466,8 +466,10 @@ def test_interpolate_rejects_bad_arguments():
         mg.nn.functional.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         mg.nn.functional.interpolate(x)
-    with pytest.raises(NotImplementedError, match="mode 'bicubic' is not supported"):
-        mg.nn.functional.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="mode 'lanczos' is not supported"):
+        mg.nn.functional.interpolate(x, scale_factor=2, mode="lanczos")
+    with pytest.raises(ValueError, match="mode 'bicubic' needs a 4-D input"):
+        mg.nn.functional.interpolate(mg.zeros((1, 2, 4)), scale_factor=2, mode="bicubic")
     with pytest.raises(ValueError, match="align_corners can only be set"):
         mg.nn.functional.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="mode 'linear' needs a 3-D input, got shape"):
@@ -479,11 +481,13 @@ def test_interpolate_rejects_bad_arguments():
 
 
 def test_interpolate_large_upsampling_matches_pytorch(torch):
-    """Beyond the registry's small shapes: a 4x nearest and a bilinear resize of a feature map."""
+    """Beyond the registry's small shapes: a 4x nearest, a bilinear and a bicubic resize of a
+    feature map (bicubic also down, with the corners aligned: taps clamped at both borders)."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 8, 13, 17)).astype(np.float32)
-    g = rng.standard_normal((2, 8, 52, 68)).astype(np.float32)
-    for kwargs in ({"scale_factor": 4}, {"size": (52, 68), "mode": "bilinear"}):
+    for kwargs in ({"scale_factor": 4}, {"size": (52, 68), "mode": "bilinear"}, {"size": (52, 68), "mode": "bicubic"},
+                   {"size": (6, 9), "mode": "bicubic", "align_corners": True}):
+        g = rng.standard_normal((2, 8) + ((6, 9) if kwargs.get("size") == (6, 9) else (52, 68))).astype(np.float32)
         xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         ym, yt = mg.nn.functional.interpolate(xm, **kwargs), torch.nn.functional.interpolate(xt, **kwargs)
         ym.backward(g), yt.backward(torch.tensor(g))

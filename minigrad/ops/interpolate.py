@@ -1,10 +1,10 @@
 """Resampling: ``F.interpolate`` on (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs, in the
-modes nearest, nearest-exact, linear / bilinear / trilinear and area.
+modes nearest, nearest-exact, linear / bilinear / trilinear, bicubic and area.
 
 Every mode is separable: along each spatial axis, output index o is a fixed weighted sum of
 a few input entries (K "taps"),
 
-    y[o] = sum_k w[k, o] x[i[k, o]]          (nearest: K = 1, w = 1;  linear: K = 2;
+    y[o] = sum_k w[k, o] x[i[k, o]]          (nearest: K = 1, w = 1;  linear: K = 2;  cubic: K = 4;
                                               area: K = the widest averaging window)
 
 so the op is a gather per axis (D, H, then W) and its backward the adjoint, a scatter-add per
@@ -19,6 +19,10 @@ network ported either way computes the same pixels:
     nearest-exact  i = min(floor((o + 1/2) s), in - 1)
     linear         src = max((o + 1/2) s - 1/2, 0), or o (in - 1)/(out - 1) with align_corners;
                    i0 = floor(src), i1 = min(i0 + 1, in - 1), w1 = src - i0, w0 = 1 - w1
+    cubic          src = (o + 1/2) s - 1/2 (not clamped), or o (in - 1)/(out - 1); i = floor(src),
+                   t = src - i; taps i-1, i, i+1, i+2 (clamped into the input) weighted by Keys'
+                   cubic convolution with a = -0.75 at distances t+1, t, 1-t, 2-t:
+                   W(d) = (a+2) d^3 - (a+3) d^2 + 1 for d <= 1,  a d^3 - 5a d^2 + 8a d - 4a for 1 < d < 2
     area           adaptive average pooling: o averages [floor(o in / out), ceil((o + 1) in / out))
 
 Both directions are ops (``Resample`` and ``ResampleAdjoint``), each the other's gradient,
@@ -39,8 +43,9 @@ from ._kernels import kernels
 __all__ = ["interpolate", "upsample"]
 
 _LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
-_MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5),
+_MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5), "bicubic": (4,),
           **{name: (rank,) for rank, name in _LINEAR.items()}}
+_CUBIC_A = -0.75                     # PyTorch's (and OpenCV's) sharpness of the cubic kernel
 
 
 def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
@@ -63,10 +68,32 @@ def axis_plan(mode, size_in, size_out, scale_factor, align_corners, dtype):
         src = out.astype(acc) * scale
     else:
         scale = acc(1.0 / scale_factor if scale_factor else size_in / size_out)
-        src = np.maximum((out.astype(acc) + acc(0.5)) * scale - acc(0.5), acc(0))
+        src = (out.astype(acc) + acc(0.5)) * scale - acc(0.5)
+        if mode == "cubic":
+            return _cubic_taps(src, size_in, acc, dtype)
+        src = np.maximum(src, acc(0))
+    if mode == "cubic":
+        return _cubic_taps(src, size_in, acc, dtype)
     i0 = np.minimum(src.astype(np.int64), size_in - 1)
     w1 = (src - i0).astype(dtype)
     return np.stack([i0, np.minimum(i0 + 1, size_in - 1)]), np.stack([1 - w1, w1]).astype(dtype)
+
+
+def _cubic_taps(src, size_in, acc, dtype):
+    """Four taps around each source coordinate, Keys' weights (see the module docstring)."""
+    a = acc(_CUBIC_A)
+    start = np.floor(src)
+    t = src - start
+
+    def near(d):                                     # |d| <= 1
+        return ((a + acc(2)) * d - (a + acc(3))) * d * d + acc(1)
+
+    def far(d):                                      # 1 < |d| < 2
+        return ((a * d - acc(5) * a) * d + acc(8) * a) * d - acc(4) * a
+
+    weights = np.stack([far(t + acc(1)), near(t), near(acc(1) - t), far(acc(2) - t)])
+    index = np.clip(start.astype(np.int64) + np.arange(-1, 3)[:, None], 0, size_in - 1)
+    return index, weights.astype(dtype)
 
 
 def _along(weights, axis, ndim):
@@ -156,8 +183,8 @@ def _output_size(opname, spatial, size, scale_factor):
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False) -> Tensor:
     """PyTorch's ``F.interpolate`` for 3-D (N, C, L), 4-D (N, C, H, W) and 5-D (N, C, D, H, W)
-    inputs in the modes nearest, nearest-exact, area, and linear (3-D), bilinear (4-D) or
-    trilinear (5-D)."""
+    inputs in the modes nearest, nearest-exact, area, and linear (3-D), bilinear or bicubic (4-D)
+    or trilinear (5-D)."""
     x = float_operand(input, "interpolate")
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad has "
@@ -165,16 +192,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if x._data.ndim not in _MODES[mode]:
         raise ValueError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
                          f"got shape {x._data.shape}")
-    if align_corners is not None and mode not in _LINEAR.values():
+    if align_corners is not None and mode not in (*_LINEAR.values(), "bicubic"):
         raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear, "
-                         f"bilinear and trilinear, not {mode!r}")
+                         f"bilinear, bicubic and trilinear, not {mode!r}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
     spatial = x._data.shape[2:]
     sizes, scales = _output_size("interpolate", spatial, size, scale_factor)
     if recompute_scale_factor or mode == "area":
         scales = (None,) * len(sizes)            # the index arithmetic then uses in / out
-    kind = "linear" if mode in _LINEAR.values() else mode
+    kind = "linear" if mode in _LINEAR.values() else "cubic" if mode == "bicubic" else mode
     dtype = x._data.dtype
     plans = [(2 + k, axis_plan(kind, d_in, d_out, s, bool(align_corners), dtype))
              for k, (d_in, d_out, s) in enumerate(zip(spatial, sizes, scales))]

@@ -194,7 +194,8 @@ register(OpSpec("dropout2d", _dropout_call(lambda *a, **kw: _pool_ops.dropout2d(
 # ----------------------------------------------------------------------------- resampling
 def _interpolate_sample(d, dtype):
     ndim = d.choice([3, 4])
-    mode = d.choice(["nearest", "nearest-exact", "linear" if ndim == 3 else "bilinear", "area"])
+    mode = d.choice(["nearest", "nearest-exact", "linear" if ndim == 3 else "bilinear", "area"]
+                    + (["bicubic"] if ndim == 4 else []))
     spatial = tuple(d.integers(1, 5) for _ in range(ndim - 2))
     x = d.floats((d.integers(1, 2), d.integers(1, 2), *spatial), dtype=dtype)
     kwargs = {"mode": mode}
@@ -205,9 +206,17 @@ def _interpolate_sample(d, dtype):
         if min(int(s * f) for s, f in zip(spatial, kwargs["scale_factor"])) < 1:
             kwargs["scale_factor"] = (2.0,) * len(spatial)
         kwargs["recompute_scale_factor"] = d.boolean()
-    if mode in ("linear", "bilinear"):
+    if mode in ("linear", "bilinear", "bicubic"):
         kwargs["align_corners"] = d.boolean()
     return Sample([x], kwargs)
+
+
+def _keys_cubic(distance, a=-0.75):
+    """Keys' cubic convolution kernel at a distance (0 from 2 on)."""
+    d = abs(distance)
+    if d <= 1:
+        return (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1
+    return a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a if d < 2 else 0.0
 
 
 def _np_resample_matrix(mode, n_in, n_out, scale_factor, align_corners, dtype):
@@ -223,7 +232,13 @@ def _np_resample_matrix(mode, n_in, n_out, scale_factor, align_corners, dtype):
         if align_corners:
             src = acc(o) * (acc((n_in - 1) / (n_out - 1)) if n_out > 1 else acc(0))
         else:
-            src = max((acc(o) + acc(0.5)) * acc(1.0 / scale_factor if scale_factor else n_in / n_out) - acc(0.5), 0.0)
+            src = (acc(o) + acc(0.5)) * acc(1.0 / scale_factor if scale_factor else n_in / n_out) - acc(0.5)
+        if mode == "bicubic":                       # four neighbours, clamped into the input
+            base = int(np.floor(src))
+            for k in range(base - 1, base + 3):
+                a[o, min(max(k, 0), n_in - 1)] += _keys_cubic(float(src) - k)
+            continue
+        src = max(src, 0.0)
         lo = min(int(src), n_in - 1)
         hi = min(lo + 1, n_in - 1)
         a[o, lo] += 1.0 - (src - lo)
