@@ -127,6 +127,7 @@ _sys.modules[__name__ + ".cuda.amp"] = amp
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402,F401,E501
 from . import backends  # noqa: E402,F401  (as torch.backends: cudnn and other switches, held without effect)
 
 # torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with
@@ -252,3 +253,5 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+from .creation import range_inclusive as range  # noqa: E402,A001  (torch.range; last: the builtin is used above)

@@ -457,3 +457,21 @@ for _dtype, _name in backend._TYPE_NAMES.items():
     globals()[_name] = _LegacyTensorType(_name, (), {"dtype": _dtype, "__new__": _legacy_new,
                                                       "__doc__": f"Legacy {_dtype.name} tensor type (a constructor)."})
 del _dtype, _name
+
+
+def range_inclusive(start, end, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``torch.range`` (deprecated in PyTorch, kept for old programs): ``[start, end]`` with the end
+    included, in the default float dtype whatever the arguments' types."""
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise ValueError("range: step must be non-zero")
+    count = int(np.floor((end - start) / step)) + 1
+    if count < 0:
+        raise ValueError(f"range: upper bound and lower bound inconsistent with step sign (start {start}, "
+                         f"end {end}, step {step})")
+    dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
+    xp = backend.array_module(backend.device(device))
+    t = Tensor._wrap((start + step * xp.arange(count, dtype=np.float64)).astype(dt))
+    if requires_grad:
+        t.requires_grad = True
+    return t

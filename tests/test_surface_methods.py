@@ -514,3 +514,66 @@ def test_backends_switches_hold_what_a_program_sets(torch):
         cudnn.benchmark, cudnn.deterministic = saved
     assert mg.backends.mps.is_available() is False and mg.backends.cudnn.is_available() is False
     assert mg.backends.cuda.is_built() == mg.cuda.is_available()
+
+
+# ----------------------------------------------------------------------------- windows, range, Buffer, DataParallel
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                                  "kaiser_window"])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_window_functions_match_pytorch(name, periodic, torch):
+    for length in (0, 1, 2, 5, 12):
+        for dtype in ("float32", "float64"):
+            got = getattr(mg, name)(length, periodic, dtype=getattr(mg, dtype)).numpy()
+            want = getattr(torch, name)(length, periodic, dtype=getattr(torch, dtype)).numpy()
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 if dtype == "float32" else 1e-13)
+    assert mg.hann_window(4).dtype == mg.get_default_dtype()
+    with pytest.raises(ValueError, match="window_length must be a non-negative integer"):
+        getattr(mg, name)(-1)
+    with pytest.raises(TypeError, match="floating point dtype"):
+        getattr(mg, name)(4, dtype=mg.int64)
+
+
+def test_window_arguments_match_pytorch(torch):
+    np.testing.assert_allclose(mg.hamming_window(7, False, 0.5, 0.5).numpy(),
+                               torch.hamming_window(7, False, 0.5, 0.5).numpy(), atol=1e-7)
+    np.testing.assert_allclose(mg.kaiser_window(9, True, 5.0, dtype=mg.float64).numpy(),
+                               torch.kaiser_window(9, True, 5.0, dtype=torch.float64).numpy(), atol=1e-13)
+
+
+def test_range_includes_its_end_as_pytorch(torch):
+    import warnings
+    for args in [(1, 4), (0, 1, 0.25), (3, 1, -0.5), (0, 0.3, 0.1), (2, 2)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")             # PyTorch warns that torch.range is deprecated
+            want = torch.range(*args)
+        got = mg.range(*args)
+        assert got.dtype == mg.float32 and got.numpy().tolist() == want.numpy().tolist()
+    with pytest.raises(ValueError, match="inconsistent with step sign"):
+        mg.range(3, 1)
+
+
+def test_buffer_assigned_as_an_attribute_is_registered(torch):
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = lib.nn.Buffer(lib.ones(2))
+                self.cache = lib.nn.Buffer(lib.zeros(3), persistent=False)
+                self.scale = lib.nn.Buffer(lib.full((2,), 3.0))        # assigning again replaces it
+        return Net()
+    net, tnet = build(mg), build(torch)
+    assert list(net.state_dict()) == list(tnet.state_dict()) == ["scale"]
+    assert [k for k, _ in net.named_buffers()] == [k for k, _ in tnet.named_buffers()] == ["scale", "cache"]
+    assert net.scale.numpy().tolist() == [3.0, 3.0] and not list(net.parameters())
+    assert isinstance(net.scale, mg.nn.Buffer) and not net.scale.requires_grad
+
+
+def test_data_parallel_wraps_as_pytorch_without_gpus(torch):
+    mg.manual_seed(0)
+    inner = mg.nn.Linear(2, 3)
+    model = mg.nn.DataParallel(inner)
+    assert list(model.state_dict()) == list(torch.nn.DataParallel(torch.nn.Linear(2, 3)).state_dict())
+    x = mg.randn(4, 2)
+    np.testing.assert_array_equal(model(x).detach().numpy(), inner(x).detach().numpy())
+    assert model.module is inner and list(model.parameters()) == list(inner.parameters())

@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, RemovableHandle, get_tracer, no_grad
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 
 
@@ -74,6 +74,8 @@ class Module:
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
             params[name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, persistent=value.persistent)
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
             modules[name] = value

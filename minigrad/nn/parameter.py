@@ -28,3 +28,19 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(array, requires_grad):
     return Parameter(array, requires_grad=requires_grad)
+
+
+class Buffer(Tensor):
+    """``nn.Buffer(data, persistent=True)`` (PyTorch 2.5): a Tensor that a Module registers as a
+    buffer when assigned as an attribute (``self.mask = nn.Buffer(t)``, the same as
+    ``register_buffer("mask", t, persistent)``).  It shares ``data``'s array, detached."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            from ..creation import empty
+            data = empty(0)
+        requires_grad = data.requires_grad if isinstance(data, Tensor) else False
+        self._init_leaf(data._data if isinstance(data, Tensor) else as_array(data, copy=False), requires_grad)
+        self.persistent = bool(persistent)
