@@ -190,8 +190,8 @@ def normalize_index(index, data):
     for p in parts:
         if isinstance(p, Tensor):
             p = p._data
-        elif isinstance(p, (list, tuple, np.ndarray)) or backend.is_array(p):
-            p = _sequence_index(p) if isinstance(p, (list, tuple)) else p
+        elif isinstance(p, (list, tuple, range, np.ndarray)) or backend.is_array(p):
+            p = _sequence_index(p) if isinstance(p, (list, tuple, range)) else p
         else:
             if isinstance(p, np.integer):
                 p = int(p)
@@ -214,8 +214,8 @@ def normalize_index(index, data):
 
 
 def _sequence_index(p):
-    """A Python list or tuple used as one index part: an integer (or bool) array, as PyTorch
-    reads it (Tensors inside are unwrapped)."""
+    """A Python list, tuple or range used as one index part: an integer (or bool) array, as
+    PyTorch reads it (Tensors inside are unwrapped)."""
     items = [backend.to_device(q._data, backend.CPU) if isinstance(q, Tensor) else q for q in p]
     try:
         return np.asarray(items) if items else np.zeros(0, dtype=np.int64)
