@@ -73,6 +73,13 @@ def float_operand(x, opname: str) -> Tensor:
     return x
 
 
+def with_unit_batch(fn, x: Tensor):
+    """PyTorch's unbatched inputs, (C, H, W) for a 2-D convolution or pool: ``fn`` run on ``x``
+    with a batch of one put in front, taken off again from its result (or each of its results)."""
+    out = fn(x.unsqueeze(0))
+    return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+
+
 def refuse_float16(opname: str, *tensors):
     """Ops built on the compiled kernels (float32 and float64 only) refuse float16 by their public
     name, before a kernel deep inside would name itself instead."""
