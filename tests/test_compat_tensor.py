@@ -132,6 +132,57 @@ def test_cat_skips_empty_1d_tensors(torch):
         mg.cat([mg.zeros(2, 1), mg.zeros(3)], 1)
 
 
+def test_cat_and_stack_take_numpys_axis_as_pytorch(torch):
+    _same(torch, "T.cat([T.ones(2, 1), T.zeros(2, 2)], axis=1)")
+    _same(torch, "T.concatenate([T.ones(2, 1), T.zeros(2, 1)], axis=-1)")
+    _same(torch, "T.stack([T.ones(2), T.zeros(2)], axis=1)")
+    with pytest.raises(TypeError, match="stack: pass dim or axis"):
+        mg.stack([mg.ones(2)], 0, axis=0)
+
+
+# ----------------------------------------------------------------------------- out=
+OUT = [
+    ("T.matmul", "T.ones(2, 3), T.arange(6.).view(3, 2)", (2, 2)),            # the Tensors tutorial's two calls
+    ("T.mul", "T.arange(4.).view(2, 2), T.arange(4.).view(2, 2)", (2, 2)),
+    ("T.add", "T.ones(3), T.arange(3.), alpha=2", (3,)),
+    ("T.div", "T.arange(3), 2", (3,)),
+    ("T.exp", "T.arange(3.)", (3,)),
+    ("T.sum", "T.arange(6.).view(2, 3), 1", (2,)),
+    ("T.cat", "[T.ones(2), T.zeros(1)]", (0,)),                               # an empty out is resized
+    ("T.stack", "[T.ones(2), T.zeros(2)], 1", (2, 2)),
+    ("T.clamp", "T.arange(4.), 1, 2", (4,)),
+    ("T.where", "T.arange(3) > 0, T.ones(3), T.zeros(3)", (3,)),
+]
+
+
+@pytest.mark.parametrize("fn, args, shape", OUT, ids=[o[0][2:] for o in OUT])
+def test_out_keyword_writes_into_the_given_tensor_as_pytorch(torch, fn, args, shape):
+    results = []
+    for T in (torch, mg):
+        out = T.full(shape, -1.0)
+        memory = out.numpy() if shape != (0,) else None     # the numpy bridge sees what out= wrote
+        got = eval(f"{fn}({args}, out=out)", {"T": T, "out": out})
+        assert got is out
+        results.append((out.numpy().copy(), out.numpy().copy() if memory is None else memory.copy()))
+    (theirs, t_mem), (ours, o_mem) = results
+    np.testing.assert_allclose(ours, theirs)
+    np.testing.assert_allclose(o_mem, t_mem)
+
+
+def test_out_keyword_follows_pytorchs_rules(torch):
+    for T in (torch, mg):
+        x = T.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+            T.exp(x, out=T.empty(3))
+        with T.no_grad():
+            assert T.exp(x, out=T.empty(3)).requires_grad is False
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            T.add(T.ones(2), 0.5, out=T.zeros(2, dtype=T.int64))
+        assert T.add(T.ones(2, dtype=T.int64), 1, out=T.zeros(2)).dtype == T.float32
+        with pytest.warns(UserWarning, match="resized"):
+            assert T.mul(T.ones(2, 2), 3, out=T.zeros(3)).shape == (2, 2)
+
+
 # ----------------------------------------------------------------------------- printing
 @pytest.mark.parametrize("expr", [
     "repr(T.tensor(1.5))", "repr(T.tensor([1.5, 200.25]))", "repr(T.tensor([1., 2.]))", "repr(T.tensor([1e-5, 1.]))",
