@@ -488,27 +488,13 @@ class Tensor:
         return self if self._data.flags.c_contiguous else _conv.clone(self)
 
     def __repr__(self):
+        from .printing import tensor_repr
         arr = backend.to_device(self._data, backend.CPU)
-        # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
-        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-        whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
-        opts = PRINT_OPTIONS
-        sci = {"float_kind": lambda v: f"{v:.{opts['precision']}e}"} if opts["sci_mode"] else None
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=opts["precision"],
-                               floatmode="maxprec_equal" if whole else "fixed", threshold=opts["threshold"],
-                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"],
-                               suppress_small=opts["sci_mode"] is False, formatter=sci)
-        extras = []
-        if self.device != backend.CPU:
-            extras.append(f"device='{self.device}'")
-        default = backend.get_default_dtype() if arr.dtype.kind == "f" else backend.int64 if arr.dtype.kind in "iu" else backend.bool_
-        if arr.dtype != default or arr.size == 0:
-            extras.append(f"dtype={arr.dtype.name}")
-        if self._grad_fn is not None:
-            extras.append(f"grad_fn=<{self._grad_fn.name}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        device = f"device='{self.device}'" if self.device != backend.CPU else None
+        autograd = (f"grad_fn=<{self._grad_fn.name}>" if self._grad_fn is not None
+                    else "requires_grad=True" if self._requires_grad else None)
+        defaults = (backend.get_default_dtype(), backend.int64, backend.bool_)
+        return tensor_repr(arr, PRINT_OPTIONS, defaults, device, autograd)
 
     def __format__(self, format_spec):
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""

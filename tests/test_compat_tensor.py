@@ -188,6 +188,16 @@ def test_out_keyword_follows_pytorchs_rules(torch):
     "repr(T.tensor(1.5))", "repr(T.tensor([1.5, 200.25]))", "repr(T.tensor([1., 2.]))", "repr(T.tensor([1e-5, 1.]))",
     "repr(T.tensor([float('nan'), 1.5]))", "repr(T.tensor([[0.25, 1.], [2., 3.]]))",
     "f'{T.tensor(3.5)}'", "f'{T.tensor(2.0) / 3:.3f}'", "f'{T.tensor(7):>4}'", "'{:.2e}'.format(T.tensor(1234.5))",
+    # PyTorch's number formats: whole floats over 1e8 or spanning 1000x go scientific with 4 digits,
+    # nan/inf pad nothing, bools and integers pad to the widest, one format for the whole tensor
+    "repr(T.tensor([1e10, 1.]))", "repr(T.tensor([1., 1e4]))", "repr(T.tensor(1e20))", "repr(T.tensor([12345678.]))",
+    "repr(T.tensor([True]))", "repr(T.tensor([[True], [False]]))", "repr(T.tensor([1., float('nan')]))",
+    "repr(T.tensor([float('inf'), -float('inf')]))", "repr(T.tensor([-0., 0.]))", "repr(T.tensor([1, -2 ** 40]))",
+    "repr(T.tensor([1., 2., 3.5e5]))", "repr(T.tensor([[1e-3, 1.], [2., 3.]]))",
+    # layout: blank lines between blocks, rows wrapped at 80 columns, summaries of over 1000 elements
+    "repr(T.arange(24.).view(2, 3, 4))", "repr(T.arange(100.).view(1, 100) * 1.5)", "repr(T.arange(1200.))",
+    "repr(T.arange(3000.).view(3, 1000))", "repr(T.arange(3000).view(3, 10, 100))",
+    "repr(T.zeros(2, 0))", "repr(T.tensor([]))", "repr(T.ones(2, 1, 1, 2))",
 ])
 def test_printing_matches_torch(torch, expr):
     _same(torch, expr)
@@ -370,7 +380,10 @@ def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
 def test_set_printoptions_changes_repr(torch):
     exprs = ["repr(T.tensor([1.2345, 2.0]))", "repr(T.tensor(1.23456))", "repr(T.tensor([1e-6, 1.]))",
              "'...' in repr(T.arange(10.))"]
-    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(profile="default")]
+    exprs += ["repr(T.tensor([1e10, 1.]))", "repr(T.tensor([1.5, 2.]))", "repr(T.arange(12.).view(3, 4) * 1.5)"]
+    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(sci_mode=True),
+                dict(profile="default"), dict(edgeitems=1, threshold=3, linewidth=20), dict(edgeitems=0),
+                dict(profile="default")]
     try:
         for options in settings:
             torch.set_printoptions(**options)
