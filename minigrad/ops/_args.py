@@ -62,7 +62,12 @@ def _to_dtype(x, dtype):
     if isinstance(x, Tensor):
         return x if x._data.dtype == dtype else x.to(dtype)
     kind = dtype.kind
-    return float(x) if kind == "f" else bool(x) if kind == "b" else int(x)
+    if kind in "iu":
+        x, info = int(x), np.iinfo(dtype)
+        if not info.min <= x <= info.max:    # PyTorch wraps the number into the narrow type (int8 + 1000)
+            x = (x - info.min) % (1 << info.bits) + info.min
+        return x
+    return float(x) if kind == "f" else bool(x)
 
 
 def float_operand(x, opname: str) -> Tensor:
