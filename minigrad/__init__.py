@@ -242,6 +242,7 @@ double = float64
 half = float16
 long = int64
 int = int32       # noqa: A001
+short = int16
 bool = bool_      # noqa: A001
 uint8 = uint8
 

@@ -370,7 +370,7 @@ def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
 @pytest.mark.parametrize("expr", [
     "T.tensor([1, 2]).mean()", "T.tensor([1, 2]).std()", "T.ones(2, 2) @ T.ones(2, 2, dtype=T.int64)",
     "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
-    "T.ones(3).gather(0, T.tensor([0.0]))",
+    "T.ones(3).gather(0, T.tensor([0.0]))", "T.tensor([2, 3]) ** -1", "T.pow(T.tensor([2], dtype=T.short), -2)",
 ])
 def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
     for T in (torch, mg):

@@ -167,7 +167,11 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
 
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``; either may be a number."""
-    return _binary(Pow, "pow", input, exponent)
+    base, exp_ = binary_operands("pow", input, exponent)
+    if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exp_, int) and exp_ < 0:
+        raise DtypeError(f"pow: Integers to negative integer powers are not allowed (a {base._data.dtype} "
+                           f"tensor to the power {exp_}; use a float tensor)")
+    return _binary(Pow, "pow", base, exp_)
 
 
 # ----------------------------------------------------------------------------- unary math
