@@ -442,3 +442,37 @@ def test_index_put_accumulate_is_differentiable():
     w = mg.ones(2, 2, requires_grad=True)
     w.clone().fill_diagonal_(5.0).sum().backward()
     assert w.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+# ----------------------------------------------------------------------------- device selection and seeding
+DEVICE_PICKS = [
+    "T.accelerator.current_accelerator().type if T.accelerator.is_available() else 'cpu'",   # PyTorch's tutorials
+    "'cuda' if T.cuda.is_available() else 'mps' if T.backends.mps.is_available() else 'cpu'",
+]
+
+
+@pytest.mark.parametrize("expr", DEVICE_PICKS)
+def test_tutorial_device_picks_run(torch, expr):
+    for T in (torch, mg):
+        device = eval(expr, {"T": T})
+        assert T.ones(2).to(device).sum().item() == 2.0
+    if not mg.cuda.is_available():
+        assert eval(expr, {"T": mg}) == "cpu"
+
+
+def test_seeding_helper_runs_without_a_gpu(torch):
+    """The usual set_seed: CUDA seeding is ignored without a GPU and cuDNN's flags are kept, as PyTorch's."""
+    for T in (torch, mg):
+        T.manual_seed(0)
+        T.cuda.manual_seed(0)
+        T.cuda.manual_seed_all(0)
+        T.cuda.empty_cache()
+        T.backends.cudnn.deterministic, T.backends.cudnn.benchmark = True, False
+        T.backends.cuda.matmul.allow_tf32 = False
+        assert T.backends.cudnn.deterministic is True and T.backends.mps.is_available() is False
+        T.backends.cudnn.deterministic = False
+    assert mg.accelerator.device_count() == mg.cuda.device_count()
+    if not mg.cuda.is_available():
+        assert mg.accelerator.current_accelerator() is None
+        with pytest.raises(RuntimeError, match="CuPy"):
+            mg.cuda.current_device()
