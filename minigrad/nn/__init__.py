@@ -27,7 +27,7 @@ from .module import Module  # noqa: F401
 from .normalization import (  # noqa: F401
     BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm)
 from .parameter import Parameter  # noqa: F401
-from .parallel import SyncBatchNorm  # noqa: F401
+from .parallel import DataParallel, SyncBatchNorm  # noqa: F401
 from .resample import (  # noqa: F401
     ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, Fold,
     PixelShuffle, PixelUnshuffle, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d,
