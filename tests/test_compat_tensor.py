@@ -172,6 +172,12 @@ def test_out_keyword_writes_into_the_given_tensor_as_pytorch(torch, fn, args, sh
     np.testing.assert_allclose(o_mem, t_mem)
 
 
+def test_functions_taking_out_still_pickle_by_name():
+    import pickle
+    for fn in (mg.stack, mg.add, mg.concat, mg.sum):      # a collate_fn sent to a worker process is pickled
+        assert pickle.loads(pickle.dumps(fn)) is fn
+
+
 def test_out_keyword_follows_pytorchs_rules(torch):
     for T in (torch, mg):
         x = T.ones(3, requires_grad=True)
@@ -371,6 +377,8 @@ def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
     "T.tensor([1, 2]).mean()", "T.tensor([1, 2]).std()", "T.ones(2, 2) @ T.ones(2, 2, dtype=T.int64)",
     "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
     "T.ones(3).gather(0, T.tensor([0.0]))", "T.tensor([2, 3]) ** -1", "T.pow(T.tensor([2], dtype=T.short), -2)",
+    "T.tensor([True]) - T.tensor([False])", "T.tensor([True]) - 1", "True - T.tensor([True])", "-T.tensor([True])",
+    "T.sub(T.tensor([True]), T.tensor([True]))",
 ])
 def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
     for T in (torch, mg):

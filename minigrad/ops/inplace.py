@@ -213,11 +213,13 @@ def write_out(name, result, out):
 
 def with_out(fn):
     """``fn`` taking PyTorch's ``out=`` keyword as well (:func:`write_out`); for the ``torch.*``
-    functions, which PyTorch gives ``out=``."""
+    functions, which PyTorch gives ``out=``: the wrapper is ``minigrad.<name>`` (so it pickles by
+    that name, as a collate_fn sent to a worker is)."""
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
         result = fn(*args, **kwargs)
         return result if out is None else write_out(fn.__name__, result, out)
+    call.__module__, call.__qualname__ = "minigrad", fn.__name__
     return call
 
 
