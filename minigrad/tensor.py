@@ -16,6 +16,10 @@ from . import backend
 # how tensors print (minigrad.set_printoptions changes them; sci_mode None: scientific when the values need it)
 PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
 
+# how many inference_mode regions are open (utilities.inference_mode counts them): a tensor made
+# inside one is an inference tensor (Tensor.is_inference)
+INFERENCE_DEPTH = [0]
+
 
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
@@ -32,8 +36,9 @@ class Tensor:
     # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
     # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph).
     # _untracked: set only on what .data returns (its edits bump no version counter, see ops/inplace.py)
+    # _inference: set only on tensors made inside inference_mode
     __slots__ = ("_data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
-                 "_untracked", "__weakref__")
+                 "_untracked", "_inference", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
@@ -48,6 +53,8 @@ class Tensor:
         self._grad_fn = None
         self._out_index = 0
         self._hooks = None
+        if INFERENCE_DEPTH[0]:
+            self._inference = True
         if requires_grad:
             self.requires_grad = True
 
@@ -61,6 +68,8 @@ class Tensor:
         t._grad_fn = grad_fn
         t._out_index = out_index
         t._hooks = None
+        if INFERENCE_DEPTH[0]:
+            t._inference = True
         return t
 
     # ------------------------------------------------------------------ autograd state
@@ -82,6 +91,11 @@ class Tensor:
     def requires_grad_(self, requires_grad=True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors;
+        minigrad does not refuse them to autograd later, as PyTorch does)."""
+        return getattr(self, "_inference", False)
 
     @property
     def is_leaf(self) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .tensor import Tensor
+from .tensor import INFERENCE_DEPTH, Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
@@ -103,6 +103,7 @@ class inference_mode(no_grad):
         if self._enabled:
             _inference_depth[0] += 1
             return super().__enter__()
+        _inference_depth[0] = 0             # inference_mode(False) inside one makes normal tensors again
         return self
 
     def __exit__(self, *exc):
@@ -112,7 +113,7 @@ class inference_mode(no_grad):
         return False
 
 
-_inference_depth = [0]
+_inference_depth = INFERENCE_DEPTH        # shared with tensor.py, which marks the tensors made meanwhile
 
 
 def is_inference_mode_enabled() -> bool:
