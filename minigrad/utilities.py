@@ -92,8 +92,9 @@ def iinfo(type):
 
 
 class inference_mode(no_grad):
-    """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip);
-    ``inference_mode(False)`` leaves recording as it is.  A context manager and a decorator."""
+    """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip), whose
+    tensors answer ``is_inference()`` True; ``inference_mode(False)`` leaves recording as it is and
+    makes normal tensors again.  A context manager and a decorator."""
 
     def __init__(self, mode: bool = True):
         self._enabled = bool(mode)
