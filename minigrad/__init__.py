@@ -120,7 +120,7 @@ def trace(input=None, sync=None):
 
 
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
-from . import cuda  # noqa: E402,F401
+from . import cuda, accelerator  # noqa: E402,F401  (torch.cuda, torch.accelerator)
 from . import amp  # noqa: E402,F401  (torch.amp: GradScaler, autocast; also as torch.cuda.amp)
 cuda.amp = amp
 _sys.modules[__name__ + ".cuda.amp"] = amp
@@ -138,6 +138,15 @@ from .nn.functional import (  # noqa: E402,F401
     conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, dropout, feature_alpha_dropout, hardshrink,
     layer_norm, max_pool1d, max_pool2d, max_pool3d, pixel_shuffle, pixel_unshuffle, rrelu)
 
+# PyTorch's out= keyword, on the torch.* functions (not the Tensor methods) that take it in PyTorch: the
+# result written into out's memory (ops/inplace.py: write_out).  Before the aliases below, which share it.
+from .ops.inplace import with_out as _with_out  # noqa: E402
+(abs, add, addmm, amax, amin, bmm, cat, ceil, clamp, cos, cumprod, cumsum, div, dot, exp, floor, fmod, log, logsumexp,
+ matmul, maximum, mean, minimum, mm, mul, mv, neg, outer, pow, prod, remainder, round, sigmoid, sin, sqrt, stack, sub,
+ sum, tanh, where) = map(_with_out, (
+    abs, add, addmm, amax, amin, bmm, cat, ceil, clamp, cos, cumprod, cumsum, div, dot, exp, floor, fmod, log,
+    logsumexp, matmul, maximum, mean, minimum, mm, mul, mv, neg, outer, pow, prod, remainder, round, sigmoid, sin,
+    sqrt, stack, sub, sum, tanh, where))
 clip = clamp
 concat = concatenate = cat
 divide = true_divide = div
@@ -239,6 +248,7 @@ double = float64
 half = float16
 long = int64
 int = int32       # noqa: A001
+short = int16
 bool = bool_      # noqa: A001
 uint8 = uint8
 

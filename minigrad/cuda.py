@@ -1,4 +1,5 @@
-"""``minigrad.cuda``: is a GPU usable, how many, wait for it."""
+"""``minigrad.cuda``: is a GPU usable, how many, wait for it, seed it.  As PyTorch's, the seeding
+and cache calls are safe without a GPU (they do nothing), so a seeding helper runs anywhere."""
 from __future__ import annotations
 
 from . import backend
@@ -20,4 +21,25 @@ def synchronize() -> None:
 
 
 def manual_seed(seed: int) -> None:
-    backend.default_generator(backend.device("cuda")).manual_seed(seed)
+    """Seed the current GPU's generator; ignored without a GPU, as PyTorch's."""
+    if is_available():
+        backend.default_generator(backend.device("cuda")).manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed every GPU's generator; ignored without a GPU, as PyTorch's."""
+    for index in range(device_count()):
+        backend.default_generator(backend.device(f"cuda:{index}")).manual_seed(seed)
+
+
+def current_device() -> int:
+    """The index of the current GPU (raises without one, as PyTorch's)."""
+    if not is_available():
+        backend.cupy()                  # raises the message that says what to install
+    return backend.cupy().cuda.Device().id
+
+
+def empty_cache() -> None:
+    """Give CuPy's cached, unused GPU memory back to the driver; nothing to do without a GPU."""
+    if is_available():
+        backend.cupy().get_default_memory_pool().free_all_blocks()

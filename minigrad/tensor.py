@@ -16,6 +16,10 @@ from . import backend
 # how tensors print (minigrad.set_printoptions changes them; sci_mode None: scientific when the values need it)
 PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
 
+# how many inference_mode regions are open (utilities.inference_mode counts them): a tensor made
+# inside one is an inference tensor (Tensor.is_inference)
+INFERENCE_DEPTH = [0]
+
 
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
@@ -32,8 +36,9 @@ class Tensor:
     # set only on views and their bases (autograd._note_view): _base, the Tensor whose memory a view
     # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph).
     # _untracked: set only on what .data returns (its edits bump no version counter, see ops/inplace.py)
+    # _inference: set only on tensors made inside inference_mode
     __slots__ = ("_data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
-                 "_untracked", "__weakref__")
+                 "_untracked", "_inference", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
 
@@ -48,6 +53,8 @@ class Tensor:
         self._grad_fn = None
         self._out_index = 0
         self._hooks = None
+        if INFERENCE_DEPTH[0]:
+            self._inference = True
         if requires_grad:
             self.requires_grad = True
 
@@ -61,6 +68,8 @@ class Tensor:
         t._grad_fn = grad_fn
         t._out_index = out_index
         t._hooks = None
+        if INFERENCE_DEPTH[0]:
+            t._inference = True
         return t
 
     # ------------------------------------------------------------------ autograd state
@@ -82,6 +91,11 @@ class Tensor:
     def requires_grad_(self, requires_grad=True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors;
+        minigrad does not refuse them to autograd later, as PyTorch does)."""
+        return getattr(self, "_inference", False)
 
     @property
     def is_leaf(self) -> bool:
@@ -488,27 +502,13 @@ class Tensor:
         return self if self._data.flags.c_contiguous else _conv.clone(self)
 
     def __repr__(self):
+        from .printing import tensor_repr
         arr = backend.to_device(self._data, backend.CPU)
-        # PyTorch's style: whole floats as "1.", any fraction gives every element 4 decimals
-        finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
-        whole = arr.dtype.kind != "f" or bool((finite == np.round(finite)).all())
-        opts = PRINT_OPTIONS
-        sci = {"float_kind": lambda v: f"{v:.{opts['precision']}e}"} if opts["sci_mode"] else None
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=opts["precision"],
-                               floatmode="maxprec_equal" if whole else "fixed", threshold=opts["threshold"],
-                               edgeitems=opts["edgeitems"], max_line_width=opts["linewidth"],
-                               suppress_small=opts["sci_mode"] is False, formatter=sci)
-        extras = []
-        if self.device != backend.CPU:
-            extras.append(f"device='{self.device}'")
-        default = backend.get_default_dtype() if arr.dtype.kind == "f" else backend.int64 if arr.dtype.kind in "iu" else backend.bool_
-        if arr.dtype != default or arr.size == 0:
-            extras.append(f"dtype={arr.dtype.name}")
-        if self._grad_fn is not None:
-            extras.append(f"grad_fn=<{self._grad_fn.name}>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        device = f"device='{self.device}'" if self.device != backend.CPU else None
+        autograd = (f"grad_fn=<{self._grad_fn.name}>" if self._grad_fn is not None
+                    else "requires_grad=True" if self._requires_grad else None)
+        defaults = (backend.get_default_dtype(), backend.int64, backend.bool_)
+        return tensor_repr(arr, PRINT_OPTIONS, defaults, device, autograd)
 
     def __format__(self, format_spec):
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""

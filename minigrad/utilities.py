@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .tensor import Tensor
+from .tensor import INFERENCE_DEPTH, Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
@@ -92,8 +92,9 @@ def iinfo(type):
 
 
 class inference_mode(no_grad):
-    """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip);
-    ``inference_mode(False)`` leaves recording as it is.  A context manager and a decorator."""
+    """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip), whose
+    tensors answer ``is_inference()`` True; ``inference_mode(False)`` leaves recording as it is and
+    makes normal tensors again.  A context manager and a decorator."""
 
     def __init__(self, mode: bool = True):
         self._enabled = bool(mode)
@@ -103,6 +104,7 @@ class inference_mode(no_grad):
         if self._enabled:
             _inference_depth[0] += 1
             return super().__enter__()
+        _inference_depth[0] = 0             # inference_mode(False) inside one makes normal tensors again
         return self
 
     def __exit__(self, *exc):
@@ -112,7 +114,7 @@ class inference_mode(no_grad):
         return False
 
 
-_inference_depth = [0]
+_inference_depth = INFERENCE_DEPTH        # shared with tensor.py, which marks the tensors made meanwhile
 
 
 def is_inference_mode_enabled() -> bool:

@@ -541,3 +541,24 @@ def test_legacy_variable_is_a_leaf_on_the_same_memory():
     close(v.grad, [2.0, 4.0])
     v._data[0] = 5.0
     close(t, [5.0, 2.0])
+
+
+def test_tensors_made_in_inference_mode_are_inference_tensors(torch):
+    """Tensor.is_inference(): made inside inference_mode (ops, factories, a decorated function),
+    not inside a nested inference_mode(False), not outside."""
+    results = []
+    for T in (torch, mg):
+        x = T.ones(2, requires_grad=True)
+        with T.inference_mode():
+            made = [x * 2, T.ones(3), T.tensor([1.0])]
+            with T.inference_mode(False):
+                made.append(x * 3)
+                inner = T.is_inference_mode_enabled()
+        made += [x, x * 2]
+
+        @T.inference_mode()
+        def f(a):
+            return a + 1
+        made += [f(x), T.nn.Parameter(T.ones(1))]
+        results.append(([t.is_inference() for t in made], inner))
+    assert results[0] == results[1] == ([True, True, True, False, False, False, True, False], False)

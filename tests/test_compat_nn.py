@@ -389,3 +389,20 @@ def test_dataloader_iterator_has_a_length(torch):
         first = next(it)
         return len(it), len(loader), first[0].shape[0], sum(1 for _ in it)
     assert lengths(mg) == lengths(torch) == (4, 4, 3, 3)
+
+
+def test_data_parallel_wraps_the_module_as_pytorchs(torch):
+    """nn.DataParallel(model): the same outputs and gradients, ``module.``-prefixed state dict keys
+    (a checkpoint saved through it loads into PyTorch's), PyTorch's repr."""
+    ours, theirs = nn.DataParallel(nn.Linear(3, 2).double()), torch.nn.DataParallel(torch.nn.Linear(3, 2).double())
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.weight", "module.bias"]
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    x = np.arange(6.0).reshape(2, 3)
+    out, t_out = ours(mg.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), t_out.detach().numpy())
+    out.sum().backward()
+    t_out.sum().backward()
+    np.testing.assert_allclose(ours.module.weight.grad.numpy(), theirs.module.weight.grad.numpy())
+    assert repr(ours) == repr(theirs)
+    with pytest.raises(TypeError, match="DataParallel: expected a Module"):
+        nn.DataParallel(lambda v: v)

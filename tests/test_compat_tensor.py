@@ -85,6 +85,9 @@ ARITH = [
     "T.tensor([1, 2]).sum(dtype=T.int32)", "T.tensor([[1, 2]], dtype=T.int8).sum(1, dtype=T.int16)",
     "T.tensor([1, 2], dtype=T.uint8).sum()", "T.std(T.tensor([1., 5]), False)", "T.tensor([1., 5, 6]).var(True)",
     "T.tensor([1, 2]) == None", "T.tensor([1, 2]) != None", "T.tensor([1.]) == 'a'", "T.tensor([1, 2]) in [None, 'x']",
+    # a Python int past a narrow integer type wraps into it, as PyTorch's (NumPy 2 would raise OverflowError)
+    "T.tensor([1, -100], dtype=T.int8) + 1000", "T.tensor([1, 2], dtype=T.uint8) * -1", "1000 - T.tensor([3], dtype=T.int8)",
+    "T.tensor([1, 2], dtype=T.uint8).add_(-1)", "T.tensor([1, 2], dtype=T.int8) > 1000", "T.tensor([1], dtype=T.int8) + 2 ** 63",
 ]
 
 
@@ -132,11 +135,78 @@ def test_cat_skips_empty_1d_tensors(torch):
         mg.cat([mg.zeros(2, 1), mg.zeros(3)], 1)
 
 
+def test_cat_and_stack_take_numpys_axis_as_pytorch(torch):
+    _same(torch, "T.cat([T.ones(2, 1), T.zeros(2, 2)], axis=1)")
+    _same(torch, "T.concatenate([T.ones(2, 1), T.zeros(2, 1)], axis=-1)")
+    _same(torch, "T.stack([T.ones(2), T.zeros(2)], axis=1)")
+    with pytest.raises(TypeError, match="stack: pass dim or axis"):
+        mg.stack([mg.ones(2)], 0, axis=0)
+
+
+# ----------------------------------------------------------------------------- out=
+OUT = [
+    ("T.matmul", "T.ones(2, 3), T.arange(6.).view(3, 2)", (2, 2)),            # the Tensors tutorial's two calls
+    ("T.mul", "T.arange(4.).view(2, 2), T.arange(4.).view(2, 2)", (2, 2)),
+    ("T.add", "T.ones(3), T.arange(3.), alpha=2", (3,)),
+    ("T.div", "T.arange(3), 2", (3,)),
+    ("T.exp", "T.arange(3.)", (3,)),
+    ("T.sum", "T.arange(6.).view(2, 3), 1", (2,)),
+    ("T.cat", "[T.ones(2), T.zeros(1)]", (0,)),                               # an empty out is resized
+    ("T.stack", "[T.ones(2), T.zeros(2)], 1", (2, 2)),
+    ("T.clamp", "T.arange(4.), 1, 2", (4,)),
+    ("T.where", "T.arange(3) > 0, T.ones(3), T.zeros(3)", (3,)),
+]
+
+
+@pytest.mark.parametrize("fn, args, shape", OUT, ids=[o[0][2:] for o in OUT])
+def test_out_keyword_writes_into_the_given_tensor_as_pytorch(torch, fn, args, shape):
+    results = []
+    for T in (torch, mg):
+        out = T.full(shape, -1.0)
+        memory = out.numpy() if shape != (0,) else None     # the numpy bridge sees what out= wrote
+        got = eval(f"{fn}({args}, out=out)", {"T": T, "out": out})
+        assert got is out
+        results.append((out.numpy().copy(), out.numpy().copy() if memory is None else memory.copy()))
+    (theirs, t_mem), (ours, o_mem) = results
+    np.testing.assert_allclose(ours, theirs)
+    np.testing.assert_allclose(o_mem, t_mem)
+
+
+def test_functions_taking_out_still_pickle_by_name():
+    import pickle
+    for fn in (mg.stack, mg.add, mg.concat, mg.sum):      # a collate_fn sent to a worker process is pickled
+        assert pickle.loads(pickle.dumps(fn)) is fn
+
+
+def test_out_keyword_follows_pytorchs_rules(torch):
+    for T in (torch, mg):
+        x = T.ones(3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="out=... arguments don't support automatic differentiation"):
+            T.exp(x, out=T.empty(3))
+        with T.no_grad():
+            assert T.exp(x, out=T.empty(3)).requires_grad is False
+        with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+            T.add(T.ones(2), 0.5, out=T.zeros(2, dtype=T.int64))
+        assert T.add(T.ones(2, dtype=T.int64), 1, out=T.zeros(2)).dtype == T.float32
+        with pytest.warns(UserWarning, match="resized"):
+            assert T.mul(T.ones(2, 2), 3, out=T.zeros(3)).shape == (2, 2)
+
+
 # ----------------------------------------------------------------------------- printing
 @pytest.mark.parametrize("expr", [
     "repr(T.tensor(1.5))", "repr(T.tensor([1.5, 200.25]))", "repr(T.tensor([1., 2.]))", "repr(T.tensor([1e-5, 1.]))",
     "repr(T.tensor([float('nan'), 1.5]))", "repr(T.tensor([[0.25, 1.], [2., 3.]]))",
     "f'{T.tensor(3.5)}'", "f'{T.tensor(2.0) / 3:.3f}'", "f'{T.tensor(7):>4}'", "'{:.2e}'.format(T.tensor(1234.5))",
+    # PyTorch's number formats: whole floats over 1e8 or spanning 1000x go scientific with 4 digits,
+    # nan/inf pad nothing, bools and integers pad to the widest, one format for the whole tensor
+    "repr(T.tensor([1e10, 1.]))", "repr(T.tensor([1., 1e4]))", "repr(T.tensor(1e20))", "repr(T.tensor([12345678.]))",
+    "repr(T.tensor([True]))", "repr(T.tensor([[True], [False]]))", "repr(T.tensor([1., float('nan')]))",
+    "repr(T.tensor([float('inf'), -float('inf')]))", "repr(T.tensor([-0., 0.]))", "repr(T.tensor([1, -2 ** 40]))",
+    "repr(T.tensor([1., 2., 3.5e5]))", "repr(T.tensor([[1e-3, 1.], [2., 3.]]))",
+    # layout: blank lines between blocks, rows wrapped at 80 columns, summaries of over 1000 elements
+    "repr(T.arange(24.).view(2, 3, 4))", "repr(T.arange(100.).view(1, 100) * 1.5)", "repr(T.arange(1200.))",
+    "repr(T.arange(3000.).view(3, 1000))", "repr(T.arange(3000).view(3, 10, 100))",
+    "repr(T.zeros(2, 0))", "repr(T.tensor([]))", "repr(T.ones(2, 1, 1, 2))",
 ])
 def test_printing_matches_torch(torch, expr):
     _same(torch, expr)
@@ -306,7 +376,9 @@ def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
 @pytest.mark.parametrize("expr", [
     "T.tensor([1, 2]).mean()", "T.tensor([1, 2]).std()", "T.ones(2, 2) @ T.ones(2, 2, dtype=T.int64)",
     "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
-    "T.ones(3).gather(0, T.tensor([0.0]))",
+    "T.ones(3).gather(0, T.tensor([0.0]))", "T.tensor([2, 3]) ** -1", "T.pow(T.tensor([2], dtype=T.short), -2)",
+    "T.tensor([True]) - T.tensor([False])", "T.tensor([True]) - 1", "True - T.tensor([True])", "-T.tensor([True])",
+    "T.sub(T.tensor([True]), T.tensor([True]))",
 ])
 def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
     for T in (torch, mg):
@@ -319,7 +391,10 @@ def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
 def test_set_printoptions_changes_repr(torch):
     exprs = ["repr(T.tensor([1.2345, 2.0]))", "repr(T.tensor(1.23456))", "repr(T.tensor([1e-6, 1.]))",
              "'...' in repr(T.arange(10.))"]
-    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(profile="default")]
+    exprs += ["repr(T.tensor([1e10, 1.]))", "repr(T.tensor([1.5, 2.]))", "repr(T.arange(12.).view(3, 4) * 1.5)"]
+    settings = [dict(precision=2), dict(threshold=5), dict(sci_mode=False), dict(sci_mode=True),
+                dict(profile="default"), dict(edgeitems=1, threshold=3, linewidth=20), dict(edgeitems=0),
+                dict(profile="default")]
     try:
         for options in settings:
             torch.set_printoptions(**options)
@@ -375,3 +450,37 @@ def test_index_put_accumulate_is_differentiable():
     w = mg.ones(2, 2, requires_grad=True)
     w.clone().fill_diagonal_(5.0).sum().backward()
     assert w.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+# ----------------------------------------------------------------------------- device selection and seeding
+DEVICE_PICKS = [
+    "T.accelerator.current_accelerator().type if T.accelerator.is_available() else 'cpu'",   # PyTorch's tutorials
+    "'cuda' if T.cuda.is_available() else 'mps' if T.backends.mps.is_available() else 'cpu'",
+]
+
+
+@pytest.mark.parametrize("expr", DEVICE_PICKS)
+def test_tutorial_device_picks_run(torch, expr):
+    for T in (torch, mg):
+        device = eval(expr, {"T": T})
+        assert T.ones(2).to(device).sum().item() == 2.0
+    if not mg.cuda.is_available():
+        assert eval(expr, {"T": mg}) == "cpu"
+
+
+def test_seeding_helper_runs_without_a_gpu(torch):
+    """The usual set_seed: CUDA seeding is ignored without a GPU and cuDNN's flags are kept, as PyTorch's."""
+    for T in (torch, mg):
+        T.manual_seed(0)
+        T.cuda.manual_seed(0)
+        T.cuda.manual_seed_all(0)
+        T.cuda.empty_cache()
+        T.backends.cudnn.deterministic, T.backends.cudnn.benchmark = True, False
+        T.backends.cuda.matmul.allow_tf32 = False
+        assert T.backends.cudnn.deterministic is True and T.backends.mps.is_available() is False
+        T.backends.cudnn.deterministic = False
+    assert mg.accelerator.device_count() == mg.cuda.device_count()
+    if not mg.cuda.is_available():
+        assert mg.accelerator.current_accelerator() is None
+        with pytest.raises(RuntimeError, match="CuPy"):
+            mg.cuda.current_device()

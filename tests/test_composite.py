@@ -114,7 +114,8 @@ def test_inference_mode_records_no_graph_and_nests():
         assert mg.is_inference_mode_enabled()
         y = x * 2
         with mg.inference_mode(False):
-            assert mg.is_inference_mode_enabled()     # inference_mode(False) changes nothing inside
+            assert not mg.is_inference_mode_enabled()     # PyTorch's answer inside a nested inference_mode(False)
+        assert mg.is_inference_mode_enabled()
     assert not mg.is_inference_mode_enabled()
     assert not y.requires_grad
 

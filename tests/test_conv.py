@@ -581,3 +581,49 @@ def test_conv_transpose2d_output_padding_past_the_stride_matches_pytorch(stride,
     t_second = torch.autograd.grad(sum((g * torch.tensor(v)).sum() for g, v in zip(t_grads[:2], vs)), theirs[:2])
     for g, tg in zip(second, t_second):
         np.testing.assert_allclose(g.numpy(), tg.numpy(), atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- unbatched inputs
+UNBATCHED = [
+    ("conv2d", lambda f, x, w: f.conv2d(x, w[0], w[1], padding=1)),
+    ("conv2d same", lambda f, x, w: f.conv2d(x, w[0][:, :, :2, :2], None, padding="same")),
+    ("conv1d", lambda f, x, w: f.conv1d(x[0], w[0].reshape(4, 27)[:, :21].reshape(4, 7, 3), w[1], stride=2)),
+    ("conv_transpose2d", lambda f, x, w: f.conv_transpose2d(x, w[0].transpose(0, 1), None, stride=2,
+                                                            output_padding=1)),
+    ("max_pool2d", lambda f, x, w: f.max_pool2d(x, 2)),
+    ("max_pool2d indices", lambda f, x, w: f.max_pool2d(x, 3, 2, 1, return_indices=True)[0] * 1.0),
+    ("avg_pool2d", lambda f, x, w: f.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    ("adaptive_avg_pool2d", lambda f, x, w: f.adaptive_avg_pool2d(x, (2, 3))),
+    ("adaptive_max_pool2d", lambda f, x, w: f.adaptive_max_pool2d(x, 1)),
+]
+
+
+@pytest.mark.parametrize("name, fn", UNBATCHED, ids=[u[0] for u in UNBATCHED])
+def test_2d_convolutions_and_pools_take_unbatched_inputs_as_pytorch(name, fn, torch):
+    """PyTorch reads a (C, H, W) input (and conv1d a (C, L) one) as a single image: a result
+    without the batch dim, the same values and gradients as a batch of one."""
+    rng = np.random.default_rng(5)
+    x = rng.permutation(3 * 7 * 6).reshape(3, 7, 6) / 50.0           # no ties for the max pools
+    w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    xm = mg.tensor(x, requires_grad=True)
+    wm = [mg.tensor(w, requires_grad=True), mg.tensor(b, requires_grad=True)]
+    xt = torch.tensor(x, requires_grad=True)
+    wt = [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    ym, yt = fn(F, xm, wm), fn(torch.nn.functional, xt, wt)
+    assert ym.shape == tuple(yt.shape)
+    assert_close(ym, yt.detach().numpy(), atol=1e-12)
+    g = rng.standard_normal(ym.shape)
+    ym.backward(mg.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_close(xm.grad, xt.grad.numpy(), atol=1e-12)
+    for pm, pt in zip(wm, wt):
+        if pt.grad is not None:
+            assert_close(pm.grad, pt.grad.numpy(), atol=1e-12)
+
+
+def test_a_cnn_runs_on_one_unbatched_image_as_pytorch():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.ConvTranspose2d(4, 2, 2, 2),
+                          nn.AdaptiveAvgPool2d(1))
+    x = mg.randn(2, 3, 6, 6)
+    assert_close(model(x[1]), model(x)[1].detach().numpy(), atol=1e-6)
+    assert model(x[1]).shape == (2, 1, 1)

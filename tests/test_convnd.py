@@ -87,9 +87,12 @@ def test_default_initialisation_bounds_as_pytorch():
     ("ConvTranspose1d", (2, 3, 3), (1, 2, 5), [14]),
     ("ConvTranspose1d", (2, 3, 3), (1, 2, 5), [1, 3, 15]),
     ("ConvTranspose3d", (2, 3, 2), (1, 2, 3, 2, 3), [7, 3, 5]),
+    ("ConvTranspose2d", (2, 3, 3), (2, 2, 5, 4), [14, 8]),              # the DCGAN / U-Net idiom
+    ("ConvTranspose2d", (2, 3, 3), (2, 2, 5, 4), (2, 3, 15, 7)),
+    ("ConvTranspose2d", (2, 3, 3), (2, 5, 4), [14, 8]),                 # unbatched
 ])
 def test_conv_transpose_output_size_as_pytorch(name, args, shape, size):
-    kwargs = {"stride": 3 if name.endswith("1d") else (3, 2, 2), "padding": 1}
+    kwargs = {"stride": {"1d": 3, "2d": (3, 2), "3d": (3, 2, 2)}[name[-2:]], "padding": 1}
     _compare(getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs), _x(*shape), size)
 
 
@@ -100,6 +103,14 @@ def test_conv_transpose_output_size_out_of_range_names_the_range():
         layer(mg.tensor(_x(1, 2, 5)), output_size=[13])
     with pytest.raises(ValueError, match=r"ConvTranspose1d: requested an output size of \(10,\)"):
         layer(mg.tensor(_x(1, 2, 5)), output_size=[10])
+    with pytest.raises(ValueError, match=r"ConvTranspose2d: requested an output size of \(13, 9\)"):
+        nn.ConvTranspose2d(2, 3, 3, stride=2).double()(mg.tensor(_x(1, 2, 5, 4)), output_size=[13, 9])
+
+
+def test_conv_transpose2d_takes_padding_mode_zeros_only_as_pytorch():
+    assert nn.ConvTranspose2d(2, 3, 3, padding_mode="zeros").padding_mode == "zeros"
+    with pytest.raises(ValueError, match="ConvTranspose2d: only padding_mode='zeros'"):
+        nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect")
 
 
 POOLS = [

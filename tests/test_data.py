@@ -204,7 +204,7 @@ def test_default_collate_nested_structures():
     assert batch["label"].dtype == mg.int64 and batch["label"].tolist() == [0, 1, 2]
     assert batch["weight"].dtype == mg.float64 and batch["flag"].dtype == mg.bool_
     pair = batch["pair"]
-    assert isinstance(pair, tuple) and pair[0].tolist() == [[0, 0], [1, -1], [2, -2]] and pair[1].dtype == mg.int32
+    assert isinstance(pair, list) and pair[0].tolist() == [[0, 0], [1, -1], [2, -2]] and pair[1].dtype == mg.int32
     point = batch["point"]
     assert isinstance(point, Point) and point.x.tolist() == [0, 1, 2]
     assert isinstance(point.y, list) and [t.tolist() for t in point.y] == [[0, 1, 2], [1, 2, 3]]
@@ -225,6 +225,37 @@ def test_default_collate_values_and_dtypes_match_pytorch(torch):
     torch_samples = [{k: (torch.tensor(v[0].tolist()), v[1]) if k == "pair" else v for k, v in s.items()}
                      for s in _samples()]
     assert flat(default_collate(_samples())) == flat(torch_collate(torch_samples))
+
+
+def _containers(batch):
+    """The container types of a batch, by position: what ``batch[0] = ...`` relies on."""
+    if isinstance(batch, dict):
+        return {k: _containers(v) for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return (type(batch).__name__, [_containers(b) for b in batch])
+    return "leaf"
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": 2}, {"batch_size": None}, {"batch_size": 2, "shuffle": True}])
+def test_batch_containers_are_pytorchs(torch, kwargs):
+    """A tuple sample collates (and, unbatched, converts) into a list, as PyTorch's default_collate
+    and default_convert do, on the fast TensorDataset path and sample by sample alike; a namedtuple
+    stays one.  So ``batch[0] = batch[0].to(device)`` works."""
+    class Samples(Dataset):
+        def __init__(self, T):
+            self.T = T
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return self.T.tensor([i, 1.0]), (i, [i, 2.0]), Point(i, self.T.tensor(i))
+
+    for make in (lambda T: T.utils.data.TensorDataset(T.arange(4.0), T.arange(4)), Samples):
+        ours = next(iter(DataLoader(make(mg), **kwargs)))
+        theirs = next(iter(torch.utils.data.DataLoader(make(torch), **kwargs)))
+        assert _containers(ours) == _containers(theirs)
+        ours[0] = ours[0] * 2
 
 
 @pytest.mark.parametrize("batch, error, message", [

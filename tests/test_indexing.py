@@ -12,9 +12,10 @@ IDX = np.array([[0, 2], [1, 3]])
 
 @pytest.mark.parametrize("index", [(1, slice(None), IDX), (0, slice(None), slice(1, 4, 2), IDX),
                                    (IDX % 2, 1), (slice(None), [0, 2], 1), (1, ..., [3, 0]),
-                                   (0, slice(None), [0], None, np.array(1))],
+                                   (0, slice(None), [0], None, np.array(1)),
+                                   (range(2), [2, 0]), (1, range(1, 3), slice(None), range(2))],
                          ids=["int_slice_array", "slices_between", "array_int", "list_int", "ellipsis",
-                              "zero_dim_array_is_an_int"])
+                              "zero_dim_array_is_an_int", "range_list", "int_range_slice_range"])
 def test_setitem_and_getitem_follow_pytorch(index, torch):
     t_index = tuple(torch.as_tensor(p) if isinstance(p, np.ndarray) else p for p in index)
     ours, theirs = mg.tensor(X.copy()), torch.tensor(X.copy())
@@ -22,6 +23,19 @@ def test_setitem_and_getitem_follow_pytorch(index, torch):
     ours[index] = -1.0
     theirs[t_index] = -1.0
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_range_indexes_as_a_list_and_carries_gradient():
+    """``logp[range(n), target]`` (the "What is torch.nn really?" tutorial's nll)."""
+    logp = mg.tensor(X[0, 0], requires_grad=True)
+    target = mg.tensor([1, 0, 3, 2, 2])
+    picked = logp[range(target.shape[0]), target]
+    np.testing.assert_array_equal(picked.detach().numpy(), X[0, 0][np.arange(5), [1, 0, 3, 2, 2]])
+    (-picked.mean()).backward()
+    expected = np.zeros((5, 4))
+    expected[np.arange(5), [1, 0, 3, 2, 2]] = -0.2
+    np.testing.assert_allclose(logp.grad.numpy(), expected)
+    assert mg.tensor(X)[range(0)].shape == (0, 3, 5, 4)
 
 
 def test_zero_dim_integer_index_is_an_int():

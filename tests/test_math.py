@@ -208,6 +208,23 @@ def test_median_even_count_is_the_lower_one_and_shares_ties(torch):
     np.testing.assert_array_equal(y.grad.numpy(), t.grad.numpy())
 
 
+@pytest.mark.parametrize("data, dim", [([1.0, np.nan, 3.0, np.nan], None), ([[np.nan, 1.0, np.nan], [2.0, 0.5, 4.0]], 1),
+                                       ([[np.nan, 1.0], [2.0, 0.5]], 0), ([np.nan], 0)])
+def test_median_of_a_nan_is_nan_as_pytorch(torch, data, dim):
+    """A NaN makes the median NaN (NumPy's sort would put it last and pick a number), with the first
+    NaN's index along dim; without dim the gradient is shared among the NaNs."""
+    x = mg.tensor(data, dtype=mg.float64, requires_grad=True)
+    t = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    ours, theirs = (x.median(), t.median()) if dim is None else (x.median(dim), t.median(dim))
+    if dim is not None:
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+        ours, theirs = ours.values, theirs.values
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
 def test_nan_reductions(torch):
     v = np.array([[1.0, np.nan, 2.0], [np.nan, np.nan, np.nan]])
     np.testing.assert_array_equal(mg.nansum(mg.tensor(v), 1).numpy(), torch.nansum(torch.tensor(v), 1).numpy())

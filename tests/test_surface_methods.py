@@ -131,6 +131,9 @@ def test_vmap_and_compile():
         return x * 2
     assert mg.compile(model) is model and mg.compile(f, mode="max-autotune") is f
     assert mg.compile(mode="reduce-overhead")(f) is f
+    before = model(mg.ones(1, 2))
+    assert model.compile(mode="max-autotune") is None                 # PyTorch's in-place Module.compile()
+    assert mg.equal(model(mg.ones(1, 2)), before)
     with pytest.raises(TypeError, match="compile"):
         mg.compile(3)
 

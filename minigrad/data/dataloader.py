@@ -33,8 +33,8 @@ def default_collate(batch):
 
     Tensors and NumPy arrays are stacked along a new dim 0; Python ints become an int64
     tensor, floats a float64 tensor, bools a bool tensor; strings stay a list; dicts, tuples,
-    namedtuples and lists are collated field by field.  Unlike PyTorch, a tuple of fields
-    stays a tuple (PyTorch returns a list), so that it matches the fast batched fetch.
+    namedtuples and lists are collated field by field, into a dict, a list (a tuple's fields too,
+    as PyTorch's: ``batch[0] = batch[0].to(device)`` works) or the namedtuple.
     """
     if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)) or not batch:
         raise TypeError(f"default_collate: expected a non-empty list of samples, got {type(batch).__name__}")
@@ -87,7 +87,7 @@ def _collate_fields(batch):
     elem = batch[0]
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):       # a namedtuple
         return type(elem)(*columns)
-    return tuple(columns) if isinstance(elem, tuple) else columns
+    return columns
 
 
 # ----------------------------------------------------------------------------- the loader
@@ -187,14 +187,18 @@ class DataLoader:
         getitems = getattr(self.dataset, "__getitems__", None)
         if getitems is not None and self.collate_fn is default_collate:
             batch = getitems(indices)
-            # a list is PyTorch's convention (one sample per index); anything else is collated
-            return default_collate(batch) if isinstance(batch, list) else batch
+            # a list is PyTorch's convention (one sample per index); anything else is collated,
+            # and a plain tuple of fields becomes the list default_collate makes of one
+            if isinstance(batch, list):
+                return default_collate(batch)
+            return list(batch) if type(batch) is tuple else batch
         return self.collate_fn([self.dataset[i] for i in indices])
 
 
 def default_convert(data):
     """A sample without batching: NumPy arrays become Tensors (not scalars), containers are
-    converted field by field, everything else stays as it is (PyTorch's ``default_convert``)."""
+    converted field by field (a tuple into a list, as PyTorch's), everything else stays as it is
+    (PyTorch's ``default_convert``)."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "OSU":
         return Tensor._wrap(data.astype(backend.as_dtype(data.dtype), copy=False))
     if isinstance(data, collections.abc.Mapping):
@@ -202,7 +206,7 @@ def default_convert(data):
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, (list, tuple)):
-        return type(data)(default_convert(d) for d in data)
+        return [default_convert(d) for d in data]
     return data
 
 

@@ -85,7 +85,8 @@ class TensorDataset(Dataset):
         return tuple(t[index] for t in self.tensors)
 
     def __getitems__(self, indices) -> tuple:
-        """The whole batch, collated: one gather per tensor (what default_collate would build)."""
+        """The whole batch, collated: one gather per tensor (the loader hands it on as the list
+        default_collate would build)."""
         index = np.asarray(indices, dtype=np.int64)
         return tuple(t[index] for t in self.tensors)
 

@@ -109,19 +109,46 @@ class Conv1d(_ConvNd):
         return F.conv1d(input, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
 
 
+def transposed_output_padding(layer, input, output_size):
+    """The output_padding of a transposed convolution ``layer`` called with ``output_size``
+    (PyTorch's rule: a size between the smallest output and that plus stride - 1 sets
+    output_padding to the difference; None keeps the layer's own)."""
+    if output_size is None:
+        return layer.output_padding
+    n = len(layer.kernel_size)
+    size = tuple(int(v) for v in output_size)
+    if len(size) == n + 2 or (len(size) == n + 1 and input.ndim == n + 1):
+        size = size[-n:]
+    if len(size) != n:
+        raise ValueError(f"{type(layer).__name__}: output_size must have {n} or {n + 2} elements, got "
+                         f"{tuple(output_size)}")
+    spatial = input.shape[-n:]
+    smallest = [(i - 1) * s - 2 * p + d * (k - 1) + 1
+                for i, s, p, d, k in zip(spatial, layer.stride, layer.padding, layer.dilation, layer.kernel_size)]
+    for want, lo, s in zip(size, smallest, layer.stride):
+        if not lo <= want <= lo + s - 1:
+            raise ValueError(f"{type(layer).__name__}: requested an output size of {size}, but valid sizes range "
+                             f"from {tuple(smallest)} to {tuple(a + s - 1 for a, s in zip(smallest, layer.stride))} "
+                             f"(for an input of {tuple(spatial)})")
+    return tuple(want - lo for want, lo in zip(size, smallest))
+
+
 class ConvTranspose2d(_ConvNd):
     """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, device=None, dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in PyTorch), "
+                             f"got {padding_mode!r}")
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, _pair(stride), _pair(padding), _pair(dilation), groups, bias,
                          (in_channels, out_channels // groups, *k), device, dtype)
         self.output_padding = _pair(output_padding)
 
-    def forward(self, input):
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                  self.groups, self.dilation)
+    def forward(self, input, output_size=None):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  transposed_output_padding(self, input, output_size), self.groups, self.dilation)
 
 
 class BatchNorm2d(_BatchNorm):

@@ -3,7 +3,7 @@ PyTorch's names, weight layouts, defaults and initialisation."""
 from __future__ import annotations
 
 from . import functional as F
-from .conv import _ConvNd
+from .conv import _ConvNd, transposed_output_padding
 from .module import Module
 
 
@@ -92,26 +92,7 @@ class _ConvTransposeNd(_ConvNdLayer):
                          output_padding, device, dtype)
 
     def _output_padding(self, input, output_size):
-        """PyTorch's rule: an ``output_size`` between the smallest output and that plus stride - 1
-        sets output_padding to the difference."""
-        if output_size is None:
-            return self.output_padding
-        n = self._n
-        size = tuple(int(v) for v in output_size)
-        if len(size) == n + 2 or (len(size) == n + 1 and input.ndim == n + 1):
-            size = size[-n:]
-        if len(size) != n:
-            raise ValueError(f"{type(self).__name__}: output_size must have {n} or {n + 2} elements, got "
-                             f"{tuple(output_size)}")
-        spatial = input.shape[-n:]
-        smallest = [(i - 1) * s - 2 * p + d * (k - 1) + 1
-                    for i, s, p, d, k in zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
-        for want, lo, s in zip(size, smallest, self.stride):
-            if not lo <= want <= lo + s - 1:
-                raise ValueError(f"{type(self).__name__}: requested an output size of {size}, but valid sizes range "
-                                 f"from {tuple(smallest)} to {tuple(a + s - 1 for a, s in zip(smallest, self.stride))} "
-                                 f"(for an input of {tuple(spatial)})")
-        return tuple(want - lo for want, lo in zip(size, smallest))
+        return transposed_output_padding(self, input, output_size)
 
 
 class ConvTranspose1d(_ConvTransposeNd):

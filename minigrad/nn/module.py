@@ -444,6 +444,11 @@ class Module:
         """A no-op (minigrad has no worker processes to share with); returns ``self``."""
         return self
 
+    def compile(self, *args, **kwargs):
+        """``model.compile()``, PyTorch's in-place ``torch.compile``: minigrad has no compiler, so the
+        module runs eagerly as before (the same results; see :func:`minigrad.compile`).  Returns None."""
+        return None
+
     def double(self):
         return self.to(backend.float64)
 

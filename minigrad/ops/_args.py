@@ -62,7 +62,12 @@ def _to_dtype(x, dtype):
     if isinstance(x, Tensor):
         return x if x._data.dtype == dtype else x.to(dtype)
     kind = dtype.kind
-    return float(x) if kind == "f" else bool(x) if kind == "b" else int(x)
+    if kind in "iu":
+        x, info = int(x), np.iinfo(dtype)
+        if not info.min <= x <= info.max:    # PyTorch wraps the number into the narrow type (int8 + 1000)
+            x = (x - info.min) % (1 << info.bits) + info.min
+        return x
+    return float(x) if kind == "f" else bool(x)
 
 
 def float_operand(x, opname: str) -> Tensor:
@@ -71,6 +76,13 @@ def float_operand(x, opname: str) -> Tensor:
     if x._data.dtype.kind != "f":
         x = x.to(backend.get_default_dtype())
     return x
+
+
+def with_unit_batch(fn, x: Tensor):
+    """PyTorch's unbatched inputs, (C, H, W) for a 2-D convolution or pool: ``fn`` run on ``x``
+    with a batch of one put in front, taken off again from its result (or each of its results)."""
+    out = fn(x.unsqueeze(0))
+    return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
 
 
 def refuse_float16(opname: str, *tensors):

@@ -38,7 +38,7 @@ from .. import backend
 from ..autograd import Function
 from ..runtime import chunks, one_blas_thread, run_chunks, worker_count
 from ..tensor import Tensor
-from ._args import as_tensor, float_operand, refuse_float16
+from ._args import as_tensor, float_operand, refuse_float16, with_unit_batch
 from ._args import pair as _pair
 from .shape import pad as _pad
 from .shape import squeeze, unsqueeze
@@ -411,8 +411,11 @@ def _bias(bias, channels, opname):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """PyTorch's ``F.conv2d``; ``padding`` is an int, a pair, ``'valid'`` or ``'same'``."""
+    """PyTorch's ``F.conv2d``; ``padding`` is an int, a pair, ``'valid'`` or ``'same'``; an
+    unbatched (C, H, W) input gives a (O, H', W') result."""
     x, w = float_operand(input, "conv2d"), as_tensor(weight, "conv2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: conv2d(xb, w, bias, stride, padding, dilation, groups), x)
     _check_conv_args("conv2d", x, w, groups, w._data.shape[1] * groups if w._data.ndim == 4 else None)
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     if padding == "valid":
@@ -442,8 +445,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
-    """PyTorch's ``F.conv1d``: (N, C, L) with weight (O, C/g, k), as a conv2d of height 1."""
+    """PyTorch's ``F.conv1d``: (N, C, L) or unbatched (C, L) with weight (O, C/g, k), as a conv2d
+    of height 1."""
     x, w = float_operand(input, "conv1d"), as_tensor(weight, "conv1d")
+    if x._data.ndim == 2:
+        return with_unit_batch(lambda xb: conv1d(xb, w, bias, stride, padding, dilation, groups), x)
     if x._data.ndim != 3 or w._data.ndim != 3:
         raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x._data.shape} and "
                          f"{w._data.shape}")
@@ -481,8 +487,12 @@ def _check_conv1d_args(x, w, groups, stride, padding, dilation):
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
-    """PyTorch's ``F.conv_transpose2d``: weight (C, O/g, kh, kw); the adjoint of conv2d."""
+    """PyTorch's ``F.conv_transpose2d``: weight (C, O/g, kh, kw); the adjoint of conv2d; an
+    unbatched (C, H, W) input gives a (O, H', W') result."""
     x, w = float_operand(input, "conv_transpose2d"), as_tensor(weight, "conv_transpose2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: conv_transpose2d(xb, w, bias, stride, padding, output_padding, groups,
+                                                           dilation), x)
     _check_conv_args("conv_transpose2d", x, w, groups, w._data.shape[0] if w._data.ndim == 4 else None)
     stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
     padding, output_padding = _pair(padding, "padding", "conv_transpose2d"), _pair(output_padding, "output_padding",

@@ -11,6 +11,8 @@ again (``ops/_formula.py`` has the few functions arrays and Tensors spell differ
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .. import backend
@@ -139,8 +141,24 @@ def add(input, other, alpha=1) -> Tensor:
     return _binary(Add, "add", input, other)
 
 
+def _refuse_bool(opname, *operands):
+    """PyTorch refuses ``-`` on bool tensors (a mask is inverted with ``~``, two compared with ``^``)."""
+    bools = [isinstance(x, Tensor) and x._data.dtype == np.bool_ for x in operands]
+    if not builtins.any(bools):
+        return
+    if len(operands) == 1:
+        raise DtypeError(f"{opname}: negation, the `-` operator, on a bool tensor is not supported; to invert a "
+                         f"mask use the `~` operator or logical_not()")
+    if builtins.all(b or isinstance(x, (bool, np.bool_)) for b, x in zip(bools, operands)):
+        raise DtypeError(f"{opname}: subtraction, the `-` operator, with two bool tensors is not supported; use "
+                         f"the `^` operator or logical_xor()")
+    raise DtypeError(f"{opname}: subtraction, the `-` operator, with a bool tensor is not supported; to invert a "
+                     f"mask use the `~` operator or logical_not()")
+
+
 def sub(input, other, alpha=1) -> Tensor:
-    """``input - alpha * other`` with broadcasting."""
+    """``input - alpha * other`` with broadcasting; bool tensors refuse, as in PyTorch."""
+    _refuse_bool("sub", input, other)
     if alpha != 1:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     return _binary(Sub, "sub", input, other)
@@ -167,7 +185,11 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
 
 def pow(input, exponent) -> Tensor:
     """``input ** exponent``; either may be a number."""
-    return _binary(Pow, "pow", input, exponent)
+    base, exp_ = binary_operands("pow", input, exponent)
+    if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exp_, int) and exp_ < 0:
+        raise DtypeError(f"pow: Integers to negative integer powers are not allowed (a {base._data.dtype} "
+                           f"tensor to the power {exp_}; use a float tensor)")
+    return _binary(Pow, "pow", base, exp_)
 
 
 # ----------------------------------------------------------------------------- unary math
@@ -266,7 +288,9 @@ def erf(input) -> Tensor:
 
 
 def neg(input) -> Tensor:
-    return Neg.apply(as_tensor(input, "neg"))
+    x = as_tensor(input, "neg")
+    _refuse_bool("neg", x)
+    return Neg.apply(x)
 
 
 def abs(input) -> Tensor:

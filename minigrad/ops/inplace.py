@@ -26,7 +26,9 @@ new graph too, as PyTorch regenerates a view's ``grad_fn`` after its base change
 """
 from __future__ import annotations
 
+import functools
 import math as _pymath
+import warnings
 
 import numpy as np
 
@@ -184,6 +186,41 @@ def apply(x, name, fn, *args, **kwargs):
     _rebase(x, Take.apply(new_base, pos))
     _refresh_views(base, x)
     return x
+
+
+def write_out(name, result, out):
+    """``torch.<name>(..., out=out)``: ``result`` written into ``out``'s memory and ``out`` returned.
+    PyTorch's rules: an ``out`` of another shape is resized first (with PyTorch's warning when it
+    held elements), the result is cast to ``out``'s dtype as an in-place op's is (same kind only),
+    and out= takes no part in autograd: an argument that requires grad refuses while gradients are
+    recorded."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= takes one Tensor, and {name} returns {type(result).__name__}")
+    if result._requires_grad or (out._requires_grad and autograd.is_grad_enabled()):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           f"but one of the arguments requires grad")
+    if out._data.shape != result._data.shape:
+        if out._data.size:
+            warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output shape "
+                          f"{list(result._data.shape)} (as PyTorch; resize it to zero elements first to reuse it)",
+                          UserWarning, stacklevel=3)
+        out.resize_(result._data.shape)
+    return apply(out, name, lambda _: result)
+
+
+def with_out(fn):
+    """``fn`` taking PyTorch's ``out=`` keyword as well (:func:`write_out`); for the ``torch.*``
+    functions, which PyTorch gives ``out=``: the wrapper is ``minigrad.<name>`` (so it pickles by
+    that name, as a collate_fn sent to a worker is)."""
+    @functools.wraps(fn)
+    def call(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(fn.__name__, result, out)
+    call.__module__, call.__qualname__ = "minigrad", fn.__name__
+    return call
 
 
 def _refresh_views(base, edited):

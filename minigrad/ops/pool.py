@@ -24,7 +24,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor, float_operand, refuse_float16
+from ._args import as_tensor, float_operand, refuse_float16, with_unit_batch
 from ._args import pair as _pair
 from .dropout import dropout
 from ._kernels import kernels
@@ -143,8 +143,12 @@ class AvgPool2dAdjoint(Function):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """PyTorch's ``F.max_pool2d``; ``return_indices`` gives flat indices into each H*W plane.
-    Integer tensors keep their dtype (as PyTorch), through the n-d pooling of ops/pool_nd.py."""
+    Integer tensors keep their dtype (as PyTorch), through the n-d pooling of ops/pool_nd.py.
+    An unbatched (C, H, W) input pools as a batch of one."""
     x = as_tensor(input, "max_pool2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: max_pool2d(xb, kernel_size, stride, padding, dilation, ceil_mode,
+                                                     return_indices), x)
     if x._data.dtype.kind in "iu":
         from .pool_nd import max_pool_nd_int
         return max_pool_nd_int("max_pool2d", x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
@@ -157,8 +161,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None) -> Tensor:
-    """PyTorch's ``F.avg_pool2d``."""
+    """PyTorch's ``F.avg_pool2d``, of (N, C, H, W) or unbatched (C, H, W) inputs."""
     x = float_operand(input, "avg_pool2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: avg_pool2d(xb, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                     divisor_override), x)
     refuse_float16("avg_pool2d", x)
     k, s, p, _, out_hw = _geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
@@ -254,12 +261,20 @@ def _adaptive_args(opname, input, output_size):
 
 
 def adaptive_avg_pool2d(input, output_size) -> Tensor:
-    x, size = _adaptive_args("adaptive_avg_pool2d", input, output_size)
+    """PyTorch's ``F.adaptive_avg_pool2d``, of (N, C, H, W) or unbatched (C, H, W) inputs."""
+    x = as_tensor(input, "adaptive_avg_pool2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: adaptive_avg_pool2d(xb, output_size), x)
+    x, size = _adaptive_args("adaptive_avg_pool2d", x, output_size)
     return AdaptivePool2d.apply(x, size, "avg")
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    x, size = _adaptive_args("adaptive_max_pool2d", input, output_size)
+    """PyTorch's ``F.adaptive_max_pool2d``, of (N, C, H, W) or unbatched (C, H, W) inputs."""
+    x = as_tensor(input, "adaptive_max_pool2d")
+    if x._data.ndim == 3:
+        return with_unit_batch(lambda xb: adaptive_max_pool2d(xb, output_size, return_indices), x)
+    x, size = _adaptive_args("adaptive_max_pool2d", x, output_size)
     refuse_float16("adaptive_max_pool2d", x)         # its backward is max pooling's kernel
     out, idx = AdaptivePool2d.apply(x, size, "max")
     return (out, idx) if return_indices else out

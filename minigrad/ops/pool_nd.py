@@ -25,7 +25,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._args import as_tensor, float_operand
+from ._args import as_tensor, float_operand, with_unit_batch
 from .pool import pool_output_size
 
 __all__ = ["max_pool1d", "max_pool3d", "avg_pool1d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool3d",
@@ -231,10 +231,7 @@ def _operand(opname, input, nd, keep_int=False):
 
 def _batched(fn, x, nd):
     """Run ``fn`` on (N, C, ...) inputs; an unbatched (C, ...) input gets and loses a unit batch."""
-    if x._data.ndim == nd + 2:
-        return fn(x)
-    out = fn(x.unsqueeze(0))
-    return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+    return fn(x) if x._data.ndim == nd + 2 else with_unit_batch(fn, x)
 
 
 def _fixed_windows(opname, x, nd, kernel_size, stride, padding, dilation, ceil_mode):

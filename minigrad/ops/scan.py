@@ -230,22 +230,27 @@ class LogCumSumExp(Function):
 
 # ----------------------------------------------------------------------------- median, norms
 class MedianAll(Function):
-    """The lower median of all elements;  d = g shared evenly among the elements equal to it
-    (as PyTorch's median without dim)."""
+    """The lower median of all elements, NaN when any element is NaN (as PyTorch's; nanmedian
+    skips them);  d = g shared evenly among the elements equal to it (the NaNs, for a NaN median),
+    as PyTorch's median without dim."""
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x):
+        xp = _xp(x)
         flat = x.reshape(-1)
-        out = _xp(x).sort(flat)[(flat.size - 1) // 2]
-        out = _xp(x).asarray(out, dtype=x.dtype).reshape(())
+        out = xp.sort(flat)[(flat.size - 1) // 2]       # NumPy sorts NaNs last: look for them apart
+        if x.dtype.kind == "f" and xp.isnan(flat).any():
+            out = xp.nan
+        out = xp.asarray(out, dtype=x.dtype).reshape(())
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, out = (f.value(t) for t in ctx.saved_tensors)
-        winners = x == out
+        xp = _xp(x)
+        winners = xp.isnan(x) if xp.isnan(out) else x == out
         share = winners / winners.sum()
         return g * f.like(share.astype(f.value(g).dtype, copy=False), g)
 
@@ -385,7 +390,8 @@ def logcumsumexp(input, dim) -> Tensor:
 
 def median(input, dim=None, keepdim=False):
     """Without ``dim``: the lower median of all elements.  With ``dim``: ``(values, indices)``, the
-    lower median along ``dim`` and its index; the gradient goes to that index."""
+    lower median along ``dim`` and its index; the gradient goes to that index.  A NaN makes the
+    median NaN, with the index of the first NaN (as PyTorch's; ``nanmedian`` skips them)."""
     x = as_tensor(input, "median")
     if x._data.size == 0:
         raise RuntimeError(f"median: cannot reduce an empty tensor of shape {x._data.shape}")
@@ -397,6 +403,9 @@ def median(input, dim=None, keepdim=False):
     n = x1._data.shape[d]
     order = xp.argsort(x1._data, axis=d, kind="stable")
     index = xp.take(order, [(n - 1) // 2], axis=d).astype(np.int64)
+    if x1._data.dtype.kind == "f":                      # NumPy sorts NaNs last: a row with one takes it
+        nan = xp.isnan(x1._data)
+        index = xp.where(nan.any(axis=d, keepdims=True), nan.argmax(axis=d, keepdims=True), index)
     values = GatherAlong.apply(x1, index, d)
     if scalar:
         return ValuesIndices(values.reshape(()), Tensor._wrap(index.reshape(())))

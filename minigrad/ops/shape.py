@@ -22,7 +22,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import ShapeError, as_tensor, normalize_dim, shape_arg
+from ._args import ShapeError, as_tensor, dim_alias, normalize_dim, shape_arg
 from ._kernels import kernels
 
 __all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
@@ -190,8 +190,8 @@ def normalize_index(index, data):
     for p in parts:
         if isinstance(p, Tensor):
             p = p._data
-        elif isinstance(p, (list, tuple, np.ndarray)) or backend.is_array(p):
-            p = _sequence_index(p) if isinstance(p, (list, tuple)) else p
+        elif isinstance(p, (list, tuple, range, np.ndarray)) or backend.is_array(p):
+            p = _sequence_index(p) if isinstance(p, (list, tuple, range)) else p
         else:
             if isinstance(p, np.integer):
                 p = int(p)
@@ -214,8 +214,8 @@ def normalize_index(index, data):
 
 
 def _sequence_index(p):
-    """A Python list or tuple used as one index part: an integer (or bool) array, as PyTorch
-    reads it (Tensors inside are unwrapped)."""
+    """A Python list, tuple or range used as one index part: an integer (or bool) array, as
+    PyTorch reads it (Tensors inside are unwrapped)."""
     items = [backend.to_device(q._data, backend.CPU) if isinstance(q, Tensor) else q for q in p]
     try:
         return np.asarray(items) if items else np.zeros(0, dtype=np.int64)
@@ -408,9 +408,12 @@ class Cat(Function):
         return pieces if isinstance(pieces, tuple) else (pieces,)
 
 
-def cat(tensors, dim=0) -> Tensor:
-    """Join tensors along an existing dim; all other sizes must agree.  Empty 1-D tensors (shape
-    ``(0,)``) join anything, as in PyTorch: ``out = cat([tensor([]), x])`` starts an accumulator."""
+def cat(tensors, dim=None, *, axis=None) -> Tensor:
+    """Join tensors along an existing dim (0 by default, ``axis=`` NumPy's name for it); all other
+    sizes must agree.  Empty 1-D tensors (shape ``(0,)``) join anything, as in PyTorch:
+    ``out = cat([tensor([]), x])`` starts an accumulator."""
+    dim = dim_alias(dim, axis, "cat")
+    dim = 0 if dim is None else dim
     ts = _common_operands(tensors, "cat")
     if builtins.any(t._data.ndim != 1 for t in ts):
         ts = [t for t in ts if t._data.shape != (0,)] or ts[:1]
@@ -444,8 +447,10 @@ class Stack(Function):
         return tuple(p.reshape(p.shape[:ctx.dim] + p.shape[ctx.dim + 1:]) for p in pieces)
 
 
-def stack(tensors, dim=0) -> Tensor:
-    """Join same-shaped tensors along a new dim."""
+def stack(tensors, dim=None, *, axis=None) -> Tensor:
+    """Join same-shaped tensors along a new dim (0 by default, ``axis=`` NumPy's name for it)."""
+    dim = dim_alias(dim, axis, "stack")
+    dim = 0 if dim is None else dim
     ts = _common_operands(tensors, "stack")
     shape = ts[0]._data.shape
     for k, t in enumerate(ts):
