@@ -242,6 +242,37 @@ def test_encoder_and_decoder_stacks(torch):
         _compare(torch, ours, theirs, inputs, kw)
 
 
+def test_float32_mask_with_a_float64_model(torch):
+    """generate_square_subsequent_mask gives the default dtype (float32); PyTorch adds such a mask
+    to the scores of a float64 model (SDPA takes bool, float32 or the query's dtype), so a
+    tutorial model moved to .double() keeps working.  Any other float dtype is refused."""
+    torch.manual_seed(0)
+    t_layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    theirs = torch.nn.TransformerEncoder(t_layer, 2, enable_nested_tensor=False).double().eval()
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2).double().eval()
+    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    causal = nn.Transformer.generate_square_subsequent_mask(5).numpy()
+    assert causal.dtype == np.float32
+    _compare(torch, ours, theirs, [_x(5, 2, 8)], {"mask": causal})
+    F = nn.functional
+    q = mg.tensor(_x(2, 5, 4), requires_grad=True)
+    m = mg.tensor(_x(5, 5, seed=1).astype(np.float32), requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=m)
+    tq, tm = torch.tensor(q.detach().numpy(), requires_grad=True), torch.tensor(m.detach().numpy(), requires_grad=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(tq, tq, tq, attn_mask=tm)
+    assert out.dtype == mg.float64
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    out.sum().backward()
+    ref.sum().backward()
+    assert m.grad.dtype == mg.float32
+    np.testing.assert_allclose(m.grad.numpy(), tm.grad.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="attn_mask must be bool, float32 or of the query's dtype"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=m.half())
+    mha = nn.MultiheadAttention(4, 2).double()
+    with pytest.raises(TypeError, match="multi_head_attention_forward: key_padding_mask"):
+        mha(q, q, q, key_padding_mask=mg.zeros(5, 2, dtype=mg.float16))
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer(torch, norm_first):
     ours, theirs = _pair(torch, "Transformer", d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1,
