@@ -204,7 +204,7 @@ def test_default_collate_nested_structures():
     assert batch["label"].dtype == mg.int64 and batch["label"].tolist() == [0, 1, 2]
     assert batch["weight"].dtype == mg.float64 and batch["flag"].dtype == mg.bool_
     pair = batch["pair"]
-    assert isinstance(pair, tuple) and pair[0].tolist() == [[0, 0], [1, -1], [2, -2]] and pair[1].dtype == mg.int32
+    assert isinstance(pair, list) and pair[0].tolist() == [[0, 0], [1, -1], [2, -2]] and pair[1].dtype == mg.int32
     point = batch["point"]
     assert isinstance(point, Point) and point.x.tolist() == [0, 1, 2]
     assert isinstance(point.y, list) and [t.tolist() for t in point.y] == [[0, 1, 2], [1, 2, 3]]
@@ -225,6 +225,22 @@ def test_default_collate_values_and_dtypes_match_pytorch(torch):
     torch_samples = [{k: (torch.tensor(v[0].tolist()), v[1]) if k == "pair" else v for k, v in s.items()}
                      for s in _samples()]
     assert flat(default_collate(_samples())) == flat(torch_collate(torch_samples))
+
+
+def test_tuple_samples_collate_to_lists_as_pytorch(torch):
+    """PyTorch's default_collate returns the fields of tuple samples as a list (so that
+    ``batch[0] = batch[0].to(device)`` works); the fast batched fetch of a TensorDataset, a
+    Subset of one and the per-sample path all give that list too."""
+    from torch.utils.data import DataLoader as TorchLoader, TensorDataset as TorchTensorDataset
+    theirs = next(iter(TorchLoader(TorchTensorDataset(torch.arange(4), torch.arange(4) * 2), batch_size=2)))
+    ds = TensorDataset(mg.arange(4), mg.arange(4) * 2)
+    for loader in (DataLoader(ds, batch_size=2), DataLoader(Subset(ds, [0, 1, 2]), batch_size=2),
+                   DataLoader(ds, batch_size=2, collate_fn=per_item), DataLoader([(0, 0.5), (1, 1.5)], batch_size=2)):
+        batch = next(iter(loader))
+        assert type(batch) is type(theirs) is list
+        batch[0] = batch[0] + 1
+    assert type(default_collate([(1, 2), (3, 4)])) is list
+    assert type(default_collate([Point(1, 2), Point(3, 4)])) is Point
 
 
 @pytest.mark.parametrize("batch, error, message", [

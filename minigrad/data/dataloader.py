@@ -33,8 +33,9 @@ def default_collate(batch):
 
     Tensors and NumPy arrays are stacked along a new dim 0; Python ints become an int64
     tensor, floats a float64 tensor, bools a bool tensor; strings stay a list; dicts, tuples,
-    namedtuples and lists are collated field by field.  Unlike PyTorch, a tuple of fields
-    stays a tuple (PyTorch returns a list), so that it matches the fast batched fetch.
+    namedtuples and lists are collated field by field.  As PyTorch's, the fields of a plain
+    tuple come back as a list (``batch[0] = batch[0].to(device)`` works), a namedtuple's as
+    that namedtuple.
     """
     if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)) or not batch:
         raise TypeError(f"default_collate: expected a non-empty list of samples, got {type(batch).__name__}")
@@ -87,7 +88,7 @@ def _collate_fields(batch):
     elem = batch[0]
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):       # a namedtuple
         return type(elem)(*columns)
-    return tuple(columns) if isinstance(elem, tuple) else columns
+    return columns
 
 
 # ----------------------------------------------------------------------------- the loader
@@ -187,8 +188,11 @@ class DataLoader:
         getitems = getattr(self.dataset, "__getitems__", None)
         if getitems is not None and self.collate_fn is default_collate:
             batch = getitems(indices)
-            # a list is PyTorch's convention (one sample per index); anything else is collated
-            return default_collate(batch) if isinstance(batch, list) else batch
+            # a list is PyTorch's convention (one sample per index); anything else is collated,
+            # a plain tuple of fields given as the list default_collate would build
+            if isinstance(batch, list):
+                return default_collate(batch)
+            return list(batch) if type(batch) is tuple else batch
         return self.collate_fn([self.dataset[i] for i in indices])
 
 
