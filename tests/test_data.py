@@ -240,6 +240,9 @@ def test_tuple_samples_collate_to_lists_as_pytorch(torch):
         assert type(batch) is type(theirs) is list
         batch[0] = batch[0] + 1
     assert type(default_collate([(1, 2), (3, 4)])) is list
+    names, labels = default_collate([("a", 1), ("b", 2)])       # PyTorch: the strings as zip gives them
+    theirs = next(iter(TorchLoader([("a", 1), ("b", 2)], batch_size=2)))
+    assert names == theirs[0] == ("a", "b") and type(names) is type(theirs[0])
     assert type(default_collate([Point(1, 2), Point(3, 4)])) is Point
 
 
