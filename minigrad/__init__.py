@@ -123,6 +123,9 @@ from . import cuda  # noqa: E402,F401
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
+from . import random  # noqa: E402,F401  (as torch.random: fork_rng, the default generator's state)
+from . import accelerator  # noqa: E402,F401  (as torch.accelerator: is a GPU there, which)
+from . import backends  # noqa: E402,F401  (as torch.backends: cudnn/mps/cuda switches that change nothing)
 
 # torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with
 # the same signature (torch.embedding and torch.batch_norm take their arguments in another order, and the

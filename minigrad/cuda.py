@@ -20,4 +20,21 @@ def synchronize() -> None:
 
 
 def manual_seed(seed: int) -> None:
-    backend.default_generator(backend.device("cuda")).manual_seed(seed)
+    """Seed the current GPU's default generator; without a usable GPU this does nothing, as
+    PyTorch's (a seed-everything helper calls it on any machine)."""
+    if is_available():
+        backend.default_generator(backend.device("cuda")).manual_seed(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed the default generator of every GPU (the current one and any other used so far);
+    without a usable GPU this does nothing, as PyTorch's."""
+    manual_seed(seed)
+    for gen in backend.default_generators("cuda"):
+        gen.manual_seed(seed)
+
+
+def empty_cache() -> None:
+    """Give CuPy's cached, unused GPU memory back to the driver (nothing to do without a GPU)."""
+    if is_available():
+        backend.cupy().get_default_memory_pool().free_all_blocks()
