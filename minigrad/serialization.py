@@ -221,8 +221,19 @@ def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
 
 
 class _LoadedStorage:
+    """A storage read from the archive: its array and the device its tensors go to.  It is what a
+    ``map_location`` function receives (with the saved location, e.g. ``"cuda:0"``); ``.cpu()``
+    and ``.cuda(index)`` give one bound elsewhere, as PyTorch's storages do."""
+
     def __init__(self, array, device):
         self.array, self.device = array, device
+
+    def cpu(self):
+        return _LoadedStorage(self.array, backend.CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        index = device.index if isinstance(device, backend.Device) else device
+        return _LoadedStorage(self.array, backend.device("cuda" if index is None else f"cuda:{int(index)}"))
 
 
 # The globals a weights-only load may build; anything else is refused by name.
@@ -268,15 +279,22 @@ class _Unpickler(pickle.Unpickler):
             if len(raw) != numel * kind.dtype.itemsize:
                 raise UnpicklingError(f"minigrad.load: {self.source}: storage {key} holds {len(raw)} bytes, "
                                       f"expected {numel} x {kind.dtype.itemsize}")
-            self.storages[key] = _LoadedStorage(np.frombuffer(raw, dtype=kind.dtype), self._device(location))
+            array = np.frombuffer(raw, dtype=kind.dtype)
+            if callable(self.map_location):
+                # PyTorch's rule: the function gets the storage on the CPU and the saved location,
+                # and returns the storage to use (None: restore it where it was saved)
+                moved = self.map_location(_LoadedStorage(array, backend.CPU), location)
+                if moved is not None and not isinstance(moved, _LoadedStorage):
+                    raise TypeError(f"minigrad.load: map_location returned a {type(moved).__name__}; it must "
+                                    f"return the storage it was given (or storage.cpu() / storage.cuda()) or None")
+                self.storages[key] = moved if moved is not None else _LoadedStorage(array, self._device(location, None))
+            else:
+                self.storages[key] = _LoadedStorage(array, self._device(location, self.map_location))
         return self.storages[key]
 
-    def _device(self, location):
-        where = self.map_location
+    def _device(self, location, where):
         if isinstance(where, dict):
             where = where.get(location, location)
-        if callable(where):
-            raise TypeError("minigrad.load: map_location may be a device, a string or a dict, not a function")
         spec = str(where) if where is not None else location
         if spec.startswith("cuda") and not backend.cuda_is_available():
             asked = f"map_location asks for {spec}" if where is not None else f"{self.source} holds tensors on {spec}"
@@ -286,9 +304,11 @@ class _Unpickler(pickle.Unpickler):
 
 def load(f, map_location=None, weights_only=True):
     """Read what :func:`save` or ``torch.save`` wrote (PyTorch's zip format) from a path or a binary
-    file.  ``map_location``: a device (``"cpu"``, ``"cuda:0"``) for every tensor, or a dict from the
-    saved location to a new one.  ``weights_only=True`` (the default) builds only tensors, containers
-    and numbers; ``False`` unpickles anything (only for files you trust)."""
+    file.  ``map_location``: a device (``"cpu"``, ``"cuda:0"``) for every tensor, a dict from the
+    saved location to a new one, or a function ``(storage, location) -> storage`` (the idiom
+    ``lambda storage, loc: storage`` keeps everything on the CPU).  ``weights_only=True`` (the
+    default) builds only tensors, containers and numbers; ``False`` unpickles anything (only for
+    files you trust)."""
     source = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file>")
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:

@@ -171,6 +171,26 @@ def test_map_location(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"cuda:0 but CUDA is not available; pass map_location='cpu'"):
         mg.load(tmp_path / "gpu.pt")
     assert mg.load(tmp_path / "gpu.pt", map_location={"cuda:0": "cpu"})["w"].tolist() == [1.0, 1.0]
+    # PyTorch's function form: the storage on the CPU and the saved location in, the storage out
+    seen = []
+    loaded = mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: seen.append(loc) or storage)
+    assert loaded["w"].device == "cpu" and loaded["w"].tolist() == [1.0, 1.0] and seen == ["cuda:0"]
+    assert mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: storage.cpu())["w"].device == "cpu"
+    with pytest.raises(RuntimeError, match="CUDA is not available"):        # None: where it was saved
+        mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: None)
+    with pytest.raises(TypeError, match="map_location returned a str"):
+        mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: "cpu")
+
+
+def test_map_location_function_on_a_torch_checkpoint(tmp_path, torch):
+    """The idiom of older scripts: torch.load(path, map_location=lambda storage, loc: storage)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 4)
+    torch.save(theirs.state_dict(), tmp_path / "lstm.pt")
+    ours = mg.nn.LSTM(3, 4)
+    ours.load_state_dict(mg.load(tmp_path / "lstm.pt", map_location=lambda storage, loc: storage))
+    for name, p in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[name].numpy(), p.numpy())
 
 
 def test_extras_are_not_imported_with_minigrad():
