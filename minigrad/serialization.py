@@ -33,7 +33,8 @@ from . import backend
 from ._files import atomic_write
 from .tensor import Tensor
 
-__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError"]
+__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError", "add_safe_globals",
+           "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -237,12 +238,85 @@ class _LoadedStorage:
 
 
 # The globals a weights-only load may build; anything else is refused by name.
+def _encode(text, encoding="latin1"):
+    """_codecs.encode as protocol-2 pickles of bytes call it (a str and "latin1"), and only so."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnpicklingError(f"minigrad.load: _codecs.encode is allowed only as pickled bytes use it, "
+                              f"got ({type(text).__name__}, {encoding!r})")
+    return text.encode("latin1")
+
+
+def _torch_device(type, index=None):
+    return backend.Device(type, index)
+
+
+def _torch_size(dims=()):
+    from .utilities import Size
+    return Size(dims)
+
+
+# The globals a weights-only load may build; anything else is refused by name.  Beside tensors and
+# parameters: PyTorch's own allowlist of plain values (sets, bytes, complex numbers, Counter,
+# torch.Size, torch.device and the dtypes minigrad has).
 _SAFE_GLOBALS = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "Counter"): collections.Counter,
+    ("_codecs", "encode"): _encode,
+    ("torch", "device"): _torch_device,
+    ("torch", "Size"): _torch_size,
+    **{(module, name): value for module in ("builtins", "__builtin__")
+       for name, value in (("set", set), ("bytearray", bytearray), ("complex", complex))},
+    **{("torch", str(dtype)): dtype for dtype in _STORAGE_OF_DTYPE},
 }
+
+
+# Globals the user trusts for weights-only loads (torch.serialization.add_safe_globals): each an
+# object, or (object, "module.name") for one pickled under another name.
+_user_globals: dict[tuple[str, str], object] = {}
+
+
+def _global_name(entry):
+    if isinstance(entry, tuple):
+        obj, name = entry
+        module, _, attr = name.rpartition(".")
+        return (module, attr), obj
+    return (entry.__module__, entry.__qualname__), entry
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Let weights-only loads build these globals too (functions, classes), as PyTorch's; e.g.
+    ``[np.core.multiarray._reconstruct, np.ndarray, np.dtype, np.dtypes.Int64DType]`` for a file
+    that holds NumPy arrays.  Only for objects whose unpickling you trust."""
+    for entry in safe_globals:
+        key, obj = _global_name(entry)
+        _user_globals[key] = obj
+
+
+def get_safe_globals() -> list:
+    return list(_user_globals.values())
+
+
+def clear_safe_globals() -> None:
+    _user_globals.clear()
+
+
+class safe_globals:
+    """``with safe_globals([...]):`` the globals are allowed inside the block only."""
+
+    def __init__(self, safe_globals):
+        self.entries = list(safe_globals)
+
+    def __enter__(self):
+        self.saved = dict(_user_globals)
+        add_safe_globals(self.entries)
+
+    def __exit__(self, *exc):
+        _user_globals.clear()
+        _user_globals.update(self.saved)
+        return False
 
 
 class _Unpickler(pickle.Unpickler):
@@ -256,11 +330,14 @@ class _Unpickler(pickle.Unpickler):
             return _SAFE_GLOBALS[module, name]
         if module == "torch" and name.endswith("Storage"):
             return _StorageType(name)
+        if (module, name) in _user_globals:
+            return _user_globals[module, name]
         if self.weights_only:
             raise UnpicklingError(
                 f"minigrad.load: {self.source} refers to the global {module}.{name}, which a weights-only load "
                 f"does not build (only tensors, storages, containers and numbers); if you trust this file, "
-                f"pass weights_only=False")
+                f"pass weights_only=False, or allow that global with "
+                f"minigrad.serialization.add_safe_globals([{module}.{name}])")
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
