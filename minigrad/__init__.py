@@ -128,6 +128,7 @@ from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, tor
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402,F401,E501
+from . import random  # noqa: E402,F401  (as torch.random: fork_rng, the default generator's state)
 from . import backends  # noqa: E402,F401  (as torch.backends: cudnn and other switches, held without effect)
 
 # torch.* names for the functions of torch.nn.functional that PyTorch also exports at the top level with

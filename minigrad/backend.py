@@ -333,6 +333,12 @@ def default_generator(dev: Device = CPU) -> Generator:
         return gen
 
 
+def default_generators(device_type: str) -> list[Generator]:
+    """The default generators made so far for the devices of one type ("cpu", "cuda")."""
+    with _generator_lock:
+        return [gen for dev, gen in _default_generators.items() if dev.type == device_type]
+
+
 def manual_seed(seed: int) -> Generator:
     """Seed the default generators of every device (as ``torch.manual_seed``)."""
     cpu = default_generator(CPU).manual_seed(seed)

@@ -33,7 +33,8 @@ from . import backend
 from ._files import atomic_write
 from .tensor import Tensor
 
-__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError"]
+__all__ = ["save", "load", "save_safetensors", "load_safetensors", "UnpicklingError", "add_safe_globals",
+           "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 UnpicklingError = pickle.UnpicklingError
 
@@ -221,17 +222,101 @@ def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
 
 
 class _LoadedStorage:
+    """A storage read from the archive: its array and the device its tensors go to.  It is what a
+    ``map_location`` function receives (with the saved location, e.g. ``"cuda:0"``); ``.cpu()``
+    and ``.cuda(index)`` give one bound elsewhere, as PyTorch's storages do."""
+
     def __init__(self, array, device):
         self.array, self.device = array, device
 
+    def cpu(self):
+        return _LoadedStorage(self.array, backend.CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        index = device.index if isinstance(device, backend.Device) else device
+        return _LoadedStorage(self.array, backend.device("cuda" if index is None else f"cuda:{int(index)}"))
+
 
 # The globals a weights-only load may build; anything else is refused by name.
+def _encode(text, encoding="latin1"):
+    """_codecs.encode as protocol-2 pickles of bytes call it (a str and "latin1"), and only so."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnpicklingError(f"minigrad.load: _codecs.encode is allowed only as pickled bytes use it, "
+                              f"got ({type(text).__name__}, {encoding!r})")
+    return text.encode("latin1")
+
+
+def _torch_device(type, index=None):
+    return backend.Device(type, index)
+
+
+def _torch_size(dims=()):
+    from .utilities import Size
+    return Size(dims)
+
+
+# The globals a weights-only load may build; anything else is refused by name.  Beside tensors and
+# parameters: PyTorch's own allowlist of plain values (sets, bytes, complex numbers, Counter,
+# torch.Size, torch.device and the dtypes minigrad has).
 _SAFE_GLOBALS = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("collections", "Counter"): collections.Counter,
+    ("_codecs", "encode"): _encode,
+    ("torch", "device"): _torch_device,
+    ("torch", "Size"): _torch_size,
+    **{(module, name): value for module in ("builtins", "__builtin__")
+       for name, value in (("set", set), ("bytearray", bytearray), ("complex", complex))},
+    **{("torch", str(dtype)): dtype for dtype in _STORAGE_OF_DTYPE},
 }
+
+
+# Globals the user trusts for weights-only loads (torch.serialization.add_safe_globals): each an
+# object, or (object, "module.name") for one pickled under another name.
+_user_globals: dict[tuple[str, str], object] = {}
+
+
+def _global_name(entry):
+    if isinstance(entry, tuple):
+        obj, name = entry
+        module, _, attr = name.rpartition(".")
+        return (module, attr), obj
+    return (entry.__module__, entry.__qualname__), entry
+
+
+def add_safe_globals(safe_globals) -> None:
+    """Let weights-only loads build these globals too (functions, classes), as PyTorch's; e.g.
+    ``[np.core.multiarray._reconstruct, np.ndarray, np.dtype, np.dtypes.Int64DType]`` for a file
+    that holds NumPy arrays.  Only for objects whose unpickling you trust."""
+    for entry in safe_globals:
+        key, obj = _global_name(entry)
+        _user_globals[key] = obj
+
+
+def get_safe_globals() -> list:
+    return list(_user_globals.values())
+
+
+def clear_safe_globals() -> None:
+    _user_globals.clear()
+
+
+class safe_globals:
+    """``with safe_globals([...]):`` the globals are allowed inside the block only."""
+
+    def __init__(self, safe_globals):
+        self.entries = list(safe_globals)
+
+    def __enter__(self):
+        self.saved = dict(_user_globals)
+        add_safe_globals(self.entries)
+
+    def __exit__(self, *exc):
+        _user_globals.clear()
+        _user_globals.update(self.saved)
+        return False
 
 
 class _Unpickler(pickle.Unpickler):
@@ -245,11 +330,14 @@ class _Unpickler(pickle.Unpickler):
             return _SAFE_GLOBALS[module, name]
         if module == "torch" and name.endswith("Storage"):
             return _StorageType(name)
+        if (module, name) in _user_globals:
+            return _user_globals[module, name]
         if self.weights_only:
             raise UnpicklingError(
                 f"minigrad.load: {self.source} refers to the global {module}.{name}, which a weights-only load "
                 f"does not build (only tensors, storages, containers and numbers); if you trust this file, "
-                f"pass weights_only=False")
+                f"pass weights_only=False, or allow that global with "
+                f"minigrad.serialization.add_safe_globals([{module}.{name}])")
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
@@ -268,15 +356,22 @@ class _Unpickler(pickle.Unpickler):
             if len(raw) != numel * kind.dtype.itemsize:
                 raise UnpicklingError(f"minigrad.load: {self.source}: storage {key} holds {len(raw)} bytes, "
                                       f"expected {numel} x {kind.dtype.itemsize}")
-            self.storages[key] = _LoadedStorage(np.frombuffer(raw, dtype=kind.dtype), self._device(location))
+            array = np.frombuffer(raw, dtype=kind.dtype)
+            if callable(self.map_location):
+                # PyTorch's rule: the function gets the storage on the CPU and the saved location,
+                # and returns the storage to use (None: restore it where it was saved)
+                moved = self.map_location(_LoadedStorage(array, backend.CPU), location)
+                if moved is not None and not isinstance(moved, _LoadedStorage):
+                    raise TypeError(f"minigrad.load: map_location returned a {type(moved).__name__}; it must "
+                                    f"return the storage it was given (or storage.cpu() / storage.cuda()) or None")
+                self.storages[key] = moved if moved is not None else _LoadedStorage(array, self._device(location, None))
+            else:
+                self.storages[key] = _LoadedStorage(array, self._device(location, self.map_location))
         return self.storages[key]
 
-    def _device(self, location):
-        where = self.map_location
+    def _device(self, location, where):
         if isinstance(where, dict):
             where = where.get(location, location)
-        if callable(where):
-            raise TypeError("minigrad.load: map_location may be a device, a string or a dict, not a function")
         spec = str(where) if where is not None else location
         if spec.startswith("cuda") and not backend.cuda_is_available():
             asked = f"map_location asks for {spec}" if where is not None else f"{self.source} holds tensors on {spec}"
@@ -286,9 +381,11 @@ class _Unpickler(pickle.Unpickler):
 
 def load(f, map_location=None, weights_only=True):
     """Read what :func:`save` or ``torch.save`` wrote (PyTorch's zip format) from a path or a binary
-    file.  ``map_location``: a device (``"cpu"``, ``"cuda:0"``) for every tensor, or a dict from the
-    saved location to a new one.  ``weights_only=True`` (the default) builds only tensors, containers
-    and numbers; ``False`` unpickles anything (only for files you trust)."""
+    file.  ``map_location``: a device (``"cpu"``, ``"cuda:0"``) for every tensor, a dict from the
+    saved location to a new one, or a function ``(storage, location) -> storage`` (the idiom
+    ``lambda storage, loc: storage`` keeps everything on the CPU).  ``weights_only=True`` (the
+    default) builds only tensors, containers and numbers; ``False`` unpickles anything (only for
+    files you trust)."""
     source = os.fspath(f) if isinstance(f, (str, os.PathLike)) else getattr(f, "name", "<file>")
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as file:

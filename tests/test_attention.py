@@ -242,6 +242,79 @@ def test_encoder_and_decoder_stacks(torch):
         _compare(torch, ours, theirs, inputs, kw)
 
 
+def test_float32_mask_with_a_float64_model(torch):
+    """generate_square_subsequent_mask gives the default dtype (float32); PyTorch adds such a mask
+    to the scores of a float64 model (SDPA takes bool, float32 or the query's dtype), so a
+    tutorial model moved to .double() keeps working.  Any other float dtype is refused."""
+    torch.manual_seed(0)
+    t_layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    theirs = torch.nn.TransformerEncoder(t_layer, 2, enable_nested_tensor=False).double().eval()
+    ours = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2).double().eval()
+    ours.load_state_dict({k: mg.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    causal = nn.Transformer.generate_square_subsequent_mask(5).numpy()
+    assert causal.dtype == np.float32
+    _compare(torch, ours, theirs, [_x(5, 2, 8)], {"mask": causal})
+    F = nn.functional
+    q = mg.tensor(_x(2, 5, 4), requires_grad=True)
+    m = mg.tensor(_x(5, 5, seed=1).astype(np.float32), requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=m)
+    tq, tm = torch.tensor(q.detach().numpy(), requires_grad=True), torch.tensor(m.detach().numpy(), requires_grad=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(tq, tq, tq, attn_mask=tm)
+    assert out.dtype == mg.float64
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    out.sum().backward()
+    ref.sum().backward()
+    assert m.grad.dtype == mg.float32
+    np.testing.assert_allclose(m.grad.numpy(), tm.grad.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="attn_mask must be bool, float32 or of the query's dtype"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=m.half())
+    mha = nn.MultiheadAttention(4, 2).double()
+    with pytest.raises(TypeError, match="multi_head_attention_forward: key_padding_mask"):
+        mha(q, q, q, key_padding_mask=mg.zeros(5, 2, dtype=mg.float16))
+
+
+@pytest.mark.parametrize("case", ["bool", "float", "final_norm", "grad", "unaligned", "odd_heads", "gelu_module",
+                                  "seq_first", "no_nested", "training"])
+def test_encoder_zeros_padded_positions_as_pytorchs_nested_path(torch, case):
+    """PyTorch's TransformerEncoder in evaluation without gradient, batch first and with a
+    src_key_padding_mask padded at the end, runs on nested tensors and returns zeros at the
+    padded positions (then the final norm); in the other cases they hold computed values."""
+    N, S, E = 3, 5, 8
+    pad = np.zeros((N, S), dtype=bool)
+    pad[0, 3:] = True
+    pad[2, 4] = True
+    if case == "unaligned":
+        pad[1, 0] = True
+    kpm = np.where(pad, -np.inf, 0.0) if case == "float" else pad
+    heads = 1 if case == "odd_heads" else 2
+    bf = case != "seq_first"
+    outs = []
+    for lib, module in (("torch", torch.nn), ("mg", nn)):
+        lay = module.TransformerEncoderLayer(E, heads, 16, dropout=0.0, batch_first=bf,
+                                             activation=module.GELU() if case == "gelu_module" else "relu")
+        enc = module.TransformerEncoder(lay, 2, norm=module.LayerNorm(E) if case == "final_norm" else None,
+                                        enable_nested_tensor=case != "no_nested").double()
+        if lib == "torch":
+            torch.manual_seed(0)
+            with torch.no_grad():
+                for p in enc.parameters():
+                    p.copy_(torch.randn(p.shape, dtype=p.dtype) * 0.5)
+            sd = {k: mg.tensor(v.numpy()) for k, v in enc.state_dict().items()}
+        else:
+            enc.load_state_dict(sd)
+        enc.train(case == "training")
+        x = _x(N, S, E) if bf else _x(N, S, E).transpose(1, 0, 2).copy()
+        lib_mod = torch if lib == "torch" else mg
+        with lib_mod.set_grad_enabled(case == "grad"):
+            outs.append(enc(lib_mod.tensor(x), src_key_padding_mask=lib_mod.tensor(kpm)).detach().numpy())
+    theirs, ours = outs
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+    at_pad = theirs[pad] if bf else theirs.transpose(1, 0, 2)[pad]
+    zeroed = case in ("bool", "float", "final_norm", "gelu_module")
+    expected = at_pad[0] if case == "final_norm" else 0.0      # the final norm of a zero row: its bias
+    assert (at_pad == expected).all() == zeroed
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_transformer(torch, norm_first):
     ours, theirs = _pair(torch, "Transformer", d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1,

@@ -338,6 +338,43 @@ def test_torch_nn_modules_paths():
     assert nn.modules.linear.Linear is nn.Linear and nn.modules.module.Module is nn.Module
 
 
+def test_custom_losses_subclass_the_private_bases_as_in_torch(torch):
+    """Custom losses written for PyTorch: _WeightedLoss(weight, size_average, reduce, reduction) and
+    _Loss(size_average, reduce, reduction), positional legacy flags included."""
+    def run(lib):
+        loss_mod = lib.nn.modules.loss
+
+        class FocalLoss(loss_mod._WeightedLoss):
+            def __init__(self, weight=None, gamma=2.0, reduction="mean"):
+                super(FocalLoss, self).__init__(weight, reduction=reduction)
+                self.gamma = gamma
+
+            def forward(self, input, target):
+                logp = lib.nn.functional.log_softmax(input, dim=1)
+                ce = lib.nn.functional.nll_loss(logp, target, weight=self.weight, reduction="none")
+                p = logp.gather(1, target.unsqueeze(1)).squeeze(1).exp()
+                loss = (1 - p) ** self.gamma * ce
+                return loss.mean() if self.reduction == "mean" else loss.sum()
+
+        class Legacy(loss_mod._Loss):
+            def __init__(self, size_average=None, reduce=None, reduction="mean"):
+                super(Legacy, self).__init__(size_average, reduce, reduction)
+
+            def forward(self, input, target):
+                return ((input - target) ** 2).sum()
+
+        x = lib.tensor(np.linspace(-1, 1, 12).reshape(4, 3), requires_grad=True)
+        focal = FocalLoss(weight=lib.tensor([1.0, 2.0, 0.5], dtype=lib.float64))
+        loss = focal(x, lib.tensor([0, 2, 1, 1]))
+        loss.backward()
+        return (loss.item(), x.grad.tolist(), list(focal.state_dict()), Legacy(False).reduction,
+                Legacy(reduce=False).reduction, Legacy().reduction)
+    ours, theirs = run(mg), run(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    assert ours[2:] == theirs[2:] == (["weight"], "sum", "none", "mean")
+
+
 def test_load_state_dict_pre_hook_can_rename_keys(torch):
     def load(lib):
         m = lib.nn.Sequential(lib.nn.Linear(1, 1))

@@ -322,6 +322,49 @@ def test_default_generator_is_the_one_manual_seed_reseeds():
     assert mg.rand(3).tolist() == a.tolist()
 
 
+def test_fork_rng_restores_the_stream_as_torch(torch):
+    """torch.random.fork_rng: draws inside the block leave the draws after it as they were
+    (also when the block raises); enabled=False forks nothing."""
+    def after(T, enabled=True, raise_inside=False):
+        T.manual_seed(3)
+        first = T.rand(2).tolist()
+        try:
+            with T.random.fork_rng(enabled=enabled):
+                T.rand(5)
+                if raise_inside:
+                    raise KeyError
+        except KeyError:
+            pass
+        return first, T.rand(2).tolist()
+    for T in (torch, mg):
+        T.manual_seed(3)
+        reference = T.rand(4).tolist()
+        assert after(T) == (reference[:2], reference[2:]) == after(T, raise_inside=True)
+        assert after(T, enabled=False)[1] != reference[2:]
+    mg.random.manual_seed(5)
+    assert mg.random.initial_seed() == 5 and mg.random.get_rng_state()["seed"] == 5
+
+
+def test_seed_everything_idiom_runs_without_a_gpu(torch):
+    """The lines a seeding helper and a device pick run on any machine: torch.cuda's seeding is
+    ignored without a GPU, torch.backends' switches are set and read back, there is no MPS."""
+    for T in (torch, mg):
+        T.manual_seed(0)
+        T.cuda.manual_seed(0)
+        T.cuda.manual_seed_all(0)
+        T.cuda.empty_cache()
+        T.backends.cudnn.deterministic, T.backends.cudnn.benchmark = True, False
+        T.backends.cuda.matmul.allow_tf32 = False
+        assert T.backends.cudnn.deterministic and not T.backends.cudnn.benchmark
+        T.backends.cudnn.deterministic = False
+        device = "cuda" if T.cuda.is_available() else "mps" if T.backends.mps.is_available() else "cpu"
+        assert device == ("cuda" if T.cuda.is_available() else "cpu")
+        acc = T.accelerator.current_accelerator().type if T.accelerator.is_available() else "cpu"
+        assert acc == ("cuda" if T.cuda.is_available() else "cpu")
+    import minigrad.backends.cudnn as cudnn
+    assert cudnn is mg.backends.cudnn and not cudnn.is_available()
+
+
 @pytest.mark.parametrize("expr", [
     "T.FloatTensor([1, 2])", "T.LongTensor([1.0, 2.0])", "T.DoubleTensor([[1, 2]])", "T.IntTensor([1])",
     "T.ByteTensor([1, 2])", "T.BoolTensor([1, 0])", "T.FloatTensor(2, 3).shape", "T.LongTensor().shape",

@@ -258,6 +258,25 @@ def test_batch_containers_are_pytorchs(torch, kwargs):
         ours[0] = ours[0] * 2
 
 
+def test_tuple_samples_collate_to_lists_as_pytorch(torch):
+    """PyTorch's default_collate returns the fields of tuple samples as a list (so that
+    ``batch[0] = batch[0].to(device)`` works); the fast batched fetch of a TensorDataset, a
+    Subset of one and the per-sample path all give that list too."""
+    from torch.utils.data import DataLoader as TorchLoader, TensorDataset as TorchTensorDataset
+    theirs = next(iter(TorchLoader(TorchTensorDataset(torch.arange(4), torch.arange(4) * 2), batch_size=2)))
+    ds = TensorDataset(mg.arange(4), mg.arange(4) * 2)
+    for loader in (DataLoader(ds, batch_size=2), DataLoader(Subset(ds, [0, 1, 2]), batch_size=2),
+                   DataLoader(ds, batch_size=2, collate_fn=per_item), DataLoader([(0, 0.5), (1, 1.5)], batch_size=2)):
+        batch = next(iter(loader))
+        assert type(batch) is type(theirs) is list
+        batch[0] = batch[0] + 1
+    assert type(default_collate([(1, 2), (3, 4)])) is list
+    names, labels = default_collate([("a", 1), ("b", 2)])       # PyTorch: the strings as zip gives them
+    theirs = next(iter(TorchLoader([("a", 1), ("b", 2)], batch_size=2)))
+    assert names == theirs[0] == ("a", "b") and type(names) is type(theirs[0])
+    assert type(default_collate([Point(1, 2), Point(3, 4)])) is Point
+
+
 @pytest.mark.parametrize("batch, error, message", [
     ([(1, 2), (1,)], ValueError, "same number of fields"),
     ([object()], TypeError, "found object"),

@@ -77,3 +77,25 @@ def test_deprecated_upsample_names(torch):
                                torch.nn.functional.upsample_nearest(torch.tensor(x), size=(5, 4)).numpy())
     np.testing.assert_array_equal(F.native_channel_shuffle(mg.tensor(x), 2).numpy(),
                                   F.channel_shuffle(mg.tensor(x), 2).numpy())
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 5), (2, 3, 4), (2, 3, 2, 2)])
+def test_implicit_softmax_dim_as_pytorch(torch, shape):
+    """F.softmax / log_softmax / softmin and nn.Softmax / LogSoftmax / Softmin without a dim take
+    PyTorch's deprecated choice (dim 0 for 0-, 1- and 3-D inputs, else 1) with its warning;
+    torch.softmax and Tensor.softmax keep requiring one, as PyTorch's do."""
+    x = RNG.standard_normal(shape)
+    for name, module in (("softmax", "Softmax"), ("log_softmax", "LogSoftmax"), ("softmin", "Softmin")):
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name}"):
+            ours = getattr(F, name)(mg.tensor(x))
+        with pytest.warns(UserWarning, match="Implicit dimension choice"):
+            ours_module = getattr(mg.nn, module)()(mg.tensor(x))
+        with pytest.warns(UserWarning):
+            theirs = getattr(torch.nn.functional, name)(torch.tensor(x))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ours_module.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F.softmax(mg.tensor(x).float(), -1 if shape else 0, dtype=mg.float64).numpy(),
+                               torch.nn.functional.softmax(torch.tensor(x).float(), -1 if shape else 0,
+                                                           dtype=torch.float64).numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match="softmax: dim is required"):
+        mg.softmax(mg.tensor(x))

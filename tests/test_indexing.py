@@ -55,6 +55,24 @@ def test_integer_tensors_keep_their_dtype():
     assert n.flip(0).numpy().tolist() == [[3, 4], [1, 2]]
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int32", "uint8", "int64", "float32", "float64"])
+@pytest.mark.parametrize("op", ["tril", "triu"])
+def test_triangles_keep_the_dtype_as_torch(torch, op, dtype):
+    """torch.tril(torch.ones(T, T, dtype=torch.bool)) is the causal-mask idiom: it stays bool
+    (an int 0 filled in had promoted it to int64, which SDPA then refused)."""
+    a = np.arange(12).reshape(3, 4) % 3 != 0 if dtype == "bool" else (np.arange(12).reshape(3, 4) + 1).astype(dtype)
+    for diagonal in (-1, 0, 2):
+        ours = getattr(mg, op)(mg.tensor(a), diagonal)
+        theirs = getattr(torch, op)(torch.tensor(a), diagonal)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    causal = mg.tril(mg.ones(4, 4, dtype=mg.bool))
+    q = mg.randn(2, 4, 8)
+    out = mg.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=causal)
+    ref = mg.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: mg.gather(mg.ones(2, 3), 1, mg.tensor([[0, 3]])), "gather: index out of range"),
     (lambda: mg.gather(mg.ones(2, 3), 1, mg.tensor([0, 1])), "gather: index has 1 dims"),

@@ -171,6 +171,26 @@ def test_map_location(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match=r"cuda:0 but CUDA is not available; pass map_location='cpu'"):
         mg.load(tmp_path / "gpu.pt")
     assert mg.load(tmp_path / "gpu.pt", map_location={"cuda:0": "cpu"})["w"].tolist() == [1.0, 1.0]
+    # PyTorch's function form: the storage on the CPU and the saved location in, the storage out
+    seen = []
+    loaded = mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: seen.append(loc) or storage)
+    assert loaded["w"].device == "cpu" and loaded["w"].tolist() == [1.0, 1.0] and seen == ["cuda:0"]
+    assert mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: storage.cpu())["w"].device == "cpu"
+    with pytest.raises(RuntimeError, match="CUDA is not available"):        # None: where it was saved
+        mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: None)
+    with pytest.raises(TypeError, match="map_location returned a str"):
+        mg.load(tmp_path / "gpu.pt", map_location=lambda storage, loc: "cpu")
+
+
+def test_map_location_function_on_a_torch_checkpoint(tmp_path, torch):
+    """The idiom of older scripts: torch.load(path, map_location=lambda storage, loc: storage)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 4)
+    torch.save(theirs.state_dict(), tmp_path / "lstm.pt")
+    ours = mg.nn.LSTM(3, 4)
+    ours.load_state_dict(mg.load(tmp_path / "lstm.pt", map_location=lambda storage, loc: storage))
+    for name, p in theirs.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[name].numpy(), p.numpy())
 
 
 def test_extras_are_not_imported_with_minigrad():
@@ -194,3 +214,41 @@ def test_torch_optimizer_state_dict_loads_into_minigrad(tmp_path, torch):
     ours_opt.load_state_dict(back["optimizer"])
     state = ours_opt.state_dict()["state"][0]
     np.testing.assert_array_equal(state["exp_avg"].numpy(), opt.state_dict()["state"][0]["exp_avg"].numpy())
+
+
+def test_weights_only_builds_pytorchs_plain_values(tmp_path, torch):
+    """PyTorch's weights-only allowlist beyond tensors: sets, bytes, bytearrays, complex numbers,
+    Counter, torch.Size, torch.device and dtypes load as the same values (a dtype as ours)."""
+    import collections
+    values = {"set": {1, 2}, "bytes": b"ab\xff", "bytearray": bytearray(b"x"), "complex": 1 + 2j,
+              "counter": collections.Counter("aab"), "size": torch.Size([2, 3]), "device": torch.device("cpu"),
+              "gpu": torch.device("cuda", 1), "dtypes": [torch.float32, torch.int64, torch.bool]}
+    torch.save(values, tmp_path / "v.pt")
+    ours = mg.load(tmp_path / "v.pt")
+    assert {k: ours[k] for k in ("set", "bytes", "bytearray", "complex", "counter")} == \
+        {k: values[k] for k in ("set", "bytes", "bytearray", "complex", "counter")}
+    assert ours["size"] == mg.Size([2, 3]) and isinstance(ours["size"], mg.Size)
+    assert ours["device"] == "cpu" and str(ours["gpu"]) == "cuda:1"
+    assert ours["dtypes"] == [mg.float32, mg.int64, mg.bool]
+    torch.save({"d": torch.bfloat16}, tmp_path / "bf.pt")
+    with pytest.raises(pickle.UnpicklingError, match="torch.bfloat16"):
+        mg.load(tmp_path / "bf.pt")
+
+
+def test_safe_globals_allow_what_the_user_trusts(tmp_path, torch):
+    """torch.serialization.add_safe_globals / safe_globals: a weights-only load of NumPy values."""
+    torch.save({"arr": np.arange(3), "w": torch.ones(2)}, tmp_path / "np.pt")
+    with pytest.raises(pickle.UnpicklingError, match=r"add_safe_globals\(\[numpy._core.multiarray._reconstruct\]\)"):
+        mg.load(tmp_path / "np.pt")
+    trusted = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.int64))]
+    with mg.serialization.safe_globals(trusted):
+        assert mg.load(tmp_path / "np.pt")["arr"].tolist() == [0, 1, 2]
+        assert len(mg.serialization.get_safe_globals()) == 4
+    assert mg.serialization.get_safe_globals() == []
+    mg.serialization.add_safe_globals(trusted)
+    try:
+        assert mg.load(tmp_path / "np.pt")["w"].tolist() == [1.0, 1.0]
+    finally:
+        mg.serialization.clear_safe_globals()
+    with pytest.raises(pickle.UnpicklingError):
+        mg.load(tmp_path / "np.pt")

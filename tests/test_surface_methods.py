@@ -519,7 +519,7 @@ def test_backends_switches_hold_what_a_program_sets(torch):
     assert mg.backends.cuda.is_built() == mg.cuda.is_available()
 
 
-# ----------------------------------------------------------------------------- windows, range, Buffer, DataParallel
+# ----------------------------------------------------------------------------- windows, range, Buffer
 @pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window", "bartlett_window",
                                   "kaiser_window"])
 @pytest.mark.parametrize("periodic", [True, False])
@@ -570,13 +570,3 @@ def test_buffer_assigned_as_an_attribute_is_registered(torch):
     assert [k for k, _ in net.named_buffers()] == [k for k, _ in tnet.named_buffers()] == ["scale", "cache"]
     assert net.scale.numpy().tolist() == [3.0, 3.0] and not list(net.parameters())
     assert isinstance(net.scale, mg.nn.Buffer) and not net.scale.requires_grad
-
-
-def test_data_parallel_wraps_as_pytorch_without_gpus(torch):
-    mg.manual_seed(0)
-    inner = mg.nn.Linear(2, 3)
-    model = mg.nn.DataParallel(inner)
-    assert list(model.state_dict()) == list(torch.nn.DataParallel(torch.nn.Linear(2, 3)).state_dict())
-    x = mg.randn(4, 2)
-    np.testing.assert_array_equal(model(x).detach().numpy(), inner(x).detach().numpy())
-    assert model.module is inner and list(model.parameters()) == list(inner.parameters())

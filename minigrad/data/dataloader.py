@@ -32,9 +32,11 @@ def default_collate(batch):
     """Merge a list of samples into a batch, as PyTorch's ``default_collate``.
 
     Tensors and NumPy arrays are stacked along a new dim 0; Python ints become an int64
-    tensor, floats a float64 tensor, bools a bool tensor; strings stay a list; dicts, tuples,
-    namedtuples and lists are collated field by field, into a dict, a list (a tuple's fields too,
-    as PyTorch's: ``batch[0] = batch[0].to(device)`` works) or the namedtuple.
+    tensor, floats a float64 tensor, bools a bool tensor; strings stay as given (a dict's a
+    list, a tuple sample's field a tuple, as PyTorch's); dicts, tuples,
+    namedtuples and lists are collated field by field.  As PyTorch's, the fields of a plain
+    tuple come back as a list (``batch[0] = batch[0].to(device)`` works), a namedtuple's as
+    that namedtuple.
     """
     if not isinstance(batch, collections.abc.Sequence) or isinstance(batch, (str, bytes)) or not batch:
         raise TypeError(f"default_collate: expected a non-empty list of samples, got {type(batch).__name__}")
@@ -42,7 +44,7 @@ def default_collate(batch):
     if isinstance(elem, Tensor):
         return stack(batch, 0)
     if isinstance(elem, (str, bytes)):                 # before numpy: numpy.str_ is a str
-        return list(batch)
+        return batch                                    # as PyTorch: a tuple inside tuple samples
     if isinstance(elem, (np.ndarray, np.generic)):
         return _collate_numpy(batch)
     if isinstance(elem, numbers.Number):
@@ -83,7 +85,7 @@ def _collate_fields(batch):
     if any(len(sample) != size for sample in batch):
         raise ValueError(f"default_collate: every sample in a batch must have the same number of fields, "
                          f"got {sorted({len(sample) for sample in batch})}")
-    columns = [default_collate(list(field)) for field in zip(*batch)]
+    columns = [default_collate(field) for field in zip(*batch)]
     elem = batch[0]
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):       # a namedtuple
         return type(elem)(*columns)
@@ -188,7 +190,7 @@ class DataLoader:
         if getitems is not None and self.collate_fn is default_collate:
             batch = getitems(indices)
             # a list is PyTorch's convention (one sample per index); anything else is collated,
-            # and a plain tuple of fields becomes the list default_collate makes of one
+            # a plain tuple of fields given as the list default_collate would build
             if isinstance(batch, list):
                 return default_collate(batch)
             return list(batch) if type(batch) is tuple else batch

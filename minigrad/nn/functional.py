@@ -3,10 +3,13 @@
 Everything here is a thin name over an op in ``minigrad.ops``; the Functions with their
 forward and backward live there.
 """
-from ..ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh  # noqa: F401
+import warnings
+
+from ..ops import activation as _activation, activation_extra as _activation_extra
+from ..ops.activation import gelu, leaky_relu, relu, sigmoid, softplus, tanh  # noqa: F401
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.activation_extra import (  # noqa: F401
-    celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softmin, softsign,
+    celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu, relu6, selu, silu, softsign,
     tanhshrink, threshold)
 from ..ops.blocks import channel_shuffle, fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
@@ -39,6 +42,36 @@ from ..ops.pool_nd import (  # noqa: F401
 from ..ops.shape import pad  # noqa: F401
 
 native_channel_shuffle = channel_shuffle
+
+
+# F.softmax, F.log_softmax and F.softmin keep PyTorch's deprecated implicit dim (torch.softmax and
+# Tensor.softmax require one, as PyTorch's do).
+def _implicit_dim(name, input, stacklevel):
+    """PyTorch's choice when no dim is given: 0 for a 0-, 1- or 3-D input, else 1, with its warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  f"as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if input.dim() in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Softmax along ``dim`` (see :func:`minigrad.ops.activation.softmax`)."""
+    if dim is None:
+        dim = _implicit_dim("softmax", input, _stacklevel)
+    return _activation.softmax(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Log-softmax along ``dim`` (see :func:`minigrad.ops.activation.log_softmax`)."""
+    if dim is None:
+        dim = _implicit_dim("log_softmax", input, _stacklevel)
+    return _activation.log_softmax(input, dim, dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim`` (see :func:`minigrad.ops.activation_extra.softmin`)."""
+    if dim is None:
+        dim = _implicit_dim("softmin", input, _stacklevel)
+    return _activation_extra.softmin(input, dim, dtype)
 
 
 # PyTorch's functions behind ``return_indices``: always (output, indices)

@@ -6,8 +6,13 @@ from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    """The base of the losses, with PyTorch's signature ``(size_average=None, reduce=None,
+    reduction="mean")`` (the deprecated flags, when given, decide the reduction), so that a
+    custom loss may subclass it as it subclasses ``torch.nn.modules.loss._Loss``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        reduction = _legacy(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
@@ -16,11 +21,20 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction='{self.reduction}'"
 
 
+class _WeightedLoss(_Loss):
+    """A loss with a per-class ``weight`` buffer (PyTorch's ``torch.nn.modules.loss._WeightedLoss``,
+    the base custom weighted losses subclass)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
 class CrossEntropyLoss(_Loss):
     """Cross-entropy on logits: class indices (sparse categorical) or class probabilities."""
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.register_buffer("weight", weight)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
@@ -31,7 +45,7 @@ class CrossEntropyLoss(_Loss):
 
 class NLLLoss(_Loss):
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
@@ -51,7 +65,7 @@ class L1Loss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -70,7 +84,7 @@ class BCELoss(_Loss):
     """Binary cross-entropy on probabilities (apply a sigmoid first, or use BCEWithLogitsLoss)."""
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
@@ -93,7 +107,7 @@ class KLDivLoss(Module):
 
 class HuberLoss(_Loss):
     def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input, target):
@@ -102,7 +116,7 @@ class HuberLoss(_Loss):
 
 class SmoothL1Loss(_Loss):
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input, target):
@@ -111,7 +125,7 @@ class SmoothL1Loss(_Loss):
 
 class MarginRankingLoss(_Loss):
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
@@ -120,7 +134,7 @@ class MarginRankingLoss(_Loss):
 
 class TripletMarginLoss(_Loss):
     def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor, positive, negative):
@@ -130,7 +144,7 @@ class TripletMarginLoss(_Loss):
 
 class PoissonNLLLoss(_Loss):
     def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
-        super().__init__(_legacy(size_average, reduce, reduction))
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):

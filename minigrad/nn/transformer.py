@@ -13,13 +13,13 @@ import copy
 import math
 
 from .. import backend
-from ..creation import full
+from ..creation import full, tensor
 from ..ops.indexing import triu
 from . import functional as F
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
-from .layers import Dropout, LayerNorm, Linear
+from .layers import GELU, Dropout, LayerNorm, Linear, ReLU
 from .module import Module
 
 
@@ -144,10 +144,36 @@ def _clones(layer, n):
     return ModuleList([copy.deepcopy(layer) for _ in range(n)])
 
 
+def _nested_layer(layer):
+    """Whether PyTorch's TransformerEncoder would take its nested-tensor path with this layer
+    (``use_nested_tensor``): a post-norm, batch-first TransformerEncoderLayer with biases, packed
+    q/k/v projections, a relu or gelu activation, equal norm eps and an even number of heads."""
+    if not isinstance(layer, TransformerEncoderLayer):
+        return False
+    attn = layer.self_attn
+    return (not layer.norm_first and attn.batch_first and attn._qkv_same_embed_dim and attn.in_proj_bias is not None
+            and _relu_or_gelu(layer.activation) and layer.norm1.eps == layer.norm2.eps and attn.num_heads % 2 == 0)
+
+
+def _relu_or_gelu(activation):
+    return activation is F.relu or activation is F.gelu or isinstance(activation, (ReLU, GELU))
+
+
+def _left_aligned(padded):
+    """Every row of the (N, S) padding mask: kept positions first, then padded ones."""
+    return bool((padded[:, 1:] >= padded[:, :-1]).all())
+
+
 class TransformerEncoder(Module):
     """``num_layers`` deep copies of ``encoder_layer`` (``layers.0``, ``layers.1``, ...) and an
-    optional final ``norm``.  ``enable_nested_tensor`` and ``mask_check`` are accepted for
-    PyTorch's signature; they select PyTorch's nested-tensor fast path, which minigrad has not."""
+    optional final ``norm``.
+
+    PyTorch's nested-tensor path (``enable_nested_tensor`` with a layer that qualifies, see
+    :func:`_nested_layer`) drops the padded positions of ``src_key_padding_mask`` and pads the
+    output back with zeros, so there PyTorch returns 0 (or the final norm of 0) at every padded
+    position.  It is taken in evaluation, without ``mask``, for a 3-D input with the padding at
+    the end of each row (checked when ``mask_check``), and when no gradient is recorded; minigrad
+    computes as usual and writes the same zeros under the same conditions."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
@@ -155,14 +181,38 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.use_nested_tensor = enable_nested_tensor and _nested_layer(encoder_layer)
+
+    def _padded_positions(self, src, mask, src_key_padding_mask):
+        """The (N, S) boolean array of positions PyTorch's nested-tensor path would zero, or None
+        when it would not take that path."""
+        from ..autograd import is_grad_enabled
+        first = self.layers[0] if len(self.layers) else None
+        if (not getattr(self, "use_nested_tensor", False) or first is None or first.training or src.ndim != 3
+                or src_key_padding_mask is None or mask is not None):
+            return None
+        kpm = src_key_padding_mask.detach().numpy()
+        padded = kpm if kpm.dtype.kind == "b" else kpm != 0
+        if padded.shape != (src.shape[0], src.shape[1]) or (self.mask_check and not _left_aligned(padded)):
+            return None
+        attn = first.self_attn
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+                   first.norm1.weight, first.norm1.bias, first.norm2.weight, first.norm2.bias,
+                   first.linear1.weight, first.linear1.bias, first.linear2.weight, first.linear2.bias)
+        if is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
+            return None
+        return padded
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         first = self.layers[0] if len(self.layers) else None
         batch_first = getattr(first, "batch_first", False)
         is_causal = _is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        padded = self._padded_positions(src, mask, src_key_padding_mask)
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if padded is not None:                          # batch first: (N, S, E)
+            out = out.masked_fill(tensor(padded[:, :, None], device=out.device), 0.0)
         return self.norm(out) if self.norm is not None else out
 
 

@@ -176,9 +176,19 @@ def attention_mask(attn_mask, is_causal, L, S, dtype, xp, opname="scaled_dot_pro
     m = as_tensor(attn_mask, opname)
     if m._data.dtype == np.bool_:
         return xp.where(m._data, 0.0, -math.inf).astype(dtype)
-    if m._data.dtype != dtype:
-        raise TypeError(f"{opname}: attn_mask must be bool or of the query's dtype {dtype}, got {m._data.dtype}")
-    return m
+    return _float_mask(m, "attn_mask", dtype, opname)
+
+
+def _float_mask(m, name, dtype, opname):
+    """A float mask in the query's dtype.  PyTorch takes a float32 mask with a query of any float
+    dtype (a causal mask from Transformer.generate_square_subsequent_mask with a model in float64):
+    it is cast, keeping its graph; any other float dtype must be the query's."""
+    if m._data.dtype == dtype:
+        return m
+    if m._data.dtype == np.float32:
+        from .conversion import cast
+        return cast(m, dtype)
+    raise TypeError(f"{opname}: {name} must be bool, float32 or of the query's dtype {dtype}, got {m._data.dtype}")
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
@@ -243,9 +253,7 @@ def _canonical_mask(mask, name, dtype):
     if m._data.dtype.kind != "f":
         raise TypeError(f"multi_head_attention_forward: only bool and floating types of {name} are supported, "
                         f"got {m._data.dtype}")
-    if m._data.dtype != dtype:
-        raise TypeError(f"multi_head_attention_forward: {name} is {m._data.dtype} but the query is {dtype}")
-    return m
+    return _float_mask(m, name, dtype, "multi_head_attention_forward")
 
 
 def _pad_key_column(mask):

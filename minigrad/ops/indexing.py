@@ -690,7 +690,8 @@ def _triangle(input, diagonal, opname, lower):
     n, m = x._data.shape[-2:]
     rows, cols = xp.arange(n)[:, None], xp.arange(m)[None, :]
     keep = cols - rows <= diagonal if lower else cols - rows >= diagonal
-    return _where(keep, x, 0)
+    zero = False if x._data.dtype == np.bool_ else 0      # a bool mask stays bool (an int 0 would promote it)
+    return _where(keep, x, zero)
 
 
 def tril(input, diagonal=0) -> Tensor:

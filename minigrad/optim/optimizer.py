@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import warnings
 from collections import OrderedDict, defaultdict
 
 from .. import backend
@@ -82,13 +83,21 @@ class Optimizer:
             names, params = [p[0] for p in params], [p[1] for p in params]      # model.named_parameters()
 
         group_index = len(self.param_groups)
-        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        earlier = {id(p) for group in self.param_groups for p in group["params"]}
+        in_group = set()
         for i, p in enumerate(params):
             where = f"parameter {i} of group {group_index}"
             self._check_param(p, where)
-            if id(p) in seen:
-                raise ValueError(f"{self._name}: {where} was given more than once (in this group or an earlier one)")
-            seen.add(id(p))
+            if id(p) in earlier:
+                raise ValueError(f"{self._name}: {where} is already in an earlier parameter group "
+                                 f"(a parameter may appear in one group only)")
+            if id(p) in in_group:
+                # PyTorch's rule: a warning, and the parameter is updated once per appearance (a
+                # weight tied between two modules whose parameter lists were concatenated)
+                warnings.warn(f"{self._name}: {where} was given more than once in its group; it is updated once "
+                              f"per appearance, as PyTorch does (which warns that this will become an error)",
+                              UserWarning, stacklevel=3)
+            in_group.add(id(p))
 
         group = {**param_group, "params": params}
         if names is not None:
@@ -149,14 +158,18 @@ class Optimizer:
             {"state": {index: {"exp_avg": Tensor, "step": 10, ...}, ...},
              "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
 
-        Parameters are numbered in order over all groups.  As in PyTorch, the Tensors share memory
+        Parameters are numbered in order over all groups (a parameter repeated in its group takes the
+        number of its last appearance, as PyTorch's).  As in PyTorch, the Tensors share memory
         with the optimizer's buffers: save (pickle) or deep-copy the dict to keep a snapshot.
         """
         index_of: dict[int, int] = {}
-        groups = []
+        groups, start = [], 0
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
-            packed["params"] = [index_of.setdefault(id(p), len(index_of)) for p in group["params"]]
+            # a parameter repeated in its group is numbered by its last appearance, as PyTorch's
+            index_of.update({id(p): i for i, p in enumerate(group["params"], start)})
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            start += len(group["params"])
             groups.append(packed)
         state = {index_of[id(p)]: dict(values) for p, values in self.state.items() if id(p) in index_of}
         return {"state": state, "param_groups": groups}

@@ -66,15 +66,18 @@ class SGD(Optimizer):
         options = dict(lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
                        nesterov=bool(group["nesterov"]), weight_decay=float(group["weight_decay"]),
                        maximize=bool(group["maximize"]))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            if momentum == 0:
+        params = [p for p in group["params"] if p.grad is not None]
+        if momentum == 0:
+            for p in params:
                 sgd_update(p._data, p.grad._data, None, **options)
-                continue
-            state = self.state[p]
-            buf = state.get("momentum_buffer")
-            new_buf = sgd_update(p._data, p.grad._data, None if buf is None else buf._data, **options)
-            if buf is None:
-                state["momentum_buffer"] = Tensor._wrap(new_buf)
+            return
+        # the buffers as the step starts (PyTorch's order: a parameter given twice in its group gets
+        # a fresh buffer at each appearance on its first step, and keeps the last one)
+        bufs = [self.state[p].get("momentum_buffer") for p in params]
+        for i, p in enumerate(params):
+            new_buf = sgd_update(p._data, p.grad._data, None if bufs[i] is None else bufs[i]._data, **options)
+            if bufs[i] is None:
+                bufs[i] = Tensor._wrap(new_buf)
+        for p, buf in zip(params, bufs):
+            self.state[p]["momentum_buffer"] = buf
 

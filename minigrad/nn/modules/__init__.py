@@ -13,7 +13,7 @@ _SUBMODULES = ("module", "linear", "conv", "activation", "batchnorm", "instancen
                "loss", "container", "sparse", "rnn", "pooling", "flatten", "transformer", "padding", "pixelshuffle",
                "upsampling", "distance", "adaptive", "channelshuffle", "fold")
 _BASES = {"_ConvNd": _conv._ConvNd, "_NormBase": _layers._NormBase, "_BatchNorm": _layers._BatchNorm,
-          "_Loss": _loss._Loss}
+          "_Loss": _loss._Loss, "_WeightedLoss": _loss._WeightedLoss}
 
 
 def _namespace(name):

@@ -17,7 +17,7 @@ class DataParallel(Module):
     def __init__(self, module, device_ids=None, output_device=None, dim=0):
         super().__init__()
         if not isinstance(module, Module):
-            raise TypeError(f"DataParallel: expected an nn.Module, got {type(module).__name__}")
+            raise TypeError(f"DataParallel: expected a Module to wrap, got {type(module).__name__}")
         self.module = module
         self.device_ids = [] if device_ids is None else list(device_ids)
         self.output_device = output_device
