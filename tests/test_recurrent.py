@@ -296,7 +296,7 @@ def test_dropout_between_layers():
     (lambda: nn.RNN(3, 4)(mg.randn(5, 2, 3), lengths=[1, 2, 3]), ValueError, "one entry per sequence"),
     (lambda: nn.LSTM(3, 4)(mg.randn(5, 2, 3, dtype=mg.float64)), TypeError,
      "weight_ih is float32 but the input is float64"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), NotImplementedError, "proj_size"),
+    (lambda: nn.LSTM(3, 4, proj_size=4), ValueError, "proj_size has to be smaller"),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "nonlinearity must be 'tanh' or 'relu'"),
     (lambda: nn.GRU(3, 4, dropout=1.5), ValueError, "dropout must be a number in"),
     (lambda: nn.LSTMCell(3, 4)(mg.randn(2, 3), (mg.randn(2, 5), mg.randn(2, 4))), ValueError, r"h must have shape"),
@@ -366,3 +366,45 @@ def test_an_empty_batch_gives_empty_results_and_zero_gradients_as_pytorch(cls, k
 def test_a_sequence_of_length_0_is_a_clear_error_as_pytorch(cls):
     with pytest.raises(ValueError, match=r"expected a sequence length larger than 0 .*\(0, 2, 3\)"):
         getattr(nn, cls)(3, 4)(mg.zeros(0, 2, 3))
+
+
+# ----------------------------------------------------------------------------- projections (proj_size)
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True}, {"bias": False, "batch_first": True}])
+def test_lstm_with_projections_matches_pytorch(kwargs, torch):
+    """nn.LSTM(proj_size=P): PyTorch's parameters (weight_hr_l{k} after the biases, weight_hh
+    (4H, P)), state-dict keys and repr; outputs, states and every gradient on the same weights,
+    padded and packed."""
+    ours = mg.nn.LSTM(4, 6, proj_size=2, **kwargs).double()
+    theirs = torch.nn.LSTM(4, 6, proj_size=2, **kwargs).double()
+    assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in ours.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 5, 4) if kwargs.get("batch_first") else (5, 3, 4))
+    L = ours.num_layers * (2 if ours.bidirectional else 1)
+    h0, c0 = rng.standard_normal((L, 3, 2)), rng.standard_normal((L, 3, 6))
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, (h, c) = ours(xm, (mg.tensor(h0), mg.tensor(c0)))
+    t_out, (t_h, t_c) = theirs(xt, (torch.tensor(h0), torch.tensor(c0)))
+    (out.sum() + (h * h).sum() + c.sum()).backward()
+    (t_out.sum() + (t_h * t_h).sum() + t_c.sum()).backward()
+    for a, b in [(out, t_out), (h, t_h), (c, t_c), (xm.grad, xt.grad)] + [
+            (p.grad, q.grad) for p, q in zip(ours.parameters(), theirs.parameters())]:
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-13)
+    lengths = [5, 2, 4]
+    packed = mg.nn.utils.rnn.pack_padded_sequence(mg.tensor(x), lengths, batch_first=ours.batch_first,
+                                                  enforce_sorted=False)
+    t_packed = torch.nn.utils.rnn.pack_padded_sequence(torch.tensor(x), lengths, batch_first=ours.batch_first,
+                                                       enforce_sorted=False)
+    (out, (h, c)), (t_out, (t_h, t_c)) = ours(packed), theirs(t_packed)
+    for a, b in [(out.data, t_out.data), (h, t_h), (c, t_c)]:
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_lstm_projection_arguments_are_checked():
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        mg.nn.LSTM(4, 6, proj_size=6)
+    with pytest.raises(ValueError, match="proj_size should be a non-negative integer"):
+        mg.nn.LSTM(4, 6, proj_size=-1)
+    lstm = mg.nn.LSTM(4, 6, proj_size=2)
+    with pytest.raises(ValueError, match=r"h_0 must have shape \(1, 3, 2\)"):
+        lstm(mg.randn(5, 3, 4), (mg.zeros(1, 3, 6), mg.zeros(1, 3, 6)))

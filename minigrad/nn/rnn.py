@@ -49,8 +49,13 @@ class RNNBase(Module):
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be a number in [0, 1] (the probability of zeroing an element), "
                              f"got {dropout!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size (LSTM projections) is not supported")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a non-negative integer, got {proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size {proj_size} "
+                             f"and hidden_size {hidden_size}")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} and num_layers=1: dropout applies between layers, "
                           f"so it does nothing here", stacklevel=3)
@@ -59,15 +64,18 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         gate_size = R.GATES[mode] * hidden_size
+        real_hidden = proj_size or hidden_size          # the width of h (and of each layer's output)
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for prefix, shape in shapes:
                     setattr(self, prefix + suffix, _param(shape, device, dtype))
                     self._flat_weights_names.append(prefix + suffix)
@@ -80,7 +88,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         w = self._flat_weights
         return [w[k:k + per] for k in range(0, len(w), per)]
 
@@ -100,6 +108,8 @@ class RNNBase(Module):
         fn = _FUNCTIONS[self.mode]
         args = dict(num_layers=self.num_layers, bidirectional=self.bidirectional, dropout=self.dropout,
                     training=self.training)
+        if self.proj_size:
+            args["proj_size"] = self.proj_size
         if not isinstance(input, PackedSequence):
             return fn(input, hx, self._flat_weights, batch_first=self.batch_first, lengths=lengths, **args)
         if lengths is not None:
@@ -120,6 +130,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:

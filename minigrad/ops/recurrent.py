@@ -387,6 +387,14 @@ def _lstm_step(x, states, w_ih, w_hh, b_ih, b_hh):
     return o.sigmoid() * c.tanh(), c
 
 
+def _lstm_proj_step(w_hr):
+    """An LSTM step whose hidden state is projected: h = (o tanh(c)) W_hr^T (PyTorch's proj_size)."""
+    def step(x, states, w_ih, w_hh, b_ih, b_hh):
+        h, c = _lstm_step(x, states, w_ih, w_hh, b_ih, b_hh)
+        return h @ w_hr.T, c
+    return step
+
+
 def _gru_step(x, states, w_ih, w_hh, b_ih, b_hh):
     (h,) = states
     xr, xz, xn = _affine(x, w_ih, b_ih).chunk(3, 1)
@@ -404,11 +412,12 @@ def _rnn_relu_step(x, states, w_ih, w_hh, b_ih, b_hh):
     return ((_affine(x, w_ih, b_ih) + _affine(states[0], w_hh, b_hh)).relu(),)
 
 
-def _recurrence(step, x, initial, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
+def _recurrence(step, x, initial, w_ih, w_hh, b_ih, b_hh, lengths, reverse, sizes=None):
     """One layer and direction with differentiable ops, on the same schedule as the fused
-    Functions (longest sequences first, rows [:n_t] running at step t): (y, final states)."""
+    Functions (longest sequences first, rows [:n_t] running at step t): (y, final states).
+    ``sizes``: each state's width (default: the hidden size for all; a projected LSTM's h and c differ)."""
     T, B, _ = x.shape
-    H = w_hh.shape[1]
+    sizes = sizes or [w_hh.shape[1]] * len(initial)
     plan = _Plan(T, B, lengths, reverse)
     xp = backend.xp_of(x._data)
 
@@ -418,20 +427,20 @@ def _recurrence(step, x, initial, w_ih, w_hh, b_ih, b_hh, lengths, reverse):
     def unsort(t, dim):
         return t if plan.perm is None else t.index_select(dim, Tensor._wrap(xp.asarray(plan.inverse)))
 
-    def zeros(rows):
-        return Tensor._wrap(xp.zeros((rows, H), dtype=x.dtype))
+    def zeros(rows, width):
+        return Tensor._wrap(xp.zeros((rows, width), dtype=x.dtype))
 
     x = sort(x, 1)
-    states = [zeros(B) if s is None else sort(s, 0) for s in initial]
+    states = [zeros(B, size) if s is None else sort(s, 0) for s, size in zip(initial, sizes)]
     ys = [None] * T
     for t, n, _, _ in plan.steps:
         if n == 0:
-            ys[t] = zeros(B)
+            ys[t] = zeros(B, sizes[0])
             continue
         new = step(x[t, :n], [s[:n] for s in states], w_ih, w_hh, b_ih, b_hh)
         if n < B:                          # rows past n are not running: state kept, output 0
             states = [cat([a, s[n:]], 0) for a, s in zip(new, states)]
-            ys[t] = cat([new[0], zeros(B - n)], 0)
+            ys[t] = cat([new[0], zeros(B - n, sizes[0])], 0)
         else:
             states = list(new)
             ys[t] = new[0]
@@ -494,15 +503,34 @@ def _float_input(input, opname):
     return x
 
 
-def _split_params(opname, params, num_layers, directions):
+def _split_params(opname, params, num_layers, directions, proj=False):
+    """Per layer and direction ``[w_ih, w_hh, b_ih, b_hh]`` (None for absent biases), plus
+    ``w_hr`` last for a projected LSTM (PyTorch's flat order puts it after the biases)."""
     params = list(params)
     per = len(params) // max(num_layers * directions, 1)
-    if per not in (2, 4) or per * num_layers * directions != len(params):
-        raise ValueError(f"{opname}: expected {num_layers * directions * 4} parameters (weight_ih, weight_hh, "
-                         f"bias_ih, bias_hh per layer and direction) or {num_layers * directions * 2} without "
-                         f"biases, got {len(params)}")
+    allowed = (3, 5) if proj else (2, 4)
+    if per not in allowed or per * num_layers * directions != len(params):
+        names = "weight_ih, weight_hh, bias_ih, bias_hh" + (", weight_hr" if proj else "")
+        raise ValueError(f"{opname}: expected {num_layers * directions * allowed[1]} parameters ({names} per layer "
+                         f"and direction) or {num_layers * directions * allowed[0]} without biases, got {len(params)}")
     groups = [[as_tensor(p, opname) for p in params[k * per:(k + 1) * per]] for k in range(num_layers * directions)]
-    return [g + [None, None] if per == 2 else g for g in groups]
+    if per == allowed[0]:                           # no biases: [w_ih, w_hh(, w_hr)]
+        groups = [g[:2] + [None, None] + g[2:] for g in groups]
+    return groups
+
+
+def _check_proj_weights(opname, w_ih, w_hh, b_ih, b_hh, w_hr, in_size, where):
+    """A projected LSTM layer: w_hr (P, H), w_hh (4H, P), w_ih (4H, in), biases (4H,); returns (H, P)."""
+    if w_hr._data.ndim != 2 or not 0 < w_hr._data.shape[0] < w_hr._data.shape[1]:
+        raise ValueError(f"{opname}: weight_hr{where} must have shape (proj_size, hidden_size) with "
+                         f"0 < proj_size < hidden_size, got {w_hr._data.shape}")
+    P, H = w_hr._data.shape
+    expected = {"weight_ih": (4 * H, in_size), "weight_hh": (4 * H, P), "bias_ih": (4 * H,), "bias_hh": (4 * H,)}
+    for name, t in (("weight_ih", w_ih), ("weight_hh", w_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
+        if t is not None and t._data.shape != expected[name]:
+            raise ValueError(f"{opname}: {name}{where} must have shape {expected[name]} for hidden size {H}, "
+                             f"proj size {P} and input size {in_size}, got {t._data.shape}")
+    return H, P
 
 
 def _state(opname, name, h, L, B, H, unbatched, x):
@@ -532,7 +560,7 @@ def _layer(mode, x, init, weights, lengths, reverse):
 
 
 def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropout, training, lengths,
-         generator):
+         generator, proj_size=0):
     """The stack: layers of one Function per direction, the directions' outputs concatenated,
     dropout between layers.  Returns (output, [h_n] or [h_n, c_n])."""
     opname = mode.lower()
@@ -555,24 +583,27 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
         raise ValueError(f"{opname}: expected a sequence length larger than 0 (as PyTorch), got input of shape "
                          f"{given_shape}")
     D = 2 if bidirectional else 1
-    groups = _split_params(opname, params, num_layers, D)
+    proj = bool(proj_size)
+    groups = _split_params(opname, params, num_layers, D, proj)
     lens = _lengths(lengths, T, B, opname)
     if unbatched and lens is not None:
         raise ValueError(f"{opname}: lengths need a batch dimension in the input")
-    H = None
+    H = P = None                                    # P: the width of h (H, or proj_size)
     for k, g in enumerate(groups):
         layer, d = divmod(k, D)
         where = f"_l{layer}" + ("_reverse" if d else "")
-        size = _check_layer_weights(opname, mode, *g, in_size if layer == 0 else D * H, where)
-        if H is not None and size != H:
+        layer_in = in_size if layer == 0 else D * P
+        size, width = (_check_proj_weights(opname, *g, layer_in, where) if proj else
+                       (_check_layer_weights(opname, mode, *g, layer_in, where),) * 2)
+        if H is not None and (size, width) != (H, P):
             raise ValueError(f"{opname}: weight_hh{where} has hidden size {size}, the first layer {H}")
-        H = size
-        _same_kind(opname, x, zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), g))
+        H, P = size, width
+        _same_kind(opname, x, zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"), g))
     if mode == "LSTM":
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"{opname}: hx must be a tuple (h_0, c_0) or None")
         h0, c0 = hx if hx is not None else (None, None)
-        states = [_state(opname, "h_0", h0, num_layers * D, B, H, unbatched, x),
+        states = [_state(opname, "h_0", h0, num_layers * D, B, P, unbatched, x),
                   _state(opname, "c_0", c0, num_layers * D, B, H, unbatched, x)]
     else:
         states = [_state(opname, "h_0", hx, num_layers * D, B, H, unbatched, x)]
@@ -583,7 +614,11 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
             k = layer * D + d
             init = [None if s is None else s[k] for s in states]
             if B == 0:
-                y, *new = _empty_batch_layer(x, init, groups[k], H, len(states))
+                y, *new = _empty_batch_layer(x, init, groups[k], [P, H][:len(states)])
+            elif proj:                              # no fused kernel: the differentiable composite
+                w_ih, w_hh, b_ih, b_hh, w_hr = groups[k]
+                y, new = _recurrence(_lstm_proj_step(w_hr), x, init, w_ih, w_hh, b_ih, b_hh, lens, d == 1,
+                                     sizes=[P, H])
             else:
                 y, new = _layer(mode, x, init, groups[k], lens, reverse=d == 1)
             new = tuple(new)
@@ -595,27 +630,28 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
             x = _dropout(x, dropout, True, generator=generator)
     finals = [stack(f, 0) for f in finals]
     if unbatched:
-        return reshape(x, T, -1), [reshape(f, f._data.shape[0], H) for f in finals]
+        return reshape(x, T, -1), [reshape(f, f._data.shape[0], f._data.shape[-1]) for f in finals]
     return (transpose(x, 0, 1) if batch_first else x), finals
 
 
-def _empty_batch_layer(x, init, weights, H, n_states):
+def _empty_batch_layer(x, init, weights, sizes):
     """A layer over a batch of 0 sequences (the cell kernels need at least one): empty outputs
-    (T, 0, H) and states (0, H), joined to the inputs by ``sum * 0`` so that backward still
-    reaches them, with zero gradients for the weights, as PyTorch gives."""
+    (T, 0, sizes[0]) and states (0, size) of each width in ``sizes``, joined to the inputs by
+    ``sum * 0`` so that backward still reaches them, with zero gradients for the weights, as
+    PyTorch gives."""
     link = x.sum() * 0
     for t in [*init, *weights]:
         if t is not None:
             link = link + t.sum() * 0
     xp = backend.xp_of(x._data)
     T = x._data.shape[0]
-    y = link + Tensor._wrap(xp.zeros((T, 0, H), dtype=x._data.dtype))
-    return (y, *[link + Tensor._wrap(xp.zeros((0, H), dtype=x._data.dtype)) for _ in range(n_states)])
+    y = link + Tensor._wrap(xp.zeros((T, 0, sizes[0]), dtype=x._data.dtype))
+    return (y, *[link + Tensor._wrap(xp.zeros((0, size), dtype=x._data.dtype)) for size in sizes])
 
 
 # ----------------------------------------------------------------------------- public functions
 def lstm(input, hx, params, num_layers=1, bidirectional=False, batch_first=False, dropout=0.0, training=False,
-         lengths=None, generator=None):
+         lengths=None, generator=None, proj_size=0):
     """A stacked LSTM (what ``nn.LSTM`` runs): returns ``(output, (h_n, c_n))``.
 
     ``input`` (T, B, I) (``batch_first``: (B, T, I); unbatched: (T, I)); ``hx`` None or
@@ -623,9 +659,12 @@ def lstm(input, hx, params, num_layers=1, bidirectional=False, batch_first=False
     per layer, per direction, weight_ih, weight_hh[, bias_ih, bias_hh].  ``lengths`` (B,) gives
     each sequence's length in a padded batch: outputs past it are zero and h_n, c_n are taken
     at it, as PyTorch's packed sequences.  ``dropout`` applies between layers when ``training``.
+    ``proj_size`` P > 0: each layer's h is projected, h = (o tanh(c)) W_hr^T of width P, with
+    ``weight_hr`` after each layer-direction's biases in ``params`` and h_0 (L D, B, P); this
+    runs the recurrence as differentiable ops step by step (no fused kernel).
     """
     out, (h_n, c_n) = _run("LSTM", input, hx, params, num_layers, bidirectional, batch_first, dropout, training,
-                           lengths, generator)
+                           lengths, generator, proj_size)
     return out, (h_n, c_n)
 
 

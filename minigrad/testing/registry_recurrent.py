@@ -299,3 +299,86 @@ def _embedding_call(idx, w, padding_idx, frozen):
 
 register(OpSpec("embedding", _embedding_call, lambda idx, w, padding_idx, frozen: w[idx], _embedding_sample,
                 lambda t, idx, w, padding_idx, frozen: t.nn.functional.embedding(idx, w, padding_idx=padding_idx)))
+
+
+# ----------------------------------------------------------------------------- LSTM with projections
+def _proj_groups(params, n_groups):
+    """[w_ih, w_hh, b_ih, b_hh, w_hr] per layer and direction (biases None when absent)."""
+    per = len(params) // n_groups
+    groups = [list(params[k * per:(k + 1) * per]) for k in range(n_groups)]
+    return [g[:2] + [None, None] + g[2:] if per == 3 else g for g in groups]
+
+
+def _np_lstm_proj(x, h0, c0, *params, num_layers, bidirectional, batch_first, lengths):
+    """Sequence by sequence, step by step: the LSTM cell, then h = W_hr h (the projection)."""
+    if batch_first:
+        x = x.transpose(1, 0, 2)
+    T, B, _ = x.shape
+    D = 2 if bidirectional else 1
+    groups = _proj_groups(params, num_layers * D)
+    P, H = groups[0][4].shape
+    lens = [T] * B if lengths is None else [int(v) for v in lengths]
+    h_n, c_n = np.zeros((num_layers * D, B, P)), np.zeros((num_layers * D, B, H))
+    layer_in = x
+    for layer in range(num_layers):
+        out = np.zeros((T, B, D * P))
+        for d in range(D):
+            k = layer * D + d
+            w_ih, w_hh, b_ih, b_hh, w_hr = groups[k]
+            for b in range(B):
+                h = np.zeros(P) if h0 is None else h0[k, b]
+                c = np.zeros(H) if c0 is None else c0[k, b]
+                for t in (range(lens[b] - 1, -1, -1) if d else range(lens[b])):
+                    h, c = _np_cell("LSTM", layer_in[t, b], (h, c), w_ih, w_hh, b_ih, b_hh)
+                    h = w_hr @ h
+                    out[t, b, d * P:(d + 1) * P] = h
+                h_n[k, b], c_n[k, b] = h, c
+        layer_in = out
+    return (layer_in.transpose(1, 0, 2) if batch_first else layer_in), h_n, c_n
+
+
+def _lstm_proj_sample(d, dtype):
+    T, B, I, H = d.integers(1, 3), d.integers(1, 3), d.integers(1, 3), d.integers(2, 3)
+    P, L, bidir, batch_first, bias = d.integers(1, H - 1), d.integers(1, 2), d.boolean(), d.boolean(), d.boolean()
+    D = 2 if bidir else 1
+    x = d.floats((B, T, I) if batch_first else (T, B, I), "unit", dtype=dtype)
+    states = ([d.floats((L * D, B, P), "unit", dtype=dtype), d.floats((L * D, B, H), "unit", dtype=dtype)]
+              if d.boolean() else [None, None])
+    params = []
+    for layer in range(L):
+        for _ in range(D):
+            params += [d.floats((4 * H, I if layer == 0 else D * P), "unit", dtype=dtype),
+                       d.floats((4 * H, P), "unit", dtype=dtype)]
+            if bias:
+                params += [d.floats((4 * H,), "unit", dtype=dtype), d.floats((4 * H,), "unit", dtype=dtype)]
+            params.append(d.floats((P, H), "unit", dtype=dtype))
+    lengths = np.array([d.integers(1, T) for _ in range(B)], dtype=np.int64) if d.boolean() else None
+    return Sample([x] + states + params,
+                  {"num_layers": L, "bidirectional": bidir, "batch_first": batch_first, "lengths": lengths})
+
+
+def _mg_lstm_proj(x, h0, c0, *params, num_layers, bidirectional, batch_first, lengths):
+    proj = params[-1].shape[0]
+    out, (h_n, c_n) = _rec_ops.lstm(x, None if h0 is None else (h0, c0), list(params), num_layers=num_layers,
+                                    bidirectional=bidirectional, batch_first=batch_first, lengths=lengths,
+                                    proj_size=proj)
+    return out, h_n, c_n
+
+
+def _torch_lstm_proj(t, x, h0, c0, *params, num_layers, bidirectional, batch_first, lengths):
+    P, H = params[-1].shape
+    D = 2 if bidirectional else 1
+    module = t.nn.LSTM(x.shape[-1], H, num_layers=num_layers, bias=len(params) == 5 * num_layers * D,
+                       batch_first=batch_first, bidirectional=bidirectional, proj_size=P, dtype=x.dtype)
+    inp = x if lengths is None else t.nn.utils.rnn.pack_padded_sequence(x, t.as_tensor(lengths),
+                                                                        batch_first=batch_first, enforce_sorted=False)
+    out, (h_n, c_n) = t.func.functional_call(module, dict(zip(module._flat_weights_names, params)),
+                                             (inp, None if h0 is None else (h0, c0)))
+    if lengths is not None:
+        T = x.shape[1] if batch_first else x.shape[0]
+        out = t.nn.utils.rnn.pad_packed_sequence(out, batch_first=batch_first, total_length=T)[0]
+    return out, h_n, c_n
+
+
+register(OpSpec("lstm_proj", _mg_lstm_proj, _np_lstm_proj, _lstm_proj_sample, _torch_lstm_proj, covers="lstm",
+                rtol32=2e-4))
