@@ -258,6 +258,22 @@ def test_batch_containers_are_pytorchs(torch, kwargs):
         ours[0] = ours[0] * 2
 
 
+def test_stack_dataset_as_torch(torch):
+    """StackDataset: datasets side by side, tuple samples (positional) or dict samples (keywords)."""
+    from torch.utils.data import DataLoader as TorchLoader, StackDataset as TorchStack, TensorDataset as TorchTD
+    from minigrad.data import StackDataset
+    labels = [10, 11, 12, 13]
+    ours = [StackDataset(TensorDataset(mg.arange(4)), labels), StackDataset(x=TensorDataset(mg.arange(4)), y=labels)]
+    theirs = [TorchStack(TorchTD(torch.arange(4)), labels), TorchStack(x=TorchTD(torch.arange(4)), y=labels)]
+    for a, b in zip(ours, theirs):
+        assert len(a) == len(b) == 4 and repr(a[1]) == repr(b[1])
+        assert repr(next(iter(DataLoader(a, batch_size=3)))) == repr(next(iter(TorchLoader(b, batch_size=3))))
+    with pytest.raises(ValueError, match="size mismatch"):
+        StackDataset(labels, labels[:2])
+    with pytest.raises(ValueError, match="not both"):
+        StackDataset(labels, y=labels)
+
+
 def test_tuple_samples_collate_to_lists_as_pytorch(torch):
     """PyTorch's default_collate returns the fields of tuple samples as a list (so that
     ``batch[0] = batch[0].to(device)`` works); the fast batched fetch of a TensorDataset, a

@@ -13,7 +13,8 @@ from .dataloader import DataLoader, default_collate, default_convert, get_worker
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
 from .distributed import DistributedSampler
-from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
+                      random_split)
 from .cifar import CIFAR10
 from .digits import Digits
 from .mnist import MNIST, FashionMNIST, read_idx
@@ -22,7 +23,8 @@ from .imdb import IMDB
 from .sequences import SequentialDigits
 from .chars import CharSequences
 
-__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "StackDataset",
+           "random_split",
            "DataLoader", "default_collate", "default_convert", "get_worker_info", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
            "transforms", "Digits", "MNIST", "FashionMNIST", "read_idx", "CIFAR10", "text", "IMDB", "SequentialDigits",

@@ -17,7 +17,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "StackDataset", "random_split"]
 
 
 class Dataset:
@@ -137,6 +137,31 @@ class ConcatDataset(Dataset):
         k = bisect.bisect_right(self.cumulative_sizes, index)
         start = self.cumulative_sizes[k - 1] if k > 0 else 0
         return self.datasets[k][index - start]
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample i is the tuple of their i-th samples
+    (``StackDataset(images, labels)``) or the dict of them (``StackDataset(image=..., label=...)``)."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: pass the datasets either as positional arguments (tuple samples) or "
+                             "as keyword arguments (dict samples), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: expected at least one dataset")
+        self.datasets = args if args else kwargs
+        lengths = {len(d) for d in (args if args else kwargs.values())}
+        if len(lengths) != 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets, got lengths {sorted(lengths)}")
+        self._length = lengths.pop()
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 def random_split(dataset, lengths, generator=None) -> list:
