@@ -450,3 +450,31 @@ ERRORS = [
 def test_bad_input_names_the_op_and_the_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("LazyConv1d", (4, 3), (2, 3, 9)), ("LazyConv2d", (6, 3), (2, 3, 8, 8)), ("LazyConv2d", (6, 3), (3, 8, 8)),
+    ("LazyConv3d", (2, 3), (1, 2, 5, 5, 5)), ("LazyConvTranspose1d", (4, 3), (2, 3, 9)),
+    ("LazyConvTranspose2d", (4, 3), (2, 6, 5, 5)), ("LazyConvTranspose3d", (2, 2), (1, 2, 4, 4, 4)),
+    ("LazyBatchNorm1d", (), (4, 5)), ("LazyBatchNorm1d", (), (4, 5, 3)), ("LazyBatchNorm2d", (), (2, 3, 4, 4)),
+    ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2)), ("LazyInstanceNorm1d", (), (2, 3, 5)),
+    ("LazyInstanceNorm2d", (), (2, 3, 4, 4)), ("LazyInstanceNorm3d", (), (2, 3, 2, 2, 2))])
+def test_lazy_modules_become_their_full_class_as_pytorch(name, args, shape):
+    """Before the first call: PyTorch's repr (size 0) and an instance of the full class; after
+    it: the full class itself, PyTorch's parameter shapes and state-dict keys, the same Parameter
+    objects (an optimizer built before still holds them), and the full module's output."""
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    full = getattr(nn, name[len("Lazy"):])
+    assert isinstance(ours, full)
+    params = list(ours.parameters())
+    x = mg.randn(*shape)
+    y = ours(x)
+    theirs(torch.randn(*shape))
+    assert type(ours) is full and repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    assert all(a is b for a, b in zip(params, ours.parameters()))
+    np.testing.assert_array_equal(y.detach().numpy(), ours(x).detach().numpy())
+    y.sum().backward()
+    assert all(p.grad is not None for p in ours.parameters())

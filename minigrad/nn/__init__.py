@@ -21,8 +21,11 @@ from .loss import (  # noqa: F401
     PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from .misc import (  # noqa: F401
     CTCLoss, AlphaDropout, Bilinear, CosineEmbeddingLoss, Dropout3d, EmbeddingBag, FeatureAlphaDropout,
-    GaussianNLLLoss, Hardshrink, HingeEmbeddingLoss, LazyLinear, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+    GaussianNLLLoss, Hardshrink, HingeEmbeddingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
     MultiMarginLoss, RReLU, Softmax2d, SoftMarginLoss, Softshrink, TripletMarginWithDistanceLoss)
+from .lazy import (  # noqa: F401
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
+    LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear)
 from .module import Module  # noqa: F401
 from .normalization import (  # noqa: F401
     BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LocalResponseNorm, RMSNorm)

@@ -1,6 +1,6 @@
 """The remaining everyday modules (PyTorch's names, arguments, parameter names and layouts):
 the margin / embedding / Gaussian / CTC losses, Hardshrink, Softshrink, RReLU, Softmax2d,
-Bilinear, LazyLinear, the alpha dropouts, Dropout3d and EmbeddingBag.  Each is thin over
+Bilinear, the alpha dropouts, Dropout3d and EmbeddingBag.  Each is thin over
 ``nn.functional``."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .sparse import embedding_weight
 
 __all__ = ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "GaussianNLLLoss", "CTCLoss", "TripletMarginWithDistanceLoss",
-           "Hardshrink", "Softshrink", "RReLU", "Softmax2d", "Bilinear", "LazyLinear",
+           "Hardshrink", "Softshrink", "RReLU", "Softmax2d", "Bilinear",
            "AlphaDropout", "FeatureAlphaDropout", "Dropout3d", "EmbeddingBag"]
 
 
@@ -167,41 +167,6 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
-
-
-class LazyLinear(Linear):
-    """A Linear whose ``in_features`` is read from the first input: until then its parameters
-    are empty (the same Parameter objects, so an optimizer made before may hold them); the first
-    call gives them their shapes, initialises them as Linear's, and the module becomes a Linear."""
-
-    def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features, self.out_features = 0, out_features
-        dtype = dtype or backend.get_default_dtype()
-        self.weight = _param((0,), device, dtype)
-        if bias:
-            self.bias = _param((0,), device, dtype)
-        else:
-            self.register_parameter("bias", None)
-        self._factory = (device, dtype)
-
-    def reset_parameters(self):
-        if self.in_features:
-            super().reset_parameters()
-
-    def forward(self, input):
-        if not input.ndim:
-            raise ValueError("LazyLinear: the input must have a feature dimension, got a 0-d tensor")
-        device, dtype = self._factory
-        with no_grad():
-            self.in_features = input.shape[-1]
-            self.weight._data = _param((self.out_features, self.in_features), device, dtype)._data
-            if self.bias is not None:
-                self.bias._data = _param((self.out_features,), device, dtype)._data
-        del self._factory
-        self.__class__ = Linear
-        self.reset_parameters()
-        return self(input)
 
 
 # ----------------------------------------------------------------------------- dropout
