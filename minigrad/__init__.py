@@ -119,7 +119,7 @@ def trace(input=None, sync=None):
 
 
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
-from . import cuda, accelerator, backends  # noqa: E402,F401  (torch.cuda, torch.accelerator, torch.backends)
+from . import cuda, accelerator, backends, return_types  # noqa: E402,F401  (torch.cuda, ...)
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
