@@ -120,7 +120,7 @@ def trace(input=None, sync=None):
 
 
 from .serialization import load, load_safetensors, save, save_safetensors  # noqa: E402,F401
-from . import cuda, accelerator  # noqa: E402,F401  (torch.cuda, torch.accelerator)
+from . import cuda, accelerator, return_types  # noqa: E402,F401  (torch.cuda, torch.accelerator, torch.return_types)
 from . import amp  # noqa: E402,F401  (torch.amp: GradScaler, autocast; also as torch.cuda.amp)
 cuda.amp = amp
 _sys.modules[__name__ + ".cuda.amp"] = amp

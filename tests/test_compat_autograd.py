@@ -562,3 +562,73 @@ def test_tensors_made_in_inference_mode_are_inference_tensors(torch):
         made += [f(x), T.nn.Parameter(T.ones(1))]
         results.append(([t.is_inference() for t in made], inner))
     assert results[0] == results[1] == ([True, True, True, False, False, False, True, False], False)
+
+
+# ----------------------------------------------------------------------------- saved tensor hooks
+def _with_hooks(T, pack, unpack, values=(0.5, 2.0)):
+    a = T.tensor(list(values), dtype=T.float64, requires_grad=True)
+    with T.autograd.graph.saved_tensors_hooks(pack, unpack):
+        z = (a.exp() * a.sin()).sum()            # exp saves its result, sin its input, mul both operands
+    z.backward()
+    return a.grad.numpy()
+
+
+def test_saved_tensors_hooks_pack_at_forward_unpack_at_backward(torch):
+    """The "Hooks for saved tensors" of PyTorch's autograd notes: one pack per saved value while
+    the graph is built, one unpack per value when backward reads it; what unpack returns is what
+    backward uses."""
+    for T in (torch, mg):
+        calls = []
+        grad = _with_hooks(T, lambda t: calls.append("pack") or t.detach().clone(),
+                           lambda t: calls.append("unpack") or t)
+        assert calls == ["pack"] * 4 + ["unpack"] * 4
+        np.testing.assert_allclose(grad, np.exp([0.5, 2.0]) * (np.sin([0.5, 2.0]) + np.cos([0.5, 2.0])))
+    doubled = [_with_hooks(T, lambda t: t * 2, lambda t: t) for T in (torch, mg)]
+    np.testing.assert_allclose(doubled[1], doubled[0])           # the unpacked values are the ones used
+
+
+def test_saved_tensors_hooks_to_disk_and_save_on_cpu(torch, tmp_path):
+    def pack(t):
+        path = tmp_path / f"saved{len(list(tmp_path.iterdir()))}.pt"
+        mg.save(t, str(path))
+        return str(path)
+
+    grad = _with_hooks(mg, pack, lambda path: mg.load(path))
+    expected = _with_hooks(torch, lambda t: t, lambda t: t)
+    np.testing.assert_allclose(grad, expected)
+    assert len(list(tmp_path.iterdir())) == 4
+    a = mg.tensor([0.5, 2.0], dtype=mg.float64, requires_grad=True)
+    with mg.autograd.graph.save_on_cpu():
+        y = (a.exp() * a).sum()
+    y.backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.exp([0.5, 2.0]) * (1 + np.array([0.5, 2.0])))
+
+
+def test_saved_tensors_hooks_under_create_graph_and_custom_functions(torch):
+    class Cube(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+    calls = []
+    a = mg.tensor([0.5, 2.0], dtype=mg.float64, requires_grad=True)
+    with mg.autograd.graph.saved_tensors_hooks(lambda t: calls.append("pack") or t, lambda t: t):
+        y = Cube.apply(a).sum() + (a.sin() ** 2).sum()
+    (g,) = mg.autograd.grad(y, a, create_graph=True)
+    g.sum().backward()
+    t = torch.tensor([0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad((t ** 3).sum() + (t.sin() ** 2).sum(), t, create_graph=True)
+    tg.sum().backward()
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy())
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy())
+    assert "pack" in calls
+    with mg.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+        with pytest.raises(RuntimeError, match="no hooks here"):
+            with mg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass

@@ -518,3 +518,20 @@ def test_accelerator_without_a_gpu():
         assert mg.accelerator.current_accelerator() is None
         with pytest.raises(RuntimeError, match="CuPy"):
             mg.cuda.current_device()
+
+
+# ----------------------------------------------------------------------------- return types
+RETURN_TYPES = ["x.max(1)", "x.min(1)", "T.max(x, 0, keepdim=True)", "x.median(1)", "x.cummax(1)", "x.sort(1)",
+                "x.topk(1)", "x.kthvalue(1, 1)", "x.mode(1)", "x.nanmedian(1)", "x.aminmax()", "T.tensor(3.).max(0)"]
+
+
+@pytest.mark.parametrize("expr", RETURN_TYPES)
+def test_values_and_indices_print_and_pickle_as_pytorchs_return_types(torch, expr):
+    import pickle
+    results = []
+    for T in (torch, mg):
+        r = eval(expr, {"T": T, "x": T.arange(6.0).view(2, 3)})
+        again = pickle.loads(pickle.dumps(r))
+        assert type(again) is type(r) and len(r) == 2
+        results.append((repr(r).replace("torch.", "").replace("minigrad.", ""), type(r).__name__))
+    assert results[0] == results[1]

@@ -50,6 +50,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from . import graph as _graph
 from . import versions as _versions
 
 __all__ = [
@@ -66,6 +67,8 @@ class _Modes(threading.local):
     tracer = None            # a tracing.Trace while ``minigrad.trace()`` is active
     tensor_backward = False  # True while the engine runs a backward on Tensors (create_graph)
     callbacks = None         # queue_callback's functions, run when the current backward() ends
+    saved_hooks = ()         # (pack, unpack) pairs of the open graph.saved_tensors_hooks regions
+    saved_hooks_disabled = None   # the message graph.disable_saved_tensors_hooks raises with
 
 
 _modes = _Modes()
@@ -306,6 +309,8 @@ class Function:
         saved = getattr(self, "_saved", ())
         if saved is _FREED:
             raise RuntimeError(self._freed_message())
+        if type(saved) is _graph.PackedSaved:
+            saved = saved.unpacked(self.name)
         if (_modes.tensor_backward or self._tensors) and saved:
             return self._saved_as_tensors(saved)
         return saved
@@ -495,6 +500,8 @@ class Function:
             self._inputs = (arrays, kwargs, tuple(isinstance(a, Tensor) for a in args))
         if _versions._counts:          # some array was edited in place: note what this node saved
             self._saved_versions = _versions.versions_of(self)
+        if _modes.saved_hooks and saved:   # graph.saved_tensors_hooks: keep the packed forms instead
+            self._saved = _graph.PackedSaved(saved, *_modes.saved_hooks[-1])
 
     # -- the saved arrays as Tensors of the graph (create_graph)
     def _input_tensor(self, i, array):
@@ -1197,7 +1204,7 @@ def _deposit_one(leaf, g, handed_out):
 def _check_backward(node, grads_out, grads_in):
     if _all_finite(grads_out) and not _all_finite([g for g in grads_in if backend.is_array(g)]):
         where = "".join(node._stack[-4:]) if node._stack else "(forward ran outside detect_anomaly)\n"
-        saved = node._saved if node._saved is not _FREED else ()
+        saved = node._saved if type(node._saved) is tuple else ()
         if not _all_finite([a for a in saved if backend.is_array(a)]):
             raise AnomalyError(f"{node.name}: backward produced NaN or infinity because what its forward saved "
                                f"was not finite already: an input held NaN or infinity before this op (check the "
@@ -1395,5 +1402,5 @@ def _remove_from(hooks: list, hook):
         hooks.remove(hook)
 
 
-from . import function, functional, grad_mode  # noqa: E402,F401  (as torch.autograd.function, ...)
+from . import function, functional, grad_mode, graph  # noqa: E402,F401  (as torch.autograd.function, ...)
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)

@@ -14,11 +14,10 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
-from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..tensor import Tensor
 from . import compare as _cmp
 from . import elementwise as _ew
@@ -38,8 +37,7 @@ __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_tensors", "ravel
            "fmin", "logaddexp2", "ldexp", "renorm", "mvlgamma", "positive", "sgn"]
 
 #: What ``mode`` and ``nanmedian(dim=...)`` return, as PyTorch's ``return_types``.
-ModeResult = namedtuple("mode", ["values", "indices"])
-NanmedianResult = namedtuple("nanmedian", ["values", "indices"])
+ModeResult, NanmedianResult = return_types.mode, return_types.nanmedian
 
 
 def _tensors(args, opname):

@@ -9,11 +9,10 @@ gradient broadcasts against ``x``; each is one formula for arrays and Tensors
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
@@ -21,8 +20,6 @@ from ._args import DtypeError, as_tensor, dim_alias, normalize_dim, normalize_di
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
 
-#: What ``max(x, dim)`` and ``min(x, dim)`` return, as PyTorch's ``return_types``.
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _keep(g, shape, dims):
@@ -230,9 +227,10 @@ def _max_min(input, dim, keepdim, axis, largest, opname):
     if dim is None:
         return AmaxAmin.apply(x, tuple(range(x._data.ndim)), False, largest)
     d = normalize_dim(dim, x._data.ndim, opname)
+    result = return_types.max if largest else return_types.min
     if x._data.ndim == 0:
-        return ValuesIndices(x, Tensor._wrap(backend.xp_of(x._data).zeros((), np.int64)))
-    return ValuesIndices(*MaxMinDim.apply(x, d, keepdim, largest))
+        return result(x, Tensor._wrap(backend.xp_of(x._data).zeros((), np.int64)))
+    return result(*MaxMinDim.apply(x, d, keepdim, largest))
 
 
 def max(input, dim=None, keepdim=False, *, axis=None):

@@ -9,23 +9,21 @@ cumsum for cumsum, scatter-add for the gathers of cummax, cummin and median).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand, normalize_dim, normalize_dims
 from .elementwise import _check_broadcast, sub
-from .reduce import ValuesIndices, _keep, amax, amin, mean, std, sum, var
+from .reduce import _keep, amax, amin, mean, std, sum, var
 
 __all__ = ["prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "median", "nansum", "nanmean", "norm",
            "dist", "var_mean", "std_mean", "aminmax"]
 
 #: What ``aminmax`` returns, as PyTorch's ``return_types.aminmax``.
-MinMax = namedtuple("MinMax", ["min", "max"])
 
 
 def _xp(x):
@@ -365,7 +363,7 @@ def _cum_extreme(input, dim, largest, opname):
     indices = Tensor._wrap(index)
     if scalar:
         values, indices = values.reshape(()), indices.reshape(())
-    return ValuesIndices(values, indices)
+    return getattr(return_types, opname)(values, indices)
 
 
 def cummax(input, dim):
@@ -408,10 +406,10 @@ def median(input, dim=None, keepdim=False):
         index = xp.where(nan.any(axis=d, keepdims=True), nan.argmax(axis=d, keepdims=True), index)
     values = GatherAlong.apply(x1, index, d)
     if scalar:
-        return ValuesIndices(values.reshape(()), Tensor._wrap(index.reshape(())))
+        return return_types.median(values.reshape(()), Tensor._wrap(index.reshape(())))
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)
-    return ValuesIndices(values, Tensor._wrap(index))
+    return return_types.median(values, Tensor._wrap(index))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -474,4 +472,4 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (None: all elements); gradients shared among ties, as amin/amax."""
-    return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
+    return return_types.aminmax(amin(input, dim, keepdim), amax(input, dim, keepdim))

@@ -8,11 +8,9 @@ the position its index names (``PutAdd``), and that is again differentiable.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..tensor import Tensor
 from . import indexing as _idx
 from . import shape as _shape
@@ -20,9 +18,7 @@ from ._args import as_tensor, normalize_dim
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "unique", "searchsorted", "bincount", "nonzero"]
 
-SortResult = namedtuple("sort", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
-KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+SortResult, TopkResult, KthvalueResult = return_types.sort, return_types.topk, return_types.kthvalue
 
 
 def _order(data, dim, descending, xp):
