@@ -127,7 +127,8 @@ _sys.modules[__name__ + ".cuda.amp"] = amp
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
-from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402,F401,E501
+from .windows import (  # noqa: E402,F401
+    bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
 from . import random  # noqa: E402,F401  (as torch.random: fork_rng, the default generator's state)
 from . import backends  # noqa: E402,F401  (as torch.backends: cudnn and other switches, held without effect)
 
@@ -149,6 +150,7 @@ from .ops.inplace import with_out as _with_out  # noqa: E402
     logsumexp, matmul, maximum, mean, minimum, mm, mul, mv, neg, outer, pow, prod, remainder, round, sigmoid, sin,
     sqrt, stack, sub, sum, tanh, where))
 clip = clamp
+special.expit, special.logsumexp = sigmoid, logsumexp     # torch.special's take out= too
 concat = concatenate = cat
 divide = true_divide = div
 multiply = mul

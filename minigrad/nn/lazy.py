@@ -106,7 +106,8 @@ def _lazy(name, becomes, size_name, batched_ndim, doc, placeholder=None, default
     return type(name, (_LazyModule, becomes), attrs)     # as PyTorch's: a LazyConv2d is a Conv2d
 
 
-LazyLinear = _lazy("LazyLinear", Linear, "in_features", None, "A Linear whose in_features is the first input's last dim.")
+LazyLinear = _lazy("LazyLinear", Linear, "in_features", None,
+                   "A Linear whose in_features is the first input's last dim.")
 LazyConv1d = _lazy("LazyConv1d", Conv1d, "in_channels", 3, "A Conv1d whose in_channels is read from the first input.",
                    _conv_placeholder)
 LazyConv2d = _lazy("LazyConv2d", Conv2d, "in_channels", 4, "A Conv2d whose in_channels is read from the first input.",

@@ -59,7 +59,8 @@ def _scatter_index(d, shape, dim, distinct):
     return idx
 
 
-def _scatter_sample(distinct, reduce=False):
+def _scatter_sample(distinct, reduce=None):
+    """``reduce``: None for scatter and scatter_add, else scatter_reduce's mode."""
     def sample(d, dtype):
         shape = d.shape(min_dims=1)
         dim = _dim(d, len(shape))
@@ -67,7 +68,7 @@ def _scatter_sample(distinct, reduce=False):
         sshape = tuple(s + d.integers(0, 1) for s in idx.shape)
         kw = {"dim": dim, "index": idx}
         if reduce:
-            kw["reduce"] = d.choice(["sum", "prod", "mean", "amax", "amin"])
+            kw["reduce"] = reduce
             kw["include_self"] = d.boolean()
             n, m = int(np.prod(shape)), int(np.prod(sshape))
             if kw["reduce"] == "prod":
@@ -119,11 +120,13 @@ _reg("scatter_value", lambda x, dim, index: x.scatter(dim, mg.tensor(index), val
 _reg("scatter_add", lambda x, src, dim, index: x.scatter_add(dim, index, src),
      lambda x, src, dim, index: _np_scatter(x, src, dim, index, "sum"), _scatter_sample(False),
      lambda t, x, src, dim, index: x.scatter_add(dim, _ti(t, index), _cut(src, index)))
-_reg("scatter_reduce", lambda x, src, **kw: mg.scatter_reduce(x, kw["dim"], kw["index"], src, kw["reduce"],
-                                                              include_self=kw["include_self"]),
-     lambda x, src, **kw: _np_scatter(x, src, **kw), _scatter_sample(False, reduce=True),
-     lambda t, x, src, **kw: x.scatter_reduce(kw["dim"], _ti(t, kw["index"]), _cut(src, kw["index"]), kw["reduce"],
-                                              include_self=kw["include_self"]), grad_rtol=2e-3)
+for _mode in ("sum", "prod", "mean", "amax", "amin"):     # one entry per mode: each always drawn
+    _reg(f"scatter_reduce_{_mode}", lambda x, src, **kw: mg.scatter_reduce(x, kw["dim"], kw["index"], src, kw["reduce"],
+                                                                          include_self=kw["include_self"]),
+         lambda x, src, **kw: _np_scatter(x, src, **kw), _scatter_sample(False, reduce=_mode),
+         lambda t, x, src, **kw: x.scatter_reduce(kw["dim"], _ti(t, kw["index"]), _cut(src, kw["index"]),
+                                                  kw["reduce"], include_self=kw["include_self"]),
+         grad_rtol=2e-3, covers="scatter_reduce")
 
 
 # ----------------------------------------------------------------------------- index_* and masked_*
