@@ -40,7 +40,7 @@ def cross_entropy_backward_ref(logits, lse, target, weight, ignore_index, smooth
     onehot = np.zeros_like(z)
     onehot[np.arange(len(z)), safe] = 1.0
     dz = (1 - smoothing) * weight[safe][:, None] * (p - onehot) + smoothing / n_cls * (p * weight.sum() - weight[None, :])
-    dz *= (grad_rows * valid)[:, None]
+    dz *= np.where(valid, grad_rows, 0.0)[:, None]          # an ignored row gets 0, even from a NaN scale
     return dz.astype(logits.dtype)
 
 

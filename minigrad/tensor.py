@@ -971,38 +971,39 @@ class Tensor:
         return _act.log_softmax(self, dim)
 
     # ------------------------------------------------------------------ reductions (ops/reduce.py)
-    def sum(self, dim=None, keepdim=False, *, axis=None, dtype=None):
-        return _red.sum(self, dim, keepdim, axis=axis, dtype=dtype)
+    # the reductions take NumPy's axis= and keepdims= as well, as PyTorch's do
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        return _red.sum(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, dtype=None):
-        return _red.mean(self, dim, keepdim, axis=axis, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        return _red.mean(self, dim, keepdim, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
-        return _red.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return _red.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
-        return _red.std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return _red.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False, *, axis=None):
-        return _red.max(self, dim, keepdim, axis=axis)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None):
-        return _red.min(self, dim, keepdim, axis=axis)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=None, keepdim=False):
-        return _red.amax(self, dim, keepdim)
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=None, keepdim=False):
-        return _red.amin(self, dim, keepdim)
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, dim, keepdim=False):
-        return _red.logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _red.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _red.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _red.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # ------------------------------------------------------------------ products, scans, norms (ops/scan.py)
     def prod(self, dim=None, keepdim=False, *, dtype=None):

@@ -86,8 +86,14 @@ ARITH = [
     "T.tensor([1, 2], dtype=T.uint8).sum()", "T.std(T.tensor([1., 5]), False)", "T.tensor([1., 5, 6]).var(True)",
     "T.tensor([1, 2]) == None", "T.tensor([1, 2]) != None", "T.tensor([1.]) == 'a'", "T.tensor([1, 2]) in [None, 'x']",
     # a Python int past a narrow integer type wraps into it, as PyTorch's (NumPy 2 would raise OverflowError)
-    "T.tensor([1, -100], dtype=T.int8) + 1000", "T.tensor([1, 2], dtype=T.uint8) * -1", "1000 - T.tensor([3], dtype=T.int8)",
-    "T.tensor([1, 2], dtype=T.uint8).add_(-1)", "T.tensor([1, 2], dtype=T.int8) > 1000", "T.tensor([1], dtype=T.int8) + 2 ** 63",
+    "T.tensor([1, -100], dtype=T.int8) + 1000", "T.tensor([1, 2], dtype=T.uint8) * -1",
+    "1000 - T.tensor([3], dtype=T.int8)", "T.tensor([1, 2], dtype=T.uint8).add_(-1)",
+    "T.tensor([1, 2], dtype=T.int8) > 1000", "T.tensor([1], dtype=T.int8) + 2 ** 63",
+    # NumPy's axis= and keepdims= on the reductions, which PyTorch accepts
+    "T.arange(6.).view(2, 3).sum(axis=1, keepdims=True)", "T.mean(T.arange(6.).view(2, 3), 1, keepdims=True)",
+    "T.arange(6.).view(2, 3).std(axis=0, keepdims=True)", "T.arange(6.).view(2, 3).max(1, keepdims=True)",
+    "T.amax(T.arange(6.).view(2, 3), axis=1)", "T.arange(6.).view(2, 3).argmin(axis=1, keepdims=True)",
+    "T.logsumexp(T.arange(6.).view(2, 3), axis=1, keepdims=True)", "T.argmax(T.arange(6.).view(2, 3), axis=0)",
 ]
 
 

@@ -208,7 +208,8 @@ def test_median_even_count_is_the_lower_one_and_shares_ties(torch):
     np.testing.assert_array_equal(y.grad.numpy(), t.grad.numpy())
 
 
-@pytest.mark.parametrize("data, dim", [([1.0, np.nan, 3.0, np.nan], None), ([[np.nan, 1.0, np.nan], [2.0, 0.5, 4.0]], 1),
+@pytest.mark.parametrize("data, dim", [([1.0, np.nan, 3.0, np.nan], None),
+                                       ([[np.nan, 1.0, np.nan], [2.0, 0.5, 4.0]], 1),
                                        ([[np.nan, 1.0], [2.0, 0.5]], 0), ([np.nan], 0)])
 def test_median_of_a_nan_is_nan_as_pytorch(torch, data, dim):
     """A NaN makes the median NaN (NumPy's sort would put it last and pick a number), with the first

@@ -332,3 +332,29 @@ def test_functional_batch_norm_momentum_is_a_number_as_in_pytorch(torch):
     assert int(ours.num_batches_tracked.item()) == int(theirs.num_batches_tracked.item()) == 4
     assert_close(ours.running_mean, theirs.running_mean.numpy(), atol=1e-12)
     assert_close(ours.running_var, theirs.running_var.numpy(), atol=1e-12)
+
+
+LOSSES_OVER_NO_WEIGHT = [
+    ("cross_entropy", [-100, -100, -100, -100], None),         # every target ignored: NaN loss, zero gradients
+    ("nll_loss", [-100, -100, -100, -100], None),
+    ("nll_loss", [-100, 1, -100, 2], [1.0, 0.0, 0.0]),          # the rest weighted 0: NaN there, 0 where ignored
+    ("cross_entropy", [-100, 1, -100, 2], [1.0, 0.0, 0.0]),
+    ("cross_entropy", [0, 1, 2, 0], [0.0, 0.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("name, target, weight", LOSSES_OVER_NO_WEIGHT)
+def test_mean_losses_over_no_weight_are_nan_as_pytorch_without_warnings(torch, name, target, weight):
+    """A mean over zero total weight is PyTorch's 0/0: a NaN loss, ignored rows with gradient 0 and
+    the others NaN; and NumPy warns of nothing (setup.cfg makes minigrad's RuntimeWarnings errors)."""
+    x = np.arange(12.0).reshape(4, 3) / 7
+    results = []
+    for T in (torch, mg):
+        xt = T.tensor(x, requires_grad=True)
+        w = None if weight is None else T.tensor(weight, dtype=T.float64)
+        loss = getattr(T.nn.functional, name)(xt, T.tensor(target), weight=w)
+        loss.backward()
+        results.append((loss.detach().numpy(), xt.grad.numpy()))
+    (theirs, t_grad), (ours, o_grad) = results
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(o_grad, t_grad)

@@ -129,6 +129,11 @@ def dim_alias(dim, axis, opname):
     return dim
 
 
+def keepdim_alias(keepdim, keepdims):
+    """Accept NumPy's ``keepdims=`` as an alias of PyTorch's ``keepdim=`` (as PyTorch does)."""
+    return keepdim if keepdims is None else keepdims
+
+
 def pair(v, name, opname):
     """An int or a pair of ints (kernel sizes, strides, paddings) as a pair."""
     if isinstance(v, (tuple, list)):

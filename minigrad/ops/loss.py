@@ -32,17 +32,22 @@ def _check_reduction(reduction, opname):
 
 
 def _reduce_rows(rows, reduction, denom):
+    """The rows' losses reduced; a mean over no weight (every target ignored, or weighted 0) is
+    PyTorch's 0/0, NaN (written as a product with NaN, so NumPy warns of no division by zero)."""
     if reduction == "none":
         return rows
     total = rows.sum()
-    return total if reduction == "sum" else total / denom
+    if reduction == "sum":
+        return total
+    return total * np.nan if denom == 0 else total / denom
 
 
 def _row_gradient(g, reduction, n, denom):
-    """The upstream gradient of each row's loss."""
+    """The upstream gradient of each row's loss (NaN over a zero weight, as the loss itself;
+    ignored rows get 0 from the kernels, or from NLLLoss.backward)."""
     if reduction == "none":
         return g.reshape(-1)
-    scale = g if reduction == "sum" else g / denom
+    scale = g if reduction == "sum" else g * np.nan if denom == 0 else g / denom
     return f.cast(f.broadcast_to(scale.reshape(1), (n,)), f.value(g).dtype)
 
 
@@ -184,18 +189,21 @@ class NLLLoss(Function):
         w_rows = weight[safe] * valid
         rows = -w_rows * logp[xp.arange(logp.shape[0]), safe]
         denom = w_rows.sum() if reduction == "mean" else None
-        ctx.save_for_backward(safe, w_rows)
+        ctx.save_for_backward(safe, w_rows, valid)
         ctx.options = (logp.shape, reduction, denom)
         return _reduce_rows(rows, reduction, denom)
 
     @staticmethod
     def backward(ctx, g):
-        safe, w_rows = (f.value(t) for t in ctx.saved_tensors)
+        safe, w_rows, valid = (f.value(t) for t in ctx.saved_tensors)
         shape, reduction, denom = ctx.options
         xp = backend.xp_of(safe)
         picked = (xp.arange(shape[1])[None, :] == safe[:, None]).astype(f.value(g).dtype)   # one-hot rows
         rows = _row_gradient(g, reduction, shape[0], denom) * f.like(-w_rows, g)
-        return f.like(picked, g) * rows.reshape(-1, 1)
+        dx = f.like(picked, g) * rows.reshape(-1, 1)
+        if denom is not None and denom == 0:      # a NaN scale: NaN only at the picked entries of rows not ignored
+            dx = f.where((picked != 0) & valid[:, None], dx, 0.0)
+        return dx
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean") -> Tensor:

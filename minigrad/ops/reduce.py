@@ -16,7 +16,7 @@ from .. import backend, return_types
 from ..autograd import Function
 from ..tensor import Tensor
 from . import _formula as f
-from ._args import DtypeError, as_tensor, dim_alias, normalize_dim, normalize_dims
+from ._args import DtypeError, as_tensor, dim_alias, keepdim_alias, normalize_dim, normalize_dims
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "argmax", "argmin"]
 
@@ -169,8 +169,11 @@ class LogSumExp(Function):
 
 
 # ----------------------------------------------------------------------------- entry points
-def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
-    """Sum over ``dim`` (an int, a tuple, or None for all); integers and bools sum to int64."""
+def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None) -> Tensor:
+    """Sum over ``dim`` (an int, a tuple, or None for all); integers and bools sum to int64.
+    NumPy's names ``axis=`` and ``keepdims=`` are accepted here and by every reduction below, as
+    PyTorch accepts them."""
+    keepdim = keepdim_alias(keepdim, keepdims)
     x = as_tensor(input, "sum")
     if dtype is not None:
         x = x.to(dtype)
@@ -180,8 +183,9 @@ def sum(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
     return Sum.apply(x, dims, keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, axis=None, dtype=None) -> Tensor:
+def mean(input, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None) -> Tensor:
     """Mean over ``dim``; of a floating tensor, or of any tensor converted to a floating ``dtype``."""
+    keepdim = keepdim_alias(keepdim, keepdims)
     x = as_tensor(input, "mean")
     if dtype is not None:
         x = x.to(dtype)
@@ -200,9 +204,10 @@ def _correction(unbiased, correction, opname):
     return 0 if unbiased is False else 1
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
     """Variance over ``dim``; Bessel-corrected (``correction=1``) unless told otherwise.
     ``var(x, False)``, PyTorch's other signature, is ``var(x, unbiased=False)``."""
+    keepdim = keepdim_alias(keepdim, keepdims)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     x = as_tensor(input, "var")
@@ -212,8 +217,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None) -> Tensor:
-    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis).sqrt()
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
 
 def _max_min(input, dim, keepdim, axis, largest, opname):
@@ -233,15 +238,15 @@ def _max_min(input, dim, keepdim, axis, largest, opname):
     return result(*MaxMinDim.apply(x, d, keepdim, largest))
 
 
-def max(input, dim=None, keepdim=False, *, axis=None):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``max(x)``: the largest value; ``max(x, dim)``: ``(values, indices)`` along ``dim``;
     ``max(x, other)``: the elementwise maximum."""
-    return _max_min(input, dim, keepdim, axis, True, "max")
+    return _max_min(input, dim, keepdim_alias(keepdim, keepdims), axis, True, "max")
 
 
-def min(input, dim=None, keepdim=False, *, axis=None):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, ``min(x, other)``; see :func:`max`."""
-    return _max_min(input, dim, keepdim, axis, False, "min")
+    return _max_min(input, dim, keepdim_alias(keepdim, keepdims), axis, False, "min")
 
 
 def _amax_amin(input, dim, keepdim, largest, opname):
@@ -252,18 +257,19 @@ def _amax_amin(input, dim, keepdim, largest, opname):
     return AmaxAmin.apply(x, dims, keepdim, largest)
 
 
-def amax(input, dim=None, keepdim=False) -> Tensor:
-    return _amax_amin(input, dim, keepdim, True, "amax")
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _amax_amin(input, dim_alias(dim, axis, "amax"), keepdim_alias(keepdim, keepdims), True, "amax")
 
 
-def amin(input, dim=None, keepdim=False) -> Tensor:
-    return _amax_amin(input, dim, keepdim, False, "amin")
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _amax_amin(input, dim_alias(dim, axis, "amin"), keepdim_alias(keepdim, keepdims), False, "amin")
 
 
-def logsumexp(input, dim, keepdim=False) -> Tensor:
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, without overflow."""
     from ._args import float_operand
     x = float_operand(input, "logsumexp")
+    dim, keepdim = dim_alias(dim, axis, "logsumexp"), keepdim_alias(keepdim, keepdims)
     dims = normalize_dims(dim, x._data.ndim, "logsumexp")
     return LogSumExp.apply(x, dims, keepdim)
 
@@ -281,10 +287,10 @@ def _arg(input, dim, keepdim, largest, opname):
     return Tensor._wrap(backend.xp_of(x._data).asarray(out, dtype=np.int64))
 
 
-def argmax(input, dim=None, keepdim=False) -> Tensor:
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the largest value (flat index when ``dim`` is None); not differentiable."""
-    return _arg(input, dim, keepdim, True, "argmax")
+    return _arg(input, dim_alias(dim, axis, "argmax"), keepdim_alias(keepdim, keepdims), True, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False) -> Tensor:
-    return _arg(input, dim, keepdim, False, "argmin")
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    return _arg(input, dim_alias(dim, axis, "argmin"), keepdim_alias(keepdim, keepdims), False, "argmin")
