@@ -505,7 +505,7 @@ class Tensor:
         from .printing import tensor_repr
         arr = backend.to_device(self._data, backend.CPU)
         device = f"device='{self.device}'" if self.device != backend.CPU else None
-        autograd = (f"grad_fn=<{self._grad_fn.name}>" if self._grad_fn is not None
+        autograd = (f"grad_fn=<{self._grad_fn.name()}>" if self._grad_fn is not None
                     else "requires_grad=True" if self._requires_grad else None)
         defaults = (backend.get_default_dtype(), backend.int64, backend.bool_)
         return tensor_repr(arr, PRINT_OPTIONS, defaults, device, autograd)

@@ -25,6 +25,7 @@ import sys
 from collections.abc import Mapping
 
 from ._files import atomic_write
+from .autograd import AccumulateGrad
 
 __all__ = ["graph", "Graph", "GraphvizNotFoundError", "grad_stats", "grad_flow", "plot_grad_through_time",
            "plot_curves"]
@@ -296,8 +297,8 @@ def _walk(outputs) -> _Walk:
             if meta is None:
                 continue
             shape, dtype = meta
-            if not hasattr(target, "next_functions"):       # a leaf tensor
-                index = None
+            if isinstance(target, AccumulateGrad):          # a leaf tensor
+                target, index = target.variable, None
                 walk.leaves.setdefault(id(target), target)
                 src = ("leaf", id(target))
             else:

@@ -455,14 +455,18 @@ def test_pow_gradients_at_base_or_exponent_zero_match_pytorch(base, exponent, to
 
 
 def test_the_graph_can_be_read_through_public_names():
-    """grad_fn.next_functions (leaves as themselves), generation, input_metadata, num_outputs,
-    output_nr, and the thread's tracer: what viz, tracing and nn.Module read."""
+    """grad_fn.next_functions (leaves through their AccumulateGrad, as PyTorch's), generation,
+    input_metadata, num_outputs, output_nr, and the thread's tracer: what viz, tracing and nn.Module read."""
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     b = mg.tensor([3.0], requires_grad=True)
     c = a * b                                   # b broadcast: its gradient comes back as shape (1,)
     d = (c + 1.0).sum()
     mul = c.grad_fn
-    assert mul.next_functions == ((a, 0), (b, 0)) and mul.generation == 1
+    (acc_a, ia), (acc_b, ib) = mul.next_functions
+    assert acc_a.variable is a and acc_b.variable is b and ia == ib == 0 and mul.generation == 1
+    assert acc_a is mul.next_functions[0][0] and acc_a.next_functions == ()       # one per leaf
+    assert acc_a.name() == "torch::autograd::AccumulateGrad" and mul.name() == "MulBackward0"
+    assert repr(mul).startswith("<MulBackward0 object at ")
     assert mul.input_metadata == (((2,), np.dtype(np.float32)), ((1,), np.dtype(np.float32)))
     assert d.grad_fn.next_functions[0][0].next_functions[0] == (mul, 0)
     assert d.grad_fn.generation == 3 and mul.num_outputs == 1 and c.output_nr == 0

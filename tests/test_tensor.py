@@ -143,7 +143,7 @@ def test_repr():
     assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"
     assert "dtype=float64" in repr(mg.tensor([1.0], dtype=mg.float64))
     assert "requires_grad=True" in repr(mg.tensor([1.0], requires_grad=True))
-    assert "grad_fn=<Mul>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(mg.tensor([1.0], requires_grad=True) * 2)
 
 
 def test_pickle_round_trip():

@@ -330,9 +330,11 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """``((node or leaf tensor, output index), ...)`` per input, ``(None, 0)`` for inputs
-        that need no gradient (PyTorch's ``grad_fn.next_functions``, with leaves as themselves)."""
-        return tuple((None, 0) if e is None else (e[0], e[1] or 0) for e in self._next)
+        """``((node, output index), ...)`` per input, ``(None, 0)`` for inputs that need no
+        gradient, a leaf as its :class:`AccumulateGrad` (``.variable`` is the leaf), as PyTorch's
+        ``grad_fn.next_functions``."""
+        return tuple((None, 0) if e is None else
+                     (accumulator(e[0]), 0) if isinstance(e[0], Tensor) else (e[0], e[1] or 0) for e in self._next)
 
     @property
     def generation(self) -> int:
@@ -373,7 +375,7 @@ class Function:
                 f"backward() if you need to backward through it again")
 
     def __repr__(self):
-        return f"<{self.name} node>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -526,6 +528,38 @@ class Function:
             else:
                 out.append(Tensor._wrap(s, self, -1 - src))  # an output of this very node
         return tuple(out)
+
+
+class AccumulateGrad:
+    """What PyTorch shows for a leaf in ``next_functions``: the step that adds its gradient into
+    ``variable.grad``.  minigrad's engine adds into leaves directly; this is that step as an object
+    for code that walks the graph (``fn.variable``, ``fn.next_functions == ()``), one per leaf
+    while the leaf lives."""
+
+    __slots__ = ("variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    @staticmethod
+    def name() -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_accumulators = {}           # id(leaf) -> its AccumulateGrad, dropped with the leaf
+
+
+def accumulator(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad (the same object each time, as PyTorch's)."""
+    node = _accumulators.get(id(leaf))
+    if node is None or node.variable is not leaf:
+        node = _accumulators[id(leaf)] = AccumulateGrad(leaf)
+        weakref.finalize(leaf, _accumulators.pop, id(leaf), None)
+    return node
 
 
 def _note_view(result, args, arrays):
