@@ -541,3 +541,80 @@ def test_values_and_indices_print_and_pickle_as_pytorchs_return_types(torch, exp
         assert type(again) is type(r) and len(r) == 2
         results.append((repr(r).replace("torch.", "").replace("minigrad.", ""), type(r).__name__))
     assert results[0] == results[1]
+
+
+# ----------------------------------------------------------------------------- PyTorch's documentation examples
+# Cases from the ``>>>`` examples of torch.* and Tensor docstrings where minigrad differed (run side by side).
+DOC_EXAMPLES = [
+    # the math constants and newaxis
+    "T.pi", "T.e", "T.inf", "bool(np.isnan(T.nan))", "T.newaxis is None", "T.aminmax(T.tensor([1, -3, 5, T.nan]))",
+    "T.equal(T.tensor([3, T.nan]), T.tensor([3, T.nan]))", "T.zeros(2)[T.newaxis].shape == (1, 2)",
+    # kron, outer and inner with a 0-d operand promote dtypes as * does
+    "T.kron(T.ones(2, 2), T.tensor([[1, 2], [3, 4]]))", "T.outer(T.ones(2, dtype=T.int32), T.tensor([1.5, 2.]))",
+    "T.inner(T.tensor([1., 2.]), T.tensor(2))", "T.ger(T.tensor([1, 2]), T.tensor([0.5]))",
+    # out= on the comparisons, the logical ops and the rest of the one-result elementwise functions
+    "T.logical_and(T.tensor([1, 0, 1]), T.tensor([1., 1., 0.]), out=T.empty(3, dtype=T.bool))",
+    "T.logical_xor(T.tensor([True, False]), T.tensor([True, True]), out=T.empty(2, dtype=T.bool))",
+    "T.logical_not(T.tensor([0., 1., -10.], dtype=T.double), out=T.empty(3, dtype=T.bool))",
+    "T.greater(T.tensor([1., 3.]), 2, out=T.empty(2, dtype=T.bool))",
+    "T.eq(T.tensor([1, 2]), T.tensor([1, 3]), out=T.empty(0, dtype=T.bool))",
+    "T.log1p(T.tensor([0., 1.]), out=T.empty(2))", "T.tril(T.ones(3, 3), out=T.empty(3, 3))",
+    "T.vstack([T.ones(2), T.zeros(2)], out=T.empty(2, 2))",
+    "T.gather(T.tensor([[1, 2], [3, 4]]), 1, T.tensor([[0, 0], [1, 0]]), out=T.empty(2, 2, dtype=T.long))",
+    # repeat_interleave's one-argument form
+    "T.repeat_interleave(T.tensor([1, 2, 3]))", "T.repeat_interleave(T.tensor([0, 2]))",
+    # masked_scatter broadcasts input and mask
+    "T.tensor([0, 0, 0, 0, 0]).masked_scatter(T.tensor([[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]], dtype=T.bool), "
+    "T.tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]))",
+    "T.masked_scatter(T.zeros(2, 1), T.tensor([True, False, True]), T.arange(1., 7.))",
+    # scatter_ of a number with reduce=
+    "T.full((2, 4), 2.).scatter_(1, T.tensor([[2], [3]]), 1.23, reduce='multiply')",
+    "T.full((2, 4), 2.).scatter(1, T.tensor([[2], [3]]), 1.23, reduce='add')",
+    "T.zeros(3, dtype=T.long).scatter(0, T.tensor([1, 1, 2]), 3, reduce='add')",
+    # view(dtype): the same bytes read as another dtype
+    "T.tensor([[1., 2., 3.], [4., 5., 6.]]).view(T.int32)", "T.tensor([1., -2.]).view(T.int16)",
+    "T.arange(4, dtype=T.int32).view(T.float32)", "T.ones(2, 4).view(T.float64)", "T.ones(4).view(T.uint8)",
+    "T.ones(3, requires_grad=True).view(T.float32).requires_grad",
+    # einsum's sublist form
+    "T.einsum(T.arange(24.).reshape(3, 2, 4), [..., 0, 1], T.arange(60.).reshape(3, 4, 5), [..., 1, 2], [..., 0, 2])",
+    "T.einsum(T.arange(6.).reshape(2, 3), [0, 1], T.arange(3.), [1])",
+    "T.einsum(T.arange(6.).reshape(2, 3), [0, 1], [1, 0])",
+]
+
+
+@pytest.mark.parametrize("expr", DOC_EXAMPLES)
+def test_doc_examples_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.inner(T.ones(2, 2), T.ones(2, 2, dtype=T.long))",         # a contraction wants one dtype
+    "T.repeat_interleave(T.tensor(3))", "T.repeat_interleave(T.tensor([1., 2.]))",
+    "T.zeros(3).scatter(0, T.tensor([1]), 3., reduce='sum')",
+    "T.ones(3).view(T.float64)", "T.ones(4, 2).t().view(T.int16)", "T.tensor(1.).view(T.int16)",
+    "T.zeros(5).masked_scatter_(T.ones(2, 5, dtype=T.bool), T.arange(10.))",
+    "T.einsum(T.ones(2), [52])",
+])
+def test_doc_example_errors_match_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(Exception):
+            eval(expr, {"T": T, "np": np})
+
+
+def test_view_dtype_shares_memory_and_has_no_gradient():
+    a = mg.zeros(2, requires_grad=True)
+    with mg.no_grad():
+        b = a.view(mg.int32)
+        b[0] = 1065353216                                    # the bits of 1.0f
+    assert a.tolist() == [1.0, 0.0] and not b.requires_grad
+
+
+def test_masked_scatter_broadcast_gradients_match_torch(torch):
+    def run(T):
+        x = T.tensor([0., 0., 0., 0., 0.], requires_grad=True)
+        src = T.arange(10.).reshape(2, 5).requires_grad_()
+        mask = T.tensor([[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]], dtype=T.bool)
+        (x.masked_scatter(mask, src) * T.arange(10.).reshape(2, 5)).sum().backward()
+        return x.grad.numpy(), src.grad.numpy()
+    for ours, theirs in zip(run(mg), run(torch)):
+        np.testing.assert_allclose(ours, theirs)
