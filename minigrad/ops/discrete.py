@@ -99,8 +99,9 @@ def frexp(input):
     a = _data(input, "frexp")
     if a.dtype.kind != "f":
         raise TypeError(f"frexp: only supports floating-point dtypes, got {a.dtype}")
-    mantissa, exponent = backend.xp_of(a).frexp(a)
-    return _Frexp(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
+    xp = backend.xp_of(a)
+    mantissa, exponent = xp.frexp(a)            # NumPy scalars for a 0-d input: made 0-d arrays again
+    return _Frexp(Tensor._wrap(xp.asarray(mantissa)), Tensor._wrap(xp.asarray(exponent, dtype=np.int32)))
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
