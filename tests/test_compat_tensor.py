@@ -618,3 +618,25 @@ def test_masked_scatter_broadcast_gradients_match_torch(torch):
         return x.grad.numpy(), src.grad.numpy()
     for ours, theirs in zip(run(mg), run(torch)):
         np.testing.assert_allclose(ours, theirs)
+
+
+# Results on 0-d inputs that came back as NumPy scalars inside a Tensor (repr and .numpy() failed), and
+# dtype slips found by running the same examples: each compared with torch.
+ZERO_D_AND_DTYPES = [
+    "T.linalg.matrix_rank(T.eye(10))", "T.frexp(T.tensor(8.))", "T.normal(T.tensor(2.), 0.)",
+    "T.tensor(3).sign()", "T.tensor(-3).sgn()", "T.tensor(0.5).bernoulli(1.0)", "T.bernoulli(T.tensor(1.))",
+    "T.searchsorted(T.tensor([1., 2., 3.]), T.tensor(2.))", "T.searchsorted(T.tensor([1., 2., 3.]), 2.5)",
+    "T.searchsorted(T.tensor([1., 2., 3.]), 2.5, out_int32=True)",
+    "T.xlogy(T.tensor([0., 2., 3.]), 4)", "T.special.xlogy(T.tensor([1., 2.]), 4)",
+    "T.special.xlog1py(T.tensor([0., 2.]), 3)", "T.xlogy(T.tensor([1, 2]), 2)",
+    "T.xlogy(T.tensor([1., 2.]), T.tensor(2., dtype=T.float64))", "T.xlogy(0., T.tensor([1., 2.]))",
+    "T.i0(T.arange(5, dtype=T.float32))", "T.i0(T.arange(3.), out=T.empty(3))",
+]
+
+
+@pytest.mark.parametrize("expr", ZERO_D_AND_DTYPES)
+def test_zero_d_results_and_dtypes_match_torch(torch, expr):
+    _same(torch, expr)
+    out = eval(expr, {"T": mg, "np": np})
+    for t in (out if isinstance(out, tuple) else (out,)):
+        assert isinstance(t._data, np.ndarray) and repr(t)          # a 0-d array, never a NumPy scalar
