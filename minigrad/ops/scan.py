@@ -417,7 +417,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     x = as_tensor(input, "nansum")
     if x._data.dtype.kind == "f":
         from .elementwise import where
-        x = where(Tensor._wrap(_xp(x._data).isnan(x._data)), 0.0, x)
+        x = where(Tensor._wrap(_xp(x._data).asarray(_xp(x._data).isnan(x._data))), 0.0, x)   # 0-d: an array
     return sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -428,7 +428,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating-point tensor, got dtype {x._data.dtype}")
-    count = sum(Tensor._wrap(~_xp(x._data).isnan(x._data)), dim, keepdim).to(x._data.dtype)
+    count = sum(Tensor._wrap(_xp(x._data).asarray(~_xp(x._data).isnan(x._data))), dim, keepdim).to(x._data.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         return nansum(x, dim, keepdim) / count
 
