@@ -209,4 +209,5 @@ def argwhere(input) -> Tensor:
     """The indices of the non-zero elements, one row per element (``nonzero(as_tuple=False)``)."""
     a = _data(input, "argwhere")
     xp = backend.xp_of(a)
-    return _wrap(xp.argwhere(a).astype(np.int64).reshape(-1, a.ndim), a)
+    rows = xp.argwhere(a).astype(np.int64)            # (1, 0) or (0, 0) for a 0-d input, as PyTorch's
+    return _wrap(rows.reshape(-1, a.ndim) if a.ndim else rows, a)

@@ -735,7 +735,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor:
 def _step_op(input, kind, opname, decimals=0):
     x = as_tensor(input, opname)
     if x._data.dtype.kind != "f":             # integers are already whole: a copy (sign: -1, 0, 1)
-        if kind == "sign":
+        if kind == "sign" and x._data.dtype.kind != "b":           # a bool's sign is itself, as PyTorch's
             return Tensor._wrap(_xp(x._data).asarray(_xp(x._data).sign(x._data)))     # 0-d: an array, not a scalar
         if kind == "round" and decimals < 0:
             raise TypeError(f"{opname}: decimals < 0 needs a floating-point tensor, got dtype {x._data.dtype}")
