@@ -94,6 +94,8 @@ def _shape_arg(size, opname, keyword=None):
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    # a 0-d integer tensor is a size too (PyTorch reads it through __index__: zeros(n.sum()))
+    size = tuple(int(s) if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu" else s for s in size)
     for s in size:
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
             raise ValueError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
