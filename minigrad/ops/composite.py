@@ -446,8 +446,13 @@ def mode(input, dim=-1, keepdim=False):
 
 def nanmedian(input, dim=None, keepdim=False):
     """The median ignoring NaN (the lower of the two middle values, as :func:`median`); with ``dim``
-    also an index of it.  A slice of NaN only gives NaN."""
-    x = float_operand(input, "nanmedian")
+    also an index of it.  A slice of NaN only gives NaN.  Integers (no NaN) are :func:`median`'s, in their dtype."""
+    x = as_tensor(input, "nanmedian")
+    if x._data.dtype.kind != "f":
+        if dim is None:
+            return _scan.median(x)
+        result = _scan.median(x, dim, keepdim)
+        return NanmedianResult(result.values, result.indices)
     xp = backend.array_module(x.device)
     if dim is None:
         flat = _shape.reshape(x, -1)
