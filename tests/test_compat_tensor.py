@@ -641,3 +641,34 @@ def test_zero_d_results_and_dtypes_match_torch(torch, expr):
     out = eval(expr, {"T": mg, "np": np})
     for t in (out if isinstance(out, tuple) else (out,)):
         assert isinstance(t._data, np.ndarray) and repr(t)          # a 0-d array, never a NumPy scalar
+
+
+# Found by running torch.* and minigrad.* side by side on small float, integer, bool and 0-d inputs.
+SIDE_BY_SIDE = [
+    "T.nansum(T.tensor(2.5))", "T.nansum(T.tensor(2.5), 0)", "T.nanmean(T.tensor(2.5))", "T.tensor(2.5).nanmean(-1)",
+    "T.relu(T.tensor([-1, 2]))", "T.relu(T.tensor(-3))", "T.tensor([-1, 2]).relu()", "T.tensor([-1, 2]).relu_()",
+    "T.nn.functional.relu(T.tensor([-1, 2], dtype=T.int32))", "T.relu(T.tensor([1., -2.]))",
+    "T.sign(T.tensor([True, False]))", "T.sgn(T.tensor([True, False]))", "T.tensor(True).sign()",
+    "T.argwhere(T.tensor(2.5))", "T.argwhere(T.tensor(0.))", "T.nonzero(T.tensor(2.5))",
+    "T.zeros(T.tensor(3))", "T.zeros(T.tensor(3), 2)", "T.ones((T.tensor(2), 3))", "T.eye(T.tensor(2))",
+    "T.full((T.tensor(2),), 1.)", "T.randn(T.tensor(2)).shape", "T.empty(T.tensor(2)).shape",
+    "T.nanmedian(T.tensor([1, 2, 3]))", "T.nanmedian(T.tensor([[1, 2], [3, 4]]), 0)",
+    "T.tensor([[1., float('nan')], [3., 4.]]).nanmedian(1)",
+    "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 3)", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 0)",
+    "T.linalg.matrix_power(T.tensor([[1., 2.], [3., 4.]]), -1)",
+]
+
+
+@pytest.mark.parametrize("expr", SIDE_BY_SIDE)
+def test_side_by_side_cases_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.relu(T.tensor([True, False]))", "T.zeros(T.tensor(2.))", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), -1)",
+    "T.matrix_power(T.tensor([1, 2]), 2)",
+])
+def test_side_by_side_errors_match_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(Exception):
+            eval(expr, {"T": T, "np": np})
