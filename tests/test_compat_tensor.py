@@ -656,6 +656,7 @@ SIDE_BY_SIDE = [
     "T.tensor([[1., float('nan')], [3., 4.]]).nanmedian(1)",
     "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 3)", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 0)",
     "T.linalg.matrix_power(T.tensor([[1., 2.], [3., 4.]]), -1)",
+    "T.ones(3).broadcast_to(-1)", "T.broadcast_to(T.ones(3), (2, -1))", "T.ones(3, 1).broadcast_to((-1, 4))",
 ]
 
 
@@ -666,7 +667,7 @@ def test_side_by_side_cases_match_torch(torch, expr):
 
 @pytest.mark.parametrize("expr", [
     "T.relu(T.tensor([True, False]))", "T.zeros(T.tensor(2.))", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), -1)",
-    "T.matrix_power(T.tensor([1, 2]), 2)",
+    "T.matrix_power(T.tensor([1, 2]), 2)", "T.ones(3).broadcast_to((-1, 3))",
 ])
 def test_side_by_side_errors_match_torch(torch, expr):
     for T in (torch, mg):

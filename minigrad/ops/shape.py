@@ -182,10 +182,17 @@ def transpose(input, dim0, dim1) -> Tensor:
 
 
 def broadcast_to(input, shape) -> Tensor:
+    """``input`` seen with ``shape`` without copying (PyTorch's ``expand``: -1 keeps a dim's size)."""
     x = as_tensor(input, "broadcast_to")
     shape = shape_arg((shape,), "broadcast_to")
     if shape == x._data.shape:
         return x
+    if -1 in shape:
+        lead = len(shape) - x._data.ndim
+        if lead < 0 or builtins.any(s == -1 for s in shape[:lead]):
+            raise ShapeError(f"broadcast_to: -1 keeps an existing dim's size, and {shape} puts it on a new leading "
+                             f"dim of a tensor of shape {x._data.shape}")
+        shape = tuple(x._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     try:
         if np.broadcast_shapes(x._data.shape, shape) != shape:
             raise ValueError
