@@ -657,6 +657,10 @@ SIDE_BY_SIDE = [
     "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 3)", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 0)",
     "T.linalg.matrix_power(T.tensor([[1., 2.], [3., 4.]]), -1)",
     "T.ones(3).broadcast_to(-1)", "T.broadcast_to(T.ones(3), (2, -1))", "T.ones(3, 1).broadcast_to((-1, 4))",
+    # integers to integer tensor powers, some negative
+    "T.tensor([0, 1, -1, 2, -2, 0]) ** T.tensor([-1, -3, -3, -1, -2, 0])", "T.pow(T.tensor([[1, -2], [3, 4]]), "
+    "T.tensor([[1, -2], [3, 4]]))", "T.tensor([1, -1, 2]) ** T.tensor(-1)", "2 ** T.tensor([-1, 2])",
+    "T.tensor([0, 1, -1, 2], dtype=T.int8) ** T.tensor([-1, -1, -2, -2], dtype=T.int8)",
 ]
 
 
@@ -667,7 +671,8 @@ def test_side_by_side_cases_match_torch(torch, expr):
 
 @pytest.mark.parametrize("expr", [
     "T.relu(T.tensor([True, False]))", "T.zeros(T.tensor(2.))", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), -1)",
-    "T.matrix_power(T.tensor([1, 2]), 2)", "T.ones(3).broadcast_to((-1, 3))",
+    "T.matrix_power(T.tensor([1, 2]), 2)", "T.ones(3).broadcast_to((-1, 3))", "T.tensor([1, 2]) ** T.tensor([-1, 2, 3])",
+    "T.tensor([2, 3]) ** -1",
 ])
 def test_side_by_side_errors_match_torch(torch, expr):
     for T in (torch, mg):
