@@ -661,6 +661,11 @@ SIDE_BY_SIDE = [
     "T.tensor([0, 1, -1, 2, -2, 0]) ** T.tensor([-1, -3, -3, -1, -2, 0])", "T.pow(T.tensor([[1, -2], [3, 4]]), "
     "T.tensor([[1, -2], [3, 4]]))", "T.tensor([1, -1, 2]) ** T.tensor(-1)", "2 ** T.tensor([-1, 2])",
     "T.tensor([0, 1, -1, 2], dtype=T.int8) ** T.tensor([-1, -1, -2, -2], dtype=T.int8)",
+    # ldexp promotes with the exponent's dtype; std_mean/var_mean(x, bool) is the unbiased overload
+    "T.ldexp(T.tensor([1.]), T.tensor([2.], dtype=T.float64))", "T.ldexp(T.tensor([1.]), T.tensor(2., dtype=T.float64))",
+    "T.ldexp(T.tensor([1], dtype=T.int32), T.tensor([2.], dtype=T.float64))", "T.ldexp(T.tensor([1]), T.tensor([2]))",
+    "T.tensor([1., 3.]).ldexp_(T.tensor([2.], dtype=T.float64))",
+    "T.std_mean(T.tensor([1., 2., 4.]), True)", "T.var_mean(T.tensor([1., 2., 4.]), False)",
 ]
 
 

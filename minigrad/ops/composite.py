@@ -582,9 +582,12 @@ def logaddexp2(input, other) -> Tensor:
 
 
 def ldexp(input, other) -> Tensor:
-    """input * 2 ** other."""
-    x = float_operand(input, "ldexp")
-    return x * _math.exp2(as_tensor(other, "ldexp").to(x._data.dtype))
+    """input * 2 ** other, in the promoted dtype of the two (the default float for integers), as PyTorch's."""
+    x, e = float_operand(input, "ldexp"), as_tensor(other, "ldexp")
+    dtype = backend.result_type(x._data, e._data)
+    if dtype.kind == "f" and dtype != x._data.dtype:
+        x = x.to(dtype)
+    return x * _math.exp2(e.to(x._data.dtype))
 
 
 def renorm(input, p, dim, maxnorm) -> Tensor:

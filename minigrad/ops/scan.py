@@ -461,12 +461,16 @@ def dist(input, other, p=2) -> Tensor:
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(var, mean)`` over ``dim``, as PyTorch's."""
+    """``(var, mean)`` over ``dim``, as PyTorch's (``var_mean(x, True)``: a bool second is ``unbiased``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(std, mean)`` over ``dim``, as PyTorch's."""
+    """``(std, mean)`` over ``dim``, as PyTorch's (``std_mean(x, True)``: a bool second is ``unbiased``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
