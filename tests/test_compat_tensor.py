@@ -574,7 +574,8 @@ DOC_EXAMPLES = [
     # view(dtype): the same bytes read as another dtype
     "T.tensor([[1., 2., 3.], [4., 5., 6.]]).view(T.int32)", "T.tensor([1., -2.]).view(T.int16)",
     "T.arange(4, dtype=T.int32).view(T.float32)", "T.ones(2, 4).view(T.float64)", "T.ones(4).view(T.uint8)",
-    "T.ones(3, requires_grad=True).view(T.float32).requires_grad",
+    "T.ones(3, requires_grad=True).view(T.float32).requires_grad", "T.tensor([1., 2.]).view(dtype=T.int32)",
+    "T.tensor([1., 2.]).to_dense()", "T.tensor([1., 2.]).to_dense(T.float64)", "T.tensor([1., 2.]).to_dense(dtype=T.int64)",
     # einsum's sublist form
     "T.einsum(T.arange(24.).reshape(3, 2, 4), [..., 0, 1], T.arange(60.).reshape(3, 4, 5), [..., 1, 2], [..., 0, 2])",
     "T.einsum(T.arange(6.).reshape(2, 3), [0, 1], T.arange(3.), [1])",
