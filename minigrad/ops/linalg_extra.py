@@ -362,7 +362,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         t = t.to(dtype)
     if t._data.dtype.kind != "f":
         raise TypeError(f"vector_norm: expected a floating point tensor, got {t._data.dtype}")
-    dims = normalize_dims(dim, t._data.ndim, "vector_norm")
+    dims = normalize_dims(dim, t._data.ndim, "vector_norm", empty_is_all=True)
     # scan.VectorNorm: its gradient at the zero vector is 0 (a subgradient), as PyTorch's
     return VectorNorm.apply(t, float(ord), dims, keepdim)
 

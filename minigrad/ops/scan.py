@@ -449,7 +449,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p is None:
         p = 2.0
     p = float(p)
-    dims = normalize_dims(dim, x._data.ndim, "norm")
+    dims = normalize_dims(dim, x._data.ndim, "norm", empty_is_all=True)
     return VectorNorm.apply(x, p, dims, keepdim)
 
 
