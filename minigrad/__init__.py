@@ -153,7 +153,8 @@ from .ops.inplace import with_out as _with_out  # noqa: E402
 # ... and the other one-result torch.* functions whose PyTorch documentation lists out= (the comparisons,
 # logical and bitwise ops, the rest of the elementwise math, the stacks and gathers).  A function that
 # returns a tuple (max(dim=), sort, topk, ...) keeps its plain form: write_out takes one tensor.
-for _name in ("acos acosh addcdiv addcmul asin asinh atan atan2 atanh bitwise_and bitwise_not bitwise_or "
+for _name in ("all any argmax argmin msort nan_to_num nanmean nansum nonzero norm std var "
+              "acos acosh addcdiv addcmul asin asinh atan atan2 atanh bitwise_and bitwise_not bitwise_or "
               "bitwise_xor column_stack copysign cosh cross deg2rad diag digamma dstack eq erf erfc erfinv exp2 "
               "expm1 floor_divide fmax fmin frac gather gcd ge gt heaviside hstack hypot i0 index_select lcm ldexp le "
               "lerp lgamma log10 log1p log2 logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or "

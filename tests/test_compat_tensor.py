@@ -667,6 +667,21 @@ SIDE_BY_SIDE = [
     "T.ldexp(T.tensor([1], dtype=T.int32), T.tensor([2.], dtype=T.float64))", "T.ldexp(T.tensor([1]), T.tensor([2]))",
     "T.tensor([1., 3.]).ldexp_(T.tensor([2.], dtype=T.float64))",
     "T.std_mean(T.tensor([1., 2., 4.]), True)", "T.var_mean(T.tensor([1., 2., 4.]), False)",
+    # an empty dim tuple reduces every dim for sum, mean, var, std, amax, amin, norm, count_nonzero (not all/any)
+    "T.arange(6.).reshape(2, 3).sum(())", "T.arange(6.).reshape(2, 3).mean([], keepdim=True)",
+    "T.var(T.arange(6.).reshape(2, 3), dim=())", "T.std(T.arange(6.).reshape(2, 3), dim=())",
+    "T.amax(T.arange(6.).reshape(2, 3), dim=())", "T.amin(T.arange(6.).reshape(2, 3), ())",
+    "T.nansum(T.arange(6.).reshape(2, 3), dim=())", "T.count_nonzero(T.arange(6.).reshape(2, 3), dim=())",
+    "T.norm(T.arange(6.).reshape(2, 3), dim=())", "T.linalg.vector_norm(T.arange(6.).reshape(2, 3), dim=())",
+    "T.std_mean(T.arange(6.).reshape(2, 3), dim=())", "T.all(T.tensor([[True, False]]), dim=())",
+    "T.any(T.tensor([[True, False]]), dim=())",
+    # out= on the reductions PyTorch gives it
+    "T.nansum(T.tensor([[1., float('nan')], [3., -4.]]), 0, out=T.empty(0))",
+    "T.argmax(T.tensor([1, 3, 2]), out=T.empty(0, dtype=T.long))",
+    "T.all(T.tensor([True, False]), out=T.empty(0, dtype=T.bool))", "T.nonzero(T.tensor([0, 1, 1]), out=T.empty(0, dtype=T.long))",
+    "T.norm(T.tensor([3., 4.]), out=T.empty(0))", "T.var(T.tensor([1., 2., 4.]), out=T.empty(0))",
+    "T.std(T.tensor([1., 2., 4.]), out=T.empty(0))", "T.nan_to_num(T.tensor([float('nan'), 1.]), out=T.empty(2))",
+    "T.msort(T.tensor([[3., 1.], [2., 4.]]), out=T.empty(2, 2))",
 ]
 
 
