@@ -682,6 +682,8 @@ SIDE_BY_SIDE = [
     "T.norm(T.tensor([3., 4.]), out=T.empty(0))", "T.var(T.tensor([1., 2., 4.]), out=T.empty(0))",
     "T.std(T.tensor([1., 2., 4.]), out=T.empty(0))", "T.nan_to_num(T.tensor([float('nan'), 1.]), out=T.empty(2))",
     "T.msort(T.tensor([[3., 1.], [2., 4.]]), out=T.empty(2, 2))",
+    # a Python bool index is a 0-d mask
+    "T.arange(6.).reshape(2, 3)[True]", "T.arange(6.).reshape(2, 3)[False]", "T.arange(6.).reshape(2, 3)[0, True]",
 ]
 
 

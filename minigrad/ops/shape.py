@@ -224,6 +224,8 @@ def normalize_index(index, data):
     for p in parts:
         if isinstance(p, Tensor):
             p = p._data
+        elif isinstance(p, (bool, np.bool_)):       # x[True]: a 0-d mask (a new dim of 1, or 0 when False)
+            p = np.asarray(p)
         elif isinstance(p, (list, tuple, range, np.ndarray)) or backend.is_array(p):
             p = _sequence_index(p) if isinstance(p, (list, tuple, range)) else p
         else:
