@@ -684,6 +684,9 @@ SIDE_BY_SIDE = [
     "T.msort(T.tensor([[3., 1.], [2., 4.]]), out=T.empty(2, 2))",
     # a Python bool index is a 0-d mask
     "T.arange(6.).reshape(2, 3)[True]", "T.arange(6.).reshape(2, 3)[False]", "T.arange(6.).reshape(2, 3)[0, True]",
+    # diff of a bool tensor is xor
+    "T.diff(T.tensor([True, False, True, True]))", "T.diff(T.tensor([True, False, True, True]), n=2)",
+    "T.diff(T.tensor([True]), prepend=T.tensor([False]))",
 ]
 
 

@@ -231,7 +231,8 @@ def _creation_ones_like(t):
 
 # ----------------------------------------------------------------------------- differences and integrals
 def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
-    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], applied ``n`` times."""
+    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], applied ``n`` times
+    (``x[i+1] ^ x[i]`` for bool tensors, as PyTorch's)."""
     x = as_tensor(input, "diff")
     if x._data.ndim == 0:
         raise ValueError("diff: expected at least a 1-D tensor, got a 0-d one")
@@ -246,7 +247,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
         size = x._data.shape[d]
         if size == 0:
             break
-        x = _idx.narrow(x, d, 1, size - 1) - _idx.narrow(x, d, 0, size - 1)
+        later, earlier = _idx.narrow(x, d, 1, size - 1), _idx.narrow(x, d, 0, size - 1)
+        x = _cmp.logical_xor(later, earlier) if x._data.dtype == np.bool_ else later - earlier
     return x
 
 
