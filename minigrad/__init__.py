@@ -127,6 +127,7 @@ _sys.modules[__name__ + ".cuda.amp"] = amp
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
+from .ops.special import i0  # noqa: E402,F401  (torch.i0 is torch.special.i0)
 from .windows import (  # noqa: E402,F401
     bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
 from . import random  # noqa: E402,F401  (as torch.random: fork_rng, the default generator's state)
@@ -149,6 +150,23 @@ from .ops.inplace import with_out as _with_out  # noqa: E402
     abs, add, addmm, amax, amin, bmm, cat, ceil, clamp, cos, cumprod, cumsum, div, dot, exp, floor, fmod, log,
     logsumexp, matmul, maximum, mean, minimum, mm, mul, mv, neg, outer, pow, prod, remainder, round, sigmoid, sin,
     sqrt, stack, sub, sum, tanh, where))
+# ... and the other one-result torch.* functions whose PyTorch documentation lists out= (the comparisons,
+# logical and bitwise ops, the rest of the elementwise math, the stacks and gathers).  A function that
+# returns a tuple (max(dim=), sort, topk, ...) keeps its plain form: write_out takes one tensor.
+for _name in ("all any argmax argmin msort nan_to_num nanmean nansum nonzero norm std var "
+              "acos acosh addcdiv addcmul asin asinh atan atan2 atanh bitwise_and bitwise_not bitwise_or "
+              "bitwise_xor column_stack copysign cosh cross deg2rad diag digamma dstack eq erf erfc erfinv exp2 "
+              "expm1 floor_divide fmax fmin frac gather gcd ge gt heaviside hstack hypot i0 index_select lcm ldexp le "
+              "lerp lgamma log10 log1p log2 logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or "
+              "logical_xor logit lt masked_select ne nextafter polygamma rad2deg reciprocal rsqrt sgn sign signbit "
+              "sinc sinh square take_along_dim tan tril triu trunc vstack xlogy").split():
+    _plain = globals()[_name]
+    if _plain.__name__ == _name:                  # pickles by name, so only a function under its own name
+        globals()[_name] = _with_out(_plain)
+        for _alias in special.__all__:            # torch.special's names for them (erf, xlogy, i0, ...) too
+            if getattr(special, _alias) is _plain:
+                setattr(special, _alias, globals()[_name])
+del _name, _plain, _alias
 clip = clamp
 special.expit, special.logsumexp = sigmoid, logsumexp     # torch.special's take out= too
 concat = concatenate = cat
@@ -254,6 +272,13 @@ int = int32       # noqa: A001
 short = int16
 bool = bool_      # noqa: A001
 uint8 = uint8
+
+# PyTorch's math constants (torch.nan, torch.inf, torch.pi, torch.e) and torch.newaxis (None, as NumPy's)
+nan = _np.nan
+inf = _np.inf
+pi = _np.pi
+e = _np.e
+newaxis = None
 
 __version__ = "0.1.0"
 

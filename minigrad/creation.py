@@ -94,6 +94,8 @@ def _shape_arg(size, opname, keyword=None):
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    # a 0-d integer tensor is a size too (PyTorch reads it through __index__: zeros(n.sum()))
+    size = tuple(int(s) if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu" else s for s in size)
     for s in size:
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
             raise ValueError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
@@ -329,7 +331,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
         raise RuntimeError("bernoulli: expected every probability p to satisfy 0 <= p <= 1")
     dt = x._data.dtype if x._data.dtype in (backend.float32, backend.float64) else backend.float32
     u = backend.random_uniform(x._data.shape, dt, x.device, generator)
-    return Tensor._wrap((u < probs).astype(x._data.dtype))
+    return Tensor._wrap(xp.asarray(u < probs, dtype=x._data.dtype))        # 0-d stays an array, not a scalar
 
 
 def poisson(input, generator=None) -> Tensor:
@@ -390,7 +392,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
                              f"do not broadcast together") from None
         dt = backend.result_type(*(x._data for x in tensors))
         z = backend.random_normal(shape, dt, tensors[0].device, generator)
-        t = Tensor._wrap((z * s + m).astype(dt, copy=False))
+        t = Tensor._wrap(backend.xp_of(z).asarray(z * s + m, dtype=dt))     # 0-d stays an array, not a scalar
     if requires_grad:
         t.requires_grad = True
     return t

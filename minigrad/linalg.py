@@ -63,7 +63,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     if not s.shape[-1]:
         return Tensor._wrap(xp.zeros(a.shape[:-2], dtype=np.int64))
     cutoff = xp.maximum(atol or 0.0, _default_rtol(a, atol, rtol) * s.max(-1, keepdims=True))
-    return Tensor._wrap((s > cutoff).sum(-1).astype(np.int64))
+    return Tensor._wrap(xp.asarray((s > cutoff).sum(-1), dtype=np.int64))     # 0-d for one matrix, not a NumPy scalar
 
 
 def vander(x, *, N=None):

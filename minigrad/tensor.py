@@ -281,7 +281,11 @@ class Tensor:
         """The complex conjugate: on a real tensor the tensor itself, as PyTorch."""
         return self
 
-    resolve_conj = resolve_neg = conj_physical = to_dense = conj
+    resolve_conj = resolve_neg = conj_physical = conj
+
+    def to_dense(self, dtype=None, *, masked_grad=None) -> "Tensor":
+        """A strided tensor is dense already: itself (or converted to ``dtype``), as PyTorch."""
+        return self if dtype is None else self.to(dtype)
 
     def is_pinned(self, device=None) -> bool:
         """False: minigrad never page-locks host memory."""
@@ -1046,7 +1050,11 @@ class Tensor:
     def reshape(self, *shape):
         return _shape.reshape(self, *shape)
 
-    def view(self, *shape):
+    def view(self, *shape, dtype=None):
+        if dtype is not None:                    # view(dtype=...): the keyword form of view(dtype)
+            if shape:
+                raise TypeError("view: give a shape or dtype=, not both")
+            return _shape.view_dtype(self, dtype)
         return _shape.view(self, *shape)
 
     def view_as(self, other):

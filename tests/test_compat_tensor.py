@@ -541,3 +541,166 @@ def test_values_and_indices_print_and_pickle_as_pytorchs_return_types(torch, exp
         assert type(again) is type(r) and len(r) == 2
         results.append((repr(r).replace("torch.", "").replace("minigrad.", ""), type(r).__name__))
     assert results[0] == results[1]
+
+
+# ----------------------------------------------------------------------------- PyTorch's documentation examples
+# Cases from the ``>>>`` examples of torch.* and Tensor docstrings where minigrad differed (run side by side).
+DOC_EXAMPLES = [
+    # the math constants and newaxis
+    "T.pi", "T.e", "T.inf", "bool(np.isnan(T.nan))", "T.newaxis is None", "T.aminmax(T.tensor([1, -3, 5, T.nan]))",
+    "T.equal(T.tensor([3, T.nan]), T.tensor([3, T.nan]))", "T.zeros(2)[T.newaxis].shape == (1, 2)",
+    # kron, outer and inner with a 0-d operand promote dtypes as * does
+    "T.kron(T.ones(2, 2), T.tensor([[1, 2], [3, 4]]))", "T.outer(T.ones(2, dtype=T.int32), T.tensor([1.5, 2.]))",
+    "T.inner(T.tensor([1., 2.]), T.tensor(2))", "T.ger(T.tensor([1, 2]), T.tensor([0.5]))",
+    # out= on the comparisons, the logical ops and the rest of the one-result elementwise functions
+    "T.logical_and(T.tensor([1, 0, 1]), T.tensor([1., 1., 0.]), out=T.empty(3, dtype=T.bool))",
+    "T.logical_xor(T.tensor([True, False]), T.tensor([True, True]), out=T.empty(2, dtype=T.bool))",
+    "T.logical_not(T.tensor([0., 1., -10.], dtype=T.double), out=T.empty(3, dtype=T.bool))",
+    "T.greater(T.tensor([1., 3.]), 2, out=T.empty(2, dtype=T.bool))",
+    "T.eq(T.tensor([1, 2]), T.tensor([1, 3]), out=T.empty(0, dtype=T.bool))",
+    "T.log1p(T.tensor([0., 1.]), out=T.empty(2))", "T.tril(T.ones(3, 3), out=T.empty(3, 3))",
+    "T.vstack([T.ones(2), T.zeros(2)], out=T.empty(2, 2))",
+    "T.gather(T.tensor([[1, 2], [3, 4]]), 1, T.tensor([[0, 0], [1, 0]]), out=T.empty(2, 2, dtype=T.long))",
+    # repeat_interleave's one-argument form
+    "T.repeat_interleave(T.tensor([1, 2, 3]))", "T.repeat_interleave(T.tensor([0, 2]))",
+    # masked_scatter broadcasts input and mask
+    "T.tensor([0, 0, 0, 0, 0]).masked_scatter(T.tensor([[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]], dtype=T.bool), "
+    "T.tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]))",
+    "T.masked_scatter(T.zeros(2, 1), T.tensor([True, False, True]), T.arange(1., 7.))",
+    # scatter_ of a number with reduce=
+    "T.full((2, 4), 2.).scatter_(1, T.tensor([[2], [3]]), 1.23, reduce='multiply')",
+    "T.full((2, 4), 2.).scatter(1, T.tensor([[2], [3]]), 1.23, reduce='add')",
+    "T.zeros(3, dtype=T.long).scatter(0, T.tensor([1, 1, 2]), 3, reduce='add')",
+    # view(dtype): the same bytes read as another dtype
+    "T.tensor([[1., 2., 3.], [4., 5., 6.]]).view(T.int32)", "T.tensor([1., -2.]).view(T.int16)",
+    "T.arange(4, dtype=T.int32).view(T.float32)", "T.ones(2, 4).view(T.float64)", "T.ones(4).view(T.uint8)",
+    "T.ones(3, requires_grad=True).view(T.float32).requires_grad", "T.tensor([1., 2.]).view(dtype=T.int32)",
+    "T.tensor([1., 2.]).to_dense()", "T.tensor([1., 2.]).to_dense(T.float64)", "T.tensor([1., 2.]).to_dense(dtype=T.int64)",
+    # einsum's sublist form
+    "T.einsum(T.arange(24.).reshape(3, 2, 4), [..., 0, 1], T.arange(60.).reshape(3, 4, 5), [..., 1, 2], [..., 0, 2])",
+    "T.einsum(T.arange(6.).reshape(2, 3), [0, 1], T.arange(3.), [1])",
+    "T.einsum(T.arange(6.).reshape(2, 3), [0, 1], [1, 0])",
+]
+
+
+@pytest.mark.parametrize("expr", DOC_EXAMPLES)
+def test_doc_examples_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.inner(T.ones(2, 2), T.ones(2, 2, dtype=T.long))",         # a contraction wants one dtype
+    "T.repeat_interleave(T.tensor(3))", "T.repeat_interleave(T.tensor([1., 2.]))",
+    "T.zeros(3).scatter(0, T.tensor([1]), 3., reduce='sum')",
+    "T.ones(3).view(T.float64)", "T.ones(4, 2).t().view(T.int16)", "T.tensor(1.).view(T.int16)",
+    "T.zeros(5).masked_scatter_(T.ones(2, 5, dtype=T.bool), T.arange(10.))",
+    "T.einsum(T.ones(2), [52])",
+])
+def test_doc_example_errors_match_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(Exception):
+            eval(expr, {"T": T, "np": np})
+
+
+def test_view_dtype_shares_memory_and_has_no_gradient():
+    a = mg.zeros(2, requires_grad=True)
+    with mg.no_grad():
+        b = a.view(mg.int32)
+        b[0] = 1065353216                                    # the bits of 1.0f
+    assert a.tolist() == [1.0, 0.0] and not b.requires_grad
+
+
+def test_masked_scatter_broadcast_gradients_match_torch(torch):
+    def run(T):
+        x = T.tensor([0., 0., 0., 0., 0.], requires_grad=True)
+        src = T.arange(10.).reshape(2, 5).requires_grad_()
+        mask = T.tensor([[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]], dtype=T.bool)
+        (x.masked_scatter(mask, src) * T.arange(10.).reshape(2, 5)).sum().backward()
+        return x.grad.numpy(), src.grad.numpy()
+    for ours, theirs in zip(run(mg), run(torch)):
+        np.testing.assert_allclose(ours, theirs)
+
+
+# Results on 0-d inputs that came back as NumPy scalars inside a Tensor (repr and .numpy() failed), and
+# dtype slips found by running the same examples: each compared with torch.
+ZERO_D_AND_DTYPES = [
+    "T.linalg.matrix_rank(T.eye(10))", "T.frexp(T.tensor(8.))", "T.normal(T.tensor(2.), 0.)",
+    "T.tensor(3).sign()", "T.tensor(-3).sgn()", "T.tensor(0.5).bernoulli(1.0)", "T.bernoulli(T.tensor(1.))",
+    "T.searchsorted(T.tensor([1., 2., 3.]), T.tensor(2.))", "T.searchsorted(T.tensor([1., 2., 3.]), 2.5)",
+    "T.searchsorted(T.tensor([1., 2., 3.]), 2.5, out_int32=True)",
+    "T.xlogy(T.tensor([0., 2., 3.]), 4)", "T.special.xlogy(T.tensor([1., 2.]), 4)",
+    "T.special.xlog1py(T.tensor([0., 2.]), 3)", "T.xlogy(T.tensor([1, 2]), 2)",
+    "T.xlogy(T.tensor([1., 2.]), T.tensor(2., dtype=T.float64))", "T.xlogy(0., T.tensor([1., 2.]))",
+    "T.i0(T.arange(5, dtype=T.float32))", "T.i0(T.arange(3.), out=T.empty(3))",
+    "T.special.erf(T.tensor([0.5, 1.]), out=T.empty(2))", "T.special.i0(T.tensor([1.]), out=T.empty(1))",
+]
+
+
+@pytest.mark.parametrize("expr", ZERO_D_AND_DTYPES)
+def test_zero_d_results_and_dtypes_match_torch(torch, expr):
+    _same(torch, expr)
+    out = eval(expr, {"T": mg, "np": np})
+    for t in (out if isinstance(out, tuple) else (out,)):
+        assert isinstance(t._data, np.ndarray) and repr(t)          # a 0-d array, never a NumPy scalar
+
+
+# Found by running torch.* and minigrad.* side by side on small float, integer, bool and 0-d inputs.
+SIDE_BY_SIDE = [
+    "T.nansum(T.tensor(2.5))", "T.nansum(T.tensor(2.5), 0)", "T.nanmean(T.tensor(2.5))", "T.tensor(2.5).nanmean(-1)",
+    "T.relu(T.tensor([-1, 2]))", "T.relu(T.tensor(-3))", "T.tensor([-1, 2]).relu()", "T.tensor([-1, 2]).relu_()",
+    "T.nn.functional.relu(T.tensor([-1, 2], dtype=T.int32))", "T.relu(T.tensor([1., -2.]))",
+    "T.sign(T.tensor([True, False]))", "T.sgn(T.tensor([True, False]))", "T.tensor(True).sign()",
+    "T.argwhere(T.tensor(2.5))", "T.argwhere(T.tensor(0.))", "T.nonzero(T.tensor(2.5))",
+    "T.zeros(T.tensor(3))", "T.zeros(T.tensor(3), 2)", "T.ones((T.tensor(2), 3))", "T.eye(T.tensor(2))",
+    "T.full((T.tensor(2),), 1.)", "T.randn(T.tensor(2)).shape", "T.empty(T.tensor(2)).shape",
+    "T.nanmedian(T.tensor([1, 2, 3]))", "T.nanmedian(T.tensor([[1, 2], [3, 4]]), 0)",
+    "T.tensor([[1., float('nan')], [3., 4.]]).nanmedian(1)",
+    "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 3)", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), 0)",
+    "T.linalg.matrix_power(T.tensor([[1., 2.], [3., 4.]]), -1)",
+    "T.ones(3).broadcast_to(-1)", "T.broadcast_to(T.ones(3), (2, -1))", "T.ones(3, 1).broadcast_to((-1, 4))",
+    # integers to integer tensor powers, some negative
+    "T.tensor([0, 1, -1, 2, -2, 0]) ** T.tensor([-1, -3, -3, -1, -2, 0])", "T.pow(T.tensor([[1, -2], [3, 4]]), "
+    "T.tensor([[1, -2], [3, 4]]))", "T.tensor([1, -1, 2]) ** T.tensor(-1)", "2 ** T.tensor([-1, 2])",
+    "T.tensor([0, 1, -1, 2], dtype=T.int8) ** T.tensor([-1, -1, -2, -2], dtype=T.int8)",
+    # ldexp promotes with the exponent's dtype; std_mean/var_mean(x, bool) is the unbiased overload
+    "T.ldexp(T.tensor([1.]), T.tensor([2.], dtype=T.float64))", "T.ldexp(T.tensor([1.]), T.tensor(2., dtype=T.float64))",
+    "T.ldexp(T.tensor([1], dtype=T.int32), T.tensor([2.], dtype=T.float64))", "T.ldexp(T.tensor([1]), T.tensor([2]))",
+    "T.tensor([1., 3.]).ldexp_(T.tensor([2.], dtype=T.float64))",
+    "T.std_mean(T.tensor([1., 2., 4.]), True)", "T.var_mean(T.tensor([1., 2., 4.]), False)",
+    # an empty dim tuple reduces every dim for sum, mean, var, std, amax, amin, norm, count_nonzero (not all/any)
+    "T.arange(6.).reshape(2, 3).sum(())", "T.arange(6.).reshape(2, 3).mean([], keepdim=True)",
+    "T.var(T.arange(6.).reshape(2, 3), dim=())", "T.std(T.arange(6.).reshape(2, 3), dim=())",
+    "T.amax(T.arange(6.).reshape(2, 3), dim=())", "T.amin(T.arange(6.).reshape(2, 3), ())",
+    "T.nansum(T.arange(6.).reshape(2, 3), dim=())", "T.count_nonzero(T.arange(6.).reshape(2, 3), dim=())",
+    "T.norm(T.arange(6.).reshape(2, 3), dim=())", "T.linalg.vector_norm(T.arange(6.).reshape(2, 3), dim=())",
+    "T.std_mean(T.arange(6.).reshape(2, 3), dim=())", "T.all(T.tensor([[True, False]]), dim=())",
+    "T.any(T.tensor([[True, False]]), dim=())",
+    # out= on the reductions PyTorch gives it
+    "T.nansum(T.tensor([[1., float('nan')], [3., -4.]]), 0, out=T.empty(0))",
+    "T.argmax(T.tensor([1, 3, 2]), out=T.empty(0, dtype=T.long))",
+    "T.all(T.tensor([True, False]), out=T.empty(0, dtype=T.bool))", "T.nonzero(T.tensor([0, 1, 1]), out=T.empty(0, dtype=T.long))",
+    "T.norm(T.tensor([3., 4.]), out=T.empty(0))", "T.var(T.tensor([1., 2., 4.]), out=T.empty(0))",
+    "T.std(T.tensor([1., 2., 4.]), out=T.empty(0))", "T.nan_to_num(T.tensor([float('nan'), 1.]), out=T.empty(2))",
+    "T.msort(T.tensor([[3., 1.], [2., 4.]]), out=T.empty(2, 2))",
+    # a Python bool index is a 0-d mask
+    "T.arange(6.).reshape(2, 3)[True]", "T.arange(6.).reshape(2, 3)[False]", "T.arange(6.).reshape(2, 3)[0, True]",
+    # diff of a bool tensor is xor
+    "T.diff(T.tensor([True, False, True, True]))", "T.diff(T.tensor([True, False, True, True]), n=2)",
+    "T.diff(T.tensor([True]), prepend=T.tensor([False]))",
+]
+
+
+@pytest.mark.parametrize("expr", SIDE_BY_SIDE)
+def test_side_by_side_cases_match_torch(torch, expr):
+    _same(torch, expr)
+
+
+@pytest.mark.parametrize("expr", [
+    "T.relu(T.tensor([True, False]))", "T.zeros(T.tensor(2.))", "T.matrix_power(T.tensor([[1, 2], [3, 4]]), -1)",
+    "T.matrix_power(T.tensor([1, 2]), 2)", "T.ones(3).broadcast_to((-1, 3))", "T.tensor([1, 2]) ** T.tensor([-1, 2, 3])",
+    "T.tensor([2, 3]) ** -1",
+])
+def test_side_by_side_errors_match_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(Exception):
+            eval(expr, {"T": T, "np": np})

@@ -107,9 +107,11 @@ def normalize_dim(dim, ndim: int, opname: str) -> int:
     return int(dim) % bound
 
 
-def normalize_dims(dim, ndim: int, opname: str) -> tuple:
-    """``None`` (all dims), an int or a sequence of ints, as a sorted tuple of unique dims."""
-    if dim is None:
+def normalize_dims(dim, ndim: int, opname: str, empty_is_all: bool = False) -> tuple:
+    """``None`` (all dims), an int or a sequence of ints, as a sorted tuple of unique dims.
+    ``empty_is_all``: an empty sequence means every dim too, as it does for PyTorch's sum, mean,
+    var, std, amax, amin, norm and count_nonzero (but not for all, any or flip)."""
+    if dim is None or (empty_is_all and isinstance(dim, (list, tuple)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         dims = tuple(normalize_dim(d, ndim, opname) for d in dim)

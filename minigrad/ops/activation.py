@@ -177,7 +177,13 @@ def relu(input, inplace=False) -> Tensor:
     if inplace:                                  # the result written into input (ops/inplace.py)
         from .inplace import apply
         return apply(input, "relu_", relu)
-    return ReLU.apply(float_operand(input, "relu"))
+    x = input if isinstance(input, Tensor) else float_operand(input, "relu")
+    if x._data.dtype.kind in "iub":                 # integers stay integers (no gradient), as PyTorch's
+        if x._data.dtype.kind == "b":
+            raise TypeError("relu: boolean inputs are not supported (PyTorch's relu refuses them too)")
+        xp = backend.xp_of(x._data)
+        return Tensor._wrap(xp.asarray(xp.maximum(x._data, 0), dtype=x._data.dtype))
+    return ReLU.apply(x)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False) -> Tensor:

@@ -175,7 +175,7 @@ def all(input, dim=None, keepdim=False):
 def count_nonzero(input, dim=None):
     """The number of non-zero elements over ``dim`` (an int or a tuple; None: all), as int64."""
     x = as_tensor(input, "count_nonzero")
-    dims = normalize_dims(dim, x._data.ndim, "count_nonzero")
+    dims = normalize_dims(dim, x._data.ndim, "count_nonzero", empty_is_all=True)
     xp = backend.xp_of(x._data)
     return _wrap(xp.asarray((x._data != 0).sum(axis=dims), dtype=backend.int64))
 

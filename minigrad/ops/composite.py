@@ -231,7 +231,8 @@ def _creation_ones_like(t):
 
 # ----------------------------------------------------------------------------- differences and integrals
 def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
-    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], applied ``n`` times."""
+    """The ``n``-th forward difference along ``dim``: out[i] = x[i+1] - x[i], applied ``n`` times
+    (``x[i+1] ^ x[i]`` for bool tensors, as PyTorch's)."""
     x = as_tensor(input, "diff")
     if x._data.ndim == 0:
         raise ValueError("diff: expected at least a 1-D tensor, got a 0-d one")
@@ -246,7 +247,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
         size = x._data.shape[d]
         if size == 0:
             break
-        x = _idx.narrow(x, d, 1, size - 1) - _idx.narrow(x, d, 0, size - 1)
+        later, earlier = _idx.narrow(x, d, 1, size - 1), _idx.narrow(x, d, 0, size - 1)
+        x = _cmp.logical_xor(later, earlier) if x._data.dtype == np.bool_ else later - earlier
     return x
 
 
@@ -446,8 +448,13 @@ def mode(input, dim=-1, keepdim=False):
 
 def nanmedian(input, dim=None, keepdim=False):
     """The median ignoring NaN (the lower of the two middle values, as :func:`median`); with ``dim``
-    also an index of it.  A slice of NaN only gives NaN."""
-    x = float_operand(input, "nanmedian")
+    also an index of it.  A slice of NaN only gives NaN.  Integers (no NaN) are :func:`median`'s, in their dtype."""
+    x = as_tensor(input, "nanmedian")
+    if x._data.dtype.kind != "f":
+        if dim is None:
+            return _scan.median(x)
+        result = _scan.median(x, dim, keepdim)
+        return NanmedianResult(result.values, result.indices)
     xp = backend.array_module(x.device)
     if dim is None:
         flat = _shape.reshape(x, -1)
@@ -577,9 +584,12 @@ def logaddexp2(input, other) -> Tensor:
 
 
 def ldexp(input, other) -> Tensor:
-    """input * 2 ** other."""
-    x = float_operand(input, "ldexp")
-    return x * _math.exp2(as_tensor(other, "ldexp").to(x._data.dtype))
+    """input * 2 ** other, in the promoted dtype of the two (the default float for integers), as PyTorch's."""
+    x, e = float_operand(input, "ldexp"), as_tensor(other, "ldexp")
+    dtype = backend.result_type(x._data, e._data)
+    if dtype.kind == "f" and dtype != x._data.dtype:
+        x = x.to(dtype)
+    return x * _math.exp2(e.to(x._data.dtype))
 
 
 def renorm(input, p, dim, maxnorm) -> Tensor:

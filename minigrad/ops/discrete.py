@@ -99,8 +99,9 @@ def frexp(input):
     a = _data(input, "frexp")
     if a.dtype.kind != "f":
         raise TypeError(f"frexp: only supports floating-point dtypes, got {a.dtype}")
-    mantissa, exponent = backend.xp_of(a).frexp(a)
-    return _Frexp(Tensor._wrap(mantissa), Tensor._wrap(exponent.astype(np.int32)))
+    xp = backend.xp_of(a)
+    mantissa, exponent = xp.frexp(a)            # NumPy scalars for a 0-d input: made 0-d arrays again
+    return _Frexp(Tensor._wrap(xp.asarray(mantissa)), Tensor._wrap(xp.asarray(exponent, dtype=np.int32)))
 
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False):
@@ -208,4 +209,5 @@ def argwhere(input) -> Tensor:
     """The indices of the non-zero elements, one row per element (``nonzero(as_tuple=False)``)."""
     a = _data(input, "argwhere")
     xp = backend.xp_of(a)
-    return _wrap(xp.argwhere(a).astype(np.int64).reshape(-1, a.ndim), a)
+    rows = xp.argwhere(a).astype(np.int64)            # (1, 0) or (0, 0) for a 0-d input, as PyTorch's
+    return _wrap(rows.reshape(-1, a.ndim) if a.ndim else rows, a)

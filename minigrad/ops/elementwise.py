@@ -189,7 +189,27 @@ def pow(input, exponent) -> Tensor:
     if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exp_, int) and exp_ < 0:
         raise DtypeError(f"pow: Integers to negative integer powers are not allowed (a {base._data.dtype} "
                            f"tensor to the power {exp_}; use a float tensor)")
+    if isinstance(exp_, Tensor) and exp_._data.dtype.kind in "iu" and _kind(base) in "iu" and (exp_._data < 0).any():
+        return _integer_pow(base, exp_)
     return _binary(Pow, "pow", base, exp_)
+
+
+def _kind(x):
+    return x._data.dtype.kind if isinstance(x, Tensor) else np.dtype(type(x)).kind
+
+
+def _integer_pow(base, exponent):
+    """Integers to integer tensor powers, some negative (PyTorch's integer rule, no gradient):
+    ``b ** e`` for e >= 0; for e < 0, 1 ** e = 1, (-1) ** e = +-1 by e's parity, any other base 0."""
+    ref = base if isinstance(base, Tensor) else exponent
+    xp = backend.xp_of(ref._data)
+    dtype = backend.result_type(*(x._data if isinstance(x, Tensor) else x for x in (base, exponent)))
+    b = xp.asarray(base._data if isinstance(base, Tensor) else base, dtype=dtype)
+    e = xp.asarray(exponent._data, dtype=dtype)
+    _check_broadcast("pow", Tensor._wrap(b), Tensor._wrap(e))
+    positive = b ** xp.maximum(e, 0)
+    negative = xp.where(b == 1, 1, xp.where(b == -1, xp.where(e % 2 == 0, 1, -1), 0))
+    return Tensor._wrap(xp.asarray(xp.where(e >= 0, positive, negative), dtype=dtype))
 
 
 # ----------------------------------------------------------------------------- unary math

@@ -185,7 +185,13 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
     if src is None:
         src = value
     if reduce is not None:
-        return scatter_reduce(input, dim, index, src, {"add": "sum", "multiply": "prod"}.get(reduce, reduce))
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if not isinstance(src, Tensor):             # a number: the same value sent from every index entry
+            x = as_tensor(input, "scatter")
+            idx = _int_array(index, x, "scatter")
+            src = Tensor._wrap(backend.xp_of(x._data).full(idx.shape, src, dtype=x._data.dtype))
+        return scatter_reduce(input, dim, index, src, {"add": "sum", "multiply": "prod"}[reduce])
     x, d, idx, pos, s = _scatter_args(input, dim, index, src, "scatter")
     touched = _touched(x._data.shape, pos, backend.xp_of(x._data))
     if not isinstance(s, Tensor):
@@ -507,14 +513,17 @@ def masked_select(input, mask) -> Tensor:
 
 def masked_scatter(input, mask, source) -> Tensor:
     """``input`` with the True positions of ``mask`` (in row-major order) filled from the
-    first elements of ``source``."""
+    first elements of ``source``; ``input`` and ``mask`` broadcast (the result has their common shape)."""
     x = as_tensor(input, "masked_scatter")
     m = _mask_array(mask, x, "masked_scatter")
     xp = backend.xp_of(x._data)
     try:
-        mb = xp.broadcast_to(m, x._data.shape)
+        shape = np.broadcast_shapes(m.shape, x._data.shape)
     except ValueError:
-        raise ValueError(f"masked_scatter: mask of shape {m.shape} does not broadcast to {x._data.shape}") from None
+        raise ValueError(f"masked_scatter: mask of shape {m.shape} and tensor of shape {x._data.shape} "
+                         f"do not broadcast") from None
+    x = _shape.broadcast_to(x, shape) if shape != x._data.shape else x
+    mb = xp.broadcast_to(m, shape)
     s = as_tensor(source, "masked_scatter")
     pos = xp.flatnonzero(mb)
     if s._data.size < pos.size:
@@ -662,11 +671,17 @@ def repeat(input, *sizes) -> Tensor:
     return tile(x, sizes)
 
 
-def repeat_interleave(input, repeats, dim=None, *, output_size=None) -> Tensor:
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:
     """Repeat each entry along ``dim`` (of the flattened tensor when None) ``repeats`` times
-    (an int, or a 1-D tensor with one count per entry)."""
+    (an int, or a 1-D tensor with one count per entry).  ``repeat_interleave(repeats)`` alone is
+    PyTorch's one-argument form: ``arange(len(repeats))`` repeated, entry i ``repeats[i]`` times."""
     x = as_tensor(input, "repeat_interleave")
     xp = backend.xp_of(x._data)
+    if repeats is None:
+        if x._data.ndim != 1 or x._data.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave: with one argument, repeats must be a 1-D integer tensor, "
+                            f"got {x._data.dtype} of shape {x._data.shape}")
+        x, repeats = Tensor._wrap(xp.arange(x._data.size, dtype=np.int64)), x
     if isinstance(repeats, Tensor) or isinstance(repeats, (list, tuple)) or backend.is_array(repeats):
         reps = _int_array(repeats, x, "repeat_interleave", "repeats")
         reps = reps.reshape(-1) if reps.ndim == 0 else reps

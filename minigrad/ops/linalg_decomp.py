@@ -250,10 +250,15 @@ def eigvalsh(A, UPLO="L") -> Tensor:
 
 
 def matrix_power(A, n: int) -> Tensor:
-    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity)."""
-    a = _square("linalg.matrix_power", A)
+    """A^n by repeated squaring (n < 0: the inverse's power; n = 0: the identity).  Integer
+    matrices take n >= 0 (products only), as PyTorch's."""
+    a = as_tensor(A, "linalg.matrix_power")
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {type(n).__name__}")
+    if a._data.dtype.kind not in "iu" or n < 0:
+        a = _square("linalg.matrix_power", a)
+    elif a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
+        _square("linalg.matrix_power", a.float())           # the same shape error as a float matrix's
     if n == 0:       # the identity, still a function of A (its gradient is zero), as PyTorch
         eye = backend.xp_of(a._data).eye(a._data.shape[-1], dtype=a._data.dtype)
         return a * 0 + Tensor._wrap(eye)

@@ -78,18 +78,20 @@ def dot(input, other) -> Tensor:
 
 
 def inner(input, other) -> Tensor:
-    """Sum over the last dims: out[i..., j...] = sum_k a[i..., k] b[j..., k] (a product for 0-d)."""
-    a, b = _operands("inner", input, other)
+    """Sum over the last dims: out[i..., j...] = sum_k a[i..., k] b[j..., k] (a product for 0-d,
+    whose dtypes promote as ``*``'s do; the contraction wants one dtype, as PyTorch's)."""
+    a, b = as_tensor(input, "inner"), as_tensor(other, "inner")
     if a._data.ndim == 0 or b._data.ndim == 0:
         return a * b
+    a, b = _operands("inner", a, b)
     if a._data.shape[-1] != b._data.shape[-1]:
         raise ValueError(f"inner: last dims differ: {a._data.shape} and {b._data.shape}")
     return tensordot(a, b, ([-1], [-1]))
 
 
 def outer(input, vec2) -> Tensor:
-    """out[i, j] = a[i] b[j]."""
-    a, b = _operands("outer", input, vec2)
+    """out[i, j] = a[i] b[j] (dtypes promote as ``*``'s do, as PyTorch's)."""
+    a, b = as_tensor(input, "outer"), as_tensor(vec2, "outer")
     _need_ndim("outer", a, 1, "input")
     _need_ndim("outer", b, 1, "vec2")
     return _shape.reshape(a, -1, 1) * _shape.reshape(b, 1, -1)
@@ -145,8 +147,9 @@ def tensordot(a, b, dims=2) -> Tensor:
 
 
 def kron(input, other) -> Tensor:
-    """Kronecker product: block (i, j) is ``a[i, j] * b`` (shapes aligned on the right)."""
-    a, b = _operands("kron", input, other)
+    """Kronecker product: block (i, j) is ``a[i, j] * b`` (shapes aligned on the right; dtypes promote
+    as ``*``'s do, as PyTorch's)."""
+    a, b = as_tensor(input, "kron"), as_tensor(other, "kron")
     n = builtins.max(a._data.ndim, b._data.ndim)
     sa = (1,) * (n - a._data.ndim) + a._data.shape
     sb = (1,) * (n - b._data.ndim) + b._data.shape
@@ -286,7 +289,10 @@ def _parse_einsum(equation, shapes):
 
 def einsum(equation, *operands) -> Tensor:
     """Einstein summation as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)``; ellipses,
-    implicit outputs and repeated labels within an operand (diagonals) are supported."""
+    implicit outputs and repeated labels within an operand (diagonals) are supported, and so is
+    PyTorch's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (:func:`_sublist_equation`)."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ts = _operands("einsum", *operands)
@@ -321,6 +327,32 @@ def einsum(equation, *operands) -> Tensor:
     return Einsum.apply(*ts, equation=",".join(subs) + "->" + out)
 
 
+def _sublist_equation(args):
+    """``(op1, sublist1, op2, sublist2, ..., [out_sublist])`` as an equation and its operands: a
+    sublist holds labels 0..51 (read as a-z, A-Z) and ``...``."""
+    def letters(sublist):
+        out = []
+        for v in sublist:
+            if v is Ellipsis:
+                out.append("...")
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 52:
+                out.append(string.ascii_letters[v])
+            else:
+                raise ValueError(f"einsum: sublist labels must be integers in [0, 52) or ..., got {v!r}")
+        return "".join(out)
+
+    operands, subs = args[0::2], args[1::2]
+    if len(subs) not in (len(operands), len(operands) - 1) or not builtins.all(
+            isinstance(s, (list, tuple)) for s in subs):
+        raise TypeError("einsum: the sublist form is einsum(op1, sublist1, op2, sublist2, ..., [out_sublist])")
+    if len(subs) < len(operands):               # the output sublist was given: it is the last argument
+        *operands, out = operands
+        if not isinstance(out, (list, tuple)):
+            raise TypeError(f"einsum: expected an output sublist last, got {type(out).__name__}")
+        return ",".join(letters(s) for s in subs) + "->" + letters(out), tuple(operands)
+    return ",".join(letters(s) for s in subs), tuple(operands)
+
+
 # ----------------------------------------------------------------------------- norms
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over ``dim`` (all dims when None); ord inf/-inf: max/min |x|;
@@ -330,7 +362,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         t = t.to(dtype)
     if t._data.dtype.kind != "f":
         raise TypeError(f"vector_norm: expected a floating point tensor, got {t._data.dtype}")
-    dims = normalize_dims(dim, t._data.ndim, "vector_norm")
+    dims = normalize_dims(dim, t._data.ndim, "vector_norm", empty_is_all=True)
     # scan.VectorNorm: its gradient at the zero vector is 0 (a subgradient), as PyTorch's
     return VectorNorm.apply(t, float(ord), dims, keepdim)
 

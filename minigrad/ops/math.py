@@ -437,8 +437,8 @@ class Xlogy(Function):
         xp = _xp(x if backend.is_array(x) else z)
         ctx.save_for_backward(x, z)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * xp.log(z)
-            return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(out.dtype, copy=False)
+            out = x * xp.log(z)                  # a Python number's log is a NumPy float64: the dtype is PyTorch's
+            return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(backend.result_type(x, z), copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -735,8 +735,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None) -> Tensor:
 def _step_op(input, kind, opname, decimals=0):
     x = as_tensor(input, opname)
     if x._data.dtype.kind != "f":             # integers are already whole: a copy (sign: -1, 0, 1)
-        if kind == "sign":
-            return Tensor._wrap(_xp(x._data).sign(x._data))
+        if kind == "sign" and x._data.dtype.kind != "b":           # a bool's sign is itself, as PyTorch's
+            return Tensor._wrap(_xp(x._data).asarray(_xp(x._data).sign(x._data)))     # 0-d: an array, not a scalar
         if kind == "round" and decimals < 0:
             raise TypeError(f"{opname}: decimals < 0 needs a floating-point tensor, got dtype {x._data.dtype}")
         return Tensor._wrap(x._data.copy())

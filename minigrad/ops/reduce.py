@@ -179,7 +179,7 @@ def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None)
         x = x.to(dtype)
     elif x._data.dtype.kind in "biu" and x._data.dtype != backend.int64:
         x = x.to(backend.int64)
-    dims = normalize_dims(dim_alias(dim, axis, "sum"), x._data.ndim, "sum")
+    dims = normalize_dims(dim_alias(dim, axis, "sum"), x._data.ndim, "sum", empty_is_all=True)
     return Sum.apply(x, dims, keepdim)
 
 
@@ -192,7 +192,7 @@ def mean(input, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None
     if x._data.dtype.kind != "f":
         raise DtypeError(f"mean: expected a floating-point tensor, got dtype {x._data.dtype} "
                         f"(convert with .float() first)")
-    dims = normalize_dims(dim_alias(dim, axis, "mean"), x._data.ndim, "mean")
+    dims = normalize_dims(dim_alias(dim, axis, "mean"), x._data.ndim, "mean", empty_is_all=True)
     return Mean.apply(x, dims, keepdim)
 
 
@@ -213,7 +213,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     x = as_tensor(input, "var")
     if x._data.dtype.kind != "f":
         raise DtypeError(f"var: expected a floating-point tensor, got dtype {x._data.dtype}")
-    dims = normalize_dims(dim_alias(dim, axis, "var"), x._data.ndim, "var")
+    dims = normalize_dims(dim_alias(dim, axis, "var"), x._data.ndim, "var", empty_is_all=True)
     return Var.apply(x, dims, _correction(unbiased, correction, "var"), keepdim)
 
 
@@ -253,7 +253,7 @@ def _amax_amin(input, dim, keepdim, largest, opname):
     x = as_tensor(input, opname)
     if x._data.size == 0:
         raise RuntimeError(f"{opname}: cannot reduce an empty tensor of shape {x._data.shape}")
-    dims = normalize_dims(dim, x._data.ndim, opname)
+    dims = normalize_dims(dim, x._data.ndim, opname, empty_is_all=True)
     return AmaxAmin.apply(x, dims, keepdim, largest)
 
 

@@ -417,7 +417,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     x = as_tensor(input, "nansum")
     if x._data.dtype.kind == "f":
         from .elementwise import where
-        x = where(Tensor._wrap(_xp(x._data).isnan(x._data)), 0.0, x)
+        x = where(Tensor._wrap(_xp(x._data).asarray(_xp(x._data).isnan(x._data))), 0.0, x)   # 0-d: an array
     return sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -428,7 +428,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise TypeError(f"nanmean: expected a floating-point tensor, got dtype {x._data.dtype}")
-    count = sum(Tensor._wrap(~_xp(x._data).isnan(x._data)), dim, keepdim).to(x._data.dtype)
+    count = sum(Tensor._wrap(_xp(x._data).asarray(~_xp(x._data).isnan(x._data))), dim, keepdim).to(x._data.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         return nansum(x, dim, keepdim) / count
 
@@ -449,7 +449,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p is None:
         p = 2.0
     p = float(p)
-    dims = normalize_dims(dim, x._data.ndim, "norm")
+    dims = normalize_dims(dim, x._data.ndim, "norm", empty_is_all=True)
     return VectorNorm.apply(x, p, dims, keepdim)
 
 
@@ -461,12 +461,16 @@ def dist(input, other, p=2) -> Tensor:
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(var, mean)`` over ``dim``, as PyTorch's."""
+    """``(var, mean)`` over ``dim``, as PyTorch's (``var_mean(x, True)``: a bool second is ``unbiased``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(std, mean)`` over ``dim``, as PyTorch's."""
+    """``(std, mean)`` over ``dim``, as PyTorch's (``std_mean(x, True)``: a bool second is ``unbiased``)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
 
 

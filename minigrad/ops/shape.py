@@ -25,7 +25,7 @@ from . import _formula as f
 from ._args import ShapeError, as_tensor, dim_alias, normalize_dim, shape_arg
 from ._kernels import kernels
 
-__all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+__all__ = ["reshape", "view", "view_dtype", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
            "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
 
 
@@ -89,14 +89,41 @@ def reshape(input, *shape) -> Tensor:
 
 def view(input, *shape) -> Tensor:
     """:func:`reshape` that shares memory, or raises where the strides of ``input`` cannot give
-    ``shape`` without a copy (a transposed tensor flattened, ...), as PyTorch's ``view``."""
+    ``shape`` without a copy (a transposed tensor flattened, ...), as PyTorch's ``view``.
+    ``view(dtype)`` reinterprets the bytes instead (:func:`view_dtype`)."""
     x = as_tensor(input, "view")
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+        return view_dtype(x, shape[0])
     out = reshape(x, *shape)
     if x._data.size and out is not x and not backend.xp_of(x._data).may_share_memory(out._data, x._data):
         raise ShapeError(f"view: a tensor of shape {x._data.shape} and strides {x.stride()} cannot be viewed "
                            f"as shape {out._data.shape} without a copy (at least one dimension spans across "
                            f"two contiguous subspaces); use .reshape(...) instead")
     return out
+
+
+def view_dtype(input, dtype) -> Tensor:
+    """``x.view(dtype)``: the same memory read as ``dtype`` (a bit cast, not a conversion).  With
+    another element size the last dim scales by the ratio of the sizes; it must then have stride 1
+    and, going to a wider type, a size the ratio divides (PyTorch's rules).  The result takes no
+    part in autograd, as PyTorch's (bits have no derivative), even for the same dtype."""
+    x = as_tensor(input, "view")
+    new = backend.as_dtype(dtype)
+    old_size, new_size = x._data.dtype.itemsize, new.itemsize
+    if old_size != new_size:
+        if x._data.ndim == 0:
+            raise RuntimeError(f"view: a 0-dim {x._data.dtype} tensor cannot be viewed as {new} "
+                               f"(element sizes {old_size} and {new_size} differ)")
+        if x._data.shape[-1] != 1 and x._data.strides[-1] != old_size:
+            raise RuntimeError(f"view: viewing {x._data.dtype} as {new} (element sizes {old_size} and {new_size}) "
+                               f"needs a last dim of stride 1, got strides {x.stride()}")
+        if new_size > old_size and x._data.shape[-1] % (new_size // old_size):
+            raise RuntimeError(f"view: the last dim of shape {x._data.shape} is not divisible by "
+                               f"{new_size // old_size}, the ratio of the element sizes of {new} and {x._data.dtype}")
+    data = x._data
+    if old_size != new_size and data.shape[-1] == 1 and data.strides[-1] != old_size:
+        data = data.reshape(data.shape)         # a size-1 last dim's stride is arbitrary: NumPy wants it to match
+    return Tensor._wrap(data.view(new))
 
 
 def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
@@ -155,10 +182,17 @@ def transpose(input, dim0, dim1) -> Tensor:
 
 
 def broadcast_to(input, shape) -> Tensor:
+    """``input`` seen with ``shape`` without copying (PyTorch's ``expand``: -1 keeps a dim's size)."""
     x = as_tensor(input, "broadcast_to")
     shape = shape_arg((shape,), "broadcast_to")
     if shape == x._data.shape:
         return x
+    if -1 in shape:
+        lead = len(shape) - x._data.ndim
+        if lead < 0 or builtins.any(s == -1 for s in shape[:lead]):
+            raise ShapeError(f"broadcast_to: -1 keeps an existing dim's size, and {shape} puts it on a new leading "
+                             f"dim of a tensor of shape {x._data.shape}")
+        shape = tuple(x._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     try:
         if np.broadcast_shapes(x._data.shape, shape) != shape:
             raise ValueError
@@ -190,6 +224,8 @@ def normalize_index(index, data):
     for p in parts:
         if isinstance(p, Tensor):
             p = p._data
+        elif isinstance(p, (bool, np.bool_)):       # x[True]: a 0-d mask (a new dim of 1, or 0 when False)
+            p = np.asarray(p)
         elif isinstance(p, (list, tuple, range, np.ndarray)) or backend.is_array(p):
             p = _sequence_index(p) if isinstance(p, (list, tuple, range)) else p
         else:

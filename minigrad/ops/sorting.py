@@ -131,7 +131,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         s = xp.take_along_axis(s, _idx._int_array(sorter, seq, "searchsorted", "sorter"), axis=-1)
     dtype = np.int32 if out_int32 else np.int64
     if s.ndim <= 1:
-        return Tensor._wrap(xp.searchsorted(s.reshape(-1), v, side=how).astype(dtype))
+        return Tensor._wrap(xp.asarray(xp.searchsorted(s.reshape(-1), v, side=how), dtype=dtype))  # 0-d stays an array
     if s.shape[:-1] != v.shape[:-1]:
         raise ValueError(f"searchsorted: the sequence's leading dims {s.shape[:-1]} must match the values' "
                          f"{v.shape[:-1]}")

@@ -229,8 +229,8 @@ class Xlog1py(Function):
         xp = f.xp(x if backend.is_array(x) else z)
         ctx.save_for_backward(x, z)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * _log1p(z)
-            return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(out.dtype, copy=False)
+            out = x * _log1p(z)                  # a Python number's log is a NumPy float64: the dtype is PyTorch's
+            return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(backend.result_type(x, z), copy=False)
 
     @staticmethod
     def backward(ctx, g):

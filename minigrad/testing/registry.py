@@ -290,13 +290,14 @@ def _reduce_sample(domain="real", unique=False, min_dims=0):
 
 
 def _np_reduce(fn):
-    return lambda x, dim, keepdim: fn(x, axis=_np_dims(dim, x.ndim), keepdims=keepdim)
+    """NumPy's reduction with PyTorch's dims: an empty tuple reduces every dim (sum, mean, amax, amin)."""
+    return lambda x, dim, keepdim: fn(x, axis=_np_dims(None if dim == () else dim, x.ndim), keepdims=keepdim)
 
 
 def _torch_reduce(name):
     def call(t, x, dim, keepdim):
-        if dim == ():       # minigrad (like NumPy) reduces nothing here; PyTorch would reduce everything
-            return x * 1.0 if name != "logsumexp" else x.clone()
+        if dim == () and name == "logsumexp":    # PyTorch's logsumexp refuses dim=(); minigrad's reduces nothing
+            return x.clone()
         dims = list(range(x.ndim)) if dim is None else dim
         return getattr(t, name)(x, dim=dims, keepdim=keepdim) if x.ndim else getattr(t, name)(x)
     return call
