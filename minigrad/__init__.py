@@ -127,6 +127,7 @@ _sys.modules[__name__ + ".cuda.amp"] = amp
 from . import nn, optim, data  # noqa: E402,F401  (as torch.nn, torch.optim, torch.utils.data)
 from . import linalg  # noqa: E402,F401  (as torch.linalg)
 from . import special  # noqa: E402,F401  (as torch.special)
+from .special import i0  # noqa: E402,F401  (torch.i0, PyTorch's one top-level name of torch.special's)
 from .windows import (  # noqa: E402,F401
     bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window)
 from . import random  # noqa: E402,F401  (as torch.random: fork_rng, the default generator's state)
