@@ -173,6 +173,22 @@ def test_matrix_norm_from_singular_values_as_pytorch(ord, dim, keepdim):
     _close(mg.linalg.norm(mg.tensor(b), ord), torch.linalg.norm(torch.tensor(b), ord), rtol=1e-12)
 
 
+def test_tensor_norm_nuc_as_pytorch():
+    """torch.norm / Tensor.norm with p='nuc' (the nuclear norm over two dims) raised in minigrad."""
+    a = RNG.standard_normal((2, 3, 4))
+    ours, theirs = _pair(a)
+    for args in (((0, 2),), ((0, 2), True)):
+        n, tn = ours.norm("nuc", *args), theirs.norm("nuc", *args)
+        assert n.shape == tuple(tn.shape)
+        _close(n, tn, rtol=1e-12)
+    n, tn = mg.norm(ours[0], "nuc"), torch.norm(theirs[0], "nuc")
+    _close(n, tn, rtol=1e-12)
+    g, = mg.autograd.grad([n], [ours])
+    _close(g, torch.autograd.grad(tn, theirs)[0], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="norm: p='nuc' needs two dims"):
+        ours.norm("nuc")
+
+
 def test_vander_and_diagonal_as_pytorch():
     x = RNG.standard_normal((2, 3))
     ours, theirs = _pair(x)
