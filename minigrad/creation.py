@@ -1,6 +1,8 @@
 """Creating tensors: from data, filled, ranges and random."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import backend
@@ -94,12 +96,16 @@ def _shape_arg(size, opname, keyword=None):
         size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    # a 0-d integer tensor is a size too (PyTorch reads it through __index__: zeros(n.sum()))
-    size = tuple(int(s) if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iu" else s for s in size)
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+    dims = []
+    for s in size:                      # ints, or what says it is one (a 0-d integer tensor, as PyTorch takes)
+        try:
+            n = None if isinstance(s, bool) else operator.index(s)
+        except TypeError:
+            n = None
+        if n is None or n < 0:
             raise ValueError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
-    return tuple(int(s) for s in size)
+        dims.append(n)
+    return tuple(dims)
 
 
 def _size_kw(opname, kwargs):

@@ -375,6 +375,25 @@ def test_custom_losses_subclass_the_private_bases_as_in_torch(torch):
     assert ours[2:] == theirs[2:] == (["weight"], "sum", "none", "mean")
 
 
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("CrossEntropyLoss", (None, None, 1), {}), ("CrossEntropyLoss", (), {"size_average": False}),
+    ("CrossEntropyLoss", (None, None, -100, False), {}), ("NLLLoss", (None, None, 2), {}),
+    ("NLLLoss", (), {"reduce": False}), ("BCEWithLogitsLoss", (None, None, None, "sum"), {}),
+    ("BCEWithLogitsLoss", (), {"size_average": False, "pos_weight": "pw"})], ids=str)
+def test_weighted_losses_take_pytorchs_positional_order_and_legacy_flags(torch, name, args, kwargs):
+    """CrossEntropyLoss/NLLLoss are (weight, size_average, ignore_index, reduce, reduction, ...) and
+    BCEWithLogitsLoss (weight, size_average, reduce, reduction, pos_weight): minigrad lacked the legacy
+    flags, so their positional ignore_index/reduction landed in the wrong place."""
+    x = np.linspace(-1, 1, 12).reshape(4, 3)
+    target = np.array([0, 2, 1, 1]) if name != "BCEWithLogitsLoss" else (x > 0).astype(np.float64)
+    outs = []
+    for lib in (mg, torch):
+        kw = {k: (lib.tensor([1.0, 2.0, 0.5], dtype=lib.float64) if v == "pw" else v) for k, v in kwargs.items()}
+        loss = getattr(lib.nn, name)(*args, **kw)
+        outs.append((loss.reduction, np.asarray(loss(lib.tensor(x), lib.tensor(target)).tolist())))
+    assert outs[0][0] == outs[1][0]
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-12)
+
 def test_load_state_dict_pre_hook_can_rename_keys(torch):
     def load(lib):
         m = lib.nn.Sequential(lib.nn.Linear(1, 1))

@@ -39,6 +39,9 @@ CREATION = [
     "T.randint(10, (3,)).shape", "T.randint(high=10, size=(3,)).shape",
     "T.randint(3, 10, size=(2, 2)).dtype == T.int64",
     "T.arange(end=4)", "T.arange(T.tensor(5))", "T.arange(T.tensor(1.0), 3)",
+    # sizes given as 0-d integer tensors (nn.CTCLoss's docstring: randint(size=(sum(target_lengths),)))
+    "T.zeros(T.tensor(2), 3).shape", "T.ones((T.tensor(2), 1)).shape",
+    "T.randint(1, 5, size=(T.tensor([3, 4]).sum(),)).shape",
 ]
 
 
@@ -54,6 +57,9 @@ def test_creation_keywords():
         mg.zeros(2, size=(2,))
     with pytest.raises(TypeError, match="unexpected keyword argument 'sise'"):
         mg.ones(sise=(2,))
+    for bad in (mg.tensor(2.0), True, mg.tensor(-1)):
+        with pytest.raises(ValueError, match="zeros: sizes must be non-negative integers"):
+            mg.zeros(bad, 3)
     r = mg.randint(5, (100,))
     assert r.dtype == mg.int64 and 0 <= int(r.min()) and int(r.max()) < 5
     assert mg.arange(end=3).tolist() == [0, 1, 2] and mg.arange(mg.tensor(3)).dtype == mg.int64

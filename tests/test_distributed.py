@@ -208,6 +208,21 @@ def test_convert_sync_batchnorm_shares_parameters_and_is_batchnorm_in_a_world_of
     assert mg.allclose(out, expected) and mg.allclose(converted[1].running_mean, ref.running_mean)
 
 
+
+def test_sync_batchnorm_takes_pytorchs_signature_with_process_group(torch):
+    """SyncBatchNorm(num_features, eps, momentum, affine, track_running_stats, process_group, device, dtype):
+    process_group=None was a TypeError; a group minigrad does not have is refused by name."""
+    ours = mg.nn.SyncBatchNorm(4, 1e-3, 0.2, True, False, None)
+    theirs = torch.nn.SyncBatchNorm(4, 1e-3, 0.2, True, False, None)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.process_group is None
+    with pytest.raises(NotImplementedError, match="SyncBatchNorm: process_group="):
+        mg.nn.SyncBatchNorm(4, process_group="subgroup")
+    with pytest.raises(NotImplementedError, match="SyncBatchNorm: process_group="):
+        mg.nn.SyncBatchNorm.convert_sync_batchnorm(mg.nn.BatchNorm1d(4), process_group="subgroup")
+    assert mg.nn.SyncBatchNorm.convert_sync_batchnorm(mg.nn.BatchNorm1d(4)).process_group is None
+
+
 # ----------------------------------------------------------------------------- the training command
 @needs_mpi
 def test_train_command_under_mpiexec_writes_once_from_rank_0(tmp_path):

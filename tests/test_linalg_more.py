@@ -158,6 +158,37 @@ def test_cond_in_the_max_norms(p):
     _close(g, torch.autograd.grad(t_c.sum(), theirs)[0], rtol=1e-10)
 
 
+@pytest.mark.parametrize("ord", [2, -2, "nuc"])
+@pytest.mark.parametrize("dim, keepdim", [((-2, -1), False), ((2, 0), True), ((1, 0), False)])
+def test_matrix_norm_from_singular_values_as_pytorch(ord, dim, keepdim):
+    """linalg.matrix_norm / linalg.norm with ord 2, -2 and 'nuc' (torch.linalg.norm's docstring: LA.norm(B, 2))."""
+    a = RNG.standard_normal((2, 3, 4))
+    ours, theirs = _pair(a)
+    n, tn = mg.linalg.matrix_norm(ours, ord, dim, keepdim), torch.linalg.matrix_norm(theirs, ord, dim, keepdim)
+    assert n.shape == tuple(tn.shape)
+    _close(n, tn, rtol=1e-12)
+    g, = mg.autograd.grad([n.sum()], [ours])
+    _close(g, torch.autograd.grad(tn.sum(), theirs)[0], rtol=1e-10, atol=1e-12)
+    b = a[0]
+    _close(mg.linalg.norm(mg.tensor(b), ord), torch.linalg.norm(torch.tensor(b), ord), rtol=1e-12)
+
+
+def test_tensor_norm_nuc_as_pytorch():
+    """torch.norm / Tensor.norm with p='nuc' (the nuclear norm over two dims) raised in minigrad."""
+    a = RNG.standard_normal((2, 3, 4))
+    ours, theirs = _pair(a)
+    for args in (((0, 2),), ((0, 2), True)):
+        n, tn = ours.norm("nuc", *args), theirs.norm("nuc", *args)
+        assert n.shape == tuple(tn.shape)
+        _close(n, tn, rtol=1e-12)
+    n, tn = mg.norm(ours[0], "nuc"), torch.norm(theirs[0], "nuc")
+    _close(n, tn, rtol=1e-12)
+    g, = mg.autograd.grad([n], [ours])
+    _close(g, torch.autograd.grad(tn, theirs)[0], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="norm: p='nuc' needs two dims"):
+        ours.norm("nuc")
+
+
 def test_vander_and_diagonal_as_pytorch():
     x = RNG.standard_normal((2, 3))
     ours, theirs = _pair(x)

@@ -126,10 +126,24 @@ def test_xlogy_at_zero_and_nan(torch):
     x, y = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, np.nan, 3.0, 2.0])
     got = mg.xlogy(mg.tensor(x, requires_grad=True), mg.tensor(y))
     np.testing.assert_array_equal(got.detach().numpy(), torch.xlogy(torch.tensor(x), torch.tensor(y)).numpy())
-    xs = mg.tensor([0.0, 2.0], dtype=mg.float64, requires_grad=True)
-    mg.xlogy(xs, mg.tensor([5.0, 5.0], dtype=mg.float64)).sum().backward()
-    np.testing.assert_allclose(xs.grad.numpy(), [0.0, math.log(5.0)])
     assert mg.xlogy(2, mg.tensor([math.e])).item() == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("other", [5.0, 0.0, -1.0, [5.0, 0.0, -1.0], [np.nan]], ids=str)
+def test_xlogy_gradient_and_dtype_as_pytorch(torch, other):
+    """d/dx x log(z) is log(z) also at x == 0, masked to 0 only where z <= 0 (PyTorch's rule); a number z keeps
+    the tensor's float32 (a NumPy float64 log made it float64)."""
+    x = [0.0, 2.0, 0.0]
+    grads = []
+    for lib in (mg, torch):
+        xs = lib.tensor(x, requires_grad=True)
+        z = lib.tensor(other) if isinstance(other, list) else other
+        out = lib.xlogy(xs, z)
+        assert str(out.dtype).endswith("float32")
+        out.sum().backward()
+        grads.append(xs.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert mg.special.xlogy(mg.tensor([1, 2]), 4).dtype == mg.float32
 
 
 def test_nan_to_num_defaults_are_the_dtype_extremes():

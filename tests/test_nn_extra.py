@@ -105,6 +105,16 @@ NORMS = [
 ]
 
 
+def test_group_norm_takes_device_and_dtype_positionally_as_torch():
+    """GroupNorm(num_groups, num_channels, eps, affine, device, dtype, *, bias): minigrad's bias sat before device,
+    so a positional device became bias and a positional dtype the device."""
+    ours = nn.GroupNorm(2, 4, 1e-5, True, "cpu", mg.float64)
+    theirs = torch.nn.GroupNorm(2, 4, 1e-5, True, "cpu", torch.float64)
+    assert ours.weight.dtype == mg.float64 and ours.bias is not None and theirs.bias is not None
+    with pytest.raises(TypeError):
+        nn.GroupNorm(2, 4, 1e-5, True, "cpu", mg.float64, False)
+
+
 @pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("name,args,kwargs,shape", NORMS, ids=[f"{n[0]}-{k}" for k, n in enumerate(NORMS)])
 def test_norm_modules_match_torch(name, args, kwargs, shape, train):

@@ -202,6 +202,21 @@ def test_shrink_modules(name, args):
     assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64"])
+def test_threshold_keeps_the_input_dtype_as_torch(dtype):
+    """nn.Threshold's docstring example runs on integers: PyTorch keeps them integers (minigrad made floats)."""
+    x = np.arange(-3, 3).astype(dtype)
+    for args in ((0.1, 20), (1, -2.0)):
+        ours, theirs = nn.Threshold(*args)(mg.tensor(x)), torch.nn.Threshold(*args)(torch.tensor(x))
+        assert str(ours.dtype) == dtype and str(theirs.dtype) == f"torch.{dtype}"
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        y = mg.tensor(x)
+        F.threshold_(y, *args)
+        assert str(y.dtype) == dtype and (y.numpy() == ours.numpy()).all()
+    with pytest.raises(TypeError, match="threshold: not implemented for bool"):
+        F.threshold(mg.tensor([True, False]), 0.1, 20)
+
+
 def test_rrelu_eval_uses_the_mean_slope_and_training_draws_slopes():
     m = nn.RReLU(0.1, 0.3)
     m.eval()

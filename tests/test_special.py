@@ -43,7 +43,7 @@ def test_the_torch_special_names_are_the_existing_ops():
     assert sp.gammaln is mg.lgamma and sp.digamma is sp.psi is mg.digamma and sp.polygamma is mg.polygamma
     assert sp.xlogy is mg.xlogy and sp.logit is mg.logit and sp.sinc is mg.sinc and sp.multigammaln is mg.mvlgamma
     assert sp.log1p is mg.log1p and sp.expm1 is mg.expm1 and sp.exp2 is mg.exp2 and sp.logsumexp is mg.logsumexp
-    assert sp.modified_bessel_i0 is sp.i0 and sp.modified_bessel_i1 is sp.i1
+    assert sp.modified_bessel_i0 is sp.i0 and sp.modified_bessel_i1 is sp.i1 and mg.i0 is sp.i0   # torch.i0 too
     assert all(hasattr(sp, name) for name in sp.__all__)
 
 

@@ -11,7 +11,7 @@ from .module import Module
 class GroupNorm(Module):
     """Normalise (N, C, ...) over groups of C / num_groups channels; per-channel ``weight`` and ``bias``."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}")

@@ -350,12 +350,14 @@ def prelu(input, weight) -> Tensor:
 
 
 def threshold(input, threshold, value, inplace=False) -> Tensor:
-    """x where x > threshold, else value."""
+    """x where x > threshold, else value; in the input's dtype (integers stay integers, as PyTorch's)."""
+    if as_tensor(input, "threshold")._data.dtype.kind == "b":
+        raise TypeError("threshold: not implemented for bool tensors")
     if inplace:                                  # the result written into input (ops/inplace.py)
         from .inplace import apply
-        return apply(input, "threshold_", lambda x: Threshold.apply(float_operand(x, "threshold"), float(threshold),
+        return apply(input, "threshold_", lambda x: Threshold.apply(as_tensor(x, "threshold"), float(threshold),
                                                                     float(value)))
-    return Threshold.apply(float_operand(input, "threshold"), float(threshold), float(value))
+    return Threshold.apply(as_tensor(input, "threshold"), float(threshold), float(value))
 
 
 def tanhshrink(input) -> Tensor:

@@ -368,7 +368,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:
-    """Frobenius ('fro'), or the max absolute column (ord 1) / row (ord inf) sum, min for -1/-inf."""
+    """Frobenius ('fro'), the max absolute column (ord 1) / row (ord inf) sum, min for -1/-inf, or from the
+    singular values s: the spectral norm max s (ord 2), min s (ord -2), the nuclear norm sum s ('nuc')."""
     t = as_tensor(A, "matrix_norm")
     if dtype is not None:
         t = t.to(dtype)
@@ -382,7 +383,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
         sums = _red.sum(t.abs(), inner_dim, keepdim=True)
         out = (_red.amax if ord > 0 else _red.amin)(sums, outer_dim, keepdim=True)
         return out if keepdim else _shape.squeeze(out, (r, c))
-    raise ValueError(f"matrix_norm: ord {ord!r} is not supported (use 'fro', 1, -1, inf or -inf)")
+    if ord in (2, -2, "nuc"):
+        from .linalg_more import svdvals           # (linalg_more builds on this module's neighbours)
+        s = svdvals(_idx.movedim(t, (r, c), (-2, -1)))
+        out = _red.sum(s, -1) if ord == "nuc" else (_red.amax if ord > 0 else _red.amin)(s, -1)
+        if keepdim:
+            for d in sorted((r, c)):
+                out = _shape.unsqueeze(out, d)
+        return out
+    raise ValueError(f"matrix_norm: ord {ord!r} is not supported (use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:

@@ -429,13 +429,16 @@ class LogAddExp(Function):
 
 
 class Xlogy(Function):
-    """y = x log(z), 0 where x == 0 (unless z is NaN);  d = (g log(z), 0 where x == 0;  g x / z)"""
+    """y = x log(z), 0 where x == 0 (unless z is NaN);
+    d = (g log(z), 0 where x == 0 and z <= 0;  g x / z)   (PyTorch's mask: log(z) at x == 0 for z > 0)"""
     differentiable_backward = True
 
     @staticmethod
     def forward(ctx, x, z):
         xp = _xp(x if backend.is_array(x) else z)
         ctx.save_for_backward(x, z)
+        if not backend.is_array(z):     # a number z: its log in x's dtype (a NumPy float64 would promote)
+            z = xp.asarray(z, dtype=x.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = x * xp.log(z)                  # a Python number's log is a NumPy float64: the dtype is PyTorch's
             return xp.where((x == 0) & ~xp.isnan(z), 0, out).astype(backend.result_type(x, z), copy=False)
@@ -446,7 +449,7 @@ class Xlogy(Function):
         dx = dz = None
         if ctx.needs_input_grad[0]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                dx = f.where(f.value(x) == 0, 0.0, g * f.log(z))
+                dx = f.where((f.value(x) == 0) & (f.value(z) <= 0), 0.0, g * f.log(z))
         if ctx.needs_input_grad[1]:
             dz = g * x / z
         return dx, dz

@@ -438,13 +438,19 @@ _NORM_P = {"fro": 2.0, "inf": math.inf, "-inf": -math.inf}
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     """The vector p-norm over ``dim`` (None: all elements): ``p`` a number, ``inf``, ``-inf``, 0
-    (the count of nonzeros) or ``'fro'`` (2)."""
+    (the count of nonzeros) or ``'fro'`` (2); ``'nuc'``: the nuclear norm over a pair of dims (all of a 2-D input)."""
     x = float_operand(input, "norm")
     if dtype is not None:
         x = x.to(dtype)
+    if p == "nuc":
+        dims = tuple(range(x._data.ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) != 2:
+            raise ValueError(f"norm: p='nuc' needs two dims (a matrix), got dim={dims} on shape {x._data.shape}")
+        from .linalg_extra import matrix_norm
+        return matrix_norm(x, "nuc", dims, keepdim)
     if isinstance(p, str):
         if p not in _NORM_P:
-            raise ValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
+            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
         p = _NORM_P[p]
     if p is None:
         p = 2.0

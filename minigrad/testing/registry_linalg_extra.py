@@ -217,6 +217,21 @@ _reg("matrix_norm", lambda x, **kw: mg.linalg.matrix_norm(x, **kw), _np_matrix_n
      lambda t, x, **kw: t.linalg.matrix_norm(x, **kw))
 
 
+def _spectral_norm_sample(d, dtype):
+    """The singular-value norms (2, -2, 'nuc') on matrices whose singular values are apart, over a random pair
+    of dims (ties would make max/min s non-differentiable)."""
+    from .registry_linalg_more import _distinct_sv
+    x = _distinct_sv(d, dtype, batch=d.choice([(), (2,)]))
+    a, b = (int(k) for k in d.permutation(x.ndim)[:2])
+    x = np.moveaxis(x, (-2, -1), (a, b))
+    return Sample([np.ascontiguousarray(x)], {"ord": d.choice([2, -2, "nuc"]), "dim": (a, b), "keepdim": d.boolean()})
+
+
+_reg("matrix_norm_svd", lambda x, **kw: mg.linalg.matrix_norm(x, **kw),
+     lambda x, ord, dim, keepdim: np.linalg.norm(x, ord, axis=dim, keepdims=keepdim), _spectral_norm_sample,
+     lambda t, x, **kw: t.linalg.matrix_norm(x, **kw), covers="matrix_norm")
+
+
 def _norm_sample(d, dtype):
     if d.boolean():
         s = _matrix_norm_sample(d, dtype)

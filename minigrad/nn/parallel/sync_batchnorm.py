@@ -78,6 +78,13 @@ class _SyncBatchNormFn(autograd.Function):
         return dx, dw, db, None
 
 
+def _refuse_process_group(process_group):
+    """PyTorch's ``process_group=``: None (the default group) is the only one minigrad.distributed has."""
+    if process_group is not None:
+        raise NotImplementedError(f"SyncBatchNorm: process_group={process_group!r} is not supported; minigrad's "
+                                  "SyncBatchNorm reduces over the default group (pass None)")
+
+
 class SyncBatchNorm(_BatchNorm):
     """Batch norm over (N, C, ...) inputs with the statistics of the global batch (PyTorch's).
 
@@ -87,6 +94,12 @@ class SyncBatchNorm(_BatchNorm):
     into these with :meth:`convert_sync_batchnorm`."""
 
     _expected_dims = (2, 3, 4, 5)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 process_group=None, device=None, dtype=None):
+        _refuse_process_group(process_group)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype)
+        self.process_group = None
 
     def forward(self, x):
         if not (self.training and dist.is_initialized() and dist.get_world_size() > 1):
@@ -107,9 +120,11 @@ class SyncBatchNorm(_BatchNorm):
     def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
         """``module`` with every BatchNorm1d/2d replaced by a SyncBatchNorm that shares its
         parameters and buffers (the module itself when it is a batch norm)."""
+        _refuse_process_group(process_group)
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             sync = cls.__new__(cls)
             Module.__init__(sync)
+            sync.process_group = None
             for key in ("num_features", "eps", "momentum", "affine", "track_running_stats", "use_bias", "training"):
                 object.__setattr__(sync, key, getattr(module, key))
             for name, p in module._parameters.items():
