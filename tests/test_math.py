@@ -254,6 +254,8 @@ def test_norm_at_zero_has_zero_gradient_and_refuses_unknown_p(torch):
         t.norm(p).backward()
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
     with pytest.raises(ValueError, match="norm: p must be"):
+        mg.norm(mg.ones(3), "nucl")
+    with pytest.raises(ValueError, match="norm: p='nuc' needs two dims"):
         mg.norm(mg.ones(3), "nuc")
 
 

@@ -25,7 +25,7 @@ from . import _formula as f
 from ._args import ShapeError, as_tensor, dim_alias, normalize_dim, shape_arg
 from ._kernels import kernels
 
-__all__ = ["reshape", "view", "view_dtype", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
+__all__ = ["reshape", "view", "flatten", "squeeze", "unsqueeze", "transpose", "permute", "expand",
            "broadcast_to", "getitem", "index_select", "cat", "stack", "split", "chunk", "pad"]
 
 
