@@ -51,8 +51,12 @@ register(OpSpec("huber_loss_weighted",
 
 def _pdist_sample(d, dtype):
     n, m = d.integers(1, 5), d.integers(1, 4)
-    # distinct rows, well apart: every pair's difference is away from the norm's kink at 0
-    x = d.floats((n, m), dtype=dtype) + np.arange(n, dtype=dtype)[:, None] * dtype(3.0)
+    # distinct rows, well apart: every pair's difference is away from the norm's kink at 0; a ramp
+    # across the columns that grows with the row keeps a pair's column differences apart, so the
+    # inf-norm's max has no tie even where the drawn values repeat (all zeros, say)
+    rows = np.arange(n, dtype=dtype)[:, None]
+    ramp = rows * (np.arange(m, dtype=dtype)[None, :] + dtype(1.0)) * dtype(0.25 / m)
+    x = d.floats((n, m), dtype=dtype) + rows * dtype(3.0) + ramp
     return Sample([x], {"p": d.choice([2.0, 1.0, 3.0, float("inf")])})
 
 
