@@ -67,7 +67,7 @@ def main(argv=None):
         return 0
     if args.group == "distributed":
         from . import distributed
-        return distributed.main(args.names, args.json, args.steps, args.no_torch)
+        return distributed.main(args.names, args.json, args.steps, args.no_torch, rounds=args.rounds)
     workloads = load_all()
     if args.list:
         for w in workloads.values():

@@ -18,8 +18,11 @@ of 2 ranks over one process; 2 is perfect scaling); the exposed communication ``
 (the median of the differences of neighbouring steps, which a slow spell hits alike);
 the fraction of the all-reduce hidden behind backward, ``1 - (t2 - t2_local) / t_ar`` (clipped to
 [0, 1]); and the ratio of minigrad's DDP step time to PyTorch's.  Figures are medians over
-``--steps`` steps (default 10); each (model, framework) row is written to the results file as
-soon as it is measured (a stopped run keeps its rows; no ``--resume`` here: rerun the models left).
+``--steps`` steps (default 10).  ``--rounds`` (default 3) repeats both frameworks' runs in fresh
+processes, alternating which goes first, so that a slow spell of this shared machine hits both; each
+figure is then the median over the rounds, and the DDP step ratio the median of the rounds' paired
+ratios, with their range.  Each model's row is written to the results file as soon as it is measured
+(a stopped run keeps its rows; no ``--resume`` here: rerun the models left).
 
 PyTorch's ranks join through ``env://`` (MASTER_ADDR 127.0.0.1, a free port, rank and size from
 mpiexec's PMI variables).  Both frameworks' processes get minigrad's glibc settings (as in the
@@ -231,7 +234,7 @@ def _launch(cmd, env, timeout):
 
 
 def measure(model, fw, steps, timeout):
-    """The row of one (model, framework): the single-process and the 2-rank runs, and what follows."""
+    """One round of one (model, framework): the single-process and the 2-rank runs, and what follows."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, **ONE_THREAD, **harness.timing_allocator_env(),
                PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
@@ -239,35 +242,64 @@ def measure(model, fw, steps, timeout):
     worker = [sys.executable, "-m", "benchmarks.distributed", "--rank-worker", model, fw]
     single = _launch(worker + ["single", str(steps)], env, timeout)
     ddp = _launch([mpiexec(), "-n", str(RANKS)] + worker + ["ddp", str(steps)], env, timeout)
-    row = {"name": f"{model}/{fw}", "model": model, "framework": fw, "description": MODELS[model],
-           "single": single, "ddp": ddp}
+    run = {"single": single, "ddp": ddp}
     if "error" not in single and "error" not in ddp:
         exposed = max(0.0, ddp["exposed_s"])
-        row.update(throughput_ratio=RANKS * single["step_s"] / ddp["step_s"], exposed_s=exposed,
+        run.update(throughput_ratio=RANKS * single["step_s"] / ddp["step_s"], exposed_s=exposed,
                    hidden_fraction=min(1.0, max(0.0, 1 - exposed / ddp["allreduce_s"])))
+    return run
+
+
+def _median_run(runs):
+    """The figures of several rounds of one framework: each the median over the rounds."""
+    def med(get):
+        return statistics.median(get(r) for r in runs)
+    return {"single": {"step_s": med(lambda r: r["single"]["step_s"])},
+            "ddp": {key: med(lambda r: r["ddp"][key]) for key in ("step_s", "local_step_s", "allreduce_s")},
+            "throughput_ratio": med(lambda r: r["throughput_ratio"]), "exposed_s": med(lambda r: r["exposed_s"]),
+            "hidden_fraction": med(lambda r: r["hidden_fraction"])}
+
+
+def measure_model(model, frameworks, steps, rounds, timeout):
+    """``rounds`` rounds of every framework in fresh processes, alternating (minigrad first in even rounds,
+    torch first in odd ones), so a slow spell of the machine hits both; the DDP step ratio is the median
+    of the rounds' paired ratios, with their range."""
+    runs = {fw: [] for fw in frameworks}
+    for k in range(rounds):
+        for fw in (frameworks if k % 2 == 0 else frameworks[::-1]):
+            runs[fw].append(measure(model, fw, steps, timeout))
+    row = {"name": model, "model": model, "description": MODELS[model], "rounds": rounds, "runs": runs}
+    errors = [r[part]["error"] for fw in frameworks for r in runs[fw] for part in ("single", "ddp")
+              if "error" in r[part]]
+    if errors:
+        row["error"] = errors[0]
+        return row
+    row["frameworks"] = {fw: _median_run(runs[fw]) for fw in frameworks}
+    if "torch" in runs:
+        paired = [m["ddp"]["step_s"] / t["ddp"]["step_s"] for m, t in zip(runs["minigrad"], runs["torch"])]
+        row.update(ddp_ratio=statistics.median(paired), ddp_ratio_range=[min(paired), max(paired)])
     return row
 
 
 def format_table(rows):
     head = (f"{'model / framework':<26} {'1 proc ms':>10} {'2 ranks ms':>11} {'no_sync ms':>11} {'all-red ms':>11} "
-            f"{'throughput':>11} {'hidden':>7} {'DDP step / torch':>17}")
+            f"{'throughput':>11} {'hidden':>7} {'DDP step / torch':>17} {'rounds':>11}")
     lines = [head, "-" * len(head)]
-    by_name = {row["name"]: row for row in rows}
     for row in rows:
-        if "throughput_ratio" not in row:
-            error = row["single"].get("error") or row["ddp"].get("error")
-            lines.append(f"{row['name']:<26} ERROR: {error}")
+        if "error" in row:
+            lines.append(f"{row['name']:<26} ERROR: {row['error']}")
             continue
-        torch_row = by_name.get(f"{row['model']}/torch", {})
-        versus = (f"{row['ddp']['step_s'] / torch_row['ddp']['step_s']:17.2f}"
-                  if row["framework"] == "minigrad" and "throughput_ratio" in torch_row else " " * 16 + "-")
-        lines.append(f"{row['name']:<26} {1e3 * row['single']['step_s']:10.1f} {1e3 * row['ddp']['step_s']:11.1f} "
-                     f"{1e3 * row['ddp']['local_step_s']:11.1f} {1e3 * row['ddp']['allreduce_s']:11.1f} "
-                     f"{row['throughput_ratio']:10.2f}x {100 * row['hidden_fraction']:6.0f}% {versus}")
+        for fw, fig in row["frameworks"].items():
+            versus = f"{row['ddp_ratio']:17.2f} {'%.2f-%.2f' % tuple(row['ddp_ratio_range']):>11}" \
+                if fw == "minigrad" and "ddp_ratio" in row else " " * 16 + "-"
+            lines.append(f"{row['model'] + '/' + fw:<26} {1e3 * fig['single']['step_s']:10.1f} "
+                         f"{1e3 * fig['ddp']['step_s']:11.1f} {1e3 * fig['ddp']['local_step_s']:11.1f} "
+                         f"{1e3 * fig['ddp']['allreduce_s']:11.1f} {fig['throughput_ratio']:10.2f}x "
+                         f"{100 * fig['hidden_fraction']:6.0f}% {versus}")
     return "\n".join(lines)
 
 
-def main(names=(), path=None, steps=None, no_torch=False, timeout=1800):
+def main(names=(), path=None, steps=None, no_torch=False, timeout=1800, rounds=3):
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         print(f"unknown models for --group distributed: {unknown}; expected some of {list(MODELS)}", file=sys.stderr)
@@ -277,19 +309,20 @@ def main(names=(), path=None, steps=None, no_torch=False, timeout=1800):
         return 2
     steps = steps or 10
     frameworks = ["minigrad"] if no_torch else list(FRAMEWORKS)
-    planned = [f"{m}/{fw}" for m in (names or MODELS) for fw in frameworks]
-    header = {"benchmark": "distributed", "ranks": RANKS, "threads_per_process": 1, "steps": steps,
+    planned = list(names or MODELS)
+    rounds = max(1, rounds)
+    header = {"benchmark": "distributed", "ranks": RANKS, "threads_per_process": 1, "steps": steps, "rounds": rounds,
               "bucket_cap_mb": BUCKET_CAP_MB, "machine": harness.machine_info(),
               "malloc_env": harness.timing_allocator_env()}
     path = path or os.path.join(os.path.dirname(__file__), "results",
                                 datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + "-distributed.json")
     print(f"data-parallel scaling: {RANKS} ranks x 1 thread against 1 process x 1 thread, {steps} timed steps "
-          f"each (medians);\nthroughput = {RANKS} t(1 proc) / t({RANKS} ranks); hidden = the share of the all-reduce "
+          f"each (medians), in {rounds} alternating rounds of fresh processes per framework (each figure\n"
+          f"the median over the rounds; DDP step / torch: the median of the paired rounds' ratios, with their range);\nthroughput = {RANKS} t(1 proc) / t({RANKS} ranks); hidden = the share of the all-reduce "
           f"time not added to the step\nwriting {path} after every row\n", flush=True)
 
-    def measure_row(name):
-        model, fw = name.split("/")
-        return measure(model, fw, steps, timeout)
+    def measure_row(model):
+        return measure_model(model, frameworks, steps, rounds, timeout)
     progress.stop_on_sigterm()
     rows, stopped = progress.run_rows(planned, measure_row, path, header, planned, [])
     print(format_table(rows))

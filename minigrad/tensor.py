@@ -21,6 +21,31 @@ PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci
 INFERENCE_DEPTH = [0]
 
 
+class Size(tuple):
+    """PyTorch's ``torch.Size``: the tuple ``Tensor.shape`` and ``Tensor.size()`` return
+    (``x.shape == (2, 3)``, ``x.shape == minigrad.Size([2, 3])``); slices and sums stay Sizes."""
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __mul__(self, times):
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+
 class Tensor:
     """An n-dimensional array on a device, optionally recording the ops applied to it.
 
@@ -193,8 +218,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ metadata
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> "Size":
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -217,7 +242,7 @@ class Tensor:
 
     def size(self, dim=None):
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[_dim(dim, self._data.ndim, "size")]
 
     def dim(self) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .tensor import INFERENCE_DEPTH, Tensor
+from .tensor import INFERENCE_DEPTH, Size, Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
@@ -17,16 +17,6 @@ __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel"
            "set_printoptions", "result_type", "promote_types", "can_cast", "is_same_size", "typename", "scalar_tensor",
            "asarray", "get_default_device", "set_default_device", "set_float32_matmul_precision",
            "get_float32_matmul_precision", "autocast", "Size"]
-
-
-class Size(tuple):
-    """PyTorch's ``torch.Size``: a tuple of sizes (``x.shape == minigrad.Size([2, 3])``)."""
-
-    def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
-
-    def __repr__(self):
-        return f"minigrad.Size({list(self)})"
 
 
 def is_tensor(obj) -> bool:

@@ -175,8 +175,27 @@ def test_distributed_rows_throughput_hidden_fraction_and_torch_ratio(monkeypatch
     assert rows[0]["throughput_ratio"] == pytest.approx(2 * 1.0 / 1.1)
     assert rows[0]["exposed_s"] == pytest.approx(0.05) and rows[0]["hidden_fraction"] == pytest.approx(0.75)
     assert rows[1]["hidden_fraction"] == 1.0 and rows[1]["throughput_ratio"] == pytest.approx(2.4)
-    line = next(ln for ln in distributed.format_table(rows).splitlines() if ln.startswith("resnet18_cifar/minigrad"))
-    assert line.split()[-3:] == ["1.82x", "75%", "1.10"]                 # 1.1 s against torch's 1.0 s
+    row = distributed.measure_model("resnet18_cifar", ["minigrad", "torch"], steps=3, rounds=1, timeout=10)
+    line = next(ln for ln in distributed.format_table([row]).splitlines() if ln.startswith("resnet18_cifar/minigrad"))
+    assert line.split()[-4:] == ["1.82x", "75%", "1.10", "1.10-1.10"]      # 1.1 s against torch's 1.0 s
+
+
+def test_distributed_rounds_alternate_and_the_ratio_is_the_median_of_paired_rounds(monkeypatch):
+    """Round k pairs minigrad's k-th run with torch's k-th; the order alternates so a slow spell
+    hits both; a round in which the whole machine was slow cancels out of its ratio."""
+    from benchmarks import distributed
+    order, slow = [], {"minigrad": [1.0, 2.0, 1.1], "torch": [1.0, 2.1, 1.0]}
+
+    def fake(model, fw, steps, timeout):
+        t = slow[fw][sum(1 for f in order if f == fw)]
+        order.append(fw)
+        return {"single": {"step_s": t}, "ddp": {"step_s": t, "local_step_s": t, "allreduce_s": 0.1},
+                "throughput_ratio": 2.0, "exposed_s": 0.0, "hidden_fraction": 1.0}
+    monkeypatch.setattr(distributed, "measure", fake)
+    row = distributed.measure_model("text_lstm_t200", ["minigrad", "torch"], steps=3, rounds=3, timeout=10)
+    assert order == ["minigrad", "torch", "torch", "minigrad", "minigrad", "torch"]
+    assert row["ddp_ratio"] == pytest.approx(1.0) and row["ddp_ratio_range"] == pytest.approx([2.0 / 2.1, 1.1])
+    assert row["frameworks"]["minigrad"]["ddp"]["step_s"] == pytest.approx(1.1)        # the median round
 
 
 def test_distributed_all_reduce_alone_uses_ddps_bucket_sizes():

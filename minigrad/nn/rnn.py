@@ -151,12 +151,19 @@ def _permute_states(states, index):
     return type(states)(_permute_states(s, index) for s in states)
 
 
+def _no_projection(name, proj_size):
+    """PyTorch's RNN and GRU refuse ``proj_size`` as a ValueError (any value, 0 included)."""
+    if proj_size is not None:
+        raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+
+
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
     Returns ``(output, h_n)``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=None):
+        _no_projection("RNN", proj_size)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
@@ -180,7 +187,8 @@ class GRU(RNNBase):
     h_t = (1 - z) n + z h_{t-1}.  Returns ``(output, h_n)``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
+                 bidirectional=False, device=None, dtype=None, proj_size=None):
+        _no_projection("GRU", proj_size)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
 
