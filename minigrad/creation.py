@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from . import backend
+from .errors import ArgumentError
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
@@ -42,7 +43,7 @@ def as_array(data, dtype=None, device=None, copy=True):
         try:
             arr = np.asarray(data)
         except ValueError as exc:
-            raise ValueError(f"tensor: data is not a regular (rectangular) nested list: {exc}") from None
+            raise ArgumentError(f"tensor: data is not a regular (rectangular) nested list: {exc}") from None
         if arr.dtype == object:
             raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data")
         target = backend.as_dtype(dtype) if dtype is not None else _default_dtype_for(arr.dtype)
@@ -103,7 +104,7 @@ def _shape_arg(size, opname, keyword=None):
         except TypeError:
             n = None
         if n is None or n < 0:
-            raise ValueError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
+            raise ArgumentError(f"{opname}: sizes must be non-negative integers, got {tuple(size)}")
         dims.append(n)
     return tuple(dims)
 
@@ -176,7 +177,7 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
     if size is None:
         raise TypeError("randint: missing the size argument")
     if high <= low:
-        raise ValueError(f"randint: expected low < high, got [{low}, {high})")
+        raise ArgumentError(f"randint: expected low < high, got [{low}, {high})")
     dev = backend.device(device)
     arr = backend.random_integers(low, high, _shape_arg((size,), "randint"), dev, generator)
     t = Tensor._wrap(arr.astype(backend.as_dtype(dtype) if dtype else backend.int64, copy=False))
@@ -192,7 +193,7 @@ def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=Fal
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise ArgumentError("arange: step must be non-zero")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = backend.int64 if ints else backend.get_default_dtype()
@@ -229,7 +230,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 
 def _triangle_indices(opname, row, col, offset, dtype, device, upper):
     if row < 0 or col < 0:
-        raise ValueError(f"{opname}: row and col must be non-negative, got {row} and {col}")
+        raise ArgumentError(f"{opname}: row and col must be non-negative, got {row} and {col}")
     r, c = np.nonzero(np.triu(np.ones((row, col), bool), offset) if upper else np.tril(np.ones((row, col), bool), offset))
     out = np.stack([r, c]).astype(backend.as_dtype(dtype) if dtype is not None else backend.int64)
     return Tensor._wrap(backend.to_device(out, backend.device(device)))
@@ -255,7 +256,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None) -> Tensor:
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
+        raise ArgumentError(f"randperm: n must be a non-negative integer, got {n!r}")
     dt = backend.as_dtype(dtype) if dtype is not None else backend.int64
     arr = backend.random_permutation(int(n), backend.device(device), generator)
     t = Tensor._wrap(arr.astype(dt, copy=False))
@@ -277,21 +278,21 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     """
     w = input._data if isinstance(input, Tensor) else as_array(input)
     if w.ndim not in (1, 2):
-        raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
+        raise ArgumentError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
     if w.dtype.kind != "f":
         raise TypeError(f"multinomial: expected a floating-point tensor of weights, got {w.dtype}")
     if not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
-        raise ValueError(f"multinomial: num_samples must be a positive integer, got {num_samples!r}")
+        raise ArgumentError(f"multinomial: num_samples must be a positive integer, got {num_samples!r}")
     xp = backend.xp_of(w)
     rows = w.reshape(-1, w.shape[-1]).astype(backend.float64)
     categories = rows.shape[1]
     if not bool(xp.isfinite(rows).all()) or bool((rows < 0).any()):
-        raise ValueError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+        raise ArgumentError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
     if bool((rows.sum(axis=1) <= 0).any()):
-        raise ValueError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+        raise ArgumentError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
     if not replacement:
         if num_samples > categories:
-            raise ValueError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+            raise ArgumentError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
                              f"replacement ({num_samples} > {categories})")
     dev = backend.device_of(w)
     u = backend.random_uniform((rows.shape[0], num_samples if replacement else categories), backend.float64,
@@ -375,7 +376,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         if size is None:
             raise TypeError("normal: with a number for both mean and std, give a size")
         if std < 0:
-            raise ValueError(f"normal: expects std >= 0.0, but found std {std}")
+            raise ArgumentError(f"normal: expects std >= 0.0, but found std {std}")
         shape = _shape_arg((size,), "normal")
         dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
         z = backend.random_normal(shape, dt, backend.device(device), generator, float(mean), float(std))
@@ -390,11 +391,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         m = mean._data if mean_t else mean
         s = std._data if std_t else std
         if bool((backend.xp_of(s).asarray(s) < 0).any()) if std_t else s < 0:
-            raise ValueError("normal: expects all elements of std >= 0.0")
+            raise ArgumentError("normal: expects all elements of std >= 0.0")
         try:
             shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         except ValueError:
-            raise ValueError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
+            raise ArgumentError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
                              f"do not broadcast together") from None
         dt = backend.result_type(*(x._data for x in tensors))
         z = backend.random_normal(shape, dt, tensors[0].device, generator)
@@ -472,10 +473,10 @@ def range_inclusive(start, end, step=1, dtype=None, device=None, requires_grad=F
     included, in the default float dtype whatever the arguments' types."""
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
-        raise ValueError("range: step must be non-zero")
+        raise ArgumentError("range: step must be non-zero")
     count = int(np.floor((end - start) / step)) + 1
     if count < 0:
-        raise ValueError(f"range: upper bound and lower bound inconsistent with step sign (start {start}, "
+        raise ArgumentError(f"range: upper bound and lower bound inconsistent with step sign (start {start}, "
                          f"end {end}, step {step})")
     dt = backend.as_dtype(dtype) if dtype is not None else backend.get_default_dtype()
     xp = backend.array_module(backend.device(device))

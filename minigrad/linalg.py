@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .errors import ArgumentError
 from .ops.linalg import matmul
 from .tensor import Tensor
 from .ops.linalg_extra import cross as _cross
@@ -29,7 +30,7 @@ def multi_dot(tensors):
     from .ops.composite import chain_matmul
     ts = list(tensors)
     if len(ts) < 2:
-        raise ValueError(f"linalg.multi_dot: expected at least two tensors, got {len(ts)}")
+        raise ArgumentError(f"linalg.multi_dot: expected at least two tensors, got {len(ts)}")
     first_vector, last_vector = ts[0].ndim == 1, ts[-1].ndim == 1
     if first_vector:
         ts[0] = ts[0].unsqueeze(0)
@@ -72,10 +73,10 @@ def vander(x, *, N=None):
     from .ops.shape import stack
     x = as_tensor(x, "linalg.vander")
     if x.ndim < 1:
-        raise ValueError(f"linalg.vander: expected a tensor with at least one dim, got shape {x.shape}")
+        raise ArgumentError(f"linalg.vander: expected a tensor with at least one dim, got shape {tuple(x.shape)}")
     n = x.shape[-1] if N is None else N
     if n < 1:
-        raise ValueError(f"linalg.vander: N must be at least 1, got {n}")
+        raise ArgumentError(f"linalg.vander: N must be at least 1, got {n}")
     columns = [x * 0 + 1]
     for _ in range(n - 1):
         columns.append(columns[-1] * x)

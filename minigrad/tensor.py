@@ -713,10 +713,14 @@ class Tensor:
         value = value._data if isinstance(value, Tensor) else value
         index = _shape.normalize_index(index, self._data)
         split = _shape.split_integers(index)
-        if split is not None:                  # PyTorch's order: the integers first (a view), then the arrays
-            self._data[split[0]][split[1]] = value
-        else:
-            self._data[index] = value
+        try:
+            if split is not None:              # PyTorch's order: the integers first (a view), then the arrays
+                self._data[split[0]][split[1]] = value
+            else:
+                self._data[index] = value
+        except ValueError as exc:              # NumPy's broadcasting message, as PyTorch's RuntimeError
+            from .errors import ShapeError
+            raise ShapeError(f"__setitem__: {exc} (tensor of shape {self._data.shape})") from None
         _inplace.bump(self)
 
     # ------------------------------------------------------------------ arithmetic (ops/elementwise.py)

@@ -70,6 +70,17 @@ def test_size():
     assert mg.Size([2, 3]).numel() == 6 and isinstance(mg.Size([2]), tuple)
 
 
+def test_shape_is_a_size_as_torch(torch):
+    """``.shape`` and ``.size()`` are Sizes; slices and sums of Sizes stay Sizes; items are ints."""
+    for T in (torch, mg):
+        x = T.zeros(2, 3, 4)
+        assert type(x.shape).__name__ == "Size" and type(x.size()).__name__ == "Size"
+        assert type(x.shape[1:]).__name__ == "Size" and x.shape[1:] == (3, 4) and type(x.shape[0]) is int
+        assert type(x.shape + (5,)).__name__ == "Size" and x.shape + (5,) == (2, 3, 4, 5)
+        assert x.shape.numel() == 24 and x.size(-1) == 4 and x.shape == (2, 3, 4)
+    assert repr(mg.zeros(2, 3).shape) == "minigrad.Size([2, 3])"
+
+
 def test_bernoulli(torch):
     p = mg.tensor([0.0, 1.0, 1.0, 0.0])
     assert mg.bernoulli(p).tolist() == [0.0, 1.0, 1.0, 0.0] and mg.bernoulli(p).dtype == mg.float32
@@ -419,6 +430,13 @@ def test_legacy_tensor_constructor():
     "T.arange(6).view(3, 2).t().view(-1)", "T.cat([T.ones(2, 3), T.ones(3, 2)])", "T.stack([T.ones(2), T.ones(3)])",
     "T.ones(2, 3).expand(3, 3)", "T.ones(3).expand(3, 2)", "T.arange(10).split([2, 3])", "T.ones(2, 3).permute(0, 0)",
     "T.nn.functional.linear(T.ones(2, 3), T.ones(4, 2))", "T.nn.Linear(3, 4)(T.ones(2, 5))",
+    # argument checks that PyTorch makes in C++ (RuntimeError), minigrad's ArgumentError
+    "T.nn.Conv2d(3, 4, 3)(T.ones(1, 2, 8, 8))", "T.nn.functional.mse_loss(T.ones(2, 3), T.ones(3, 2))",
+    "T.ones(4).split(0)", "T.ones(4).chunk(0)", "T.ones(2, 3).flatten(1, 0)", "T.zeros(-1)", "T.randn(-2)",
+    "T.arange(0, 5, 0)", "T.nn.LayerNorm(4)(T.ones(2, 3))", "T.nn.BatchNorm1d(4)(T.ones(2, 3))",
+    "T.nn.functional.pad(T.ones(2, 3), (1,))", "T.nn.functional.max_pool2d(T.ones(1, 1, 2, 2), 5)",
+    "T.ones(3).topk(5)", "T.ones(2, 3).repeat(2)", "T.nn.functional.one_hot(T.tensor([-1]))",
+    "T.multinomial(T.tensor([-1.0, 1.0]), 1)", "T.ones(2, 3).__setitem__(0, T.ones(4))", "T.dot(T.ones(2, 2), T.ones(2))",
 ])
 def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
     for T in (torch, mg):
@@ -433,13 +451,25 @@ def test_shape_errors_are_runtime_errors_as_in_torch(torch, expr):
     "T.ones(2, 3).masked_fill(T.ones(2, 3), 0)", "T.where(T.ones(2), T.ones(2), T.ones(2))",
     "T.ones(3).gather(0, T.tensor([0.0]))", "T.tensor([2, 3]) ** -1", "T.pow(T.tensor([2], dtype=T.short), -2)",
     "T.tensor([True]) - T.tensor([False])", "T.tensor([True]) - 1", "True - T.tensor([True])", "-T.tensor([True])",
-    "T.sub(T.tensor([True]), T.tensor([True]))",
+    "T.sub(T.tensor([True]), T.tensor([True]))", "T.nn.functional.nll_loss(T.ones(2, 3), T.ones(2))",
 ])
 def test_dtype_errors_are_runtime_errors_as_in_torch(torch, expr):
     for T in (torch, mg):
         with pytest.raises(RuntimeError):
             eval(expr, {"T": T})
     with pytest.raises(TypeError):
+        eval(expr, {"T": mg})
+
+
+@pytest.mark.parametrize("expr", [
+    "T.ones(2, 3).gather(1, T.tensor([[0, 7, 1], [0, 0, 0]]))", "T.ones(3).scatter(0, T.tensor([5]), 1.0)",
+    "T.ones(3).scatter_add(0, T.tensor([5]), T.ones(1))",
+])
+def test_index_range_errors_of_gathers_are_runtime_errors_as_in_torch(torch, expr):
+    for T in (torch, mg):
+        with pytest.raises(RuntimeError):
+            eval(expr, {"T": T})
+    with pytest.raises(IndexError):
         eval(expr, {"T": mg})
 
 

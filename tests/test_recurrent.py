@@ -297,6 +297,8 @@ def test_dropout_between_layers():
     (lambda: nn.LSTM(3, 4)(mg.randn(5, 2, 3, dtype=mg.float64)), TypeError,
      "weight_ih is float32 but the input is float64"),
     (lambda: nn.LSTM(3, 4, proj_size=4), ValueError, "proj_size has to be smaller"),
+    (lambda: nn.GRU(3, 4, proj_size=2), ValueError, "proj_size argument is only supported for LSTM"),
+    (lambda: nn.RNN(3, 4, proj_size=0), ValueError, "proj_size argument is only supported for LSTM"),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "nonlinearity must be 'tanh' or 'relu'"),
     (lambda: nn.GRU(3, 4, dropout=1.5), ValueError, "dropout must be a number in"),
     (lambda: nn.LSTMCell(3, 4)(mg.randn(2, 3), (mg.randn(2, 5), mg.randn(2, 4))), ValueError, r"h must have shape"),

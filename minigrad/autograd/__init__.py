@@ -815,7 +815,7 @@ def _run_tensor_hooks(hooks, g):
         if out is not None:
             new = out if graph and isinstance(out, Tensor) else out._data if isinstance(out, Tensor) else out
             if new.shape != g.shape:
-                raise RuntimeError(f"a gradient hook returned shape {new.shape}, expected {g.shape}")
+                raise RuntimeError(f"a gradient hook returned shape {tuple(new.shape)}, expected {tuple(g.shape)}")
             g = new
     return g
 
@@ -1254,7 +1254,7 @@ def _root_gradient(t: Tensor, g, create_graph=False):
     if g is None:
         if t._data.size != 1:
             raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs (one element); "
-                               f"this output has shape {t.shape}: pass gradient=")
+                               f"this output has shape {tuple(t.shape)}: pass gradient=")
         ones = backend.xp_of(t._data).ones(t.shape, dtype=t.dtype)
         return Tensor._wrap(ones) if create_graph else ones
     arr = g._data if isinstance(g, Tensor) else g
@@ -1264,7 +1264,7 @@ def _root_gradient(t: Tensor, g, create_graph=False):
         raise RuntimeError(f"backward: gradient is on {backend.device_of(arr)} but the output is on "
                            f"{t.device}")
     if arr.shape != t.shape:
-        raise RuntimeError(f"backward: gradient has shape {arr.shape} but the output has shape {t.shape}")
+        raise RuntimeError(f"backward: gradient has shape {arr.shape} but the output has shape {tuple(t.shape)}")
     if create_graph:
         if isinstance(g, Tensor):
             return g if g.dtype == t.dtype else g.to(t.dtype)

@@ -20,7 +20,7 @@ class CharSequences(Dataset):
     def __init__(self, inputs, targets, alphabet):
         self.inputs, self.targets = np.asarray(inputs, dtype=np.int64), np.asarray(targets, dtype=np.int64)
         if self.inputs.shape != self.targets.shape or self.inputs.ndim != 2:
-            raise ValueError(f"CharSequences: inputs {self.inputs.shape} and targets {self.targets.shape} must be "
+            raise ValueError(f"CharSequences: inputs {tuple(self.inputs.shape)} and targets {tuple(self.targets.shape)} must be "
                              f"two (N, L) arrays of one shape")
         self.alphabet = alphabet
 

@@ -64,7 +64,7 @@ def read_batch(path):
     data = np.asarray(batch["data"])
     labels = np.asarray(batch["labels"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        raise ValueError(f"CIFAR10: {path}: 'data' must be uint8 of shape (n, 3072), got {data.dtype} {data.shape}")
+        raise ValueError(f"CIFAR10: {path}: 'data' must be uint8 of shape (n, 3072), got {data.dtype} {tuple(data.shape)}")
     if labels.size and labels.dtype.kind not in "iu":      # 3.7 must not become class 3 silently
         raise ValueError(f"CIFAR10: {path}: 'labels' must be integers, got {labels.dtype}")
     if labels.shape != (data.shape[0],):

@@ -100,7 +100,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"WeightedRandomSampler: replacement must be a bool, got {replacement!r}")
         w = np.asarray(weights.detach().cpu().numpy() if isinstance(weights, Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
-            raise ValueError(f"WeightedRandomSampler: weights must be 1-D, got shape {w.shape}")
+            raise ValueError(f"WeightedRandomSampler: weights must be 1-D, got shape {tuple(w.shape)}")
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("WeightedRandomSampler: weights must be finite, non-negative, with a positive sum")
         if not replacement and num_samples > np.count_nonzero(w):

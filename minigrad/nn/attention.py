@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..creation import empty
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -25,10 +26,10 @@ class MultiheadAttention(Module):
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and "
+            raise ArgumentError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and "
                              f"{num_heads}")
         if embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+            raise ArgumentError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from ..errors import ArgumentError
 from .module import Module
 from .parameter import Parameter
 
@@ -74,17 +75,17 @@ class Sequential(Module):
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+            raise ArgumentError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return Sequential(*self, *other)
 
     def __iadd__(self, other):
         if not isinstance(other, Sequential):
-            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+            raise ArgumentError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return self.extend(list(other))
 
     def __mul__(self, other):
         if not isinstance(other, int) or other <= 0:
-            raise ValueError(f"Non-positive multiplication factor {other!r} for Sequential")
+            raise ArgumentError(f"Non-positive multiplication factor {other!r} for Sequential")
         return Sequential(*(list(self) * other))
 
     __rmul__ = __mul__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .layers import _BatchNorm, _param
@@ -19,7 +20,7 @@ class _ConvNd(Module):
                  weight_shape, device, dtype):
         super().__init__()
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
+            raise ArgumentError(f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
                              f"and out_channels={out_channels}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
@@ -57,7 +58,7 @@ class _ConvNd(Module):
     def _set_padding_mode(self, padding_mode):
         modes = ("zeros", "reflect", "replicate", "circular")
         if padding_mode not in modes:
-            raise ValueError(f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}")
+            raise ArgumentError(f"{type(self).__name__}: padding_mode must be one of {modes}, got {padding_mode!r}")
         self.padding_mode = padding_mode
 
     def _mode_padded(self, x):
@@ -120,14 +121,14 @@ def transposed_output_padding(layer, input, output_size):
     if len(size) == n + 2 or (len(size) == n + 1 and input.ndim == n + 1):
         size = size[-n:]
     if len(size) != n:
-        raise ValueError(f"{type(layer).__name__}: output_size must have {n} or {n + 2} elements, got "
+        raise ArgumentError(f"{type(layer).__name__}: output_size must have {n} or {n + 2} elements, got "
                          f"{tuple(output_size)}")
     spatial = input.shape[-n:]
     smallest = [(i - 1) * s - 2 * p + d * (k - 1) + 1
                 for i, s, p, d, k in zip(spatial, layer.stride, layer.padding, layer.dilation, layer.kernel_size)]
     for want, lo, s in zip(size, smallest, layer.stride):
         if not lo <= want <= lo + s - 1:
-            raise ValueError(f"{type(layer).__name__}: requested an output size of {size}, but valid sizes range "
+            raise ArgumentError(f"{type(layer).__name__}: requested an output size of {size}, but valid sizes range "
                              f"from {tuple(smallest)} to {tuple(a + s - 1 for a, s in zip(smallest, layer.stride))} "
                              f"(for an input of {tuple(spatial)})")
     return tuple(want - lo for want, lo in zip(size, smallest))
@@ -139,7 +140,7 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in PyTorch), "
+            raise ArgumentError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in PyTorch), "
                              f"got {padding_mode!r}")
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, _pair(stride), _pair(padding), _pair(dilation), groups, bias,
@@ -215,7 +216,7 @@ class Dropout2d(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: probability must be between 0 and 1, got {p}")
+            raise ArgumentError(f"Dropout2d: probability must be between 0 and 1, got {p}")
         self.p = p
         self.inplace = inplace
 

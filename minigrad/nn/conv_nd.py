@@ -2,6 +2,7 @@
 PyTorch's names, weight layouts, defaults and initialisation."""
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from . import functional as F
 from .conv import _ConvNd, transposed_output_padding
 from .module import Module
@@ -24,12 +25,12 @@ class _ConvNdLayer(_ConvNd):
         n, name = self._n, type(self).__name__
         modes = ("zeros",) if self._transposed else ("zeros", "reflect", "replicate", "circular")
         if padding_mode not in modes:
-            raise ValueError(f"{name}: padding_mode must be one of {modes}, got {padding_mode!r}")
+            raise ArgumentError(f"{name}: padding_mode must be one of {modes}, got {padding_mode!r}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+                raise ArgumentError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
             if padding == "same" and any(s != 1 for s in _tuple(stride, n)):
-                raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+                raise ArgumentError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
         k = _tuple(kernel_size, n)
         shape = ((in_channels, out_channels // groups, *k) if self._transposed
                  else (out_channels, in_channels // groups, *k))

@@ -9,6 +9,7 @@ import math
 
 from .. import backend
 from ..autograd import no_grad
+from ..errors import ArgumentError
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_",
@@ -28,13 +29,13 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise ArgumentError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
 def _fans(tensor):
     shape = tensor.shape
     if len(shape) < 2:
-        raise ValueError(f"fan in and fan out need a tensor of at least 2 dims, got shape {shape}")
+        raise ArgumentError(f"fan in and fan out need a tensor of at least 2 dims, got shape {shape}")
     receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 
@@ -45,7 +46,7 @@ _calculate_fan_in_and_fan_out = _fans
 
 def _calculate_correct_fan(tensor, mode):
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ArgumentError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     fan_in, fan_out = _fans(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -90,7 +91,7 @@ def zeros_(tensor):
 
 def eye_(tensor):
     if tensor.ndim != 2:
-        raise ValueError(f"eye_: expected a 2-D tensor, got shape {tensor.shape}")
+        raise ArgumentError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     return _fill(tensor, backend.xp_of(tensor._data).eye(*tensor.shape, dtype=tensor.dtype))
 
 
@@ -108,7 +109,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 def _kaiming_std(tensor, a, mode, nonlinearity):
     fan_in, fan_out = _fans(tensor)
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ArgumentError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
@@ -127,7 +128,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample."""
     import numpy as np
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
+        raise ArgumentError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = tensor._data.size // rows
     flat = backend.random_normal((rows, cols), np.float64, backend.CPU, None if generator is None or
@@ -145,10 +146,10 @@ def dirac_(tensor, groups=1):
     """A 3-, 4- or 5-D conv weight that passes its input through: in each of ``groups``, output
     channel d copies input channel d at the kernel's centre (for d < min(out/groups, in))."""
     if tensor.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tensor.shape}")
+        raise ArgumentError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}")
     out_ch = tensor.shape[0]
     if out_ch % groups != 0:
-        raise ValueError(f"dirac_: dim 0 ({out_ch}) must be divisible by groups ({groups})")
+        raise ArgumentError(f"dirac_: dim 0 ({out_ch}) must be divisible by groups ({groups})")
     per_group = out_ch // groups
     array = backend.xp_of(tensor._data).zeros(tensor.shape, dtype=tensor.dtype)
     centre = tuple(s // 2 for s in tensor.shape[2:])
@@ -162,7 +163,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D normal(0, std) matrix with ``ceil(sparsity * rows)`` entries of each column set to zero."""
     import numpy as np
     if tensor.ndim != 2:
-        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
+        raise ArgumentError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     values = backend.to_device(backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, 0.0, std),

@@ -9,6 +9,7 @@ import math
 
 from .. import backend
 from ..creation import empty, ones, tensor, zeros
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .module import Module
@@ -148,7 +149,7 @@ class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability must be between 0 and 1, got {p}")
+            raise ArgumentError(f"Dropout: probability must be between 0 and 1, got {p}")
         self.p = p
         self.inplace = inplace
 
@@ -244,10 +245,10 @@ class _BatchNorm(_NormBase):
 
     def forward(self, input):
         if input.ndim not in self._expected_dims:
-            raise ValueError(f"{type(self).__name__}: expected a {' or '.join(f'{d}D' for d in self._expected_dims)} "
+            raise ArgumentError(f"{type(self).__name__}: expected a {' or '.join(f'{d}D' for d in self._expected_dims)} "
                              f"input, got {input.ndim}D (shape {tuple(input.shape)})")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got "
+            raise ArgumentError(f"{type(self).__name__}: expected {self.num_features} channels (dim 1), got "
                              f"shape {tuple(input.shape)}")
         momentum = self.momentum
         use_batch_stats = self.training or not self.track_running_stats

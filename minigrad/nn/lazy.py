@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import no_grad
+from ..errors import ArgumentError
 from ..utilities import get_rng_state, set_rng_state
 from .conv import BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d
 from .conv_nd import Conv3d, ConvTranspose1d, ConvTranspose3d
@@ -68,7 +69,7 @@ class _LazyModule(Module):
 
     def _input_size(self, input):
         if input.ndim == 0:
-            raise ValueError(f"{type(self).__name__}: the input must have a feature dimension, got a 0-d tensor")
+            raise ArgumentError(f"{type(self).__name__}: the input must have a feature dimension, got a 0-d tensor")
         if self.batched_ndim is None:
             return input.shape[-1]
         return input.shape[0] if input.ndim == self.batched_ndim - 1 else input.shape[1]

@@ -1,6 +1,7 @@
 """Losses as modules (PyTorch's names), thin over ``nn.functional``."""
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from . import functional as F
 from .module import Module
 
@@ -14,7 +15,7 @@ class _Loss(Module):
         super().__init__()
         reduction = _legacy(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+            raise ArgumentError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self):
@@ -99,7 +100,7 @@ class KLDivLoss(Module):
         super().__init__()
         reduction = _legacy(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"KLDivLoss: reduction must be 'mean', 'sum', 'none' or 'batchmean', got {reduction!r}")
+            raise ArgumentError(f"KLDivLoss: reduction must be 'mean', 'sum', 'none' or 'batchmean', got {reduction!r}")
         self.reduction, self.log_target = reduction, log_target
 
     def forward(self, input, target):

@@ -8,6 +8,7 @@ import math
 
 from .. import backend
 from ..autograd import no_grad
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .activation import _module
@@ -53,9 +54,9 @@ class MultiMarginLoss(_Loss):
     def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
         if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
+            raise ArgumentError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
         if weight is not None and tuple(weight.shape) != (weight.shape[0],):
-            raise ValueError(f"MultiMarginLoss: weight must be 1-D, got shape {tuple(weight.shape)}")
+            raise ArgumentError(f"MultiMarginLoss: weight must be 1-D, got shape {tuple(weight.shape)}")
         self.p, self.margin = p, margin
         self.register_buffer("weight", weight)
 
@@ -103,7 +104,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
         super().__init__(reduction=reduction)
         if margin <= 0:
-            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
+            raise ArgumentError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
         self.distance_function, self.margin, self.swap = distance_function, margin, swap
 
     def forward(self, anchor, positive, negative):
@@ -137,7 +138,7 @@ class Softmax2d(Module):
 
     def forward(self, input):
         if input.ndim not in (3, 4):
-            raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
+            raise ArgumentError(f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(input.shape)}")
         return F.softmax(input, -3)
 
 
@@ -200,10 +201,10 @@ class EmbeddingBag(Module):
                  dtype=None, _freeze=False):
         super().__init__()
         if mode not in ("sum", "mean", "max"):
-            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+            raise ArgumentError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"EmbeddingBag: padding_idx {padding_idx} must be within num_embeddings "
+                raise ArgumentError(f"EmbeddingBag: padding_idx {padding_idx} must be within num_embeddings "
                                  f"({num_embeddings})")
             padding_idx %= num_embeddings
         if sparse:
@@ -243,7 +244,7 @@ class EmbeddingBag(Module):
                         mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
         """An EmbeddingBag holding a copy of ``embeddings`` (V, E), frozen unless ``freeze=False``."""
         if embeddings.ndim != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
+            raise ArgumentError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape "
                              f"{tuple(embeddings.shape)}")
         rows, cols = embeddings.shape
         return cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, _weight=embeddings,

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, RemovableHandle, get_tracer, no_grad
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
 
@@ -173,9 +174,9 @@ class Module:
     def set_submodule(self, target: str, module: "Module", strict: bool = False):
         """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
         if target == "":
-            raise ValueError("Cannot set the submodule without a target name!")
+            raise ArgumentError("Cannot set the submodule without a target name!")
         if not isinstance(module, Module):
-            raise ValueError(f"set_submodule: `module` is not an nn.Module, found {type(module).__name__}")
+            raise ArgumentError(f"set_submodule: `module` is not an nn.Module, found {type(module).__name__}")
         parent_path, _, name = target.rpartition(".")
         parent = self.get_submodule(parent_path)
         if strict and not hasattr(parent, name):
@@ -368,7 +369,7 @@ class Module:
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise ValueError(f"train: mode must be a bool, got {mode!r}")
+            raise ArgumentError(f"train: mode must be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self

@@ -2,6 +2,7 @@
 BatchNorm3d, with PyTorch's parameter and buffer names (state dicts load both ways)."""
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from . import functional as F
 from . import init
 from .layers import _BatchNorm, _NormBase, _param
@@ -14,7 +15,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
-            raise ValueError(f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}")
+            raise ArgumentError(f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.use_bias = bias
         if affine:
@@ -55,7 +56,7 @@ class _InstanceNorm(_NormBase):
     def forward(self, input):
         d = self._batched_dims
         if input.ndim not in (d - 1, d):
-            raise ValueError(f"{type(self).__name__}: expected a {d - 1}D (unbatched) or {d}D input, got "
+            raise ArgumentError(f"{type(self).__name__}: expected a {d - 1}D (unbatched) or {d}D input, got "
                              f"{input.ndim}D (shape {tuple(input.shape)})")
         unbatched = input.ndim == d - 1
         x = input.unsqueeze(0) if unbatched else input

@@ -3,6 +3,7 @@
 and the fixed-mode upsamplers.  Each is a thin layer over its function in ``nn.functional``."""
 from __future__ import annotations
 
+from ..errors import ArgumentError
 from . import functional as F
 from .conv import Upsample
 from .module import Module
@@ -26,11 +27,11 @@ class _PadNd(Module):
         n = 2 * self.dims
         self.padding = (int(padding),) * n if isinstance(padding, int) else tuple(int(p) for p in padding)
         if len(self.padding) != n:
-            raise ValueError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
+            raise ArgumentError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
 
     def forward(self, input):
         if self.mode != "constant" and input.ndim not in (self.dims + 1, self.dims + 2):
-            raise ValueError(f"{type(self).__name__}: expected a {self.dims + 1}-D or {self.dims + 2}-D input, "
+            raise ArgumentError(f"{type(self).__name__}: expected a {self.dims + 1}-D or {self.dims + 2}-D input, "
                              f"got shape {tuple(input.shape)}")
         return F.pad(input, self.padding, self.mode, self.value)
 

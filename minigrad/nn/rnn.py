@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..ops import recurrent as R
 from ..tensor import Tensor
 from . import init
@@ -30,7 +31,7 @@ _FUNCTIONS = {"RNN_TANH": R.rnn_tanh, "RNN_RELU": R.rnn_relu, "LSTM": R.lstm, "G
 def _check_sizes(name, input_size, hidden_size):
     for what, v in (("input_size", input_size), ("hidden_size", hidden_size)):
         if not isinstance(v, int) or isinstance(v, bool) or v < (1 if what == "hidden_size" else 0):
-            raise ValueError(f"{name}: {what} must be a {'positive' if what == 'hidden_size' else 'non-negative'} "
+            raise ArgumentError(f"{name}: {what} must be a {'positive' if what == 'hidden_size' else 'non-negative'} "
                              f"integer, got {v!r}")
 
 
@@ -45,16 +46,16 @@ class RNNBase(Module):
         name = type(self).__name__
         _check_sizes(name, input_size, hidden_size)
         if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
+            raise ArgumentError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be a number in [0, 1] (the probability of zeroing an element), "
+            raise ArgumentError(f"{name}: dropout must be a number in [0, 1] (the probability of zeroing an element), "
                              f"got {dropout!r}")
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
-            raise ValueError(f"{name}: proj_size should be a non-negative integer, got {proj_size!r}")
+            raise ArgumentError(f"{name}: proj_size should be a non-negative integer, got {proj_size!r}")
         if proj_size and mode != "LSTM":
-            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+            raise ArgumentError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
         if proj_size >= hidden_size:
-            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size {proj_size} "
+            raise ArgumentError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size {proj_size} "
                              f"and hidden_size {hidden_size}")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{name}: dropout={dropout} and num_layers=1: dropout applies between layers, "
@@ -113,7 +114,7 @@ class RNNBase(Module):
         if not isinstance(input, PackedSequence):
             return fn(input, hx, self._flat_weights, batch_first=self.batch_first, lengths=lengths, **args)
         if lengths is not None:
-            raise ValueError(f"{type(self).__name__}: lengths= is for padded input; a PackedSequence carries its own")
+            raise ArgumentError(f"{type(self).__name__}: lengths= is for padded input; a PackedSequence carries its own")
         # Packed: pad to (T, B, I) in the packed (longest-first) order, run with the lengths,
         # pack the output again; states come in and go out in the caller's batch order.
         data, batch_sizes, sorted_indices, unsorted_indices = input
@@ -154,7 +155,7 @@ def _permute_states(states, index):
 def _no_projection(name, proj_size):
     """PyTorch's RNN and GRU refuse ``proj_size`` as a ValueError (any value, 0 included)."""
     if proj_size is not None:
-        raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+        raise ArgumentError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
 
 
 class RNN(RNNBase):
@@ -165,7 +166,7 @@ class RNN(RNNBase):
                  dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=None):
         _no_projection("RNN", proj_size)
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ArgumentError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
@@ -230,7 +231,7 @@ class RNNCell(RNNCellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ArgumentError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 

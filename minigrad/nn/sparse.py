@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import no_grad
+from ..errors import ArgumentError
 from ..ops.embedding import embedding
 from ..tensor import Tensor
 from . import init
@@ -20,7 +21,7 @@ def embedding_weight(owner, given, shape, device, dtype, freeze):
         return _param(shape, device, dtype)
     w = given._data if isinstance(given, Tensor) else backend.xp_of(given).asarray(given)
     if w.shape != shape:
-        raise ValueError(f"{owner}: _weight has shape {w.shape}, expected {shape}")
+        raise ArgumentError(f"{owner}: _weight has shape {tuple(w.shape)}, expected {shape}")
     return Parameter(Tensor._wrap(w.copy()), requires_grad=not freeze)
 
 __all__ = ["Embedding"]
@@ -34,10 +35,10 @@ class Embedding(Module):
         super().__init__()
         for what, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"Embedding: {what} must be a non-negative integer, got {v!r}")
+                raise ArgumentError(f"Embedding: {what} must be a non-negative integer, got {v!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
+                raise ArgumentError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
                                  f"({num_embeddings})")
             padding_idx = padding_idx % num_embeddings
         if sparse:
@@ -79,7 +80,7 @@ class Embedding(Module):
                         scale_grad_by_freq=False, sparse=False):
         """An Embedding holding a copy of ``embeddings`` (V, E), frozen unless ``freeze=False``."""
         if embeddings.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
+            raise ArgumentError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
                    _freeze=freeze)

@@ -4,19 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError, DtypeError, IndexRangeError, ShapeError  # noqa: F401 (re-exported)
 from ..tensor import Tensor
 
 _NUMBER = (int, float, bool, np.number, np.bool_)
-
-
-class ShapeError(ValueError, RuntimeError):
-    """Operand shapes that do not fit (broadcasting, reshape, matmul, cat, ...): a ValueError, and
-    a RuntimeError as PyTorch raises, so ``pytest.raises(RuntimeError)`` in a PyTorch test holds."""
-
-
-class DtypeError(TypeError, RuntimeError):
-    """An operand dtype an op does not take (mean of integers, matmul of float32 and int64, a
-    non-bool mask, ...): a TypeError, and a RuntimeError as PyTorch raises."""
 
 
 def as_tensor(x, opname: str) -> Tensor:
@@ -116,7 +107,7 @@ def normalize_dims(dim, ndim: int, opname: str, empty_is_all: bool = False) -> t
     if isinstance(dim, (list, tuple)):
         dims = tuple(normalize_dim(d, ndim, opname) for d in dim)
         if len(set(dims)) != len(dims):
-            raise ValueError(f"{opname}: dim {tuple(dim)} names a dimension twice")
+            raise ArgumentError(f"{opname}: dim {tuple(dim)} names a dimension twice")
         return tuple(sorted(dims)) if ndim else ()
     dim = normalize_dim(dim, ndim, opname)      # checked on 0-d tensors too: only 0 and -1 name their dim
     return (dim,) if ndim else ()
@@ -140,7 +131,7 @@ def pair(v, name, opname):
     """An int or a pair of ints (kernel sizes, strides, paddings) as a pair."""
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise ValueError(f"{opname}: {name} must be an int or a pair, got {v}")
+            raise ArgumentError(f"{opname}: {name} must be an int or a pair, got {v}")
         return tuple(int(a) for a in v)
     return (int(v), int(v))
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import float_operand, normalize_dim, refuse_float16
@@ -196,7 +197,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False) -> Tensor:
 def gelu(input, approximate="none") -> Tensor:
     """Gaussian error linear unit; ``approximate='tanh'`` for the tanh approximation."""
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     x = float_operand(input, "gelu")
     refuse_float16("gelu", x)
     return GELU.apply(x, approximate=approximate)
@@ -204,7 +205,7 @@ def gelu(input, approximate="none") -> Tensor:
 
 def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
     if beta <= 0:
-        raise ValueError(f"softplus: beta must be positive, got {beta}")
+        raise ArgumentError(f"softplus: beta must be positive, got {beta}")
     return Softplus.apply(float_operand(input, "softplus"), beta=float(beta), threshold=float(threshold))
 
 

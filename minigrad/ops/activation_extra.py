@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand, normalize_dim
@@ -268,7 +269,7 @@ def celu(input, alpha=1.0, inplace=False) -> Tensor:
         from .inplace import apply
         return apply(input, "celu_", celu, alpha)
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0 (it divides the input)")
+        raise ArgumentError("celu: alpha must not be 0 (it divides the input)")
     return ELU.apply(float_operand(input, "celu"), alpha=float(alpha), input_scale=1.0 / float(alpha))
 
 
@@ -277,7 +278,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False) -> Tensor:
         from .inplace import apply
         return apply(input, "hardtanh_", hardtanh, min_val, max_val)
     if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        raise ArgumentError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return Hardtanh.apply(float_operand(input, "hardtanh"), min_val=float(min_val), max_val=float(max_val))
 
 
@@ -325,10 +326,10 @@ def glu(input, dim=-1) -> Tensor:
     """a * sigmoid(b), a and b the halves of the input along ``dim`` (a composition)."""
     x = float_operand(input, "glu")
     if x._data.ndim == 0:
-        raise ValueError("glu: does not support 0-d (scalar) tensors")
+        raise ArgumentError("glu: does not support 0-d (scalar) tensors")
     d = normalize_dim(dim, x._data.ndim, "glu")
     if x._data.shape[d] % 2:
-        raise ValueError(f"glu: halving dimension {dim} must be even, got size {x._data.shape[d]} "
+        raise ArgumentError(f"glu: halving dimension {dim} must be even, got size {x._data.shape[d]} "
                          f"(input of shape {x._data.shape})")
     a, b = x.chunk(2, d)
     return a * sigmoid(b)
@@ -339,10 +340,10 @@ def prelu(input, weight) -> Tensor:
     x = float_operand(input, "prelu")
     w = as_tensor(weight, "prelu")
     if x._data.ndim == 0:
-        raise ValueError("prelu: does not support 0-d (scalar) inputs")
+        raise ArgumentError("prelu: does not support 0-d (scalar) inputs")
     channels = x._data.shape[1] if x._data.ndim >= 2 else 1
     if w._data.ndim > 1 or w._data.size not in (1, channels):
-        raise ValueError(f"prelu: weight of shape {w._data.shape} must hold 1 or {channels} elements "
+        raise ArgumentError(f"prelu: weight of shape {w._data.shape} must hold 1 or {channels} elements "
                          f"(input of shape {x._data.shape}, channels in dim 1)")
     if w._data.dtype != x._data.dtype:
         raise TypeError(f"prelu: weight dtype {w._data.dtype} differs from the input's {x._data.dtype}")

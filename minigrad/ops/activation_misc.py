@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand, normalize_dim
@@ -86,7 +87,7 @@ def hardshrink(input, lambd=0.5) -> Tensor:
 def softshrink(input, lambd=0.5) -> Tensor:
     """x moved lambd towards 0, 0 within [-lambd, lambd] (the proximal step of the L1 norm)."""
     if lambd < 0:
-        raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+        raise ArgumentError(f"softshrink: lambd must be non-negative, got {lambd}")
     return Softshrink.apply(float_operand(input, "softshrink"), float(lambd))
 
 
@@ -98,7 +99,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *,
         return apply(input, "rrelu_", rrelu, lower, upper, training, generator=generator)
     x = float_operand(input, "rrelu")
     if not lower <= upper:
-        raise ValueError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")
+        raise ArgumentError(f"rrelu: lower ({lower}) must not exceed upper ({upper})")
     if not training:
         return LeakyBySlope.apply(x, (lower + upper) / 2)
     slope = backend.random_uniform(x._data.shape, x._data.dtype, x.device, generator, low=lower, high=upper)
@@ -111,7 +112,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, *, generator=
     sample's gradient in the backward (straight-through: y_hard - y_soft.detach() + y_soft)."""
     x = float_operand(logits, "gumbel_softmax")
     if tau <= 0:
-        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+        raise ArgumentError(f"gumbel_softmax: tau must be positive, got {tau}")
     xp = backend.xp_of(x._data)
     u = backend.random_uniform(x._data.shape, x._data.dtype, x.device, generator)
     gumbels = -xp.log(-xp.log(xp.clip(u, xp.finfo(u.dtype).tiny, None)))       # U = 0 would give log(0)
@@ -138,12 +139,12 @@ def bilinear(input1, input2, weight, bias=None) -> Tensor:
     w = float_operand(weight, "bilinear")
     if w._data.ndim != 3 or a._data.ndim == 0 or a._data.shape[:-1] != b._data.shape[:-1] or \
             a._data.shape[-1] != w._data.shape[1] or b._data.shape[-1] != w._data.shape[2]:
-        raise ValueError(f"bilinear: expected input1 (*, in1), input2 (*, in2) and weight (out, in1, in2), got "
+        raise ArgumentError(f"bilinear: expected input1 (*, in1), input2 (*, in2) and weight (out, in1, in2), got "
                          f"shapes {a._data.shape}, {b._data.shape} and {w._data.shape}")
     y = einsum("...i,oij,...j->...o", a, w, b)
     if bias is not None:
         bb = as_tensor(bias, "bilinear")
         if bb._data.shape != (w._data.shape[0],):
-            raise ValueError(f"bilinear: bias must have shape ({w._data.shape[0]},), got {bb._data.shape}")
+            raise ArgumentError(f"bilinear: bias must have shape ({w._data.shape[0]},), got {bb._data.shape}")
         y = y + bb
     return y

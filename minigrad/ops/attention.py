@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor
@@ -160,7 +161,7 @@ def _broadcast(shapes, what, opname, names):
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         shown = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
-        raise ValueError(f"{opname}: {what} do not broadcast ({shown})") from None
+        raise ArgumentError(f"{opname}: {what} do not broadcast ({shown})") from None
 
 
 def attention_mask(attn_mask, is_causal, L, S, dtype, xp, opname="scaled_dot_product_attention"):
@@ -168,7 +169,7 @@ def attention_mask(attn_mask, is_causal, L, S, dtype, xp, opname="scaled_dot_pro
     (True = attend) becomes 0 / -inf, a float mask stays as it is (and keeps its graph)."""
     if is_causal:
         if attn_mask is not None:
-            raise ValueError(f"{opname}: pass either attn_mask or is_causal=True, not both (as PyTorch)")
+            raise ArgumentError(f"{opname}: pass either attn_mask or is_causal=True, not both (as PyTorch)")
         keep = xp.tril(xp.ones((L, S), dtype=bool))
         return xp.where(keep, 0.0, -math.inf).astype(dtype)
     if attn_mask is None:
@@ -209,16 +210,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                         f"{q._data.dtype}, {k._data.dtype} and {v._data.dtype}")
     sq, sk, sv = q._data.shape, k._data.shape, v._data.shape
     if min(len(sq), len(sk), len(sv)) < 2:
-        raise ValueError(f"{name}: query, key and value need at least 2 dims (..., L, E), got {sq}, {sk}, {sv}")
+        raise ArgumentError(f"{name}: query, key and value need at least 2 dims (..., L, E), got {sq}, {sk}, {sv}")
     if sq[-1] != sk[-1] or sk[-2] != sv[-2]:
-        raise ValueError(f"{name}: query {sq}, key {sk} and value {sv} do not fit (query and key must share the "
+        raise ArgumentError(f"{name}: query {sq}, key {sk} and value {sv} do not fit (query and key must share the "
                          f"last dim, key and value the sequence dim -2)")
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{name}: dropout_p must be between 0 and 1, got {dropout_p}")
+        raise ArgumentError(f"{name}: dropout_p must be between 0 and 1, got {dropout_p}")
     if enable_gqa and len(sq) >= 3 and len(sk) >= 3 and sq[-3] != sk[-3]:
         hq, hk = sq[-3], sk[-3]
         if hk == 0 or hq % hk or sv[-3] != hk:
-            raise ValueError(f"{name}: with enable_gqa the query heads ({hq}) must be a multiple of the key/value "
+            raise ArgumentError(f"{name}: with enable_gqa the query heads ({hq}) must be a multiple of the key/value "
                              f"heads ({hk}, {sv[-3] if len(sv) >= 3 else None})")
         k, v = k.repeat_interleave(hq // hk, dim=-3), v.repeat_interleave(hq // hk, dim=-3)
         sk, sv = k._data.shape, v._data.shape
@@ -231,7 +232,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         ms = tuple(mask.shape)
         full = _broadcast([ms, batch + (L, S)], "attn_mask and the scores (..., L, S)", name, ["attn_mask", "scores"])
         if full != batch + (L, S):
-            raise ValueError(f"{name}: attn_mask of shape {ms} does not broadcast to the scores {batch + (L, S)}")
+            raise ArgumentError(f"{name}: attn_mask of shape {ms} does not broadcast to the scores {batch + (L, S)}")
     keep = None
     if dropout_p >= 1.0:
         keep = xp.zeros(batch + (L, S), dtype=q._data.dtype)
@@ -281,7 +282,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     dtype = query._data.dtype
     batched = query._data.ndim == 3
     if query._data.ndim not in (2, 3) or key._data.ndim != query._data.ndim or value._data.ndim != query._data.ndim:
-        raise ValueError(f"{name}: query, key and value must all be 3-D (batched) or 2-D (unbatched), got shapes "
+        raise ArgumentError(f"{name}: query, key and value must all be 3-D (batched) or 2-D (unbatched), got shapes "
                          f"{query._data.shape}, {key._data.shape}, {value._data.shape}")
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -292,11 +293,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     L, N, E = query._data.shape
     S = key._data.shape[0]
     if E != embed_dim_to_check:
-        raise ValueError(f"{name}: was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
+        raise ArgumentError(f"{name}: was expecting embedding dimension of {embed_dim_to_check}, but got {E}")
     if num_heads <= 0 or E % num_heads:
-        raise ValueError(f"{name}: embed_dim {E} not divisible by num_heads {num_heads}")
+        raise ArgumentError(f"{name}: embed_dim {E} not divisible by num_heads {num_heads}")
     if key._data.shape[:2] != value._data.shape[:2] or key._data.shape[1] != N:
-        raise ValueError(f"{name}: key {key._data.shape} and value {value._data.shape} must match in (S, N) and "
+        raise ArgumentError(f"{name}: key {key._data.shape} and value {value._data.shape} must match in (S, N) and "
                          f"the query's batch {N}")
     H, hd = num_heads, E // num_heads
     kpm = _canonical_mask(key_padding_mask, "key_padding_mask", dtype)
@@ -307,11 +308,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if is_causal and kpm is None and not need_weights:
         mask, causal = None, True                       # the hint: causal attention without the mask
     if kpm is not None and tuple(kpm._data.shape) != (N, S):
-        raise ValueError(f"{name}: expected key_padding_mask of shape {(N, S)}, got {tuple(kpm._data.shape)}")
+        raise ArgumentError(f"{name}: expected key_padding_mask of shape {(N, S)}, got {tuple(kpm._data.shape)}")
     if mask is not None:
         want = (L, S) if mask._data.ndim == 2 else (N * H, L, S)
         if tuple(mask._data.shape) != want:
-            raise ValueError(f"{name}: attn_mask should be of shape {(L, S)} or {(N * H, L, S)}, got "
+            raise ArgumentError(f"{name}: attn_mask should be of shape {(L, S)} or {(N * H, L, S)}, got "
                              f"{tuple(mask._data.shape)}")
 
     # batch-major from here on, (N, T, E): with batch_first callers the transposes cancel out

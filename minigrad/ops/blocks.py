@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, normalize_dim
 
@@ -34,7 +35,7 @@ __all__ = ["unfold", "fold", "unfold_dim", "pixel_shuffle", "pixel_unshuffle", "
 def _pair(value, name, opname, minimum):
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or any(int(v) != v or v < minimum for v in pair):
-        raise ValueError(f"{opname}: {name} must be an int >= {minimum} or two of them, got {value!r}")
+        raise ArgumentError(f"{opname}: {name} must be an int >= {minimum} or two of them, got {value!r}")
     return tuple(int(v) for v in pair)
 
 
@@ -118,11 +119,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     x = as_tensor(input, "unfold")
     geometry = _geometry("unfold", kernel_size, dilation, padding, stride)
     if x._data.ndim not in (3, 4):
-        raise ValueError(f"unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x._data.shape}")
+        raise ArgumentError(f"unfold: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x._data.shape}")
     batched = x if x._data.ndim == 4 else x.unsqueeze(0)
     blocks = _blocks(batched._data.shape[2:], geometry)
     if min(blocks) < 1:
-        raise ValueError(f"unfold: input of shape {x._data.shape} with {_describe(geometry)} has no complete "
+        raise ArgumentError(f"unfold: input of shape {x._data.shape} with {_describe(geometry)} has no complete "
                          f"block (calculated {blocks} blocks)")
     out = Im2Col.apply(batched, geometry)
     return out if x._data.ndim == 4 else out.squeeze(0)
@@ -136,16 +137,16 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     geometry = _geometry("fold", kernel_size, dilation, padding, stride)
     spatial = _pair(output_size, "output_size", "fold", 1)
     if x._data.ndim not in (2, 3):
-        raise ValueError(f"fold: expected a 2-D (C kh kw, L) or 3-D (N, C kh kw, L) input, got shape {x._data.shape}")
+        raise ArgumentError(f"fold: expected a 2-D (C kh kw, L) or 3-D (N, C kh kw, L) input, got shape {x._data.shape}")
     batched = x if x._data.ndim == 3 else x.unsqueeze(0)
     rows, length = batched._data.shape[1:]
     (kh, kw) = geometry[0]
     if rows % (kh * kw):
-        raise ValueError(f"fold: input of shape {x._data.shape} has {rows} rows, not divisible by the kernel's "
+        raise ArgumentError(f"fold: input of shape {x._data.shape} has {rows} rows, not divisible by the kernel's "
                          f"{kh} x {kw} = {kh * kw} entries")
     blocks = _blocks(spatial, geometry)
     if min(blocks) < 1 or blocks[0] * blocks[1] != length:
-        raise ValueError(f"fold: output_size={spatial} with {_describe(geometry)} makes {blocks[0]} x {blocks[1]} "
+        raise ArgumentError(f"fold: output_size={spatial} with {_describe(geometry)} makes {blocks[0]} x {blocks[1]} "
                          f"blocks, but the input of shape {x._data.shape} has {length}")
     out = Col2Im.apply(batched, geometry, spatial)
     return out if x._data.ndim == 3 else out.squeeze(0)
@@ -202,21 +203,21 @@ def unfold_dim(input, dimension, size, step) -> Tensor:
     size, step = int(size), int(step)
     if x._data.ndim == 0:
         if size != 1 or step < 1:
-            raise ValueError(f"Tensor.unfold: a 0-d tensor has windows of size 1 only, got size {size}, step {step}")
+            raise ArgumentError(f"Tensor.unfold: a 0-d tensor has windows of size 1 only, got size {size}, step {step}")
         return Windows.apply(x.reshape(1), 0, 1, step).reshape(1)
     d = normalize_dim(dimension, x._data.ndim, "Tensor.unfold")
     n = x._data.shape[d]
     if step < 1:
-        raise ValueError(f"Tensor.unfold: step must be positive, got {step}")
+        raise ArgumentError(f"Tensor.unfold: step must be positive, got {step}")
     if not 0 <= size <= n:
-        raise ValueError(f"Tensor.unfold: window size {size} does not fit dim {d} of size {n} (shape {x._data.shape})")
+        raise ArgumentError(f"Tensor.unfold: window size {size} does not fit dim {d} of size {n} (shape {x._data.shape})")
     return Windows.apply(x, d, size, step)
 
 
 # ----------------------------------------------------------------------------- shuffles
 def _factor(value, opname, name):
     if int(value) != value or value < 1:
-        raise ValueError(f"{opname}: {name} must be a positive int, got {value!r}")
+        raise ArgumentError(f"{opname}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 
@@ -226,7 +227,7 @@ def pixel_shuffle(input, upscale_factor) -> Tensor:
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
     shape = x._data.shape
     if len(shape) < 3 or shape[-3] % (r * r):
-        raise ValueError(f"pixel_shuffle: expected (*, C r^2, H, W) with C r^2 divisible by r^2 = {r * r}, "
+        raise ArgumentError(f"pixel_shuffle: expected (*, C r^2, H, W) with C r^2 divisible by r^2 = {r * r}, "
                          f"got shape {shape}")
     *lead, c, h, w = shape
     lead, k = tuple(lead), len(lead)
@@ -241,7 +242,7 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
     shape = x._data.shape
     if len(shape) < 3 or shape[-2] % r or shape[-1] % r:
-        raise ValueError(f"pixel_unshuffle: expected (*, C, H r, W r) with H and W divisible by r = {r}, "
+        raise ArgumentError(f"pixel_unshuffle: expected (*, C, H r, W r) with H and W divisible by r = {r}, "
                          f"got shape {shape}")
     *lead, c, h, w = shape
     lead, k = tuple(lead), len(lead)
@@ -257,7 +258,7 @@ def channel_shuffle(input, groups) -> Tensor:
     g = _factor(groups, "channel_shuffle", "groups")
     shape = x._data.shape
     if len(shape) < 3 or shape[1] % g:
-        raise ValueError(f"channel_shuffle: expected (N, C, *) with C divisible by groups = {g}, got shape {shape}")
+        raise ArgumentError(f"channel_shuffle: expected (N, C, *) with C divisible by groups = {g}, got shape {shape}")
     n, c, *rest = shape
     y = x.reshape((n, g, c // g) + tuple(rest)).transpose(1, 2)
     return y.reshape(shape)

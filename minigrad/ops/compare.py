@@ -8,6 +8,7 @@ import builtins
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, binary_operands, normalize_dims
 
@@ -30,7 +31,7 @@ def _compare(opname, a, b, fn):
     try:
         return _wrap(fn(_raw(a), _raw(b)))
     except ValueError:
-        raise ValueError(f"{opname}: shapes {getattr(a, 'shape', ())} and {getattr(b, 'shape', ())} "
+        raise ArgumentError(f"{opname}: shapes {getattr(a, 'shape', ())} and {getattr(b, 'shape', ())} "
                          f"do not broadcast together") from None
 
 
@@ -100,7 +101,7 @@ def _bitwise(opname, input, other, fn, allow_bool=True):
     try:
         return _wrap(fn(backend.xp_of(a), a, b))
     except ValueError:
-        raise ValueError(f"{opname}: shapes {a.shape} and {b.shape} do not broadcast together") from None
+        raise ArgumentError(f"{opname}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast together") from None
 
 
 def bitwise_and(input, other):
@@ -221,9 +222,9 @@ def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (infinities close only to
     themselves; NaNs close to each other only with ``equal_nan``); inputs of one dtype."""
     if rtol < 0:
-        raise ValueError(f"isclose: rtol must be greater than or equal to zero, but got {rtol}")
+        raise ArgumentError(f"isclose: rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
-        raise ValueError(f"isclose: atol must be greater than or equal to zero, but got {atol}")
+        raise ArgumentError(f"isclose: atol must be greater than or equal to zero, but got {atol}")
     a, b = _same_dtype_operands("isclose", input, other)
     xp = backend.xp_of(a)
     if a.dtype.kind == "b":
@@ -231,7 +232,7 @@ def isclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     try:
         return _wrap(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
     except ValueError:
-        raise ValueError(f"isclose: shapes {a.shape} and {b.shape} do not broadcast together") from None
+        raise ArgumentError(f"isclose: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast together") from None
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:

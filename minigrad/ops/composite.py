@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import backend, return_types
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import compare as _cmp
 from . import elementwise as _ew
@@ -84,7 +85,7 @@ def broadcast_tensors(*tensors) -> tuple:
     try:
         shape = np.broadcast_shapes(*(t._data.shape for t in ts))
     except ValueError:
-        raise ValueError("broadcast_tensors: shapes " + ", ".join(str(tuple(t._data.shape)) for t in ts)
+        raise ArgumentError("broadcast_tensors: shapes " + ", ".join(str(tuple(t._data.shape)) for t in ts)
                          + " do not broadcast together") from None
     return tuple(_shape.expand(t, shape) for t in ts)
 
@@ -116,7 +117,7 @@ def tensor_split(input, indices_or_sections, dim=0) -> tuple:
     if isinstance(indices_or_sections, (int, np.integer)):
         n = int(indices_or_sections)
         if n <= 0:
-            raise ValueError(f"tensor_split: number of sections must be positive, got {n}")
+            raise ArgumentError(f"tensor_split: number of sections must be positive, got {n}")
         q, r = divmod(size, n)
         bounds = list(itertools.accumulate([q + 1] * r + [q] * (n - r), initial=0))
     else:
@@ -128,9 +129,9 @@ def tensor_split(input, indices_or_sections, dim=0) -> tuple:
 def _split_along(opname, input, sections, dim, min_ndim):
     x = as_tensor(input, opname)
     if x._data.ndim < min_ndim:
-        raise ValueError(f"{opname}: expected a tensor of at least {min_ndim} dims, got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected a tensor of at least {min_ndim} dims, got shape {x._data.shape}")
     if isinstance(sections, (int, np.integer)) and x._data.shape[dim] % sections:
-        raise ValueError(f"{opname}: dim {dim} of size {x._data.shape[dim]} does not split into {sections} "
+        raise ArgumentError(f"{opname}: dim {dim} of size {x._data.shape[dim]} does not split into {sections} "
                          "equal sections")
     return tensor_split(x, sections, dim)
 
@@ -163,7 +164,7 @@ def block_diag(*tensors) -> Tensor:
     ts = [t if t._data.ndim == 2 else _shape.reshape(t, (1, -1)) for t in _tensors(tensors, "block_diag")]
     for t in ts:
         if t._data.ndim > 2:
-            raise ValueError(f"block_diag: expected 0-, 1- or 2-D tensors, got shape {t._data.shape}")
+            raise ArgumentError(f"block_diag: expected 0-, 1- or 2-D tensors, got shape {t._data.shape}")
     if not ts:
         return Tensor(np.zeros((1, 0), dtype=backend.get_default_dtype()))
     dtype = backend.result_type(*ts)
@@ -182,7 +183,7 @@ def cartesian_prod(*tensors) -> Tensor:
     ts = _tensors(tensors, "cartesian_prod")
     for t in ts:
         if t._data.ndim != 1:
-            raise ValueError(f"cartesian_prod: expected 1-D tensors, got shape {t._data.shape}")
+            raise ArgumentError(f"cartesian_prod: expected 1-D tensors, got shape {t._data.shape}")
     if len(ts) == 1:
         return ts[0]
     grids = _idx.meshgrid(*ts, indexing="ij")
@@ -193,9 +194,9 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:
     """The length-``r`` combinations of a 1-D tensor's elements, as rows (itertools' order)."""
     x = as_tensor(input, "combinations")
     if x._data.ndim != 1:
-        raise ValueError(f"combinations: expected a 1-D tensor, got shape {x._data.shape}")
+        raise ArgumentError(f"combinations: expected a 1-D tensor, got shape {x._data.shape}")
     if r < 0:
-        raise ValueError(f"combinations: r must be non-negative, got {r}")
+        raise ArgumentError(f"combinations: r must be non-negative, got {r}")
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(x._data.shape[0]), r))
     if r == 0 or not rows:
@@ -213,10 +214,10 @@ def vander(x, N=None, increasing=False) -> Tensor:
     """Columns x^(N-1), ..., x, 1 (reversed when ``increasing``) of a 1-D tensor."""
     x = as_tensor(x, "vander")
     if x._data.ndim != 1:
-        raise ValueError(f"vander: expected a 1-D tensor, got shape {x._data.shape}")
+        raise ArgumentError(f"vander: expected a 1-D tensor, got shape {x._data.shape}")
     n = x._data.shape[0] if N is None else int(N)
     if n < 0:
-        raise ValueError(f"vander: N must be non-negative, got {n}")
+        raise ArgumentError(f"vander: N must be non-negative, got {n}")
     if n == 0:
         return Tensor(backend.array_module(x.device).zeros((x._data.shape[0], 0), x._data.dtype), device=x.device)
     col = _shape.unsqueeze(x, 1)
@@ -235,7 +236,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:
     (``x[i+1] ^ x[i]`` for bool tensors, as PyTorch's)."""
     x = as_tensor(input, "diff")
     if x._data.ndim == 0:
-        raise ValueError("diff: expected at least a 1-D tensor, got a 0-d one")
+        raise ArgumentError("diff: expected at least a 1-D tensor, got a 0-d one")
     d = normalize_dim(dim, x._data.ndim, "diff")
     parts = [p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
@@ -260,7 +261,7 @@ def _spacing(y, x, dx, d, opname):
     x = as_tensor(x, opname)
     if x._data.ndim == 1:
         if x._data.shape[0] != y._data.shape[d]:
-            raise ValueError(f"{opname}: x has {x._data.shape[0]} points but y has {y._data.shape[d]} along dim {d}")
+            raise ArgumentError(f"{opname}: x has {x._data.shape[0]} points but y has {y._data.shape[d]} along dim {d}")
         shape = [1] * y._data.ndim
         shape[d] = -1
         return diff(_shape.reshape(x, shape), dim=d)
@@ -310,12 +311,12 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear") ->
 def _quantile(opname, input, q, dim, keepdim, interpolation, ignore_nan):
     x = float_operand(input, opname)
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{opname}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
+        raise ArgumentError(f"{opname}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     qs = np.asarray(q.detach().numpy() if isinstance(q, Tensor) else q, dtype=np.float64)
     if qs.ndim > 1:
-        raise ValueError(f"{opname}: q must be a scalar or a 1-D tensor, got shape {qs.shape}")
+        raise ArgumentError(f"{opname}: q must be a scalar or a 1-D tensor, got shape {tuple(qs.shape)}")
     if qs.size and (qs.min() < 0 or qs.max() > 1):
-        raise ValueError(f"{opname}: q values must lie in [0, 1], got {qs.tolist()}")
+        raise ArgumentError(f"{opname}: q values must lie in [0, 1], got {qs.tolist()}")
     if dim is None:
         work, d = _shape.reshape(x, -1), 0
     else:
@@ -323,7 +324,7 @@ def _quantile(opname, input, q, dim, keepdim, interpolation, ignore_nan):
         work = x if x._data.ndim else _shape.reshape(x, 1)
     n = work._data.shape[d]
     if n == 0:
-        raise ValueError(f"{opname}: cannot compute quantiles of an empty slice (shape {x._data.shape})")
+        raise ArgumentError(f"{opname}: cannot compute quantiles of an empty slice (shape {x._data.shape})")
     xp = backend.array_module(x.device)
     values = _sorting.sort(work, d).values       # NaN sort last, as in PyTorch
     # positions q (n - 1) in the input's dtype, as PyTorch: in float32, 0.2 * 10 is 2, not 2.00000003
@@ -365,7 +366,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
     optional integer frequency and float observation weights (``numpy.cov``'s definition)."""
     x = float_operand(input, "cov")
     if x._data.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
+        raise ArgumentError(f"cov: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
     if x._data.ndim < 2:
         x = _shape.reshape(x, (1, -1))
     n_obs = x._data.shape[1]
@@ -375,7 +376,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None) -> Tensor:
             continue
         weights = as_tensor(weights, "cov")
         if weights._data.shape != (n_obs,):
-            raise ValueError(f"cov: {name} must be a 1-D tensor of {n_obs} observations, got shape "
+            raise ArgumentError(f"cov: {name} must be a 1-D tensor of {n_obs} observations, got shape "
                              f"{weights._data.shape}")
         if name == "fweights" and weights._data.dtype.kind not in "iu":
             raise TypeError(f"cov: fweights must be integers, got {weights._data.dtype}")
@@ -516,10 +517,10 @@ def chain_matmul(*matrices) -> Tensor:
     """The product of 2-D matrices, multiplied in the cheapest order (as ``linalg.multi_dot``)."""
     ms = _tensors(matrices, "chain_matmul")
     if not ms:
-        raise ValueError("chain_matmul: expected at least one matrix")
+        raise ArgumentError("chain_matmul: expected at least one matrix")
     for m in ms:
         if m._data.ndim != 2:
-            raise ValueError(f"chain_matmul: expected 2-D tensors, got shape {m._data.shape}")
+            raise ArgumentError(f"chain_matmul: expected 2-D tensors, got shape {m._data.shape}")
     return _multiply_in_order(ms, *_chain_order([m._data.shape for m in ms]))
 
 
@@ -597,10 +598,10 @@ def renorm(input, p, dim, maxnorm) -> Tensor:
     (scale = maxnorm / (norm + 1e-7), PyTorch's guard)."""
     x = float_operand(input, "renorm")
     if x._data.ndim < 2:
-        raise ValueError(f"renorm: expected at least a 2-D tensor, got shape {x._data.shape}")
+        raise ArgumentError(f"renorm: expected at least a 2-D tensor, got shape {x._data.shape}")
     d = normalize_dim(dim, x._data.ndim, "renorm")
     if p <= 0:
-        raise ValueError(f"renorm: p must be positive, got {p}")
+        raise ArgumentError(f"renorm: p must be positive, got {p}")
     others = tuple(i for i in range(x._data.ndim) if i != d)
     norms = _scan.norm(x, p, others, keepdim=True)
     scale = _ew.where(norms > maxnorm, maxnorm / (norms + 1e-7), _creation_ones_like(norms))
@@ -611,10 +612,10 @@ def mvlgamma(input, p) -> Tensor:
     """The multivariate log-gamma: p(p-1)/4 log(pi) + sum_{j<p} lgamma(x - j/2) (needs x > (p-1)/2)."""
     x = float_operand(input, "mvlgamma")
     if p < 1:
-        raise ValueError(f"mvlgamma: p must be at least 1, got {p}")
+        raise ArgumentError(f"mvlgamma: p must be at least 1, got {p}")
     bound = (p - 1) / 2
     if backend.array_module(x.device).any(x._data <= bound):
-        raise ValueError(f"mvlgamma: all elements must be greater than (p-1)/2 = {bound}")
+        raise ArgumentError(f"mvlgamma: all elements must be greater than (p-1)/2 = {bound}")
     total = _math.lgamma(x)
     for j in range(1, p):
         total = total + _math.lgamma(x - j / 2)

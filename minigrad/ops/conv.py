@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..runtime import chunks, one_blas_thread, run_chunks, worker_count
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16, with_unit_batch
@@ -388,16 +389,16 @@ class Conv2dWeight(Function):
 def _check_conv_args(opname, x, w, groups, in_dim):
     refuse_float16(opname, x, w)
     if x._data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
     if w._data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D weight, got shape {w._data.shape}")
+        raise ArgumentError(f"{opname}: expected a 4-D weight, got shape {w._data.shape}")
     if x._data.dtype != w._data.dtype:
         raise TypeError(f"{opname}: input is {x._data.dtype} but weight is {w._data.dtype}")
     if groups < 1 or x._data.shape[1] % groups or w._data.shape[0] % groups:
-        raise ValueError(f"{opname}: groups={groups} must divide the input channels {x._data.shape[1]} and "
+        raise ArgumentError(f"{opname}: groups={groups} must divide the input channels {x._data.shape[1]} and "
                          f"the weight's dim 0 ({w._data.shape[0]})")
     if in_dim is not None and x._data.shape[1] != in_dim:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
                          f"shape {w._data.shape} expects {in_dim} (= {w._data.shape[1]} x groups {groups})")
 
 
@@ -406,7 +407,7 @@ def _bias(bias, channels, opname):
         return None
     b = as_tensor(bias, opname)
     if b._data.shape != (channels,):
-        raise ValueError(f"{opname}: bias must have shape ({channels},), got {b._data.shape}")
+        raise ArgumentError(f"{opname}: bias must have shape ({channels},), got {b._data.shape}")
     return b
 
 
@@ -422,7 +423,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         padding = (0, 0)
     elif padding == "same":
         if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' needs stride 1 (as in PyTorch)")
+            raise ArgumentError("conv2d: padding='same' needs stride 1 (as in PyTorch)")
         totals = [d * (k - 1) for d, k in zip(dilation, w._data.shape[2:])]
         if any(t % 2 for t in totals):      # an even kernel: pad one more on the right/bottom
             x = _pad(x, (totals[1] // 2, totals[1] - totals[1] // 2, totals[0] // 2, totals[0] - totals[0] // 2))
@@ -430,15 +431,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
         else:
             padding = (totals[0] // 2, totals[1] // 2)
     elif isinstance(padding, str):
-        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        raise ArgumentError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     padding = _pair(padding, "padding", "conv2d")
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
-        raise ValueError(f"conv2d: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
+        raise ArgumentError(f"conv2d: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}, dilation {dilation}")
     kh, kw = w._data.shape[2:]
     h, wd = x._data.shape[2:]
     if h + 2 * padding[0] < dilation[0] * (kh - 1) + 1 or wd + 2 * padding[1] < dilation[1] * (kw - 1) + 1:
-        raise ValueError(f"conv2d: input of spatial size {h}x{wd} (padding {padding}) is smaller than the "
+        raise ArgumentError(f"conv2d: input of spatial size {h}x{wd} (padding {padding}) is smaller than the "
                          f"dilated kernel {dilation[0] * (kh - 1) + 1}x{dilation[1] * (kw - 1) + 1}")
     b = _bias(bias, w._data.shape[0], "conv2d")
     return Conv2d.apply(x, w, b, stride, padding, dilation, groups)
@@ -451,7 +452,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     if x._data.ndim == 2:
         return with_unit_batch(lambda xb: conv1d(xb, w, bias, stride, padding, dilation, groups), x)
     if x._data.ndim != 3 or w._data.ndim != 3:
-        raise ValueError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x._data.shape} and "
+        raise ArgumentError(f"conv1d: expected input (N, C, L) and weight (O, C/g, k), got {x._data.shape} and "
                          f"{w._data.shape}")
     # checked here, in conv1d's own terms, so that no error speaks of conv2d's height-1 shapes
     _check_conv1d_args(x, w, groups, stride, padding, dilation)
@@ -466,10 +467,10 @@ def _check_conv1d_args(x, w, groups, stride, padding, dilation):
     if x._data.dtype != w._data.dtype:
         raise TypeError(f"conv1d: input is {x._data.dtype} but weight is {w._data.dtype}")
     if groups < 1 or x._data.shape[1] % groups or w._data.shape[0] % groups:
-        raise ValueError(f"conv1d: groups={groups} must divide the input channels {x._data.shape[1]} and "
+        raise ArgumentError(f"conv1d: groups={groups} must divide the input channels {x._data.shape[1]} and "
                          f"the weight's dim 0 ({w._data.shape[0]})")
     if x._data.shape[1] != w._data.shape[1] * groups:
-        raise ValueError(f"conv1d: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
+        raise ArgumentError(f"conv1d: input of shape {x._data.shape} has {x._data.shape[1]} channels but weight of "
                          f"shape {w._data.shape} expects {w._data.shape[1] * groups} (= {w._data.shape[1]} x groups "
                          f"{groups})")
     one = (lambda v: v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v)
@@ -477,12 +478,12 @@ def _check_conv1d_args(x, w, groups, stride, padding, dilation):
     pad = one(padding)
     if not isinstance(stride, int) or not isinstance(dilation, int) or stride < 1 or dilation < 1 or \
             (isinstance(pad, int) and pad < 0):
-        raise ValueError(f"conv1d: stride and dilation must be integers >= 1 and padding >= 0, got stride "
+        raise ArgumentError(f"conv1d: stride and dilation must be integers >= 1 and padding >= 0, got stride "
                          f"{stride}, padding {padding}, dilation {dilation}")
     if isinstance(pad, int):
         length, span = x._data.shape[2] + 2 * pad, dilation * (w._data.shape[2] - 1) + 1
         if length < span:
-            raise ValueError(f"conv1d: input of length {x._data.shape[2]} (padding {pad}) is shorter than the "
+            raise ArgumentError(f"conv1d: input of length {x._data.shape[2]} (padding {pad}) is shorter than the "
                              f"dilated kernel {span}")
 
 
@@ -498,18 +499,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     padding, output_padding = _pair(padding, "padding", "conv_transpose2d"), _pair(output_padding, "output_padding",
                                                                                       "conv_transpose2d")
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:       # before col2im would name itself
-        raise ValueError(f"conv_transpose2d: stride and dilation must be >= 1 and padding >= 0, got stride "
+        raise ArgumentError(f"conv_transpose2d: stride and dilation must be >= 1 and padding >= 0, got stride "
                          f"{stride}, padding {padding}, dilation {dilation}")
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d) or op < 0:
-            raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride "
+            raise ArgumentError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride "
                              f"{stride} or dilation {dilation}")
     kh, kw = w._data.shape[2:]
     h, wd = x._data.shape[2:]
     out_hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
                    for i, s, p, d, k, op in zip((h, wd), stride, padding, dilation, (kh, kw), output_padding))
     if min(out_hw) < 1:
-        raise ValueError(f"conv_transpose2d: the output size {out_hw} is not positive")
+        raise ArgumentError(f"conv_transpose2d: the output size {out_hw} is not positive")
     b = _bias(bias, w._data.shape[1] * groups, "conv_transpose2d")
     return ConvTranspose2d.apply(x, w, b, stride, padding, dilation, groups, out_hw)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
 
@@ -199,7 +200,7 @@ def _ints(v, nd, name, opname):
     else:
         v = (v,) * nd
     if len(v) != nd or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in v):
-        raise ValueError(f"{opname}: {name} must be an int or a tuple of {nd} ints, got {v!r}")
+        raise ArgumentError(f"{opname}: {name} must be an int or a tuple of {nd} ints, got {v!r}")
     return tuple(int(a) for a in v)
 
 
@@ -209,29 +210,29 @@ def _operands(opname, nd, input, weight, bias, groups, transposed):
     refuse_float16(opname, x, w)
     spatial = {1: "L", 3: "D, H, W"}[nd]
     if x._data.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{opname}: expected a {nd + 1}-D (C, {spatial}) or {nd + 2}-D (N, C, {spatial}) input, "
+        raise ArgumentError(f"{opname}: expected a {nd + 1}-D (C, {spatial}) or {nd + 2}-D (N, C, {spatial}) input, "
                          f"got shape {x._data.shape}")
     if w._data.ndim != nd + 2:
-        raise ValueError(f"{opname}: expected a {nd + 2}-D weight, got shape {w._data.shape}")
+        raise ArgumentError(f"{opname}: expected a {nd + 2}-D weight, got shape {w._data.shape}")
     if x._data.dtype != w._data.dtype:
         raise TypeError(f"{opname}: input is {x._data.dtype} but weight is {w._data.dtype}")
     if not isinstance(groups, int) or groups < 1 or w._data.shape[0] % groups:
-        raise ValueError(f"{opname}: groups={groups!r} must be a positive int dividing the weight's dim 0 "
+        raise ArgumentError(f"{opname}: groups={groups!r} must be a positive int dividing the weight's dim 0 "
                          f"(weight shape {w._data.shape})")
     channels = x._data.shape[-nd - 1]
     if channels % groups:
-        raise ValueError(f"{opname}: groups={groups} must divide the input's {channels} channels (input shape "
+        raise ArgumentError(f"{opname}: groups={groups} must divide the input's {channels} channels (input shape "
                          f"{x._data.shape})")
     expected = w._data.shape[0] if transposed else w._data.shape[1] * groups
     if channels != expected:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} has {channels} channels but weight of shape "
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} has {channels} channels but weight of shape "
                          f"{w._data.shape} expects {expected} (groups={groups})")
     out_channels = w._data.shape[1] * groups if transposed else w._data.shape[0]
     b = None
     if bias is not None:
         b = as_tensor(bias, opname)
         if b._data.shape != (out_channels,):
-            raise ValueError(f"{opname}: bias must have shape ({out_channels},), got {b._data.shape}")
+            raise ArgumentError(f"{opname}: bias must have shape ({out_channels},), got {b._data.shape}")
     unbatched = x._data.ndim == nd + 1
     return (x.unsqueeze(0) if unbatched else x), w, b, unbatched
 
@@ -244,19 +245,19 @@ def _conv(opname, nd, input, weight, bias, stride, padding, dilation, groups):
         pads = ((0, 0),) * nd
     elif padding == "same":
         if any(s != 1 for s in stride):
-            raise ValueError(f"{opname}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+            raise ArgumentError(f"{opname}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
         pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in zip(dilation, kernel))
     elif isinstance(padding, str):
-        raise ValueError(f"{opname}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+        raise ArgumentError(f"{opname}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     else:
         pads = tuple((p, p) for p in _ints(padding, nd, "padding", opname))
     if min(stride) < 1 or min(dilation) < 1 or min(min(p) for p in pads) < 0:
-        raise ValueError(f"{opname}: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
+        raise ArgumentError(f"{opname}: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}, dilation {dilation}")
     sizes = x._data.shape[2:]
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(s + lo + hi < e for s, (lo, hi), e in zip(sizes, pads, span)):
-        raise ValueError(f"{opname}: input of spatial size {tuple(sizes)} (padding {padding}) is smaller than the "
+        raise ArgumentError(f"{opname}: input of spatial size {tuple(sizes)} (padding {padding}) is smaller than the "
                          f"dilated kernel {span}")
     out = ConvNd.apply(x, w, b, stride, pads, dilation, groups)
     return out.squeeze(0) if unbatched else out
@@ -267,16 +268,16 @@ def _conv_transpose(opname, nd, input, weight, bias, stride, padding, output_pad
     stride, dilation = _ints(stride, nd, "stride", opname), _ints(dilation, nd, "dilation", opname)
     padding, output_padding = _ints(padding, nd, "padding", opname), _ints(output_padding, nd, "output_padding", opname)
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
-        raise ValueError(f"{opname}: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
+        raise ArgumentError(f"{opname}: stride and dilation must be >= 1 and padding >= 0, got stride {stride}, "
                          f"padding {padding}, dilation {dilation}")
     if any(op < 0 or op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{opname}: output_padding {output_padding} must be smaller than stride {stride} or "
+        raise ArgumentError(f"{opname}: output_padding {output_padding} must be smaller than stride {stride} or "
                          f"dilation {dilation}")
     kernel = w._data.shape[2:]
     out = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1
                 for i, s, p, d, k, op in zip(x._data.shape[2:], stride, padding, dilation, kernel, output_padding))
     if min(out) < 1:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} with weight {w._data.shape}, stride {stride}, "
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} with weight {w._data.shape}, stride {stride}, "
                          f"padding {padding} gives the non-positive output size {out}")
     y = ConvTransposeNd.apply(x, w, b, stride, tuple((p, p) for p in padding), dilation, groups, out)
     return y.squeeze(0) if unbatched else y

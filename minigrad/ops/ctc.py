@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._kernels import kernels
 from ._args import as_tensor, float_operand
@@ -154,7 +155,7 @@ def _lengths(name, value, n):
     v = value._data if isinstance(value, Tensor) else value
     v = _host(v) if backend.is_array(v) else np.asarray(v)
     if v.dtype.kind not in "iu" or v.reshape(-1).shape != (n,):
-        raise ValueError(f"ctc_loss: {name} must hold {n} integers (one per sequence), got shape {v.shape} "
+        raise ArgumentError(f"ctc_loss: {name} must hold {n} integers (one per sequence), got shape {tuple(v.shape)} "
                          f"dtype {v.dtype}")
     return v.reshape(-1).astype(np.int64)
 
@@ -165,16 +166,16 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     'mean' divides each sequence's loss by its target length (at least 1), then averages."""
     op = "ctc_loss"
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ArgumentError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     lp = float_operand(log_probs, op)
     batched = lp._data.ndim == 3
     if lp._data.ndim not in (2, 3) or lp._data.shape[0] == 0:
-        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C) with T > 0, got shape {lp._data.shape}")
+        raise ArgumentError(f"{op}: log_probs must be (T, N, C) or (T, C) with T > 0, got shape {lp._data.shape}")
     if not batched:
         lp = lp.reshape(lp._data.shape[0], 1, lp._data.shape[1])
     T, N, C = lp._data.shape
     if not 0 <= blank < C:
-        raise ValueError(f"{op}: blank {blank} must be a class in [0, {C})")
+        raise ArgumentError(f"{op}: blank {blank} must be a class in [0, {C})")
     il = _lengths("input_lengths", input_lengths, N)
     tl = _lengths("target_lengths", target_lengths, N)
     tg = as_tensor(targets, op)._data
@@ -182,30 +183,30 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if tg.dtype.kind not in "iu":
         raise TypeError(f"{op}: targets must be integers, got {tg.dtype}")
     if (il < 1).any() or (il > T).any() or (tl < 0).any():
-        raise ValueError(f"{op}: input_lengths must be in [1, {T}] and target_lengths non-negative, got "
+        raise ArgumentError(f"{op}: input_lengths must be in [1, {T}] and target_lengths non-negative, got "
                          f"{il.tolist()} and {tl.tolist()}")
     if not batched:
         tg = tg.reshape(1, -1)
     if tg.ndim == 2 and tg.shape[0] == N:
         if tg.shape[1] < tl.max(initial=0):
-            raise ValueError(f"{op}: targets of shape {tg.shape} are shorter than the longest target length "
+            raise ArgumentError(f"{op}: targets of shape {tuple(tg.shape)} are shorter than the longest target length "
                              f"{int(tl.max())}")
         padded = tg[:, :max(int(tl.max(initial=0)), 1)].astype(np.int64)
     elif tg.ndim == 1:
         if tg.shape[0] != tl.sum():
-            raise ValueError(f"{op}: 1-D targets of shape {tg.shape} must hold the concatenated targets, "
+            raise ArgumentError(f"{op}: 1-D targets of shape {tuple(tg.shape)} must hold the concatenated targets, "
                              f"sum(target_lengths) = {int(tl.sum())} labels")
         padded = np.full((N, max(int(tl.max(initial=0)), 1)), blank, dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(tl)[:-1]])
         for n in range(N):
             padded[n, :tl[n]] = tg[starts[n]:starts[n] + tl[n]]
     else:
-        raise ValueError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape {tg.shape} for "
+        raise ArgumentError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape {tuple(tg.shape)} for "
                          f"log_probs of shape {tuple(log_probs.shape)}")
     used = np.arange(padded.shape[1])[None, :] < tl[:, None]
     labels = padded[used]
     if labels.size and ((labels < 0).any() or (labels >= C).any() or (labels == blank).any()):
-        raise ValueError(f"{op}: targets must be classes in [0, {C}) other than the blank {blank}")
+        raise ArgumentError(f"{op}: targets must be classes in [0, {C}) other than the blank {blank}")
     padded = np.where(used, padded, blank)          # past each target: never read (invalid states)
     losses = CTCLoss.apply(lp, padded, il, tl, int(blank), bool(zero_infinity))
     if reduction == "none":

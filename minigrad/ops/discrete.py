@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, normalize_dim
 
@@ -63,7 +64,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:
     boundaries[i-1] < x <= boundaries[i] (``searchsorted`` with the roles swapped)."""
     a, b = _data(input, "bucketize"), _data(boundaries, "bucketize")
     if b.ndim != 1:
-        raise ValueError(f"bucketize: boundaries must be a 1-D tensor, got shape {b.shape}")
+        raise ArgumentError(f"bucketize: boundaries must be a 1-D tensor, got shape {tuple(b.shape)}")
     xp = backend.xp_of(a)
     out = xp.searchsorted(b, a, side="right" if right else "left")
     return _wrap(xp.asarray(out, dtype=np.int32 if out_int32 else np.int64), a)
@@ -76,14 +77,14 @@ def histc(input, bins=100, min=0, max=0) -> Tensor:
     if a.dtype.kind != "f":
         raise TypeError(f"histc: expected a floating-point tensor, got {a.dtype}")
     if bins <= 0:
-        raise ValueError(f"histc: bins must be positive, got {bins}")
+        raise ArgumentError(f"histc: bins must be positive, got {bins}")
     lo, hi = float(min), float(max)
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:
-        raise ValueError(f"histc: max must be larger than min, got min {min} and max {max}")
+        raise ArgumentError(f"histc: max must be larger than min, got min {min} and max {max}")
     xp = backend.xp_of(a)
     counts, _ = xp.histogram(a, bins=bins, range=(lo, hi))
     return _wrap(counts.astype(a.dtype), a)
@@ -115,16 +116,16 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):
     if isinstance(bins, Tensor):
         bins = backend.to_device(bins._data, backend.CPU)
         if bins.ndim != 1 or bins.size < 1:
-            raise ValueError(f"histogram: bins must be a 1-D tensor of edges, got shape {bins.shape}")
+            raise ArgumentError(f"histogram: bins must be a 1-D tensor of edges, got shape {tuple(bins.shape)}")
     elif int(bins) <= 0:
-        raise ValueError(f"histogram: bins must be positive, got {bins}")
+        raise ArgumentError(f"histogram: bins must be positive, got {bins}")
     w = None
     if weight is not None:
         w = backend.to_device(_data(weight, "histogram"), backend.CPU)
         if w.shape != a.shape:
-            raise ValueError(f"histogram: weight of shape {w.shape} does not match the input's shape {a.shape}")
+            raise ArgumentError(f"histogram: weight of shape {tuple(w.shape)} does not match the input's shape {tuple(a.shape)}")
     if range is not None and float(range[0]) > float(range[1]):
-        raise ValueError(f"histogram: max must be larger than min, got range {tuple(range)}")
+        raise ArgumentError(f"histogram: max must be larger than min, got range {tuple(range)}")
     hist, edges = np.histogram(backend.to_device(a, backend.CPU).reshape(-1), bins=bins if isinstance(bins, np.ndarray)
                                else int(bins), range=None if range is None else (float(range[0]), float(range[1])),
                                weights=None if w is None else w.reshape(-1), density=bool(density))

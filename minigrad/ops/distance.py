@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, binary_operands, float_operand, normalize_dim
 from .elementwise import clamp
@@ -22,7 +23,7 @@ def _p_norm(x, p, dim, keepdim, opname):
     """The p-norm along ``dim`` (p > 0 or inf): scan.VectorNorm, whose gradient at the zero vector
     is 0 as PyTorch's (not the NaN of differentiating sqrt(sum x^2) there)."""
     if not p > 0:
-        raise ValueError(f"{opname}: p must be positive (or inf), got {p}")
+        raise ArgumentError(f"{opname}: p must be positive (or inf), got {p}")
     return VectorNorm.apply(x, p, (dim % x._data.ndim,), keepdim)
 
 
@@ -44,7 +45,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8) -> Tensor:
     try:
         shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"cosine_similarity: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
+        raise ArgumentError(f"cosine_similarity: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
                          f"broadcast") from None
     d = normalize_dim(dim, len(shape), "cosine_similarity")
     a, b = a.broadcast_to(shape), b.broadcast_to(shape)
@@ -60,7 +61,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False) -> Tensor:
     try:
         shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"pairwise_distance: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
+        raise ArgumentError(f"pairwise_distance: x1 of shape {a._data.shape} and x2 of shape {b._data.shape} do not "
                          f"broadcast") from None
     diff = a - b + eps
     if not shape:
@@ -78,11 +79,11 @@ def one_hot(tensor, num_classes=-1) -> Tensor:
     xp = backend.xp_of(idx)
     if num_classes == -1:
         if idx.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+            raise ArgumentError("one_hot: cannot infer num_classes from an empty tensor")
         num_classes = int(idx.max()) + 1
     if idx.size and int(idx.min()) < 0:
-        raise ValueError(f"one_hot: class indices must be non-negative, got {int(idx.min())}")
+        raise ArgumentError(f"one_hot: class indices must be non-negative, got {int(idx.min())}")
     if idx.size and int(idx.max()) >= num_classes:
-        raise ValueError(f"one_hot: class index {int(idx.max())} is out of range for num_classes={num_classes}")
+        raise ArgumentError(f"one_hot: class index {int(idx.max())} is out of range for num_classes={num_classes}")
     out = (idx[..., None] == xp.arange(num_classes)).astype(np.int64)
     return Tensor._wrap(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import float_operand
 
@@ -43,7 +44,7 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None, mask_
     ``generator`` makes the mask reproducible.
     """
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability must be between 0 and 1, got {p}")
+        raise ArgumentError(f"dropout: probability must be between 0 and 1, got {p}")
     if inplace and training:
         from .inplace import apply
         return apply(input, "dropout_", dropout, p, training, generator=generator, mask_shape=mask_shape)
@@ -60,5 +61,5 @@ def dropout1d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     """Zero whole channels: one keep/drop decision per (N, C) of (N, C, L), per C of (C, L)."""
     x = float_operand(input, "dropout1d")
     if x._data.ndim not in (2, 3):
-        raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {x._data.shape}")
+        raise ArgumentError(f"dropout1d: expected a 2-D or 3-D input, got shape {x._data.shape}")
     return dropout(x, p, training, inplace, generator=generator, mask_shape=x._data.shape[:-1] + (1,))

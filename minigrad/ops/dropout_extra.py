@@ -12,6 +12,7 @@ import math
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import float_operand
 from .dropout import dropout
@@ -40,7 +41,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     """Zero whole channels: one keep/drop decision per (N, C) of (N, C, D, H, W), per C of (C, D, H, W)."""
     x = float_operand(input, "dropout3d")
     if x._data.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected a 4-D or 5-D input, got shape {x._data.shape}")
+        raise ArgumentError(f"dropout3d: expected a 4-D or 5-D input, got shape {x._data.shape}")
     return dropout(x, p, training, inplace, generator=generator, mask_shape=x._data.shape[:-3] + (1, 1, 1))
 
 
@@ -53,13 +54,13 @@ def alpha_scale_shift(keep, p, dtype):
 
 def _alpha(opname, input, p, training, generator, feature, inplace=False):
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{opname}: probability must be between 0 and 1, got {p}")
+        raise ArgumentError(f"{opname}: probability must be between 0 and 1, got {p}")
     if inplace and training:                     # the result written into input (ops/inplace.py)
         from .inplace import apply
         return apply(input, opname + "_", lambda x: _alpha(opname, x, p, training, generator, feature))
     x = float_operand(input, opname)
     if feature and x._data.ndim < 2:
-        raise ValueError(f"{opname}: feature dropout needs at least 2 dims (N, C, ...), got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: feature dropout needs at least 2 dims (N, C, ...), got shape {x._data.shape}")
     if not training or p == 0.0 or x._data.size == 0:
         return x
     if p == 1.0:

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import DtypeError, ShapeError, as_tensor, binary_operands, float_operand
@@ -387,7 +388,7 @@ def clamp(input, min=None, max=None) -> Tensor:
     """Limit values to ``[min, max]``; either bound may be None, a number or a tensor."""
     x = as_tensor(input, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor) or backend.is_array(min) or backend.is_array(max):
         bounds = []
         for bound in (min, max):

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, no_grad
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, refuse_float16
 from ._kernels import kernels
@@ -99,7 +100,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """PyTorch's ``F.embedding``: rows of ``weight`` (V, E) at the integer ``input`` (*) -> (*, E)."""
     w = as_tensor(weight, "embedding")
     if w._data.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w._data.shape}")
+        raise ArgumentError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w._data.shape}")
     if w._data.dtype.kind != "f":
         raise TypeError(f"embedding: weight must be floating point, got {w._data.dtype}")
     if w.requires_grad:
@@ -122,7 +123,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                          f"min {int(idx.min())}, max {int(idx.max())}")
     if padding_idx is not None:
         if not -V <= padding_idx < V:
-            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings {V}")
+            raise ArgumentError(f"embedding: padding_idx {padding_idx} must be within num_embeddings {V}")
         padding_idx = int(padding_idx) % V
     idx = idx.astype(np.int64, copy=False)
     if max_norm is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand
 from .embedding import _renorm_, embedding
@@ -35,25 +36,25 @@ def _bags(opname, idx, offsets, include_last_offset, xp):
     """Flat indices (M,) and the bag of each (M,), and the number of bags."""
     if idx.ndim == 2:
         if offsets is not None:
-            raise ValueError(f"{opname}: offsets must be None for a 2-D input (fixed-length bags), got offsets")
+            raise ArgumentError(f"{opname}: offsets must be None for a 2-D input (fixed-length bags), got offsets")
         n_bags, length = idx.shape
         return idx.reshape(-1), xp.repeat(xp.arange(n_bags), length), n_bags
     if idx.ndim != 1:
-        raise ValueError(f"{opname}: input must be 1-D (with offsets) or 2-D (bags, length), got shape {idx.shape}")
+        raise ArgumentError(f"{opname}: input must be 1-D (with offsets) or 2-D (bags, length), got shape {tuple(idx.shape)}")
     if offsets is None:
-        raise ValueError(f"{opname}: offsets are required for a 1-D input of shape {idx.shape}")
+        raise ArgumentError(f"{opname}: offsets are required for a 1-D input of shape {tuple(idx.shape)}")
     off = offsets._data if isinstance(offsets, Tensor) else offsets
     off = off if backend.is_array(off) else xp.asarray(off)
     if off.ndim != 1 or off.dtype.kind not in "iu":
-        raise ValueError(f"{opname}: offsets must be a 1-D integer tensor, got shape {off.shape} dtype {off.dtype}")
+        raise ArgumentError(f"{opname}: offsets must be a 1-D integer tensor, got shape {tuple(off.shape)} dtype {off.dtype}")
     off = off.astype(np.int64)
     m = idx.shape[0]
     if off.size and (int(off[0]) != 0 or bool((off[1:] < off[:-1]).any()) or int(off[-1]) > m):
-        raise ValueError(f"{opname}: offsets must start at 0, be non-decreasing and not exceed the input's length "
+        raise ArgumentError(f"{opname}: offsets must start at 0, be non-decreasing and not exceed the input's length "
                          f"{m}, got {off.tolist()}")
     if include_last_offset:
         if off.size == 0:
-            raise ValueError(f"{opname}: include_last_offset needs at least one offset")
+            raise ArgumentError(f"{opname}: include_last_offset needs at least one offset")
         starts = off[:-1]             # the last bag runs to the end of the input, as PyTorch's does
     else:
         starts = off
@@ -68,10 +69,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     op = "embedding_bag"
     w = as_tensor(weight, op)
     if w._data.ndim != 2 or w._data.dtype.kind != "f":
-        raise ValueError(f"{op}: weight must be a 2-D float tensor (num_embeddings, embedding_dim), got shape "
+        raise ArgumentError(f"{op}: weight must be a 2-D float tensor (num_embeddings, embedding_dim), got shape "
                          f"{w._data.shape} dtype {w._data.dtype}")
     if mode not in _MODES:
-        raise ValueError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        raise ArgumentError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if scale_grad_by_freq:
         raise NotImplementedError(f"{op}: scale_grad_by_freq is not supported")
     if sparse:
@@ -84,17 +85,17 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     V, E = w._data.shape
     if padding_idx is not None:
         if not -V <= padding_idx < V:
-            raise ValueError(f"{op}: padding_idx {padding_idx} must be within num_embeddings {V}")
+            raise ArgumentError(f"{op}: padding_idx {padding_idx} must be within num_embeddings {V}")
         padding_idx = int(padding_idx) % V
     flat, bag, n_bags = _bags(op, idx.astype(np.int64), offsets, include_last_offset, xp)
     psw = None
     if per_sample_weights is not None:
         if mode != "sum":
-            raise ValueError(f"{op}: per_sample_weights are only supported for mode='sum', got mode={mode!r}")
+            raise ArgumentError(f"{op}: per_sample_weights are only supported for mode='sum', got mode={mode!r}")
         psw = float_operand(per_sample_weights, op)
         if psw._data.shape != idx.shape:
-            raise ValueError(f"{op}: per_sample_weights of shape {psw._data.shape} must match the input's shape "
-                             f"{idx.shape}")
+            raise ArgumentError(f"{op}: per_sample_weights of shape {psw._data.shape} must match the input's shape "
+                             f"{tuple(idx.shape)}")
         psw = psw.reshape(-1)
         if psw._data.dtype != w._data.dtype:
             psw = psw.to(w._data.dtype)

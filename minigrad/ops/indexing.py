@@ -22,10 +22,11 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from . import shape as _shape
-from ._args import DtypeError, as_tensor, normalize_dim, normalize_dims, shape_arg
+from ._args import DtypeError, IndexRangeError, as_tensor, normalize_dim, normalize_dims, shape_arg
 from ._kernels import kernels
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_add", "index_fill", "index_copy",
@@ -116,7 +117,7 @@ def _check_range(idx, size, opname, allow_negative=False):
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if hi >= size or lo < (-size if allow_negative else 0):
-            raise IndexError(f"{opname}: index out of range for a dimension of size {size} "
+            raise IndexRangeError(f"{opname}: index out of range for a dimension of size {size} "
                              f"(min {lo}, max {hi})")
 
 
@@ -131,10 +132,10 @@ def _gather_positions(shape, dim, idx, xp, opname):
     if len(shape) == 0:
         shape, idx = (1,), idx.reshape(1)
     if idx.ndim != len(shape):
-        raise ValueError(f"{opname}: index has {idx.ndim} dims but the tensor has {len(shape)} (shape {shape})")
+        raise ArgumentError(f"{opname}: index has {idx.ndim} dims but the tensor has {len(shape)} (shape {shape})")
     for k, (si, s) in enumerate(zip(idx.shape, shape)):
         if k != dim and si > s:
-            raise ValueError(f"{opname}: index of shape {idx.shape} is larger than the tensor's shape {shape} "
+            raise ArgumentError(f"{opname}: index of shape {tuple(idx.shape)} is larger than the tensor's shape {shape} "
                              f"in dim {k}")
     _check_range(idx, shape[dim], opname)
     grid = xp.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)
@@ -162,7 +163,7 @@ def _scatter_args(input, dim, index, src, opname):
         return x, d, idx, pos, src
     s = as_tensor(src, opname)
     if s._data.ndim != idx.ndim or builtins.any(a > b for a, b in zip(idx.shape, s._data.shape)):
-        raise ValueError(f"{opname}: index of shape {idx.shape} must be no larger than src of shape {s._data.shape}")
+        raise ArgumentError(f"{opname}: index of shape {tuple(idx.shape)} must be no larger than src of shape {s._data.shape}")
     if s._data.dtype != x._data.dtype:
         raise TypeError(f"{opname}: src is {s._data.dtype} but the tensor is {x._data.dtype}")
     if s._data.shape != idx.shape:
@@ -186,7 +187,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
         src = value
     if reduce is not None:
         if reduce not in ("add", "multiply"):
-            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+            raise ArgumentError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         if not isinstance(src, Tensor):             # a number: the same value sent from every index entry
             x = as_tensor(input, "scatter")
             idx = _int_array(index, x, "scatter")
@@ -302,7 +303,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tens
         chosen = chosen + x * Tensor._wrap(self_wins.astype(x._data.dtype))
         return _where(touched, chosen / Tensor._wrap(winners) if x._data.dtype.kind == "f"
                       else chosen // Tensor._wrap(winners), x)
-    raise ValueError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    raise ArgumentError(f"scatter_reduce: reduce must be 'sum', 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
 
 
 # ----------------------------------------------------------------------------- index_* and masked_*
@@ -327,7 +328,7 @@ def _index_source(x, d, idx, source, opname):
     s = as_tensor(source, opname)
     expected = x._data.shape[:d] + (idx.shape[0],) + x._data.shape[d + 1:] if x._data.ndim else (idx.shape[0],)
     if s._data.shape != expected and not (x._data.ndim == 0 and s._data.size == idx.shape[0]):
-        raise ValueError(f"{opname}: source has shape {s._data.shape}, expected {expected} "
+        raise ArgumentError(f"{opname}: source has shape {s._data.shape}, expected {expected} "
                          f"(tensor {x._data.shape}, {idx.shape[0]} indices along dim {d})")
     if s._data.dtype != x._data.dtype:
         raise TypeError(f"{opname}: source is {s._data.dtype} but the tensor is {x._data.dtype}")
@@ -361,7 +362,7 @@ def index_fill(input, dim, index, value) -> Tensor:
     x = as_tensor(input, "index_fill")
     d, idx = _dim_index(x, dim, index, "index_fill")
     if isinstance(value, Tensor) and value._data.ndim:
-        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
+        raise ArgumentError(f"index_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
     out = _where(_dim_mask(x, d, idx), value, x)
     return out if out._data.dtype == x._data.dtype else out.to(x._data.dtype)      # the tensor's dtype, as PyTorch
 
@@ -389,7 +390,7 @@ def _embedded(x, src, pos, opname):
     """src written over the part of ``x`` at ``pos``, which src must match in shape exactly."""
     src = as_tensor(src, opname)
     if tuple(src._data.shape) != tuple(pos.shape):
-        raise ValueError(f"{opname}: expected src to have a size equal to the slice of self: src has shape "
+        raise ArgumentError(f"{opname}: expected src to have a size equal to the slice of self: src has shape "
                          f"{tuple(src._data.shape)}, the slice {tuple(pos.shape)}")
     return _write_at(x, pos, src, opname)
 
@@ -398,7 +399,7 @@ def select_scatter(input, src, dim, index) -> Tensor:
     """``input`` with ``input.select(dim, index)`` replaced by ``src`` (differentiable in both)."""
     x = as_tensor(input, "select_scatter")
     if x._data.ndim == 0:
-        raise ValueError("select_scatter: cannot select from a 0-d tensor")
+        raise ArgumentError("select_scatter: cannot select from a 0-d tensor")
     d = normalize_dim(dim, x._data.ndim, "select_scatter")
     n = x._data.shape[d]
     if not -n <= int(index) < n:
@@ -413,7 +414,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1) -> Tensor:
     x = as_tensor(input, "slice_scatter")
     d = normalize_dim(dim, x._data.ndim, "slice_scatter")
     if step is None or int(step) <= 0:
-        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+        raise ArgumentError(f"slice_scatter: slice step must be positive, got {step}")
     pos = _grid(x)[(slice(None),) * d + (slice(start, end, int(step)),)]
     return _embedded(x, src, pos, "slice_scatter")
 
@@ -422,10 +423,10 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1) -> Tensor:
     """``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
     x = as_tensor(input, "diagonal_scatter")
     if x._data.ndim < 2:
-        raise ValueError(f"diagonal_scatter: expected at least 2 dims, got shape {x._data.shape}")
+        raise ArgumentError(f"diagonal_scatter: expected at least 2 dims, got shape {x._data.shape}")
     a, b = normalize_dim(dim1, x._data.ndim, "diagonal_scatter"), normalize_dim(dim2, x._data.ndim, "diagonal_scatter")
     if a == b:
-        raise ValueError(f"diagonal_scatter: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        raise ArgumentError(f"diagonal_scatter: dim1 and dim2 must differ, got {dim1} and {dim2}")
     pos = backend.xp_of(x._data).diagonal(_grid(x), int(offset), a, b)
     return _embedded(x, src, pos, "diagonal_scatter")
 
@@ -450,7 +451,7 @@ def index_put(input, indices, values, accumulate=False) -> Tensor:
     try:
         np.broadcast_shapes(tuple(v._data.shape), tuple(pos.shape))
     except ValueError:
-        raise ValueError(f"index_put: values of shape {tuple(v._data.shape)} cannot be broadcast to the indexed "
+        raise ArgumentError(f"index_put: values of shape {tuple(v._data.shape)} cannot be broadcast to the indexed "
                          f"shape {tuple(pos.shape)}") from None
     return _write_at(x, pos, v, "index_put", accumulate)
 
@@ -487,10 +488,10 @@ def masked_fill(input, mask, value) -> Tensor:
         if np.broadcast_shapes(m.shape, x._data.shape) != x._data.shape:
             raise ValueError
     except ValueError:
-        raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the tensor's shape "
+        raise ArgumentError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to the tensor's shape "
                          f"{x._data.shape}") from None
     if isinstance(value, Tensor) and value._data.ndim:
-        raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
+        raise ArgumentError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value._data.shape}")
     if isinstance(value, Tensor) and value._data.dtype != x._data.dtype:
         value = value.to(x._data.dtype)
     out = _where(m, value, x)
@@ -504,7 +505,7 @@ def masked_select(input, mask) -> Tensor:
     try:
         shape = np.broadcast_shapes(m.shape, x._data.shape)
     except ValueError:
-        raise ValueError(f"masked_select: mask of shape {m.shape} and tensor of shape {x._data.shape} "
+        raise ArgumentError(f"masked_select: mask of shape {tuple(m.shape)} and tensor of shape {x._data.shape} "
                          f"do not broadcast") from None
     xb = _shape.broadcast_to(x, shape)
     mb = backend.xp_of(m).broadcast_to(m, shape)
@@ -520,14 +521,14 @@ def masked_scatter(input, mask, source) -> Tensor:
     try:
         shape = np.broadcast_shapes(m.shape, x._data.shape)
     except ValueError:
-        raise ValueError(f"masked_scatter: mask of shape {m.shape} and tensor of shape {x._data.shape} "
+        raise ArgumentError(f"masked_scatter: mask of shape {tuple(m.shape)} and tensor of shape {x._data.shape} "
                          f"do not broadcast") from None
     x = _shape.broadcast_to(x, shape) if shape != x._data.shape else x
     mb = xp.broadcast_to(m, shape)
     s = as_tensor(source, "masked_scatter")
     pos = xp.flatnonzero(mb)
     if s._data.size < pos.size:
-        raise ValueError(f"masked_scatter: source has {s._data.size} elements but the mask selects {pos.size}")
+        raise ArgumentError(f"masked_scatter: source has {s._data.size} elements but the mask selects {pos.size}")
     if s._data.dtype != x._data.dtype:
         raise TypeError(f"masked_scatter: source is {s._data.dtype} but the tensor is {x._data.dtype}")
     head = _take(s, xp.arange(pos.size, dtype=np.int64))
@@ -552,13 +553,13 @@ def take_along_dim(input, indices, dim=None) -> Tensor:
         return _take(x, idx.reshape(-1))
     d = normalize_dim(dim, x._data.ndim, "take_along_dim")
     if idx.ndim != x._data.ndim:
-        raise ValueError(f"take_along_dim: indices have {idx.ndim} dims, the tensor {x._data.ndim}")
+        raise ArgumentError(f"take_along_dim: indices have {idx.ndim} dims, the tensor {x._data.ndim}")
     xs, js = list(x._data.shape), list(idx.shape)
     xs[d] = js[d] = 1
     try:
         common = list(np.broadcast_shapes(tuple(xs), tuple(js)))
     except ValueError:
-        raise ValueError(f"take_along_dim: shapes {x._data.shape} and {idx.shape} do not broadcast outside "
+        raise ArgumentError(f"take_along_dim: shapes {x._data.shape} and {tuple(idx.shape)} do not broadcast outside "
                          f"dim {d}") from None
     xp = backend.xp_of(x._data)
     xshape = tuple(common[:d] + [x._data.shape[d]] + common[d + 1:])
@@ -579,7 +580,7 @@ def narrow(input, dim, start, length) -> Tensor:
     if start < 0:
         start += n
     if length < 0 or start + length > n:
-        raise ValueError(f"narrow: start {start} + length {length} exceeds dim {d} of size {n}")
+        raise ArgumentError(f"narrow: start {start} + length {length} exceeds dim {d} of size {n}")
     return _shape.getitem(x, (slice(None),) * d + (slice(start, start + length),))
 
 
@@ -587,7 +588,7 @@ def unbind(input, dim=0) -> tuple:
     """The slices along ``dim``, each without that dim."""
     x = as_tensor(input, "unbind")
     if x._data.ndim == 0:
-        raise ValueError("unbind: a 0-d tensor has no dimension to unbind")
+        raise ArgumentError("unbind: a 0-d tensor has no dimension to unbind")
     d = normalize_dim(dim, x._data.ndim, "unbind")
     return tuple(_shape.getitem(x, (slice(None),) * d + (i,)) for i in range(x._data.shape[d]))
 
@@ -610,14 +611,14 @@ def flip(input, dims) -> Tensor:
 def fliplr(input) -> Tensor:
     x = as_tensor(input, "fliplr")
     if x._data.ndim < 2:
-        raise ValueError(f"fliplr: expected at least 2 dims, got shape {x._data.shape}")
+        raise ArgumentError(f"fliplr: expected at least 2 dims, got shape {x._data.shape}")
     return flip(x, [1])
 
 
 def flipud(input) -> Tensor:
     x = as_tensor(input, "flipud")
     if x._data.ndim < 1:
-        raise ValueError("flipud: expected at least 1 dim, got a 0-d tensor")
+        raise ArgumentError("flipud: expected at least 1 dim, got a 0-d tensor")
     return flip(x, [0])
 
 
@@ -628,11 +629,11 @@ def roll(input, shifts, dims=None) -> Tensor:
     shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
     if dims is None:
         if len(shifts) != 1:
-            raise ValueError(f"roll: without dims, shifts must be one number, got {shifts}")
+            raise ArgumentError(f"roll: without dims, shifts must be one number, got {shifts}")
         return _positions(x, lambda g: xp.roll(g.reshape(-1), int(shifts[0])).reshape(g.shape))
     dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
     if len(dims) != len(shifts):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        raise ArgumentError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     ds = tuple(normalize_dim(d, x._data.ndim, "roll") for d in dims)
     return _positions(x, lambda g: xp.roll(g, tuple(int(s) for s in shifts), axis=ds))
 
@@ -641,11 +642,11 @@ def rot90(input, k=1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first dim toward the second."""
     x = as_tensor(input, "rot90")
     if len(dims) != 2 or x._data.ndim < 2:
-        raise ValueError(f"rot90: expected two dims of a tensor with at least 2 dims, got dims {dims} "
+        raise ArgumentError(f"rot90: expected two dims of a tensor with at least 2 dims, got dims {dims} "
                          f"and shape {x._data.shape}")
     a, b = (normalize_dim(d, x._data.ndim, "rot90") for d in dims)
     if a == b:
-        raise ValueError(f"rot90: dims must differ, got {dims}")
+        raise ArgumentError(f"rot90: dims must differ, got {dims}")
     xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.rot90(g, int(k), axes=(a, b)))
 
@@ -656,7 +657,7 @@ def tile(input, dims) -> Tensor:
     x = as_tensor(input, "tile")
     reps = shape_arg((dims,), "tile") if not isinstance(dims, int) else (dims,)
     if builtins.any(r < 0 for r in reps):
-        raise ValueError(f"tile: repeats must be non-negative, got {reps}")
+        raise ArgumentError(f"tile: repeats must be non-negative, got {reps}")
     xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.tile(g, reps))
 
@@ -666,7 +667,7 @@ def repeat(input, *sizes) -> Tensor:
     x = as_tensor(input, "repeat")
     sizes = shape_arg(sizes, "repeat")
     if len(sizes) < x._data.ndim:
-        raise ValueError(f"repeat: {len(sizes)} repeat sizes for a tensor of {x._data.ndim} dims "
+        raise ArgumentError(f"repeat: {len(sizes)} repeat sizes for a tensor of {x._data.ndim} dims "
                          f"(shape {x._data.shape}); give at least as many")
     return tile(x, sizes)
 
@@ -688,19 +689,19 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Ten
     else:
         reps = int(repeats)
     if (reps < 0).any() if backend.is_array(reps) else reps < 0:
-        raise ValueError("repeat_interleave: repeats must be non-negative")
+        raise ArgumentError("repeat_interleave: repeats must be non-negative")
     if dim is None:
         return _positions(x, lambda g: xp.repeat(g.reshape(-1), reps))
     d = normalize_dim(dim, x._data.ndim, "repeat_interleave")
     if backend.is_array(reps) and reps.size not in (1, x._data.shape[d]):
-        raise ValueError(f"repeat_interleave: {reps.size} repeats for dim {d} of size {x._data.shape[d]}")
+        raise ArgumentError(f"repeat_interleave: {reps.size} repeats for dim {d} of size {x._data.shape[d]}")
     return _positions(x, lambda g: xp.repeat(g.reshape(g.shape or (1,)), reps, axis=d))
 
 
 def _triangle(input, diagonal, opname, lower):
     x = as_tensor(input, opname)
     if x._data.ndim < 2:
-        raise ValueError(f"{opname}: expected at least 2 dims, got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected at least 2 dims, got shape {x._data.shape}")
     xp = backend.xp_of(x._data)
     n, m = x._data.shape[-2:]
     rows, cols = xp.arange(n)[:, None], xp.arange(m)[None, :]
@@ -723,10 +724,10 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal of the (dim1, dim2) planes (above it for offset > 0), as a last dim."""
     x = as_tensor(input, "diagonal")
     if x._data.ndim < 2:
-        raise ValueError(f"diagonal: expected at least 2 dims, got shape {x._data.shape}")
+        raise ArgumentError(f"diagonal: expected at least 2 dims, got shape {x._data.shape}")
     a, b = normalize_dim(dim1, x._data.ndim, "diagonal"), normalize_dim(dim2, x._data.ndim, "diagonal")
     if a == b:
-        raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        raise ArgumentError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
     xp = backend.xp_of(x._data)
     return _positions(x, lambda g: xp.diagonal(g, int(offset), a, b))
 
@@ -737,7 +738,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:
     nd = x._data.ndim + 1
     a, b = normalize_dim(dim1, nd, "diag_embed"), normalize_dim(dim2, nd, "diag_embed")
     if a == b:
-        raise ValueError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
+        raise ArgumentError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
     n = (x._data.shape[-1] if x._data.ndim else 1) + builtins.abs(int(offset))
     batch = list(x._data.shape[:-1])
     shape = []
@@ -757,14 +758,14 @@ def diag(input, diagonal=0) -> Tensor:
         return diag_embed(x, diagonal, 0, 1)
     if x._data.ndim == 2:
         return globals()["diagonal"](x, diagonal, 0, 1)
-    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
+    raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got shape {x._data.shape}")
 
 
 def trace(input) -> Tensor:
     """The sum of the main diagonal of a 2-D tensor."""
     x = as_tensor(input, "trace")
     if x._data.ndim != 2:
-        raise ValueError(f"trace: expected a 2-D tensor, got shape {x._data.shape}")
+        raise ArgumentError(f"trace: expected a 2-D tensor, got shape {x._data.shape}")
     return diagonal(x).sum()
 
 
@@ -780,7 +781,7 @@ def t(input) -> Tensor:
     """Transpose a tensor of at most 2 dims (0-d and 1-d come back unchanged)."""
     x = as_tensor(input, "t")
     if x._data.ndim > 2:
-        raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {x._data.shape}")
+        raise ArgumentError(f"t: expected a tensor of at most 2 dims, got shape {x._data.shape}")
     return _shape.permute(x, tuple(reversed(range(x._data.ndim))))
 
 
@@ -791,11 +792,11 @@ def movedim(input, source, destination) -> Tensor:
     src = source if isinstance(source, (list, tuple)) else [source]
     dst = destination if isinstance(destination, (list, tuple)) else [destination]
     if len(src) != len(dst):
-        raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
+        raise ArgumentError(f"movedim: source {source} and destination {destination} differ in length")
     src = [normalize_dim(d, n, "movedim") for d in src]
     dst = [normalize_dim(d, n, "movedim") for d in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"movedim: repeated dims in source {source} or destination {destination}")
+        raise ArgumentError(f"movedim: repeated dims in source {source} or destination {destination}")
     perm = [None] * n
     for s, d in zip(src, dst):
         perm[d] = s
@@ -816,10 +817,10 @@ def unflatten(input, dim, sizes) -> Tensor:
     known = int(np.prod([s for s in sizes if s != -1]))
     if -1 in sizes:
         if known == 0 or n % known:
-            raise ValueError(f"unflatten: sizes {sizes} do not divide dim {d} of size {n}")
+            raise ArgumentError(f"unflatten: sizes {sizes} do not divide dim {d} of size {n}")
         sizes = tuple(n // known if s == -1 else s for s in sizes)
     elif known != n:
-        raise ValueError(f"unflatten: sizes {sizes} do not multiply to dim {d}'s size {n}")
+        raise ArgumentError(f"unflatten: sizes {sizes} do not multiply to dim {d}'s size {n}")
     return _shape.reshape(x, x._data.shape[:d] + sizes + x._data.shape[d + 1:])
 
 
@@ -863,11 +864,11 @@ def meshgrid(*tensors, indexing=None) -> tuple:
         tensors = tuple(tensors[0])
     indexing = indexing or "ij"
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     ts = [as_tensor(t, "meshgrid") for t in tensors]
     for t in ts:
         if t._data.ndim > 1:
-            raise ValueError(f"meshgrid: expected 0-d or 1-d tensors, got shape {t._data.shape}")
+            raise ArgumentError(f"meshgrid: expected 0-d or 1-d tensors, got shape {t._data.shape}")
     ts = [_shape.reshape(t, -1) for t in ts]
     sizes = [t._data.shape[0] for t in ts]
     order = list(range(len(ts)))

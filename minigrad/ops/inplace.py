@@ -90,10 +90,10 @@ def view_positions(view, base, name="in-place", overlap=False):
     ob_sorted = ob[order]
     k = np.clip(np.searchsorted(ob_sorted, ov), 0, max(ob.size - 1, 0))
     if ob.size == 0 or not np.array_equal(ob_sorted[k], ov):
-        raise RuntimeError(f"{name}: the view of shape {view.shape} is not inside its base of shape {base.shape}")
+        raise RuntimeError(f"{name}: the view of shape {tuple(view.shape)} is not inside its base of shape {tuple(base.shape)}")
     pos = np.asarray(order[k]).reshape(view.shape)
     if not overlap and np.unique(pos).size != pos.size:
-        raise RuntimeError(f"{name}: unsupported operation: some elements of the view of shape {view.shape} "
+        raise RuntimeError(f"{name}: unsupported operation: some elements of the view of shape {tuple(view.shape)} "
                            f"refer to a single memory location (overlapping windows); clone() it first")
     return pos
 

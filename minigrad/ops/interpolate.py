@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import float_operand
 from ._kernels import kernels
@@ -163,20 +164,20 @@ def _on_device(plans, xp):
 def _output_size(opname, spatial, size, scale_factor):
     n = len(spatial)
     if (size is None) == (scale_factor is None):
-        raise ValueError(f"{opname}: give exactly one of size and scale_factor, got size={size!r}, "
+        raise ArgumentError(f"{opname}: give exactly one of size and scale_factor, got size={size!r}, "
                          f"scale_factor={scale_factor!r}")
     if size is not None:
         sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * n
         if len(sizes) != n or any(int(s) != s or s < 1 for s in sizes):
-            raise ValueError(f"{opname}: size must be a positive int or {n} of them for an input with {n} "
+            raise ArgumentError(f"{opname}: size must be a positive int or {n} of them for an input with {n} "
                              f"spatial dims, got {size!r}")
         return tuple(int(s) for s in sizes), (None,) * n
     scales = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * n
     if len(scales) != n or any(not s > 0 for s in scales):
-        raise ValueError(f"{opname}: scale_factor must be positive, one or {n} of them, got {scale_factor!r}")
+        raise ArgumentError(f"{opname}: scale_factor must be positive, one or {n} of them, got {scale_factor!r}")
     sizes = tuple(int(math.floor(d * float(s))) for d, s in zip(spatial, scales))
     if min(sizes) < 1:
-        raise ValueError(f"{opname}: scale_factor {scale_factor!r} makes an empty output from spatial size {spatial}")
+        raise ArgumentError(f"{opname}: scale_factor {scale_factor!r} makes an empty output from spatial size {spatial}")
     return sizes, tuple(float(s) for s in scales)
 
 
@@ -190,10 +191,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; minigrad has "
                                   f"{', '.join(_MODES)}")
     if x._data.ndim not in _MODES[mode]:
-        raise ValueError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
+        raise ArgumentError(f"interpolate: mode {mode!r} needs a {' or '.join(f'{d}-D' for d in _MODES[mode])} input, "
                          f"got shape {x._data.shape}")
     if align_corners is not None and mode not in (*_LINEAR.values(), "bicubic"):
-        raise ValueError("interpolate: align_corners can only be set with the interpolating modes linear, "
+        raise ArgumentError("interpolate: align_corners can only be set with the interpolating modes linear, "
                          f"bilinear, bicubic and trilinear, not {mode!r}")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import DtypeError, ShapeError, as_tensor
 
@@ -113,7 +114,7 @@ def linear(input, weight, bias=None) -> Tensor:
     """``input @ weight.T + bias`` as PyTorch's ``F.linear``: weight is (out_features, in_features)."""
     x, w = as_tensor(input, "linear"), as_tensor(weight, "linear")
     if w._data.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w._data.shape}")
+        raise ArgumentError(f"linear: weight must be 2-D (out_features, in_features), got shape {w._data.shape}")
     if x._data.ndim == 0 or x._data.shape[-1] != w._data.shape[1]:
         raise ShapeError(f"linear: input of shape {x._data.shape} does not match weight of shape "
                          f"{w._data.shape} (expected last dim {w._data.shape[1]})")
@@ -123,5 +124,5 @@ def linear(input, weight, bias=None) -> Tensor:
         return Linear.apply(x, w)
     b = as_tensor(bias, "linear")
     if b._data.shape != (w._data.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w._data.shape[0]},), got {b._data.shape}")
+        raise ArgumentError(f"linear: bias must have shape ({w._data.shape[0]},), got {b._data.shape}")
     return Linear.apply(x, w, b)

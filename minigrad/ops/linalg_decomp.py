@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor
@@ -41,7 +42,7 @@ def _square(opname, input):
     if a._data.dtype.kind != "f":
         raise TypeError(f"{opname}: expected a floating-point tensor, got {a._data.dtype}")
     if a._data.ndim < 2 or a._data.shape[-1] != a._data.shape[-2]:
-        raise ValueError(f"{opname}: expected a square matrix or a batch of them (..., n, n), got shape "
+        raise ArgumentError(f"{opname}: expected a square matrix or a batch of them (..., n, n), got shape "
                          f"{a._data.shape}")
     return a
 
@@ -50,7 +51,7 @@ def _lapack(opname, fn, *arrays):
     try:
         return fn(*arrays)
     except np.linalg.LinAlgError as e:
-        raise RuntimeError(f"{opname}: {e} (input shape {arrays[0].shape})") from None
+        raise RuntimeError(f"{opname}: {e} (input shape {tuple(arrays[0].shape)})") from None
 
 
 class Inv(Function):
@@ -139,7 +140,7 @@ class Cholesky(Function):
         try:
             low = xp.linalg.cholesky(a)
         except np.linalg.LinAlgError:
-            raise RuntimeError(f"linalg.cholesky: the input is not positive-definite (shape {a.shape})") from None
+            raise RuntimeError(f"linalg.cholesky: the input is not positive-definite (shape {tuple(a.shape)})") from None
         ctx.save_for_backward(low)
         return low
 
@@ -220,7 +221,7 @@ def solve(A, B, *, left=True) -> Tensor:
     if vector:
         b = b.unsqueeze(-1)
     if b._data.shape[-2] != a._data.shape[-1]:
-        raise ValueError(f"linalg.solve: A of shape {a._data.shape} and B of shape {B.shape} do not match "
+        raise ArgumentError(f"linalg.solve: A of shape {a._data.shape} and B of shape {tuple(B.shape)} do not match "
                          f"(A's columns must equal B's rows)")
     batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
     a = a.expand(batch + a._data.shape[-2:]) if a._data.shape[:-2] != batch else a
@@ -239,7 +240,7 @@ def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, read from its
     lower (``UPLO='L'``) or upper triangle; gradients need distinct eigenvalues."""
     if UPLO not in ("L", "U"):
-        raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise ArgumentError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     w, v = Eigh.apply(_square("linalg.eigh", A), upper=UPLO == "U")
     return EighResult(w, v)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from . import indexing as _idx
@@ -39,7 +40,7 @@ def _operands(opname, *xs):
 
 def _need_ndim(opname, t, ndim, name):
     if t._data.ndim != ndim:
-        raise ValueError(f"{opname}: {name} must be {ndim}-D, got shape {t._data.shape}")
+        raise ArgumentError(f"{opname}: {name} must be {ndim}-D, got shape {t._data.shape}")
 
 
 # ----------------------------------------------------------------------------- products
@@ -57,7 +58,7 @@ def bmm(input, mat2) -> Tensor:
     _need_ndim("bmm", a, 3, "input")
     _need_ndim("bmm", b, 3, "mat2")
     if a._data.shape[0] != b._data.shape[0]:
-        raise ValueError(f"bmm: batch sizes differ: {a._data.shape} and {b._data.shape}")
+        raise ArgumentError(f"bmm: batch sizes differ: {a._data.shape} and {b._data.shape}")
     return matmul(a, b)
 
 
@@ -85,7 +86,7 @@ def inner(input, other) -> Tensor:
         return a * b
     a, b = _operands("inner", a, b)
     if a._data.shape[-1] != b._data.shape[-1]:
-        raise ValueError(f"inner: last dims differ: {a._data.shape} and {b._data.shape}")
+        raise ArgumentError(f"inner: last dims differ: {a._data.shape} and {b._data.shape}")
     return tensordot(a, b, ([-1], [-1]))
 
 
@@ -115,7 +116,7 @@ def _scaled_sum(input, product, beta, alpha, opname):
         if np.broadcast_shapes(x._data.shape, product._data.shape) != product._data.shape:
             raise ValueError
     except ValueError:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} does not broadcast to the product's shape "
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} does not broadcast to the product's shape "
                          f"{product._data.shape}") from None
     out = product if alpha == 1 else product * alpha
     if beta == 0:
@@ -129,14 +130,14 @@ def tensordot(a, b, dims=2) -> Tensor:
     a, b = _operands("tensordot", a, b)
     if isinstance(dims, (int, np.integer)):
         if dims < 0 or dims > builtins.min(a._data.ndim, b._data.ndim):
-            raise ValueError(f"tensordot: cannot contract {dims} dims of shapes {a._data.shape} and {b._data.shape}")
+            raise ArgumentError(f"tensordot: cannot contract {dims} dims of shapes {a._data.shape} and {b._data.shape}")
         da, db = list(range(a._data.ndim - dims, a._data.ndim)), list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
         da = [normalize_dim(d, a._data.ndim, "tensordot") for d in da]
         db = [normalize_dim(d, b._data.ndim, "tensordot") for d in db]
     if len(da) != len(db) or builtins.any(a._data.shape[i] != b._data.shape[j] for i, j in zip(da, db)):
-        raise ValueError(f"tensordot: dims {da} of {a._data.shape} do not match dims {db} of {b._data.shape}")
+        raise ArgumentError(f"tensordot: dims {da} of {a._data.shape} do not match dims {db} of {b._data.shape}")
     free_a = [k for k in range(a._data.ndim) if k not in da]
     free_b = [k for k in range(b._data.ndim) if k not in db]
     k = int(np.prod([a._data.shape[i] for i in da]))
@@ -164,15 +165,15 @@ def cross(input, other, dim=None) -> Tensor:
     try:
         shape = np.broadcast_shapes(a._data.shape, b._data.shape)
     except ValueError:
-        raise ValueError(f"cross: shapes {a._data.shape} and {b._data.shape} do not broadcast") from None
+        raise ArgumentError(f"cross: shapes {a._data.shape} and {b._data.shape} do not broadcast") from None
     if dim is None:
         sizes = [k for k, s in enumerate(shape) if s == 3]
         if not sizes:
-            raise ValueError(f"cross: no dimension of size 3 in shape {shape}")
+            raise ArgumentError(f"cross: no dimension of size 3 in shape {shape}")
         dim = sizes[0]
     d = normalize_dim(dim, len(shape), "cross")
     if shape[d] != 3:
-        raise ValueError(f"cross: dim {dim} has size {shape[d]}, expected 3 (shape {shape})")
+        raise ArgumentError(f"cross: dim {dim} has size {shape[d]}, expected 3 (shape {shape})")
     a, b = _shape.broadcast_to(a, shape), _shape.broadcast_to(b, shape)
     pick = (lambda t, i: _shape.getitem(t, (slice(None),) * d + (slice(i, i + 1),)))
     a0, a1, a2 = (pick(a, i) for i in range(3))
@@ -184,9 +185,9 @@ def cdist(x1, x2, p=2.0) -> Tensor:
     """p-norm distances between the rows: (..., P, M), (..., R, M) -> (..., P, R)."""
     a, b = _operands("cdist", x1, x2)
     if a._data.ndim < 2 or b._data.ndim < 2 or a._data.shape[-1] != b._data.shape[-1]:
-        raise ValueError(f"cdist: expected (..., P, M) and (..., R, M), got {a._data.shape} and {b._data.shape}")
+        raise ArgumentError(f"cdist: expected (..., P, M) and (..., R, M), got {a._data.shape} and {b._data.shape}")
     if p < 0:
-        raise ValueError(f"cdist: p must be non-negative, got {p}")
+        raise ArgumentError(f"cdist: p must be non-negative, got {p}")
     diff = _shape.unsqueeze(a, -2) - _shape.unsqueeze(b, -3)
     return vector_norm(diff, p, -1)
 
@@ -197,11 +198,11 @@ def pdist(input, p=2.0) -> Tensor:
     norm of their difference, so the gradient is the gather's (scatter-add) after the norm's."""
     x = as_tensor(input, "pdist")
     if x._data.ndim != 2:
-        raise ValueError(f"pdist: expected a 2-D input (N, M), got shape {x._data.shape}")
+        raise ArgumentError(f"pdist: expected a 2-D input (N, M), got shape {x._data.shape}")
     if x._data.dtype.kind != "f":
         raise TypeError(f"pdist: expected a floating point input, got {x._data.dtype}")
     if p < 0:
-        raise ValueError(f"pdist: p must be non-negative, got {p}")
+        raise ArgumentError(f"pdist: p must be non-negative, got {p}")
     i, j = np.triu_indices(x._data.shape[0], 1)
     return vector_norm(x[i] - x[j], p, -1)
 
@@ -258,7 +259,7 @@ def _parse_einsum(equation, shapes):
         ins, out = eq, None
     subs = ins.split(",")
     if len(subs) != len(shapes):
-        raise ValueError(f"einsum: the equation {equation!r} names {len(subs)} operands, got {len(shapes)}")
+        raise ArgumentError(f"einsum: the equation {equation!r} names {len(subs)} operands, got {len(shapes)}")
     used = set(c for c in eq if c.isalpha())
     free = [c for c in string.ascii_letters if c not in used]
     n_ell = 0
@@ -272,9 +273,9 @@ def _parse_einsum(equation, shapes):
             k = len(shp) - (len(s) - 3)
             s = s.replace("...", ell[n_ell - k:] if k else "")
         if not builtins.all(c.isalpha() for c in s):
-            raise ValueError(f"einsum: invalid subscripts {s!r} in {equation!r}")
+            raise ArgumentError(f"einsum: invalid subscripts {s!r} in {equation!r}")
         if len(s) != len(shp):
-            raise ValueError(f"einsum: subscripts {s!r} do not match an operand of shape {shp}")
+            raise ArgumentError(f"einsum: subscripts {s!r} do not match an operand of shape {shp}")
         expanded.append(s)
     if out is None:
         counts = {}
@@ -321,9 +322,9 @@ def einsum(equation, *operands) -> Tensor:
     for s, t in zip(subs, ts):
         for c, n in zip(s, t._data.shape):
             if sizes.setdefault(c, n) != n:
-                raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {n} in {equation!r}")
+                raise ArgumentError(f"einsum: label {c!r} has sizes {sizes[c]} and {n} in {equation!r}")
     if len(set(out)) != len(out) or builtins.any(c not in sizes for c in out):
-        raise ValueError(f"einsum: invalid output subscripts {out!r} in {equation!r}")
+        raise ArgumentError(f"einsum: invalid output subscripts {out!r} in {equation!r}")
     return Einsum.apply(*ts, equation=",".join(subs) + "->" + out)
 
 
@@ -338,7 +339,7 @@ def _sublist_equation(args):
             elif isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 52:
                 out.append(string.ascii_letters[v])
             else:
-                raise ValueError(f"einsum: sublist labels must be integers in [0, 52) or ..., got {v!r}")
+                raise ArgumentError(f"einsum: sublist labels must be integers in [0, 52) or ..., got {v!r}")
         return "".join(out)
 
     operands, subs = args[0::2], args[1::2]
@@ -374,7 +375,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     if dtype is not None:
         t = t.to(dtype)
     if t._data.ndim < 2:
-        raise ValueError(f"matrix_norm: expected at least 2 dims, got shape {t._data.shape}")
+        raise ArgumentError(f"matrix_norm: expected at least 2 dims, got shape {t._data.shape}")
     r, c = (normalize_dim(d, t._data.ndim, "matrix_norm") for d in dim)
     if ord == "fro":
         return vector_norm(t, 2, (r, c), keepdim)
@@ -391,7 +392,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
             for d in sorted((r, c)):
                 out = _shape.unsqueeze(out, d)
         return out
-    raise ValueError(f"matrix_norm: ord {ord!r} is not supported (use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
+    raise ArgumentError(f"matrix_norm: ord {ord!r} is not supported (use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -404,7 +405,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         return vector_norm(t, 2 if ord is None else ord, None, keepdim, dtype=dtype)
     if dim is None:
         if t._data.ndim != 2:
-            raise ValueError(f"norm: ord {ord!r} without dim needs a 1-D or 2-D input, got shape {t._data.shape}")
+            raise ArgumentError(f"norm: ord {ord!r} without dim needs a 1-D or 2-D input, got shape {t._data.shape}")
         dim = (0, 1)
     if len(dim) == 1:
         return vector_norm(t, 2 if ord is None else ord, dim, keepdim, dtype=dtype)

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor
@@ -48,7 +49,7 @@ def _matrix(opname, input):
     if a._data.dtype.kind != "f":
         raise TypeError(f"{opname}: expected a floating-point tensor, got {a._data.dtype}")
     if a._data.ndim < 2:
-        raise ValueError(f"{opname}: expected a matrix or a batch of them (..., m, n), got shape {a._data.shape}")
+        raise ArgumentError(f"{opname}: expected a matrix or a batch of them (..., m, n), got shape {a._data.shape}")
     return a
 
 
@@ -112,7 +113,7 @@ def svd(A, full_matrices=True, *, driver=None):
     ``full_matrices``, else (..., m, k) and (..., k, n).  Gradients need distinct singular values
     (and, for U and Vh, a loss that does not depend on their signs)."""
     if driver is not None:
-        raise ValueError(f"linalg.svd: driver is for CUDA inputs only, got {driver!r}")
+        raise ArgumentError(f"linalg.svd: driver is for CUDA inputs only, got {driver!r}")
     u, s, vh = Svd.apply(_matrix("linalg.svd", A), full_matrices=bool(full_matrices))
     return SVDResult(u, s, vh)
 
@@ -171,7 +172,7 @@ class Qr(Function):
                                "use mode='reduced' to differentiate through linalg.qr")
         if ctx.mode == "complete" and m > n:
             raise RuntimeError(f"linalg.qr: not differentiable when mode='complete' and rows > columns "
-                               f"(input shape {f.value(a).shape})")
+                               f"(input shape {tuple(f.value(a).shape)})")
         if m >= n:
             return _qr_square_grad(q, r, gq, gr)
         y, gu, gv = a[..., m:], gr[..., :m], gr[..., m:]
@@ -183,7 +184,7 @@ def qr(A, mode="reduced"):
     """Q, R with A = Q R, R upper triangular: ``'reduced'`` Q (m, k), R (k, n); ``'complete'`` Q (m, m),
     R (m, n); ``'r'`` R only (Q is an empty tensor)."""
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        raise ArgumentError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     q, r = Qr.apply(_matrix("linalg.qr", A), mode=mode)
     if mode == "r":
         q = Tensor._wrap(backend.xp_of(r._data).zeros((0,), dtype=r._data.dtype))
@@ -245,7 +246,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
     ``hermitian``: A is symmetric and only its eigendecomposition is computed."""
     a = _matrix("linalg.pinv", A)
     if hermitian and a._data.shape[-1] != a._data.shape[-2]:
-        raise ValueError(f"linalg.pinv: hermitian=True needs square matrices, got shape {a._data.shape}")
+        raise ArgumentError(f"linalg.pinv: hermitian=True needs square matrices, got shape {a._data.shape}")
     return Pinv.apply(a, atol=atol, rtol=_default_rtol(a._data, atol, rtol), hermitian=bool(hermitian))
 
 
@@ -263,14 +264,14 @@ def lstsq(A, B, rcond=None, *, driver=None):
     (LAPACK's gelsy estimates it from a pivoted QR instead: the same for any well-conditioned A)."""
     driver = driver or "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
-        raise ValueError(f"linalg.lstsq: driver must be one of gels, gelsy, gelsd, gelss, got {driver!r}")
+        raise ArgumentError(f"linalg.lstsq: driver must be one of gels, gelsy, gelsd, gelss, got {driver!r}")
     a = _matrix("linalg.lstsq", A)
     b = as_tensor(B, "linalg.lstsq")
     vector = b._data.ndim == a._data.ndim - 1
     if vector:
         b = b.unsqueeze(-1)
     if b._data.ndim < 2 or b._data.shape[-2] != a._data.shape[-2]:
-        raise ValueError(f"linalg.lstsq: A of shape {a._data.shape} and B of shape {tuple(B.shape)} do not match "
+        raise ArgumentError(f"linalg.lstsq: A of shape {a._data.shape} and B of shape {tuple(B.shape)} do not match "
                          f"(A and B need the same number of rows)")
     m, n = a._data.shape[-2:]
     rtol = np.finfo(a._data.dtype).eps * max(m, n) if rcond is None else rcond
@@ -375,12 +376,12 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
     if not left:
         return _mT(solve_triangular(_mT(a), _mT(b), upper=not upper, unitriangular=unitriangular))
     if b._data.shape[-2] != a._data.shape[-1]:
-        raise ValueError(f"linalg.solve_triangular: A of shape {a._data.shape} and B of shape {b._data.shape} do "
+        raise ArgumentError(f"linalg.solve_triangular: A of shape {a._data.shape} and B of shape {b._data.shape} do "
                          f"not match (A's columns must equal B's rows)")
     try:
         batch = np.broadcast_shapes(a._data.shape[:-2], b._data.shape[:-2])
     except ValueError:
-        raise ValueError(f"linalg.solve_triangular: the batch dims of A {a._data.shape} and B {b._data.shape} do "
+        raise ArgumentError(f"linalg.solve_triangular: the batch dims of A {a._data.shape} and B {b._data.shape} do "
                          f"not broadcast") from None
     a = a.expand(batch + a._data.shape[-2:]) if a._data.shape[:-2] != batch else a
     b = b.expand(batch + b._data.shape[-2:]) if b._data.shape[:-2] != batch else b
@@ -516,12 +517,12 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False) -> Tensor:
     piv = as_tensor(pivots, "linalg.lu_solve")
     n = lu_._data.shape[-1]
     if piv._data.shape[-1] != n or piv._data.dtype.kind not in "iu":
-        raise ValueError(f"linalg.lu_solve: pivots must be integers of shape (..., {n}), got {piv._data.dtype} "
+        raise ArgumentError(f"linalg.lu_solve: pivots must be integers of shape (..., {n}), got {piv._data.dtype} "
                          f"{piv._data.shape}")
     if not left:
         return _mT(lu_solve(lu_, piv, _mT(b), adjoint=not adjoint))
     if b._data.shape[-2] != n:
-        raise ValueError(f"linalg.lu_solve: LU of shape {lu_._data.shape} and B of shape {b._data.shape} do not "
+        raise ArgumentError(f"linalg.lu_solve: LU of shape {lu_._data.shape} and B of shape {b._data.shape} do not "
                          f"match (LU's columns must equal B's rows)")
     p = Tensor._wrap(_perm_matrix(_pivots_to_perm(piv._data, n), lu_._data.dtype))
     if adjoint:          # A^T = U^T L^T P^T:  X = P L^-T U^-T B
@@ -552,11 +553,11 @@ def tensorinv(A, ind=2) -> Tensor:
     (prod(shape[:ind]), prod(shape[ind:])), inverted, reshaped to shape[ind:] + shape[:ind]."""
     a = as_tensor(A, "linalg.tensorinv")
     if ind <= 0:
-        raise ValueError(f"linalg.tensorinv: ind must be positive, got {ind}")
+        raise ArgumentError(f"linalg.tensorinv: ind must be positive, got {ind}")
     head, tail = a._data.shape[:ind], a._data.shape[ind:]
     rows, cols = math.prod(head), math.prod(tail)
     if rows != cols:
-        raise ValueError(f"linalg.tensorinv: prod(shape[:ind]) = {rows} must equal prod(shape[ind:]) = {cols} "
+        raise ArgumentError(f"linalg.tensorinv: prod(shape[:ind]) = {rows} must equal prod(shape[ind:]) = {cols} "
                          f"(shape {a._data.shape}, ind={ind})")
     return inv(a.reshape(rows, cols)).reshape(tail + head)
 
@@ -573,6 +574,6 @@ def tensorsolve(A, B, dims=None) -> Tensor:
     out_shape = a._data.shape[b.ndim:]
     rows, cols = b._data.size, math.prod(out_shape)
     if a._data.shape[:b.ndim] != b._data.shape or rows != cols:
-        raise ValueError(f"linalg.tensorsolve: A of shape {a._data.shape} and B of shape {b._data.shape} do not "
+        raise ArgumentError(f"linalg.tensorsolve: A of shape {a._data.shape} and B of shape {b._data.shape} do not "
                          f"match (A's leading dims must be B's shape and the rest hold as many elements)")
     return solve(a.reshape(rows, cols), b.reshape(rows)).reshape(out_shape)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError, DtypeError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand, refuse_float16
@@ -28,7 +29,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _check_reduction(reduction, opname):
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"{opname}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ArgumentError(f"{opname}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _reduce_rows(rows, reduction, denom):
@@ -97,7 +98,7 @@ def _class_weight(weight, n_cls, like, opname):
         return xp.ones(n_cls, dtype=like.dtype)
     w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
     if w.shape != (n_cls,):
-        raise ValueError(f"{opname}: weight must have shape ({n_cls},) (one per class), got {w.shape}")
+        raise ArgumentError(f"{opname}: weight must have shape ({n_cls},) (one per class), got {tuple(w.shape)}")
     return w.astype(like.dtype, copy=False)
 
 
@@ -114,10 +115,10 @@ def _class_dim_last(x):
 def _check_class_targets(opname, x, t):
     expected = (x._data.shape[0],) + x._data.shape[2:] if x._data.ndim >= 2 else ()
     if t._data.shape != expected:
-        raise ValueError(f"{opname}: target of shape {t._data.shape} does not match input of shape {x._data.shape} "
+        raise ArgumentError(f"{opname}: target of shape {t._data.shape} does not match input of shape {x._data.shape} "
                          f"(expected class indices of shape {expected})")
     if t._data.dtype.kind not in "iu":
-        raise TypeError(f"{opname}: class-index targets must be integers, got {t._data.dtype}")
+        raise DtypeError(f"{opname}: class-index targets must be integers, got {t._data.dtype}")
 
 
 def _check_class_range(opname, target, n_cls, ignore_index):
@@ -137,12 +138,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_operand(input, "cross_entropy")
     refuse_float16("cross_entropy", x)
     t = as_tensor(target, "cross_entropy")
     if x._data.ndim == 0:
-        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+        raise ArgumentError("cross_entropy: input must have a class dimension, got a 0-d tensor")
     n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
     w = _class_weight(weight, n_cls, x._data, "cross_entropy")
     if t._data.dtype.kind == "f":
@@ -161,7 +162,7 @@ def _soft_cross_entropy(x, t, w, reduction, smoothing):
     """Probability targets: loss = -sum_c w_c t_c log p_c, composed from differentiable ops
     (gradients flow to the targets too); 'mean' averages over the samples."""
     if t._data.shape != x._data.shape:
-        raise ValueError(f"cross_entropy: probability targets of shape {t._data.shape} must match the input's "
+        raise ArgumentError(f"cross_entropy: probability targets of shape {t._data.shape} must match the input's "
                          f"shape {x._data.shape}")
     n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
     class_dim = 1 if x._data.ndim >= 2 else 0
@@ -213,7 +214,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     x = float_operand(input, "nll_loss")
     t = as_tensor(target, "nll_loss")
     if x._data.ndim == 0:
-        raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
+        raise ArgumentError("nll_loss: input must have a class dimension, got a 0-d tensor")
     _check_class_targets("nll_loss", x, t)
     n_cls = x._data.shape[1] if x._data.ndim >= 2 else x._data.shape[0]
     _check_class_range("nll_loss", t._data, n_cls, ignore_index)
@@ -226,7 +227,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 # ----------------------------------------------------------------------------- regression losses
 def _same_shape(opname, x, y):
     if x._data.shape != y._data.shape:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} and target of shape {y._data.shape} differ; "
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} and target of shape {y._data.shape} differ; "
                          f"broadcasting them would silently compute something else (reshape one first)")
 
 
@@ -251,7 +252,7 @@ def _element_weight(opname, weight, x):
         return None
     w = float_operand(weight, opname)
     if w._data.shape != x._data.shape:
-        raise ValueError(f"{opname}: weight of shape {w._data.shape} must have the input's shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: weight of shape {w._data.shape} must have the input's shape {x._data.shape}")
     return w
 
 
@@ -333,7 +334,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         try:
             np.broadcast_shapes(arr.shape, x._data.shape)
         except ValueError:
-            raise ValueError(f"binary_cross_entropy_with_logits: {name} of shape {arr.shape} does not broadcast "
+            raise ArgumentError(f"binary_cross_entropy_with_logits: {name} of shape {arr.shape} does not broadcast "
                              f"to the input's shape {x._data.shape}") from None
         extras.append(arr.astype(x._data.dtype, copy=False))
     return _reduce(BCEWithLogits.apply(x, y, *extras), reduction)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import float_operand
@@ -87,7 +88,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x, y = _pair("binary_cross_entropy", input, target, reduction)
     v = x._data
     if v.size and (float(v.min()) < 0 or float(v.max()) > 1):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 (for logits use "
+        raise ArgumentError("binary_cross_entropy: all elements of input should be between 0 and 1 (for logits use "
                          "binary_cross_entropy_with_logits)")
     w = None
     if weight is not None:
@@ -96,8 +97,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             if np.broadcast_shapes(w.shape, v.shape) != v.shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"binary_cross_entropy: weight of shape {w.shape} does not broadcast to the input's "
-                             f"shape {v.shape}") from None
+            raise ArgumentError(f"binary_cross_entropy: weight of shape {tuple(w.shape)} does not broadcast to the input's "
+                             f"shape {tuple(v.shape)}") from None
         w = w.astype(v.dtype, copy=False)
     return _reduce(BinaryCrossEntropy.apply(x, y, w), reduction)
 
@@ -130,7 +131,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None) -> Tenso
     input's shape) multiplies each element before the reduction (a plain mean, as PyTorch's)."""
     x, y = _pair("huber_loss", input, target, reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise ArgumentError(f"huber_loss: delta must be positive, got {delta}")
     d = x - y
     small = _mask(abs(d._data) < delta, d)
     loss = where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
@@ -143,7 +144,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _legacy_reduction(size_average, reduce, reduction)
     x, y = _pair("smooth_l1_loss", input, target, reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = x - y
     if beta == 0:
         return _reduce(d.abs(), reduction)
@@ -155,7 +156,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def _same_shapes(opname, names, tensors):
     shapes = [t._data.shape for t in tensors]
     if len(set(shapes)) > 1:
-        raise ValueError(f"{opname}: " + ", ".join(f"{n} of shape {s}" for n, s in zip(names, shapes)) +
+        raise ArgumentError(f"{opname}: " + ", ".join(f"{n} of shape {s}" for n, s in zip(names, shapes)) +
                          " differ; broadcasting them would silently compute something else")
 
 
@@ -178,9 +179,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
     a, pos, neg = (float_operand(v, "triplet_margin_loss") for v in (anchor, positive, negative))
     _same_shapes("triplet_margin_loss", ("anchor", "positive", "negative"), (a, pos, neg))
     if a._data.ndim not in (1, 2):
-        raise ValueError(f"triplet_margin_loss: expected 1-D or 2-D inputs, got shape {a._data.shape}")
+        raise ArgumentError(f"triplet_margin_loss: expected 1-D or 2-D inputs, got shape {a._data.shape}")
     if margin <= 0:
-        raise ValueError(f"triplet_margin_loss: margin must be positive, got {margin}")
+        raise ArgumentError(f"triplet_margin_loss: margin must be positive, got {margin}")
     d_pos = pairwise_distance(a, pos, p, eps)
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand
 from .activation import relu, softplus
@@ -51,7 +52,7 @@ def _index_targets(opname, x, target, n_cls):
     if t.dtype.kind not in "iu":
         raise TypeError(f"{opname}: target must hold integer class indices, got {t.dtype}")
     if t.shape != x._data.shape[:-1]:
-        raise ValueError(f"{opname}: target of shape {t.shape} does not match input of shape {x._data.shape} "
+        raise ArgumentError(f"{opname}: target of shape {tuple(t.shape)} does not match input of shape {x._data.shape} "
                          f"(expected {x._data.shape[:-1]})")
     if t.size and (int(t.min()) < 0 or int(t.max()) >= n_cls):
         raise IndexError(f"{opname}: target {int(t.min()) if int(t.min()) < 0 else int(t.max())} is out of bounds "
@@ -62,7 +63,7 @@ def _index_targets(opname, x, target, n_cls):
 def _class_input(opname, input):
     x = float_operand(input, opname)
     if x._data.ndim not in (1, 2) or x._data.shape[-1] == 0:
-        raise ValueError(f"{opname}: expected a non-empty (C,) or (N, C) input, got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected a non-empty (C,) or (N, C) input, got shape {x._data.shape}")
     return x
 
 
@@ -76,7 +77,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     t = as_tensor(target, "cosine_embedding_loss")
     _same_shapes("cosine_embedding_loss", ("input1", "input2"), (a, b))
     if a._data.ndim not in (1, 2) or t._data.shape != a._data.shape[:-1]:
-        raise ValueError(f"cosine_embedding_loss: expected (N, D) or (D,) inputs and a target of shape (N,) or (), "
+        raise ArgumentError(f"cosine_embedding_loss: expected (N, D) or (D,) inputs and a target of shape (N,) or (), "
                          f"got inputs of shape {a._data.shape} and target of shape {t._data.shape}")
     eps = 1e-12
     cos = (a * b).sum(-1) / (((a * a).sum(-1) + eps) * ((b * b).sum(-1) + eps)).sqrt()
@@ -115,7 +116,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+        raise ArgumentError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
     x = _class_input("multi_margin_loss", input)
     n_cls = x._data.shape[-1]
     y = _index_targets("multi_margin_loss", x, target, n_cls)
@@ -131,7 +132,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None:
         w = weight._data if isinstance(weight, Tensor) else xp.asarray(weight)
         if w.shape != (n_cls,):
-            raise ValueError(f"multi_margin_loss: weight must have shape ({n_cls},) (one per class), got {w.shape}")
+            raise ArgumentError(f"multi_margin_loss: weight must have shape ({n_cls},) (one per class), got {tuple(w.shape)}")
         scale = scale * w.astype(x._data.dtype)[y2][:, None]
     loss = (h * _const(scale)).sum(1) / n_cls
     return _reduce(loss.reshape(y.shape), reduction)
@@ -145,7 +146,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     x = _class_input("multilabel_margin_loss", input)
     t = as_tensor(target, "multilabel_margin_loss")._data
     if t.shape != x._data.shape:
-        raise ValueError(f"multilabel_margin_loss: target of shape {t.shape} must match the input's shape "
+        raise ArgumentError(f"multilabel_margin_loss: target of shape {tuple(t.shape)} must match the input's shape "
                          f"{x._data.shape}")
     if t.dtype.kind not in "iu":
         raise TypeError(f"multilabel_margin_loss: target must hold integer class indices, got {t.dtype}")
@@ -172,7 +173,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     x, y = float_operand(input, "multilabel_soft_margin_loss"), float_operand(target, "multilabel_soft_margin_loss")
     _same_shape("multilabel_soft_margin_loss", x, y)
     if x._data.ndim == 0:
-        raise ValueError("multilabel_soft_margin_loss: input must have a class dimension, got a 0-d tensor")
+        raise ArgumentError("multilabel_soft_margin_loss: input must have a class dimension, got a 0-d tensor")
     if y._data.dtype != x._data.dtype:
         y = y.to(x._data.dtype)
     loss = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
@@ -181,7 +182,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         try:
             np.broadcast_shapes(w._data.shape, x._data.shape)
         except ValueError:
-            raise ValueError(f"multilabel_soft_margin_loss: weight of shape {w._data.shape} does not broadcast to "
+            raise ArgumentError(f"multilabel_soft_margin_loss: weight of shape {w._data.shape} does not broadcast to "
                              f"the input's shape {x._data.shape}") from None
         loss = loss * w.to(x._data.dtype)
     return _reduce(loss.sum(-1) / x._data.shape[-1], reduction)
@@ -199,18 +200,18 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         y = y.to(x._data.dtype)
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
-            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+            raise ArgumentError("gaussian_nll_loss: var has negative entry/entries")
         v = Tensor._wrap(backend.xp_of(x._data).full(x._data.shape, float(var), dtype=x._data.dtype))
     else:
         v = float_operand(var, "gaussian_nll_loss")
         if v._data.size and bool((v._data < 0).any()):
-            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+            raise ArgumentError("gaussian_nll_loss: var has negative entry/entries")
         xs, vs = x._data.shape, v._data.shape
         if vs != xs:
             if xs[:-1] == vs:
                 v = v.reshape(vs + (1,))
             elif not (len(xs) == len(vs) and sum(b for a, b in zip(xs, vs) if a != b) == 1):
-                raise ValueError(f"gaussian_nll_loss: var of shape {vs} is of incorrect size for input of shape {xs} "
+                raise ArgumentError(f"gaussian_nll_loss: var of shape {vs} is of incorrect size for input of shape {xs} "
                                  f"(expected {xs}, {xs[:-1]}, or {xs} with one dim 1)")
         if v._data.dtype != x._data.dtype:
             v = v.to(x._data.dtype)
@@ -230,11 +231,11 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     (default: the pairwise Euclidean distance); ``swap`` uses min(d(a, n), d(p, n))."""
     _check_reduction(reduction, "triplet_margin_with_distance_loss")
     if margin <= 0:
-        raise ValueError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
+        raise ArgumentError(f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}")
     a, pos, neg = (as_tensor(v, "triplet_margin_with_distance_loss") for v in (anchor, positive, negative))
     dims = [v._data.ndim for v in (a, pos, neg)]
     if len(set(dims)) > 1:
-        raise ValueError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
+        raise ArgumentError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
                          f"number of dimensions, got shapes {a._data.shape}, {pos._data.shape}, {neg._data.shape}")
     dist = distance_function if distance_function is not None else pairwise_distance
     d_pos, d_neg = dist(a, pos), dist(a, neg)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, binary_operands, float_operand
@@ -653,7 +654,7 @@ def digamma(input) -> Tensor:
 def polygamma(n, input) -> Tensor:
     """The n-th derivative of digamma (``polygamma(0, x)`` is ``digamma(x)``)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
+        raise ArgumentError(f"polygamma: n must be a non-negative integer, got {n!r}")
     return Polygamma.apply(float_operand(input, "polygamma"), int(n))
 
 
@@ -823,7 +824,7 @@ def _rounded_div(input, other, mode, opname):
 def divide_rounded(input, other, rounding_mode) -> Tensor:
     """``div(input, other, rounding_mode=...)`` for ``'trunc'`` and ``'floor'`` (see elementwise.div)."""
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise ArgumentError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return _rounded_div(input, other, rounding_mode, "div")
 
 

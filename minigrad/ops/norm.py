@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16
 from ._kernels import kernels
@@ -133,10 +134,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x._data.shape[x._data.ndim - k:] != shape or x._data.ndim < k:
-        raise ValueError(f"layer_norm: input of shape {x._data.shape} does not end with normalized_shape {shape}")
+        raise ArgumentError(f"layer_norm: input of shape {x._data.shape} does not end with normalized_shape {shape}")
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != shape:
-            raise ValueError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected {shape}")
+            raise ArgumentError(f"layer_norm: {name} has shape {tuple(p.shape)}, expected {shape}")
     return LayerNorm.apply(x, _opt(weight), _opt(bias), k, float(eps))
 
 
@@ -203,19 +204,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (as in PyTorch; "
                         f"nn.BatchNorm*(momentum=None) keeps the cumulative average)")
     if x._data.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got shape {x._data.shape}")
+        raise ArgumentError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got shape {x._data.shape}")
     channels = x._data.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({channels},) for input "
+            raise ArgumentError(f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({channels},) for input "
                              f"of shape {x._data.shape}")
     if not training:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+            raise ArgumentError("batch_norm: evaluation mode needs running_mean and running_var")
         return BatchNorm.apply(x, _opt(weight), _opt(bias), _raw(running_mean), _raw(running_var), float(eps))[0]
     n = x._data.size // channels
     if n <= 1:
-        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+        raise ArgumentError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                          f"shape {x._data.shape}")
     out, mean, var = BatchNorm.apply(x, _opt(weight), _opt(bias), None, None, float(eps))
     if running_mean is not None and running_var is not None:

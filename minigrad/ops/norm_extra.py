@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand
@@ -34,7 +35,7 @@ def _per_channel(name, t, channels, x, opname):
         return None
     t = as_tensor(t, opname)
     if tuple(t.shape) != (channels,):
-        raise ValueError(f"{opname}: {name} has shape {tuple(t.shape)}, expected ({channels},) for input of shape "
+        raise ArgumentError(f"{opname}: {name} has shape {tuple(t.shape)}, expected ({channels},) for input of shape "
                          f"{tuple(x.shape)}")
     return t
 
@@ -59,10 +60,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5) -> Tensor:
     """PyTorch's ``F.group_norm``: normalise (N, C, ...) over groups of C / num_groups channels."""
     x = float_operand(input, "group_norm")
     if x._data.ndim < 2:
-        raise ValueError(f"group_norm: expected an input of at least 2 dims (N, C, ...), got shape {x._data.shape}")
+        raise ArgumentError(f"group_norm: expected an input of at least 2 dims (N, C, ...), got shape {x._data.shape}")
     channels = x._data.shape[1]
     if num_groups <= 0 or channels % num_groups:
-        raise ValueError(f"group_norm: num_groups={num_groups} must divide the {channels} channels of the input "
+        raise ArgumentError(f"group_norm: num_groups={num_groups} must divide the {channels} channels of the input "
                          f"of shape {x._data.shape}")
     weight = _per_channel("weight", weight, channels, x, "group_norm")
     bias = _per_channel("bias", bias, channels, x, "group_norm")
@@ -79,7 +80,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """
     x = float_operand(input, "instance_norm")
     if x._data.ndim < 3:
-        raise ValueError(f"instance_norm: expected an input of at least 3 dims (N, C, ...), got shape {x._data.shape}")
+        raise ArgumentError(f"instance_norm: expected an input of at least 3 dims (N, C, ...), got shape {x._data.shape}")
     n, channels = x._data.shape[:2]
     weight = _per_channel("weight", weight, channels, x, "instance_norm")
     bias = _per_channel("bias", bias, channels, x, "instance_norm")
@@ -87,11 +88,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         _per_channel(name, t, channels, x, "instance_norm")
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+            raise ArgumentError("instance_norm: use_input_stats=False needs running_mean and running_var")
         return BatchNorm.apply(x, weight, bias, _raw(running_mean), _raw(running_var), float(eps))[0]
     spatial = x._data.size // (n * channels)
     if spatial <= 1:
-        raise ValueError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
+        raise ArgumentError(f"instance_norm: expected more than 1 spatial element per channel, got input of shape "
                          f"{x._data.shape}")
     if running_mean is not None and running_var is not None:
         rows = x._data.reshape(n, channels, -1)
@@ -146,11 +147,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x._data.ndim < k or x._data.shape[x._data.ndim - k:] != shape:
-        raise ValueError(f"rms_norm: input of shape {x._data.shape} does not end with normalized_shape {shape}")
+        raise ArgumentError(f"rms_norm: input of shape {x._data.shape} does not end with normalized_shape {shape}")
     if weight is not None:
         weight = as_tensor(weight, "rms_norm")
         if tuple(weight.shape) != shape:
-            raise ValueError(f"rms_norm: weight has shape {tuple(weight.shape)}, expected {shape}")
+            raise ArgumentError(f"rms_norm: weight has shape {tuple(weight.shape)}, expected {shape}")
     eps = float(np.finfo(x._data.dtype).eps) if eps is None else float(eps)
     return RMSNorm.apply(x, weight, k, eps)
 
@@ -161,10 +162,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0) -> Tensor:
     the window running from c - size // 2 to c + (size - 1) // 2, zeros beyond the edges."""
     x = float_operand(input, "local_response_norm")
     if x._data.ndim < 3:
-        raise ValueError(f"local_response_norm: expected an input of at least 3 dims (N, C, ...), got shape "
+        raise ArgumentError(f"local_response_norm: expected an input of at least 3 dims (N, C, ...), got shape "
                          f"{x._data.shape}")
     if size < 1:
-        raise ValueError(f"local_response_norm: size must be positive, got {size}")
+        raise ArgumentError(f"local_response_norm: size must be positive, got {size}")
     channels = x._data.shape[1]
     widths = ((0, 0), (size // 2, (size - 1) // 2)) + ((0, 0),) * (x._data.ndim - 2)
     padded = ConstantPad.apply(x * x, widths, 0.0)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, refuse_float16, with_unit_batch
 from ._args import pair as _pair
@@ -42,18 +43,18 @@ def pool_output_size(size, k, s, p, d, ceil_mode):
 
 def _geometry(opname, x, kernel_size, stride, padding, dilation, ceil_mode):
     if x._data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
     k = _pair(kernel_size, "kernel_size", opname)
     s = _pair(stride if stride is not None and stride != () else k, "stride", opname)
     p, d = _pair(padding, "padding", opname), _pair(dilation, "dilation", opname)
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
-        raise ValueError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
+        raise ArgumentError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
     effective = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
     if p[0] > effective[0] // 2 or p[1] > effective[1] // 2:
-        raise ValueError(f"{opname}: padding {p} must be at most half the (dilated) kernel size {tuple(effective)}")
+        raise ArgumentError(f"{opname}: padding {p} must be at most half the (dilated) kernel size {tuple(effective)}")
     out = tuple(pool_output_size(size, *args, ceil_mode) for size, *args in zip(x._data.shape[2:], k, s, p, d))
     if min(out) < 1:
-        raise ValueError(f"{opname}: input of spatial size {x._data.shape[2:]} is too small for kernel {k} "
+        raise ArgumentError(f"{opname}: input of spatial size {x._data.shape[2:]} is too small for kernel {k} "
                          f"(dilation {d}, padding {p})")
     return k, s, p, d, out
 
@@ -169,7 +170,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     refuse_float16("avg_pool2d", x)
     k, s, p, _, out_hw = _geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+        raise ArgumentError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
     return AvgPool2d.apply(x, k, s, p, out_hw, bool(count_include_pad), int(divisor_override or 0))
 
 
@@ -252,11 +253,11 @@ class AdaptiveAvgAdjoint(Function):
 def _adaptive_args(opname, input, output_size):
     x = float_operand(input, opname)
     if x._data.ndim != 4:
-        raise ValueError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
+        raise ArgumentError(f"{opname}: expected a 4-D input (N, C, H, W), got shape {x._data.shape}")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     size = tuple(x._data.shape[2 + i] if v is None else int(v) for i, v in enumerate(size))
     if len(size) != 2 or min(size) < 1:
-        raise ValueError(f"{opname}: output_size must be positive, got {output_size}")
+        raise ArgumentError(f"{opname}: output_size must be positive, got {output_size}")
     return x, size
 
 
@@ -284,6 +285,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False, *, generator=None) -> 
     """Zero whole channels: one keep/drop decision per (N, C) for (N, C, H, W) inputs."""
     x = float_operand(input, "dropout2d")
     if x._data.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {x._data.shape}")
+        raise ArgumentError(f"dropout2d: expected a 3-D or 4-D input, got shape {x._data.shape}")
     mask_shape = x._data.shape[:-2] + (1, 1)
     return dropout(x, p, training, inplace, generator=generator, mask_shape=mask_shape)

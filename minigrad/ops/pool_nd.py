@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, float_operand, with_unit_batch
 from .pool import pool_output_size
@@ -211,10 +212,10 @@ def _tuple(v, nd, name, opname):
         if len(v) == 1:
             v = tuple(v) * nd
         if len(v) != nd or not all(isinstance(a, (int, np.integer)) for a in v):
-            raise ValueError(f"{opname}: {name} must be an int or {nd} ints, got {v!r}")
+            raise ArgumentError(f"{opname}: {name} must be an int or {nd} ints, got {v!r}")
         return tuple(int(a) for a in v)
     if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-        raise ValueError(f"{opname}: {name} must be an int or {nd} ints, got {v!r}")
+        raise ArgumentError(f"{opname}: {name} must be an int or {nd} ints, got {v!r}")
     return (int(v),) * nd
 
 
@@ -224,7 +225,7 @@ def _operand(opname, input, nd, keep_int=False):
         x = float_operand(x, opname)
     if x._data.ndim not in (nd + 1, nd + 2):
         names = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
-        raise ValueError(f"{opname}: expected a {nd + 1}-D (C, {names}) or {nd + 2}-D (N, C, {names}) input, "
+        raise ArgumentError(f"{opname}: expected a {nd + 1}-D (C, {names}) or {nd + 2}-D (N, C, {names}) input, "
                          f"got shape {x._data.shape}")
     return x
 
@@ -239,13 +240,13 @@ def _fixed_windows(opname, x, nd, kernel_size, stride, padding, dilation, ceil_m
     s = k if stride is None or stride == () or stride == [] else _tuple(stride, nd, "stride", opname)
     p, d = _tuple(padding, nd, "padding", opname), _tuple(dilation, nd, "dilation", opname)
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
-        raise ValueError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
+        raise ArgumentError(f"{opname}: kernel {k}, stride {s}, dilation {d} must be >= 1 and padding {p} >= 0")
     if any(pp > kk // 2 for pp, kk in zip(p, k)):
-        raise ValueError(f"{opname}: padding {p} must be at most half the kernel size {k}")
+        raise ArgumentError(f"{opname}: padding {p} must be at most half the kernel size {k}")
     sizes = x._data.shape[-nd:]
     out = tuple(pool_output_size(size, *args, bool(ceil_mode)) for size, *args in zip(sizes, k, s, p, d))
     if min(out) < 1:
-        raise ValueError(f"{opname}: input of spatial size {tuple(sizes)} is too small for kernel {k} "
+        raise ArgumentError(f"{opname}: input of spatial size {tuple(sizes)} is too small for kernel {k} "
                          f"(dilation {d}, padding {p}, stride {s})")
     plans = [_fixed_plan(*args) for args in zip(sizes, k, s, p, d, out)]
     return Windows(sizes, plans), (k, s, p)
@@ -279,7 +280,7 @@ def _avg_pool(opname, nd, input, kernel_size, stride, padding, ceil_mode, count_
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) \
                 or divisor_override <= 0:
-            raise ValueError(f"{opname}: divisor_override must be a positive int, got {divisor_override!r}")
+            raise ArgumentError(f"{opname}: divisor_override must be a positive int, got {divisor_override!r}")
         divisor = np.full(win.out, float(divisor_override))
     else:
         divisor = 1.0
@@ -313,12 +314,12 @@ def _adaptive_windows(opname, x, nd, output_size):
     sizes = x._data.shape[-nd:]
     size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * nd
     if len(size) != nd:
-        raise ValueError(f"{opname}: output_size must be an int or {nd} values, got {output_size!r}")
+        raise ArgumentError(f"{opname}: output_size must be an int or {nd} values, got {output_size!r}")
     size = tuple(sizes[i] if v is None else int(v) for i, v in enumerate(size))
     if min(size) < 1:
-        raise ValueError(f"{opname}: output_size must be positive, got {output_size!r}")
+        raise ArgumentError(f"{opname}: output_size must be positive, got {output_size!r}")
     if min(sizes) < 1:
-        raise ValueError(f"{opname}: input of shape {x._data.shape} has an empty spatial dim")
+        raise ArgumentError(f"{opname}: input of shape {x._data.shape} has an empty spatial dim")
     return Windows(sizes, [_adaptive_plan(s, o) for s, o in zip(sizes, size)])
 
 
@@ -364,7 +365,7 @@ def _lp_pool(opname, nd, avg, input, norm_type, kernel_size, stride, ceil_mode):
     k = _tuple(kernel_size, nd, "kernel_size", opname)
     p = float(norm_type)
     if p == 0:
-        raise ValueError(f"{opname}: norm_type must be nonzero, got {norm_type!r}")
+        raise ArgumentError(f"{opname}: norm_type must be nonzero, got {norm_type!r}")
     return _batched(lambda t: (avg(t ** p, k, stride, 0, ceil_mode) * math.prod(k)) ** (1.0 / p), x, nd)
 
 
@@ -391,7 +392,7 @@ def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output
     if idx._data.dtype.kind not in "iu":
         raise TypeError(f"{opname}: indices must be an integer tensor, got {idx._data.dtype}")
     if idx._data.shape != x._data.shape:
-        raise ValueError(f"{opname}: indices of shape {idx._data.shape} must match the input's {x._data.shape}")
+        raise ArgumentError(f"{opname}: indices of shape {idx._data.shape} must match the input's {x._data.shape}")
     k = _tuple(kernel_size, nd, "kernel_size", opname)
     s = k if stride is None else _tuple(stride, nd, "stride", opname)
     p = _tuple(padding, nd, "padding", opname)
@@ -402,12 +403,12 @@ def _max_unpool(opname, nd, input, indices, kernel_size, stride, padding, output
     else:
         out = tuple(int(v) for v in output_size)[-nd:]
         if len(out) != nd or any(not (dd - ss <= o <= dd + ss) for o, dd, ss in zip(out, default, s)):
-            raise ValueError(f"{opname}: output_size {tuple(output_size)} must be within a stride {s} of the "
+            raise ArgumentError(f"{opname}: output_size {tuple(output_size)} must be within a stride {s} of the "
                              f"default size {default}")
     plane = math.prod(out)
     values = idx._data
     if values.size and (int(values.min()) < 0 or int(values.max()) >= plane):
-        raise ValueError(f"{opname}: indices must lie in [0, {plane}) for the output size {out}, got "
+        raise ArgumentError(f"{opname}: indices must lie in [0, {plane}) for the output size {out}, got "
                          f"[{int(values.min())}, {int(values.max())}]")
     lead = x._data.shape[:-nd]
     if x._data.ndim == nd + 1:

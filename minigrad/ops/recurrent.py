@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import as_tensor, refuse_float16
 from .dropout import dropout as _dropout
@@ -461,9 +462,9 @@ def _lengths(lengths, T, B, opname):
         raise TypeError(f"{opname}: lengths must be integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64).reshape(-1) if arr.ndim <= 1 else arr
     if arr.shape != (B,):
-        raise ValueError(f"{opname}: lengths must have one entry per sequence, shape ({B},); got {np.shape(lengths)}")
+        raise ArgumentError(f"{opname}: lengths must have one entry per sequence, shape ({B},); got {np.shape(lengths)}")
     if B and (arr.min() < 1 or arr.max() > T):
-        raise ValueError(f"{opname}: lengths must be in [1, {T}] (the padded length), got min {arr.min()} "
+        raise ArgumentError(f"{opname}: lengths must be in [1, {T}] (the padded length), got min {arr.min()} "
                          f"and max {arr.max()}")
     return arr
 
@@ -481,17 +482,17 @@ def _same_kind(opname, x, tensors):
 def _check_layer_weights(opname, mode, w_ih, w_hh, b_ih, b_hh, in_size, where):
     k = GATES[mode]
     if w_hh._data.ndim != 2 or w_hh._data.shape[0] != k * w_hh._data.shape[1]:
-        raise ValueError(f"{opname}: weight_hh{where} must have shape ({k} * hidden_size, hidden_size), "
+        raise ArgumentError(f"{opname}: weight_hh{where} must have shape ({k} * hidden_size, hidden_size), "
                          f"got {w_hh._data.shape}")
     H = w_hh._data.shape[1]
     if w_ih._data.shape != (k * H, in_size):
-        raise ValueError(f"{opname}: weight_ih{where} must have shape ({k * H}, {in_size}) for input size {in_size} "
+        raise ArgumentError(f"{opname}: weight_ih{where} must have shape ({k * H}, {in_size}) for input size {in_size} "
                          f"and hidden size {H}, got {w_ih._data.shape}")
     for name, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
         if b is not None and b._data.shape != (k * H,):
-            raise ValueError(f"{opname}: {name}{where} must have shape ({k * H},), got {b._data.shape}")
+            raise ArgumentError(f"{opname}: {name}{where} must have shape ({k * H},), got {b._data.shape}")
     if (b_ih is None) != (b_hh is None):
-        raise ValueError(f"{opname}: give both biases or neither")
+        raise ArgumentError(f"{opname}: give both biases or neither")
     return H
 
 
@@ -511,7 +512,7 @@ def _split_params(opname, params, num_layers, directions, proj=False):
     allowed = (3, 5) if proj else (2, 4)
     if per not in allowed or per * num_layers * directions != len(params):
         names = "weight_ih, weight_hh, bias_ih, bias_hh" + (", weight_hr" if proj else "")
-        raise ValueError(f"{opname}: expected {num_layers * directions * allowed[1]} parameters ({names} per layer "
+        raise ArgumentError(f"{opname}: expected {num_layers * directions * allowed[1]} parameters ({names} per layer "
                          f"and direction) or {num_layers * directions * allowed[0]} without biases, got {len(params)}")
     groups = [[as_tensor(p, opname) for p in params[k * per:(k + 1) * per]] for k in range(num_layers * directions)]
     if per == allowed[0]:                           # no biases: [w_ih, w_hh(, w_hr)]
@@ -522,13 +523,13 @@ def _split_params(opname, params, num_layers, directions, proj=False):
 def _check_proj_weights(opname, w_ih, w_hh, b_ih, b_hh, w_hr, in_size, where):
     """A projected LSTM layer: w_hr (P, H), w_hh (4H, P), w_ih (4H, in), biases (4H,); returns (H, P)."""
     if w_hr._data.ndim != 2 or not 0 < w_hr._data.shape[0] < w_hr._data.shape[1]:
-        raise ValueError(f"{opname}: weight_hr{where} must have shape (proj_size, hidden_size) with "
+        raise ArgumentError(f"{opname}: weight_hr{where} must have shape (proj_size, hidden_size) with "
                          f"0 < proj_size < hidden_size, got {w_hr._data.shape}")
     P, H = w_hr._data.shape
     expected = {"weight_ih": (4 * H, in_size), "weight_hh": (4 * H, P), "bias_ih": (4 * H,), "bias_hh": (4 * H,)}
     for name, t in (("weight_ih", w_ih), ("weight_hh", w_hh), ("bias_ih", b_ih), ("bias_hh", b_hh)):
         if t is not None and t._data.shape != expected[name]:
-            raise ValueError(f"{opname}: {name}{where} must have shape {expected[name]} for hidden size {H}, "
+            raise ArgumentError(f"{opname}: {name}{where} must have shape {expected[name]} for hidden size {H}, "
                              f"proj size {P} and input size {in_size}, got {t._data.shape}")
     return H, P
 
@@ -539,7 +540,7 @@ def _state(opname, name, h, L, B, H, unbatched, x):
     h = as_tensor(h, opname)
     expected = (L, H) if unbatched else (L, B, H)
     if h._data.shape != expected:
-        raise ValueError(f"{opname}: {name} must have shape {expected} (num_layers * num_directions, "
+        raise ArgumentError(f"{opname}: {name} must have shape {expected} (num_layers * num_directions, "
                          f"{'' if unbatched else 'batch, '}hidden_size), got {h._data.shape}")
     _same_kind(opname, x, [(name, h)])
     return reshape(h, L, 1, H) if unbatched else h
@@ -565,13 +566,13 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
     dropout between layers.  Returns (output, [h_n] or [h_n, c_n])."""
     opname = mode.lower()
     if not isinstance(num_layers, int) or num_layers < 1:
-        raise ValueError(f"{opname}: num_layers must be a positive integer, got {num_layers!r}")
+        raise ArgumentError(f"{opname}: num_layers must be a positive integer, got {num_layers!r}")
     if not 0.0 <= dropout <= 1.0:
-        raise ValueError(f"{opname}: dropout must be in [0, 1], got {dropout}")
+        raise ArgumentError(f"{opname}: dropout must be in [0, 1], got {dropout}")
     x = _float_input(input, opname)
     given_shape = x._data.shape
     if x._data.ndim not in (2, 3):
-        raise ValueError(f"{opname}: expected input of 2 (unbatched: seq_len, input_size) or 3 dims, got shape "
+        raise ArgumentError(f"{opname}: expected input of 2 (unbatched: seq_len, input_size) or 3 dims, got shape "
                          f"{x._data.shape}")
     unbatched = x._data.ndim == 2
     if unbatched:
@@ -580,14 +581,14 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
         x = transpose(x, 0, 1)
     T, B, in_size = x._data.shape
     if T == 0:
-        raise ValueError(f"{opname}: expected a sequence length larger than 0 (as PyTorch), got input of shape "
+        raise ArgumentError(f"{opname}: expected a sequence length larger than 0 (as PyTorch), got input of shape "
                          f"{given_shape}")
     D = 2 if bidirectional else 1
     proj = bool(proj_size)
     groups = _split_params(opname, params, num_layers, D, proj)
     lens = _lengths(lengths, T, B, opname)
     if unbatched and lens is not None:
-        raise ValueError(f"{opname}: lengths need a batch dimension in the input")
+        raise ArgumentError(f"{opname}: lengths need a batch dimension in the input")
     H = P = None                                    # P: the width of h (H, or proj_size)
     for k, g in enumerate(groups):
         layer, d = divmod(k, D)
@@ -596,7 +597,7 @@ def _run(mode, input, hx, params, num_layers, bidirectional, batch_first, dropou
         size, width = (_check_proj_weights(opname, *g, layer_in, where) if proj else
                        (_check_layer_weights(opname, mode, *g, layer_in, where),) * 2)
         if H is not None and (size, width) != (H, P):
-            raise ValueError(f"{opname}: weight_hh{where} has hidden size {size}, the first layer {H}")
+            raise ArgumentError(f"{opname}: weight_hh{where} has hidden size {size}, the first layer {H}")
         H, P = size, width
         _same_kind(opname, x, zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"), g))
     if mode == "LSTM":
@@ -698,7 +699,7 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
     opname = mode.lower() + "_cell"
     x = _float_input(input, opname)
     if x._data.ndim not in (1, 2):
-        raise ValueError(f"{opname}: expected input of shape (batch, input_size) or (input_size,), got "
+        raise ArgumentError(f"{opname}: expected input of shape (batch, input_size) or (input_size,), got "
                          f"{x._data.shape}")
     unbatched = x._data.ndim == 1
     B, in_size = (1, x._data.shape[0]) if unbatched else x._data.shape
@@ -715,7 +716,7 @@ def _cell(mode, input, states, w_ih, w_hh, b_ih, b_hh):
         s = as_tensor(s, opname)
         expected = (H,) if unbatched else (B, H)
         if s._data.shape != expected:
-            raise ValueError(f"{opname}: {name} must have shape {expected}, got {s._data.shape}")
+            raise ArgumentError(f"{opname}: {name} must have shape {expected}, got {s._data.shape}")
         _same_kind(opname, x, [(name, s)])
         init.append(reshape(s, 1, H) if unbatched else s)
     _, out = _layer(mode, reshape(x, 1, B, in_size), init, (w_ih, w_hh, b_ih, b_hh), None, reverse=False)

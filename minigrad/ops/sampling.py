@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._args import float_operand
 
@@ -48,7 +49,7 @@ def affine_grid(theta, size, align_corners=None) -> Tensor:
         raise NotImplementedError(f"affine_grid: only 4-D sizes (N, C, H, W) are supported, got {size}")
     n, _, h, w = size
     if t._data.shape != (n, 2, 3):
-        raise ValueError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {size}, got {t._data.shape}")
+        raise ArgumentError(f"affine_grid: expected theta of shape ({n}, 2, 3) for size {size}, got {t._data.shape}")
     xs, ys = _base_coords(w, bool(align_corners)), _base_coords(h, bool(align_corners))
     base = np.stack([np.tile(xs, h), np.repeat(ys, w), np.ones(h * w)], axis=1)       # (H W, 3): x, y, 1
     base = Tensor(backend.xp_of(t._data).asarray(base.astype(t._data.dtype)))
@@ -92,10 +93,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if mode not in ("bilinear", "nearest"):
         raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported; minigrad has 'bilinear', 'nearest'")
     if padding_mode not in ("zeros", "border", "reflection"):
-        raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
+        raise ArgumentError(f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}")
     xs, gs = x._data.shape, g._data.shape
     if len(xs) != 4 or len(gs) != 4 or gs[0] != xs[0] or gs[3] != 2:
-        raise ValueError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, got "
+        raise ArgumentError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N, got "
                          f"shapes {xs} and {gs}")
     if x._data.dtype != g._data.dtype:
         raise TypeError(f"grid_sample: input and grid must have the same dtype, got {x._data.dtype} "

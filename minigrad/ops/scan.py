@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend, return_types
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import as_tensor, float_operand, normalize_dim, normalize_dims
@@ -445,12 +446,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == "nuc":
         dims = tuple(range(x._data.ndim)) if dim is None else (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) != 2:
-            raise ValueError(f"norm: p='nuc' needs two dims (a matrix), got dim={dims} on shape {x._data.shape}")
+            raise ArgumentError(f"norm: p='nuc' needs two dims (a matrix), got dim={dims} on shape {x._data.shape}")
         from .linalg_extra import matrix_norm
         return matrix_norm(x, "nuc", dims, keepdim)
     if isinstance(p, str):
         if p not in _NORM_P:
-            raise ValueError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
+            raise ArgumentError(f"norm: p must be a number, inf, -inf, 'fro' or 'nuc', got {p!r}")
         p = _NORM_P[p]
     if p is None:
         p = 2.0

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import _formula as f
 from ._args import ShapeError, as_tensor, dim_alias, normalize_dim, shape_arg
@@ -133,7 +134,7 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     start = normalize_dim(start_dim, x._data.ndim, "flatten")
     end = normalize_dim(end_dim, x._data.ndim, "flatten")
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x._data.shape
     return reshape(x, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
@@ -402,7 +403,7 @@ def index_select(input, dim, index) -> Tensor:
     idx = index._data if isinstance(index, Tensor) else index
     idx = backend.to_device(np.asarray(idx) if not backend.is_array(idx) else idx, x.device)
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
-        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} "
+        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(idx.shape)} "
                          f"dtype {idx.dtype}")
     size = x._data.shape[d] if x._data.ndim else 1
     if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
@@ -419,7 +420,7 @@ def _common_operands(tensors, opname):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{opname}: expected a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
-        raise ValueError(f"{opname}: expected a non-empty list of tensors")
+        raise ArgumentError(f"{opname}: expected a non-empty list of tensors")
     ts = [as_tensor(t, opname) for t in tensors]
     dtype = ts[0]._data.dtype
     for t in ts[1:]:
@@ -455,7 +456,7 @@ def cat(tensors, dim=None, *, axis=None) -> Tensor:
         ts = [t for t in ts if t._data.shape != (0,)] or ts[:1]
     ndim = ts[0]._data.ndim
     if ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+        raise ArgumentError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     d = normalize_dim(dim, ndim, "cat")
     ref = ts[0]._data.shape
     for k, t in enumerate(ts):
@@ -519,7 +520,7 @@ def split(tensor, split_size_or_sections, dim=0) -> tuple:
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ArgumentError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -536,7 +537,7 @@ def chunk(input, chunks, dim=0) -> tuple:
     """Split into ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
     x = as_tensor(input, "chunk")
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ArgumentError(f"chunk: chunks must be positive, got {chunks}")
     d = normalize_dim(dim, x._data.ndim, "chunk")
     n = x._data.shape[d]
     return split(x, builtins.max(1, -(-n // chunks)), d)
@@ -596,15 +597,15 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
     pad = [int(p) for p in pad]
     n_dims = len(pad) // 2
     if len(pad) % 2 or n_dims > x._data.ndim:
-        raise ValueError(f"pad: expected an even number of amounts for at most {x._data.ndim} dims, got {tuple(pad)}")
+        raise ArgumentError(f"pad: expected an even number of amounts for at most {x._data.ndim} dims, got {tuple(pad)}")
     widths = [(0, 0)] * (x._data.ndim - n_dims) + [(pad[2 * k], pad[2 * k + 1]) for k in reversed(range(n_dims))]
     if mode == "constant":
         for (b, a), s in zip(widths, x._data.shape):
             if s + builtins.min(b, 0) + builtins.min(a, 0) < 0:
-                raise ValueError(f"pad: amounts {tuple(pad)} crop more than the shape {x._data.shape} holds")
+                raise ArgumentError(f"pad: amounts {tuple(pad)} crop more than the shape {x._data.shape} holds")
         return ConstantPad.apply(x, tuple(widths), value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+        raise ArgumentError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     xp = backend.xp_of(x._data)
     out = x
     for d, ((b, a), s) in enumerate(zip(widths, x._data.shape)):
@@ -612,12 +613,12 @@ def pad(input, pad, mode="constant", value=0.0) -> Tensor:
             continue
         shape = f"(input shape {x._data.shape})"
         if mode == "reflect" and (b >= s or a >= s):
-            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s} {shape}")
+            raise ArgumentError(f"pad: reflect padding ({b}, {a}) must be smaller than dim {d}'s size {s} {shape}")
         if mode == "circular" and (b > s or a > s):
-            raise ValueError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s} {shape}: it "
+            raise ArgumentError(f"pad: circular padding ({b}, {a}) must not exceed dim {d}'s size {s} {shape}: it "
                              "would wrap around more than once")
         kept = s + builtins.min(b, 0) + builtins.min(a, 0)
         if s + b + a < 1 or (mode == "circular" and kept < 1):
-            raise ValueError(f"pad: {mode} padding ({b}, {a}) crops every entry of dim {d} of size {s} {shape}")
+            raise ArgumentError(f"pad: {mode} padding ({b}, {a}) crops every entry of dim {d} of size {s} {shape}")
         out = IndexSelect.apply(out, d, _pad_index(s, b, a, mode, xp))
     return out

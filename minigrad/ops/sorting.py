@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, return_types
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import indexing as _idx
 from . import shape as _shape
@@ -65,7 +66,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     xp = backend.xp_of(x._data)
     n = x._data.shape[normalize_dim(dim, x._data.ndim, "topk")] if x._data.ndim else 1
     if not 0 <= k <= n:
-        raise ValueError(f"topk: k ({k}) is out of range for a dimension of size {n}")
+        raise ArgumentError(f"topk: k ({k}) is out of range for a dimension of size {n}")
     if x._data.ndim == 0:
         return TopkResult(_shape.reshape(x, ()), Tensor._wrap(xp.zeros((), dtype=np.int64)))
     order, d = _sorted_along(x, dim, largest, "topk")
@@ -79,7 +80,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     xp = backend.xp_of(x._data)
     n = x._data.shape[normalize_dim(dim, x._data.ndim, "kthvalue")] if x._data.ndim else 1
     if not 1 <= k <= n:
-        raise ValueError(f"kthvalue: k ({k}) is out of range for a dimension of size {n}")
+        raise ArgumentError(f"kthvalue: k ({k}) is out of range for a dimension of size {n}")
     if x._data.ndim == 0:
         return KthvalueResult(_shape.reshape(x, ()), Tensor._wrap(xp.zeros((), dtype=np.int64)))
     order, d = _sorted_along(x, dim, False, "kthvalue")
@@ -120,9 +121,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     vals = input if isinstance(input, Tensor) else as_tensor(input, "searchsorted")
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+            raise ArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         if right and side == "left":
-            raise ValueError("searchsorted: right=True and side='left' contradict each other")
+            raise ArgumentError("searchsorted: right=True and side='left' contradict each other")
         right = side == "right"
     how = "right" if right else "left"
     xp = backend.xp_of(seq._data)
@@ -133,7 +134,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if s.ndim <= 1:
         return Tensor._wrap(xp.asarray(xp.searchsorted(s.reshape(-1), v, side=how), dtype=dtype))  # 0-d stays an array
     if s.shape[:-1] != v.shape[:-1]:
-        raise ValueError(f"searchsorted: the sequence's leading dims {s.shape[:-1]} must match the values' "
+        raise ArgumentError(f"searchsorted: the sequence's leading dims {s.shape[:-1]} must match the values' "
                          f"{v.shape[:-1]}")
     rows_s, rows_v = s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1])
     out = xp.stack([xp.searchsorted(a, b, side=how) for a, b in zip(rows_s, rows_v)]) if rows_s.shape[0] else \
@@ -146,15 +147,15 @@ def bincount(input, weights=None, minlength=0) -> Tensor:
     ``weights`` instead of ones when given); at least ``minlength`` bins."""
     x = as_tensor(input, "bincount")
     if x._data.ndim != 1 or x._data.dtype.kind not in "iu":
-        raise ValueError(f"bincount: expected a 1-D integer tensor, got shape {x._data.shape} dtype {x._data.dtype}")
+        raise ArgumentError(f"bincount: expected a 1-D integer tensor, got shape {x._data.shape} dtype {x._data.dtype}")
     if x._data.size and int(x._data.min()) < 0:
-        raise ValueError("bincount: the input must not contain negative values")
+        raise ArgumentError("bincount: the input must not contain negative values")
     xp = backend.xp_of(x._data)
     if weights is None:
         return Tensor._wrap(xp.bincount(x._data, minlength=minlength).astype(np.int64))
     w = as_tensor(weights, "bincount")
     if w._data.shape != x._data.shape:
-        raise ValueError(f"bincount: weights of shape {w._data.shape} must match the input's {x._data.shape}")
+        raise ArgumentError(f"bincount: weights of shape {w._data.shape} must match the input's {x._data.shape}")
     dtype = w._data.dtype if w._data.dtype.kind == "f" else np.float64
     return Tensor._wrap(xp.bincount(x._data, weights=w._data, minlength=minlength).astype(dtype))
 

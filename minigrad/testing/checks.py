@@ -32,7 +32,7 @@ def forward_matches_reference(spec, sample, dtype=np.float64, device="cpu"):
     for k, (out, ref) in enumerate(zip(outs, refs)):
         ref = np.asarray(ref)
         got = _host(out)
-        assert got.shape == ref.shape, f"{spec.name} output {k}: shape {got.shape} != reference {ref.shape}"
+        assert got.shape == ref.shape, f"{spec.name} output {k}: shape {tuple(got.shape)} != reference {tuple(ref.shape)}"
         if ref.dtype.kind == "f":
             expected = np.dtype(spec.out_dtype or dtype)
             assert got.dtype == expected, f"{spec.name} output {k}: dtype {got.dtype} for {np.dtype(dtype)} inputs"
@@ -78,7 +78,7 @@ def gradient_properties(spec, sample, dtype=np.float64, device="cpu"):
     for k, (x, g, g2, z) in enumerate(zip(inputs, grads, again, zeros)):
         if g is None:
             continue
-        assert g.shape == x.shape, f"{spec.name}: gradient {k} has shape {g.shape}, input {x.shape}"
+        assert g.shape == x.shape, f"{spec.name}: gradient {k} has shape {tuple(g.shape)}, input {tuple(x.shape)}"
         assert g.dtype == x.dtype, f"{spec.name}: gradient {k} has dtype {g.dtype}, input {x.dtype}"
         np.testing.assert_array_equal(_host(g), _host(g2), err_msg=f"{spec.name}: second backward differs")
         assert not np.any(_host(z)), f"{spec.name}: zero cotangent gave a non-zero gradient {k}"

@@ -21,6 +21,7 @@ import numpy as np
 
 from ... import autograd, tracing
 from ... import distributed as dist
+from ...errors import ArgumentError
 from ...tensor import Tensor
 from ..module import Module
 
@@ -62,7 +63,7 @@ class DistributedDataParallel(Module):
             raise RuntimeError("DistributedDataParallel: the default process group has not been initialized; "
                                "call minigrad.distributed.init_process_group() first")
         if bucket_cap_mb <= 0:
-            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
+            raise ArgumentError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.find_unused_parameters = find_unused_parameters

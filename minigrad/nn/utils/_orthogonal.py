@@ -17,6 +17,7 @@ import numpy as np
 from ... import backend
 from ...autograd import no_grad
 from ...creation import eye
+from ...errors import ArgumentError
 from ...ops.shape import cat
 from ...tensor import Tensor
 from ..module import Module
@@ -92,7 +93,7 @@ class _Orthogonal(Module):
 
     def right_inverse(self, Q):
         if tuple(Q.shape) != self.shape:
-            raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of shape "
+            raise ArgumentError(f"Expected a matrix or batch of matrices of shape {tuple(self.shape)}. Got a tensor of shape "
                              f"{tuple(Q.shape)}.")
         with no_grad():
             q = backend.to_device(Q._data, backend.CPU).astype(np.float64)
@@ -126,13 +127,13 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     from . import parametrize
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
-        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+        raise ArgumentError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if weight.ndim < 2:
-        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
+        raise ArgumentError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
     if orthogonal_map is None:
         orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
     if orthogonal_map not in ("matrix_exp", "householder", "cayley"):
-        raise ValueError(f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
+        raise ArgumentError(f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
                          f'{orthogonal_map}')
     if orthogonal_map == "cayley":
         raise NotImplementedError("orthogonal: the 'cayley' map is not implemented in minigrad (use 'matrix_exp' or "

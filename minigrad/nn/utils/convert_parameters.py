@@ -1,6 +1,7 @@
 """``parameters_to_vector`` and ``vector_to_parameters``: all parameters as one flat vector and back."""
 from __future__ import annotations
 
+from ...errors import ArgumentError
 from ...tensor import Tensor
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
@@ -22,7 +23,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got {type(vec).__name__}")
     if vec.ndim != 1:
-        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
+        raise ArgumentError(f"vector_to_parameters: vec must be 1-D, got shape {tuple(vec.shape)}")
     params = list(parameters)
     _same_device(params, "vector_to_parameters")
     total = sum(p.numel() for p in params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import backend
 from ...autograd import no_grad
+from ...errors import ArgumentError
 from ...ops.distance import normalize
 from ...tensor import Tensor
 from ..module import Module
@@ -46,7 +47,7 @@ class _SpectralNorm(Module):
             raise IndexError(f"spectral_norm: dim must be in [-{ndim}, {ndim - 1}] for a weight of shape "
                              f"{tuple(weight.shape)}, got {dim}")
         if n_power_iterations <= 0:
-            raise ValueError(f"spectral_norm: expected n_power_iterations to be positive, but got "
+            raise ArgumentError(f"spectral_norm: expected n_power_iterations to be positive, but got "
                              f"n_power_iterations={n_power_iterations}")
         self.dim = dim % ndim
         self.eps, self.n_power_iterations = eps, n_power_iterations
@@ -84,7 +85,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     ``parametrizations.<name>.original`` and ``parametrizations.<name>.0._u`` / ``._v``)."""
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
-        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+        raise ArgumentError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     dim = conv_transpose_dim(module) if dim is None else dim
     parametrize.register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module

@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from ...autograd import no_grad
+from ...errors import ArgumentError
 from ...tensor import Tensor
 from ..container import ModuleDict, ModuleList
 from ..module import Module
@@ -167,7 +168,7 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
             value = plist()
             out = parametrization(value)
             if not isinstance(out, Tensor) or tuple(out.shape) != tuple(value.shape) or out.dtype != value.dtype:
-                raise ValueError(f"register_parametrization: a parametrization added to {tensor_name!r} must keep "
+                raise ArgumentError(f"register_parametrization: a parametrization added to {tensor_name!r} must keep "
                                  f"its shape {tuple(value.shape)} and dtype {value.dtype}")
         plist.append(parametrization)
         return module
@@ -176,15 +177,15 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     elif tensor_name in module._buffers:
         original = module._buffers[tensor_name]
     else:
-        raise ValueError(f"register_parametrization: module '{type(module).__name__}' has no parameter or buffer "
+        raise ArgumentError(f"register_parametrization: module '{type(module).__name__}' has no parameter or buffer "
                          f"named '{tensor_name}'")
     if original is None:
-        raise ValueError(f"register_parametrization: {tensor_name!r} of {type(module).__name__} is None")
+        raise ArgumentError(f"register_parametrization: {tensor_name!r} of {type(module).__name__} is None")
     plist = ParametrizationList([parametrization], original, unsafe=unsafe)
     if not unsafe:
         out = plist()
         if not isinstance(out, Tensor) or tuple(out.shape) != tuple(original.shape) or out.dtype != original.dtype:
-            raise ValueError(f"register_parametrization: the parametrization of {tensor_name!r} must return a "
+            raise ArgumentError(f"register_parametrization: the parametrization of {tensor_name!r} must return a "
                              f"Tensor of shape {tuple(original.shape)} and dtype {original.dtype}, got "
                              f"{getattr(out, 'shape', type(out).__name__)} (pass unsafe=True to allow it)")
     module._parameters.pop(tensor_name, None)
@@ -202,7 +203,7 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
     """Undo ``register_parametrization``: ``tensor_name`` becomes a plain parameter (or buffer)
     again, holding the parametrized value (``leave_parametrized``) or the original."""
     if not is_parametrized(module, tensor_name):
-        raise ValueError(f"remove_parametrizations: module {type(module).__name__} does not have a parametrization "
+        raise ArgumentError(f"remove_parametrizations: module {type(module).__name__} does not have a parametrization "
                          f"on {tensor_name}")
     plist = module.parametrizations[tensor_name]
     if plist.is_tensor:
@@ -217,7 +218,7 @@ def remove_parametrizations(module, tensor_name, leave_parametrized=True):
                     else value.detach()
     else:
         if not leave_parametrized:
-            raise ValueError("remove_parametrizations: cannot leave the original when the parametrization was "
+            raise ArgumentError("remove_parametrizations: cannot leave the original when the parametrization was "
                              "registered with a right_inverse that returns several tensors")
         with no_grad():
             value = plist()

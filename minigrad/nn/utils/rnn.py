@@ -21,6 +21,7 @@ import numpy as np
 
 from ... import backend
 from ...creation import full
+from ...errors import ArgumentError
 from ...ops.shape import cat, reshape
 from ...tensor import Tensor
 
@@ -67,7 +68,7 @@ def _host_lengths(lengths, opname):
         lengths = backend.to_device(lengths._data, backend.CPU)
     arr = np.asarray(lengths)
     if arr.ndim != 1:
-        raise ValueError(f"{opname}: lengths must be 1-D (one per sequence), got shape {arr.shape}")
+        raise ArgumentError(f"{opname}: lengths must be 1-D (one per sequence), got shape {arr.shape}")
     if arr.size and arr.dtype.kind not in "iu":
         raise TypeError(f"{opname}: lengths must be integers, got {arr.dtype}")
     return arr.astype(np.int64)
@@ -132,14 +133,14 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if isinstance(sequences, Tensor):
         sequences = list(sequences)
     if not sequences:
-        raise ValueError("pad_sequence: expected a non-empty list of tensors")
+        raise ArgumentError("pad_sequence: expected a non-empty list of tensors")
     if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
+        raise ArgumentError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
     seqs = [s if isinstance(s, Tensor) else Tensor(s) for s in sequences]
     feature = tuple(seqs[0].shape[1:])
     for k, s in enumerate(seqs):
         if s.ndim == 0 or tuple(s.shape[1:]) != feature:
-            raise ValueError(f"pad_sequence: every sequence must have shape (L, {', '.join(map(str, feature))}"
+            raise ArgumentError(f"pad_sequence: every sequence must have shape (L, {', '.join(map(str, feature))}"
                              f"{',' if len(feature) == 1 else ''}); sequence {k} has shape {tuple(s.shape)}")
     lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     T, B = int(lengths.max()), len(seqs)
@@ -165,15 +166,15 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: expected input of at least 2 dims (T, B, *), got shape {x.shape}")
+        raise ArgumentError(f"pack_padded_sequence: expected input of at least 2 dims (T, B, *), got shape {tuple(x.shape)}")
     lens = _host_lengths(lengths, "pack_padded_sequence")
     T, B = (x.shape[1], x.shape[0]) if batch_first else (x.shape[0], x.shape[1])
     if lens.shape != (B,):
-        raise ValueError(f"pack_padded_sequence: expected {B} lengths (one per sequence), got {lens.size}")
+        raise ArgumentError(f"pack_padded_sequence: expected {B} lengths (one per sequence), got {lens.size}")
     if B and lens.min() <= 0:
-        raise ValueError("pack_padded_sequence: every sequence must have a length greater than 0")
+        raise ArgumentError("pack_padded_sequence: every sequence must have a length greater than 0")
     if B and lens.max() > T:
-        raise ValueError(f"pack_padded_sequence: a length of {lens.max()} exceeds the padded length {T}")
+        raise ArgumentError(f"pack_padded_sequence: a length of {lens.max()} exceeds the padded length {T}")
     if enforce_sorted:
         if np.any(lens[1:] > lens[:-1]):
             raise RuntimeError("pack_padded_sequence: lengths must be sorted in decreasing order when "
@@ -198,7 +199,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     T = int(bs.size)
     if total_length is not None:
         if total_length < T:
-            raise ValueError(f"pad_packed_sequence: total_length={total_length} is less than the longest "
+            raise ArgumentError(f"pad_packed_sequence: total_length={total_length} is less than the longest "
                              f"sequence's length {T}")
         T = int(total_length)
     B = int(bs[0]) if bs.size else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ... import backend
 from ...autograd import no_grad
+from ...errors import ArgumentError
 from ...ops.distance import normalize
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -16,7 +17,7 @@ __all__ = ["spectral_norm", "remove_spectral_norm"]
 class SpectralNorm:
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
         if n_power_iterations <= 0:
-            raise ValueError(f"spectral_norm: expected n_power_iterations to be positive, but got "
+            raise ArgumentError(f"spectral_norm: expected n_power_iterations to be positive, but got "
                              f"n_power_iterations={n_power_iterations}")
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
@@ -42,7 +43,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
             raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
     weight = module._parameters.get(name)
     if weight is None:
-        raise ValueError(f"spectral_norm: module {type(module).__name__} has no parameter {name!r}")
+        raise ArgumentError(f"spectral_norm: module {type(module).__name__} has no parameter {name!r}")
     fn = SpectralNorm(name, n_power_iterations, conv_transpose_dim(module) if dim is None else dim, eps)
     with no_grad():
         h, w = to_matrix(weight.detach(), fn.dim).shape
@@ -67,4 +68,4 @@ def remove_spectral_norm(module, name="weight"):
             del module._parameters[name + "_orig"], module._buffers[name + "_u"], module._buffers[name + "_v"]
             module.register_parameter(name, Parameter(weight.detach()))
             return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    raise ArgumentError(f"spectral_norm of '{name}' not found in {module}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from ...errors import ArgumentError
 from ...tensor import Tensor
 
 __all__ = ["functional_call"]
@@ -27,7 +28,7 @@ def _merge(dicts):
     for d in dicts:
         for key, value in d.items():
             if key in merged:
-                raise ValueError(f"functional_call: {key!r} appeared in multiple dictionaries; behavior of "
+                raise ArgumentError(f"functional_call: {key!r} appeared in multiple dictionaries; behavior of "
                                  f"functional call is ambiguous")
             merged[key] = value
     return merged

@@ -4,6 +4,7 @@ g * v / ||v||`` before each call."""
 from __future__ import annotations
 
 from ...autograd import no_grad
+from ...errors import ArgumentError
 from ..parameter import Parameter
 from ._norms import norm_except_dim, weight_from_g_v
 
@@ -28,7 +29,7 @@ def weight_norm(module, name="weight", dim=0):
     fn = WeightNorm(name, dim)
     weight = getattr(module, name, None)
     if not isinstance(weight, Parameter):
-        raise ValueError(f"weight_norm: module {type(module).__name__} has no parameter {name!r}")
+        raise ArgumentError(f"weight_norm: module {type(module).__name__} has no parameter {name!r}")
     del module._parameters[name]
     with no_grad():
         module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, fn.dim).detach()))
@@ -48,4 +49,4 @@ def remove_weight_norm(module, name="weight"):
             del module._parameters[name + "_g"], module._parameters[name + "_v"]
             module.register_parameter(name, Parameter(weight.detach()))
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    raise ArgumentError(f"weight_norm of '{name}' not found in {module}")
