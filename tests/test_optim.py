@@ -826,3 +826,79 @@ def test_torch_only_modes_are_refused_clearly(name, flag):
     with pytest.raises(ValueError, match=f"{name}: {flag}=True is not supported by minigrad"):
         getattr(optim, name)(make_params(), **{flag: True})
     assert getattr(optim, name)(make_params(), **{flag: False}).param_groups[0][flag] is False
+
+
+# ----------------------------------------------------------------------------- PyTorch's options, refusals and hooks
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_group_options_are_torchs(torch, name):
+    """A group holds every option PyTorch's does (foreach, fused, capturable, differentiable ...)."""
+    ours = getattr(optim, name)(make_params())
+    theirs = getattr(torch.optim, name)([torch.zeros(3, requires_grad=True)])
+    assert sorted(ours.defaults) == sorted(theirs.defaults)
+    assert ours.param_groups[0].keys() == theirs.param_groups[0].keys()
+    assert {k: v for k, v in ours.defaults.items() if k != "betas"} == \
+        {k: v for k, v in theirs.defaults.items() if k != "betas"}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+@pytest.mark.parametrize("options, error, message", [
+    ({"foreach": True, "fused": True}, RuntimeError, "`fused` and `foreach` cannot be `True` together."),
+    ({"fused": True, "differentiable": True}, RuntimeError, "`fused` does not support `differentiable`"),
+])
+def test_fused_conflicts_are_refused_as_torch(torch, name, options, error, message):
+    for lib, params in ((torch, [torch.zeros(3, requires_grad=True)]), (mg, make_params())):
+        with pytest.raises(error, match=message):
+            getattr(lib.optim, name)(params, **options)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_tensor_lr_with_foreach_is_refused_as_torch(torch, name):
+    message = "lr as a Tensor is not supported for capturable=False and foreach=True"
+    for lib, params in ((torch, [torch.zeros(3, requires_grad=True)]), (mg, make_params())):
+        with pytest.raises(ValueError, match=message):
+            getattr(lib.optim, name)(params, lr=lib.tensor(0.01), foreach=True)
+
+
+def state_dict_hook_log(lib, name):
+    p = lib.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(lib.optim, name)([p], lr=0.1)
+    p.grad = lib.ones_like(p)
+    opt.step()
+    log = []
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "note": log.append("post") or 1})
+    opt.register_state_dict_pre_hook(lambda o: log.append("first"), prepend=True)
+    saved = opt.state_dict()
+    opt.register_load_state_dict_pre_hook(lambda o, sd: (log.append(("load-pre", sd.pop("note"))), sd)[1])
+    handle = opt.register_load_state_dict_post_hook(lambda o: log.append("load-post"))
+    opt.load_state_dict(saved)
+    handle.remove()
+    opt.load_state_dict({**saved, "note": 2})
+    return log, sorted(saved)
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW", "Adagrad"])
+def test_state_dict_hooks_run_as_torchs(torch, name):
+    assert state_dict_hook_log(mg, name) == state_dict_hook_log(torch, name)
+
+
+def test_global_step_hooks_run_around_the_optimizers_own(torch):
+    def log_of(lib):
+        module = __import__(f"{lib.__name__}.optim.optimizer", fromlist=["optimizer"])
+        log = []
+        handles = [module.register_optimizer_step_pre_hook(lambda o, a, k: log.append("global-pre")),
+                   module.register_optimizer_step_post_hook(lambda o, a, k: log.append("global-post"))]
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: log.append("pre"))
+        opt.register_step_post_hook(lambda o, a, k: log.append("post"))
+        p.grad = lib.ones_like(p)
+        opt.step()
+        for handle in handles:
+            handle.remove()
+        opt.step()
+        return log
+    assert log_of(mg) == log_of(torch)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, refuse_unsupported
+from .optimizer import Optimizer, check_fused, refuse_unsupported
 
 
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
@@ -43,6 +43,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_fused(fused, foreach, differentiable)
         refuse_unsupported(type(self).__name__, differentiable=differentiable)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -55,7 +56,8 @@ class Adagrad(Optimizer):
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                                      foreach=foreach, differentiable=False, fused=fused))
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)

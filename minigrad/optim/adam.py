@@ -5,8 +5,9 @@ import math
 
 from .. import backend
 from ..ops._kernels import kernels
+from ..tensor import Tensor
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
+    Optimizer, check_adam_hyperparameters, check_fused, decayed_gradient, refuse_unsupported, update_first_moment,
     update_second_moment, zeros_like_param)
 
 
@@ -66,11 +67,15 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_fused(fused, foreach, differentiable)
+        refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
+                                      capturable=False, differentiable=False, fused=fused))
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
@@ -100,7 +105,7 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, capturable=capturable,
-                         differentiable=differentiable, decoupled_weight_decay=True)
+                         differentiable=differentiable, foreach=foreach, fused=fused, decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)

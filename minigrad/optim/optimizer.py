@@ -44,8 +44,9 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _with_step_hooks(cls.__dict__["step"])
+        for name, wrap in _HOOKED.items():
+            if name in cls.__dict__:
+                setattr(cls, name, wrap(cls.__dict__[name]))
 
     @property
     def _name(self) -> str:
@@ -64,6 +65,24 @@ class Optimizer:
     def register_step_post_hook(self, hook):
         """``hook(optimizer, args, kwargs)`` after each ``step``.  Returns a removable handle."""
         return _add_hook(self._step_hooks("_step_post_hooks"), hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer)`` before ``state_dict`` builds its dict.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` on the dict ``state_dict`` built; a dict it returns is
+        returned instead.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` before ``load_state_dict`` loads; a dict it returns is
+        loaded instead.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer)`` after ``load_state_dict`` has loaded.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_load_state_dict_post_hooks"), hook, prepend)
 
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options; options it leaves out come from
@@ -226,22 +245,89 @@ class Optimizer:
         return text + ")"
 
 
-def _add_hook(store, hook):
+def _add_hook(store, hook, prepend=False):
     from ..autograd import RemovableHandle
     key = max(store, default=0) + 1
     store[key] = hook
+    if prepend:
+        store.move_to_end(key, last=False)
     return RemovableHandle(functools.partial(store.pop, key, None))
 
 
+#: hooks every optimizer's step runs (``register_optimizer_step_pre_hook`` and ``..._post_hook``)
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` before every optimizer's ``step`` (before the optimizer's
+    own pre-hooks); it may return ``(args, kwargs)``.  Returns a removable handle."""
+    return _add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after every optimizer's ``step`` (after its own post-hooks)."""
+    return _add_hook(_global_step_post_hooks, hook)
+
+
+def _hooks(optimizer, kind):
+    return list(optimizer.__dict__.get(kind, {}).values())
+
+
+def _outermost(method):
+    """Runs ``hooked(self, ...)`` for the outermost call of ``method`` and plain ``method`` for the
+    calls a subclass's override makes through ``super()``, so hooks run once per call."""
+    def decorate(hooked):
+        flag = f"_in_{method.__name__}"
+
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            if self.__dict__.get(flag):
+                return method(self, *args, **kwargs)
+            self.__dict__[flag] = True
+            try:
+                return hooked(self, *args, **kwargs)
+            finally:
+                self.__dict__[flag] = False
+        return wrapper
+    return decorate
+
+
+def _with_state_dict_hooks(state_dict):
+    @_outermost(state_dict)
+    def hooked(self):
+        for hook in _hooks(self, "_state_dict_pre_hooks"):
+            hook(self)
+        out = state_dict(self)
+        for hook in _hooks(self, "_state_dict_post_hooks"):
+            result = hook(self, out)
+            out = out if result is None else result
+        return out
+    return hooked
+
+
+def _with_load_state_dict_hooks(load_state_dict):
+    @_outermost(load_state_dict)
+    def hooked(self, state_dict):
+        state_dict = dict(state_dict)        # a shallow copy, as PyTorch's, that pre-hooks may edit
+        for hook in _hooks(self, "_load_state_dict_pre_hooks"):
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
+        load_state_dict(self, state_dict)
+        for hook in _hooks(self, "_load_state_dict_post_hooks"):
+            hook(self)
+    return hooked
+
+
 def _with_step_hooks(step):
-    """``step`` that first calls the optimizer's step pre-hooks and then its post-hooks (once, even
-    when a subclass's step calls ``super().step()``)."""
+    """``step`` that first calls the global and the optimizer's step pre-hooks and then its and
+    the global post-hooks (once, even when a subclass's step calls ``super().step()``)."""
     @functools.wraps(step)
     def hooked(self, *args, **kwargs):
         if self.__dict__.get("_in_step"):
             return step(self, *args, **kwargs)
         args = (self, *args)                     # as in PyTorch, the hooks' args start with the optimizer
-        for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
+        for hook in [*_global_step_pre_hooks.values(), *_hooks(self, "_step_pre_hooks")]:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -253,7 +339,7 @@ def _with_step_hooks(step):
             out = step(*args, **kwargs)
         finally:
             self.__dict__["_in_step"] = False
-        for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
+        for hook in [*_hooks(self, "_step_post_hooks"), *_global_step_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
     return hooked
@@ -283,6 +369,14 @@ def refuse_unsupported(name, **flags):
     for flag, value in flags.items():
         if value:
             raise ValueError(f"{name}: {flag}=True is not supported by minigrad (the update is plain array code)")
+
+
+def check_fused(fused, foreach, differentiable=False) -> None:
+    """PyTorch's refusals of ``fused`` combined with the other implementation switches."""
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def zeros_like_param(p: Tensor) -> Tensor:
@@ -335,4 +429,7 @@ def update_second_moment(grad, exp_avg_sq, beta2, scratch):
     exp_avg_sq += scratch
 
 
-Optimizer.step = _with_step_hooks(Optimizer.step)
+_HOOKED = {"step": _with_step_hooks, "state_dict": _with_state_dict_hooks,
+           "load_state_dict": _with_load_state_dict_hooks}
+for _name, _wrap in _HOOKED.items():
+    setattr(Optimizer, _name, _wrap(getattr(Optimizer, _name)))

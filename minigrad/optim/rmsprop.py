@@ -72,7 +72,8 @@ class RMSprop(Optimizer):
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, maximize=maximize, foreach=foreach,
+                                      capturable=False, differentiable=False))
 
     def _update_group(self, group):
         momentum, centered = float(group["momentum"]), bool(group["centered"])
