@@ -829,7 +829,8 @@ def test_torch_only_modes_are_refused_clearly(name, flag):
 
 
 # ----------------------------------------------------------------------------- PyTorch's options, refusals and hooks
-OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
+                   "Rprop"]
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_NAMES)
