@@ -2,6 +2,7 @@
 OneCycleLR's momentum) against their formulas and against PyTorch, checkpoints, errors."""
 import math
 import pickle
+import warnings
 from bisect import bisect_right
 
 import numpy as np
@@ -406,3 +407,78 @@ def test_cosine_warm_restarts_steps_by_fractional_epochs():
         assert scheduler.get_last_lr()[0] == pytest.approx(expected)
     with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
         scheduler.step(-1)
+
+
+# ----------------------------------------------------------------------------- PyTorch's warnings and state-dict keys
+def order_warnings(lib, name, options, optimizer_first, step_before_scheduler=False):
+    """The UserWarnings of a short run: PyTorch warns once when the first scheduler.step() comes
+    before any optimizer.step() made after the scheduler's creation."""
+    opt = make_optimizer(lib)
+    if step_before_scheduler:
+        opt.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        for _ in range(3):
+            if optimizer_first:
+                opt.step()
+            scheduler.step()
+    return [str(w.message)[:60] for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("name, options",
+                         SCHEDULES[:6] + [("LinearLR", {}), ("LambdaLR", {"lr_lambda": lambda e: 1.0})])
+@pytest.mark.parametrize("optimizer_first, step_before_scheduler", [(True, False), (False, False), (False, True)])
+def test_scheduler_step_before_optimizer_step_warns_as_torch(torch, name, options, optimizer_first,
+                                                             step_before_scheduler):
+    ours = order_warnings(mg, name, options, optimizer_first, step_before_scheduler)
+    assert ours == order_warnings(torch, name, options, optimizer_first, step_before_scheduler)
+    assert len(ours) == (0 if optimizer_first else 1)
+
+
+def test_composites_warn_per_schedule_as_torch(torch):
+    def log(lib):
+        opt = make_optimizer(lib)
+        s = lib.optim.lr_scheduler
+        chained = s.ChainedScheduler([s.ExponentialLR(opt, 0.9), s.StepLR(opt, 2)])
+        with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`") as caught:
+            chained.step()
+        return len(caught)
+    assert log(mg) == log(torch) == 2
+
+
+@pytest.mark.parametrize("name, options", SCHEDULES[:6])
+def test_get_lr_outside_step_warns_as_torch(torch, name, options):
+    for lib in (mg, torch):
+        scheduler = getattr(lib.optim.lr_scheduler, name)(make_optimizer(lib), **options)
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            scheduler.get_lr()
+
+
+@pytest.mark.parametrize("name, options", SCHEDULES + [("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1})])
+def test_state_dict_keys_are_torchs(torch, name, options):
+    ours = getattr(lr_scheduler, name)(make_optimizer(), **options).state_dict()
+    theirs = getattr(torch.optim.lr_scheduler, name)(make_optimizer(torch), **options).state_dict()
+    assert sorted(ours) == sorted(theirs)
+    if name == "OneCycleLR":
+        assert ours["_schedule_phases"] == theirs["_schedule_phases"]
+        assert ours["_anneal_func_type"] == theirs["_anneal_func_type"]
+
+
+def test_one_cycle_resumes_from_a_torch_state_dict(torch):
+    options = {"max_lr": 0.5, "total_steps": STEPS, "anneal_strategy": "linear"}
+    theirs_opt = make_optimizer(torch)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(theirs_opt, **options)
+    for _ in range(7):
+        theirs_opt.step()
+        theirs.step()
+    ours_opt = make_optimizer()
+    ours_opt.load_state_dict({"state": {}, "param_groups": theirs_opt.state_dict()["param_groups"]})
+    ours = lr_scheduler.OneCycleLR(ours_opt, max_lr=0.5, total_steps=STEPS)      # cos, overridden by the dict
+    ours.load_state_dict(theirs.state_dict())
+    for _ in range(5):
+        ours_opt.step()
+        ours.step()
+        theirs_opt.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)

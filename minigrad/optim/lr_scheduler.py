@@ -11,6 +11,7 @@ several can be chained on one optimizer) and also have a closed form in ``base_l
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import types
 import warnings
@@ -41,6 +42,7 @@ class LRScheduler:
                                    f"scheduler with last_epoch={last_epoch}; load the optimizer's state dict first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -59,6 +61,13 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance the schedule by one epoch (OneCycleLR: one batch) and set the new rates.
         ``step(epoch)``, deprecated in PyTorch (it warns there and here), jumps to ``epoch``."""
+        if self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+                          "later, you should call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+                          "value of the learning rate schedule. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=2)
         if epoch is not None:
             warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
                           "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning,
@@ -68,12 +77,13 @@ class LRScheduler:
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Set the rates for the next epoch, or for ``epoch`` (by the closed form where there is one)."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+        with _within_step(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -93,6 +103,31 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _track_optimizer_steps(optimizer) -> None:
+    """As in PyTorch, only the optimizer steps after its first scheduler was made count for the
+    warning about ``scheduler.step()`` called before ``optimizer.step()`` (Optimizer.step sets
+    ``_opt_called``)."""
+    if not optimizer.__dict__.get("_steps_tracked"):
+        optimizer.__dict__.update(_steps_tracked=True, _opt_called=False)
+
+
+@contextlib.contextmanager
+def _within_step(scheduler):
+    scheduler._get_lr_called_within_step = True
+    try:
+        yield
+    finally:
+        scheduler._get_lr_called_within_step = False
+
+
+def _warn_outside_step(scheduler) -> None:
+    """PyTorch's schedules warn when ``get_lr()`` is called by hand: it computes the next rates
+    (and some schedules' recursive forms are wrong out of turn); ``get_last_lr()`` gives the rates."""
+    if not scheduler.__dict__.get("_get_lr_called_within_step", False):
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=3)
+
+
 class _LRScheduler(LRScheduler):
     """PyTorch's old name of the base class, which custom schedulers written for it subclass."""
 
@@ -106,6 +141,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -124,6 +160,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
@@ -142,6 +179,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -170,6 +208,7 @@ class CosineAnnealingLR(LRScheduler):
         return 1 + math.cos(math.pi * epoch / self.T_max)
 
     def get_lr(self):
+        _warn_outside_step(self)
         epoch = self.last_epoch
         if self._is_initial:
             return self._current_lrs()
@@ -207,8 +246,9 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
-        self.anneal_strategy = anneal_strategy
-        self._phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
+        # PyTorch's attribute names, so that state dicts carry over either way
+        self._anneal_func_type = anneal_strategy
+        self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
 
         groups = optimizer.param_groups
         if last_epoch == -1:
@@ -238,26 +278,28 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start, end, pct):
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def get_lr(self):
+        _warn_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
         phase_start = 0.0
-        for i, (phase_end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
-            if step <= phase_end or i == len(self._phases) - 1:
+        for i, phase in enumerate(self._schedule_phases):
+            if step <= phase["end_step"] or i == len(self._schedule_phases) - 1:
                 break
-            phase_start = phase_end
-        pct = (step - phase_start) / (phase_end - phase_start)
+            phase_start = phase["end_step"]
+        pct = (step - phase_start) / (phase["end_step"] - phase_start)
 
         lrs = []
         for group in self.optimizer.param_groups:
-            lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+            lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
             if self.cycle_momentum:
-                self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct))
+                momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                self._set_momentum(group, momentum)
         return lrs
 
 
@@ -276,14 +318,18 @@ def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
 
 
 def _one_cycle_phases(pct_start, total_steps, three_phase):
-    """(last step of the phase, lr from, lr to, momentum from, momentum to), naming group keys."""
+    """Each phase's last step and the group keys of the rates and momenta it moves between
+    (PyTorch's layout)."""
     warmup_end = float(pct_start * total_steps) - 1
     if three_phase:
-        return [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+        rows = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                 (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
-    return [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-            (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+    else:
+        rows = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+    keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+    return [dict(zip(keys, row)) for row in rows]
 
 
 def _per_group(name, value, groups) -> list:
@@ -305,6 +351,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
@@ -326,6 +373,7 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial:
             return self._current_lrs()
         return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
@@ -373,6 +421,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current_lrs()]
         if self.last_epoch != self.total_iters:
@@ -405,6 +454,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._current_lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -432,6 +482,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         ratio = ((1.0 - self.last_epoch / self.total_iters)
@@ -469,6 +520,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
 
@@ -488,7 +540,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
             self.T_cur, self.T_i = self._position(epoch)
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        with _within_step(self):
+            lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = self._current_lrs()
 
@@ -561,6 +615,7 @@ class CyclicLR(LRScheduler):
         return 1.0
 
     def get_lr(self):
+        _warn_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle          # position in the cycle, in [0, 1)
         if x <= self.step_ratio:

@@ -326,6 +326,7 @@ def _with_step_hooks(step):
     def hooked(self, *args, **kwargs):
         if self.__dict__.get("_in_step"):
             return step(self, *args, **kwargs)
+        self.__dict__["_opt_called"] = True      # for the schedulers' check that the optimizer stepped first
         args = (self, *args)                     # as in PyTorch, the hooks' args start with the optimizer
         for hook in [*_global_step_pre_hooks.values(), *_hooks(self, "_step_pre_hooks")]:
             result = hook(self, args, kwargs)
