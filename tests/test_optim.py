@@ -240,14 +240,16 @@ def torch_case(torch, name, options, groups, steps=STEPS, dtype=np.float32):
     return opt, trajectory
 
 
-@pytest.fixture
-def torch64(torch):
-    """PyTorch with float64 as its default dtype, so that its scalar state (NAdam's mu_product) is
-    float64 too."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
+@pytest.fixture(params=["float32", "float64"])
+def both_default_dtypes(request, torch):
+    """PyTorch and minigrad with the same default dtype, which is that of their scalar state (the
+    step count, NAdam's mu_product): float64 only when float64 is the default."""
+    before = torch.get_default_dtype(), mg.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, request.param))
+    mg.set_default_dtype(getattr(mg, request.param))
     yield torch
-    torch.set_default_dtype(before)
+    torch.set_default_dtype(before[0])
+    mg.set_default_dtype(before[1])
 
 
 def assert_trajectories_close(actual, expected, rtol=1e-5, atol=1e-6):
@@ -265,8 +267,7 @@ def test_trajectory_matches_numpy_reference(name, options, groups):
     assert all(p.dtype == mg.float32 for p in params)
     for state in opt.state.values():
         for key, value in state.items():
-            number = float if key == "mu_product" else int
-            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, number), key
+            assert isinstance(value, mg.Tensor) and value.dtype == mg.float32, key
 
 
 @pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
@@ -290,10 +291,10 @@ NEW_CASES = [case for case in CASES if case[0] in ("Adadelta", "Adamax", "NAdam"
 
 
 @pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
-def test_float64_trajectory_matches_torch_to_rounding(torch64, name, options, groups):
+def test_float64_trajectory_matches_torch_to_rounding(both_default_dtypes, name, options, groups):
     params, _, trajectory = run_case(name, options, groups, dtype=np.float64)
     assert all(p.dtype == mg.float64 for p in params)
-    _, expected = torch_case(torch64, name, options, groups, dtype=np.float64)
+    _, expected = torch_case(both_default_dtypes, name, options, groups, dtype=np.float64)
     assert_trajectories_close(trajectory, expected, rtol=1e-12, atol=1e-14)
 
 
@@ -308,7 +309,7 @@ def test_a_torch_state_dict_loads_and_continues_its_trajectory(torch, name, opti
     params = make_params([host(v) for v in expected[9]])
     opt = getattr(optim, name)(grouped(params, groups and [{}, {}]))
     opt.load_state_dict(converted)
-    assert all(isinstance(st["step"], int) for st in opt.state.values())
+    assert all(st["step"].dtype == mg.float32 and st["step"].shape == () for st in opt.state.values())
     assert_trajectories_close(run(opt, params, 10, first=10), expected[10:])
 
 
@@ -429,15 +430,21 @@ def test_load_state_dict_copies_onto_the_parameters_dtype():
     assert opt64.param_groups[0]["lr"] == 0.05
 
 
-def test_load_state_dict_accepts_a_step_count_held_in_a_tensor():
+@pytest.mark.parametrize("saved_step", [2, 2.0, "float64 tensor"])
+def test_load_state_dict_accepts_a_step_count_held_in_a_number(saved_step):
+    """Older PyTorch dicts hold the step as a number: it becomes a 0-d tensor of the scalar
+    dtype; a tensor keeps its dtype (as PyTorch keeps it)."""
     params = make_params()
     opt = optim.Adam(params)
     run(opt, params, 2)
     saved = opt.state_dict()
     for state in saved["state"].values():
-        state["step"] = mg.tensor(2.0)      # as PyTorch stores it
+        state["step"] = mg.tensor(2.0, dtype=mg.float64) if saved_step == "float64 tensor" else saved_step
     opt.load_state_dict(saved)
-    assert all(state["step"] == 2 and isinstance(state["step"], int) for state in opt.state.values())
+    dtype = mg.float64 if saved_step == "float64 tensor" else mg.float32
+    assert all(state["step"].item() == 2 and state["step"].dtype == dtype for state in opt.state.values())
+    run(opt, params, 1)
+    assert all(state["step"].item() == 3 for state in opt.state.values())
 
 
 def _spoil_group_count(saved):
@@ -903,3 +910,24 @@ def test_global_step_hooks_run_around_the_optimizers_own(torch):
         opt.step()
         return log
     assert log_of(mg) == log_of(torch)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_state_entries_are_tensors_of_torchs_dtypes(torch, name):
+    """PyTorch keeps counters (step; NAdam's mu_product; ASGD's eta and mu) in 0-d tensors of its
+    scalar dtype, float32 beside float64 parameters; a state dict reloaded casts all but step."""
+    def layout(lib, reload):
+        p = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=0.01)
+        for _ in range(3):
+            p.grad = p.detach().sin()
+            opt.step()
+        if reload:
+            saved = opt.state_dict()
+            opt = getattr(lib.optim, name)([p], lr=0.01)
+            opt.load_state_dict(saved)
+        return {key: (str(value.dtype).replace("torch.", ""), tuple(value.shape),
+                      pytest.approx(value.reshape(-1)[0].item(), rel=1e-12))
+                for key, value in opt.state[p].items()}
+    for reload in (False, True):
+        assert layout(mg, reload) == layout(torch, reload)

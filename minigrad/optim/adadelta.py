@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
@@ -46,7 +46,7 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
 class Adadelta(Optimizer):
     """Adadelta (Zeiler, 2012; PyTorch's ``torch.optim.Adadelta``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``square_avg`` and ``acc_delta``.  ``lr``
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``square_avg`` and ``acc_delta``.  ``lr``
     scales the step (1.0 is the paper's method).  ``foreach`` is accepted for PyTorch's signature;
     every update is the same array code.  The update is :func:`adadelta_update`.
     """
@@ -73,7 +73,7 @@ class Adadelta(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, square_avg=zeros_like_param(p), acc_delta=zeros_like_param(p))
-            state["step"] += 1
+                state.update(step=scalar_state(), square_avg=zeros_like_param(p), acc_delta=zeros_like_param(p))
+            step = count_step(state)
             adadelta_update(p._data, p.grad._data, state["square_avg"]._data, state["acc_delta"]._data, **options)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_fused, refuse_unsupported
+from .optimizer import Optimizer, count_step, scalar_state, check_fused, refuse_unsupported
 
 
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
@@ -35,7 +35,7 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
 class Adagrad(Optimizer):
     """Adagrad (PyTorch's ``torch.optim.Adagrad``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int) and ``sum``, which starts at
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch) and ``sum``, which starts at
     ``initial_accumulator_value`` and is created with the parameter's group, as in PyTorch.
     ``lr_decay`` divides the learning rate by ``1 + (step - 1) * lr_decay``.  The update is
     :func:`adagrad_update`.
@@ -75,10 +75,11 @@ class Adagrad(Optimizer):
             state = self.state[p]
             if not state:                 # e.g. after loading a state dict without this parameter's state
                 state.update(_initial_state(p, group))
-            state["step"] += 1
-            adagrad_update(p._data, p.grad._data, state["sum"]._data, step=state["step"], **options)
+            step = count_step(state)
+            adagrad_update(p._data, p.grad._data, state["sum"]._data, step=step, **options)
 
 
 def _initial_state(p, group):
     xp = backend.xp_of(p._data)
-    return {"step": 0, "sum": Tensor._wrap(xp.full_like(p._data, float(group["initial_accumulator_value"])))}
+    accumulator = xp.full_like(p._data, float(group["initial_accumulator_value"]))
+    return {"step": scalar_state(), "sum": Tensor._wrap(accumulator)}

@@ -7,8 +7,8 @@ from .. import backend
 from ..ops._kernels import kernels
 from ..tensor import Tensor
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, check_fused, decayed_gradient, refuse_unsupported, update_first_moment,
-    update_second_moment, zeros_like_param)
+    Optimizer, check_adam_hyperparameters, check_fused, count_step, decayed_gradient, refuse_unsupported,
+    scalar_state, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -58,7 +58,7 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
 class Adam(Optimizer):
     """Adam (PyTorch's ``torch.optim.Adam``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``exp_avg``, ``exp_avg_sq`` and, with
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg``, ``exp_avg_sq`` and, with
     ``amsgrad``, ``max_exp_avg_sq``.  ``weight_decay`` adds an L2 penalty's gradient, or shrinks
     the weights directly with ``decoupled_weight_decay=True`` (that is :class:`AdamW`).
     The update is :func:`adam_update`.
@@ -89,12 +89,12 @@ class Adam(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
+                state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = zeros_like_param(p)
-            state["step"] += 1
+            step = count_step(state)
             adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                        state["max_exp_avg_sq"]._data if amsgrad else None, step=state["step"], **options)
+                        state["max_exp_avg_sq"]._data if amsgrad else None, step=step, **options)
 
 
 class AdamW(Adam):

@@ -11,6 +11,8 @@ import functools
 import warnings
 from collections import OrderedDict, defaultdict
 
+import numpy as np
+
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
@@ -174,7 +176,7 @@ class Optimizer:
     def state_dict(self) -> dict:
         """The optimizer's state in PyTorch's layout::
 
-            {"state": {index: {"exp_avg": Tensor, "step": 10, ...}, ...},
+            {"state": {index: {"exp_avg": Tensor, "step": tensor(10.), ...}, ...},
              "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
 
         Parameters are numbered in order over all groups (a parameter repeated in its group takes the
@@ -226,15 +228,20 @@ class Optimizer:
                               "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
 
-    #: state entries that are numbers, not per-element buffers (PyTorch may save them as 0-d tensors)
+    #: state entries that are 0-d tensors of PyTorch's scalar dtype, not per-element buffers
     _scalar_state = frozenset({"step"})
 
     def _load_state_value(self, key, value, param, what):
-        """A state value from a state dict, made to fit ``param``: counters become Python numbers,
-        arrays are copied onto the parameter's device and dtype."""
+        """A state value from a state dict, made to fit ``param`` as PyTorch makes it: the step
+        count keeps a tensor's dtype, other 0-d tensors take the parameter's dtype, plain numbers
+        (older dicts) become 0-d tensors of the scalar dtype; arrays are copied onto the parameter's
+        device and dtype."""
         if key in self._scalar_state:
-            number = _loaded_number(value)
-            return int(number) if key == "step" and float(number).is_integer() else float(number)
+            if isinstance(value, Tensor) or backend.is_array(value):
+                host = backend.to_device(value._data if isinstance(value, Tensor) else value, backend.device("cpu"))
+                dtype = host.dtype if key == "step" or param.dtype.kind != "f" else param.dtype
+                return Tensor._wrap(np.array(host, dtype=dtype).reshape(()))
+            return scalar_state(value)
         return _loaded_value(value, param, what)
 
     def __repr__(self):
@@ -346,13 +353,6 @@ def _with_step_hooks(step):
     return hooked
 
 
-def _loaded_number(value):
-    """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
-    if isinstance(value, Tensor):
-        value = value._data
-    return value.item() if backend.is_array(value) else value
-
-
 def _loaded_value(value, param, what):
     """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its shape)."""
     if isinstance(value, Tensor):
@@ -378,6 +378,23 @@ def check_fused(fused, foreach, differentiable=False) -> None:
         raise RuntimeError("`fused` does not support `differentiable`")
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def scalar_state(value=0.0) -> Tensor:
+    """A 0-d host tensor of PyTorch's scalar dtype (float64 when that is the default dtype, else
+    float32), in which PyTorch keeps counters such as ``step`` (and NAdam's ``mu_product``)."""
+    dtype = np.float64 if backend.get_default_dtype() == np.float64 else np.float32
+    return Tensor._wrap(np.array(value, dtype=dtype))
+
+
+def count_step(state: dict) -> float:
+    """Add one to ``state["step"]`` in place (a 0-d tensor, as in PyTorch; made one if a number
+    was put there) and return the new count."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        step = state["step"] = scalar_state(float(step))
+    step._data += 1
+    return float(step._data)
 
 
 def zeros_like_param(p: Tensor) -> Tensor:

@@ -5,8 +5,8 @@ import math
 
 from .. import backend
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
-    update_second_moment, zeros_like_param)
+    Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
+    update_first_moment, update_second_moment, zeros_like_param)
 
 
 def radam_rectification(step, beta2):
@@ -60,7 +60,7 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, ep
 class RAdam(Optimizer):
     """RAdam (Liu et al., 2019; PyTorch's ``torch.optim.RAdam``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``exp_avg`` and ``exp_avg_sq``.
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg`` and ``exp_avg_sq``.
     ``decoupled_weight_decay=True`` shrinks the weights directly (RAdamW).  ``foreach`` is accepted
     for PyTorch's signature.  The update is :func:`radam_update`.
     """
@@ -84,7 +84,7 @@ class RAdam(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
-            state["step"] += 1
-            radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=state["step"],
+                state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
+            step = count_step(state)
+            radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=step,
                          **options)

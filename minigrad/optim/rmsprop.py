@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay,
@@ -52,7 +52,7 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, al
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's ``torch.optim.RMSprop``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``square_avg``, and ``momentum_buffer`` when
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``square_avg``, and ``momentum_buffer`` when
     ``momentum > 0``, ``grad_avg`` when ``centered`` (which divides by an estimate of the
     gradient's standard deviation instead of its root mean square).  The update is
     :func:`rmsprop_update`.
@@ -85,12 +85,12 @@ class RMSprop(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, square_avg=zeros_like_param(p))
+                state.update(step=scalar_state(), square_avg=zeros_like_param(p))
             if momentum > 0 and "momentum_buffer" not in state:
                 state["momentum_buffer"] = zeros_like_param(p)
             if centered and "grad_avg" not in state:
                 state["grad_avg"] = zeros_like_param(p)
-            state["step"] += 1
+            step = count_step(state)
             rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
                            state["grad_avg"]._data if centered else None,
                            state["momentum_buffer"]._data if momentum > 0 else None, **options)

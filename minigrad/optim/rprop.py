@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def rprop_update(param, grad, prev, step_size, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
@@ -31,7 +31,7 @@ def rprop_update(param, grad, prev, step_size, *, etaminus, etaplus, step_size_m
 
 class Rprop(Optimizer):
     """Resilient backpropagation (Riedmiller & Braun, 1993; PyTorch's ``torch.optim.Rprop``, same
-    arguments and defaults).  State per parameter: ``step`` (a Python int), ``prev`` (the last
+    arguments and defaults).  State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``prev`` (the last
     gradient used) and ``step_size`` (starting at lr everywhere).  ``foreach`` is accepted for
     PyTorch's signature.  The update is :func:`rprop_update`.
     """
@@ -56,8 +56,8 @@ class Rprop(Optimizer):
             if not state:
                 step_size = zeros_like_param(p)
                 step_size._data[...] = group["lr"]
-                state.update(step=0, prev=zeros_like_param(p), step_size=step_size)
-            state["step"] += 1
+                state.update(step=scalar_state(), prev=zeros_like_param(p), step_size=step_size)
+            step = count_step(state)
             rprop_update(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data, etaminus=etaminus,
                          etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                          maximize=bool(group["maximize"]))
