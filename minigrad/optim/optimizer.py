@@ -25,7 +25,7 @@ class Optimizer:
     gives, whose names the groups keep as ``"param_names"``), or of dicts (parameter groups) that
     each hold a ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
     the list of groups (each a dict of hyperparameters plus ``"params"``); ``state`` maps each
-    parameter to a dict of its running buffers (Tensors) and counters (Python numbers).
+    parameter to a dict of its running buffers and counters (0-d), all Tensors as in PyTorch.
     """
 
     def __init__(self, params, defaults: dict):
