@@ -371,7 +371,7 @@ def test_a_parameter_repeated_in_its_group_is_updated_per_appearance_as_torch(to
     np.testing.assert_allclose(b_mg, b_t, rtol=1e-12, atol=1e-12)
     assert idx_mg == idx_t == [2, 1, 2] and keys_mg == keys_t
     p = Parameter(mg.zeros(2))
-    with pytest.raises(ValueError, match="already in an earlier parameter group"):
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
 
 
@@ -532,7 +532,7 @@ def test_add_param_group_fills_in_defaults():
     opt.add_param_group({"params": b, "lr": 0.01})
     assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
     assert len(opt.param_groups[1]["params"]) == 1 and opt.param_groups[1]["params"][0] is b
-    with pytest.raises(ValueError, match="parameter 0 of group 2 is already in an earlier parameter group"):
+    with pytest.raises(ValueError, match="group 2 repeats a parameter of an earlier group"):
         opt.add_param_group({"params": [a]})
 
 
@@ -543,15 +543,17 @@ def test_adagrad_creates_its_state_with_the_group():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda p: optim.SGD([]), ValueError, "SGD: got an empty parameter list"),
-    (lambda p: optim.Adam(p[0]), TypeError, "Adam: params should be an iterable of Tensors or dicts"),
+    (lambda p: optim.SGD([]), ValueError, "SGD: optimizer got an empty parameter list"),
+    (lambda p: optim.Adam(p[0]), TypeError,
+     "Adam: params argument given to the optimizer should be an iterable of Tensors or dicts"),
     (lambda p: optim.SGD([{"params": p[:2]}, {"params": p[1:]}]), ValueError,
-     "SGD: parameter 0 of group 1 is already in an earlier parameter group"),
+     "SGD: some parameters appear in more than one parameter group"),
     (lambda p: optim.Adam([p[0] * 2]), ValueError, "Adam: can't optimize a non-leaf Tensor"),
     (lambda p: optim.SGD([mg.tensor([1, 2])]), TypeError,
      "SGD: can only optimize floating-point Tensors, but parameter 0 of group 0 has dtype int64"),
-    (lambda p: optim.RMSprop([np.zeros(3)]), TypeError, "RMSprop: can only optimize Tensors, but parameter 0"),
-    (lambda p: optim.SGD(set(p)), TypeError, "ordered collection"),
+    (lambda p: optim.RMSprop([np.zeros(3)]), TypeError,
+     "RMSprop: optimizer can only optimize Tensors, but one of the params is ndarray"),
+    (lambda p: optim.SGD([{"params": set(p)}]), TypeError, "ordered collections"),
     (lambda p: optim.SGD([{"lr": 0.1}]), ValueError, "a parameter group needs a 'params' entry"),
 ])
 def test_bad_params_are_refused_with_a_clear_message(make, error, message):
@@ -931,3 +933,53 @@ def test_state_entries_are_tensors_of_torchs_dtypes(torch, name):
                 for key, value in opt.state[p].items()}
     for reload in (False, True):
         assert layout(mg, reload) == layout(torch, reload)
+
+
+# PyTorch's error inputs shared by every optimizer (torch.testing._internal.common_optimizers), as
+# (description, params and options from two parameters p and q, error type, PyTorch's regex)
+ERROR_INPUTS = [
+    ("a single tensor", lambda lib, p, q: (p, {}), TypeError,
+     "params argument given to the optimizer should be an iterable of Tensors or dicts"),
+    ("duplicates in a group", lambda lib, p, q: ([p, p], {}), UserWarning,
+     ".*a parameter group with duplicate parameters.*"),
+    ("duplicates across groups", lambda lib, p, q: ([{"params": p}, {"params": p}], {}), ValueError,
+     "some parameters appear in more than one parameter group"),
+    ("a two-element lr", lambda lib, p, q: ([p], {"lr": lib.tensor([0.001, 0.001])}), ValueError,
+     "Tensor lr must be 1-element"),
+    ("names for some params", lambda lib, p, q: ([("weight", p), q], {}), ValueError,
+     "all optimizer params should be with/without names. Some param names are missing"),
+    ("names for some groups", lambda lib, p, q: ([{"params": [p], "lr": 1e-2}, {"params": [("weight", q)]}], {}),
+     ValueError, "all optimizer param groups should be with/without names. cannot add param group with names"),
+    ("an empty list", lambda lib, p, q: ([], {}), ValueError, "optimizer got an empty parameter list"),
+    ("a group's set", lambda lib, p, q: ([{"params": {p}}], {}), TypeError,
+     "optimizer parameters need to be organized in ordered"),
+    ("not a tensor", lambda lib, p, q: ([np.zeros(2)], {}), TypeError, "optimizer can only optimize Tensors"),
+    ("a non-leaf", lambda lib, p, q: ([p * 2], {}), ValueError, "can't optimize a non-leaf Tensor"),
+]
+ADAM_ERROR_INPUTS = [
+    ("a float and a tensor beta", lambda lib, p, q: ([p], {"betas": (0.9, lib.tensor(0.99))}), ValueError,
+     "betas must be either both floats or both Tensors"),
+    ("a tensor and a float beta", lambda lib, p, q: ([p], {"betas": (lib.tensor(0.9), 0.99)}), ValueError,
+     "betas must be either both floats or both Tensors"),
+    ("tensor betas with foreach", lambda lib, p, q: ([p], {"betas": (lib.tensor(0.9), lib.tensor(0.99)),
+                                                           "foreach": True}), ValueError,
+     r"betas\[0\] as a Tensor is not supported for capturable=False and foreach=True"),
+]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES + ["LBFGS"])
+@pytest.mark.parametrize("what, make, error, regex", ERROR_INPUTS + ADAM_ERROR_INPUTS,
+                         ids=[case[0] for case in ERROR_INPUTS + ADAM_ERROR_INPUTS])
+def test_pytorchs_error_inputs_fail_with_its_messages(torch, name, what, make, error, regex):
+    if what in [case[0] for case in ADAM_ERROR_INPUTS] and name not in ("Adam", "AdamW"):
+        pytest.skip("Adam's own error inputs")
+    for lib in (torch, mg):
+        p, q = (lib.nn.Parameter(lib.randn(1, 1)) for _ in range(2))
+        params, options = make(lib, p, q)
+        optimizer = getattr(lib.optim, name)
+        if issubclass(error, Warning):
+            with pytest.warns(error, match=regex):
+                optimizer(params, **options)
+        else:
+            with pytest.raises(error, match=regex):
+                optimizer(params, **options)

@@ -33,12 +33,11 @@ class Optimizer:
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
-            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, "
-                            f"got a single Tensor (wrap it in a list)")
-        self._check_ordered(params)
-        groups = list(params)
+            raise TypeError(f"{self._name}: params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got a single Tensor (wrap it in a list)")
+        groups = list(params)          # a set is taken here, as PyTorch takes it; only a group's may not be one
         if not groups:
-            raise ValueError(f"{self._name}: got an empty parameter list")
+            raise ValueError(f"{self._name}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -99,26 +98,22 @@ class Optimizer:
         else:
             self._check_ordered(params)
             params = list(params)
-        names = None
-        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
-            names, params = [p[0] for p in params], [p[1] for p in params]      # model.named_parameters()
+        names, params = self._split_names(params)
 
         group_index = len(self.param_groups)
-        earlier = {id(p) for group in self.param_groups for p in group["params"]}
         in_group = set()
         for i, p in enumerate(params):
             where = f"parameter {i} of group {group_index}"
             self._check_param(p, where)
-            if id(p) in earlier:
-                raise ValueError(f"{self._name}: {where} is already in an earlier parameter group "
-                                 f"(a parameter may appear in one group only)")
             if id(p) in in_group:
                 # PyTorch's rule: a warning, and the parameter is updated once per appearance (a
                 # weight tied between two modules whose parameter lists were concatenated)
-                warnings.warn(f"{self._name}: {where} was given more than once in its group; it is updated once "
-                              f"per appearance, as PyTorch does (which warns that this will become an error)",
+                warnings.warn(f"{self._name}: optimizer contains a parameter group with duplicate parameters; "
+                              f"{where} was given more than once in its group; it is updated once per appearance, "
+                              f"as PyTorch does (which warns that this will become an error)",
                               UserWarning, stacklevel=3)
             in_group.add(id(p))
+        self._check_new_group(group_index, in_group, names is not None)
 
         group = {**param_group, "params": params}
         if names is not None:
@@ -127,14 +122,36 @@ class Optimizer:
             group.setdefault(key, value)
         self.param_groups.append(group)
 
+    def _split_names(self, params):
+        """(names or None, tensors) of a group's params, given as tensors or as the (name, tensor)
+        pairs of ``model.named_parameters()``, not a mix of both."""
+        named = [isinstance(p, tuple) for p in params]
+        if not any(named):
+            return None, params
+        if not all(named):
+            raise ValueError(f"{self._name}: all optimizer params should be with/without names. "
+                             f"Some param names are missing")
+        return [p[0] for p in params], [p[1] for p in params]
+
+    def _check_new_group(self, group_index, ids, named) -> None:
+        """PyTorch's rules across groups: all named or none, and no parameter in two groups."""
+        for group in self.param_groups:
+            if ("param_names" in group) != named:
+                raise ValueError(f"{self._name}: all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {'with' if named else 'without'} names to the optimizer")
+            if any(id(p) in ids for p in group["params"]):
+                raise ValueError(f"{self._name}: some parameters appear in more than one parameter group "
+                                 f"(group {group_index} repeats a parameter of an earlier group)")
+
     def _check_ordered(self, params) -> None:
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{self._name}: parameters must come in an ordered collection such as a list, "
-                            f"not a set, whose order (and so the state_dict's) changes between runs")
+            raise TypeError(f"{self._name}: optimizer parameters need to be organized in ordered collections, but "
+                            f"the ordering of tensors in sets will change between runs. Please use a list instead.")
 
     def _check_param(self, p, where: str) -> None:
         if not isinstance(p, Tensor):
-            raise TypeError(f"{self._name}: can only optimize Tensors, but {where} is a {type(p).__name__}")
+            raise TypeError(f"{self._name}: optimizer can only optimize Tensors, but one of the params is "
+                            f"{type(p).__name__} ({where})")
         if not p.is_leaf:
             raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor ({where} was computed by "
                              f"{p.grad_fn.name}); pass leaves such as nn.Parameter or x.detach().requires_grad_()")
@@ -403,10 +420,17 @@ def zeros_like_param(p: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- the Adam family's shared steps
-def check_adam_hyperparameters(lr, betas, eps, weight_decay):
-    """The checks (and PyTorch's messages) that Adam, AdamW, Adamax, NAdam and RAdam share."""
+def check_lr(lr) -> None:
+    """Every optimizer's check of its learning rate (a number, or a one-element Tensor)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_adam_hyperparameters(lr, betas, eps, weight_decay):
+    """The checks (and PyTorch's messages) that Adam, AdamW, Adamax, NAdam and RAdam share."""
+    check_lr(lr)
     if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ops._kernels import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_fused, refuse_unsupported
+from .optimizer import Optimizer, check_lr, check_fused, refuse_unsupported
 
 
 def sgd_update(param, grad, buf, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
@@ -51,8 +51,7 @@ class SGD(Optimizer):
                  maximize=False, foreach=None, differentiable=False, fused=None):
         check_fused(fused, foreach, differentiable)
         refuse_unsupported(type(self).__name__, differentiable=differentiable)
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
