@@ -466,7 +466,7 @@ def _spoil_index(saved):
 @pytest.mark.parametrize("spoil, message", [
     (_spoil_group_count, r"2 parameter group\(s\) but the optimizer has 1"),
     (_spoil_group_size, r"parameter group 0 has 2 parameter\(s\) in the state dict but 3"),
-    (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but the parameter has shape \(3,\)"),
+    (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but should have shape \(3,\)"),
     (_spoil_index, "state for parameter 99, which none of its parameter groups lists"),
 ])
 def test_load_state_dict_rejects_a_dict_that_does_not_fit(spoil, message):
@@ -839,7 +839,7 @@ def test_torch_only_modes_are_refused_clearly(name, flag):
 
 # ----------------------------------------------------------------------------- PyTorch's options, refusals and hooks
 OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
-                   "Rprop"]
+                   "Rprop", "Adafactor"]
 
 
 @pytest.mark.parametrize("name", OPTIMIZER_NAMES)
@@ -983,3 +983,55 @@ def test_pytorchs_error_inputs_fail_with_its_messages(torch, name, what, make, e
         else:
             with pytest.raises(error, match=regex):
                 optimizer(params, **options)
+
+
+# ----------------------------------------------------------------------------- Adafactor
+def adafactor_run(lib, options, reload_at=None, shapes=((3, 4), (5,), (2, 3, 2), ())):
+    """Float64 parameters (matrices, a vector, a 3-d tensor, a scalar) after 8 steps under a fixed
+    gradient field, optionally through a state dict reloaded into a fresh optimizer."""
+    rng = np.random.default_rng(0)
+    params = [lib.tensor(rng.standard_normal(s), dtype=lib.float64, requires_grad=True) for s in shapes]
+    opt = lib.optim.Adafactor(params, **options)
+    for k in range(8):
+        for p in params:
+            p.grad = (p.detach() * 1.5).sin() + 0.1 * k
+        opt.step()
+        if k == reload_at:
+            saved = opt.state_dict()
+            opt = lib.optim.Adafactor(params, **options)
+            opt.load_state_dict(saved)
+    return np.concatenate([p.detach().numpy().ravel() for p in params])
+
+
+@pytest.mark.parametrize("options", [{}, {"lr": 0.1, "weight_decay": 0.1}, {"maximize": True},
+                                     {"eps": (1e-30, 1e-3), "d": 2.0, "beta2_decay": -0.5},
+                                     {"lr": 0.05, "eps": (None, 0.1)}])
+@pytest.mark.parametrize("reload_at", [None, 3])
+def test_adafactor_matches_torch(torch, options, reload_at):
+    np.testing.assert_allclose(adafactor_run(mg, options, reload_at), adafactor_run(torch, options, reload_at),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"lr": -1.0}, "Learning rate should be >= 0 but is: -1.0"),
+    ({"beta2_decay": 0.5}, "beta2_decay should be <= 0 but is: 0.5"),
+    ({"eps": (-1.0, 1e-3)}, "epsilon1 should be >= 0 but is: -1.0"),
+    ({"eps": (None, -1.0)}, "epsilon2 should be >= 0 but is: -1.0"),
+    ({"d": 0.5}, "Clipping threshold d should be >= 1 but is: 0.5"),
+    ({"weight_decay": -1.0}, "weight_decay should be >= 0 but is: -1.0"),
+])
+def test_adafactor_refuses_bad_options_as_torch(torch, options, message):
+    for lib in (torch, mg):
+        with pytest.raises(ValueError, match=message):
+            lib.optim.Adafactor([lib.zeros(2, requires_grad=True)], **options)
+
+
+def test_adafactor_keeps_a_factored_moment_for_matrices(torch):
+    def layout(lib):
+        p, q = lib.zeros(2, 3, requires_grad=True), lib.zeros(3, requires_grad=True)
+        opt = lib.optim.Adafactor([p, q])
+        p.grad, q.grad = lib.ones_like(p), lib.ones_like(q)
+        opt.step()
+        return {i: {k: tuple(v.shape) for k, v in state.items()} for i, state in opt.state_dict()["state"].items()}
+    assert layout(mg) == layout(torch) == {0: {"step": (), "row_var": (2, 1), "col_var": (1, 3)},
+                                           1: {"step": (), "variance": (3,)}}

@@ -370,14 +370,16 @@ def _with_step_hooks(step):
     return hooked
 
 
-def _loaded_value(value, param, what):
-    """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its shape)."""
+def _loaded_value(value, param, what, shape=None):
+    """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its
+    shape, or ``shape`` where the entry has another)."""
     if isinstance(value, Tensor):
         value = value._data
     if not backend.is_array(value):
         return copy.deepcopy(value)
-    if value.shape != param.shape:
-        raise ValueError(f"{what} has shape {tuple(value.shape)} but the parameter has shape {tuple(param.shape)}")
+    shape = tuple(param.shape) if shape is None else tuple(shape)
+    if tuple(value.shape) != shape:
+        raise ValueError(f"{what} has shape {tuple(value.shape)} but should have shape {shape}")
     return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
 
 
