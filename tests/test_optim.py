@@ -1035,3 +1035,39 @@ def test_adafactor_keeps_a_factored_moment_for_matrices(torch):
         return {i: {k: tuple(v.shape) for k, v in state.items()} for i, state in opt.state_dict()["state"].items()}
     assert layout(mg) == layout(torch) == {0: {"step": (), "row_var": (2, 1), "col_var": (1, 3)},
                                            1: {"step": (), "variance": (3,)}}
+
+
+def test_state_dict_numbers_groups_repeated_in_the_list_as_torch(torch):
+    """PyTorch's own state-dict test extends param_groups with itself: a parameter in several
+    groups keeps the number of its first group."""
+    def packed(lib):
+        w, b = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([0.5], requires_grad=True)
+        opt = lib.optim.Adam([{"params": [w]}, {"params": [b], "lr": 0.1}])
+        w.grad, b.grad = lib.ones_like(w), lib.ones_like(b)
+        opt.step()
+        opt.param_groups.extend(opt.param_groups)
+        saved = opt.state_dict()
+        return [g["params"] for g in saved["param_groups"]], sorted(saved["state"])
+    assert packed(mg) == packed(torch) == ([[0], [1], [0], [1]], [0, 1])
+
+
+@pytest.mark.parametrize("name, options", [("Adam", {"maximize": True, "amsgrad": True}),
+                                           ("SGD", {"momentum": 0.9, "nesterov": True, "maximize": True}),
+                                           ("RMSprop", {"maximize": True})])
+def test_an_older_state_dict_without_the_newer_flags_loads_as_torch(torch, name, options):
+    """Groups saved before a flag existed get PyTorch's fill-in value for it (not the optimizer's)."""
+    def run_old(lib):
+        w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1, **options)
+        w.grad = lib.ones_like(w)
+        opt.step()
+        saved = opt.state_dict()
+        for group in saved["param_groups"]:
+            for key in ("maximize", "foreach", "amsgrad", "nesterov", "differentiable"):
+                group.pop(key, None)
+        opt.load_state_dict(saved)
+        opt.step()
+        return w.tolist(), sorted(opt.param_groups[0])
+    ours, theirs = run_old(mg), run_old(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    assert ours[1] == theirs[1]

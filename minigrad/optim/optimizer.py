@@ -196,16 +196,16 @@ class Optimizer:
             {"state": {index: {"exp_avg": Tensor, "step": tensor(10.), ...}, ...},
              "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
 
-        Parameters are numbered in order over all groups (a parameter repeated in its group takes the
-        number of its last appearance, as PyTorch's).  As in PyTorch, the Tensors share memory
+        Parameters are numbered in order over all groups (as PyTorch's: a parameter repeated in its
+        group takes the number of its last appearance there, one in several groups that of its first group).  As in PyTorch, the Tensors share memory
         with the optimizer's buffers: save (pickle) or deep-copy the dict to keep a snapshot.
         """
         index_of: dict[int, int] = {}
         groups, start = [], 0
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
-            # a parameter repeated in its group is numbered by its last appearance, as PyTorch's
-            index_of.update({id(p): i for i, p in enumerate(group["params"], start)})
+            # within the group the last appearance numbers a parameter, across groups the first, as PyTorch's
+            index_of.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index_of})
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             start += len(group["params"])
             groups.append(packed)
@@ -241,9 +241,18 @@ class Optimizer:
                         for key, value in values.items()}
 
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+        self.param_groups = [{**self._missing_options(saved),
+                              **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
+
+    #: what PyTorch fills in for the flags that older state dicts lack (not the optimizer's own values)
+    _legacy_options = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                       "fused": None, "amsgrad": False, "nesterov": False, "decoupled_weight_decay": False}
+
+    def _missing_options(self, saved: dict) -> dict:
+        """Options of ``defaults`` that a saved group lacks (a dict from an older PyTorch)."""
+        return {key: self._legacy_options.get(key, value) for key, value in self.defaults.items() if key not in saved}
 
     #: state entries that are 0-d tensors of PyTorch's scalar dtype, not per-element buffers
     _scalar_state = frozenset({"step"})
