@@ -197,7 +197,8 @@ class Optimizer:
              "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
 
         Parameters are numbered in order over all groups (as PyTorch's: a parameter repeated in its
-        group takes the number of its last appearance there, one in several groups that of its first group).  As in PyTorch, the Tensors share memory
+        group takes the number of its last appearance there, one in several groups that of its first
+        group).  As in PyTorch, the Tensors share memory
         with the optimizer's buffers: save (pickle) or deep-copy the dict to keep a snapshot.
         """
         index_of: dict[int, int] = {}
