@@ -482,3 +482,23 @@ def test_one_cycle_resumes_from_a_torch_state_dict(torch):
         theirs_opt.step()
         theirs.step()
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+@pytest.mark.parametrize("name, options", [("StepLR", {"step_size": 1, "gamma": 0.5}),
+                                           ("ExponentialLR", {"gamma": 0.9}),
+                                           ("CosineAnnealingWarmRestarts", {"T_0": 2}),
+                                           ("ReduceLROnPlateau", {"factor": 0.5, "patience": 0})])
+def test_a_tensor_learning_rate_is_updated_in_place_as_torch(torch, name, options):
+    """PyTorch fills a Tensor lr in place (it stays the optimizer's Tensor) and hands out copies."""
+    def run_tensor_lr(lib):
+        lr = lib.tensor([0.1])
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=lr)
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        last = []
+        for _ in range(3):
+            opt.step()
+            scheduler.step(1.0) if name == "ReduceLROnPlateau" else scheduler.step()
+            last.append(scheduler.get_last_lr()[0])
+        assert opt.param_groups[0]["lr"] is lr and all(isinstance(v, lib.Tensor) and v is not lr for v in last)
+        return [float(v) for v in last]
+    np.testing.assert_allclose(run_tensor_lr(mg), run_tensor_lr(torch), rtol=1e-6)

@@ -18,6 +18,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -34,13 +35,13 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy_lr(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
                     raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
                                    f"scheduler with last_epoch={last_epoch}; load the optimizer's state dict first")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.base_lrs = [_copy_lr(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         _track_optimizer_steps(optimizer)
         self._initial_step()
@@ -85,8 +86,8 @@ class LRScheduler:
                 self.last_epoch = epoch
                 values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = self._copied_lrs()
 
     def get_last_lr(self) -> list:
         """The learning rates the last :meth:`step` set, one per parameter group."""
@@ -95,12 +96,29 @@ class LRScheduler:
     def _current_lrs(self) -> list:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _copied_lrs(self) -> list:
+        """The rates for ``get_last_lr()``: copies of Tensor rates, which change in place."""
+        return [_copy_lr(lr) for lr in self._current_lrs()]
+
     def state_dict(self) -> dict:
         """Every attribute except the optimizer (save the optimizer's state dict beside it)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+def _set_lr(group, lr) -> None:
+    """As PyTorch: a Tensor learning rate is filled in place (the optimizer, or a user, may hold
+    it), any other is replaced."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
+
+
+def _copy_lr(lr):
+    return lr.clone() if isinstance(lr, Tensor) else lr
 
 
 def _track_optimizer_steps(optimizer) -> None:
@@ -543,8 +561,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         with _within_step(self):
             lrs = self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+            _set_lr(group, lr)
+        self._last_lr = self._copied_lrs()
 
     def _position(self, epoch):
         """(epochs into the current period, its length) at ``epoch``."""
@@ -576,7 +594,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", base_lr, groups)
         if last_epoch == -1:
             for group, lr in zip(groups, base_lrs):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", max_lr, groups)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -694,7 +712,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.last_epoch = 0
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
         self._reset()
 
     def _reset(self) -> None:
@@ -728,7 +746,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
@@ -742,7 +760,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
 
 # ----------------------------------------------------------------------------- combinations
@@ -795,7 +813,7 @@ class SequentialLR(_Composite):
         # creating the schedulers already applied their first values: undo them, then start the
         # one that runs at epoch 0
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         _undo_initial_steps(self)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -829,9 +847,9 @@ class ChainedScheduler(_Composite):
         _check_schedulers("ChainedScheduler", optimizer, schedulers, " to be chained")
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
 
     def step(self) -> None:
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
