@@ -8,14 +8,15 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, _loaded_value, count_step, scalar_state, zeros_like_param
+from .optimizer import Optimizer, _loaded_value, count_step, scalar_state, tensor_lr_decay, zeros_like_param
 
 
 def adafactor_update(param, grad, row_var, col_var, variance, *, step, lr, beta2_decay, eps1, eps2, d,
-                     weight_decay, maximize):
+                     weight_decay, maximize, decay=None):
     """One Adafactor step (Shazeer & Stern, 2018, as PyTorch runs it) on the array ``param``, in
     place.  A parameter of two or more dimensions updates ``row_var`` (its last axis averaged
-    away) and ``col_var`` (its next-to-last); a vector or scalar updates ``variance``::
+    away) and ``col_var`` (its next-to-last); a vector or scalar updates ``variance``.  ``decay``,
+    if given, is the factor 1 - lr * weight_decay computed elsewhere (see ``tensor_lr_decay``)::
 
         g = -grad if maximize else grad
         w = step^beta2_decay                                   (the weight of the new moment)
@@ -31,7 +32,9 @@ def adafactor_update(param, grad, row_var, col_var, variance, *, step, lr, beta2
         grad = -grad
     weight = step ** beta2_decay
     alpha = max(eps2, _rms(param)) * min(lr, 1 / step ** 0.5)
-    if weight_decay != 0:
+    if decay is not None:
+        param *= decay
+    elif weight_decay != 0:
         param *= 1 - lr * weight_decay
 
     squared = grad * grad
@@ -83,6 +86,7 @@ class Adafactor(Optimizer):
         options = dict(lr=float(group["lr"]), beta2_decay=float(group["beta2_decay"]), eps2=float(eps2),
                        d=float(group["d"]), weight_decay=float(group["weight_decay"]),
                        maximize=bool(group["maximize"]))
+        decay = tensor_lr_decay(group, dict(options, decoupled_weight_decay=True))     # its decay is decoupled
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -93,7 +97,7 @@ class Adafactor(Optimizer):
                 state.update(_initial_state(p))
             step = count_step(state)
             adafactor_update(p._data, p.grad._data, *(_data(state.get(k)) for k in ("row_var", "col_var", "variance")),
-                             step=step, eps1=float(eps1), **options)
+                             step=step, eps1=float(eps1), decay=decay, **options)
 
     def _load_state_value(self, key, value, param, what):
         if key in ("row_var", "col_var"):

@@ -8,7 +8,7 @@ from ..ops._kernels import kernels
 from ..tensor import Tensor
 from .optimizer import (
     Optimizer, check_adam_hyperparameters, check_fused, count_step, decayed_gradient, refuse_unsupported,
-    scalar_state, update_first_moment, update_second_moment, zeros_like_param)
+    scalar_state, tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -97,6 +97,7 @@ class Adam(Optimizer):
                        weight_decay=float(group["weight_decay"]), amsgrad=amsgrad,
                        maximize=bool(group["maximize"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -106,6 +107,8 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = zeros_like_param(p)
             step = count_step(state)
+            if decay is not None:
+                p._data *= decay
             adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                         state["max_exp_avg_sq"]._data if amsgrad else None, step=step, **options)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import backend
 from .optimizer import (
     Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
-    update_first_moment, update_second_moment, zeros_like_param)
+    tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def nadam_momentum(step, beta1, momentum_decay):
@@ -75,6 +75,7 @@ class NAdam(Optimizer):
                        weight_decay=float(group["weight_decay"]), momentum_decay=float(group["momentum_decay"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
                        maximize=bool(group["maximize"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -83,6 +84,8 @@ class NAdam(Optimizer):
                 state.update(step=scalar_state(), mu_product=scalar_state(1.0), exp_avg=zeros_like_param(p),
                              exp_avg_sq=zeros_like_param(p))
             step = count_step(state)
+            if decay is not None:
+                p._data *= decay
             # the product is kept in its tensor's dtype (float32 unless the default dtype is float64), as PyTorch's
             mu_product = state["mu_product"]
             mu_product._data *= nadam_momentum(step, options["beta1"], options["momentum_decay"])

@@ -467,6 +467,18 @@ def decayed_gradient(param, grad, *, lr, weight_decay, maximize, decoupled=False
     return grad
 
 
+def tensor_lr_decay(group: dict, options: dict):
+    """PyTorch computes the decoupled decay factor 1 - lr * weight_decay in the dtype of a Tensor
+    lr (float32, say, beside float64 parameters).  For such a group this returns that factor, for
+    the caller to apply before the update, and sets ``options``' weight_decay to 0; else None."""
+    lr = group["lr"]
+    if not isinstance(lr, Tensor) or not options.get("decoupled_weight_decay") or options["weight_decay"] == 0:
+        return None
+    factor = 1 - lr._data.reshape(()) * options["weight_decay"]       # NumPy keeps the lr's dtype here
+    options["weight_decay"] = 0.0
+    return float(factor)
+
+
 def update_first_moment(grad, exp_avg, beta1):
     """m += (1 - beta1)(g - m), in place (PyTorch's form, a lerp); returns a scratch array of g's shape."""
     scratch = backend.xp_of(grad).subtract(grad, exp_avg)

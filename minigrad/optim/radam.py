@@ -6,7 +6,7 @@ import math
 from .. import backend
 from .optimizer import (
     Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
-    update_first_moment, update_second_moment, zeros_like_param)
+    tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def radam_rectification(step, beta2):
@@ -79,6 +79,7 @@ class RAdam(Optimizer):
                        weight_decay=float(group["weight_decay"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
                        maximize=bool(group["maximize"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -86,5 +87,7 @@ class RAdam(Optimizer):
             if not state:
                 state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
             step = count_step(state)
+            if decay is not None:
+                p._data *= decay
             radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=step,
                          **options)
