@@ -502,3 +502,16 @@ def test_a_tensor_learning_rate_is_updated_in_place_as_torch(torch, name, option
         assert opt.param_groups[0]["lr"] is lr and all(isinstance(v, lib.Tensor) and v is not lr for v in last)
         return [float(v) for v in last]
     np.testing.assert_allclose(run_tensor_lr(mg), run_tensor_lr(torch), rtol=1e-6)
+
+
+def test_step_with_an_epoch_warns_torchs_constant(torch):
+    assert lr_scheduler.EPOCH_DEPRECATION_WARNING == torch.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING
+    for lib in (mg, torch):
+        opt = make_optimizer(lib)
+        plateau, step = lib.optim.lr_scheduler.ReduceLROnPlateau(opt), lib.optim.lr_scheduler.StepLR(opt, 2)
+        opt.step()
+        for call in (lambda: plateau.step(1.0, 3), lambda: step.step(3)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call()
+            assert [str(w.message) for w in caught] == [lib.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING]

@@ -1090,3 +1090,19 @@ def test_a_tensor_lr_steps_as_torch(torch, name, options):
             opt.step()
         return p.tolist()
     np.testing.assert_allclose(run_tensor_lr(mg), run_tensor_lr(torch), rtol=1e-9, atol=0)
+
+
+def test_required_options_and_params_type_for_custom_optimizers(torch):
+    """Custom optimizers written for PyTorch import ``required`` and ``ParamsT`` from optim.optimizer."""
+    from minigrad.optim.optimizer import ParamsT, required
+
+    class Plain(optim.Optimizer):
+        def __init__(self, params: ParamsT, lr=required):
+            super().__init__(params, {"lr": lr})
+
+    from torch.optim.optimizer import required as torch_required
+    assert repr(required) == repr(torch_required) == "<required parameter>"
+    assert Plain([{"params": make_params(), "lr": 0.1}]).param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="parameter group didn't specify a value of required optimization "
+                                         "parameter lr"):
+        Plain(make_params())

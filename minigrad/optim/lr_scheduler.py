@@ -22,6 +22,17 @@ from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
+#: the warning of ``scheduler.step(epoch)`` (PyTorch's constant, which its tests match)
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being "
+    "deprecated where possible. Please use `scheduler.step()` to step the "
+    "scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. "
+    "Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
+
+
 class LRScheduler:
     """Base class: subclasses implement :meth:`get_lr`, the learning rates for ``last_epoch``.
 
@@ -70,9 +81,7 @@ class LRScheduler:
                           "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
                           UserWarning, stacklevel=2)
         if epoch is not None:
-            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-                          "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning,
-                          stacklevel=2)
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 
@@ -733,6 +742,8 @@ class ReduceLROnPlateau(LRScheduler):
         """Record this epoch's ``metrics`` (a number or one-element tensor) and reduce the rates if it
         is the ``patience + 1``-th bad epoch in a row."""
         current = float(metrics)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best = current

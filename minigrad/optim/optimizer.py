@@ -10,12 +10,27 @@ import copy
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
+from typing import Iterable, Union
 
 import numpy as np
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
+
+
+class _RequiredParameter:
+    """The default of an option that each parameter group must set (PyTorch's ``required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+#: ``defaults={"lr": required}``: a custom optimizer whose groups must each give an ``lr``
+required = _RequiredParameter()
+
+#: the type of ``params`` (for annotations in custom optimizers, as PyTorch's ``ParamsT``)
+ParamsT = Union[Iterable[Tensor], Iterable[dict], Iterable[tuple[str, Tensor]]]
 
 
 class Optimizer:
@@ -119,6 +134,9 @@ class Optimizer:
         if names is not None:
             group["param_names"] = names
         for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError(f"{self._name}: parameter group didn't specify a value of required optimization "
+                                 f"parameter {key}")
             group.setdefault(key, value)
         self.param_groups.append(group)
 
