@@ -450,12 +450,12 @@ def zeros_like_param(p: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- the Adam family's shared steps
-def check_lr(lr) -> None:
+def check_lr(lr, message="Invalid learning rate: {}") -> None:
     """Every optimizer's check of its learning rate (a number, or a one-element Tensor)."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
+        raise ValueError(message.format(lr))
 
 
 def check_adam_hyperparameters(lr, betas, eps, weight_decay):
