@@ -2,6 +2,7 @@
 OneCycleLR's momentum) against their formulas and against PyTorch, checkpoints, errors."""
 import math
 import pickle
+import types
 import warnings
 from bisect import bisect_right
 
@@ -515,3 +516,26 @@ def test_step_with_an_epoch_warns_torchs_constant(torch):
                 warnings.simplefilter("always")
                 call()
             assert [str(w.message) for w in caught] == [lib.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING]
+
+
+@pytest.mark.parametrize("when", ["after the scheduler", "before the scheduler"])
+def test_an_optimizer_step_replaced_after_the_scheduler_warns_as_torch(torch, when):
+    """PyTorch warns when ``optimizer.step`` is replaced (an instance attribute, as in its tests)
+    after the scheduler was made, even if the order of the calls is right."""
+    def messages(lib):
+        opt = make_optimizer(lib)
+        if when == "after the scheduler":
+            scheduler = lib.optim.lr_scheduler.StepLR(opt, 3)
+        original = opt.step
+        opt.step = types.MethodType(lambda self, *args, **kwargs: original(*args, **kwargs), opt)
+        if when == "before the scheduler":
+            scheduler = lib.optim.lr_scheduler.StepLR(opt, 3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                opt.step()
+                scheduler.step()
+        return [str(w.message)[:50] for w in caught]
+    ours = messages(mg)
+    assert ours == messages(torch)
+    assert ours == (["Seems like `optimizer.step()` has been overridden "] if when == "after the scheduler" else [])

@@ -73,7 +73,13 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance the schedule by one epoch (OneCycleLR: one batch) and set the new rates.
         ``step(epoch)``, deprecated in PyTorch (it warns there and here), jumps to ``epoch``."""
-        if self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called", False):
+        if self._step_count == 1 and _step_replaced(self.optimizer):
+            warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                          "initialization. Please, make sure to call `optimizer.step()` before "
+                          "`lr_scheduler.step()`. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=2)
+        elif self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
                           "later, you should call them in the opposite order: `optimizer.step()` before "
                           "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
@@ -133,9 +139,15 @@ def _copy_lr(lr):
 def _track_optimizer_steps(optimizer) -> None:
     """As in PyTorch, only the optimizer steps after its first scheduler was made count for the
     warning about ``scheduler.step()`` called before ``optimizer.step()`` (Optimizer.step sets
-    ``_opt_called``)."""
+    ``_opt_called``).  The ``step`` seen now (an instance attribute replacing the method, or none) is
+    kept: PyTorch warns when another replaces it before a scheduler's first step."""
     if not optimizer.__dict__.get("_steps_tracked"):
         optimizer.__dict__.update(_steps_tracked=True, _opt_called=False)
+    optimizer.__dict__["_step_seen_by_schedulers"] = optimizer.__dict__.get("step")
+
+
+def _step_replaced(optimizer) -> bool:
+    return optimizer.__dict__.get("step") is not optimizer.__dict__.get("_step_seen_by_schedulers")
 
 
 @contextlib.contextmanager
