@@ -539,3 +539,22 @@ def test_an_optimizer_step_replaced_after_the_scheduler_warns_as_torch(torch, wh
     ours = messages(mg)
     assert ours == messages(torch)
     assert ours == (["Seems like `optimizer.step()` has been overridden "] if when == "after the scheduler" else [])
+
+
+def test_a_custom_schedules_closed_form_serves_step_with_an_epoch(torch):
+    """PyTorch's step(epoch) uses a schedule's ``_get_closed_form_lr`` where it has one (custom
+    schedules define it under that name)."""
+    def jump(lib):
+        class Half(lib.optim.lr_scheduler.LRScheduler):
+            def get_lr(self):
+                return [g["lr"] * (0.5 if self.last_epoch > 0 else 1.0) for g in self.optimizer.param_groups]
+
+            def _get_closed_form_lr(self):
+                return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        opt = make_optimizer(lib)
+        scheduler = Half(opt)
+        opt.step()
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            scheduler.step(4)
+        return scheduler.get_last_lr()
+    assert jump(mg) == pytest.approx(jump(torch), rel=1e-12) == [lr / 16 for lr in LRS]

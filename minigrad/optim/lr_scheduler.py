@@ -99,7 +99,7 @@ class LRScheduler:
                 values = self.get_lr()
             else:
                 self.last_epoch = epoch
-                values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             _set_lr(group, lr)
         self._last_lr = self._copied_lrs()
@@ -185,7 +185,7 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
@@ -205,7 +205,7 @@ class MultiStepLR(LRScheduler):
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
         return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
@@ -223,7 +223,7 @@ class ExponentialLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
@@ -252,7 +252,7 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         if self._step_count == 1 and epoch > 0:
-            return self._closed_form_lr()
+            return self._get_closed_form_lr()
         if (epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             # leaving eta_min, where the ratio below would divide by zero: the closed form's first step up
             rise = (1 - math.cos(math.pi / self.T_max)) / 2
@@ -260,7 +260,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = self._cosine(epoch) / self._cosine(epoch - 1)
         return [self.eta_min + (lr - self.eta_min) * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [self.eta_min + (base_lr - self.eta_min) * self._cosine(self.last_epoch) / 2
                 for base_lr in self.base_lrs]
 
@@ -467,7 +467,7 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
         return [base_lr * factor for base_lr in self.base_lrs]
 
@@ -503,7 +503,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + rise / (self.total_iters * self.start_factor + (self.last_epoch - 1) * rise)
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         progress = min(self.total_iters, self.last_epoch) / self.total_iters
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
                 for base_lr in self.base_lrs]
@@ -528,7 +528,7 @@ class PolynomialLR(LRScheduler):
                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
                 for base_lr in self.base_lrs]
 
