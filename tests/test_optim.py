@@ -464,8 +464,9 @@ def _spoil_index(saved):
 
 
 @pytest.mark.parametrize("spoil, message", [
-    (_spoil_group_count, r"2 parameter group\(s\) but the optimizer has 1"),
-    (_spoil_group_size, r"parameter group 0 has 2 parameter\(s\) in the state dict but 3"),
+    (_spoil_group_count, r"loaded state dict has a different number of parameter groups \(2, the optimizer has 1\)"),
+    (_spoil_group_size, r"loaded state dict contains a parameter group that doesn't match the size of optimizer's "
+                        r"group \(group 0 has 2 parameter\(s\) in the state dict, 3 in the optimizer\)"),
     (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but should have shape \(3,\)"),
     (_spoil_index, "state for parameter 99, which none of its parameter groups lists"),
 ])
@@ -1146,3 +1147,18 @@ def test_muon_refuses_as_torch(torch, make, message):
     for lib in (torch, mg):
         with pytest.raises(ValueError, match=message):
             make(lib)
+
+
+@pytest.mark.parametrize("spoil, regex", [
+    (_spoil_group_count, "loaded state dict has a different number of parameter groups"),
+    (_spoil_group_size, "loaded state dict contains a parameter group that doesn't match the size of "
+                        "optimizer's group"),
+])
+def test_load_state_dict_misfits_carry_torchs_messages(torch, spoil, regex):
+    for lib in (torch, mg):
+        params = [lib.zeros(s, requires_grad=True) for s in SHAPES]
+        opt = lib.optim.Adam(params, lr=0.05)
+        saved = opt.state_dict()
+        spoil(saved)
+        with pytest.raises(ValueError, match=regex):
+            opt.load_state_dict(saved)

@@ -241,12 +241,13 @@ class Optimizer:
                              f"(as state_dict() returns)")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter group(s) "
-                             f"but the optimizer has {len(self.param_groups)}")
+            raise ValueError(f"{name}: loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}, the optimizer has {len(self.param_groups)})")
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} parameter(s) in "
-                                 f"the state dict but {len(group['params'])} in the optimizer")
+                raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the "
+                                 f"size of optimizer's group (group {i} has {len(saved['params'])} parameter(s) in "
+                                 f"the state dict, {len(group['params'])} in the optimizer)")
 
         param_of = {index: p for saved, group in zip(saved_groups, self.param_groups)
                     for index, p in zip(saved["params"], group["params"])}
