@@ -823,7 +823,8 @@ def test_lbfgs_state_dict_resumes_exactly(options):
     (lambda p: optim.LBFGS(p, line_search_fn="backtracking"), ValueError,
      "line_search_fn must be None or 'strong_wolfe', got 'backtracking'"),
     (lambda p: optim.LBFGS(p, lr=-1), ValueError, "Invalid learning rate: -1"),
-    (lambda p: optim.LBFGS(p).step(), RuntimeError, "LBFGS: step\\(\\) needs a closure"),
+    (lambda p: optim.LBFGS(p).step(), TypeError, "missing 1 required positional argument: 'closure'"),
+    (lambda p: optim.LBFGS(p).step(None), TypeError, "LBFGS: step\\(\\) needs a closure"),
 ])
 def test_lbfgs_refuses(make, error, message):
     with pytest.raises(error, match=message):
@@ -1162,3 +1163,9 @@ def test_load_state_dict_misfits_carry_torchs_messages(torch, spoil, regex):
         spoil(saved)
         with pytest.raises(ValueError, match=regex):
             opt.load_state_dict(saved)
+
+
+def test_lbfgs_step_without_a_closure_is_a_type_error_as_torch(torch):
+    for lib in (torch, mg):
+        with pytest.raises(TypeError, match="missing 1 required positional argument: 'closure'"):
+            lib.optim.LBFGS([lib.zeros(2, requires_grad=True)]).step()

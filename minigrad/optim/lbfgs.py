@@ -213,10 +213,11 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ------------------------------------------------------------------ the step
-    def step(self, closure=None):
-        """Run up to ``max_iter`` L-BFGS iterations; returns the loss the first closure call gave."""
+    def step(self, closure):
+        """Run up to ``max_iter`` L-BFGS iterations; returns the loss the first closure call gave.
+        ``closure`` is required, as in PyTorch (a TypeError without it)."""
         if closure is None:
-            raise RuntimeError("LBFGS: step() needs a closure that re-evaluates the model and returns the loss")
+            raise TypeError("LBFGS: step() needs a closure that re-evaluates the model and returns the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
