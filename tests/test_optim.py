@@ -1169,3 +1169,33 @@ def test_lbfgs_step_without_a_closure_is_a_type_error_as_torch(torch):
     for lib in (torch, mg):
         with pytest.raises(TypeError, match="missing 1 required positional argument: 'closure'"):
             lib.optim.LBFGS([lib.zeros(2, requires_grad=True)]).step()
+
+
+def test_lbfgs_state_layout_is_torchs(torch):
+    """PyTorch keeps LBFGS's 1 / y.s, alphas and H_diag as 0-d tensors beside its flat vectors."""
+    def layout(lib, reload):
+        p = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.LBFGS([p], lr=0.5, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = (p ** 4).sum()
+            loss.backward()
+            return loss
+        for _ in range(2):
+            opt.step(closure)
+        if reload:
+            saved = opt.state_dict()
+            opt = lib.optim.LBFGS([p], lr=0.5, max_iter=4)
+            opt.load_state_dict(saved)
+            opt.step(closure)
+
+        def kind(v):
+            if isinstance(v, list):
+                return [kind(x) for x in v]
+            return (type(v).__name__, tuple(v.shape)) if isinstance(v, lib.Tensor) else type(v).__name__
+        return {k: kind(v) for k, v in opt.state[p].items()}, p.tolist()
+    for reload in (False, True):
+        (ours, ours_p), (theirs, theirs_p) = layout(mg, reload), layout(torch, reload)
+        assert ours == theirs
+        np.testing.assert_allclose(ours_p, theirs_p, rtol=1e-12)

@@ -239,7 +239,7 @@ class LBFGS(Optimizer):
             d, t = _array(state.get("d")), state.get("t")
             old_dirs = [_array(v) for v in state.get("old_dirs", [])]
             old_stps = [_array(v) for v in state.get("old_stps", [])]
-            ro, H_diag = state.get("ro", []), state.get("H_diag")
+            ro, H_diag = [_number(v) for v in state.get("ro", [])], _number(state.get("H_diag"))
             prev_flat_grad, prev_loss = _array(state.get("prev_flat_grad")), state.get("prev_loss")
 
             n_iter = 0
@@ -250,7 +250,7 @@ class LBFGS(Optimizer):
                 # the direction: steepest descent first, then the two-loop recursion
                 if state["n_iter"] == 1:
                     d = -flat_grad
-                    old_dirs, old_stps, ro, H_diag = [], [], [], 1.0
+                    old_dirs, old_stps, ro, H_diag = [], [], [], 1
                 else:
                     y = flat_grad - prev_flat_grad
                     s = d * t
@@ -264,7 +264,7 @@ class LBFGS(Optimizer):
                         ro.append(1.0 / ys)
                         H_diag = ys / float(y.dot(y))
                     d, alphas = lbfgs_direction(flat_grad, old_dirs, old_stps, ro, H_diag)
-                    state["al"] = alphas + [None] * (history_size - len(alphas))
+                    state["al"] = [_scalar_like(a, flat_grad) for a in alphas] + [None] * (history_size - len(alphas))
 
                 prev_flat_grad = flat_grad.copy()
                 prev_loss = loss
@@ -298,8 +298,10 @@ class LBFGS(Optimizer):
                 if float(abs(d * t).max()) <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                     break
 
+            # numbers PyTorch computes as 0-d tensors (the curvature pairs' 1 / y.s, H_diag) are kept as such
             state.update(d=_tensor(d), t=t, old_dirs=[_tensor(v) for v in old_dirs],
-                         old_stps=[_tensor(v) for v in old_stps], ro=ro, H_diag=H_diag,
+                         old_stps=[_tensor(v) for v in old_stps], ro=[_scalar_like(v, flat_grad) for v in ro],
+                         H_diag=H_diag if isinstance(H_diag, int) else _scalar_like(H_diag, flat_grad),
                          prev_flat_grad=_tensor(prev_flat_grad), prev_loss=prev_loss)
         return orig_loss
 
@@ -312,10 +314,19 @@ class LBFGS(Optimizer):
         if isinstance(value, Tensor):
             value = value._data
         if backend.is_array(value):
-            if value.ndim == 0:
-                return value.item()
             return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
         return value
+
+
+def _number(value):
+    """A number kept in the state as a 0-d tensor (or, from an older dict, as a number)."""
+    if isinstance(value, Tensor):
+        return float(value._data)
+    return value
+
+
+def _scalar_like(value, array) -> Tensor:
+    return Tensor._wrap(backend.xp_of(array).asarray(value, dtype=array.dtype))
 
 
 def _array(value):
