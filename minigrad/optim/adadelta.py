@@ -61,8 +61,8 @@ class Adadelta(Optimizer):
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      maximize=maximize, capturable=False, differentiable=False))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=False, foreach=foreach, differentiable=False))
 
     def _update_group(self, group):
         options = dict(lr=float(group["lr"]), rho=float(group["rho"]), eps=float(group["eps"]),

@@ -86,9 +86,8 @@ class Adam(Optimizer):
         check_fused(fused, foreach, differentiable)
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay, foreach=foreach,
-                                      capturable=False, differentiable=False, fused=fused))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=False,
+                                      differentiable=False, fused=fused, decoupled_weight_decay=decoupled_weight_decay))
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]

@@ -70,8 +70,8 @@ class RAdam(Optimizer):
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-                                      foreach=foreach, capturable=False, differentiable=False))
+                                      maximize=maximize, foreach=foreach, capturable=False,
+                                      decoupled_weight_decay=decoupled_weight_decay, differentiable=False))
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]

@@ -71,8 +71,8 @@ class RMSprop(Optimizer):
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                                      weight_decay=weight_decay, maximize=maximize, foreach=foreach,
-                                      capturable=False, differentiable=False))
+                                      weight_decay=weight_decay, capturable=False, foreach=foreach,
+                                      maximize=maximize, differentiable=False))
 
     def _update_group(self, group):
         momentum, centered = float(group["momentum"]), bool(group["centered"])
