@@ -1200,3 +1200,14 @@ def test_lbfgs_state_layout_is_torchs(torch):
         (ours, ours_p), (theirs, theirs_p) = layout(mg, reload), layout(torch, reload)
         assert ours == theirs
         np.testing.assert_allclose(ours_p, theirs_p, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES + ["LBFGS", "Muon"])
+def test_constructor_signatures_are_torchs(torch, name):
+    """Names, order, kinds (positional or keyword-only) and defaults, so that calls written for
+    PyTorch bind the same way (RMSprop takes its flags positionally there)."""
+    import inspect
+
+    def parameters(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    assert parameters(getattr(optim, name)) == parameters(getattr(torch.optim, name))
