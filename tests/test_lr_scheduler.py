@@ -558,3 +558,15 @@ def test_a_custom_schedules_closed_form_serves_step_with_an_epoch(torch):
             scheduler.step(4)
         return scheduler.get_last_lr()
     assert jump(mg) == pytest.approx(jump(torch), rel=1e-12) == [lr / 16 for lr in LRS]
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
+                                  "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+                                  "CosineAnnealingWarmRestarts", "CyclicLR", "ReduceLROnPlateau", "SequentialLR",
+                                  "ChainedScheduler"])
+def test_scheduler_signatures_are_torchs(torch, name):
+    import inspect
+
+    def parameters(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    assert parameters(getattr(lr_scheduler, name)) == parameters(getattr(torch.optim.lr_scheduler, name))
