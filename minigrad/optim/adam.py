@@ -108,8 +108,17 @@ class Adam(Optimizer):
             step = count_step(state)
             if decay is not None:
                 p._data *= decay
+            if isinstance(group["lr"], Tensor):
+                options["lr"] = _lr_for_tensor_step_size(group["lr"], options["beta1"], step)
             adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                         state["max_exp_avg_sq"]._data if amsgrad else None, step=step, **options)
+
+
+def _lr_for_tensor_step_size(lr: Tensor, beta1: float, step: float) -> float:
+    """PyTorch divides a Tensor lr by the bias correction 1 - beta1^step in the lr's dtype (float32,
+    say); the float lr that gives adam_update that rounded step size."""
+    correction = 1.0 - beta1 ** step
+    return float(lr._data.reshape(()) / correction) * correction      # NumPy keeps the lr's dtype here
 
 
 class AdamW(Adam):
