@@ -164,7 +164,8 @@ def test_one_cycle_refuses_to_step_past_total_steps():
     ({"max_lr": 0.1, "total_steps": 10, "pct_start": 1.5}, "Expected float between 0 and 1 pct_start, but got 1.5"),
     ({"max_lr": 0.1, "total_steps": 10, "anneal_strategy": "step"},
      "anneal_strategy must be one of 'cos' or 'linear', instead got step"),
-    ({"max_lr": [0.1, 0.2, 0.3], "total_steps": 10}, "expected 2 values for max_lr, got 3"),
+    ({"max_lr": [0.1, 0.2, 0.3], "total_steps": 10},
+     "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2."),
 ])
 def test_one_cycle_refuses_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
@@ -570,3 +571,18 @@ def test_scheduler_signatures_are_torchs(torch, name):
     def parameters(cls):
         return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
     assert parameters(getattr(lr_scheduler, name)) == parameters(getattr(torch.optim.lr_scheduler, name))
+
+
+
+@pytest.mark.parametrize("build, error, regex", [
+    (lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, 2, last_epoch=3), KeyError,
+     r"param \'initial_lr\' is not specified in param_groups\[0\] when resuming scheduler with last_epoch >= 0"),
+    (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, [1.0, 2.0, 3.0], total_steps=10), ValueError,
+     r"max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2."),
+    (lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, [0.1, 0.2, 0.3], 1.0), ValueError,
+     r"base_lr must have the same length as optimizer.param_groups. base_lr has 3 values, param_groups has 2."),
+])
+def test_scheduler_refusals_carry_torchs_messages(torch, build, error, regex):
+    for lib in (torch, mg):
+        with pytest.raises(error, match=regex):
+            build(lib, make_optimizer(lib))
