@@ -1213,3 +1213,29 @@ def test_constructor_signatures_are_torchs(torch, name):
     def parameters(cls):
         return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
     assert parameters(getattr(optim, name)) == parameters(getattr(torch.optim, name))
+
+
+def test_a_custom_optimizers_state_loads_as_torchs(torch):
+    """PyTorch's base class keeps a custom optimizer's numbers as numbers, its step tensor in its
+    dtype, and casts other 0-d tensors to the parameter's dtype (no shape check)."""
+    def loaded(lib):
+        class Plain(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        state = self.state[p]
+                        state["count"] = state.get("count", 0) + 1
+                        state["step"] = lib.tensor(float(state["count"]))
+                        state["scale"] = lib.tensor(0.5, dtype=lib.float32)
+                        state["trace"] = p.detach().clone()
+        p = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        opt = Plain([p])
+        opt.step()
+        fresh = Plain([p])
+        fresh.load_state_dict(opt.state_dict())
+        return {k: (type(v).__name__, str(getattr(v, "dtype", "")).replace("torch.", ""),
+                    tuple(getattr(v, "shape", ()))) for k, v in fresh.state[p].items()}
+    assert loaded(mg) == loaded(torch)

@@ -51,6 +51,8 @@ class Adadelta(Optimizer):
     every update is the same array code.  The update is :func:`adadelta_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         check_lr(lr)

@@ -41,6 +41,8 @@ class Adagrad(Optimizer):
     :func:`adagrad_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_fused(fused, foreach, differentiable)

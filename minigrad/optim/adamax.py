@@ -37,6 +37,8 @@ class Adamax(Optimizer):
     ``foreach`` is accepted for PyTorch's signature.  The update is :func:`adamax_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         check_adam_hyperparameters(lr, betas, eps, weight_decay)

@@ -274,21 +274,27 @@ class Optimizer:
         """Options of ``defaults`` that a saved group lacks (a dict from an older PyTorch)."""
         return {key: self._legacy_options.get(key, value) for key, value in self.defaults.items() if key not in saved}
 
-    #: state entries that are 0-d tensors of PyTorch's scalar dtype, not per-element buffers
-    _scalar_state = frozenset({"step"})
+    #: counters that a built-in optimizer keeps as 0-d tensors of PyTorch's scalar dtype (an older
+    #: dict's plain numbers become such tensors there); a custom optimizer's numbers load as they are
+    _scalar_state = frozenset()
 
     def _load_state_value(self, key, value, param, what):
-        """A state value from a state dict, made to fit ``param`` as PyTorch makes it: the step
-        count keeps a tensor's dtype, other 0-d tensors take the parameter's dtype, plain numbers
-        (older dicts) become 0-d tensors of the scalar dtype; arrays are copied onto the parameter's
-        device and dtype."""
+        """A state value from a state dict, made to fit ``param`` as PyTorch makes it: ``step`` keeps
+        a tensor's dtype (on the host), other 0-d tensors take the parameter's dtype and device, arrays
+        are copied onto them (checked to have the parameter's shape), numbers are kept (but see
+        ``_scalar_state``)."""
+        if isinstance(value, Tensor) or backend.is_array(value):
+            array = value._data if isinstance(value, Tensor) else value
+            if key == "step":
+                host = backend.to_device(array, backend.device("cpu"))
+                return Tensor._wrap(np.array(host, dtype=host.dtype).reshape(()))
+            if key in self._scalar_state or array.ndim == 0:
+                dtype = param.dtype if param.dtype.kind == "f" else array.dtype
+                return Tensor._wrap(backend.to_device(array, param.device).astype(dtype, copy=True).reshape(()))
+            return _loaded_value(value, param, what)
         if key in self._scalar_state:
-            if isinstance(value, Tensor) or backend.is_array(value):
-                host = backend.to_device(value._data if isinstance(value, Tensor) else value, backend.device("cpu"))
-                dtype = host.dtype if key == "step" or param.dtype.kind != "f" else param.dtype
-                return Tensor._wrap(np.array(host, dtype=dtype).reshape(()))
             return scalar_state(value)
-        return _loaded_value(value, param, what)
+        return copy.deepcopy(value)
 
     def __repr__(self):
         text = f"{self._name} ("

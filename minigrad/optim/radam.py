@@ -65,6 +65,8 @@ class RAdam(Optimizer):
     for PyTorch's signature.  The update is :func:`radam_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         check_adam_hyperparameters(lr, betas, eps, weight_decay)

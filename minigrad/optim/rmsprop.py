@@ -58,6 +58,8 @@ class RMSprop(Optimizer):
     :func:`rmsprop_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)

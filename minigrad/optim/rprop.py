@@ -36,6 +36,8 @@ class Rprop(Optimizer):
     PyTorch's signature.  The update is :func:`rprop_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
         check_lr(lr)
