@@ -2,6 +2,8 @@
 OneCycleLR's momentum) against their formulas and against PyTorch, checkpoints, errors."""
 import math
 import pickle
+import types
+import warnings
 from bisect import bisect_right
 
 import numpy as np
@@ -162,7 +164,8 @@ def test_one_cycle_refuses_to_step_past_total_steps():
     ({"max_lr": 0.1, "total_steps": 10, "pct_start": 1.5}, "Expected float between 0 and 1 pct_start, but got 1.5"),
     ({"max_lr": 0.1, "total_steps": 10, "anneal_strategy": "step"},
      "anneal_strategy must be one of 'cos' or 'linear', instead got step"),
-    ({"max_lr": [0.1, 0.2, 0.3], "total_steps": 10}, "expected 2 values for max_lr, got 3"),
+    ({"max_lr": [0.1, 0.2, 0.3], "total_steps": 10},
+     "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2."),
 ])
 def test_one_cycle_refuses_bad_options(options, message):
     with pytest.raises(ValueError, match=message):
@@ -406,3 +409,180 @@ def test_cosine_warm_restarts_steps_by_fractional_epochs():
         assert scheduler.get_last_lr()[0] == pytest.approx(expected)
     with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
         scheduler.step(-1)
+
+
+# ----------------------------------------------------------------------------- PyTorch's warnings and state-dict keys
+def order_warnings(lib, name, options, optimizer_first, step_before_scheduler=False):
+    """The UserWarnings of a short run: PyTorch warns once when the first scheduler.step() comes
+    before any optimizer.step() made after the scheduler's creation."""
+    opt = make_optimizer(lib)
+    if step_before_scheduler:
+        opt.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        for _ in range(3):
+            if optimizer_first:
+                opt.step()
+            scheduler.step()
+    return [str(w.message)[:60] for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("name, options",
+                         SCHEDULES[:6] + [("LinearLR", {}), ("LambdaLR", {"lr_lambda": lambda e: 1.0})])
+@pytest.mark.parametrize("optimizer_first, step_before_scheduler", [(True, False), (False, False), (False, True)])
+def test_scheduler_step_before_optimizer_step_warns_as_torch(torch, name, options, optimizer_first,
+                                                             step_before_scheduler):
+    ours = order_warnings(mg, name, options, optimizer_first, step_before_scheduler)
+    assert ours == order_warnings(torch, name, options, optimizer_first, step_before_scheduler)
+    assert len(ours) == (0 if optimizer_first else 1)
+
+
+def test_composites_warn_per_schedule_as_torch(torch):
+    def log(lib):
+        opt = make_optimizer(lib)
+        s = lib.optim.lr_scheduler
+        chained = s.ChainedScheduler([s.ExponentialLR(opt, 0.9), s.StepLR(opt, 2)])
+        with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`") as caught:
+            chained.step()
+        return len(caught)
+    assert log(mg) == log(torch) == 2
+
+
+@pytest.mark.parametrize("name, options", SCHEDULES[:6])
+def test_get_lr_outside_step_warns_as_torch(torch, name, options):
+    for lib in (mg, torch):
+        scheduler = getattr(lib.optim.lr_scheduler, name)(make_optimizer(lib), **options)
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            scheduler.get_lr()
+
+
+@pytest.mark.parametrize("name, options", SCHEDULES + [("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1})])
+def test_state_dict_keys_are_torchs(torch, name, options):
+    ours = getattr(lr_scheduler, name)(make_optimizer(), **options).state_dict()
+    theirs = getattr(torch.optim.lr_scheduler, name)(make_optimizer(torch), **options).state_dict()
+    assert sorted(ours) == sorted(theirs)
+    if name == "OneCycleLR":
+        assert ours["_schedule_phases"] == theirs["_schedule_phases"]
+        assert ours["_anneal_func_type"] == theirs["_anneal_func_type"]
+
+
+def test_one_cycle_resumes_from_a_torch_state_dict(torch):
+    options = {"max_lr": 0.5, "total_steps": STEPS, "anneal_strategy": "linear"}
+    theirs_opt = make_optimizer(torch)
+    theirs = torch.optim.lr_scheduler.OneCycleLR(theirs_opt, **options)
+    for _ in range(7):
+        theirs_opt.step()
+        theirs.step()
+    ours_opt = make_optimizer()
+    ours_opt.load_state_dict({"state": {}, "param_groups": theirs_opt.state_dict()["param_groups"]})
+    ours = lr_scheduler.OneCycleLR(ours_opt, max_lr=0.5, total_steps=STEPS)      # cos, overridden by the dict
+    ours.load_state_dict(theirs.state_dict())
+    for _ in range(5):
+        ours_opt.step()
+        ours.step()
+        theirs_opt.step()
+        theirs.step()
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12)
+
+
+@pytest.mark.parametrize("name, options", [("StepLR", {"step_size": 1, "gamma": 0.5}),
+                                           ("ExponentialLR", {"gamma": 0.9}),
+                                           ("CosineAnnealingWarmRestarts", {"T_0": 2}),
+                                           ("ReduceLROnPlateau", {"factor": 0.5, "patience": 0})])
+def test_a_tensor_learning_rate_is_updated_in_place_as_torch(torch, name, options):
+    """PyTorch fills a Tensor lr in place (it stays the optimizer's Tensor) and hands out copies."""
+    def run_tensor_lr(lib):
+        lr = lib.tensor([0.1])
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=lr)
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        last = []
+        for _ in range(3):
+            opt.step()
+            scheduler.step(1.0) if name == "ReduceLROnPlateau" else scheduler.step()
+            last.append(scheduler.get_last_lr()[0])
+        assert opt.param_groups[0]["lr"] is lr and all(isinstance(v, lib.Tensor) and v is not lr for v in last)
+        return [float(v) for v in last]
+    np.testing.assert_allclose(run_tensor_lr(mg), run_tensor_lr(torch), rtol=1e-6)
+
+
+def test_step_with_an_epoch_warns_torchs_constant(torch):
+    assert lr_scheduler.EPOCH_DEPRECATION_WARNING == torch.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING
+    for lib in (mg, torch):
+        opt = make_optimizer(lib)
+        plateau, step = lib.optim.lr_scheduler.ReduceLROnPlateau(opt), lib.optim.lr_scheduler.StepLR(opt, 2)
+        opt.step()
+        for call in (lambda: plateau.step(1.0, 3), lambda: step.step(3)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                call()
+            assert [str(w.message) for w in caught] == [lib.optim.lr_scheduler.EPOCH_DEPRECATION_WARNING]
+
+
+@pytest.mark.parametrize("when", ["after the scheduler", "before the scheduler"])
+def test_an_optimizer_step_replaced_after_the_scheduler_warns_as_torch(torch, when):
+    """PyTorch warns when ``optimizer.step`` is replaced (an instance attribute, as in its tests)
+    after the scheduler was made, even if the order of the calls is right."""
+    def messages(lib):
+        opt = make_optimizer(lib)
+        if when == "after the scheduler":
+            scheduler = lib.optim.lr_scheduler.StepLR(opt, 3)
+        original = opt.step
+        opt.step = types.MethodType(lambda self, *args, **kwargs: original(*args, **kwargs), opt)
+        if when == "before the scheduler":
+            scheduler = lib.optim.lr_scheduler.StepLR(opt, 3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                opt.step()
+                scheduler.step()
+        return [str(w.message)[:50] for w in caught]
+    ours = messages(mg)
+    assert ours == messages(torch)
+    assert ours == (["Seems like `optimizer.step()` has been overridden "] if when == "after the scheduler" else [])
+
+
+def test_a_custom_schedules_closed_form_serves_step_with_an_epoch(torch):
+    """PyTorch's step(epoch) uses a schedule's ``_get_closed_form_lr`` where it has one (custom
+    schedules define it under that name)."""
+    def jump(lib):
+        class Half(lib.optim.lr_scheduler.LRScheduler):
+            def get_lr(self):
+                return [g["lr"] * (0.5 if self.last_epoch > 0 else 1.0) for g in self.optimizer.param_groups]
+
+            def _get_closed_form_lr(self):
+                return [base * 0.5 ** self.last_epoch for base in self.base_lrs]
+        opt = make_optimizer(lib)
+        scheduler = Half(opt)
+        opt.step()
+        with pytest.warns(UserWarning, match="epoch parameter"):
+            scheduler.step(4)
+        return scheduler.get_last_lr()
+    assert jump(mg) == pytest.approx(jump(torch), rel=1e-12) == [lr / 16 for lr in LRS]
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR",
+                                  "LambdaLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+                                  "CosineAnnealingWarmRestarts", "CyclicLR", "ReduceLROnPlateau", "SequentialLR",
+                                  "ChainedScheduler"])
+def test_scheduler_signatures_are_torchs(torch, name):
+    import inspect
+
+    def parameters(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    assert parameters(getattr(lr_scheduler, name)) == parameters(getattr(torch.optim.lr_scheduler, name))
+
+
+
+@pytest.mark.parametrize("build, error, regex", [
+    (lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, 2, last_epoch=3), KeyError,
+     r"param \'initial_lr\' is not specified in param_groups\[0\] when resuming scheduler with last_epoch >= 0"),
+    (lambda lib, opt: lib.optim.lr_scheduler.OneCycleLR(opt, [1.0, 2.0, 3.0], total_steps=10), ValueError,
+     r"max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2."),
+    (lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(opt, [0.1, 0.2, 0.3], 1.0), ValueError,
+     r"base_lr must have the same length as optimizer.param_groups. base_lr has 3 values, param_groups has 2."),
+])
+def test_scheduler_refusals_carry_torchs_messages(torch, build, error, regex):
+    for lib in (torch, mg):
+        with pytest.raises(error, match=regex):
+            build(lib, make_optimizer(lib))

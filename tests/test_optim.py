@@ -240,14 +240,16 @@ def torch_case(torch, name, options, groups, steps=STEPS, dtype=np.float32):
     return opt, trajectory
 
 
-@pytest.fixture
-def torch64(torch):
-    """PyTorch with float64 as its default dtype, so that its scalar state (NAdam's mu_product) is
-    float64 too."""
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
+@pytest.fixture(params=["float32", "float64"])
+def both_default_dtypes(request, torch):
+    """PyTorch and minigrad with the same default dtype, which is that of their scalar state (the
+    step count, NAdam's mu_product): float64 only when float64 is the default."""
+    before = torch.get_default_dtype(), mg.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, request.param))
+    mg.set_default_dtype(getattr(mg, request.param))
     yield torch
-    torch.set_default_dtype(before)
+    torch.set_default_dtype(before[0])
+    mg.set_default_dtype(before[1])
 
 
 def assert_trajectories_close(actual, expected, rtol=1e-5, atol=1e-6):
@@ -265,8 +267,7 @@ def test_trajectory_matches_numpy_reference(name, options, groups):
     assert all(p.dtype == mg.float32 for p in params)
     for state in opt.state.values():
         for key, value in state.items():
-            number = float if key == "mu_product" else int
-            assert value.dtype == mg.float32 if isinstance(value, mg.Tensor) else isinstance(value, number), key
+            assert isinstance(value, mg.Tensor) and value.dtype == mg.float32, key
 
 
 @pytest.mark.parametrize("name, options, groups", CASES, ids=CASE_IDS)
@@ -290,10 +291,10 @@ NEW_CASES = [case for case in CASES if case[0] in ("Adadelta", "Adamax", "NAdam"
 
 
 @pytest.mark.parametrize("name, options, groups", NEW_CASES, ids=[CASE_IDS[CASES.index(c)] for c in NEW_CASES])
-def test_float64_trajectory_matches_torch_to_rounding(torch64, name, options, groups):
+def test_float64_trajectory_matches_torch_to_rounding(both_default_dtypes, name, options, groups):
     params, _, trajectory = run_case(name, options, groups, dtype=np.float64)
     assert all(p.dtype == mg.float64 for p in params)
-    _, expected = torch_case(torch64, name, options, groups, dtype=np.float64)
+    _, expected = torch_case(both_default_dtypes, name, options, groups, dtype=np.float64)
     assert_trajectories_close(trajectory, expected, rtol=1e-12, atol=1e-14)
 
 
@@ -308,7 +309,7 @@ def test_a_torch_state_dict_loads_and_continues_its_trajectory(torch, name, opti
     params = make_params([host(v) for v in expected[9]])
     opt = getattr(optim, name)(grouped(params, groups and [{}, {}]))
     opt.load_state_dict(converted)
-    assert all(isinstance(st["step"], int) for st in opt.state.values())
+    assert all(st["step"].dtype == mg.float32 and st["step"].shape == () for st in opt.state.values())
     assert_trajectories_close(run(opt, params, 10, first=10), expected[10:])
 
 
@@ -370,7 +371,7 @@ def test_a_parameter_repeated_in_its_group_is_updated_per_appearance_as_torch(to
     np.testing.assert_allclose(b_mg, b_t, rtol=1e-12, atol=1e-12)
     assert idx_mg == idx_t == [2, 1, 2] and keys_mg == keys_t
     p = Parameter(mg.zeros(2))
-    with pytest.raises(ValueError, match="already in an earlier parameter group"):
+    with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
 
 
@@ -429,15 +430,21 @@ def test_load_state_dict_copies_onto_the_parameters_dtype():
     assert opt64.param_groups[0]["lr"] == 0.05
 
 
-def test_load_state_dict_accepts_a_step_count_held_in_a_tensor():
+@pytest.mark.parametrize("saved_step", [2, 2.0, "float64 tensor"])
+def test_load_state_dict_accepts_a_step_count_held_in_a_number(saved_step):
+    """Older PyTorch dicts hold the step as a number: it becomes a 0-d tensor of the scalar
+    dtype; a tensor keeps its dtype (as PyTorch keeps it)."""
     params = make_params()
     opt = optim.Adam(params)
     run(opt, params, 2)
     saved = opt.state_dict()
     for state in saved["state"].values():
-        state["step"] = mg.tensor(2.0)      # as PyTorch stores it
+        state["step"] = mg.tensor(2.0, dtype=mg.float64) if saved_step == "float64 tensor" else saved_step
     opt.load_state_dict(saved)
-    assert all(state["step"] == 2 and isinstance(state["step"], int) for state in opt.state.values())
+    dtype = mg.float64 if saved_step == "float64 tensor" else mg.float32
+    assert all(state["step"].item() == 2 and state["step"].dtype == dtype for state in opt.state.values())
+    run(opt, params, 1)
+    assert all(state["step"].item() == 3 for state in opt.state.values())
 
 
 def _spoil_group_count(saved):
@@ -457,9 +464,10 @@ def _spoil_index(saved):
 
 
 @pytest.mark.parametrize("spoil, message", [
-    (_spoil_group_count, r"2 parameter group\(s\) but the optimizer has 1"),
-    (_spoil_group_size, r"parameter group 0 has 2 parameter\(s\) in the state dict but 3"),
-    (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but the parameter has shape \(3,\)"),
+    (_spoil_group_count, r"loaded state dict has a different number of parameter groups \(2, the optimizer has 1\)"),
+    (_spoil_group_size, r"loaded state dict contains a parameter group that doesn't match the size of optimizer's "
+                        r"group \(group 0 has 2 parameter\(s\) in the state dict, 3 in the optimizer\)"),
+    (_spoil_shape, r"state 'exp_avg' of parameter 0 has shape \(7,\) but should have shape \(3,\)"),
     (_spoil_index, "state for parameter 99, which none of its parameter groups lists"),
 ])
 def test_load_state_dict_rejects_a_dict_that_does_not_fit(spoil, message):
@@ -525,7 +533,7 @@ def test_add_param_group_fills_in_defaults():
     opt.add_param_group({"params": b, "lr": 0.01})
     assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
     assert len(opt.param_groups[1]["params"]) == 1 and opt.param_groups[1]["params"][0] is b
-    with pytest.raises(ValueError, match="parameter 0 of group 2 is already in an earlier parameter group"):
+    with pytest.raises(ValueError, match="group 2 repeats a parameter of an earlier group"):
         opt.add_param_group({"params": [a]})
 
 
@@ -536,15 +544,17 @@ def test_adagrad_creates_its_state_with_the_group():
 
 
 @pytest.mark.parametrize("make, error, message", [
-    (lambda p: optim.SGD([]), ValueError, "SGD: got an empty parameter list"),
-    (lambda p: optim.Adam(p[0]), TypeError, "Adam: params should be an iterable of Tensors or dicts"),
+    (lambda p: optim.SGD([]), ValueError, "SGD: optimizer got an empty parameter list"),
+    (lambda p: optim.Adam(p[0]), TypeError,
+     "Adam: params argument given to the optimizer should be an iterable of Tensors or dicts"),
     (lambda p: optim.SGD([{"params": p[:2]}, {"params": p[1:]}]), ValueError,
-     "SGD: parameter 0 of group 1 is already in an earlier parameter group"),
+     "SGD: some parameters appear in more than one parameter group"),
     (lambda p: optim.Adam([p[0] * 2]), ValueError, "Adam: can't optimize a non-leaf Tensor"),
     (lambda p: optim.SGD([mg.tensor([1, 2])]), TypeError,
      "SGD: can only optimize floating-point Tensors, but parameter 0 of group 0 has dtype int64"),
-    (lambda p: optim.RMSprop([np.zeros(3)]), TypeError, "RMSprop: can only optimize Tensors, but parameter 0"),
-    (lambda p: optim.SGD(set(p)), TypeError, "ordered collection"),
+    (lambda p: optim.RMSprop([np.zeros(3)]), TypeError,
+     "RMSprop: optimizer can only optimize Tensors, but one of the params is ndarray"),
+    (lambda p: optim.SGD([{"params": set(p)}]), TypeError, "ordered collections"),
     (lambda p: optim.SGD([{"lr": 0.1}]), ValueError, "a parameter group needs a 'params' entry"),
 ])
 def test_bad_params_are_refused_with_a_clear_message(make, error, message):
@@ -813,7 +823,8 @@ def test_lbfgs_state_dict_resumes_exactly(options):
     (lambda p: optim.LBFGS(p, line_search_fn="backtracking"), ValueError,
      "line_search_fn must be None or 'strong_wolfe', got 'backtracking'"),
     (lambda p: optim.LBFGS(p, lr=-1), ValueError, "Invalid learning rate: -1"),
-    (lambda p: optim.LBFGS(p).step(), RuntimeError, "LBFGS: step\\(\\) needs a closure"),
+    (lambda p: optim.LBFGS(p).step(), TypeError, "missing 1 required positional argument: 'closure'"),
+    (lambda p: optim.LBFGS(p).step(None), TypeError, "LBFGS: step\\(\\) needs a closure"),
 ])
 def test_lbfgs_refuses(make, error, message):
     with pytest.raises(error, match=message):
@@ -826,3 +837,406 @@ def test_torch_only_modes_are_refused_clearly(name, flag):
     with pytest.raises(ValueError, match=f"{name}: {flag}=True is not supported by minigrad"):
         getattr(optim, name)(make_params(), **{flag: True})
     assert getattr(optim, name)(make_params(), **{flag: False}).param_groups[0][flag] is False
+
+
+# ----------------------------------------------------------------------------- PyTorch's options, refusals and hooks
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
+                   "Rprop", "Adafactor"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_group_options_are_torchs(torch, name):
+    """A group holds every option PyTorch's does (foreach, fused, capturable, differentiable ...)."""
+    ours = getattr(optim, name)(make_params())
+    theirs = getattr(torch.optim, name)([torch.zeros(3, requires_grad=True)])
+    assert list(ours.defaults) == list(theirs.defaults)               # in PyTorch's order, as state dicts list them
+    assert list(ours.param_groups[0]) == list(theirs.param_groups[0])
+    assert list(ours.state_dict()["param_groups"][0]) == list(theirs.state_dict()["param_groups"][0])
+    assert {k: v for k, v in ours.defaults.items() if k != "betas"} == \
+        {k: v for k, v in theirs.defaults.items() if k != "betas"}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+@pytest.mark.parametrize("options, error, message", [
+    ({"foreach": True, "fused": True}, RuntimeError, "`fused` and `foreach` cannot be `True` together."),
+    ({"fused": True, "differentiable": True}, RuntimeError, "`fused` does not support `differentiable`"),
+])
+def test_fused_conflicts_are_refused_as_torch(torch, name, options, error, message):
+    for lib, params in ((torch, [torch.zeros(3, requires_grad=True)]), (mg, make_params())):
+        with pytest.raises(error, match=message):
+            getattr(lib.optim, name)(params, **options)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_tensor_lr_with_foreach_is_refused_as_torch(torch, name):
+    message = "lr as a Tensor is not supported for capturable=False and foreach=True"
+    for lib, params in ((torch, [torch.zeros(3, requires_grad=True)]), (mg, make_params())):
+        with pytest.raises(ValueError, match=message):
+            getattr(lib.optim, name)(params, lr=lib.tensor(0.01), foreach=True)
+
+
+def state_dict_hook_log(lib, name):
+    p = lib.tensor([1.0, -2.0], requires_grad=True)
+    opt = getattr(lib.optim, name)([p], lr=0.1)
+    p.grad = lib.ones_like(p)
+    opt.step()
+    log = []
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "note": log.append("post") or 1})
+    opt.register_state_dict_pre_hook(lambda o: log.append("first"), prepend=True)
+    saved = opt.state_dict()
+    opt.register_load_state_dict_pre_hook(lambda o, sd: (log.append(("load-pre", sd.pop("note"))), sd)[1])
+    handle = opt.register_load_state_dict_post_hook(lambda o: log.append("load-post"))
+    opt.load_state_dict(saved)
+    handle.remove()
+    opt.load_state_dict({**saved, "note": 2})
+    return log, sorted(saved)
+
+
+@pytest.mark.parametrize("name", ["SGD", "AdamW", "Adagrad"])
+def test_state_dict_hooks_run_as_torchs(torch, name):
+    assert state_dict_hook_log(mg, name) == state_dict_hook_log(torch, name)
+
+
+def test_global_step_hooks_run_around_the_optimizers_own(torch):
+    def log_of(lib):
+        module = __import__(f"{lib.__name__}.optim.optimizer", fromlist=["optimizer"])
+        log = []
+        handles = [module.register_optimizer_step_pre_hook(lambda o, a, k: log.append("global-pre")),
+                   module.register_optimizer_step_post_hook(lambda o, a, k: log.append("global-post"))]
+        p = lib.tensor([1.0], requires_grad=True)
+        opt = lib.optim.SGD([p], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: log.append("pre"))
+        opt.register_step_post_hook(lambda o, a, k: log.append("post"))
+        p.grad = lib.ones_like(p)
+        opt.step()
+        for handle in handles:
+            handle.remove()
+        opt.step()
+        return log
+    assert log_of(mg) == log_of(torch)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_state_entries_are_tensors_of_torchs_dtypes(torch, name):
+    """PyTorch keeps counters (step; NAdam's mu_product; ASGD's eta and mu) in 0-d tensors of its
+    scalar dtype, float32 beside float64 parameters; a state dict reloaded casts all but step."""
+    def layout(lib, reload):
+        p = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=0.01)
+        for _ in range(3):
+            p.grad = p.detach().sin()
+            opt.step()
+        if reload:
+            saved = opt.state_dict()
+            opt = getattr(lib.optim, name)([p], lr=0.01)
+            opt.load_state_dict(saved)
+        return {key: (str(value.dtype).replace("torch.", ""), tuple(value.shape),
+                      pytest.approx(value.reshape(-1)[0].item(), rel=1e-12))
+                for key, value in opt.state[p].items()}
+    for reload in (False, True):
+        assert layout(mg, reload) == layout(torch, reload)
+
+
+# PyTorch's error inputs shared by every optimizer (torch.testing._internal.common_optimizers), as
+# (description, params and options from two parameters p and q, error type, PyTorch's regex)
+ERROR_INPUTS = [
+    ("a single tensor", lambda lib, p, q: (p, {}), TypeError,
+     "params argument given to the optimizer should be an iterable of Tensors or dicts"),
+    ("duplicates in a group", lambda lib, p, q: ([p, p], {}), UserWarning,
+     ".*a parameter group with duplicate parameters.*"),
+    ("duplicates across groups", lambda lib, p, q: ([{"params": p}, {"params": p}], {}), ValueError,
+     "some parameters appear in more than one parameter group"),
+    ("a two-element lr", lambda lib, p, q: ([p], {"lr": lib.tensor([0.001, 0.001])}), ValueError,
+     "Tensor lr must be 1-element"),
+    ("names for some params", lambda lib, p, q: ([("weight", p), q], {}), ValueError,
+     "all optimizer params should be with/without names. Some param names are missing"),
+    ("names for some groups", lambda lib, p, q: ([{"params": [p], "lr": 1e-2}, {"params": [("weight", q)]}], {}),
+     ValueError, "all optimizer param groups should be with/without names. cannot add param group with names"),
+    ("an empty list", lambda lib, p, q: ([], {}), ValueError, "optimizer got an empty parameter list"),
+    ("a group's set", lambda lib, p, q: ([{"params": {p}}], {}), TypeError,
+     "optimizer parameters need to be organized in ordered"),
+    ("not a tensor", lambda lib, p, q: ([np.zeros(2)], {}), TypeError, "optimizer can only optimize Tensors"),
+    ("a non-leaf", lambda lib, p, q: ([p * 2], {}), ValueError, "can't optimize a non-leaf Tensor"),
+]
+ADAM_ERROR_INPUTS = [
+    ("a float and a tensor beta", lambda lib, p, q: ([p], {"betas": (0.9, lib.tensor(0.99))}), ValueError,
+     "betas must be either both floats or both Tensors"),
+    ("a tensor and a float beta", lambda lib, p, q: ([p], {"betas": (lib.tensor(0.9), 0.99)}), ValueError,
+     "betas must be either both floats or both Tensors"),
+    ("tensor betas with foreach", lambda lib, p, q: ([p], {"betas": (lib.tensor(0.9), lib.tensor(0.99)),
+                                                           "foreach": True}), ValueError,
+     r"betas\[0\] as a Tensor is not supported for capturable=False and foreach=True"),
+]
+
+
+ERROR_CASES = ([(name, *case) for name in OPTIMIZER_NAMES + ["LBFGS", "Muon"] for case in ERROR_INPUTS]
+               + [(name, *case) for name in ("Adam", "AdamW") for case in ADAM_ERROR_INPUTS])
+
+
+@pytest.mark.parametrize("name, what, make, error, regex", ERROR_CASES,
+                         ids=[f"{case[0]}-{case[1]}" for case in ERROR_CASES])
+def test_pytorchs_error_inputs_fail_with_its_messages(torch, name, what, make, error, regex):
+    for lib in (torch, mg):
+        p, q = (lib.nn.Parameter(lib.randn(1, 1)) for _ in range(2))
+        params, options = make(lib, p, q)
+        optimizer = getattr(lib.optim, name)
+        if issubclass(error, Warning):
+            with pytest.warns(error, match=regex):
+                optimizer(params, **options)
+        else:
+            with pytest.raises(error, match=regex):
+                optimizer(params, **options)
+
+
+# ----------------------------------------------------------------------------- Adafactor
+def adafactor_run(lib, options, reload_at=None, shapes=((3, 4), (5,), (2, 3, 2), ())):
+    """Float64 parameters (matrices, a vector, a 3-d tensor, a scalar) after 8 steps under a fixed
+    gradient field, optionally through a state dict reloaded into a fresh optimizer."""
+    rng = np.random.default_rng(0)
+    params = [lib.tensor(rng.standard_normal(s), dtype=lib.float64, requires_grad=True) for s in shapes]
+    opt = lib.optim.Adafactor(params, **options)
+    for k in range(8):
+        for p in params:
+            p.grad = (p.detach() * 1.5).sin() + 0.1 * k
+        opt.step()
+        if k == reload_at:
+            saved = opt.state_dict()
+            opt = lib.optim.Adafactor(params, **options)
+            opt.load_state_dict(saved)
+    return np.concatenate([p.detach().numpy().ravel() for p in params])
+
+
+@pytest.mark.parametrize("options", [{}, {"lr": 0.1, "weight_decay": 0.1}, {"maximize": True},
+                                     {"eps": (1e-30, 1e-3), "d": 2.0, "beta2_decay": -0.5},
+                                     {"lr": 0.05, "eps": (None, 0.1)}])
+@pytest.mark.parametrize("reload_at", [None, 3])
+def test_adafactor_matches_torch(torch, options, reload_at):
+    np.testing.assert_allclose(adafactor_run(mg, options, reload_at), adafactor_run(torch, options, reload_at),
+                               rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"lr": -1.0}, "Learning rate should be >= 0 but is: -1.0"),
+    ({"beta2_decay": 0.5}, "beta2_decay should be <= 0 but is: 0.5"),
+    ({"eps": (-1.0, 1e-3)}, "epsilon1 should be >= 0 but is: -1.0"),
+    ({"eps": (None, -1.0)}, "epsilon2 should be >= 0 but is: -1.0"),
+    ({"d": 0.5}, "Clipping threshold d should be >= 1 but is: 0.5"),
+    ({"weight_decay": -1.0}, "weight_decay should be >= 0 but is: -1.0"),
+])
+def test_adafactor_refuses_bad_options_as_torch(torch, options, message):
+    for lib in (torch, mg):
+        with pytest.raises(ValueError, match=message):
+            lib.optim.Adafactor([lib.zeros(2, requires_grad=True)], **options)
+
+
+def test_adafactor_keeps_a_factored_moment_for_matrices(torch):
+    def layout(lib):
+        p, q = lib.zeros(2, 3, requires_grad=True), lib.zeros(3, requires_grad=True)
+        opt = lib.optim.Adafactor([p, q])
+        p.grad, q.grad = lib.ones_like(p), lib.ones_like(q)
+        opt.step()
+        return {i: {k: tuple(v.shape) for k, v in state.items()} for i, state in opt.state_dict()["state"].items()}
+    assert layout(mg) == layout(torch) == {0: {"step": (), "row_var": (2, 1), "col_var": (1, 3)},
+                                           1: {"step": (), "variance": (3,)}}
+
+
+def test_state_dict_numbers_groups_repeated_in_the_list_as_torch(torch):
+    """PyTorch's own state-dict test extends param_groups with itself: a parameter in several
+    groups keeps the number of its first group."""
+    def packed(lib):
+        w, b = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([0.5], requires_grad=True)
+        opt = lib.optim.Adam([{"params": [w]}, {"params": [b], "lr": 0.1}])
+        w.grad, b.grad = lib.ones_like(w), lib.ones_like(b)
+        opt.step()
+        opt.param_groups.extend(opt.param_groups)
+        saved = opt.state_dict()
+        return [g["params"] for g in saved["param_groups"]], sorted(saved["state"])
+    assert packed(mg) == packed(torch) == ([[0], [1], [0], [1]], [0, 1])
+
+
+@pytest.mark.parametrize("name, options", [("Adam", {"maximize": True, "amsgrad": True}),
+                                           ("SGD", {"momentum": 0.9, "nesterov": True, "maximize": True}),
+                                           ("RMSprop", {"maximize": True})])
+def test_an_older_state_dict_without_the_newer_flags_loads_as_torch(torch, name, options):
+    """Groups saved before a flag existed get PyTorch's fill-in value for it (not the optimizer's)."""
+    def run_old(lib):
+        w = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1, **options)
+        w.grad = lib.ones_like(w)
+        opt.step()
+        saved = opt.state_dict()
+        for group in saved["param_groups"]:
+            for key in ("maximize", "foreach", "amsgrad", "nesterov", "differentiable"):
+                group.pop(key, None)
+        opt.load_state_dict(saved)
+        opt.step()
+        return w.tolist(), sorted(opt.param_groups[0])
+    ours, theirs = run_old(mg), run_old(torch)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    assert ours[1] == theirs[1]
+
+
+@pytest.mark.parametrize("name, options", [
+    ("SGD", {"momentum": 0.9, "weight_decay": 0.1}), ("Adam", {}), ("Adam", {"amsgrad": True}), ("AdamW", {}),
+    ("NAdam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
+    ("RAdam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
+    ("Adafactor", {"weight_decay": 0.1}), ("RMSprop", {}), ("Adagrad", {})])
+def test_a_tensor_lr_steps_as_torch(torch, name, options):
+    """A float32 Tensor lr beside float64 parameters: PyTorch computes the decoupled decay factor
+    (which moved AdamW's trajectory by 1e-7 relative) and Adam's step size lr / (1 - beta1^t) (1e-10)
+    in float32; NAdam's and Adafactor's own float32 products are not copied (1e-10), hence the
+    looser tolerance for them."""
+    def run_tensor_lr(lib):
+        p = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], lr=lib.tensor(0.01), **options)
+        for _ in range(4):
+            p.grad = (p.detach() * 1.3).sin()
+            opt.step()
+        return p.tolist()
+    rtol = 1e-9 if name in ("NAdam", "Adafactor") else 1e-13
+    np.testing.assert_allclose(run_tensor_lr(mg), run_tensor_lr(torch), rtol=rtol, atol=0)
+
+
+def test_required_options_and_params_type_for_custom_optimizers(torch):
+    """Custom optimizers written for PyTorch import ``required`` and ``ParamsT`` from optim.optimizer."""
+    from minigrad.optim.optimizer import ParamsT, required
+
+    class Plain(optim.Optimizer):
+        def __init__(self, params: ParamsT, lr=required):
+            super().__init__(params, {"lr": lr})
+
+    from torch.optim.optimizer import required as torch_required
+    assert repr(required) == repr(torch_required) == "<required parameter>"
+    assert Plain([{"params": make_params(), "lr": 0.1}]).param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="parameter group didn't specify a value of required optimization "
+                                         "parameter lr"):
+        Plain(make_params())
+
+
+# ----------------------------------------------------------------------------- Muon
+def muon_run(lib, options, dtype):
+    rng = np.random.default_rng(0)
+    params = [lib.tensor(rng.standard_normal(s), dtype=getattr(lib, dtype), requires_grad=True)
+              for s in ((3, 4), (5, 2), (4, 4))]
+    opt = lib.optim.Muon(params, **options)
+    for k in range(6):
+        for p in params:
+            p.grad = (p.detach() * 1.5).sin() + 0.1 * k
+        opt.step()
+    return np.concatenate([p.detach().numpy().ravel() for p in params]).astype(np.float64)
+
+
+@pytest.mark.parametrize("options", [{"lr": 0.02}, {"lr": 0.02, "nesterov": False},
+                                     {"lr": 0.05, "adjust_lr_fn": "match_rms_adamw", "weight_decay": 0.0},
+                                     {"lr": 0.02, "ns_steps": 2, "momentum": 0.5}])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_muon_matches_torch(torch, options, dtype):
+    """PyTorch's Newton-Schulz iteration runs in bfloat16, emulated here by rounding each result:
+    the trajectories agree but for a rare bfloat16 rounding (1e-8 of lr-sized steps)."""
+    np.testing.assert_allclose(muon_run(mg, options, dtype), muon_run(torch, options, dtype), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda lib: lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], lr=-1.0),
+     "Learning rate should be >= 0 but is: -1.0"),
+    (lambda lib: lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], momentum=-1.0),
+     "momentum should be >= 0 but is: -1.0"),
+    (lambda lib: lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], weight_decay=-1.0),
+     "weight decay should be >= 0 but is: -1.0"),
+    (lambda lib: lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], adjust_lr_fn="arbitrary"),
+     "Adjust learning rate function arbitrary is not supported"),
+    (lambda lib: lib.optim.Muon([lib.zeros(3, requires_grad=True)]), "Muon only supports 2D parameters"),
+])
+def test_muon_refuses_as_torch(torch, make, message):
+    for lib in (torch, mg):
+        with pytest.raises(ValueError, match=message):
+            make(lib)
+
+
+@pytest.mark.parametrize("spoil, regex", [
+    (_spoil_group_count, "loaded state dict has a different number of parameter groups"),
+    (_spoil_group_size, "loaded state dict contains a parameter group that doesn't match the size of "
+                        "optimizer's group"),
+])
+def test_load_state_dict_misfits_carry_torchs_messages(torch, spoil, regex):
+    for lib in (torch, mg):
+        params = [lib.zeros(s, requires_grad=True) for s in SHAPES]
+        opt = lib.optim.Adam(params, lr=0.05)
+        saved = opt.state_dict()
+        spoil(saved)
+        with pytest.raises(ValueError, match=regex):
+            opt.load_state_dict(saved)
+
+
+def test_lbfgs_step_without_a_closure_is_a_type_error_as_torch(torch):
+    for lib in (torch, mg):
+        with pytest.raises(TypeError, match="missing 1 required positional argument: 'closure'"):
+            lib.optim.LBFGS([lib.zeros(2, requires_grad=True)]).step()
+
+
+def test_lbfgs_state_layout_is_torchs(torch):
+    """PyTorch keeps LBFGS's 1 / y.s, alphas and H_diag as 0-d tensors beside its flat vectors."""
+    def layout(lib, reload):
+        p = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.LBFGS([p], lr=0.5, max_iter=4)
+
+        def closure():
+            opt.zero_grad()
+            loss = (p ** 4).sum()
+            loss.backward()
+            return loss
+        for _ in range(2):
+            opt.step(closure)
+        if reload:
+            saved = opt.state_dict()
+            opt = lib.optim.LBFGS([p], lr=0.5, max_iter=4)
+            opt.load_state_dict(saved)
+            opt.step(closure)
+
+        def kind(v):
+            if isinstance(v, list):
+                return [kind(x) for x in v]
+            return (type(v).__name__, tuple(v.shape)) if isinstance(v, lib.Tensor) else type(v).__name__
+        return {k: kind(v) for k, v in opt.state[p].items()}, p.tolist()
+    for reload in (False, True):
+        (ours, ours_p), (theirs, theirs_p) = layout(mg, reload), layout(torch, reload)
+        assert ours == theirs
+        np.testing.assert_allclose(ours_p, theirs_p, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES + ["LBFGS", "Muon"])
+def test_constructor_signatures_are_torchs(torch, name):
+    """Names, order, kinds (positional or keyword-only) and defaults, so that calls written for
+    PyTorch bind the same way (RMSprop takes its flags positionally there)."""
+    import inspect
+
+    def parameters(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    assert parameters(getattr(optim, name)) == parameters(getattr(torch.optim, name))
+
+
+def test_a_custom_optimizers_state_loads_as_torchs(torch):
+    """PyTorch's base class keeps a custom optimizer's numbers as numbers, its step tensor in its
+    dtype, and casts other 0-d tensors to the parameter's dtype (no shape check)."""
+    def loaded(lib):
+        class Plain(lib.optim.Optimizer):
+            def __init__(self, params, lr=0.1):
+                super().__init__(params, {"lr": lr})
+
+            def step(self, closure=None):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        state = self.state[p]
+                        state["count"] = state.get("count", 0) + 1
+                        state["step"] = lib.tensor(float(state["count"]))
+                        state["scale"] = lib.tensor(0.5, dtype=lib.float32)
+                        state["trace"] = p.detach().clone()
+        p = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        opt = Plain([p])
+        opt.step()
+        fresh = Plain([p])
+        fresh.load_state_dict(opt.state_dict())
+        return {k: (type(v).__name__, str(getattr(v, "dtype", "")).replace("torch.", ""),
+                    tuple(getattr(v, "shape", ()))) for k, v in fresh.state[p].items()}
+    assert loaded(mg) == loaded(torch)

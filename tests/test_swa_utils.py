@@ -105,3 +105,15 @@ def test_swalr_state_round_trip():
     other = swa_utils.SWALR(mg.optim.SGD([mg.zeros(2, requires_grad=True)], lr=0.1), swa_lr=0.5)
     other.load_state_dict(state)
     assert other.anneal_func(0.25) == 0.25 and other.last_epoch == sched.last_epoch
+
+
+@pytest.mark.parametrize("options", [{"anneal_strategy": "exponential", "swa_lr": 1.0},
+                                     {"anneal_epochs": -1, "swa_lr": 1.0}, {"anneal_epochs": 1.7, "swa_lr": 1.0},
+                                     {"swa_lr": [1.0, 0.1]}])
+def test_swalr_refusals_carry_torchs_messages(torch, options):
+    def message(lib):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1)
+        with pytest.raises(ValueError) as caught:
+            lib.optim.swa_utils.SWALR(opt, **options)
+        return str(caught.value)
+    assert message(mg) == "SWALR: " + message(torch)

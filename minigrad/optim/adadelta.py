@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, check_lr, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
@@ -46,15 +46,16 @@ def adadelta_update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_
 class Adadelta(Optimizer):
     """Adadelta (Zeiler, 2012; PyTorch's ``torch.optim.Adadelta``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``square_avg`` and ``acc_delta``.  ``lr``
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``square_avg`` and ``acc_delta``.  ``lr``
     scales the step (1.0 is the paper's method).  ``foreach`` is accepted for PyTorch's signature;
     every update is the same array code.  The update is :func:`adadelta_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         if not 0.0 <= eps:
@@ -62,8 +63,8 @@ class Adadelta(Optimizer):
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                                      maximize=maximize, capturable=False, differentiable=False))
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=False, foreach=foreach, differentiable=False))
 
     def _update_group(self, group):
         options = dict(lr=float(group["lr"]), rho=float(group["rho"]), eps=float(group["eps"]),
@@ -73,7 +74,7 @@ class Adadelta(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, square_avg=zeros_like_param(p), acc_delta=zeros_like_param(p))
-            state["step"] += 1
+                state.update(step=scalar_state(), square_avg=zeros_like_param(p), acc_delta=zeros_like_param(p))
+            step = count_step(state)
             adadelta_update(p._data, p.grad._data, state["square_avg"]._data, state["acc_delta"]._data, **options)
 

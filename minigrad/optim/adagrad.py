@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, refuse_unsupported
+from .optimizer import Optimizer, check_lr, count_step, scalar_state, check_fused, refuse_unsupported
 
 
 def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, eps, maximize):
@@ -35,17 +35,19 @@ def adagrad_update(param, grad, state_sum, *, step, lr, lr_decay, weight_decay, 
 class Adagrad(Optimizer):
     """Adagrad (PyTorch's ``torch.optim.Adagrad``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int) and ``sum``, which starts at
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch) and ``sum``, which starts at
     ``initial_accumulator_value`` and is created with the parameter's group, as in PyTorch.
     ``lr_decay`` divides the learning rate by ``1 + (step - 1) * lr_decay``.  The update is
     :func:`adagrad_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
+        check_fused(fused, foreach, differentiable)
         refuse_unsupported(type(self).__name__, differentiable=differentiable)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if not 0.0 <= weight_decay:
@@ -55,7 +57,8 @@ class Adagrad(Optimizer):
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=False, fused=fused))
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -73,10 +76,11 @@ class Adagrad(Optimizer):
             state = self.state[p]
             if not state:                 # e.g. after loading a state dict without this parameter's state
                 state.update(_initial_state(p, group))
-            state["step"] += 1
-            adagrad_update(p._data, p.grad._data, state["sum"]._data, step=state["step"], **options)
+            step = count_step(state)
+            adagrad_update(p._data, p.grad._data, state["sum"]._data, step=step, **options)
 
 
 def _initial_state(p, group):
     xp = backend.xp_of(p._data)
-    return {"step": 0, "sum": Tensor._wrap(xp.full_like(p._data, float(group["initial_accumulator_value"])))}
+    accumulator = xp.full_like(p._data, float(group["initial_accumulator_value"]))
+    return {"step": scalar_state(), "sum": Tensor._wrap(accumulator)}

@@ -5,9 +5,10 @@ import math
 
 from .. import backend
 from ..ops._kernels import kernels
+from ..tensor import Tensor
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
-    update_second_moment, zeros_like_param)
+    Optimizer, check_adam_hyperparameters, check_fused, count_step, decayed_gradient, refuse_unsupported,
+    scalar_state, tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,
@@ -54,23 +55,41 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     param -= scratch
 
 
+def _check_tensor_betas(betas, foreach, capturable) -> None:
+    """PyTorch's Adam takes betas as two floats or two one-element Tensors (not with foreach)."""
+    if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach and not capturable:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+
+
 class Adam(Optimizer):
     """Adam (PyTorch's ``torch.optim.Adam``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``exp_avg``, ``exp_avg_sq`` and, with
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg``, ``exp_avg_sq`` and, with
     ``amsgrad``, ``max_exp_avg_sq``.  ``weight_decay`` adds an L2 penalty's gradient, or shrinks
     the weights directly with ``decoupled_weight_decay=True`` (that is :class:`AdamW`).
     The update is :func:`adam_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
+        _check_tensor_betas(betas, foreach, capturable)
+        check_fused(fused, foreach, differentiable)
+        refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=False,
+                                      differentiable=False, fused=fused, decoupled_weight_decay=decoupled_weight_decay))
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
@@ -79,17 +98,29 @@ class Adam(Optimizer):
                        weight_decay=float(group["weight_decay"]), amsgrad=amsgrad,
                        maximize=bool(group["maximize"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
+                state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
             if amsgrad and "max_exp_avg_sq" not in state:
                 state["max_exp_avg_sq"] = zeros_like_param(p)
-            state["step"] += 1
+            step = count_step(state)
+            if decay is not None:
+                p._data *= decay
+            if isinstance(group["lr"], Tensor):
+                options["lr"] = _lr_for_tensor_step_size(group["lr"], options["beta1"], step)
             adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                        state["max_exp_avg_sq"]._data if amsgrad else None, step=state["step"], **options)
+                        state["max_exp_avg_sq"]._data if amsgrad else None, step=step, **options)
+
+
+def _lr_for_tensor_step_size(lr: Tensor, beta1: float, step: float) -> float:
+    """PyTorch divides a Tensor lr by the bias correction 1 - beta1^step in the lr's dtype (float32,
+    say); the float lr that gives adam_update that rounded step size."""
+    correction = 1.0 - beta1 ** step
+    return float(lr._data.reshape(()) / correction) * correction      # NumPy keeps the lr's dtype here
 
 
 class AdamW(Adam):
@@ -100,7 +131,7 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, capturable=capturable,
-                         differentiable=differentiable, decoupled_weight_decay=True)
+                         differentiable=differentiable, foreach=foreach, fused=fused, decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)

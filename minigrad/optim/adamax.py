@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .. import backend
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
-    zeros_like_param)
+    Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
+    update_first_moment, zeros_like_param)
 
 
 def adamax_update(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps, weight_decay, maximize):
@@ -33,9 +33,11 @@ def adamax_update(param, grad, exp_avg, exp_inf, *, step, lr, beta1, beta2, eps,
 
 class Adamax(Optimizer):
     """Adamax (Kingma & Ba, 2015, section 7; PyTorch's ``torch.optim.Adamax``, same arguments and
-    defaults).  State per parameter: ``step`` (a Python int), ``exp_avg`` and ``exp_inf``.
+    defaults).  State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg`` and ``exp_inf``.
     ``foreach`` is accepted for PyTorch's signature.  The update is :func:`adamax_update`.
     """
+
+    _scalar_state = frozenset({"step"})
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
@@ -53,7 +55,7 @@ class Adamax(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, exp_avg=zeros_like_param(p), exp_inf=zeros_like_param(p))
-            state["step"] += 1
-            adamax_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data, step=state["step"],
+                state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_inf=zeros_like_param(p))
+            step = count_step(state)
+            adamax_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_inf"]._data, step=step,
                           **options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, check_lr, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def asgd_update(param, grad, ax, *, eta, mu, lambd, weight_decay, maximize):
@@ -30,7 +30,7 @@ def asgd_update(param, grad, ax, *, eta, mu, lambd, weight_decay, maximize):
 
 def asgd_schedule(step, *, lr, lambd, alpha, t0):
     """The step size and averaging rate for the step after ``step``, rounded to the default dtype
-    as PyTorch keeps them (0-d tensors of its scalar dtype)::
+    as PyTorch rounds them (it makes them tensors before copying them into the state)::
 
         eta = lr / (1 + lambd lr step)^alpha,   mu = 1 / max(1, step - t0)
     """
@@ -42,8 +42,8 @@ def asgd_schedule(step, *, lr, lambd, alpha, t0):
 
 class ASGD(Optimizer):
     """Averaged SGD (Polyak & Juditsky, 1992; PyTorch's ``torch.optim.ASGD``, same arguments and
-    defaults).  State per parameter: ``step`` (a Python int), ``eta`` and ``mu`` (Python floats: the
-    step size and averaging rate of the next step) and ``ax`` (the averaged parameter).
+    defaults).  State per parameter: ``step``, ``eta`` and ``mu`` (the step size and averaging rate
+    of the next step), 0-d tensors of PyTorch's scalar dtype as there, and ``ax`` (the averaged parameter).
     ``foreach`` is accepted for PyTorch's signature.  The update is :func:`asgd_update`.
     """
 
@@ -51,8 +51,7 @@ class ASGD(Optimizer):
 
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
@@ -66,9 +65,10 @@ class ASGD(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, eta=float(np.asarray(lr, dtype=backend.get_default_dtype())), mu=1.0,
-                             ax=zeros_like_param(p))
-            state["step"] += 1
-            asgd_update(p._data, p.grad._data, state["ax"]._data, eta=state["eta"], mu=state["mu"], lambd=lambd,
-                        weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
-            state["eta"], state["mu"] = asgd_schedule(state["step"], lr=lr, lambd=lambd, alpha=alpha, t0=t0)
+                state.update(step=scalar_state(), eta=scalar_state(lr), mu=scalar_state(1.0), ax=zeros_like_param(p))
+            step = count_step(state)
+            eta, mu = state["eta"], state["mu"]
+            asgd_update(p._data, p.grad._data, state["ax"]._data, eta=float(eta._data), mu=float(mu._data),
+                        lambd=lambd, weight_decay=float(group["weight_decay"]), maximize=bool(group["maximize"]))
+            # written into the 0-d tensors, whose dtype may round them again (as PyTorch's copy_)
+            eta._data[...], mu._data[...] = asgd_schedule(step, lr=lr, lambd=lambd, alpha=alpha, t0=t0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_lr
 
 
 def lbfgs_direction(grad, old_dirs, old_stps, ro, H_diag):
@@ -162,18 +162,22 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
+        # the groups are counted once built, as PyTorch counts them, so that their own errors come first
+        self._building = True
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change, history_size=history_size,
                                       line_search_fn=line_search_fn))
+        self._building = False
+        if len(self.param_groups) != 1:
+            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
 
     def add_param_group(self, param_group):
-        if self.param_groups:
+        if self.param_groups and not self._building:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         super().add_param_group(param_group)
 
@@ -209,10 +213,11 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ------------------------------------------------------------------ the step
-    def step(self, closure=None):
-        """Run up to ``max_iter`` L-BFGS iterations; returns the loss the first closure call gave."""
+    def step(self, closure):
+        """Run up to ``max_iter`` L-BFGS iterations; returns the loss the first closure call gave.
+        ``closure`` is required, as in PyTorch (a TypeError without it)."""
         if closure is None:
-            raise RuntimeError("LBFGS: step() needs a closure that re-evaluates the model and returns the loss")
+            raise TypeError("LBFGS: step() needs a closure that re-evaluates the model and returns the loss")
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
@@ -234,7 +239,7 @@ class LBFGS(Optimizer):
             d, t = _array(state.get("d")), state.get("t")
             old_dirs = [_array(v) for v in state.get("old_dirs", [])]
             old_stps = [_array(v) for v in state.get("old_stps", [])]
-            ro, H_diag = state.get("ro", []), state.get("H_diag")
+            ro, H_diag = [_number(v) for v in state.get("ro", [])], _number(state.get("H_diag"))
             prev_flat_grad, prev_loss = _array(state.get("prev_flat_grad")), state.get("prev_loss")
 
             n_iter = 0
@@ -245,7 +250,7 @@ class LBFGS(Optimizer):
                 # the direction: steepest descent first, then the two-loop recursion
                 if state["n_iter"] == 1:
                     d = -flat_grad
-                    old_dirs, old_stps, ro, H_diag = [], [], [], 1.0
+                    old_dirs, old_stps, ro, H_diag = [], [], [], 1
                 else:
                     y = flat_grad - prev_flat_grad
                     s = d * t
@@ -259,7 +264,7 @@ class LBFGS(Optimizer):
                         ro.append(1.0 / ys)
                         H_diag = ys / float(y.dot(y))
                     d, alphas = lbfgs_direction(flat_grad, old_dirs, old_stps, ro, H_diag)
-                    state["al"] = alphas + [None] * (history_size - len(alphas))
+                    state["al"] = [_scalar_like(a, flat_grad) for a in alphas] + [None] * (history_size - len(alphas))
 
                 prev_flat_grad = flat_grad.copy()
                 prev_loss = loss
@@ -293,8 +298,10 @@ class LBFGS(Optimizer):
                 if float(abs(d * t).max()) <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                     break
 
+            # numbers PyTorch computes as 0-d tensors (the curvature pairs' 1 / y.s, H_diag) are kept as such
             state.update(d=_tensor(d), t=t, old_dirs=[_tensor(v) for v in old_dirs],
-                         old_stps=[_tensor(v) for v in old_stps], ro=ro, H_diag=H_diag,
+                         old_stps=[_tensor(v) for v in old_stps], ro=[_scalar_like(v, flat_grad) for v in ro],
+                         H_diag=H_diag if isinstance(H_diag, int) else _scalar_like(H_diag, flat_grad),
                          prev_flat_grad=_tensor(prev_flat_grad), prev_loss=prev_loss)
         return orig_loss
 
@@ -307,10 +314,19 @@ class LBFGS(Optimizer):
         if isinstance(value, Tensor):
             value = value._data
         if backend.is_array(value):
-            if value.ndim == 0:
-                return value.item()
             return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
         return value
+
+
+def _number(value):
+    """A number kept in the state as a 0-d tensor (or, from an older dict, as a number)."""
+    if isinstance(value, Tensor):
+        return float(value._data)
+    return value
+
+
+def _scalar_like(value, array) -> Tensor:
+    return Tensor._wrap(backend.xp_of(array).asarray(value, dtype=array.dtype))
 
 
 def _array(value):

@@ -11,13 +11,26 @@ several can be chained on one optimizer) and also have a closed form in ``base_l
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
+
+
+#: the warning of ``scheduler.step(epoch)`` (PyTorch's constant, which its tests match)
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being "
+    "deprecated where possible. Please use `scheduler.step()` to step the "
+    "scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. "
+    "Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
 
 
 class LRScheduler:
@@ -33,14 +46,16 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _copy_lr(group["lr"]))
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
-                                   f"scheduler with last_epoch={last_epoch}; load the optimizer's state dict first")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
+                                   f"scheduler with last_epoch >= 0 (here {last_epoch}); load the optimizer's "
+                                   f"state dict first")
+        self.base_lrs = [_copy_lr(group["initial_lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -59,24 +74,36 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance the schedule by one epoch (OneCycleLR: one batch) and set the new rates.
         ``step(epoch)``, deprecated in PyTorch (it warns there and here), jumps to ``epoch``."""
+        if self._step_count == 1 and _step_replaced(self.optimizer):
+            warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                          "initialization. Please, make sure to call `optimizer.step()` before "
+                          "`lr_scheduler.step()`. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=2)
+        elif self._step_count == 1 and not self.optimizer.__dict__.get("_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+                          "later, you should call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+                          "value of the learning rate schedule. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=2)
         if epoch is not None:
-            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-                          "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning,
-                          stacklevel=2)
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Set the rates for the next epoch, or for ``epoch`` (by the closed form where there is one)."""
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            values = self._closed_form_lr() if hasattr(self, "_closed_form_lr") else self.get_lr()
+        with _within_step(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_lr(group, lr)
+        self._last_lr = self._copied_lrs()
 
     def get_last_lr(self) -> list:
         """The learning rates the last :meth:`step` set, one per parameter group."""
@@ -85,12 +112,60 @@ class LRScheduler:
     def _current_lrs(self) -> list:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _copied_lrs(self) -> list:
+        """The rates for ``get_last_lr()``: copies of Tensor rates, which change in place."""
+        return [_copy_lr(lr) for lr in self._current_lrs()]
+
     def state_dict(self) -> dict:
         """Every attribute except the optimizer (save the optimizer's state dict beside it)."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
+
+
+def _set_lr(group, lr) -> None:
+    """As PyTorch: a Tensor learning rate is filled in place (the optimizer, or a user, may hold
+    it), any other is replaced."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
+
+
+def _copy_lr(lr):
+    return lr.clone() if isinstance(lr, Tensor) else lr
+
+
+def _track_optimizer_steps(optimizer) -> None:
+    """As in PyTorch, only the optimizer steps after its first scheduler was made count for the
+    warning about ``scheduler.step()`` called before ``optimizer.step()`` (Optimizer.step sets
+    ``_opt_called``).  The ``step`` seen now (an instance attribute replacing the method, or none) is
+    kept: PyTorch warns when another replaces it before a scheduler's first step."""
+    if not optimizer.__dict__.get("_steps_tracked"):
+        optimizer.__dict__.update(_steps_tracked=True, _opt_called=False)
+    optimizer.__dict__["_step_seen_by_schedulers"] = optimizer.__dict__.get("step")
+
+
+def _step_replaced(optimizer) -> bool:
+    return optimizer.__dict__.get("step") is not optimizer.__dict__.get("_step_seen_by_schedulers")
+
+
+@contextlib.contextmanager
+def _within_step(scheduler):
+    scheduler._get_lr_called_within_step = True
+    try:
+        yield
+    finally:
+        scheduler._get_lr_called_within_step = False
+
+
+def _warn_outside_step(scheduler) -> None:
+    """PyTorch's schedules warn when ``get_lr()`` is called by hand: it computes the next rates
+    (and some schedules' recursive forms are wrong out of turn); ``get_last_lr()`` gives the rates."""
+    if not scheduler.__dict__.get("_get_lr_called_within_step", False):
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=3)
 
 
 class _LRScheduler(LRScheduler):
@@ -106,11 +181,12 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
 
 
@@ -124,12 +200,13 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
         return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
@@ -142,11 +219,12 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
@@ -170,11 +248,12 @@ class CosineAnnealingLR(LRScheduler):
         return 1 + math.cos(math.pi * epoch / self.T_max)
 
     def get_lr(self):
+        _warn_outside_step(self)
         epoch = self.last_epoch
         if self._is_initial:
             return self._current_lrs()
         if self._step_count == 1 and epoch > 0:
-            return self._closed_form_lr()
+            return self._get_closed_form_lr()
         if (epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
             # leaving eta_min, where the ratio below would divide by zero: the closed form's first step up
             rise = (1 - math.cos(math.pi / self.T_max)) / 2
@@ -182,7 +261,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = self._cosine(epoch) / self._cosine(epoch - 1)
         return [self.eta_min + (lr - self.eta_min) * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [self.eta_min + (base_lr - self.eta_min) * self._cosine(self.last_epoch) / 2
                 for base_lr in self.base_lrs]
 
@@ -207,8 +286,9 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
-        self.anneal_strategy = anneal_strategy
-        self._phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
+        # PyTorch's attribute names, so that state dicts carry over either way
+        self._anneal_func_type = anneal_strategy
+        self._schedule_phases = _one_cycle_phases(pct_start, self.total_steps, three_phase)
 
         groups = optimizer.param_groups
         if last_epoch == -1:
@@ -238,26 +318,28 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start, end, pct):
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
     def get_lr(self):
+        _warn_outside_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
         phase_start = 0.0
-        for i, (phase_end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
-            if step <= phase_end or i == len(self._phases) - 1:
+        for i, phase in enumerate(self._schedule_phases):
+            if step <= phase["end_step"] or i == len(self._schedule_phases) - 1:
                 break
-            phase_start = phase_end
-        pct = (step - phase_start) / (phase_end - phase_start)
+            phase_start = phase["end_step"]
+        pct = (step - phase_start) / (phase["end_step"] - phase_start)
 
         lrs = []
         for group in self.optimizer.param_groups:
-            lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+            lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
             if self.cycle_momentum:
-                self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct))
+                momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                self._set_momentum(group, momentum)
         return lrs
 
 
@@ -276,21 +358,26 @@ def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
 
 
 def _one_cycle_phases(pct_start, total_steps, three_phase):
-    """(last step of the phase, lr from, lr to, momentum from, momentum to), naming group keys."""
+    """Each phase's last step and the group keys of the rates and momenta it moves between
+    (PyTorch's layout)."""
     warmup_end = float(pct_start * total_steps) - 1
     if three_phase:
-        return [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+        rows = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                 (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
-    return [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-            (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+    else:
+        rows = [(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+    keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+    return [dict(zip(keys, row)) for row in rows]
 
 
 def _per_group(name, value, groups) -> list:
     """One value per parameter group: a list or tuple as given (checked), else repeated."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise ValueError(f"expected {len(groups)} values for {name}, got {len(value)}")
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has "
+                             f"{len(value)} values, param_groups has {len(groups)}.")
         return list(value)
     return [value] * len(groups)
 
@@ -305,6 +392,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
@@ -326,6 +414,7 @@ class MultiplicativeLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial:
             return self._current_lrs()
         return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
@@ -373,13 +462,14 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current_lrs()]
         if self.last_epoch != self.total_iters:
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
         return [base_lr * factor for base_lr in self.base_lrs]
 
@@ -405,6 +495,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._current_lrs()]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -414,7 +505,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + rise / (self.total_iters * self.start_factor + (self.last_epoch - 1) * rise)
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         progress = min(self.total_iters, self.last_epoch) / self.total_iters
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) * progress)
                 for base_lr in self.base_lrs]
@@ -432,13 +523,14 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         ratio = ((1.0 - self.last_epoch / self.total_iters)
                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
 
-    def _closed_form_lr(self):
+    def _get_closed_form_lr(self):
         return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
                 for base_lr in self.base_lrs]
 
@@ -469,6 +561,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_outside_step(self)
         cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
 
@@ -488,9 +581,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
             self.T_cur, self.T_i = self._position(epoch)
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = self._current_lrs()
+        with _within_step(self):
+            lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            _set_lr(group, lr)
+        self._last_lr = self._copied_lrs()
 
     def _position(self, epoch):
         """(epochs into the current period, its length) at ``epoch``."""
@@ -522,7 +617,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", base_lr, groups)
         if last_epoch == -1:
             for group, lr in zip(groups, base_lrs):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", max_lr, groups)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -561,6 +656,7 @@ class CyclicLR(LRScheduler):
         return 1.0
 
     def get_lr(self):
+        _warn_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle          # position in the cycle, in [0, 1)
         if x <= self.step_ratio:
@@ -639,7 +735,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self.last_epoch = 0
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
         self._reset()
 
     def _reset(self) -> None:
@@ -660,6 +756,8 @@ class ReduceLROnPlateau(LRScheduler):
         """Record this epoch's ``metrics`` (a number or one-element tensor) and reduce the rates if it
         is the ``patience + 1``-th bad epoch in a row."""
         current = float(metrics)
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best = current
@@ -673,7 +771,7 @@ class ReduceLROnPlateau(LRScheduler):
             self._reduce_lr()
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
 
     def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
@@ -687,7 +785,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
 
 # ----------------------------------------------------------------------------- combinations
@@ -740,7 +838,7 @@ class SequentialLR(_Composite):
         # creating the schedulers already applied their first values: undo them, then start the
         # one that runs at epoch 0
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         _undo_initial_steps(self)
         first = self._schedulers[bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -774,9 +872,9 @@ class ChainedScheduler(_Composite):
         _check_schedulers("ChainedScheduler", optimizer, schedulers, " to be chained")
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()
 
     def step(self) -> None:
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = self._current_lrs()
+        self._last_lr = self._copied_lrs()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .. import backend
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
-    update_second_moment, zeros_like_param)
+    Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
+    tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def nadam_momentum(step, beta1, momentum_decay):
@@ -15,8 +15,8 @@ def nadam_momentum(step, beta1, momentum_decay):
 def nadam_update(param, grad, exp_avg, exp_avg_sq, *, step, mu_product, lr, beta1, beta2, eps, weight_decay,
                  momentum_decay, decoupled_weight_decay, maximize):
     """One NAdam step on the array ``param``, in place, updating ``exp_avg`` (m) and ``exp_avg_sq``
-    (v); returns the new product of the momenta mu_1 ... mu_step (``mu_product`` is that of the
-    steps before).  ``step`` counts from 1; hyperparameters are Python floats::
+    (v); ``mu_product`` is the product of the momenta mu_1 ... mu_step, this step's included.
+    ``step`` counts from 1; hyperparameters are Python floats::
 
         g = -grad if maximize else grad
         param = param * (1 - lr * weight_decay)          decoupled, or else
@@ -32,7 +32,6 @@ def nadam_update(param, grad, exp_avg, exp_avg_sq, *, step, mu_product, lr, beta
                             decoupled=decoupled_weight_decay)
     mu = nadam_momentum(step, beta1, momentum_decay)
     mu_next = nadam_momentum(step + 1, beta1, momentum_decay)
-    mu_product = mu_product * mu
 
     scratch = update_first_moment(grad, exp_avg, beta1)
     update_second_moment(grad, exp_avg_sq, beta2, scratch)
@@ -46,14 +45,13 @@ def nadam_update(param, grad, exp_avg, exp_avg_sq, *, step, mu_product, lr, beta
     xp.divide(exp_avg, denom, out=scratch)
     scratch *= lr * mu_next / (1.0 - mu_product * mu_next)
     param -= scratch
-    return mu_product
 
 
 class NAdam(Optimizer):
     """NAdam (Dozat, 2016; PyTorch's ``torch.optim.NAdam``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``mu_product`` (a Python float, the product of
-    the momenta so far), ``exp_avg`` and ``exp_avg_sq``.  ``decoupled_weight_decay=True`` shrinks
+    State per parameter: ``step`` and ``mu_product`` (the product of the momenta so far), 0-d
+    tensors of PyTorch's scalar dtype as there, ``exp_avg`` and ``exp_avg_sq``.  ``decoupled_weight_decay=True`` shrinks
     the weights directly (NAdamW).  ``foreach`` is accepted for PyTorch's signature.  The update
     is :func:`nadam_update`.
     """
@@ -77,12 +75,19 @@ class NAdam(Optimizer):
                        weight_decay=float(group["weight_decay"]), momentum_decay=float(group["momentum_decay"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
                        maximize=bool(group["maximize"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, mu_product=1.0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
-            state["step"] += 1
-            state["mu_product"] = nadam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                                               step=state["step"], mu_product=state["mu_product"], **options)
+                state.update(step=scalar_state(), mu_product=scalar_state(1.0), exp_avg=zeros_like_param(p),
+                             exp_avg_sq=zeros_like_param(p))
+            step = count_step(state)
+            if decay is not None:
+                p._data *= decay
+            # the product is kept in its tensor's dtype (float32 unless the default dtype is float64), as PyTorch's
+            mu_product = state["mu_product"]
+            mu_product._data *= nadam_momentum(step, options["beta1"], options["momentum_decay"])
+            nadam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=step,
+                         mu_product=float(mu_product._data), **options)

@@ -10,10 +10,27 @@ import copy
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
+from typing import Iterable, Union
+
+import numpy as np
 
 from .. import backend
 from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
+
+
+class _RequiredParameter:
+    """The default of an option that each parameter group must set (PyTorch's ``required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+#: ``defaults={"lr": required}``: a custom optimizer whose groups must each give an ``lr``
+required = _RequiredParameter()
+
+#: the type of ``params`` (for annotations in custom optimizers, as PyTorch's ``ParamsT``)
+ParamsT = Union[Iterable[Tensor], Iterable[dict], Iterable[tuple[str, Tensor]]]
 
 
 class Optimizer:
@@ -23,7 +40,7 @@ class Optimizer:
     gives, whose names the groups keep as ``"param_names"``), or of dicts (parameter groups) that
     each hold a ``"params"`` list and options overriding ``defaults`` for that group.  ``param_groups`` is
     the list of groups (each a dict of hyperparameters plus ``"params"``); ``state`` maps each
-    parameter to a dict of its running buffers (Tensors) and counters (Python numbers).
+    parameter to a dict of its running buffers and counters (0-d), all Tensors as in PyTorch.
     """
 
     def __init__(self, params, defaults: dict):
@@ -31,12 +48,11 @@ class Optimizer:
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
-            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, "
-                            f"got a single Tensor (wrap it in a list)")
-        self._check_ordered(params)
-        groups = list(params)
+            raise TypeError(f"{self._name}: params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got a single Tensor (wrap it in a list)")
+        groups = list(params)          # a set is taken here, as PyTorch takes it; only a group's may not be one
         if not groups:
-            raise ValueError(f"{self._name}: got an empty parameter list")
+            raise ValueError(f"{self._name}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -44,8 +60,9 @@ class Optimizer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _with_step_hooks(cls.__dict__["step"])
+        for name, wrap in _HOOKED.items():
+            if name in cls.__dict__:
+                setattr(cls, name, wrap(cls.__dict__[name]))
 
     @property
     def _name(self) -> str:
@@ -65,6 +82,24 @@ class Optimizer:
         """``hook(optimizer, args, kwargs)`` after each ``step``.  Returns a removable handle."""
         return _add_hook(self._step_hooks("_step_post_hooks"), hook)
 
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer)`` before ``state_dict`` builds its dict.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_state_dict_pre_hooks"), hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` on the dict ``state_dict`` built; a dict it returns is
+        returned instead.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_state_dict_post_hooks"), hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer, state_dict)`` before ``load_state_dict`` loads; a dict it returns is
+        loaded instead.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_load_state_dict_pre_hooks"), hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False):
+        """``hook(optimizer)`` after ``load_state_dict`` has loaded.  Returns a removable handle."""
+        return _add_hook(self._step_hooks("_load_state_dict_post_hooks"), hook, prepend)
+
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options; options it leaves out come from
         ``defaults``.  Useful to train newly unfrozen layers, with their own learning rate."""
@@ -78,42 +113,63 @@ class Optimizer:
         else:
             self._check_ordered(params)
             params = list(params)
-        names = None
-        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
-            names, params = [p[0] for p in params], [p[1] for p in params]      # model.named_parameters()
+        names, params = self._split_names(params)
 
         group_index = len(self.param_groups)
-        earlier = {id(p) for group in self.param_groups for p in group["params"]}
         in_group = set()
         for i, p in enumerate(params):
             where = f"parameter {i} of group {group_index}"
             self._check_param(p, where)
-            if id(p) in earlier:
-                raise ValueError(f"{self._name}: {where} is already in an earlier parameter group "
-                                 f"(a parameter may appear in one group only)")
             if id(p) in in_group:
                 # PyTorch's rule: a warning, and the parameter is updated once per appearance (a
                 # weight tied between two modules whose parameter lists were concatenated)
-                warnings.warn(f"{self._name}: {where} was given more than once in its group; it is updated once "
-                              f"per appearance, as PyTorch does (which warns that this will become an error)",
+                warnings.warn(f"{self._name}: optimizer contains a parameter group with duplicate parameters; "
+                              f"{where} was given more than once in its group; it is updated once per appearance, "
+                              f"as PyTorch does (which warns that this will become an error)",
                               UserWarning, stacklevel=3)
             in_group.add(id(p))
+        self._check_new_group(group_index, in_group, names is not None)
 
         group = {**param_group, "params": params}
         if names is not None:
             group["param_names"] = names
         for key, value in self.defaults.items():
+            if value is required and key not in group:
+                raise ValueError(f"{self._name}: parameter group didn't specify a value of required optimization "
+                                 f"parameter {key}")
             group.setdefault(key, value)
         self.param_groups.append(group)
 
+    def _split_names(self, params):
+        """(names or None, tensors) of a group's params, given as tensors or as the (name, tensor)
+        pairs of ``model.named_parameters()``, not a mix of both."""
+        named = [isinstance(p, tuple) for p in params]
+        if not any(named):
+            return None, params
+        if not all(named):
+            raise ValueError(f"{self._name}: all optimizer params should be with/without names. "
+                             f"Some param names are missing")
+        return [p[0] for p in params], [p[1] for p in params]
+
+    def _check_new_group(self, group_index, ids, named) -> None:
+        """PyTorch's rules across groups: all named or none, and no parameter in two groups."""
+        for group in self.param_groups:
+            if ("param_names" in group) != named:
+                raise ValueError(f"{self._name}: all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {'with' if named else 'without'} names to the optimizer")
+            if any(id(p) in ids for p in group["params"]):
+                raise ValueError(f"{self._name}: some parameters appear in more than one parameter group "
+                                 f"(group {group_index} repeats a parameter of an earlier group)")
+
     def _check_ordered(self, params) -> None:
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{self._name}: parameters must come in an ordered collection such as a list, "
-                            f"not a set, whose order (and so the state_dict's) changes between runs")
+            raise TypeError(f"{self._name}: optimizer parameters need to be organized in ordered collections, but "
+                            f"the ordering of tensors in sets will change between runs. Please use a list instead.")
 
     def _check_param(self, p, where: str) -> None:
         if not isinstance(p, Tensor):
-            raise TypeError(f"{self._name}: can only optimize Tensors, but {where} is a {type(p).__name__}")
+            raise TypeError(f"{self._name}: optimizer can only optimize Tensors, but one of the params is "
+                            f"{type(p).__name__} ({where})")
         if not p.is_leaf:
             raise ValueError(f"{self._name}: can't optimize a non-leaf Tensor ({where} was computed by "
                              f"{p.grad_fn.name}); pass leaves such as nn.Parameter or x.detach().requires_grad_()")
@@ -155,19 +211,20 @@ class Optimizer:
     def state_dict(self) -> dict:
         """The optimizer's state in PyTorch's layout::
 
-            {"state": {index: {"exp_avg": Tensor, "step": 10, ...}, ...},
+            {"state": {index: {"exp_avg": Tensor, "step": tensor(10.), ...}, ...},
              "param_groups": [{"lr": 0.01, ..., "params": [0, 1]}, {..., "params": [2]}]}
 
-        Parameters are numbered in order over all groups (a parameter repeated in its group takes the
-        number of its last appearance, as PyTorch's).  As in PyTorch, the Tensors share memory
+        Parameters are numbered in order over all groups (as PyTorch's: a parameter repeated in its
+        group takes the number of its last appearance there, one in several groups that of its first
+        group).  As in PyTorch, the Tensors share memory
         with the optimizer's buffers: save (pickle) or deep-copy the dict to keep a snapshot.
         """
         index_of: dict[int, int] = {}
         groups, start = [], 0
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
-            # a parameter repeated in its group is numbered by its last appearance, as PyTorch's
-            index_of.update({id(p): i for i, p in enumerate(group["params"], start)})
+            # within the group the last appearance numbers a parameter, across groups the first, as PyTorch's
+            index_of.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index_of})
             packed["params"] = [index_of[id(p)] for p in group["params"]]
             start += len(group["params"])
             groups.append(packed)
@@ -184,12 +241,13 @@ class Optimizer:
                              f"(as state_dict() returns)")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter group(s) "
-                             f"but the optimizer has {len(self.param_groups)}")
+            raise ValueError(f"{name}: loaded state dict has a different number of parameter groups "
+                             f"({len(saved_groups)}, the optimizer has {len(self.param_groups)})")
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{name}: parameter group {i} has {len(saved['params'])} parameter(s) in "
-                                 f"the state dict but {len(group['params'])} in the optimizer")
+                raise ValueError(f"{name}: loaded state dict contains a parameter group that doesn't match the "
+                                 f"size of optimizer's group (group {i} has {len(saved['params'])} parameter(s) in "
+                                 f"the state dict, {len(group['params'])} in the optimizer)")
 
         param_of = {index: p for saved, group in zip(saved_groups, self.param_groups)
                     for index, p in zip(saved["params"], group["params"])}
@@ -203,20 +261,40 @@ class Optimizer:
                         for key, value in values.items()}
 
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+        self.param_groups = [{**self._missing_options(saved),
+                              **copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
                               "params": group["params"]}
                              for saved, group in zip(saved_groups, self.param_groups)]
 
-    #: state entries that are numbers, not per-element buffers (PyTorch may save them as 0-d tensors)
-    _scalar_state = frozenset({"step"})
+    #: what PyTorch fills in for the flags that older state dicts lack (not the optimizer's own values)
+    _legacy_options = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                       "fused": None, "amsgrad": False, "nesterov": False, "decoupled_weight_decay": False}
+
+    def _missing_options(self, saved: dict) -> dict:
+        """Options of ``defaults`` that a saved group lacks (a dict from an older PyTorch)."""
+        return {key: self._legacy_options.get(key, value) for key, value in self.defaults.items() if key not in saved}
+
+    #: counters that a built-in optimizer keeps as 0-d tensors of PyTorch's scalar dtype (an older
+    #: dict's plain numbers become such tensors there); a custom optimizer's numbers load as they are
+    _scalar_state = frozenset()
 
     def _load_state_value(self, key, value, param, what):
-        """A state value from a state dict, made to fit ``param``: counters become Python numbers,
-        arrays are copied onto the parameter's device and dtype."""
+        """A state value from a state dict, made to fit ``param`` as PyTorch makes it: ``step`` keeps
+        a tensor's dtype (on the host), other 0-d tensors take the parameter's dtype and device, arrays
+        are copied onto them (checked to have the parameter's shape), numbers are kept (but see
+        ``_scalar_state``)."""
+        if isinstance(value, Tensor) or backend.is_array(value):
+            array = value._data if isinstance(value, Tensor) else value
+            if key == "step":
+                host = backend.to_device(array, backend.device("cpu"))
+                return Tensor._wrap(np.array(host, dtype=host.dtype).reshape(()))
+            if key in self._scalar_state or array.ndim == 0:
+                dtype = param.dtype if param.dtype.kind == "f" else array.dtype
+                return Tensor._wrap(backend.to_device(array, param.device).astype(dtype, copy=True).reshape(()))
+            return _loaded_value(value, param, what)
         if key in self._scalar_state:
-            number = _loaded_number(value)
-            return int(number) if key == "step" and float(number).is_integer() else float(number)
-        return _loaded_value(value, param, what)
+            return scalar_state(value)
+        return copy.deepcopy(value)
 
     def __repr__(self):
         text = f"{self._name} ("
@@ -226,22 +304,90 @@ class Optimizer:
         return text + ")"
 
 
-def _add_hook(store, hook):
+def _add_hook(store, hook, prepend=False):
     from ..autograd import RemovableHandle
     key = max(store, default=0) + 1
     store[key] = hook
+    if prepend:
+        store.move_to_end(key, last=False)
     return RemovableHandle(functools.partial(store.pop, key, None))
 
 
+#: hooks every optimizer's step runs (``register_optimizer_step_pre_hook`` and ``..._post_hook``)
+_global_step_pre_hooks: OrderedDict = OrderedDict()
+_global_step_post_hooks: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs)`` before every optimizer's ``step`` (before the optimizer's
+    own pre-hooks); it may return ``(args, kwargs)``.  Returns a removable handle."""
+    return _add_hook(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after every optimizer's ``step`` (after its own post-hooks)."""
+    return _add_hook(_global_step_post_hooks, hook)
+
+
+def _hooks(optimizer, kind):
+    return list(optimizer.__dict__.get(kind, {}).values())
+
+
+def _outermost(method):
+    """Runs ``hooked(self, ...)`` for the outermost call of ``method`` and plain ``method`` for the
+    calls a subclass's override makes through ``super()``, so hooks run once per call."""
+    def decorate(hooked):
+        flag = f"_in_{method.__name__}"
+
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            if self.__dict__.get(flag):
+                return method(self, *args, **kwargs)
+            self.__dict__[flag] = True
+            try:
+                return hooked(self, *args, **kwargs)
+            finally:
+                self.__dict__[flag] = False
+        return wrapper
+    return decorate
+
+
+def _with_state_dict_hooks(state_dict):
+    @_outermost(state_dict)
+    def hooked(self):
+        for hook in _hooks(self, "_state_dict_pre_hooks"):
+            hook(self)
+        out = state_dict(self)
+        for hook in _hooks(self, "_state_dict_post_hooks"):
+            result = hook(self, out)
+            out = out if result is None else result
+        return out
+    return hooked
+
+
+def _with_load_state_dict_hooks(load_state_dict):
+    @_outermost(load_state_dict)
+    def hooked(self, state_dict):
+        state_dict = dict(state_dict)        # a shallow copy, as PyTorch's, that pre-hooks may edit
+        for hook in _hooks(self, "_load_state_dict_pre_hooks"):
+            result = hook(self, state_dict)
+            state_dict = state_dict if result is None else result
+        load_state_dict(self, state_dict)
+        for hook in _hooks(self, "_load_state_dict_post_hooks"):
+            hook(self)
+    return hooked
+
+
 def _with_step_hooks(step):
-    """``step`` that first calls the optimizer's step pre-hooks and then its post-hooks (once, even
-    when a subclass's step calls ``super().step()``)."""
+    """``step`` that first calls the global and the optimizer's step pre-hooks and then its and
+    the global post-hooks (once, even when a subclass's step calls ``super().step()``)."""
     @functools.wraps(step)
     def hooked(self, *args, **kwargs):
         if self.__dict__.get("_in_step"):
             return step(self, *args, **kwargs)
+        self.__dict__["_opt_called"] = True      # for the schedulers' check that the optimizer stepped first
         args = (self, *args)                     # as in PyTorch, the hooks' args start with the optimizer
-        for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
+        for hook in [*_global_step_pre_hooks.values(), *_hooks(self, "_step_pre_hooks")]:
             result = hook(self, args, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -253,27 +399,22 @@ def _with_step_hooks(step):
             out = step(*args, **kwargs)
         finally:
             self.__dict__["_in_step"] = False
-        for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
+        for hook in [*_hooks(self, "_step_post_hooks"), *_global_step_post_hooks.values()]:
             hook(self, args, kwargs)
         return out
     return hooked
 
 
-def _loaded_number(value):
-    """PyTorch keeps counters such as the step in 0-d tensors, minigrad in Python numbers."""
-    if isinstance(value, Tensor):
-        value = value._data
-    return value.item() if backend.is_array(value) else value
-
-
-def _loaded_value(value, param, what):
-    """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its shape)."""
+def _loaded_value(value, param, what, shape=None):
+    """An array-valued state entry copied onto ``param``'s device and dtype (checked to have its
+    shape, or ``shape`` where the entry has another)."""
     if isinstance(value, Tensor):
         value = value._data
     if not backend.is_array(value):
         return copy.deepcopy(value)
-    if value.shape != param.shape:
-        raise ValueError(f"{what} has shape {tuple(value.shape)} but the parameter has shape {tuple(param.shape)}")
+    shape = tuple(param.shape) if shape is None else tuple(shape)
+    if tuple(value.shape) != shape:
+        raise ValueError(f"{what} has shape {tuple(value.shape)} but should have shape {shape}")
     return Tensor._wrap(backend.to_device(value, param.device).astype(param.dtype, copy=True))
 
 
@@ -285,16 +426,48 @@ def refuse_unsupported(name, **flags):
             raise ValueError(f"{name}: {flag}=True is not supported by minigrad (the update is plain array code)")
 
 
+def check_fused(fused, foreach, differentiable=False) -> None:
+    """PyTorch's refusals of ``fused`` combined with the other implementation switches."""
+    if fused and differentiable:
+        raise RuntimeError("`fused` does not support `differentiable`")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def scalar_state(value=0.0) -> Tensor:
+    """A 0-d host tensor of PyTorch's scalar dtype (float64 when that is the default dtype, else
+    float32), in which PyTorch keeps counters such as ``step`` (and NAdam's ``mu_product``)."""
+    dtype = np.float64 if backend.get_default_dtype() == np.float64 else np.float32
+    return Tensor._wrap(np.array(value, dtype=dtype))
+
+
+def count_step(state: dict) -> float:
+    """Add one to ``state["step"]`` in place (a 0-d tensor, as in PyTorch; made one if a number
+    was put there) and return the new count."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        step = state["step"] = scalar_state(float(step))
+    step._data += 1
+    return float(step._data)
+
+
 def zeros_like_param(p: Tensor) -> Tensor:
     """A zero buffer of ``p``'s shape, dtype and device (optimizer state)."""
     return Tensor._wrap(backend.xp_of(p._data).zeros_like(p._data))
 
 
 # ----------------------------------------------------------------------------- the Adam family's shared steps
+def check_lr(lr, message="Invalid learning rate: {}") -> None:
+    """Every optimizer's check of its learning rate (a number, or a one-element Tensor)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(message.format(lr))
+
+
 def check_adam_hyperparameters(lr, betas, eps, weight_decay):
     """The checks (and PyTorch's messages) that Adam, AdamW, Adamax, NAdam and RAdam share."""
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
+    check_lr(lr)
     if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
@@ -319,6 +492,18 @@ def decayed_gradient(param, grad, *, lr, weight_decay, maximize, decoupled=False
     return grad
 
 
+def tensor_lr_decay(group: dict, options: dict):
+    """PyTorch computes the decoupled decay factor 1 - lr * weight_decay in the dtype of a Tensor
+    lr (float32, say, beside float64 parameters).  For such a group this returns that factor, for
+    the caller to apply before the update, and sets ``options``' weight_decay to 0; else None."""
+    lr = group["lr"]
+    if not isinstance(lr, Tensor) or not options.get("decoupled_weight_decay") or options["weight_decay"] == 0:
+        return None
+    factor = 1 - lr._data.reshape(()) * options["weight_decay"]       # NumPy keeps the lr's dtype here
+    options["weight_decay"] = 0.0
+    return float(factor)
+
+
 def update_first_moment(grad, exp_avg, beta1):
     """m += (1 - beta1)(g - m), in place (PyTorch's form, a lerp); returns a scratch array of g's shape."""
     scratch = backend.xp_of(grad).subtract(grad, exp_avg)
@@ -335,4 +520,7 @@ def update_second_moment(grad, exp_avg_sq, beta2, scratch):
     exp_avg_sq += scratch
 
 
-Optimizer.step = _with_step_hooks(Optimizer.step)
+_HOOKED = {"step": _with_step_hooks, "state_dict": _with_state_dict_hooks,
+           "load_state_dict": _with_load_state_dict_hooks}
+for _name, _wrap in _HOOKED.items():
+    setattr(Optimizer, _name, _wrap(getattr(Optimizer, _name)))

@@ -5,8 +5,8 @@ import math
 
 from .. import backend
 from .optimizer import (
-    Optimizer, check_adam_hyperparameters, decayed_gradient, refuse_unsupported, update_first_moment,
-    update_second_moment, zeros_like_param)
+    Optimizer, check_adam_hyperparameters, count_step, decayed_gradient, refuse_unsupported, scalar_state,
+    tensor_lr_decay, update_first_moment, update_second_moment, zeros_like_param)
 
 
 def radam_rectification(step, beta2):
@@ -60,18 +60,20 @@ def radam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, ep
 class RAdam(Optimizer):
     """RAdam (Liu et al., 2019; PyTorch's ``torch.optim.RAdam``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``exp_avg`` and ``exp_avg_sq``.
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``exp_avg`` and ``exp_avg_sq``.
     ``decoupled_weight_decay=True`` shrinks the weights directly (RAdamW).  ``foreach`` is accepted
     for PyTorch's signature.  The update is :func:`radam_update`.
     """
+
+    _scalar_state = frozenset({"step"})
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         check_adam_hyperparameters(lr, betas, eps, weight_decay)
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-                                      foreach=foreach, capturable=False, differentiable=False))
+                                      maximize=maximize, foreach=foreach, capturable=False,
+                                      decoupled_weight_decay=decoupled_weight_decay, differentiable=False))
 
     def _update_group(self, group):
         beta1, beta2 = group["betas"]
@@ -79,12 +81,15 @@ class RAdam(Optimizer):
                        weight_decay=float(group["weight_decay"]),
                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
                        maximize=bool(group["maximize"]))
+        decay = tensor_lr_decay(group, options)
         for p in group["params"]:
             if p.grad is None:
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
-            state["step"] += 1
-            radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=state["step"],
+                state.update(step=scalar_state(), exp_avg=zeros_like_param(p), exp_avg_sq=zeros_like_param(p))
+            step = count_step(state)
+            if decay is not None:
+                p._data *= decay
+            radam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, step=step,
                          **options)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, check_lr, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, alpha, eps, weight_decay,
@@ -52,17 +52,18 @@ def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *, lr, al
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's ``torch.optim.RMSprop``, same arguments and defaults).
 
-    State per parameter: ``step`` (a Python int), ``square_avg``, and ``momentum_buffer`` when
+    State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``square_avg``, and ``momentum_buffer`` when
     ``momentum > 0``, ``grad_avg`` when ``centered`` (which divides by an estimate of the
     gradient's standard deviation instead of its root mean square).  The update is
     :func:`rmsprop_update`.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False, capturable=False, foreach=None, differentiable=False):
+    _scalar_state = frozenset({"step"})
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= momentum:
@@ -72,7 +73,8 @@ class RMSprop(Optimizer):
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                                      weight_decay=weight_decay, maximize=maximize))
+                                      weight_decay=weight_decay, capturable=False, foreach=foreach,
+                                      maximize=maximize, differentiable=False))
 
     def _update_group(self, group):
         momentum, centered = float(group["momentum"]), bool(group["centered"])
@@ -84,12 +86,12 @@ class RMSprop(Optimizer):
                 continue
             state = self.state[p]
             if not state:
-                state.update(step=0, square_avg=zeros_like_param(p))
+                state.update(step=scalar_state(), square_avg=zeros_like_param(p))
             if momentum > 0 and "momentum_buffer" not in state:
                 state["momentum_buffer"] = zeros_like_param(p)
             if centered and "grad_avg" not in state:
                 state["grad_avg"] = zeros_like_param(p)
-            state["step"] += 1
+            step = count_step(state)
             rmsprop_update(p._data, p.grad._data, state["square_avg"]._data,
                            state["grad_avg"]._data if centered else None,
                            state["momentum_buffer"]._data if momentum > 0 else None, **options)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import backend
-from .optimizer import Optimizer, refuse_unsupported, zeros_like_param
+from .optimizer import Optimizer, check_lr, count_step, scalar_state, refuse_unsupported, zeros_like_param
 
 
 def rprop_update(param, grad, prev, step_size, *, etaminus, etaplus, step_size_min, step_size_max, maximize):
@@ -31,15 +31,16 @@ def rprop_update(param, grad, prev, step_size, *, etaminus, etaplus, step_size_m
 
 class Rprop(Optimizer):
     """Resilient backpropagation (Riedmiller & Braun, 1993; PyTorch's ``torch.optim.Rprop``, same
-    arguments and defaults).  State per parameter: ``step`` (a Python int), ``prev`` (the last
+    arguments and defaults).  State per parameter: ``step`` (a 0-d tensor, as in PyTorch), ``prev`` (the last
     gradient used) and ``step_size`` (starting at lr everywhere).  ``foreach`` is accepted for
     PyTorch's signature.  The update is :func:`rprop_update`.
     """
 
+    _scalar_state = frozenset({"step"})
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         refuse_unsupported(type(self).__name__, capturable=capturable, differentiable=differentiable)
@@ -56,8 +57,8 @@ class Rprop(Optimizer):
             if not state:
                 step_size = zeros_like_param(p)
                 step_size._data[...] = group["lr"]
-                state.update(step=0, prev=zeros_like_param(p), step_size=step_size)
-            state["step"] += 1
+                state.update(step=scalar_state(), prev=zeros_like_param(p), step_size=step_size)
+            step = count_step(state)
             rprop_update(p._data, p.grad._data, state["prev"]._data, state["step_size"]._data, etaminus=etaminus,
                          etaplus=etaplus, step_size_min=step_size_min, step_size_max=step_size_max,
                          maximize=bool(group["maximize"]))

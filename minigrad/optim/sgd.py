@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ops._kernels import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, refuse_unsupported
+from .optimizer import Optimizer, check_lr, check_fused, refuse_unsupported
 
 
 def sgd_update(param, grad, buf, *, lr, momentum, dampening, nesterov, weight_decay, maximize):
@@ -49,9 +49,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None, differentiable=False, fused=None):
+        check_fused(fused, foreach, differentiable)
         refuse_unsupported(type(self).__name__, differentiable=differentiable)
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        check_lr(lr)
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
@@ -59,7 +59,8 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                                      foreach=foreach, differentiable=False, fused=fused))
 
     def _update_group(self, group):
         momentum = float(group["momentum"])

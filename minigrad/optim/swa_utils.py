@@ -159,15 +159,15 @@ class SWALR(LRScheduler):
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
         swa_lrs = list(swa_lr) if isinstance(swa_lr, (list, tuple)) else [swa_lr] * len(optimizer.param_groups)
         if len(swa_lrs) != len(optimizer.param_groups):
-            raise ValueError(f"SWALR: swa_lr must have length {len(optimizer.param_groups)} (one per parameter "
-                             f"group), got {len(swa_lrs)}")
+            raise ValueError(f"SWALR: swa_lr must have the same length as optimizer.param_groups. swa_lr has "
+                             f"{len(swa_lrs)} values, param_groups has {len(optimizer.param_groups)}.")
         for lr, group in zip(swa_lrs, optimizer.param_groups):
             group["swa_lr"] = lr
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"SWALR: anneal_strategy must be one of 'cos' or 'linear', instead got "
-                             f"{anneal_strategy!r}")
+                             f"{anneal_strategy}")
         if not isinstance(anneal_epochs, int) or anneal_epochs < 0:
-            raise ValueError(f"SWALR: anneal_epochs must be a non-negative integer, got {anneal_epochs!r}")
+            raise ValueError(f"SWALR: anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
         self.anneal_func = self._cosine_anneal if anneal_strategy == "cos" else self._linear_anneal
         self.anneal_epochs = anneal_epochs
         super().__init__(optimizer, last_epoch)
