@@ -462,3 +462,54 @@ def test_data_parallel_wraps_the_module_as_pytorchs(torch):
     assert repr(ours) == repr(theirs)
     with pytest.raises(TypeError, match="DataParallel: expected a Module"):
         nn.DataParallel(lambda v: v)
+
+
+# ----------------------------------------------------------------------------- state_dict's per-module layers
+def test_state_dict_overrides_hooks_and_metadata_match_pytorch(torch):
+    def run(lib):
+        class Saving(lib.nn.Linear):
+            def _save_to_state_dict(self, dest, prefix, keep_vars):
+                super()._save_to_state_dict(dest, prefix, keep_vars)
+                dest[prefix + "z"] = lib.ones(1)
+
+            def _load_from_state_dict(self, sd, prefix, *args):
+                sd[prefix + "bias"] = lib.full((1,), 7.0)
+                sd.pop(prefix + "z", None)
+                super()._load_from_state_dict(sd, prefix, *args)
+        m = lib.nn.Sequential(Saving(1, 1))
+        seen = []
+        m.register_state_dict_post_hook(lambda mod, sd, prefix, meta: sd.__setitem__(prefix + "post", lib.ones(1)))
+        m[0]._register_load_state_dict_pre_hook(lambda sd, prefix, meta, *rest: seen.append((prefix, dict(meta))))
+        sd = m.state_dict(prefix="p.")
+        keys, meta = list(sd), {k: dict(v) for k, v in sd._metadata.items()}
+        sd = m.state_dict()
+        del sd["post"]
+        result = m.load_state_dict(sd)
+        return keys, meta, seen, float(m[0].bias.detach().sum()), repr(result)
+    assert run(mg) == run(torch)
+    assert run(mg)[0] == ["p.0.weight", "p.0.bias", "p.0.z", "p.post"]
+
+
+def test_load_state_dict_edge_cases_match_pytorch(torch):
+    def run(lib):
+        out = []
+        m = lib.nn.Sequential(lib.nn.Linear(1, 1))
+        sd = m.state_dict()
+        sd["0.weight.foo"] = lib.ones(1)                   # a dotted key under a parameter is unexpected
+        out.append(m.load_state_dict(sd, strict=False).unexpected_keys)
+        s = lib.nn.Module()
+        s.register_buffer("a", lib.tensor(1.0))
+        s.load_state_dict({"a": lib.tensor([2.0])})       # a 1-element vector loads into a scalar
+        out.append(float(s.a))
+        for bad in ([1, 2], {"0.weight": [[1.0]], "0.bias": [0.0]}):
+            try:
+                m.load_state_dict(bad)
+            except (TypeError, RuntimeError) as e:
+                out.append((type(e).__name__, str(e).split(",")[0]))
+        m[0].register_load_state_dict_post_hook(lambda mod, keys: 5)
+        try:
+            m.load_state_dict(m.state_dict())
+        except AssertionError:
+            out.append("post hook may not return")
+        return out
+    assert run(mg) == run(torch)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -55,15 +56,18 @@ class Module:
         object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_hooks", OrderedDict())             # state_dict's post-hooks
+        object.__setattr__(self, "_public_state_dict_hooks", set())   # ids of those that must return None
+        object.__setattr__(self, "_hooks_without_module", set())      # load pre-hook ids not given the module
         object.__setattr__(self, "training", True)
 
     def __setstate__(self, state):
         """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
         self.__dict__.update(state)
         for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
-                     "_load_state_dict_post_hooks"):
+                     "_load_state_dict_post_hooks", "_state_dict_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
-        for name in ("_hooks_with_kwargs", "_hooks_always_called"):
+        for name in ("_hooks_with_kwargs", "_hooks_always_called", "_public_state_dict_hooks", "_hooks_without_module"):
             self.__dict__.setdefault(name, set())
 
     # ------------------------------------------------------------------ registration
@@ -267,9 +271,12 @@ class Module:
 
         def remove():
             store.pop(key, None)
-            self._hooks_with_kwargs.discard(key)
-            self._hooks_always_called.discard(key)
-        return RemovableHandle(remove)
+            for flags in (self._hooks_with_kwargs, self._hooks_always_called, self._public_state_dict_hooks,
+                          self._hooks_without_module):
+                flags.discard(key)
+        handle = RemovableHandle(remove)
+        handle.id = key
+        return handle
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` before forward; may return replacement args.  With
@@ -302,6 +309,24 @@ class Module:
         error_msgs)`` before ``load_state_dict`` reads this module's entries; it may edit
         ``state_dict`` (a copy of the caller's) in place, say to rename old keys."""
         return self._add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """The older form: ``hook(state_dict, prefix, ...)`` without the module unless ``with_module``."""
+        handle = self._add_hook(self._load_state_dict_pre_hooks, hook)
+        if not with_module:
+            self._hooks_without_module.add(handle.id)
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` has collected this
+        module's entries and its children's; it may edit ``state_dict`` in place and must return None."""
+        handle = self._add_hook(self._state_dict_hooks, hook)
+        self._public_state_dict_hooks.add(handle.id)
+        return handle
+
+    def _register_state_dict_hook(self, hook):
+        """The older form of :meth:`register_state_dict_post_hook`, whose hook may return a new state_dict."""
+        return self._add_hook(self._state_dict_hooks, hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` after ``load_state_dict``; it may edit the
@@ -460,23 +485,45 @@ class Module:
         return self.to("cpu")
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """Parameters and persistent buffers by PyTorch's names (detached unless ``keep_vars``).
-        A module reachable under several names (``Sequential(l, l)``) appears under each, as in PyTorch."""
-        out = OrderedDict() if destination is None else destination
-        for name, m in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
-            head = f"{name}." if name else ""
-            for hook in list(m._state_dict_pre_hooks.values()):
-                hook(m, head, keep_vars)
-            for key, p in m._parameters.items():
-                if p is not None:
-                    out[head + key] = p if keep_vars else p.detach()
-            for key, b in m._buffers.items():
-                if b is not None and key not in m._non_persistent:
-                    out[head + key] = b if keep_vars else b.detach()
-            if _has_extra_state(m):
-                out[head + "_extra_state"] = m.get_extra_state()
-        return out
+    _version = 1         # saved in state_dict()._metadata; a subclass bumps it when its layout changes
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """Parameters and persistent buffers by PyTorch's names (detached unless ``keep_vars``), in an
+        OrderedDict whose ``_metadata`` holds each module's ``version``.  A module reachable under
+        several names (``Sequential(l, l)``) appears under each, as in PyTorch.  Each module saves
+        its own entries in ``_save_to_state_dict``, then recurses into its children."""
+        if args:                            # the old positional form: (destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (args + (destination, prefix, keep_vars)[len(args):])[:3]
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+        for key, hook in list(self._state_dict_hooks.items()):
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                if key in self._public_state_dict_hooks:
+                    raise RuntimeError("state_dict post hook must return None (edit the state_dict in place)")
+                destination = result
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own entries (not its children's): override to save more or other state."""
+        for key, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + key] = p if keep_vars else p.detach()
+        for key, b in self._buffers.items():
+            if b is not None and key not in self._non_persistent:
+                destination[prefix + key] = b if keep_vars else b.detach()
+        if _has_extra_state(self):
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def get_extra_state(self):
         """Override (with :meth:`set_extra_state`) to save any picklable state under the key
@@ -486,72 +533,98 @@ class Module:
     def set_extra_state(self, state):
         raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
 
-    def _state_slots(self):
-        """``{state_dict key: (module, name)}`` for every parameter and persistent buffer."""
-        slots = {}
-        for name, m in self.named_modules(remove_duplicate=False):
-            head = f"{name}." if name else ""
-            for key, p in m._parameters.items():
-                if p is not None:
-                    slots[head + key] = (m, key)
-            for key, b in m._buffers.items():
-                if b is not None and key not in m._non_persistent:
-                    slots[head + key] = (m, key)
-        return slots
-
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy arrays into the parameters and buffers (values may be minigrad Tensors, NumPy
-        arrays, or anything ``numpy.asarray`` accepts, such as PyTorch CPU tensors).  With
-        ``assign``, the loaded arrays replace them instead (as new Parameters, keeping each
-        parameter's ``requires_grad``), in the checkpoint's dtype."""
+        arrays, or array-likes such as PyTorch CPU tensors).  With ``assign``, the loaded values
+        replace them instead (a Parameter's keeping its ``requires_grad``), in the checkpoint's dtype.
+        Each module reads its own entries in ``_load_from_state_dict``; the errors of all of them
+        are raised together at the end, after whatever loaded cleanly has been loaded."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)            # the pre-hooks may edit this copy
-        hook_missing, hook_unexpected, hook_errors = [], [], []
-        for name, m in self.named_modules(remove_duplicate=False):
-            for hook in list(m._load_state_dict_pre_hooks.values()):
-                hook(m, state_dict, f"{name}." if name else "", {}, strict, hook_missing, hook_unexpected,
-                     hook_errors)
-        if hook_errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(hook_errors))
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict] + hook_missing
-        unexpected = [k for k in state_dict if k not in own] + hook_unexpected
-        extra = {(f"{name}." if name else "") + "_extra_state": m
-                 for name, m in self.named_modules(remove_duplicate=False) if _has_extra_state(m)}
-        problems, loaded = [], {}
-        for key, target in own.items():
-            if key not in state_dict or key in extra:
+        missing, unexpected, errors = [], [], []
+        self._load_tree(state_dict, "", metadata, assign, (missing, unexpected, errors))
+        if strict:
+            errors[:0] = _key_errors(missing, unexpected)
+        if errors:
+            self._raise_load_errors(errors)
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _load_tree(self, state_dict, prefix, metadata, assign, lists):
+        """Load this module's entries, then each child's from the keys under its prefix."""
+        local_metadata = dict(metadata.get(prefix[:-1], {})) if metadata is not None else {}
+        if assign:
+            local_metadata["assign_to_params_buffers"] = True
+        self._load_from_state_dict(state_dict, prefix, local_metadata, True, *lists)
+        for name, child in self._modules.items():
+            if child is not None:
+                head = f"{prefix}{name}."
+                child._load_tree({k: v for k, v in state_dict.items() if k.startswith(head)}, head, metadata,
+                                 assign, lists)
+        keys = _IncompatibleKeys(lists[0], lists[1])
+        for hook in list(self._load_state_dict_post_hooks.values()):
+            if hook(self, keys) is not None:
+                raise AssertionError("load_state_dict post hooks must return None; edit the incompatible keys "
+                                     "in place instead")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Read this module's own entries of ``state_dict`` (keys ``prefix + name``), appending to the
+        three lists instead of raising; override to convert an older layout first."""
+        for key, hook in list(self._load_state_dict_pre_hooks.items()):
+            args = (state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+            hook(*args) if key in self._hooks_without_module else hook(self, *args)
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        own = {**self._parameters, **{k: b for k, b in self._buffers.items() if k not in self._non_persistent}}
+        for name, target in own.items():
+            key = prefix + name
+            if target is None:
                 continue
-            value = _as_host_or_device_array(state_dict[key], target._data)
-            if value.shape != target._data.shape:
-                problems.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} from "
-                                f"checkpoint, the shape in current model is {tuple(target._data.shape)}.")
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
                 continue
-            loaded[key] = value
-        if problems:                     # nothing is loaded then (PyTorch loads the rest before raising)
-            self._raise_load_errors((_key_errors(missing, unexpected) if strict else []) + problems)
-        slots = self._state_slots() if assign else None
-        with no_grad():
-            for key, value in loaded.items():
-                target = own[key]
-                if assign:
-                    module, name = slots[key]
-                    if isinstance(target, Parameter):
-                        module._parameters[name] = Parameter(value, requires_grad=target.requires_grad)
-                    else:
-                        module._buffers[name] = Tensor._wrap(value)
-                else:
-                    target._data = value.astype(target._data.dtype, copy=True)
-        for key, m in extra.items():
-            if key in state_dict:
-                m.set_extra_state(state_dict[key])
-        result = _IncompatibleKeys(missing, unexpected)
-        for m in self.modules():
-            for hook in list(m._load_state_dict_post_hooks.values()):
-                hook(m, result)
-        if strict and (result.missing_keys or result.unexpected_keys):
-            self._raise_load_errors(_key_errors(result.missing_keys, result.unexpected_keys))
-        return result
+            self._load_entry(name, key, target, state_dict[key], assign, error_msgs)
+        extra_key = prefix + "_extra_state"
+        if _has_extra_state(self):
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if not key.startswith(prefix) or key == extra_key:
+                    continue
+                head, *rest = key[len(prefix):].split(".", 1)      # a dotted rest must belong to a child
+                if head not in (self._modules if rest else own):
+                    unexpected_keys.append(key)
+
+    def _load_entry(self, name, key, target, value, assign, error_msgs):
+        """Copy (or with ``assign``, install) one checkpoint value, or say why not in ``error_msgs``."""
+        if not (isinstance(value, Tensor) or backend.is_array(value) or hasattr(value, "__array__")):
+            error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
+                              f"object from checkpoint but received {type(value)}")
+            return
+        array = _as_host_or_device_array(value, target._data)
+        if target._data.ndim == 0 and array.shape == (1,):      # PyTorch's allowance for old 1-element scalars
+            array = array.reshape(())
+        if array.shape != target._data.shape:
+            error_msgs.append(f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from "
+                              f"checkpoint, the shape in current model is {tuple(target._data.shape)}.")
+            return
+        if not assign:
+            with no_grad():
+                target._data = array.astype(target._data.dtype, copy=True)
+        elif isinstance(target, Parameter):
+            if isinstance(value, Parameter):
+                self._parameters[name] = value.requires_grad_(target.requires_grad)
+            else:
+                self._parameters[name] = Parameter(array, requires_grad=target.requires_grad)
+        else:
+            self._buffers[name] = value if isinstance(value, Tensor) and array is value._data else Tensor._wrap(array)
 
     def _raise_load_errors(self, errors):
         raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
