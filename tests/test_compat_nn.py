@@ -513,3 +513,45 @@ def test_load_state_dict_edge_cases_match_pytorch(torch):
             out.append("post hook may not return")
         return out
     assert run(mg) == run(torch)
+
+
+def test_old_batchnorm_checkpoint_without_num_batches_tracked_loads(torch):
+    def run(lib):
+        m = lib.nn.BatchNorm1d(2)
+        m.num_batches_tracked.fill_(5)
+        plain = {k: v for k, v in m.state_dict().items() if k != "num_batches_tracked"}   # no _metadata
+        first = repr(m.load_state_dict(plain))
+        versioned = m.state_dict()
+        del versioned["num_batches_tracked"]
+        return first, int(m.num_batches_tracked), m.load_state_dict(versioned, strict=False).missing_keys
+    assert run(mg) == run(torch) == ("<All keys matched successfully>", 5, ["num_batches_tracked"])
+
+
+# ----------------------------------------------------------------------------- __setattr__ and Parameter copies
+def test_setattr_precedence_between_parameters_modules_and_buffers(torch):
+    def run(lib):
+        def attempt(first, second):
+            m = lib.nn.Module()
+            setattr(m, "x", first)
+            try:
+                m.x = second
+            except TypeError as e:
+                return str(e).split(" as ")[1]
+            return [n for n, _ in m.named_parameters()], [n for n, _ in m.named_buffers()], list(m._modules)
+        param, relu, buf = (lambda: lib.nn.Parameter(lib.ones(1))), lib.nn.ReLU, (lambda: lib.nn.Buffer(lib.ones(1)))
+        return [attempt(a(), b()) for a, b in [(param, relu), (param, buf), (param, lambda: lib.ones(1)),
+                                               (relu, param), (relu, buf), (relu, lambda: 3),
+                                               (buf, relu), (buf, param), (buf, lambda: 3)]]
+    assert run(mg) == run(torch)
+    assert run(mg)[0] == "parameter 'x' (torch.nn.Parameter or None expected)"
+
+
+def test_deepcopy_of_a_parameter_drops_its_grad(torch):
+    import copy
+
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        m(lib.ones(1, 2)).sum().backward()
+        p = copy.deepcopy(m.weight)
+        return copy.deepcopy(m).weight.grad is None, p.grad is None, type(p).__name__, p.requires_grad
+    assert run(mg) == run(torch) == (True, True, "Parameter", True)

@@ -21,6 +21,14 @@ from .parameter import Buffer, Parameter
 
 
 
+def _expect(value, kind, name, what, expected):
+    """The TypeError for assigning to a registered name a value of the wrong kind (None always fits)."""
+    if value is not None and (kind is None or not isinstance(value, kind)):
+        kind_name = type(value).__name__ if type(value).__module__ == "builtins" else \
+            f"{type(value).__module__}.{type(value).__qualname__}"
+        raise TypeError(f"cannot assign {kind_name!r} as {what} {name!r} ({expected} expected)")
+
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns (PyTorch's class name and printing)."""
     __slots__ = ()
@@ -72,6 +80,8 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
+        """PyTorch's precedence: a Parameter, then a parameter's name, a Module, a child's name, then a
+        Buffer or a buffer's name; a registered name takes only its own kind (or None) from then on."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
                                  f"(call super().__init__() first in {type(self).__name__}.__init__)")
@@ -79,25 +89,20 @@ class Module:
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
             params[name] = value
-        elif isinstance(value, Buffer):
-            self.register_buffer(name, value, persistent=value.persistent)
+        elif name in params:
+            _expect(value, None, name, "parameter", "torch.nn.Parameter or None")
+            params[name] = None
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
             modules[name] = value
-        elif name in params:
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} of "
-                                f"{type(self).__name__} (expected a Parameter or None)")
-            params[name] = None
-        elif name in buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (expected a Tensor or None)")
-            buffers[name] = value
         elif name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__!r} as child module {name!r} "
-                                f"(nn.Module or None expected)")
+            _expect(value, None, name, "child module", "torch.nn.Module or None")
             modules[name] = None
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, persistent=value.persistent)
+        elif name in buffers:
+            _expect(value, Tensor, name, "buffer", "torch.nn.Buffer, torch.Tensor or None")
+            buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 

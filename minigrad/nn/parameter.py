@@ -22,6 +22,13 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        # PyTorch's Parameter copies its data and requires_grad only: no .grad (so a deep-copied
+        # model starts with none), unlike a plain Tensor's deepcopy
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._data.copy(), requires_grad=self._requires_grad)
+        return memo[id(self)]
+
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self.detach().numpy(), self._requires_grad))
 
