@@ -555,3 +555,48 @@ def test_deepcopy_of_a_parameter_drops_its_grad(torch):
         p = copy.deepcopy(m.weight)
         return copy.deepcopy(m).weight.grad is None, p.grad is None, type(p).__name__, p.requires_grad
     assert run(mg) == run(torch) == (True, True, "Parameter", True)
+
+
+# ----------------------------------------------------------------------------- containers
+def test_sequential_repetition_and_dir_match_pytorch(torch):
+    def run(lib):
+        s = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh())
+        alias = s
+        s *= 2
+        out = [s is alias, list(s._modules), s[0] is s[2], "0" in dir(s), "0" in dir(lib.nn.ModuleList(list(s)))]
+        for bad in ("x", 0):
+            try:
+                s * bad
+            except (TypeError, ValueError) as e:
+                out.append("TypeError" if isinstance(e, TypeError) else "ValueError")
+        return out
+    assert run(mg) == run(torch) == [True, ["0", "1", "2", "3"], True, False, False, "TypeError", "ValueError"]
+
+
+def test_parameter_list_and_dict_match_pytorch(torch):
+    def run(lib):
+        pl = lib.nn.ParameterList([lib.ones(1), None, 3])
+        pl += [lib.zeros(2, 3)]
+        pd = lib.nn.ParameterDict({"b": lib.ones(1), "a": "text"})
+        pd |= {"c": lib.zeros(2)}
+        out = [[type(p).__name__ for p in pl], [n for n, _ in pl.named_parameters()], repr(pl), repr(pd),
+               list(pd), [n for n, _ in pd.named_parameters()], list(reversed(pd)), pd.popitem()[0],
+               list(pd.fromkeys(["x", "y"], lib.ones(1))), list(pd.copy()), type(pl[1:]).__name__]
+        for call in (lambda: pl(1), lambda: pd(1), lambda: pd.update(3), lambda: pd.update([("a",)]),
+                     lambda: pd.__setitem__(1, lib.ones(1)), lambda: pl.extend(lib.ones(2))):
+            try:
+                call()
+            except (RuntimeError, TypeError, ValueError) as e:
+                out.append((type(e).__name__, str(e)))
+        try:
+            pd["missing"]
+        except AttributeError:                        # PyTorch's error (minigrad's is a KeyError too)
+            out.append("missing")
+        return out
+    ours, theirs = run(mg), run(torch)
+    for i in (2, 3):                                  # dtype and type names print as minigrad's
+        ours[i] = ours[i].replace("[float32", "[torch.float32").replace("minigrad.FloatTensor", "torch.FloatTensor")
+    assert ours == theirs
+    assert theirs[2] == ("ParameterList(\n    (0): Parameter containing: [torch.float32 of size 1]\n"
+                         "    (1): Object of type: NoneType\n    (2): Object of type: int\n"
+                         "    (3): Parameter containing: [torch.float32 of size 2x3]\n)")
