@@ -600,3 +600,35 @@ def test_parameter_list_and_dict_match_pytorch(torch):
     assert theirs[2] == ("ParameterList(\n    (0): Parameter containing: [torch.float32 of size 1]\n"
                          "    (1): Object of type: NoneType\n    (2): Object of type: int\n"
                          "    (3): Parameter containing: [torch.float32 of size 2x3]\n)")
+
+
+# ----------------------------------------------------------------------------- module-wide hooks
+def test_module_wide_hooks_run_before_each_modules_own(torch):
+    def run(lib):
+        hooks = lib.nn.modules.module
+        seen = []
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        net[0].register_forward_hook(lambda m, a, out: seen.append("own"))
+        net[0].register_full_backward_hook(lambda m, gi, go: seen.append("own backward"))
+        handles = [hooks.register_module_forward_pre_hook(lambda m, a: seen.append("pre " + type(m).__name__)),
+                   hooks.register_module_forward_hook(lambda m, a, k, out: seen.append(sorted(k)), with_kwargs=True),
+                   hooks.register_module_full_backward_hook(lambda m, gi, go: seen.append("backward")),
+                   hooks.register_module_parameter_registration_hook(lambda m, name, p: seen.append(name)),
+                   hooks.register_module_buffer_registration_hook(lambda m, name, b: seen.append(name)),
+                   hooks.register_module_module_registration_hook(lambda m, name, c: seen.append("child " + name))]
+        try:
+            net(lib.ones(1, 2, requires_grad=True)).sum().backward()
+            lib.nn.Sequential(lib.nn.BatchNorm1d(1))
+        finally:
+            for h in handles:
+                h.remove()
+        net(lib.ones(1, 2))
+        lin = lib.nn.Linear(1, 1)
+        lin.register_backward_hook(lambda *a: None)
+        try:
+            lin.register_full_backward_hook(lambda *a: None)
+        except RuntimeError as e:
+            seen.append(str(e))
+        return seen
+    assert run(mg) == run(torch)
+    assert run(mg)[:5] == ["pre Sequential", "pre Linear", [], "own", []]

@@ -21,6 +21,82 @@ from .parameter import Buffer, Parameter
 
 
 
+# Hooks for every module (PyTorch's torch.nn.modules.module.register_module_*_hook): they run
+# before each module's own; "flags"/"always" hold the ids of those given kwargs / always called.
+_GLOBAL = {kind: OrderedDict() for kind in ("forward_pre", "forward", "backward", "backward_pre", "parameter",
+                                             "buffer", "module")}
+_GLOBAL.update(flags=set(), always=set())
+
+
+def _register_global(kind, hook, with_kwargs=False, always_call=False):
+    Module._hook_counter += 1
+    key = Module._hook_counter
+    _GLOBAL[kind][key] = hook
+    for flag, wanted in (("flags", with_kwargs), ("always", always_call)):
+        if wanted:
+            _GLOBAL[flag].add(key)
+
+    def remove():
+        _GLOBAL[kind].pop(key, None)
+        _GLOBAL["flags"].discard(key)
+        _GLOBAL["always"].discard(key)
+    handle = RemovableHandle(remove)
+    handle.id = key
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` before every module's forward (and before its own pre-hooks)."""
+    return _register_global("forward_pre", hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """``hook(module, args, output)`` after every module's forward (and before its own hooks)."""
+    return _register_global("forward", hook, with_kwargs, always_call)
+
+
+def register_module_full_backward_hook(hook):
+    """``hook(module, grad_input, grad_output)`` for every module, before its own backward hooks."""
+    return _register_global("backward", hook)
+
+
+register_module_backward_hook = register_module_full_backward_hook
+
+
+def register_module_full_backward_pre_hook(hook):
+    """``hook(module, grad_output)`` for every module, before its own backward pre-hooks."""
+    return _register_global("backward_pre", hook)
+
+
+def register_module_parameter_registration_hook(hook):
+    """``hook(module, name, param)`` whenever a parameter is registered; it may return a replacement."""
+    return _register_global("parameter", hook)
+
+
+def register_module_buffer_registration_hook(hook):
+    """``hook(module, name, buffer)`` whenever a buffer is registered; it may return a replacement."""
+    return _register_global("buffer", hook)
+
+
+def register_module_module_registration_hook(hook):
+    """``hook(module, name, submodule)`` whenever a submodule is registered; it may return a replacement."""
+    return _register_global("module", hook)
+
+
+def _registration_hooks(kind, module, name, value):
+    for hook in list(_GLOBAL[kind].values()):
+        result = hook(module, name, value)
+        if result is not None:
+            value = result
+    return value
+
+
+def _backward_hooks_of(module, kind):
+    """The global then the module's own full backward hooks (``kind`` "") or pre-hooks ("pre")."""
+    own = module._backward_pre_hooks if kind else module._backward_hooks
+    return [*_GLOBAL["backward_" + kind if kind else "backward"].values(), *own.values()]
+
+
 def _expect(value, kind, name, what, expected):
     """The TypeError for assigning to a registered name a value of the wrong kind (None always fits)."""
     if value is not None and (kind is None or not isinstance(value, kind)):
@@ -88,13 +164,13 @@ class Module:
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
-            params[name] = value
+            params[name] = _registration_hooks("parameter", self, name, value)
         elif name in params:
             _expect(value, None, name, "parameter", "torch.nn.Parameter or None")
             params[name] = None
         elif isinstance(value, Module):
             self._forget(name, keep=modules)
-            modules[name] = value
+            modules[name] = _registration_hooks("module", self, name, value)
         elif name in modules:
             _expect(value, None, name, "child module", "torch.nn.Module or None")
             modules[name] = None
@@ -102,7 +178,7 @@ class Module:
             self.register_buffer(name, value, persistent=value.persistent)
         elif name in buffers:
             _expect(value, Tensor, name, "buffer", "torch.nn.Buffer, torch.Tensor or None")
-            buffers[name] = value
+            buffers[name] = _registration_hooks("buffer", self, name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -147,7 +223,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
         self._forget(name, keep=self._parameters)
-        self._parameters[name] = param
+        self._parameters[name] = _registration_hooks("parameter", self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """State saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
@@ -157,7 +233,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self._forget(name, keep=self._buffers)
-        self._buffers[name] = tensor
+        self._buffers[name] = _registration_hooks("buffer", self, name, tensor)
         if persistent:
             self._non_persistent.discard(name)
         else:
@@ -168,7 +244,7 @@ class Module:
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._check_new_name("module", name, self._modules)
         self._forget(name, keep=self._modules)
-        self._modules[name] = module
+        self._modules[name] = _registration_hooks("module", self, name, module)
 
     register_module = add_module
 
@@ -230,8 +306,9 @@ class Module:
             tracer.exit()
 
     def _call(self, args, kwargs):
-        for key, hook in list(self._forward_pre_hooks.items()):
-            if key in self._hooks_with_kwargs:
+        with_kwargs = self._hooks_with_kwargs | _GLOBAL["flags"] if _GLOBAL["flags"] else self._hooks_with_kwargs
+        for key, hook in [*_GLOBAL["forward_pre"].items(), *self._forward_pre_hooks.items()]:
+            if key in with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
                     if not (isinstance(result, tuple) and len(result) == 2):
@@ -242,21 +319,23 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        hooks = _BackwardHookState(self) if self._backward_hooks or self._backward_pre_hooks else None
+        hooks = _BackwardHookState(self) if _backward_hooks_of(self, "") or _backward_hooks_of(self, "pre") else None
         if hooks is not None:
             args = hooks.wrap_inputs(args)
+        forward_hooks = [*_GLOBAL["forward"].items(), *self._forward_hooks.items()]
         try:
             out = self.forward(*args, **kwargs)
         except Exception:
-            for key, hook in list(self._forward_hooks.items()):
-                if key in self._hooks_always_called:
+            always = self._hooks_always_called | _GLOBAL["always"]
+            for key, hook in forward_hooks:
+                if key in always:
                     try:
-                        hook(self, args, kwargs, None) if key in self._hooks_with_kwargs else hook(self, args, None)
+                        hook(self, args, kwargs, None) if key in with_kwargs else hook(self, args, None)
                     except Exception:
                         pass                 # the forward's own error is the one to report
             raise
-        for key, hook in list(self._forward_hooks.items()):
-            result = hook(self, args, kwargs, out) if key in self._hooks_with_kwargs else hook(self, args, out)
+        for key, hook in forward_hooks:
+            result = hook(self, args, kwargs, out) if key in with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
         if hooks is not None:
@@ -298,7 +377,20 @@ class Module:
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
         module's inputs are computed; may return replacement ``grad_input``."""
+        self._backward_hook_kind(full=True)
         return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated form: here the same as :meth:`register_full_backward_hook` (the
+        documented behaviour), and as there, a module takes hooks of one form only."""
+        self._backward_hook_kind(full=False)
+        return self._add_hook(self._backward_hooks, hook)
+
+    def _backward_hook_kind(self, full):
+        if self.__dict__.get("_is_full_backward_hook", full) != full:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
+        object.__setattr__(self, "_is_full_backward_hook", full)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """``hook(module, grad_output)`` when the gradients with respect to the module's outputs
@@ -717,7 +809,7 @@ class _BackwardHookState:
 
     def on_outputs(self, grads):
         graph = any(isinstance(g, Tensor) for g in grads)
-        for hook in list(self.module._backward_pre_hooks.values()):
+        for hook in _backward_hooks_of(self.module, "pre"):
             result = hook(self.module, tuple(_wrap(g) for g in grads))
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)
@@ -735,7 +827,7 @@ class _BackwardHookState:
         grads = iter(grad_input)
         full = tuple(next(grads) if need else _zeros_like(a, graph) if isinstance(a, Tensor) and self.n_inputs else None
                      for a, need in zip(self.args, needs))
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in _backward_hooks_of(self.module, ""):
             result = hook(self.module, tuple(_wrap(g) for g in full), tuple(_wrap(g) for g in self.grad_output))
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)

@@ -30,3 +30,7 @@ def _namespace(name):
 
 for _name in _SUBMODULES:
     globals()[_name] = _sys.modules[f"{__name__}.{_name}"] = _namespace(_name)
+
+for _key in dir(_module):                # the module-wide hooks, from torch.nn.modules.module
+    if _key.startswith("register_module_"):
+        setattr(module, _key, getattr(_module, _key))  # noqa: F821  (the "module" namespace made above)
