@@ -632,3 +632,26 @@ def test_module_wide_hooks_run_before_each_modules_own(torch):
         return seen
     assert run(mg) == run(torch)
     assert run(mg)[:5] == ["pre Sequential", "pre Linear", [], "own", []]
+
+
+# ----------------------------------------------------------------------------- nn.init
+def test_init_deprecated_names_and_gain_argument_checks(torch):
+    import warnings
+
+    def run(lib):
+        out = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for name in ("uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal",
+                         "orthogonal"):
+                out.append(tuple(getattr(lib.nn.init, name)(lib.empty(3, 4)).shape))
+            out.append(float(lib.nn.init.constant(lib.empty(2), 0.5).sum()))
+            out.append(int((lib.nn.init.sparse(lib.empty(4, 2), 0.5) == 0).sum()))
+        out.append([str(w.message) for w in caught])
+        for slope in (True, "x"):
+            try:
+                lib.nn.init.calculate_gain("leaky_relu", slope)
+            except ValueError as e:
+                out.append(str(e))
+        return out
+    assert run(mg) == run(torch)
