@@ -655,3 +655,35 @@ def test_init_deprecated_names_and_gain_argument_checks(torch):
                 out.append(str(e))
         return out
     assert run(mg) == run(torch)
+
+
+# ----------------------------------------------------------------------------- layer constructors
+def test_layer_constructor_checks_raise_pytorchs_exceptions(torch):
+    def run(lib):
+        out = []
+        for make in (lambda: lib.nn.Conv2d(4, 6, 3, groups=0), lambda: lib.nn.Conv2d(4, 6, 3, groups=4),
+                     lambda: lib.nn.Conv1d(4, 4, 3, padding="same", stride=2), lambda: lib.nn.Conv2d(4, 4, 3, padding="x"),
+                     lambda: lib.nn.Conv3d(4, 4, 3, padding="same", stride=(1, 2, 1)),
+                     lambda: lib.nn.ConvTranspose2d(4, 6, 3, groups=4)):
+            try:
+                make()
+            except ValueError as e:
+                out.append(str(e).split(" (")[0].split(",")[0])      # (PyTorch prints a set there)
+        for make in (lambda: lib.nn.Embedding(10, 3, padding_idx=10), lambda: lib.nn.Embedding(10, 3, padding_idx=-11),
+                     lambda: lib.nn.EmbeddingBag(10, 3, padding_idx=10), lambda: lib.nn.MultiheadAttention(6, 4),
+                     lambda: lib.nn.TransformerEncoderLayer(8, 3)):
+            try:
+                make()
+            except AssertionError as e:
+                out.append(str(e).split(" (")[0].lower())
+        return out
+    assert run(mg) == run(torch)
+    assert len(run(mg)) == 11
+
+
+def test_printing_of_losses_and_attention_matches_pytorch(torch):
+    def run(lib):
+        return [repr(lib.nn.NLLLoss(reduction="none")), repr(lib.nn.MSELoss(reduction="sum")),
+                repr(lib.nn.CrossEntropyLoss(label_smoothing=0.1)), repr(lib.nn.MultiheadAttention(4, 2)),
+                type(lib.nn.modules.linear.NonDynamicallyQuantizableLinear(2, 2)).__name__]
+    assert run(mg) == run(torch)

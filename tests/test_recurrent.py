@@ -306,7 +306,7 @@ def test_dropout_between_layers():
     (lambda: rnn_utils.pack_padded_sequence(mg.randn(4, 2, 3), [5, 3]), ValueError, "exceeds the padded length 4"),
     (lambda: nn.Embedding(5, 2)(mg.tensor([0, 5])), IndexError, r"embedding: index out of range \[0, 5\)"),
     (lambda: nn.Embedding(5, 2)(mg.tensor([0.0])), TypeError, "indices must be integers"),
-    (lambda: nn.Embedding(5, 2, padding_idx=5), ValueError, "padding_idx 5 must be within num_embeddings"),
+    (lambda: nn.Embedding(5, 2, padding_idx=5), ValueError, "must be within num_embeddings .*padding_idx 5"),
 ])
 def test_errors_name_the_op_and_the_shapes(call, error, message):
     with pytest.raises(error, match=message):

@@ -6,14 +6,16 @@ bases, whichever file of minigrad defines them."""
 import sys as _sys
 import types as _types
 
-from .. import container as _container, conv as _conv, layers as _layers, loss as _loss, module as _module
+from .. import attention as _attention, container as _container, conv as _conv, layers as _layers, loss as _loss, \
+    module as _module
 from ... import nn as _nn
 
 _SUBMODULES = ("module", "linear", "conv", "activation", "batchnorm", "instancenorm", "normalization", "dropout",
                "loss", "container", "sparse", "rnn", "pooling", "flatten", "transformer", "padding", "pixelshuffle",
                "upsampling", "distance", "adaptive", "channelshuffle", "fold")
 _BASES = {"_ConvNd": _conv._ConvNd, "_NormBase": _layers._NormBase, "_BatchNorm": _layers._BatchNorm,
-          "_Loss": _loss._Loss, "_WeightedLoss": _loss._WeightedLoss}
+          "_Loss": _loss._Loss, "_WeightedLoss": _loss._WeightedLoss,
+          "NonDynamicallyQuantizableLinear": _attention.NonDynamicallyQuantizableLinear}
 
 
 def _namespace(name):
