@@ -687,3 +687,50 @@ def test_printing_of_losses_and_attention_matches_pytorch(torch):
                 repr(lib.nn.CrossEntropyLoss(label_smoothing=0.1)), repr(lib.nn.MultiheadAttention(4, 2)),
                 type(lib.nn.modules.linear.NonDynamicallyQuantizableLinear(2, 2)).__name__]
     assert run(mg) == run(torch)
+
+
+# ----------------------------------------------------------------------------- Module methods libraries call
+def test_train_calls_each_childs_own_train_and_repr_uses_get_name(torch):
+    def run(lib):
+        seen = []
+
+        class Frozen(lib.nn.Linear):
+            def train(self, mode=True):
+                seen.append(mode)
+                return super().train(False)             # stays in eval mode, as a frozen layer does
+
+            def _get_name(self):
+                return "FrozenLinear"
+        m = lib.nn.Sequential(Frozen(1, 1), lib.nn.Dropout())
+        m.eval()
+        m.train()
+        return seen, m[0].training, m[1].training, repr(m)
+    assert run(mg) == run(torch)
+    assert run(mg)[:3] == ([False, True], False, True)
+
+
+def test_private_apply_to_empty_call_impl_and_type_names(torch):
+    def run(lib):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        m.register_buffer("mask", lib.ones(2), persistent=False)
+        weight, mean = m[0].weight, m[1].running_mean
+        out = [m._apply(lambda t: t.double()) is m, m[0].weight is weight, m[1].running_mean is mean,
+               str(m[0].weight.dtype).split(".")[-1], sorted(m._non_persistent_buffers_set)]
+        m.type("torch.FloatTensor")
+        out.append(str(m[1].running_var.dtype).split(".")[-1])
+        m.to_empty(device="cpu")
+        out += [tuple(m[0].weight.shape), type(m[0].weight).__name__, m[0].weight is weight]
+        out.append(tuple(m._call_impl(lib.ones(3, 2)).shape))
+        return out
+    assert run(mg) == run(torch)
+
+
+def test_parameters_take_attributes_that_survive_pickling_but_not_deepcopy(torch):
+    import copy
+    import pickle
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(1))
+        p.no_decay = True
+        return p.no_decay, pickle.loads(pickle.dumps(p)).no_decay, hasattr(copy.deepcopy(p), "no_decay")
+    assert run(mg) == run(torch) == (True, True, False)

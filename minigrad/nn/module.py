@@ -130,6 +130,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_non_persistent_buffers_set", self._non_persistent)   # PyTorch's name for it
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
@@ -148,6 +149,7 @@ class Module:
     def __setstate__(self, state):
         """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
         self.__dict__.update(state)
+        self.__dict__.setdefault("_non_persistent_buffers_set", self.__dict__.get("_non_persistent", set()))
         for name in ("_backward_pre_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                      "_load_state_dict_post_hooks", "_state_dict_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
@@ -304,6 +306,12 @@ class Module:
             return self._call(args, kwargs)
         finally:
             tracer.exit()
+
+    def _call_impl(self, *args, **kwargs):
+        """PyTorch's private name for calling the module (with its hooks), used by some libraries."""
+        return Module.__call__(self, *args, **kwargs)
+
+    _wrapped_call_impl = _call_impl
 
     def _call(self, args, kwargs):
         with_kwargs = self._hooks_with_kwargs | _GLOBAL["flags"] if _GLOBAL["flags"] else self._hooks_with_kwargs
@@ -490,10 +498,12 @@ class Module:
 
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
+        """Set ``training`` here, then call each child's ``train`` (so a subclass's override runs)."""
         if not isinstance(mode, bool):
             raise ArgumentError(f"train: mode must be a bool, got {mode!r}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
@@ -544,6 +554,29 @@ class Module:
                         b._data = convert(b)
         return self
 
+    def _apply(self, fn, recurse=True):
+        """Apply ``fn`` (Tensor -> Tensor) to every parameter, gradient and buffer, as PyTorch's
+        ``_apply``: a parameter keeps its identity and takes the result's array (so optimizers keep
+        working), a buffer is replaced by the result."""
+        if recurse:
+            for child in self.children():
+                child._apply(fn)
+        with no_grad():
+            for p in self._parameters.values():
+                if p is not None:
+                    p._data = fn(p)._data
+                    if p.grad is not None:
+                        p.grad._data = fn(p.grad)._data
+            for key, b in self._buffers.items():
+                if b is not None:
+                    self._buffers[key] = fn(b)
+        return self
+
+    def to_empty(self, *, device=None, recurse=True):
+        """Give every parameter and buffer fresh uninitialised memory on ``device`` (same shapes and dtypes)."""
+        from ..creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device if device is not None else t.device), recurse)
+
     def float(self):
         return self.to(backend.float32)
 
@@ -552,6 +585,8 @@ class Module:
 
     def type(self, dst_type):
         """Cast every parameter and buffer (floating or not) to ``dst_type``, in place."""
+        if isinstance(dst_type, str) and dst_type.endswith("Tensor"):     # "torch.DoubleTensor"
+            dst_type = backend.dtype_of_type_name(dst_type)
         dt = backend.as_dtype(dst_type)
         with no_grad():
             for m in self.modules():
@@ -743,11 +778,11 @@ class Module:
         extra_lines = extra.split("\n") if extra else []
         child_lines = self._child_repr_lines()
         if len(extra_lines) == 1 and not child_lines:
-            return f"{type(self).__name__}({extra_lines[0]})"
+            return f"{self._get_name()}({extra_lines[0]})"
         lines = extra_lines + child_lines
         if not lines:
-            return f"{type(self).__name__}()"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+            return f"{self._get_name()}()"
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
