@@ -734,3 +734,20 @@ def test_parameters_take_attributes_that_survive_pickling_but_not_deepcopy(torch
         p.no_decay = True
         return p.no_decay, pickle.loads(pickle.dumps(p)).no_decay, hasattr(copy.deepcopy(p), "no_decay")
     assert run(mg) == run(torch) == (True, True, False)
+
+
+def test_load_state_dict_writes_in_place_and_ddp_prefix_is_consumed(torch):
+    def run(lib):
+        shared = lib.nn.Linear(2, 2)
+        net = lib.nn.Module()
+        net.linear1, net.linear2 = shared, shared
+        sd = net.state_dict()                       # its tensors share the parameters' memory
+        sd["linear1.weight"] = lib.ones(2, 2)
+        net.load_state_dict(sd)                     # linear2.weight, loaded later, already holds the ones
+        ddp = OrderedDict((f"module.{k}", v) for k, v in net.state_dict().items())
+        ddp._metadata = OrderedDict([("module", {"version": 1}), ("module.linear1", {"version": 1})])
+        lib.nn.modules.utils.consume_prefix_in_state_dict_if_present(ddp, "module.")
+        return (float(shared.weight.sum()), list(ddp), list(ddp._metadata), str(net.load_state_dict(ddp)),
+                lib.nn.modules.utils._pair(3), lib.nn.modules.utils._reverse_repeat_tuple((1, 2), 2))
+    assert run(mg) == run(torch)
+    assert run(mg)[0] == 4.0

@@ -748,8 +748,7 @@ class Module:
                               f"checkpoint, the shape in current model is {tuple(target._data.shape)}.")
             return
         if not assign:
-            with no_grad():
-                target._data = array.astype(target._data.dtype, copy=True)
+            _copy_into(target, array)
         elif isinstance(target, Parameter):
             if isinstance(value, Parameter):
                 self._parameters[name] = value.requires_grad_(target.requires_grad)
@@ -794,6 +793,16 @@ def _key_errors(missing, unexpected):
         return ", ".join('"' + k + '"' for k in keys)
     return ([f"Missing key(s) in state_dict: {quoted(missing)}. "] if missing else []) + \
            ([f"Unexpected key(s) in state_dict: {quoted(unexpected)}. "] if unexpected else [])
+
+
+def _copy_into(target, array):
+    """Write ``array`` into ``target``'s own memory, as PyTorch's ``copy_``: whatever shares it (a
+    state_dict taken earlier, a view) sees the loaded values.  Read-only memory is replaced instead."""
+    data = target._data
+    if getattr(getattr(data, "flags", None), "writeable", True):
+        data[...] = array
+    else:
+        target._data = array.astype(data.dtype, copy=True)
 
 
 def _has_extra_state(module):

@@ -36,3 +36,4 @@ for _name in _SUBMODULES:
 for _key in dir(_module):                # the module-wide hooks, from torch.nn.modules.module
     if _key.startswith("register_module_"):
         setattr(module, _key, getattr(_module, _key))  # noqa: F821  (the "module" namespace made above)
+from . import utils  # noqa: E402,F401  (torch.nn.modules.utils)
