@@ -751,3 +751,29 @@ def test_load_state_dict_writes_in_place_and_ddp_prefix_is_consumed(torch):
                 lib.nn.modules.utils._pair(3), lib.nn.modules.utils._reverse_repeat_tuple((1, 2), 2))
     assert run(mg) == run(torch)
     assert run(mg)[0] == 4.0
+
+
+def test_hook_flag_stores_by_pytorchs_names_and_backward_hooks_on_dict_outputs(torch):
+    import warnings
+
+    def run(lib):
+        m = lib.nn.Linear(2, 2)
+        h = m.register_forward_hook(lambda *a: None, with_kwargs=True, always_call=True)
+        g = m.register_forward_pre_hook(lambda *a: None, with_kwargs=True)
+        out = [h.id in m._forward_hooks_with_kwargs, g.id in m._forward_pre_hooks_with_kwargs,
+               h.id in m._forward_hooks_always_called]
+        h.remove()
+        g.remove()
+        out += [h.id in m._forward_hooks_with_kwargs, g.id in m._forward_pre_hooks_with_kwargs]
+
+        class DictOut(lib.nn.Module):
+            def forward(self, d):
+                return {"x": d["x"] * 2}
+        calls = []
+        d = DictOut()
+        d.register_full_backward_hook(lambda *a: calls.append(1))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            d({"x": lib.ones(2, requires_grad=True)})["x"].sum().backward()
+        return out, calls, ["should be a Tensor or a tuple of Tensors" in str(w.message) for w in caught]
+    assert run(mg) == run(torch) == ([True, True, True, False, False], [], [True])

@@ -8,6 +8,7 @@ attribute.  Names and layouts follow PyTorch, so ``state_dict()`` keys such as
 from __future__ import annotations
 
 import functools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -136,6 +137,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_hooks_with_kwargs", set())        # hook ids called with the kwargs too
         object.__setattr__(self, "_hooks_always_called", set())      # forward hook ids also run when forward raises
+        self._alias_hook_flags()
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
@@ -155,6 +157,13 @@ class Module:
             self.__dict__.setdefault(name, OrderedDict())
         for name in ("_hooks_with_kwargs", "_hooks_always_called", "_public_state_dict_hooks", "_hooks_without_module"):
             self.__dict__.setdefault(name, set())
+        self._alias_hook_flags()
+
+    def _alias_hook_flags(self):
+        """PyTorch's names for the hook-id flags (hook ids are unique, so one set serves both kinds)."""
+        for name in ("_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs"):
+            object.__setattr__(self, name, self._hooks_with_kwargs)
+        object.__setattr__(self, "_forward_hooks_always_called", self._hooks_always_called)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -842,6 +851,10 @@ class _BackwardHookState:
 
     def wrap_outputs(self, out):
         single = isinstance(out, Tensor)
+        if not single and not isinstance(out, tuple):      # a dict, a list: PyTorch calls no hook then
+            warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                          f"but received {type(out)}")
+            return out
         tensors = [out] if single else [o for o in out if isinstance(o, Tensor) and o.requires_grad]
         if not tensors or not tensors[0].requires_grad:
             return out
