@@ -1,5 +1,6 @@
 """PyTorch-compatibility of the nn / optim / data API as a PyTorch user's tests exercise it:
 names and order, containers, hooks, state dicts, printing, and the errors PyTorch raises."""
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -777,3 +778,28 @@ def test_hook_flag_stores_by_pytorchs_names_and_backward_hooks_on_dict_outputs(t
             d({"x": lib.ones(2, requires_grad=True)})["x"].sum().backward()
         return out, calls, ["should be a Tensor or a tuple of Tensors" in str(w.message) for w in caught]
     assert run(mg) == run(torch) == ([True, True, True, False, False], [], [True])
+
+
+def test_module_wide_hook_stores_reset_by_assignment_and_invalid_backward_results(torch):
+    def run(lib):
+        hooks, counts = lib.nn.modules.module, []
+        sig, x = lib.nn.Sigmoid(), lib.ones(3, requires_grad=True)
+        hooks.register_module_forward_hook(lambda m, i, o: counts.append("forward"))
+        hooks.register_module_full_backward_hook(lambda m, gi, go: counts.append("backward"))
+        sig(x).sum().backward()
+        hooks._global_forward_hooks = OrderedDict()        # how PyTorch's tests clean up
+        hooks._global_backward_hooks = OrderedDict()
+        sig(x).sum().backward()
+        for bad in (lambda m, gi, go: gi[:-1], lambda m, gi, go: gi + (lib.ones(2),)):
+            with hooks.register_module_full_backward_hook(bad):
+                try:
+                    sig(x).sum().backward()
+                except RuntimeError as e:
+                    counts.append(re.search(r"got \d+, but expected \d+", str(e)).group())
+        handle = sig.register_forward_pre_hook(lambda m, i: handle.remove())
+        counts.append((len(handle.hooks_dict_ref()), handle.id in handle.hooks_dict_ref()))
+        sig(x)
+        counts.append(len(handle.hooks_dict_ref()))
+        return counts
+    assert run(mg) == run(torch)
+    assert run(mg)[-2:] == [(1, True), 0]

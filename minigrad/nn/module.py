@@ -41,8 +41,14 @@ def _register_global(kind, hook, with_kwargs=False, always_call=False):
         _GLOBAL[kind].pop(key, None)
         _GLOBAL["flags"].discard(key)
         _GLOBAL["always"].discard(key)
+    return _handle(remove, key, _GLOBAL[kind])
+
+
+def _handle(remove, key, store):
+    """A RemovableHandle with PyTorch's ``id`` and ``hooks_dict_ref()`` (the store the hook is in)."""
     handle = RemovableHandle(remove)
     handle.id = key
+    handle.hooks_dict_ref = lambda: store
     return handle
 
 
@@ -375,9 +381,7 @@ class Module:
             for flags in (self._hooks_with_kwargs, self._hooks_always_called, self._public_state_dict_hooks,
                           self._hooks_without_module):
                 flags.discard(key)
-        handle = RemovableHandle(remove)
-        handle.id = key
-        return handle
+        return _handle(remove, key, store)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` before forward; may return replacement args.  With
@@ -889,8 +893,9 @@ class _BackwardHookState:
             if result is not None:
                 result = result if isinstance(result, tuple) else (result,)
                 if len(result) != len(full):
-                    raise RuntimeError(f"backward hook of {type(self.module).__name__} returned {len(result)} "
-                                       f"gradients; expected {len(full)}, one per positional argument")
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(result)}, "
+                                       f"but expected {len(full)} (one per positional argument of "
+                                       f"{type(self.module).__name__})")
                 full = tuple(r if graph or not isinstance(r, Tensor) else r._data for r in result)
         return tuple(g for g, need in zip(full, needs) if need)
 
