@@ -803,3 +803,18 @@ def test_module_wide_hook_stores_reset_by_assignment_and_invalid_backward_result
         return counts
     assert run(mg) == run(torch)
     assert run(mg)[-2:] == [(1, True), 0]
+
+
+def test_sequential_extend_and_moduledict_from_pairs_match_pytorch(torch):
+    def run(lib):
+        s = lib.nn.Sequential(lib.nn.ReLU())
+        s.extend(lib.nn.Sequential(lib.nn.Tanh(), lib.nn.ELU()))
+        d = lib.nn.ModuleDict([("b", lib.nn.ReLU()), ("a", lib.nn.Tanh())])
+        out = [[type(m).__name__ for m in s], list(d)]
+        for bad in (3, [3], [("a",)]):
+            try:
+                lib.nn.ModuleDict().update(bad)
+            except (TypeError, ValueError) as e:
+                out.append((type(e).__name__, str(e)))
+        return out
+    assert run(mg) == run(torch)

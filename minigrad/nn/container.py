@@ -54,9 +54,10 @@ class Sequential(Module):
         return self
 
     def extend(self, modules):
-        if not hasattr(modules, "__iter__") or isinstance(modules, Module) and not isinstance(modules, ModuleList):
-            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
-        for m in modules:
+        """Append each module of an iterable (a list, another Sequential, a ModuleList)."""
+        if not hasattr(modules, "__iter__"):
+            raise TypeError(f"Sequential.extend should be called with an iterable, but got {type(modules).__name__}")
+        for m in list(modules):
             self.append(m)
         return self
 
@@ -176,8 +177,8 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        for name, m in (modules or {}).items():
-            self.add_module(name, m)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, key):
         return self._modules[key]
@@ -200,8 +201,11 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules):
-        """Add (or replace) modules from a mapping or an iterable of ``(name, module)`` pairs."""
-        for name, m in (modules.items() if hasattr(modules, "items") else modules):
+        """Add (or replace) modules from a mapping (in its order) or an iterable of ``(name, module)`` pairs."""
+        if not hasattr(modules, "__iter__"):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(modules).__name__}")
+        for name, m in (modules.items() if hasattr(modules, "items") else _pairs(modules, "ModuleDict")):
             self[name] = m
 
     def __len__(self):
@@ -221,6 +225,17 @@ class ModuleDict(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleDict is a container: index it in your forward()")
+
+
+def _pairs(items, owner):
+    """Check an update's ``(key, value)`` sequence as PyTorch's dict containers do."""
+    pairs = list(items)
+    for j, pair in enumerate(pairs):
+        if not hasattr(pair, "__iter__"):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is" + type(pair).__name__)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(pair)}; 2 is required")
+    return pairs
 
 
 def _repeats(seq, other):
@@ -423,14 +438,7 @@ class ParameterDict(Module):
         elif hasattr(parameters, "items"):
             pairs = sorted(parameters.items())
         else:
-            pairs = list(parameters)
-            for j, pair in enumerate(pairs):
-                if not hasattr(pair, "__iter__"):
-                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is"
-                                    + type(pair).__name__)
-                if len(pair) != 2:
-                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(pair)}; "
-                                     "2 is required")
+            pairs = _pairs(parameters, "ParameterDict")
         for key, value in pairs:
             self[key] = value
 
