@@ -818,3 +818,17 @@ def test_sequential_extend_and_moduledict_from_pairs_match_pytorch(torch):
                 out.append((type(e).__name__, str(e)))
         return out
     assert run(mg) == run(torch)
+
+
+def test_assigning_through_a_parametrization_needs_every_right_inverse(torch):
+    def run(lib):
+        class Symmetric(lib.nn.Module):
+            def forward(self, x):
+                return x.triu() + x.triu(1).transpose(-1, -2)
+        m = lib.nn.Linear(2, 2)
+        lib.nn.utils.parametrize.register_parametrization(m, "weight", Symmetric())
+        try:
+            m.weight = lib.ones(2, 2)
+        except RuntimeError as e:
+            return str(e)
+    assert run(mg) == run(torch) == "parametrization Symmetric does not implement right_inverse."
