@@ -832,3 +832,38 @@ def test_assigning_through_a_parametrization_needs_every_right_inverse(torch):
         except RuntimeError as e:
             return str(e)
     assert run(mg) == run(torch) == "parametrization Symmetric does not implement right_inverse."
+
+
+def test_old_style_backward_hook_register_buffer_override_and_to_copy(torch):
+    def run(lib):
+        out = []
+
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l1 = lib.nn.Linear(3, 2)
+                self.register_backward_hook(lambda m, gi, go: out.append(("hook", len(go))))
+
+            def forward(self, x):
+                return {"output": self.l1(x).sum()}            # a dict: old-style hooks still fire
+        net = Net()                                           # (PyTorch's hook holds the module weakly)
+        net(lib.ones(2, 3))["output"].backward()
+
+        class Overriding(lib.nn.Module):                      # register_buffer without `persistent`
+            def __init__(self, persistent):
+                super().__init__()
+                self.bar = lib.nn.Buffer(lib.ones(2), persistent=persistent)
+
+            def register_buffer(self, name, value):
+                out.append(("override", name))
+                super().register_buffer(name, value, True)
+        out.append(list(Overriding(True).state_dict()))
+        for call in (lambda: Overriding(False), lambda: lib.nn.Linear(1, 1).to("cpu", copy=True),
+                     lambda: lib.nn.Module().register_buffer(1, lib.ones(1))):
+            try:
+                call()
+            except (RuntimeError, TypeError) as e:
+                out.append(str(e))
+        return out
+    assert run(mg) == run(torch)
+    assert run(mg)[:3] == [("hook", 1), ("override", "bar"), ["bar"]]

@@ -8,6 +8,7 @@ attribute.  Names and layouts follow PyTorch, so ``state_dict()`` keys such as
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -96,6 +97,11 @@ def _registration_hooks(kind, module, name, value):
         if result is not None:
             value = result
     return value
+
+
+def _call_old_backward_hook(hook, module, grad_inputs, grad_outputs):
+    result = hook(module, grad_inputs, grad_outputs)
+    return None if result is None else (result if isinstance(result, tuple) else (result,))
 
 
 def _backward_hooks_of(module, kind):
@@ -192,12 +198,24 @@ class Module:
             _expect(value, None, name, "child module", "torch.nn.Module or None")
             modules[name] = None
         elif isinstance(value, Buffer):
-            self.register_buffer(name, value, persistent=value.persistent)
+            self._register_buffer_via_override(name, value, value.persistent)
         elif name in buffers:
             _expect(value, Tensor, name, "buffer", "torch.nn.Buffer, torch.Tensor or None")
             buffers[name] = _registration_hooks("buffer", self, name, value)
         else:
             object.__setattr__(self, name, value)
+
+    def _register_buffer_via_override(self, name, value, persistent):
+        """Call ``register_buffer``, as PyTorch does, even a subclass's override that lacks the
+        ``persistent`` argument (then only persistent buffers can be registered through it)."""
+        method = self.register_buffer
+        if getattr(method, "__func__", None) is Module.register_buffer or \
+                "persistent" in inspect.signature(method).parameters:
+            return method(name, value, persistent=persistent)
+        if not persistent:
+            raise RuntimeError("Registering a non-persistent buffer on a Module subclass that implements "
+                               "register_buffer() without the persistent argument is not allowed.")
+        return method(name, value)
 
     def _forget(self, name, keep=None):
         """Drop ``name`` from every store but ``keep``: replacing an entry there keeps its
@@ -225,7 +243,7 @@ class Module:
         dots that is not already an attribute of another kind (a plain attribute set to None, as in
         ``self.bias = None`` before ``register_parameter("bias", None)``, may be replaced)."""
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
         if "." in name:
@@ -342,7 +360,9 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        hooks = _BackwardHookState(self) if _backward_hooks_of(self, "") or _backward_hooks_of(self, "pre") else None
+        old_style = self.__dict__.get("_is_full_backward_hook") is False
+        full = (_backward_hooks_of(self, "") and not old_style) or _backward_hooks_of(self, "pre")
+        hooks = _BackwardHookState(self) if full else None
         if hooks is not None:
             args = hooks.wrap_inputs(args)
         forward_hooks = [*_GLOBAL["forward"].items(), *self._forward_hooks.items()]
@@ -363,7 +383,24 @@ class Module:
                 out = result
         if hooks is not None:
             out = hooks.wrap_outputs(out)
+        if old_style and self._backward_hooks:
+            self._attach_old_backward_hooks(out)
         return out
+
+    def _attach_old_backward_hooks(self, out):
+        """The deprecated ``register_backward_hook``: PyTorch calls those hooks from the node that made
+        the output's first Tensor (in a dict: its first Tensor value), with that node's gradients."""
+        while not isinstance(out, Tensor):
+            if isinstance(out, dict):
+                out = next((v for v in out.values() if isinstance(v, Tensor)), None)
+            elif isinstance(out, (tuple, list)) and out:
+                out = out[0]
+            else:
+                return
+        if out.grad_fn is None:
+            return
+        for hook in list(self._backward_hooks.values()):
+            out.grad_fn.register_hook(functools.partial(_call_old_backward_hook, hook, self))
 
     def _add_hook(self, store, hook, prepend=False, with_kwargs=False, always_call=False):
         Module._hook_counter += 1
@@ -402,8 +439,8 @@ class Module:
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
-        """PyTorch's deprecated form: here the same as :meth:`register_full_backward_hook` (the
-        documented behaviour), and as there, a module takes hooks of one form only."""
+        """PyTorch's deprecated form: ``hook(module, grad_input, grad_output)`` with the gradients of the
+        node that made the output (not of the module's inputs); a module takes hooks of one form only."""
         self._backward_hook_kind(full=False)
         return self._add_hook(self._backward_hooks, hook)
 
@@ -541,6 +578,8 @@ class Module:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in
         place (the Parameter objects stay the same, so optimizers keep working)."""
         from ..tensor import _parse_to_args
+        if "copy" in kwargs:                 # a module converts in place: there is nothing to copy to
+            raise RuntimeError(".to() does not accept copy argument")
         device, dtype = _parse_to_args(args, dict(kwargs))
         dev = backend.device(device) if device is not None else None
         dt = backend.as_dtype(dtype) if dtype is not None else None
