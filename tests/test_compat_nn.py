@@ -867,3 +867,16 @@ def test_old_style_backward_hook_register_buffer_override_and_to_copy(torch):
         return out
     assert run(mg) == run(torch)
     assert run(mg)[:3] == [("hook", 1), ("override", "bar"), ["bar"]]
+
+
+def test_containers_take_integer_tensor_indices(torch):
+    def run(lib):
+        s = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh(), lib.nn.ELU())
+        s[lib.tensor(1, dtype=lib.int16)] = lib.nn.GELU()
+        ml = lib.nn.ModuleList([lib.nn.ReLU(), lib.nn.Tanh()])
+        ml[lib.tensor(1, dtype=lib.int32)] = lib.nn.GELU()
+        pl = lib.nn.ParameterList([lib.ones(1)])
+        pl[lib.tensor(0)] = lib.zeros(1)
+        return (list(s._modules), type(s[lib.tensor(1)]).__name__, list(ml._modules), type(ml[1]).__name__,
+                list(pl._parameters), float(pl[0].sum()))
+    assert run(mg) == run(torch)

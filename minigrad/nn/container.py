@@ -1,6 +1,7 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 
 from ..errors import ArgumentError
@@ -461,6 +462,7 @@ class ParameterDict(Module):
 
 
 def _index(index, n):
+    index = operator.index(index)          # an int, or an integer 0-d Tensor (as PyTorch's containers take)
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of range for a container of {n} modules")
     return index % n
