@@ -880,3 +880,12 @@ def test_containers_take_integer_tensor_indices(torch):
         return (list(s._modules), type(s[lib.tensor(1)]).__name__, list(ml._modules), type(ml[1]).__name__,
                 list(pl._parameters), float(pl[0].sum()))
     assert run(mg) == run(torch)
+
+
+def test_rnn_refuses_an_unknown_nonlinearity_with_pytorchs_message(torch):
+    def run(lib):
+        try:
+            lib.nn.RNN(1, 10, nonlinearity="garbage")
+        except ValueError as e:
+            return str(e)
+    assert run(mg) == run(torch)

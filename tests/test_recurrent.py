@@ -299,7 +299,7 @@ def test_dropout_between_layers():
     (lambda: nn.LSTM(3, 4, proj_size=4), ValueError, "proj_size has to be smaller"),
     (lambda: nn.GRU(3, 4, proj_size=2), ValueError, "proj_size argument is only supported for LSTM"),
     (lambda: nn.RNN(3, 4, proj_size=0), ValueError, "proj_size argument is only supported for LSTM"),
-    (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "nonlinearity must be 'tanh' or 'relu'"),
+    (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, "Unknown nonlinearity 'sigmoid'"),
     (lambda: nn.GRU(3, 4, dropout=1.5), ValueError, "dropout must be a number in"),
     (lambda: nn.LSTMCell(3, 4)(mg.randn(2, 3), (mg.randn(2, 5), mg.randn(2, 4))), ValueError, r"h must have shape"),
     (lambda: rnn_utils.pack_padded_sequence(mg.randn(4, 2, 3), [2, 3]), RuntimeError, "sorted in decreasing order"),
