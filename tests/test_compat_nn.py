@@ -889,3 +889,29 @@ def test_rnn_refuses_an_unknown_nonlinearity_with_pytorchs_message(torch):
         except ValueError as e:
             return str(e)
     assert run(mg) == run(torch)
+
+
+def test_spectral_norm_state_dict_metadata_and_pre_version_1_checkpoints(torch):
+    from copy import deepcopy
+
+    def run(lib):
+        lib.manual_seed(0)
+        inp = lib.randn(2, 3)
+        snm = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5))
+        for _ in range(3):
+            snm(inp)
+        ref = deepcopy(snm.state_dict())
+        old = deepcopy(ref)                  # as saved before version 1: the weight itself, no v, no metadata
+        del old._metadata[""]["spectral_norm"], old["weight_v"]
+        old["weight"] = snm.weight.detach().clone()
+        with lib.no_grad():
+            snm.eval()
+            expected = snm(inp)
+        snm = lib.nn.utils.spectral_norm(lib.nn.utils.remove_spectral_norm(snm))
+        result = repr(snm.load_state_dict(old))
+        with lib.no_grad():
+            snm.eval()
+            close = bool(lib.allclose(snm(inp), expected, atol=1e-5))
+        return dict(ref._metadata[""]), result, close, sorted(snm.state_dict())
+    assert run(mg) == run(torch)
+    assert run(mg)[2]
