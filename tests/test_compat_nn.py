@@ -915,3 +915,23 @@ def test_spectral_norm_state_dict_metadata_and_pre_version_1_checkpoints(torch):
         return dict(ref._metadata[""]), result, close, sorted(snm.state_dict())
     assert run(mg) == run(torch)
     assert run(mg)[2]
+
+
+def test_extra_state_is_saved_by_get_and_loaded_by_set_separately(torch):
+    def run(lib):
+        class OnlyGet(lib.nn.Module):
+            def get_extra_state(self):
+                return {"foo": 5}
+
+        class OnlySet(lib.nn.Module):
+            def set_extra_state(self, state):
+                pass
+        out = []
+        for m in (OnlyGet(), OnlySet()):
+            out.append(list(m.state_dict()))
+            try:
+                m.load_state_dict(m.state_dict())
+            except RuntimeError as e:
+                out.append(str(e))
+        return out
+    assert run(mg) == run(torch)

@@ -706,7 +706,7 @@ class Module:
         for key, b in self._buffers.items():
             if b is not None and key not in self._non_persistent:
                 destination[prefix + key] = b if keep_vars else b.detach()
-        if _has_extra_state(self):
+        if _has_extra_state(self, "get_extra_state"):
             destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def get_extra_state(self):
@@ -771,7 +771,7 @@ class Module:
                 continue
             self._load_entry(name, key, target, state_dict[key], assign, error_msgs)
         extra_key = prefix + "_extra_state"
-        if _has_extra_state(self):
+        if _has_extra_state(self, "set_extra_state"):
             if extra_key in state_dict:
                 self.set_extra_state(state_dict[extra_key])
             elif strict:
@@ -857,8 +857,10 @@ def _copy_into(target, array):
         target._data = array.astype(data.dtype, copy=True)
 
 
-def _has_extra_state(module):
-    return type(module).get_extra_state is not Module.get_extra_state
+def _has_extra_state(module, method):
+    """Whether the module's class overrides ``method``: saving asks about get_extra_state and loading
+    about set_extra_state, separately, as PyTorch does."""
+    return getattr(type(module), method) is not getattr(Module, method)
 
 
 def _as_host_or_device_array(value, like):
