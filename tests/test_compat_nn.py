@@ -935,3 +935,28 @@ def test_extra_state_is_saved_by_get_and_loaded_by_set_separately(torch):
                 out.append(str(e))
         return out
     assert run(mg) == run(torch)
+
+
+def test_call_super_init_runs_a_mixin_placed_after_module(torch):
+    def run(lib):
+        class Mixin:
+            def __init__(self, *a, **kw):
+                super().__init__(*a, **kw)
+                self.mixin_init = True
+
+        class Before(Mixin, lib.nn.Module):
+            pass
+
+        class After(lib.nn.Module, Mixin):
+            pass
+        out = [hasattr(Before(), "mixin_init"), hasattr(After(), "mixin_init")]
+        After.call_super_init = True
+        out.append(hasattr(After(), "mixin_init"))
+        for call in (lambda: lib.nn.Module(3), lambda: lib.nn.Module(x=1)):
+            try:
+                call()
+            except TypeError as e:
+                out.append(str(e))
+        return out
+    assert run(mg) == run(torch) == [True, False, True, "Module.__init__() takes 1 positional argument but 2 were given",
+                                     "Module.__init__() got an unexpected keyword argument 'x'"]

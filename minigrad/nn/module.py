@@ -138,8 +138,13 @@ class Module:
     ``forward``, call the module (not ``forward``) so that hooks run."""
 
     _hook_counter = 0
+    call_super_init = False     # True: __init__ passes its arguments on to the next class (a mixin after Module)
 
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
+        if not self.call_super_init and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if not self.call_super_init and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given")
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
@@ -159,6 +164,8 @@ class Module:
         object.__setattr__(self, "_public_state_dict_hooks", set())   # ids of those that must return None
         object.__setattr__(self, "_hooks_without_module", set())      # load pre-hook ids not given the module
         object.__setattr__(self, "training", True)
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     def __setstate__(self, state):
         """Unpickling: a module pickled before the newer hook stores existed gets empty ones."""
