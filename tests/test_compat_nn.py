@@ -663,7 +663,8 @@ def test_layer_constructor_checks_raise_pytorchs_exceptions(torch):
     def run(lib):
         out = []
         for make in (lambda: lib.nn.Conv2d(4, 6, 3, groups=0), lambda: lib.nn.Conv2d(4, 6, 3, groups=4),
-                     lambda: lib.nn.Conv1d(4, 4, 3, padding="same", stride=2), lambda: lib.nn.Conv2d(4, 4, 3, padding="x"),
+                     lambda: lib.nn.Conv1d(4, 4, 3, padding="same", stride=2),
+                     lambda: lib.nn.Conv2d(4, 4, 3, padding="x"),
                      lambda: lib.nn.Conv3d(4, 4, 3, padding="same", stride=(1, 2, 1)),
                      lambda: lib.nn.ConvTranspose2d(4, 6, 3, groups=4)):
             try:
@@ -958,5 +959,6 @@ def test_call_super_init_runs_a_mixin_placed_after_module(torch):
             except TypeError as e:
                 out.append(str(e))
         return out
-    assert run(mg) == run(torch) == [True, False, True, "Module.__init__() takes 1 positional argument but 2 were given",
+    assert run(mg) == run(torch) == [True, False, True,
+                                     "Module.__init__() takes 1 positional argument but 2 were given",
                                      "Module.__init__() got an unexpected keyword argument 'x'"]

@@ -33,7 +33,8 @@ class MultiheadAttention(Module):
             raise ArgumentError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and "
                              f"{num_heads}")
         if embed_dim % num_heads:
-            raise CheckError(f"embed_dim must be divisible by num_heads (MultiheadAttention: {embed_dim} and {num_heads})")
+            raise CheckError(f"embed_dim must be divisible by num_heads (MultiheadAttention: {embed_dim} and "
+                             f"{num_heads})")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim

@@ -141,10 +141,11 @@ class Module:
     call_super_init = False     # True: __init__ passes its arguments on to the next class (a mixin after Module)
 
     def __init__(self, *args, **kwargs):
+        name = type(self).__name__
         if not self.call_super_init and kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
         if not self.call_super_init and args:
-            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given")
+            raise TypeError(f"{name}.__init__() takes 1 positional argument but {len(args) + 1} were given")
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
