@@ -962,3 +962,25 @@ def test_call_super_init_runs_a_mixin_placed_after_module(torch):
     assert run(mg) == run(torch) == [True, False, True,
                                      "Module.__init__() takes 1 positional argument but 2 were given",
                                      "Module.__init__() got an unexpected keyword argument 'x'"]
+
+
+def test_init_error_messages_start_as_pytorchs_and_zero_element_tensors_are_left_alone(torch):
+    import warnings
+
+    def run(lib):
+        init, out = lib.nn.init, []
+        for call in (lambda: init.xavier_normal_(lib.empty(3)), lambda: init.calculate_gain("foo"),
+                     lambda: init.kaiming_uniform_(lib.empty(2, 2), mode="bad"), lambda: init.eye_(lib.empty(2, 2, 2)),
+                     lambda: init.dirac_(lib.empty(2, 2)), lambda: init.dirac_(lib.empty(3, 2, 2), groups=2),
+                     lambda: init.orthogonal_(lib.empty(3)), lambda: init.sparse_(lib.empty(2, 2, 2), 0.1)):
+            try:
+                call()
+            except ValueError as e:
+                out.append(str(e).split(" (")[0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for name in ("kaiming_uniform_", "kaiming_normal_", "orthogonal_"):
+                out.append(tuple(getattr(init, name)(lib.empty(3, 0)).shape))
+        out.append([str(w.message) for w in caught])
+        return out
+    assert run(mg) == run(torch)
