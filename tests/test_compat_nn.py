@@ -984,3 +984,29 @@ def test_init_error_messages_start_as_pytorchs_and_zero_element_tensors_are_left
         out.append([str(w.message) for w in caught])
         return out
     assert run(mg) == run(torch)
+
+
+def test_module_error_messages_begin_as_pytorchs_and_plain_attributes_may_precede_init(torch):
+    def run(lib):
+        class Early(lib.nn.Module):
+            def __init__(self, child):
+                self.note = "set before super().__init__()"      # a plain value: allowed, as in PyTorch
+                if child:
+                    self.child = lib.nn.Linear(1, 1)
+                super().__init__()
+        out = [Early(False).note]
+        net = lib.nn.Sequential(lib.nn.Sequential(lib.nn.Linear(1, 1)))
+        net[0].foo = 3
+        for call in (lambda: Early(True), lambda: net.get_submodule("0.5"), lambda: net.get_submodule("0.0.weight"),
+                     lambda: net.get_submodule("0.foo"), lambda: lib.nn.Module()(1), lambda: net.train("x"),
+                     lambda: net.add_module("x", 1), lambda: net.register_parameter("x", lib.ones(1)),
+                     lambda: net.register_buffer("x", 1), lambda: net.to(lib.int64),
+                     lambda: lib.nn.Sequential().insert(2, lib.nn.ReLU()), lambda: lib.nn.Sequential().insert(0, 1)):
+            try:
+                call()
+            except Exception as e:                      # the builtin class, the message without minigrad's extras
+                kind = next(c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins")
+                text = str(e).split(" (")[0].split("=torch.")[0].split("=int64")[0].split("<class")[0]
+                out.append((kind, text.replace("torch.FloatTensor", "T").replace("minigrad.tensor.Tensor", "T")))
+        return out
+    assert run(mg) == run(torch)

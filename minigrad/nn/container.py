@@ -65,7 +65,7 @@ class Sequential(Module):
     def insert(self, index, module):
         """Put ``module`` before position ``index`` (negative counts from the end), renumbering."""
         if not isinstance(module, Module):
-            raise AssertionError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+            raise AssertionError(f"module should be of type: {Module} (Sequential.insert got {type(module).__name__})")
         _insert(self, index, module)
         return self
 
@@ -253,7 +253,7 @@ def _insert(container, index, module):
     items = list(container._modules.values())
     n = len(items)
     if not -n <= index <= n:
-        raise IndexError(f"index {index} is out of range for a container of {n} modules")
+        raise IndexError(f"Index out of range: {index} (a container of {n} modules)")
     items.insert(index, module)
     container._modules.clear()
     for k, m in enumerate(items):

@@ -110,12 +110,16 @@ def _backward_hooks_of(module, kind):
     return [*_GLOBAL["backward_" + kind if kind else "backward"].values(), *own.values()]
 
 
+def _type_name(value):
+    """A value's type as PyTorch's messages print it: builtins bare, others with their module."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _expect(value, kind, name, what, expected):
     """The TypeError for assigning to a registered name a value of the wrong kind (None always fits)."""
     if value is not None and (kind is None or not isinstance(value, kind)):
-        kind_name = type(value).__name__ if type(value).__module__ == "builtins" else \
-            f"{type(value).__module__}.{type(value).__qualname__}"
-        raise TypeError(f"cannot assign {kind_name!r} as {what} {name!r} ({expected} expected)")
+        raise TypeError(f"cannot assign '{_type_name(value)}' as {what} {name!r} ({expected} expected)")
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -189,9 +193,12 @@ class Module:
     def __setattr__(self, name, value):
         """PyTorch's precedence: a Parameter, then a parameter's name, a Module, a child's name, then a
         Buffer or a buffer's name; a registered name takes only its own kind (or None) from then on."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called "
-                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+        if "_parameters" not in self.__dict__:      # before Module.__init__: plain attributes only
+            for kind, what in ((Parameter, "parameters"), (Module, "module"), (Buffer, "buffer")):
+                if isinstance(value, kind):
+                    raise AttributeError(f"cannot assign {what} before Module.__init__() call (call "
+                                         f"super().__init__() first in {type(self).__name__}.__init__)")
+            return object.__setattr__(self, name, value)
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
             self._forget(name, keep=params)
@@ -264,7 +271,8 @@ class Module:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_new_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
         self._forget(name, keep=self._parameters)
         self._parameters[name] = _registration_hooks("parameter", self, name, param)
 
@@ -274,7 +282,8 @@ class Module:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_new_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
         self._forget(name, keep=self._buffers)
         self._buffers[name] = _registration_hooks("buffer", self, name, tensor)
         if persistent:
@@ -284,7 +293,7 @@ class Module:
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
         self._check_new_name("module", name, self._modules)
         self._forget(name, keep=self._modules)
         self._modules[name] = _registration_hooks("module", self, name, module)
@@ -294,9 +303,11 @@ class Module:
     def get_submodule(self, target: str) -> "Module":
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules:
-                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})")
-            module = module._modules[part]
+            if not hasattr(module, part):
+                raise AttributeError(f"{module._get_name()} has no attribute `{part}`")
+            module = getattr(module, part)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
 
     def set_submodule(self, target: str, module: "Module", strict: bool = False):
@@ -336,7 +347,7 @@ class Module:
 
     # ------------------------------------------------------------------ the call
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+        raise NotImplementedError(f'Module [{self._get_name()}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
         tracer = get_tracer()
@@ -558,7 +569,7 @@ class Module:
     def train(self, mode=True):
         """Set ``training`` here, then call each child's ``train`` (so a subclass's override runs)."""
         if not isinstance(mode, bool):
-            raise ArgumentError(f"train: mode must be a bool, got {mode!r}")
+            raise ArgumentError(f"training mode is expected to be boolean (got {mode!r})")
         object.__setattr__(self, "training", mode)
         for child in self.children():
             child.train(mode)
@@ -592,7 +603,7 @@ class Module:
         dev = backend.device(device) if device is not None else None
         dt = backend.as_dtype(dtype) if dtype is not None else None
         if dt is not None and dt.kind != "f":
-            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dt}")
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
 
         def convert(t):
             arr = t._data
