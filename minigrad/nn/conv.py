@@ -29,13 +29,29 @@ def _check_conv_args(in_channels, out_channels, groups, padding=0, stride=1):
             raise ArgumentError("padding='same' is not supported for strided convolutions")
 
 
+def _reversed_padding(padding, kernel_size, dilation):
+    """PyTorch's ``_reversed_padding_repeated_twice``: F.pad's amounts, last dim first ('same' splits
+    each dim's total padding with the extra one on the right; a list, as PyTorch keeps it then)."""
+    if not isinstance(padding, str):
+        return tuple(p for p in reversed(padding) for _ in range(2))
+    amounts = []
+    for k, d in zip(reversed(kernel_size), reversed(dilation)):
+        total = d * (k - 1) if padding == "same" else 0
+        amounts += [total // 2, total - total // 2]
+    return amounts
+
+
 class _ConvNd(Module):
+    _transposed = False
+
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  weight_shape, device, dtype):
         super().__init__()
         _check_conv_args(in_channels, out_channels, groups, padding, stride)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.transposed, self.output_padding = self._transposed, (0,) * len(kernel_size)  # a transposed one sets its own
+        self._reversed_padding_repeated_twice = _reversed_padding(padding, kernel_size, dilation)
         self.padding_mode = "zeros"
         self.weight = _param(weight_shape, device, dtype)
         if bias:
@@ -55,7 +71,7 @@ class _ConvNd(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding not in (0, (0,), (0, 0)):
             s += f", padding={self.padding}"
-        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+        if any(self.output_padding):
             s += f", output_padding={self.output_padding}"
         if self.dilation not in (1, (1,), (1, 1)):
             s += f", dilation={self.dilation}"
@@ -150,6 +166,8 @@ def transposed_output_padding(layer, input, output_size):
 
 class ConvTranspose2d(_ConvNd):
     """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw)."""
+
+    _transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):

@@ -67,7 +67,7 @@ class RNNBase(Module):
         gate_size = R.GATES[mode] * hidden_size
         real_hidden = proj_size or hidden_size          # the width of h (and of each layer's output)
         directions = 2 if bidirectional else 1
-        self._flat_weights_names = []
+        self._flat_weights_names, self._all_weights = [], []      # all: one list of names per layer and direction
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
@@ -80,6 +80,7 @@ class RNNBase(Module):
                 for prefix, shape in shapes:
                     setattr(self, prefix + suffix, _param(shape, device, dtype))
                     self._flat_weights_names.append(prefix + suffix)
+                self._all_weights.append([prefix + suffix for prefix, _ in shapes])
         self.reset_parameters()
 
     @property
