@@ -1016,7 +1016,8 @@ def test_layer_attributes_libraries_read(torch):
     def run(lib):
         out = []
         for m in (lib.nn.Conv2d(2, 4, 3, padding=1), lib.nn.Conv1d(2, 4, 4, padding="same", dilation=3),
-                  lib.nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1), lib.nn.Conv3d(2, 4, 3, padding=(1, 2, 0)),
+                  lib.nn.ConvTranspose2d(2, 4, 3, stride=2, output_padding=1),
+                  lib.nn.Conv3d(2, 4, 3, padding=(1, 2, 0)),
                   lib.nn.ConvTranspose1d(2, 4, 3)):
             out.append((m.transposed, m.output_padding, m._reversed_padding_repeated_twice, repr(m)))
         out.append(lib.nn.LSTM(2, 3, num_layers=2, bidirectional=True)._all_weights)

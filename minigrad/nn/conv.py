@@ -50,7 +50,8 @@ class _ConvNd(Module):
         _check_conv_args(in_channels, out_channels, groups, padding, stride)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
-        self.transposed, self.output_padding = self._transposed, (0,) * len(kernel_size)  # a transposed one sets its own
+        self.transposed = self._transposed
+        self.output_padding = (0,) * len(kernel_size)          # a transposed convolution sets its own
         self._reversed_padding_repeated_twice = _reversed_padding(padding, kernel_size, dilation)
         self.padding_mode = "zeros"
         self.weight = _param(weight_shape, device, dtype)
