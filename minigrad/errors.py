@@ -21,3 +21,8 @@ class DtypeError(TypeError, RuntimeError):
 
 class IndexRangeError(IndexError, RuntimeError):
     """An index tensor's entry outside its dimension (gather, scatter, index_select, ...)."""
+
+
+class CheckError(ArgumentError, AssertionError):
+    """An argument PyTorch's Python code refuses with an ``assert`` (Embedding's padding_idx,
+    MultiheadAttention's head count, ...): an AssertionError there, a ValueError to a reader."""

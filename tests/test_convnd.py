@@ -274,7 +274,7 @@ def test_module_errors():
         nn.Conv3d(2, 2, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match=r"ConvTranspose3d: padding_mode must be one of \('zeros',\)"):
         nn.ConvTranspose3d(2, 2, 3, padding_mode="reflect")
-    with pytest.raises(ValueError, match=r"Conv3d: groups=2 must divide in_channels=3"):
+    with pytest.raises(ValueError, match=r"in_channels must be divisible by groups \(in_channels=3, groups=2\)"):
         nn.Conv3d(3, 2, 1, groups=2)
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from .. import backend
 from ..creation import empty
-from ..errors import ArgumentError
+from ..errors import ArgumentError, CheckError
 from . import functional as F
 from . import init
 from .layers import Linear
 from .module import Module
 from .parameter import Parameter
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's ``out_proj``: a Linear under PyTorch's class name (which its repr prints)."""
 
 
 def _param(shape, device, dtype):
@@ -29,7 +33,8 @@ class MultiheadAttention(Module):
             raise ArgumentError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and "
                              f"{num_heads}")
         if embed_dim % num_heads:
-            raise ArgumentError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+            raise CheckError(f"embed_dim must be divisible by num_heads (MultiheadAttention: {embed_dim} and "
+                             f"{num_heads})")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -48,7 +53,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = _param((3 * embed_dim,), device, dtype)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
         if add_bias_kv:
             self.bias_k = _param((1, 1, embed_dim), device, dtype)
             self.bias_v = _param((1, 1, embed_dim), device, dtype)

@@ -1,6 +1,7 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 
 from ..errors import ArgumentError
@@ -54,16 +55,17 @@ class Sequential(Module):
         return self
 
     def extend(self, modules):
-        if not hasattr(modules, "__iter__") or isinstance(modules, Module) and not isinstance(modules, ModuleList):
-            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
-        for m in modules:
+        """Append each module of an iterable (a list, another Sequential, a ModuleList)."""
+        if not hasattr(modules, "__iter__"):
+            raise TypeError(f"Sequential.extend should be called with an iterable, but got {type(modules).__name__}")
+        for m in list(modules):
             self.append(m)
         return self
 
     def insert(self, index, module):
         """Put ``module`` before position ``index`` (negative counts from the end), renumbering."""
         if not isinstance(module, Module):
-            raise AssertionError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+            raise AssertionError(f"module should be of type: {Module} (Sequential.insert got {type(module).__name__})")
         _insert(self, index, module)
         return self
 
@@ -84,11 +86,16 @@ class Sequential(Module):
         return self.extend(list(other))
 
     def __mul__(self, other):
-        if not isinstance(other, int) or other <= 0:
-            raise ArgumentError(f"Non-positive multiplication factor {other!r} for Sequential")
-        return Sequential(*(list(self) * other))
+        return Sequential(*(list(self) * _repeats(self, other)))
 
     __rmul__ = __mul__
+
+    def __imul__(self, other):
+        """``seq *= n`` repeats the layers in place (the same module objects, renamed ``0..``)."""
+        return self.extend(list(self) * (_repeats(self, other) - 1))
+
+    def __dir__(self):
+        return _without_digit_names(super().__dir__())
 
 
 class ModuleList(Module):
@@ -145,6 +152,9 @@ class ModuleList(Module):
     def __iadd__(self, other):
         return self.extend(other)
 
+    def __dir__(self):
+        return _without_digit_names(super().__dir__())
+
     def _child_repr_lines(self):
         """PyTorch's compact listing: consecutive equal children as ``(0-2): 3 x Linear(...)``."""
         lines, runs = [], []
@@ -168,8 +178,8 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        for name, m in (modules or {}).items():
-            self.add_module(name, m)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, key):
         return self._modules[key]
@@ -192,8 +202,11 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules):
-        """Add (or replace) modules from a mapping or an iterable of ``(name, module)`` pairs."""
-        for name, m in (modules.items() if hasattr(modules, "items") else modules):
+        """Add (or replace) modules from a mapping (in its order) or an iterable of ``(name, module)`` pairs."""
+        if not hasattr(modules, "__iter__"):
+            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(modules).__name__}")
+        for name, m in (modules.items() if hasattr(modules, "items") else _pairs(modules, "ModuleDict")):
             self[name] = m
 
     def __len__(self):
@@ -215,12 +228,32 @@ class ModuleDict(Module):
         raise NotImplementedError("ModuleDict is a container: index it in your forward()")
 
 
+def _pairs(items, owner):
+    """Check an update's ``(key, value)`` sequence as PyTorch's dict containers do."""
+    pairs = list(items)
+    for j, pair in enumerate(pairs):
+        if not hasattr(pair, "__iter__"):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is" + type(pair).__name__)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(pair)}; 2 is required")
+    return pairs
+
+
+def _repeats(seq, other):
+    """The factor of ``seq * other``: an int (TypeError otherwise, as for a list) above zero."""
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ArgumentError(f"Non-positive multiplication factor {other} for {type(seq)}")
+    return other
+
+
 def _insert(container, index, module):
     """Insert ``module`` before ``index`` as ``list.insert`` does, then renumber ``0..n-1``."""
     items = list(container._modules.values())
     n = len(items)
     if not -n <= index <= n:
-        raise IndexError(f"index {index} is out of range for a container of {n} modules")
+        raise IndexError(f"Index out of range: {index} (a container of {n} modules)")
     items.insert(index, module)
     container._modules.clear()
     for k, m in enumerate(items):
@@ -236,130 +269,200 @@ def _renumber(container):
 
 
 def _as_parameter(value):
-    """Tensors become Parameters, which require grad (as PyTorch's parameter containers make
-    them); Parameters stay themselves."""
-    if value is None or isinstance(value, Parameter):
-        return value
+    """Tensors become Parameters sharing their memory (which require grad, as PyTorch's parameter
+    containers make them); anything else (a Parameter, None, any object) is kept as it is."""
     from ..tensor import Tensor
-    if isinstance(value, Tensor):
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
         return Parameter(value.detach())
-    raise TypeError(f"parameter containers hold Parameters or Tensors, got {type(value).__name__}")
+    return value
 
 
-def _set_parameter(container, key, value):
-    """Register (or replace in place, keeping the order) one parameter of a container."""
-    if key in container._parameters:
-        container._parameters[key] = _as_parameter(value)
-    else:
-        container.register_parameter(key, _as_parameter(value))
+def _entry_repr(key, value, type_name):
+    """One line of a parameter container's listing, as PyTorch prints it."""
+    from ..tensor import Tensor
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    device = f" ({value.device})" if value.device.type != "cpu" else ""
+    return f"  ({key}): {kind} containing: [{type_name(value)} of size {'x'.join(map(str, value.shape))}{device}]"
+
+
+def _without_digit_names(names):
+    return [n for n in names if not n.isdigit()]
 
 
 class ParameterList(Module):
-    """A list of parameters, registered under the names "0", "1", ... (PyTorch's state-dict keys)."""
+    """A list of parameters, registered under the names "0", "1", ... (PyTorch's state-dict keys).
+    Tensors become Parameters; other objects are held too (as plain attributes, as in PyTorch)."""
 
     def __init__(self, values=None):
         super().__init__()
-        for v in values or ():
-            self.append(v)
+        self._size = 0
+        if values is not None:
+            self.extend(values)
 
     def __getitem__(self, index):
-        items = list(self._parameters.values())
         if isinstance(index, slice):
-            return ParameterList(items[index])
-        return items[_index(index, len(items))]
+            return type(self)(list(self)[index])
+        return getattr(self, str(_index(index, len(self))))
 
     def __setitem__(self, index, value):
-        _set_parameter(self, str(_index(index, len(self))), value)
+        setattr(self, str(_index(index, len(self))), _as_parameter(value))
 
     def __len__(self):
-        return len(self._parameters)
+        return self._size
 
     def __iter__(self):
-        return iter(self._parameters.values())
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __dir__(self):
+        return _without_digit_names(super().__dir__())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
     def append(self, value):
-        self.register_parameter(str(len(self._parameters)), _as_parameter(value))
+        self._size += 1
+        self[self._size - 1] = value
         return self
 
     def extend(self, values):
+        from ..tensor import Tensor
+        if not hasattr(values, "__iter__") or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for v in values:
             self.append(v)
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{type(p).__name__} of size {'x'.join(map(str, p.shape))}]"
-                         for k, p in self._parameters.items() if p is not None)
+        return "\n".join(_entry_repr(k, p, lambda t: t.dtype) for k, p in enumerate(self))
 
-    def forward(self, *args):
-        raise NotImplementedError("ParameterList is a container: index it in your forward()")
+
+class _MissingKey(KeyError, AttributeError):
+    """A missing ParameterDict key: PyTorch raises AttributeError there; a dict user expects KeyError."""
 
 
 class ParameterDict(Module):
-    """A dict of parameters, registered under their keys."""
+    """A dict of parameters, registered under their (string) keys; Tensors become Parameters and
+    other objects are held too (as plain attributes, as in PyTorch)."""
 
     def __init__(self, parameters=None):
         super().__init__()
-        self.update(parameters or {})
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    @staticmethod
+    def _checked(key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string "
+                            f"(type is '{type(key).__name__}'). Open an issue on github if you need non-string keys.")
+        return key
 
     def __getitem__(self, key):
-        return self._parameters[key]
+        if self._checked(key) not in self._keys:
+            raise _MissingKey(key)
+        return getattr(self, key)
 
     def __setitem__(self, key, value):
-        _set_parameter(self, key, value)
+        self._keys[self._checked(key)] = None
+        setattr(self, key, _as_parameter(value))
 
     def __delitem__(self, key):
-        del self._parameters[key]
+        del self._keys[key]
+        delattr(self, key)
 
     def __contains__(self, key):
-        return key in self._parameters
+        return key in self._keys
 
     def __len__(self):
-        return len(self._parameters)
+        return len(self._keys)
 
     def __iter__(self):
-        return iter(self._parameters)
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
 
     def keys(self):
-        return self._parameters.keys()
+        return self._keys.keys()
 
     def items(self):
-        return self._parameters.items()
+        return ((k, self[k]) for k in self._keys)
 
     def values(self):
-        return self._parameters.values()
+        return (self[k] for k in self._keys)
 
     def get(self, key, default=None):
-        return self._parameters.get(key, default)
+        return self[key] if key in self else default
 
     def pop(self, key):
-        return self._parameters.pop(key)
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last ``(key, value)`` pair."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def copy(self):
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((k, default) for k in keys)
 
     def setdefault(self, key, default=None):
-        if key not in self._parameters:
+        if key not in self:
             self[key] = default
-        return self._parameters[key]
+        return self[key]
 
     def update(self, parameters):
         """Add (or replace) entries from a mapping or ``(key, value)`` pairs.  As in PyTorch, a plain
         dict's entries are added in sorted key order (an OrderedDict's or pairs' in their own)."""
+        if not hasattr(parameters, "__iter__"):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, "
+                            f"but got {type(parameters).__name__}")
         if isinstance(parameters, (OrderedDict, ParameterDict)):
             pairs = parameters.items()
         elif hasattr(parameters, "items"):
             pairs = sorted(parameters.items())
         else:
-            pairs = parameters
+            pairs = _pairs(parameters, "ParameterDict")
         for key, value in pairs:
             self[key] = value
 
-    def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{type(p).__name__} of size {'x'.join(map(str, p.shape))}]"
-                         for k, p in self._parameters.items() if p is not None)
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
 
-    def forward(self, *args):
-        raise NotImplementedError("ParameterDict is a container: index it in your forward()")
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_entry_repr(k, p, lambda t: t.type()) for k, p in self.items())
 
 
 def _index(index, n):
+    index = operator.index(index)          # an int, or an integer 0-d Tensor (as PyTorch's containers take)
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of range for a container of {n} modules")
     return index % n

@@ -15,15 +15,44 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
+def _check_conv_args(in_channels, out_channels, groups, padding=0, stride=1):
+    """PyTorch's constructor checks (ValueError), run before the weight's shape divides by groups."""
+    if not isinstance(groups, int) or groups <= 0:
+        raise ArgumentError("groups must be a positive integer")
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise ArgumentError(f"{name} must be divisible by groups ({name}={channels}, groups={groups})")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ArgumentError(f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}")
+        if padding == "same" and any(s != 1 for s in (stride if isinstance(stride, (tuple, list)) else (stride,))):
+            raise ArgumentError("padding='same' is not supported for strided convolutions")
+
+
+def _reversed_padding(padding, kernel_size, dilation):
+    """PyTorch's ``_reversed_padding_repeated_twice``: F.pad's amounts, last dim first ('same' splits
+    each dim's total padding with the extra one on the right; a list, as PyTorch keeps it then)."""
+    if not isinstance(padding, str):
+        return tuple(p for p in reversed(padding) for _ in range(2))
+    amounts = []
+    for k, d in zip(reversed(kernel_size), reversed(dilation)):
+        total = d * (k - 1) if padding == "same" else 0
+        amounts += [total // 2, total - total // 2]
+    return amounts
+
+
 class _ConvNd(Module):
+    _transposed = False
+
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                  weight_shape, device, dtype):
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ArgumentError(f"{type(self).__name__}: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
+        _check_conv_args(in_channels, out_channels, groups, padding, stride)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.transposed = self._transposed
+        self.output_padding = (0,) * len(kernel_size)          # a transposed convolution sets its own
+        self._reversed_padding_repeated_twice = _reversed_padding(padding, kernel_size, dilation)
         self.padding_mode = "zeros"
         self.weight = _param(weight_shape, device, dtype)
         if bias:
@@ -43,7 +72,7 @@ class _ConvNd(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding not in (0, (0,), (0, 0)):
             s += f", padding={self.padding}"
-        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+        if any(self.output_padding):
             s += f", output_padding={self.output_padding}"
         if self.dilation not in (1, (1,), (1, 1)):
             s += f", dilation={self.dilation}"
@@ -78,6 +107,7 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
+        _check_conv_args(in_channels, out_channels, groups)
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, _pair(stride),
                          padding if isinstance(padding, str) else _pair(padding), _pair(dilation), groups, bias,
@@ -96,6 +126,7 @@ class Conv1d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
+        _check_conv_args(in_channels, out_channels, groups)
         k = kernel_size[0] if isinstance(kernel_size, (tuple, list)) else kernel_size
         one = (lambda v: (v[0] if isinstance(v, (tuple, list)) else v,))
         super().__init__(in_channels, out_channels, (k,), one(stride), padding if isinstance(padding, str) else one(padding),
@@ -137,11 +168,14 @@ def transposed_output_padding(layer, input, output_size):
 class ConvTranspose2d(_ConvNd):
     """Transposed 2-D convolution; weight (in_channels, out_channels/groups, kh, kw)."""
 
+    _transposed = True
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         if padding_mode != "zeros":
             raise ArgumentError(f"ConvTranspose2d: only padding_mode='zeros' is supported (as in PyTorch), "
                              f"got {padding_mode!r}")
+        _check_conv_args(in_channels, out_channels, groups)
         k = _pair(kernel_size)
         super().__init__(in_channels, out_channels, k, _pair(stride), _pair(padding), _pair(dilation), groups, bias,
                          (in_channels, out_channels // groups, *k), device, dtype)

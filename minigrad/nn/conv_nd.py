@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ArgumentError
 from . import functional as F
-from .conv import _ConvNd, transposed_output_padding
+from .conv import _check_conv_args, _ConvNd, transposed_output_padding
 from .module import Module
 
 
@@ -26,11 +26,7 @@ class _ConvNdLayer(_ConvNd):
         modes = ("zeros",) if self._transposed else ("zeros", "reflect", "replicate", "circular")
         if padding_mode not in modes:
             raise ArgumentError(f"{name}: padding_mode must be one of {modes}, got {padding_mode!r}")
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ArgumentError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-            if padding == "same" and any(s != 1 for s in _tuple(stride, n)):
-                raise ArgumentError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride {stride}")
+        _check_conv_args(in_channels, out_channels, groups, padding, _tuple(stride, n))
         k = _tuple(kernel_size, n)
         shape = ((in_channels, out_channels // groups, *k) if self._transposed
                  else (out_channels, in_channels // groups, *k))

@@ -6,6 +6,7 @@ fan_out = out * prod(kernel).  Gains: ``calculate_gain``.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..autograd import no_grad
@@ -25,17 +26,20 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        if param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
+            raise ArgumentError(f"negative_slope {param} not a valid number")
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ArgumentError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise ArgumentError(f"Unsupported nonlinearity {nonlinearity}")
 
 
 def _fans(tensor):
     shape = tensor.shape
     if len(shape) < 2:
-        raise ArgumentError(f"fan in and fan out need a tensor of at least 2 dims, got shape {shape}")
+        raise ArgumentError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+                            f"(shape {tuple(shape)})")
     receptive = math.prod(shape[2:]) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 
@@ -46,7 +50,7 @@ _calculate_fan_in_and_fan_out = _fans
 
 def _calculate_correct_fan(tensor, mode):
     if mode not in ("fan_in", "fan_out"):
-        raise ArgumentError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ArgumentError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
     fan_in, fan_out = _fans(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -91,7 +95,7 @@ def zeros_(tensor):
 
 def eye_(tensor):
     if tensor.ndim != 2:
-        raise ArgumentError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
+        raise ArgumentError(f"Only tensors with 2 dimensions are supported (eye_: shape {tuple(tensor.shape)})")
     return _fill(tensor, backend.xp_of(tensor._data).eye(*tensor.shape, dtype=tensor.dtype))
 
 
@@ -107,20 +111,28 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
-    fan_in, fan_out = _fans(tensor)
-    if mode not in ("fan_in", "fan_out"):
-        raise ArgumentError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+
+
+def _zero_elements(tensor):
+    """PyTorch's kaiming initialisers warn and leave a tensor with no elements as it is."""
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op")
+        return True
+    return False
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He initialisation, uniform; PyTorch's Linear and Conv use a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    if _zero_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if _zero_elements(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
@@ -128,7 +140,10 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample."""
     import numpy as np
     if tensor.ndim < 2:
-        raise ArgumentError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ArgumentError(f"Only tensors with 2 or more dimensions are supported (orthogonal_: shape "
+                            f"{tuple(tensor.shape)})")
+    if tensor.numel() == 0:                 # nothing to fill
+        return tensor
     rows = tensor.shape[0]
     cols = tensor._data.size // rows
     flat = backend.random_normal((rows, cols), np.float64, backend.CPU, None if generator is None or
@@ -146,10 +161,11 @@ def dirac_(tensor, groups=1):
     """A 3-, 4- or 5-D conv weight that passes its input through: in each of ``groups``, output
     channel d copies input channel d at the kernel's centre (for d < min(out/groups, in))."""
     if tensor.ndim not in (3, 4, 5):
-        raise ArgumentError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ArgumentError(f"Only tensors with 3, 4, or 5 dimensions are supported (dirac_: shape "
+                            f"{tuple(tensor.shape)})")
     out_ch = tensor.shape[0]
     if out_ch % groups != 0:
-        raise ArgumentError(f"dirac_: dim 0 ({out_ch}) must be divisible by groups ({groups})")
+        raise ArgumentError(f"dim 0 must be divisible by groups (dirac_: dim 0 is {out_ch}, groups {groups})")
     per_group = out_ch // groups
     array = backend.xp_of(tensor._data).zeros(tensor.shape, dtype=tensor.dtype)
     centre = tuple(s // 2 for s in tensor.shape[2:])
@@ -163,7 +179,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """A 2-D normal(0, std) matrix with ``ceil(sparsity * rows)`` entries of each column set to zero."""
     import numpy as np
     if tensor.ndim != 2:
-        raise ArgumentError(f"sparse_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+        raise ArgumentError(f"Only tensors with 2 dimensions are supported (sparse_: shape {tuple(tensor.shape)})")
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     values = backend.to_device(backend.random_normal(tensor.shape, tensor.dtype, tensor.device, generator, 0.0, std),
@@ -172,3 +188,20 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     for col in range(cols):
         values[rng.permutation(rows)[:num_zeros], col] = 0
     return _fill(tensor, backend.to_device(np.ascontiguousarray(values), tensor.device))
+
+
+def _deprecated(new):
+    """PyTorch's pre-0.4 names without the trailing underscore: the same, with a warning."""
+    def old(*args, **kwargs):
+        warnings.warn(f"`nn.init.{new.__name__[:-1]}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+    old.__name__ = old.__qualname__ = new.__name__[:-1]
+    old.__doc__ = f"Deprecated: use ``{new.__name__}``."
+    return old
+
+
+uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
+xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
+kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
+orthogonal, sparse = _deprecated(orthogonal_), _deprecated(sparse_)

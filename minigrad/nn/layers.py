@@ -237,6 +237,15 @@ class _NormBase(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
+    _version = 2            # version 1 checkpoints predate num_batches_tracked
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, *lists):
+        # a checkpoint without version metadata (or an old one) may lack num_batches_tracked: keep ours
+        key = prefix + "num_batches_tracked"
+        if local_metadata.get("version", 1) < 2 and self.track_running_stats and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *lists)
+
 
 class _BatchNorm(_NormBase):
     """Shared by BatchNorm1d and BatchNorm2d: the statistics are per channel (dim 1)."""

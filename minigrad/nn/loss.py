@@ -16,10 +16,7 @@ class _Loss(Module):
         reduction = _legacy(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none"):
             raise ArgumentError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-        self.reduction = reduction
-
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction='{self.reduction}'"
+        self.reduction = reduction          # not printed: PyTorch's losses print as ``MSELoss()`` whatever it is
 
 
 class _WeightedLoss(_Loss):

@@ -8,7 +8,7 @@ import math
 
 from .. import backend
 from ..autograd import no_grad
-from ..errors import ArgumentError
+from ..errors import ArgumentError, CheckError
 from . import functional as F
 from . import init
 from .activation import _module
@@ -204,8 +204,8 @@ class EmbeddingBag(Module):
             raise ArgumentError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ArgumentError(f"EmbeddingBag: padding_idx {padding_idx} must be within num_embeddings "
-                                 f"({num_embeddings})")
+                raise CheckError(f"padding_idx must be within num_embeddings (EmbeddingBag: padding_idx {padding_idx}, "
+                                 f"num_embeddings {num_embeddings})")
             padding_idx %= num_embeddings
         if sparse:
             raise NotImplementedError("EmbeddingBag: sparse gradients are not supported; use sparse=False")

@@ -11,7 +11,7 @@ class Parameter(Tensor):
     ``Parameter(t)`` shares ``t``'s array (as in PyTorch), so weights can be wrapped without a copy.
     """
 
-    __slots__ = ()
+    # no __slots__: as in PyTorch, code may tag a parameter with attributes (``p.no_decay = True``)
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
@@ -22,12 +22,21 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        # PyTorch's Parameter copies its data and requires_grad only: no .grad (so a deep-copied
+        # model starts with none), unlike a plain Tensor's deepcopy
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._data.copy(), requires_grad=self._requires_grad)
+        return memo[id(self)]
+
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self.detach().numpy(), self._requires_grad))
+        return (_rebuild_parameter, (self.detach().numpy(), self._requires_grad, dict(self.__dict__)))
 
 
-def _rebuild_parameter(array, requires_grad):
-    return Parameter(array, requires_grad=requires_grad)
+def _rebuild_parameter(array, requires_grad, attributes=None):
+    param = Parameter(array, requires_grad=requires_grad)
+    param.__dict__.update(attributes or {})
+    return param
 
 
 class Buffer(Tensor):

@@ -67,7 +67,7 @@ class RNNBase(Module):
         gate_size = R.GATES[mode] * hidden_size
         real_hidden = proj_size or hidden_size          # the width of h (and of each layer's output)
         directions = 2 if bidirectional else 1
-        self._flat_weights_names = []
+        self._flat_weights_names, self._all_weights = [], []      # all: one list of names per layer and direction
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
@@ -80,6 +80,7 @@ class RNNBase(Module):
                 for prefix, shape in shapes:
                     setattr(self, prefix + suffix, _param(shape, device, dtype))
                     self._flat_weights_names.append(prefix + suffix)
+                self._all_weights.append([prefix + suffix for prefix, _ in shapes])
         self.reset_parameters()
 
     @property
@@ -166,7 +167,7 @@ class RNN(RNNBase):
                  dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=None):
         _no_projection("RNN", proj_size)
         if nonlinearity not in ("tanh", "relu"):
-            raise ArgumentError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ArgumentError(f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'.")
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)

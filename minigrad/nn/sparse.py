@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import no_grad
-from ..errors import ArgumentError
+from ..errors import ArgumentError, CheckError
 from ..ops.embedding import embedding
 from ..tensor import Tensor
 from . import init
@@ -38,8 +38,8 @@ class Embedding(Module):
                 raise ArgumentError(f"Embedding: {what} must be a non-negative integer, got {v!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ArgumentError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
-                                 f"({num_embeddings})")
+                raise CheckError(f"Padding_idx must be within num_embeddings (Embedding: padding_idx {padding_idx}, "
+                                 f"num_embeddings {num_embeddings})")
             padding_idx = padding_idx % num_embeddings
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported (sparse=False fills a dense "

@@ -74,10 +74,9 @@ class ParametrizationList(ModuleList):
         """Store ``value`` through the parametrizations' ``right_inverse``s (in reverse order)."""
         with no_grad():
             for m in reversed(list(self)):
-                if hasattr(m, "right_inverse"):
-                    value = m.right_inverse(value)
-                elif not self.unsafe and m is not self[0]:
-                    raise RuntimeError(f"parametrization {type(m).__name__} does not implement right_inverse")
+                if not hasattr(m, "right_inverse"):         # as PyTorch: no inverse, no assignment
+                    raise RuntimeError(f"parametrization {type(m).__name__} does not implement right_inverse.")
+                value = m.right_inverse(value)
             if self.is_tensor:
                 _copy_into(self.original, value)
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ... import backend
 from ...autograd import no_grad
+from ...creation import as_tensor
 from ...errors import ArgumentError
 from ...ops.distance import normalize
 from ...tensor import Tensor
@@ -37,6 +38,52 @@ class SpectralNorm:
         setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
 
 
+class _StateDictHook:
+    """Records ``{"<name>.version": 1}`` under ``spectral_norm`` in the module's state_dict metadata."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, module, state_dict, prefix, local_metadata):
+        versions = local_metadata.setdefault("spectral_norm", {})
+        key = self.fn.name + ".version"
+        if key in versions:
+            raise RuntimeError(f"Unexpected key in metadata['spectral_norm']: {key}")
+        versions[key] = 1
+
+
+class _LoadStateDictPreHook:
+    """Reads a checkpoint saved before version 1 (``<name>`` saved, ``<name>_v`` not): solves for the
+    ``v`` that gives the saved weight, as PyTorch does.  A recent checkpoint without metadata passes."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
+        version = local_metadata.get("spectral_norm", {}).get(self.fn.name + ".version")
+        if version is not None and version >= 1:
+            return
+        key = prefix + self.fn.name
+        if version is None and key not in state_dict and all(key + s in state_dict for s in ("_orig", "_u", "_v")):
+            return
+        missing = [key + s for s in ("_orig", "", "_u") if key + s not in state_dict]
+        if missing:
+            if strict:
+                missing_keys.extend(missing)
+            return
+        with no_grad():
+            orig, weight, u = (_as_tensor(state_dict[k]) for k in (key + "_orig", key, key + "_u"))
+            state_dict.pop(key)
+            sigma = (orig / weight).mean()
+            W = to_matrix(orig, self.fn.dim)
+            v = (W.T @ W).pinverse() @ W.T @ u                 # least squares: W v = u
+            state_dict[key + "_v"] = v * (sigma / (u * (W @ v)).sum())
+
+
+def _as_tensor(value):
+    return value if isinstance(value, Tensor) else as_tensor(value)
+
+
 def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, SpectralNorm) and hook.name == name:
@@ -55,6 +102,8 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     module.register_buffer(name + "_u", u)
     module.register_buffer(name + "_v", v)
     module.register_forward_pre_hook(fn)
+    module._register_state_dict_hook(_StateDictHook(fn))
+    module._register_load_state_dict_pre_hook(_LoadStateDictPreHook(fn))
     return module
 
 
@@ -67,5 +116,9 @@ def remove_spectral_norm(module, name="weight"):
             module.__dict__.pop(name, None)
             del module._parameters[name + "_orig"], module._buffers[name + "_u"], module._buffers[name + "_v"]
             module.register_parameter(name, Parameter(weight.detach()))
+            for store in (module._state_dict_hooks, module._load_state_dict_pre_hooks):
+                for k, h in list(store.items()):
+                    if isinstance(h, (_StateDictHook, _LoadStateDictPreHook)) and h.fn.name == name:
+                        del store[k]
             return module
     raise ArgumentError(f"spectral_norm of '{name}' not found in {module}")
