@@ -62,7 +62,7 @@ class Tensor:
     # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph).
     # _untracked: set only on what .data returns (its edits bump no version counter, see ops/inplace.py)
     # _inference: set only on tensors made inside inference_mode
-    __slots__ = ("_data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
                  "_untracked", "_inference", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
@@ -73,7 +73,7 @@ class Tensor:
 
     def _init_leaf(self, array, requires_grad):
         self._data = array
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
         self._grad_fn = None
         self._out_index = 0
@@ -88,7 +88,7 @@ class Tensor:
         """Wrap an array without copying or checking (for ops and the engine)."""
         t = cls.__new__(cls)
         t._data = array
-        t.grad = None
+        t._grad = None
         t._requires_grad = grad_fn is not None
         t._grad_fn = grad_fn
         t._out_index = out_index
@@ -121,6 +121,28 @@ class Tensor:
         """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors;
         minigrad does not refuse them to autograd later, as PyTorch does)."""
         return getattr(self, "_inference", False)
+
+    @property
+    def grad(self):
+        """The gradient backward() accumulated here (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # checked as PyTorch does, so a wrong .grad fails here and not later inside an optimizer step
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                                   f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value._data.dtype}' to a tensor "
+                                   f"with dtype '{self._data.dtype}'. Please ensure that the gradient and the tensor "
+                                   "have the same dtype")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:

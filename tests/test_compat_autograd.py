@@ -632,3 +632,97 @@ def test_saved_tensors_hooks_under_create_graph_and_custom_functions(torch):
         with pytest.raises(RuntimeError, match="no hooks here"):
             with mg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
                 pass
+
+
+# ----------------------------------------------------------------------------- misuse PyTorch refuses
+def _error_of(fn, lib):
+    """The exception class ``fn(lib)`` raises (None if it returns)."""
+    try:
+        fn(lib)
+    except Exception as e:      # noqa: BLE001 - the class is what is compared
+        return type(e)
+    return None
+
+
+def _raises_as_torch(torch, fn):
+    """``fn`` fails on minigrad with PyTorch's exception class (or a subclass of it)."""
+    theirs = _error_of(fn, torch)
+    assert theirs is not None, "the case no longer fails on PyTorch"
+    ours = _error_of(fn, mg)
+    assert ours is not None and issubclass(ours, theirs), (ours, theirs)
+
+
+def _leaf(lib):
+    return lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize("value, cls", [(3, TypeError), ("ones2", RuntimeError), ("float32", RuntimeError)])
+def test_assigning_a_wrong_grad_is_an_error(torch, value, cls):
+    def assign(lib):
+        x = _leaf(lib)
+        x.grad = {"ones2": lib.ones(2, dtype=lib.float64), "float32": lib.ones(3)}.get(value, value)
+    _raises_as_torch(torch, assign)
+    assert _error_of(assign, mg) is cls
+    x = _leaf(mg)
+    x.grad = mg.ones(3, dtype=mg.float64)       # the right kind is taken, None too
+    x.grad = None
+    assert x.grad is None
+
+
+def test_materialize_grads_refuses_allow_unused_false(torch):
+    def run(lib):
+        x, z = _leaf(lib), _leaf(lib)
+        return lib.autograd.grad((x * 2).sum(), [x, z], allow_unused=False, materialize_grads=True)
+    _raises_as_torch(torch, run)
+    x, z = _leaf(mg), _leaf(mg)
+    close(mg.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)[1], [0.0, 0.0, 0.0])
+
+
+def test_set_grad_enabled_takes_only_a_bool(torch):
+    _raises_as_torch(torch, lambda lib: lib.set_grad_enabled(1))
+    assert mg.is_grad_enabled()
+
+
+def test_hooks_returning_the_wrong_thing_are_errors(torch):
+    def tensor_hook(lib):
+        x = _leaf(lib)
+        x.register_hook(lambda g: 3)
+        (x * x).sum().backward()
+
+    def post_hook(lib):
+        x = _leaf(lib)
+        x.register_post_accumulate_grad_hook(lambda t: t * 2)
+        (x * x).sum().backward()
+    _raises_as_torch(torch, tensor_hook)
+    _raises_as_torch(torch, post_hook)
+
+
+def test_save_for_backward_takes_only_tensors_and_none(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a, 3)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        F.apply(_leaf(lib))
+    _raises_as_torch(torch, run)
+
+
+def test_a_function_may_name_its_backward_vjp(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 5
+        x = _leaf(lib)
+        F.apply(x).sum().backward()
+        return x.grad.numpy()
+    np.testing.assert_allclose(run(mg), run(torch))

@@ -175,6 +175,12 @@ class _SetSwitch(_ModeSwitch):
 class set_grad_enabled(_SetSwitch):
     _attr = "grad_enabled"
 
+    def __init__(self, mode: bool):
+        if not isinstance(mode, bool):      # PyTorch refuses 0/1 here, so code passing them fails there
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        super().__init__(mode)
+
 
 class detect_anomaly(_ModeSwitch):
     """Name the op whose forward or backward first produced a NaN or an infinity.
@@ -199,6 +205,10 @@ class set_detect_anomaly(_SetSwitch):
 
 def is_anomaly_enabled() -> bool:
     return _modes.anomaly
+
+
+class _MisuseTypeError(TypeError):
+    """A PyTorch-style Function broke PyTorch's rules: no retry of its forward on arrays."""
 
 
 class AnomalyError(RuntimeError):
@@ -274,6 +284,8 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "vjp" in cls.__dict__ and "backward" not in cls.__dict__:
+            cls.backward = cls.__dict__["vjp"]          # PyTorch's other name for backward
         if cls.setup_context is not Function.setup_context:
             cls._tensors = True
         elif cls.__module__.split(".")[0] == "minigrad" or cls.differentiable_backward or cls.composite is not None:
@@ -284,6 +296,10 @@ class Function:
     # -- what an op calls from forward/backward
     def save_for_backward(self, *arrays):
         if self._tensors:       # PyTorch-style: keep the arrays, hand back Tensors (saved_tensors)
+            for i, a in enumerate(arrays):
+                if a is not None and not isinstance(a, Tensor):     # PyTorch's rule: ctx attributes hold the rest
+                    raise _MisuseTypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                    f"{type(a).__name__}")
             arrays = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
         self._saved = arrays
 
@@ -609,8 +625,8 @@ def _apply_on_tensors(cls, args, kwargs):
 
     try:
         results = cls._apply(args, kwargs, run_forward)
-    except (TypeError, AttributeError, ValueError):
-        if cls._tensors is not None or returned is not None:
+    except (TypeError, AttributeError, ValueError) as e:
+        if cls._tensors is not None or returned is not None or isinstance(e, _MisuseTypeError):
             raise
         try:
             results = cls._apply(args, kwargs, None)     # a forward on arrays, as minigrad's ops
@@ -813,6 +829,8 @@ def _run_tensor_hooks(hooks, g):
     for hook in hooks:
         out = hook(g if graph else Tensor._wrap(g))
         if out is not None:
+            if not isinstance(out, Tensor) and not backend.is_array(out):
+                raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
             new = out if graph and isinstance(out, Tensor) else out._data if isinstance(out, Tensor) else out
             if new.shape != g.shape:
                 raise RuntimeError(f"a gradient hook returned shape {tuple(new.shape)}, expected {tuple(g.shape)}")
@@ -1074,9 +1092,9 @@ def _node_output_grads(node, slots, create_graph=False):
             g = grads[idx]
             if t is not None and g is not None:
                 if create_graph:
-                    t.grad = g if t.grad is None else t.grad + g
+                    t._grad = g if t.grad is None else t.grad + g
                 else:
-                    t.grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
+                    t._grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
     if node.__dict__.get("_prehooks"):
         grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):
@@ -1213,7 +1231,8 @@ def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
         _deposit_one(leaf, g, handed_out)
         if _post_hooks:
             for hook in _post_hooks_of(leaf) or ():
-                hook(leaf)
+                if hook(leaf) is not None:      # PyTorch's rule: such a hook acts on leaf.grad in place
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _deposit_one(leaf, g, handed_out):
@@ -1223,12 +1242,12 @@ def _deposit_one(leaf, g, handed_out):
         if grad is None and (arr.base is not None or id(arr) in handed_out):
             g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
         handed_out.add(id(g._data))
-        leaf.grad = g if grad is None else grad + g
+        leaf._grad = g if grad is None else grad + g
     elif grad is None:
         if g.base is not None or id(g) in handed_out:
             g = g.copy()
         handed_out.add(id(g))
-        leaf.grad = Tensor._wrap(g)
+        leaf._grad = Tensor._wrap(g)
     elif grad._data.shape == g.shape and grad._data.dtype == g.dtype and getattr(grad._data.flags, "writeable", True):
         grad._data += g
     else:
@@ -1340,6 +1359,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``materialize_grads``).  ``is_grads_batched``: the first dimension of each of ``grad_outputs``
     is a batch of cotangents, and each result gets that dimension too (one pass per row).
     ``only_inputs`` is accepted for PyTorch's sake (it is always so)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
