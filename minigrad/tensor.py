@@ -19,6 +19,18 @@ PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci
 # how many inference_mode regions are open (utilities.inference_mode counts them): a tensor made
 # inside one is an inference tensor (Tensor.is_inference)
 INFERENCE_DEPTH = [0]
+# whether any inference_mode region was ever opened: until then the engine skips its inference-tensor checks
+INFERENCE_SEEN = [False]
+
+
+def check_not_inference(t, what):
+    """PyTorch refuses to edit an inference tensor (or its view) outside inference_mode: autograd
+    keeps no version counter for it, so a graph that read it could not notice the edit."""
+    if INFERENCE_SEEN[0] and not INFERENCE_DEPTH[0]:
+        base = getattr(t, "_base", None)
+        if getattr(t, "_inference", False) or getattr(base, "_inference", False):
+            raise RuntimeError(f"{what} to inference tensor outside InferenceMode is not allowed. You can make a "
+                               "clone to get a normal tensor before doing inplace update.")
 
 
 class Size(tuple):
@@ -105,6 +117,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
+        if value and INFERENCE_SEEN[0] and not INFERENCE_DEPTH[0] and getattr(self, "_inference", False):
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if self._grad_fn is not None and not value:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() to get a tensor cut from the graph")
@@ -118,8 +132,8 @@ class Tensor:
         return self
 
     def is_inference(self) -> bool:
-        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors;
-        minigrad does not refuse them to autograd later, as PyTorch does)."""
+        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors: outside
+        that mode they may not be edited in place, require grad, or be saved for a backward)."""
         return getattr(self, "_inference", False)
 
     @property
@@ -210,6 +224,8 @@ class Tensor:
         return Tensor._wrap(self._data.view())
 
     def detach_(self) -> "Tensor":
+        if getattr(self, "_base", None) is not None:    # its base's graph would still reach it (PyTorch refuses)
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self

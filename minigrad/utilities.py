@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .tensor import INFERENCE_DEPTH, Size, Tensor
+from .tensor import INFERENCE_DEPTH, INFERENCE_SEEN, Size, Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
@@ -93,6 +93,7 @@ class inference_mode(no_grad):
         self._depth_before = _inference_depth[0]
         if self._enabled:
             _inference_depth[0] += 1
+            INFERENCE_SEEN[0] = True
             return super().__enter__()
         _inference_depth[0] = 0             # inference_mode(False) inside one makes normal tensors again
         return self

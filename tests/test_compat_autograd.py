@@ -726,3 +726,41 @@ def test_a_function_may_name_its_backward_vjp(torch):
         F.apply(x).sum().backward()
         return x.grad.numpy()
     np.testing.assert_allclose(run(mg), run(torch))
+
+
+def test_inference_tensors_are_refused_outside_inference_mode(torch):
+    def made_inside(lib):
+        with lib.inference_mode():
+            return lib.ones(3, dtype=lib.float64)
+
+    def saved(lib):
+        return (_leaf(lib) * made_inside(lib)).sum()
+
+    def edited(lib):
+        made_inside(lib).add_(1)
+
+    def edited_view(lib):
+        made_inside(lib)[:2].mul_(2)
+
+    def set_item(lib):
+        made_inside(lib)[0] = 2.0
+
+    def requires(lib):
+        made_inside(lib).requires_grad_()
+    for case in (saved, edited, edited_view, set_item, requires):
+        _raises_as_torch(torch, case)
+    y = made_inside(mg)
+    (_leaf(mg) + y).sum().backward()            # an op that saves nothing may read it, as in PyTorch
+    with mg.inference_mode():
+        y.add_(1)                               # and inside the mode it may be edited
+    close(y, [2.0, 2.0, 2.0])
+    (_leaf(mg) * y.clone()).sum().backward()    # a clone is a normal tensor
+
+
+def test_detach_in_place_refuses_views(torch):
+    def run(lib):
+        (_leaf(lib) * 2)[:2].detach_()
+    _raises_as_torch(torch, run)
+    m = _leaf(mg) * 2
+    m.detach_()
+    assert not m.requires_grad and m.is_leaf

@@ -49,7 +49,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import INFERENCE_SEEN, Tensor
 from . import graph as _graph
 from . import versions as _versions
 
@@ -512,6 +512,8 @@ class Function:
         self._out_meta = out_meta
         self._stack = traceback.format_stack()[:-2] if anomaly else None
         saved = self._saved
+        if saved and INFERENCE_SEEN[0]:
+            _refuse_saved_inference(args, saved)
         if saved and (self.differentiable_backward or self._tensors):
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
@@ -544,6 +546,15 @@ class Function:
             else:
                 out.append(Tensor._wrap(s, self, -1 - src))  # an output of this very node
         return tuple(out)
+
+
+def _refuse_saved_inference(args, saved):
+    """PyTorch's rule: a recorded op may not save an inference tensor (no version counter guards it)."""
+    for a in args:
+        if isinstance(a, Tensor) and getattr(a, "_inference", False) and any(s is a._data for s in saved):
+            raise RuntimeError("Inference tensors cannot be saved for backward. Please do not use Tensors created "
+                               "in inference mode in computation tracked by autograd. To work around this, you can "
+                               "make a clone to get a normal tensor and use it in autograd.")
 
 
 class AccumulateGrad:

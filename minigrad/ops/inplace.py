@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import autograd, backend
 from ..autograd import versions
-from ..tensor import Tensor
+from ..tensor import Tensor, check_not_inference
 from .elementwise import where
 from .indexing import PutAdd, Take
 
@@ -44,6 +44,7 @@ def _requires_grad(value) -> bool:
 
 
 def _check_writable(x, name):
+    check_not_inference(x, "Inplace update")
     if any(s == 0 and n > 1 for s, n in zip(x._data.strides, x._data.shape)):
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
                            f"(shape {x._data.shape}, an expanded view) refers to a single memory location; "
