@@ -764,3 +764,20 @@ def test_detach_in_place_refuses_views(torch):
     m = _leaf(mg) * 2
     m.detach_()
     assert not m.requires_grad and m.is_leaf
+
+
+def test_no_op_views_are_new_tensors(torch):
+    def run(lib):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        views = [x.view(3), x.reshape(3), x.permute(0), x.expand(3), x.squeeze(), x.transpose(0, 0), x.view_as(x)]
+        plain = lib.ones(3)
+        v = plain.view(3)
+        v.requires_grad_()                      # the view's own flag: the base stays as it was
+        return ([t is x or t.grad_fn is None for t in views], plain.requires_grad, x.flatten() is x,
+                x.contiguous() is x)
+    assert run(mg) == run(torch) == ([False] * 7, False, True, True)
+    x = leaf()
+    v = x.view(3)
+    v.register_hook(lambda g: g * 10)           # a hook on the view, not on the leaf
+    (v * x).sum().backward()
+    close(x.grad, [11.0, 22.0, 33.0])           # 10 x through the view, x directly
