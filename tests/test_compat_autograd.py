@@ -781,3 +781,17 @@ def test_no_op_views_are_new_tensors(torch):
     v.register_hook(lambda g: g * 10)           # a hook on the view, not on the leaf
     (v * x).sum().backward()
     close(x.grad, [11.0, 22.0, 33.0])           # 10 x through the view, x directly
+
+
+def test_retain_grad_follows_an_in_place_edit(torch):
+    def run(lib):
+        x = _leaf(lib)
+        y = x * 1
+        y.retain_grad()
+        y.mul_(2)
+        (y * y).sum().backward()
+        return y.grad.numpy().copy(), x.grad.numpy().copy(), y.retains_grad
+    ours, theirs = run(mg), run(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(ours[0], [4.0, 8.0, 12.0])      # the edited value's gradient, 2 y
