@@ -592,6 +592,9 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         """A copy with its own memory, ``requires_grad`` and a copy of ``.grad`` (as PyTorch's)."""
+        if self._grad_fn is not None:       # the copy could be neither a leaf nor on the graph: PyTorch refuses
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. (detach() it, or deepcopy under no_grad before the graph)")
         new = type(self).__new__(type(self))
         new._init_leaf(self._data.copy(), False)
         new._requires_grad = self._requires_grad

@@ -795,3 +795,42 @@ def test_retain_grad_follows_an_in_place_edit(torch):
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b)
     np.testing.assert_allclose(ours[0], [4.0, 8.0, 12.0])      # the edited value's gradient, 2 y
+
+
+def test_a_gradient_a_hook_kept_is_not_accumulated_into(torch):
+    def run(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        kept = []
+        x.register_hook(kept.append)
+        for _ in range(2):
+            (x * y).sum().backward()
+        return [g.numpy().copy() for g in kept] + [x.grad.numpy().copy()]
+    ours, theirs = run(mg), run(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(ours[0], [1.0, 2.0, 3.0])
+
+
+def test_deepcopy_of_a_non_leaf_is_an_error(torch):
+    import copy
+    _raises_as_torch(torch, lambda lib: copy.deepcopy(_leaf(lib) * 2))
+
+
+def test_graph_node_increment_version_and_multi_grad_hook(torch):
+    def run(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        z = x * 2
+        node = lib.autograd.graph.Node
+        is_node = [isinstance(z.grad_fn, node), isinstance(z.grad_fn.next_functions[0][0], node), isinstance(x, node)]
+        before = x._version
+        lib.autograd.graph.increment_version(x)
+        seen, first = [], []
+        handle = lib.autograd.graph.register_multi_grad_hook((x, y), lambda gs: seen.append([g is None for g in gs]))
+        lib.autograd.graph.register_multi_grad_hook((x, y), first.append, mode="any")
+        (x * 3).sum().backward()
+        (x * y).sum().backward()
+        handle.remove()
+        (x * y).sum().backward()
+        return is_node, x._version - before, seen, len(first)
+    assert run(mg) == run(torch) == ([True, True, False], 1, [[False, True], [False, False]], 3)
+    _raises_as_torch(torch, lambda lib: lib.autograd.graph.register_multi_grad_hook((_leaf(lib),), print, mode="x"))

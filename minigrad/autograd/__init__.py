@@ -1239,6 +1239,7 @@ def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_tensor_hooks(leaf._hooks, g)
+            handed_out.add(id(g._data if isinstance(g, Tensor) else g))     # a hook may keep it: .grad gets a copy
         _deposit_one(leaf, g, handed_out)
         if _post_hooks:
             for hook in _post_hooks_of(leaf) or ():
@@ -1392,13 +1393,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     retain = create_graph if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
     previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
+    outer, _modes.callbacks = _modes.callbacks, None    # a grad() inside a backward keeps that one's callbacks
     try:
         found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
         # a leaf's own hooks see (and may replace) its gradient, as in backward()
         found = [_run_tensor_hooks(t._hooks, g) if g is not None and t._grad_fn is None and t._hooks else g
                  for t, g in zip(inputs, found)]
+        _run_queued_callbacks()
     finally:
         _modes.grad_enabled = previous
+        _modes.callbacks = outer
     result = []
     for k, g in enumerate(found):
         if g is None:
@@ -1462,6 +1466,10 @@ class RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+_graph.Node.register(Function)
+_graph.Node.register(AccumulateGrad)
 
 
 def _remove_from(hooks: list, hook):
