@@ -834,3 +834,27 @@ def test_graph_node_increment_version_and_multi_grad_hook(torch):
         return is_node, x._version - before, seen, len(first)
     assert run(mg) == run(torch) == ([True, True, False], 1, [[False, True], [False, False]], 3)
     _raises_as_torch(torch, lambda lib: lib.autograd.graph.register_multi_grad_hook((_leaf(lib),), print, mode="x"))
+
+
+def test_a_function_may_return_non_tensor_outputs(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return 5, a * 2, "label", a * a
+
+            @staticmethod
+            def backward(ctx, g_count, g_double, g_label, g_square):
+                assert g_count is None and g_label is None      # no gradient for a non-Tensor output
+                (a,) = ctx.saved_tensors
+                return g_double * 2 + g_square * 2 * a
+        x = _leaf(lib)
+        count, double, label, square = F.apply(x)
+        (g,) = lib.autograd.grad((double + square).sum(), x, create_graph=True)
+        g.sum().backward()
+        return count, label, g.detach().numpy(), x.grad.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[:2] == theirs[:2] == (5, "label")
+    np.testing.assert_allclose(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[3], theirs[3])

@@ -631,7 +631,10 @@ def _apply_on_tensors(cls, args, kwargs):
                 returned = cls.forward(ctx, *args, **kwargs)
         dirty, non_diff = ctx.__dict__.pop("_dirty", ()), ctx.__dict__.pop("_non_diff", ())
         if type(returned) is tuple:
-            return tuple(o._data if isinstance(o, Tensor) else o for o in returned)
+            gaps = tuple(i for i, o in enumerate(returned) if not _tensor_like(o))
+            if gaps:                # non-Tensor outputs (PyTorch passes them through): the node has none
+                ctx._gaps = gaps
+            return tuple(o._data if isinstance(o, Tensor) else o for o in returned if _tensor_like(o))
         return returned._data if isinstance(returned, Tensor) else returned
 
     try:
@@ -649,9 +652,13 @@ def _apply_on_tensors(cls, args, kwargs):
         raise
     single = type(results) is not tuple
     outs = (returned,) if single else returned
-    results = (results,) if single else results
+    results = iter((results,) if single else results)
     fixed = []
-    for o, r in zip(outs, results):
+    for o in outs:
+        if not _tensor_like(o):
+            fixed.append(o)
+            continue
+        r = next(results)
         if any(o is t for t in dirty):          # edited in place: the input itself becomes the output
             if o._grad_fn is None and o._requires_grad and _modes.grad_enabled:
                 raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
@@ -665,12 +672,27 @@ def _apply_on_tensors(cls, args, kwargs):
     return fixed[0] if single else tuple(fixed)
 
 
+def _tensor_like(o) -> bool:
+    return isinstance(o, (Tensor, np.generic)) or backend.is_array(o)
+
+
+def _with_gaps(node, grads):
+    """The gradients a PyTorch-style backward takes: None also for its forward's non-Tensor outputs."""
+    gaps = node.__dict__.get("_gaps")
+    if not gaps:
+        return grads
+    grads = list(grads)
+    for i in gaps:
+        grads.insert(i, None)
+    return grads
+
+
 def _backward_on_tensors(node, grads):
     """A PyTorch-style Function's backward in a first-order pass: Tensors in (None stays None),
     arrays out, with gradients off (as PyTorch)."""
     previous, _modes.grad_enabled = _modes.grad_enabled, False
     try:
-        out = node.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+        out = node.backward(node, *_with_gaps(node, [None if g is None else Tensor._wrap(g) for g in grads]))
     except (TypeError, AttributeError):
         if type(node)._tensors is not None:
             raise
@@ -1047,7 +1069,7 @@ def _formula_backward(node, grads):
     previous = _modes.tensor_backward, _modes.grad_enabled
     _modes.tensor_backward, _modes.grad_enabled = True, True
     try:
-        return node.backward(node, *grads)
+        return node.backward(node, *(_with_gaps(node, grads) if node._tensors else grads))
     finally:
         _modes.tensor_backward, _modes.grad_enabled = previous
 
