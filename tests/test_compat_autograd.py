@@ -858,3 +858,13 @@ def test_a_function_may_return_non_tensor_outputs(torch):
     assert ours[:2] == theirs[:2] == (5, "label")
     np.testing.assert_allclose(ours[2], theirs[2])
     np.testing.assert_allclose(ours[3], theirs[3])
+
+
+def test_grad_mode_module_names_and_clone(torch):
+    for lib in (mg, torch):
+        assert lib.autograd.grad_mode.inference_mode is lib.inference_mode
+        switch = lib.no_grad().clone()
+        assert type(switch) is lib.no_grad
+        with switch:
+            assert not lib.is_grad_enabled()
+        assert lib.is_grad_enabled()

@@ -104,6 +104,10 @@ class _ModeSwitch:
         setattr(_modes, self._attr, self._previous)
         return False
 
+    def clone(self):
+        """A fresh switch of the same kind (PyTorch's decorators copy theirs this way)."""
+        return copy.copy(self)
+
     def __call__(self, fn):
         if inspect.isgeneratorfunction(fn):
             return self._wrap_generator(fn)
