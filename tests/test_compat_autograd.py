@@ -1,5 +1,7 @@
 """The autograd API as code written against PyTorch uses it: custom Functions on Tensors, grad
 modes as decorators, PyTorch's error messages, grad_fn.name(), batched grad, functional API."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -868,3 +870,26 @@ def test_grad_mode_module_names_and_clone(torch):
         with switch:
             assert not lib.is_grad_enabled()
         assert lib.is_grad_enabled()
+
+
+def test_anomaly_mode_lets_infinities_pass_and_stops_nan_gradients(torch):
+    def masked_softmax(lib):
+        x = _leaf(lib)
+        with lib.autograd.detect_anomaly():
+            scores = x.masked_fill(lib.tensor([False, True, False]), float("-inf"))
+            p = scores.softmax(0)
+            (p * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+            z = lib.tensor([0.0, 1.0], dtype=lib.float64, requires_grad=True)
+            z.log().sum().backward()            # -inf forward, an infinite gradient
+        return x.grad.numpy(), z.grad.numpy()
+
+    def nan_gradient(lib):
+        x = lib.tensor([0.0, 4.0], dtype=lib.float64, requires_grad=True)
+        with lib.autograd.detect_anomaly():
+            (x.sqrt() * 0).sum().backward()      # 0 * inf: a NaN gradient
+    with np.errstate(divide="ignore"):
+        for ours, theirs in zip(masked_softmax(mg), masked_softmax(torch)):
+            np.testing.assert_allclose(ours, theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # PyTorch warns where the forward ran
+        _raises_as_torch(torch, nan_gradient)

@@ -187,10 +187,11 @@ class set_grad_enabled(_SetSwitch):
 
 
 class detect_anomaly(_ModeSwitch):
-    """Name the op whose forward or backward first produced a NaN or an infinity.
+    """Name the op whose forward or backward first produced a NaN (infinities pass, as in PyTorch).
 
-    Inside this context every op checks its outputs (forward) and its input gradients
-    (backward); when they are not finite although what it received was, it raises
+    Inside this context every op checks its outputs (forward: minigrad's addition, PyTorch checks
+    backward only) and its input gradients (backward); when they hold NaN although what it
+    received did not, it raises
     :class:`AnomalyError` with the op's name and, for backward, where its forward was called.
     """
     _attr, _value = "anomaly", True
@@ -216,12 +217,13 @@ class _MisuseTypeError(TypeError):
 
 
 class AnomalyError(RuntimeError):
-    """Raised by :class:`detect_anomaly` when an op first produces NaN or infinity."""
+    """Raised by :class:`detect_anomaly` when an op first produces NaN."""
 
 
-def _all_finite(arrays) -> bool:
+def _no_nan(arrays) -> bool:
+    """Infinities pass, as in PyTorch's anomaly mode (a -inf attention mask, an infinite slope)."""
     for a in arrays:
-        if a is not None and a.dtype.kind == "f" and not bool(backend.xp_of(a).isfinite(a).all()):
+        if a is not None and a.dtype.kind in "fc" and bool(backend.xp_of(a).isnan(a).any()):
             return False
     return True
 
@@ -798,8 +800,8 @@ def _raise_device_mismatch(name, args):
 
 def _check_forward(name, inputs, outputs):
     arrays = [a for a in inputs if backend.is_array(a)]
-    if _all_finite(arrays) and not _all_finite(outputs):
-        raise AnomalyError(f"{name}: forward produced NaN or infinity from finite inputs")
+    if _no_nan(arrays) and not _no_nan(outputs):
+        raise AnomalyError(f"{name}: forward produced NaN from inputs without NaN")
 
 
 # ----------------------------------------------------------------------------- the backward engine
@@ -1293,14 +1295,15 @@ def _deposit_one(leaf, g, handed_out):
 
 
 def _check_backward(node, grads_out, grads_in):
-    if _all_finite(grads_out) and not _all_finite([g for g in grads_in if backend.is_array(g)]):
+    if _no_nan(grads_out) and not _no_nan([g for g in grads_in if backend.is_array(g)]):
         where = "".join(node._stack[-4:]) if node._stack else "(forward ran outside detect_anomaly)\n"
         saved = node._saved if type(node._saved) is tuple else ()
-        if not _all_finite([a for a in saved if backend.is_array(a)]):
-            raise AnomalyError(f"{node.name}: backward produced NaN or infinity because what its forward saved "
-                               f"was not finite already: an input held NaN or infinity before this op (check the "
-                               f"data and the ops before it).\nIts forward was called here:\n{where}")
-        raise AnomalyError(f"{node.name}: backward produced NaN or infinity from finite gradients.\n"
+        said = f"Function '{node.name()}' returned nan values"      # PyTorch's words, then ours
+        if not _no_nan([a for a in saved if backend.is_array(a)]):
+            raise AnomalyError(f"{said}. {node.name}: backward produced NaN because what its forward saved held "
+                               f"NaN already: an input held NaN before this op (check the data and the ops "
+                               f"before it).\nIts forward was called here:\n{where}")
+        raise AnomalyError(f"{said}. {node.name}: backward produced NaN from gradients without NaN.\n"
                            f"Its forward was called here:\n{where}")
 
 
