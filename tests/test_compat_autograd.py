@@ -893,3 +893,20 @@ def test_anomaly_mode_lets_infinities_pass_and_stops_nan_gradients(torch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # PyTorch warns where the forward ran
         _raises_as_torch(torch, nan_gradient)
+
+
+def test_create_graph_inside_no_grad_and_inference_mode(torch):
+    def run(lib):
+        x = _leaf(lib)
+        y = (x ** 3).sum()
+        with lib.no_grad():
+            (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), x)
+        z = (x ** 3).sum()
+        with lib.inference_mode():      # records nothing, create_graph or not
+            (h,) = lib.autograd.grad(z, x, create_graph=True)
+        return g.requires_grad, g2.numpy(), h.requires_grad, h.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[0] is theirs[0] is True and ours[2] is theirs[2] is False
+    np.testing.assert_allclose(ours[1], theirs[1])
+    np.testing.assert_allclose(ours[3], theirs[3])

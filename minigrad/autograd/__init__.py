@@ -49,7 +49,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..tensor import INFERENCE_SEEN, Tensor
+from ..tensor import INFERENCE_DEPTH, INFERENCE_SEEN, Tensor
 from . import graph as _graph
 from . import versions as _versions
 
@@ -1339,12 +1339,6 @@ def _check_roots(roots, opname="backward"):
                                f"(was it computed under no_grad(), or from tensors without requires_grad=True?)")
 
 
-def _check_create_graph(create_graph, opname):
-    if create_graph and not _modes.grad_enabled:
-        raise RuntimeError(f"{opname}: create_graph=True inside no_grad() would record no graph for the gradients; "
-                           f"call it where gradients are enabled (or inside enable_grad())")
-
-
 def _as_list(tensors):
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
@@ -1365,8 +1359,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_list(tensors)
     grad_tensors = _grad_list(grad_tensors, len(tensors), "backward")
     _check_roots(tensors)
-    _check_create_graph(create_graph, "backward")
-    retain = create_graph if retain_graph is None else retain_graph
+    asked, create_graph = create_graph, create_graph and not INFERENCE_DEPTH[0]     # inference_mode records nothing
+    retain = asked if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
     if inputs is not None:
         inputs = _as_list(inputs)
@@ -1413,13 +1407,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty")
     grad_outputs = _grad_list(grad_outputs, len(outputs), "grad")
     _check_roots(outputs, "grad")
-    _check_create_graph(create_graph, "grad")
+    asked, create_graph = create_graph, create_graph and not INFERENCE_DEPTH[0]     # inference_mode records nothing
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise RuntimeError(f"grad: all inputs have to be Tensors, but inputs[{k}] is a {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
-    retain = create_graph if retain_graph is None else retain_graph
+    retain = asked if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
     previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
     outer, _modes.callbacks = _modes.callbacks, None    # a grad() inside a backward keeps that one's callbacks
