@@ -910,3 +910,14 @@ def test_create_graph_inside_no_grad_and_inference_mode(torch):
     assert ours[0] is theirs[0] is True and ours[2] is theirs[2] is False
     np.testing.assert_allclose(ours[1], theirs[1])
     np.testing.assert_allclose(ours[3], theirs[3])
+
+
+def test_autograd_gradcheck_is_a_function_and_a_module(torch):
+    for lib in ("minigrad", "torch"):
+        module = __import__(f"{lib}.autograd.gradcheck", fromlist=["gradcheck"])
+        assert callable(module.gradcheck) and issubclass(module.GradcheckError, RuntimeError)
+        package = __import__(f"{lib}.autograd", fromlist=["gradcheck"])
+        assert package.gradcheck is module.gradcheck    # the attribute stays the function
+    from minigrad.autograd.gradcheck import GradcheckError, gradcheck
+    assert gradcheck(lambda x: x.sin(), (leaf(),))
+    assert GradcheckError is mg.autograd.GradcheckError

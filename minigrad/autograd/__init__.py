@@ -1501,4 +1501,5 @@ def _remove_from(hooks: list, hook):
 
 
 from . import function, functional, grad_mode, graph  # noqa: E402,F401  (as torch.autograd.function, ...)
+from . import gradcheck as _gradcheck_module  # noqa: E402,F401  (loaded first: the name below is the function)
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)
