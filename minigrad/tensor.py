@@ -6,6 +6,7 @@ itself knows nothing about derivatives.
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 
 import numpy as np
@@ -139,7 +140,14 @@ class Tensor:
     @property
     def grad(self):
         """The gradient backward() accumulated here (None until then)."""
-        return self._grad
+        grad = self._grad
+        if grad is None and self._grad_fn is not None and not self.retains_grad:
+            # PyTorch's warning: reading a non-leaf's .grad is usually a slip for the leaf's
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                          "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                          UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value):

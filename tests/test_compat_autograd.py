@@ -921,3 +921,16 @@ def test_autograd_gradcheck_is_a_function_and_a_module(torch):
     from minigrad.autograd.gradcheck import GradcheckError, gradcheck
     assert gradcheck(lambda x: x.sin(), (leaf(),))
     assert GradcheckError is mg.autograd.GradcheckError
+
+
+def test_reading_a_non_leaf_grad_warns(torch):
+    def warned(lib, retain):
+        y = _leaf(lib) * 2
+        if retain:
+            y.retain_grad()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert y.grad is None
+        return [w.category for w in caught]
+    assert warned(mg, False) == warned(torch, False) == [UserWarning]
+    assert warned(mg, True) == warned(torch, True) == []
