@@ -934,3 +934,28 @@ def test_reading_a_non_leaf_grad_warns(torch):
         return [w.category for w in caught]
     assert warned(mg, False) == warned(torch, False) == [UserWarning]
     assert warned(mg, True) == warned(torch, True) == []
+
+
+def test_accumulate_grad_node_hooks(torch):
+    def run(lib):
+        x = _leaf(lib)
+        acc = x.expand_as(x).grad_fn.next_functions[0][0]      # the old way to reach a leaf's AccumulateGrad
+        seen = []
+        acc.register_prehook(lambda go: (go[0] * 10,))
+        handle = acc.register_hook(lambda gi, go: seen.append((len(gi), go[0].tolist())))
+        (x * 2).sum().backward()
+        handle.remove()
+        (x * 2).sum().backward()
+        return seen, x.grad.tolist(), acc is (x * 3).grad_fn.next_functions[0][0]
+    assert run(mg) == run(torch) == ([(0, [20.0, 20.0, 20.0])], [40.0, 40.0, 40.0], True)
+
+
+def test_a_leaf_reached_through_next_functions_is_still_freed():
+    import gc
+    import weakref
+    x = _leaf(mg)
+    (x * 2).grad_fn.next_functions[0][0]
+    alive = weakref.ref(x)
+    del x
+    gc.collect()
+    assert alive() is None

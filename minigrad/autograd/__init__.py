@@ -569,15 +569,37 @@ class AccumulateGrad:
     for code that walks the graph (``fn.variable``, ``fn.next_functions == ()``), one per leaf
     while the leaf lives."""
 
-    __slots__ = ("variable", "__weakref__")
+    __slots__ = ("_leaf", "_prehooks", "_posthooks", "__weakref__")
     next_functions = ()
 
     def __init__(self, variable):
-        self.variable = variable
+        self._leaf = weakref.ref(variable)      # weak: the table of accumulators must not keep leaves alive
+        self._prehooks = self._posthooks = None
+
+    @property
+    def variable(self):
+        return self._leaf()
 
     @staticmethod
     def name() -> str:
         return "torch::autograd::AccumulateGrad"
+
+    def register_prehook(self, hook):
+        """``hook((grad,))`` before the leaf's gradient is added into ``.grad``; a tuple it returns
+        replaces the gradient (what PyTorch code hooks through ``next_functions``)."""
+        return self._add_hook("_prehooks", hook)
+
+    def register_hook(self, hook):
+        """``hook((), (grad,))`` once the gradient is in ``.grad`` (Horovod's old gradient-ready hook)."""
+        return self._add_hook("_posthooks", hook)
+
+    def _add_hook(self, kind, hook):
+        hooks = getattr(self, kind)
+        if hooks is None:
+            hooks = []
+            setattr(self, kind, hooks)
+        hooks.append(hook)
+        return RemovableHandle(functools.partial(_remove_from, hooks, hook))
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
@@ -1268,11 +1290,19 @@ def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
         if leaf._hooks:
             g = _run_tensor_hooks(leaf._hooks, g)
             handed_out.add(id(g._data if isinstance(g, Tensor) else g))     # a hook may keep it: .grad gets a copy
+        acc = _accumulators.get(id(leaf)) if _accumulators else None
+        if acc is not None and acc._prehooks and acc.variable is leaf:
+            (g,) = _run_node_hooks(acc._prehooks, (g,), isinstance(g, Tensor))
+            handed_out.add(id(g._data if isinstance(g, Tensor) else g))
         _deposit_one(leaf, g, handed_out)
         if _post_hooks:
             for hook in _post_hooks_of(leaf) or ():
                 if hook(leaf) is not None:      # PyTorch's rule: such a hook acts on leaf.grad in place
                     raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        if acc is not None and acc._posthooks and acc.variable is leaf:
+            arrived = (g if isinstance(g, Tensor) else Tensor._wrap(g),)     # what came in, as PyTorch's
+            for hook in list(acc._posthooks):
+                hook((), arrived)
 
 
 def _deposit_one(leaf, g, handed_out):
