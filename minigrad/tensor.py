@@ -229,7 +229,10 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same memory, cut from the graph.  A new array object (a view): the engine tells a
         saved input by identity, so ``y * y.detach()`` must not hand it the same object twice."""
-        return Tensor._wrap(self._data.view())
+        t = Tensor._wrap(self._data.view())
+        if getattr(self, "_inference", False):
+            t._inference = True         # the same memory: an inference tensor still (PyTorch's rule)
+        return t
 
     def detach_(self) -> "Tensor":
         if getattr(self, "_base", None) is not None:    # its base's graph would still reach it (PyTorch refuses)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .autograd import no_grad
 from .tensor import INFERENCE_DEPTH, INFERENCE_SEEN, Size, Tensor
 
@@ -83,8 +83,9 @@ def iinfo(type):
 
 class inference_mode(no_grad):
     """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip), whose
-    tensors answer ``is_inference()`` True; ``inference_mode(False)`` leaves recording as it is and
-    makes normal tensors again.  A context manager and a decorator."""
+    tensors answer ``is_inference()`` True and that records nothing even under ``enable_grad``;
+    ``inference_mode(False)`` switches recording on and makes normal tensors again (as PyTorch's).
+    A context manager and a decorator."""
 
     def __init__(self, mode: bool = True):
         self._enabled = bool(mode)
@@ -94,14 +95,15 @@ class inference_mode(no_grad):
         if self._enabled:
             _inference_depth[0] += 1
             INFERENCE_SEEN[0] = True
-            return super().__enter__()
-        _inference_depth[0] = 0             # inference_mode(False) inside one makes normal tensors again
-        return self
+        else:
+            _inference_depth[0] = 0         # inference_mode(False) inside one makes normal tensors again
+        self._grad_before = autograd._modes.grad_enabled
+        autograd._modes.grad_enabled = not self._enabled     # as PyTorch: inference_mode(False) records
+        return None
 
     def __exit__(self, *exc):
         _inference_depth[0] = self._depth_before
-        if self._enabled:
-            return super().__exit__(*exc)
+        autograd._modes.grad_enabled = self._grad_before
         return False
 
 

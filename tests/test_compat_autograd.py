@@ -959,3 +959,19 @@ def test_a_leaf_reached_through_next_functions_is_still_freed():
     del x
     gc.collect()
     assert alive() is None
+
+
+def test_inference_mode_records_nothing_and_its_false_form_records(torch):
+    def run(lib):
+        x = _leaf(lib)
+        with lib.inference_mode():
+            with lib.enable_grad():
+                inside = (x * 2).requires_grad
+            with lib.inference_mode(False):
+                nested = (x * 2).requires_grad
+            made = lib.ones(3)
+        with lib.no_grad():
+            with lib.inference_mode(False):
+                switched_on = (x * 2).requires_grad
+        return inside, nested, switched_on, made.detach().is_inference(), lib.is_grad_enabled()
+    assert run(mg) == run(torch) == (False, True, True, True, True)

@@ -440,7 +440,7 @@ class Function:
     @classmethod
     def _apply(cls, args, kwargs, run_forward):
         ctx = cls.__new__(cls)
-        grad_on = _modes.grad_enabled
+        grad_on = _modes.grad_enabled and not INFERENCE_DEPTH[0]     # inference_mode: enable_grad records nothing
         n = len(args)
         arrays = [None] * n
         edges = [None] * n        # (producer node or leaf tensor, output index, shape, dtype)
