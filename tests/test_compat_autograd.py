@@ -975,3 +975,20 @@ def test_inference_mode_records_nothing_and_its_false_form_records(torch):
                 switched_on = (x * 2).requires_grad
         return inside, nested, switched_on, made.detach().is_inference(), lib.is_grad_enabled()
     assert run(mg) == run(torch) == (False, True, True, True, True)
+
+
+def test_a_node_hook_returning_too_few_gradients_is_an_error(torch):
+    def short(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        z = x * y
+        z.grad_fn.register_hook(lambda gin, gout: (gin[0],))     # y's gradient would be lost
+        z.sum().backward()
+
+    def exponent_left_out(lib):
+        x = _leaf(lib)
+        z = x ** 2
+        z.grad_fn.register_hook(lambda gin, gout: (gin[0] * 2,))
+        z.sum().backward()
+        return x.grad.tolist()
+    _raises_as_torch(torch, short)
+    assert exponent_left_out(mg) == exponent_left_out(torch) == [4.0, 8.0, 12.0]

@@ -1176,6 +1176,12 @@ def _run_node_hooks(hooks, grads, create_graph, *more):
     for hook in hooks:
         out = hook(wrap(grads), *others)
         if out is not None:
+            out = tuple(out)
+            if len(out) < len(grads) and all(g is None for g in grads[len(out):]):
+                out += (None,) * (len(grads) - len(out))    # arguments PyTorch does not count (pow's exponent)
+            if len(out) != len(grads):      # a short tuple would silently drop gradients
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+                                   f"values (got {len(out)}, but expected {len(grads)})")
             grads = tuple(g._data if isinstance(g, Tensor) and not create_graph else g for g in out)
     return tuple(grads)
 
