@@ -992,3 +992,10 @@ def test_a_node_hook_returning_too_few_gradients_is_an_error(torch):
         return x.grad.tolist()
     _raises_as_torch(torch, short)
     assert exponent_left_out(mg) == exponent_left_out(torch) == [4.0, 8.0, 12.0]
+
+
+def test_grad_fn_metadata_is_a_dict_kept_on_the_node(torch):
+    for lib in (mg, torch):
+        y = _leaf(lib) * 2
+        y.grad_fn.metadata["step"] = 3
+        assert y.grad_fn.metadata == {"step": 3}

@@ -370,6 +370,11 @@ class Function:
         return tuple(None if e is None else (e[2], e[3]) for e in self._next)
 
     @property
+    def metadata(self) -> dict:
+        """A dict for the user's notes on this node (PyTorch's ``grad_fn.metadata``)."""
+        return self.__dict__.setdefault("_metadata", {})
+
+    @property
     def num_outputs(self) -> int:
         """How many outputs the forward returned (several: a gradient arrives per output)."""
         return 1 if self._out_meta is None else len(self._out_meta)
