@@ -70,17 +70,14 @@ def _rebase(t, new):
     """Move tensor ``t`` onto the place of ``new`` in the graph (its data stays).  A retain_grad()
     moves along (its .grad is of the edited value, as PyTorch's); hooks stay on the old value."""
     old = t._grad_fn
-    if old is not None and old._retained and old._retained.get(t._out_index, lambda: None)() is t:
+    retained = old is not None and old._retained and old._retained.get(t._out_index, lambda: None)() is t
+    if retained:
         del old._retained[t._out_index]
-        if new._grad_fn is not None:
-            t._grad_fn = new._grad_fn
-            t._out_index = new._out_index
-            t._requires_grad = True
-            t.retain_grad()
-            return
     t._grad_fn = new._grad_fn
     t._out_index = new._out_index
     t._requires_grad = new._requires_grad
+    if retained and t._grad_fn is not None:
+        t.retain_grad()
 
 
 def _offsets(a):
