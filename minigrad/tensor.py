@@ -6,6 +6,7 @@ itself knows nothing about derivatives.
 from __future__ import annotations
 
 import functools
+import warnings
 import weakref
 
 import numpy as np
@@ -19,6 +20,18 @@ PRINT_OPTIONS = dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci
 # how many inference_mode regions are open (utilities.inference_mode counts them): a tensor made
 # inside one is an inference tensor (Tensor.is_inference)
 INFERENCE_DEPTH = [0]
+# whether any inference_mode region was ever opened: until then the engine skips its inference-tensor checks
+INFERENCE_SEEN = [False]
+
+
+def check_not_inference(t, what):
+    """PyTorch refuses to edit an inference tensor (or its view) outside inference_mode: autograd
+    keeps no version counter for it, so a graph that read it could not notice the edit."""
+    if INFERENCE_SEEN[0] and not INFERENCE_DEPTH[0]:
+        base = getattr(t, "_base", None)
+        if getattr(t, "_inference", False) or getattr(base, "_inference", False):
+            raise RuntimeError(f"{what} to inference tensor outside InferenceMode is not allowed. You can make a "
+                               "clone to get a normal tensor before doing inplace update.")
 
 
 class Size(tuple):
@@ -62,7 +75,7 @@ class Tensor:
     # looks at; _views, a base's live views (an in-place edit moves them onto the base's new graph).
     # _untracked: set only on what .data returns (its edits bump no version counter, see ops/inplace.py)
     # _inference: set only on tensors made inside inference_mode
-    __slots__ = ("_data", "grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_grad_fn", "_out_index", "_hooks", "_base", "_views",
                  "_untracked", "_inference", "__weakref__")
     __array_ufunc__ = None      # make NumPy defer to our reflected operators: ndarray + Tensor -> Tensor
     __array_priority__ = 1000
@@ -73,7 +86,7 @@ class Tensor:
 
     def _init_leaf(self, array, requires_grad):
         self._data = array
-        self.grad = None
+        self._grad = None
         self._requires_grad = False
         self._grad_fn = None
         self._out_index = 0
@@ -88,7 +101,7 @@ class Tensor:
         """Wrap an array without copying or checking (for ops and the engine)."""
         t = cls.__new__(cls)
         t._data = array
-        t.grad = None
+        t._grad = None
         t._requires_grad = grad_fn is not None
         t._grad_fn = grad_fn
         t._out_index = out_index
@@ -105,6 +118,8 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
+        if value and INFERENCE_SEEN[0] and not INFERENCE_DEPTH[0] and getattr(self, "_inference", False):
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         if self._grad_fn is not None and not value:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; "
                                "use .detach() to get a tensor cut from the graph")
@@ -118,9 +133,38 @@ class Tensor:
         return self
 
     def is_inference(self) -> bool:
-        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors;
-        minigrad does not refuse them to autograd later, as PyTorch does)."""
+        """Whether this tensor was made inside ``inference_mode`` (PyTorch's inference tensors: outside
+        that mode they may not be edited in place, require grad, or be saved for a backward)."""
         return getattr(self, "_inference", False)
+
+    @property
+    def grad(self):
+        """The gradient backward() accumulated here (None until then)."""
+        grad = self._grad
+        if grad is None and self._grad_fn is not None and not self.retains_grad:
+            # PyTorch's warning: reading a non-leaf's .grad is usually a slip for the leaf's
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                          "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.",
+                          UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        # checked as PyTorch does, so a wrong .grad fails here and not later inside an optimizer step
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                                   f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value._data.dtype}' to a tensor "
+                                   f"with dtype '{self._data.dtype}'. Please ensure that the gradient and the tensor "
+                                   "have the same dtype")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -185,9 +229,14 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same memory, cut from the graph.  A new array object (a view): the engine tells a
         saved input by identity, so ``y * y.detach()`` must not hand it the same object twice."""
-        return Tensor._wrap(self._data.view())
+        t = Tensor._wrap(self._data.view())
+        if getattr(self, "_inference", False):
+            t._inference = True         # the same memory: an inference tensor still (PyTorch's rule)
+        return t
 
     def detach_(self) -> "Tensor":
+        if getattr(self, "_base", None) is not None:    # its base's graph would still reach it (PyTorch refuses)
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -554,6 +603,9 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         """A copy with its own memory, ``requires_grad`` and a copy of ``.grad`` (as PyTorch's)."""
+        if self._grad_fn is not None:       # the copy could be neither a leaf nor on the graph: PyTorch refuses
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment. (detach() it, or deepcopy under no_grad before the graph)")
         new = type(self).__new__(type(self))
         new._init_leaf(self._data.copy(), False)
         new._requires_grad = self._requires_grad

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .autograd import no_grad
-from .tensor import INFERENCE_DEPTH, Size, Tensor
+from .tensor import INFERENCE_DEPTH, INFERENCE_SEEN, Size, Tensor
 
 __all__ = ["is_tensor", "is_floating_point", "is_complex", "is_nonzero", "numel", "clone", "broadcast_shapes",
            "finfo", "iinfo", "inference_mode", "is_inference_mode_enabled", "seed", "initial_seed",
@@ -83,8 +83,9 @@ def iinfo(type):
 
 class inference_mode(no_grad):
     """``no_grad`` under PyTorch's newer name (minigrad keeps no version counters to skip), whose
-    tensors answer ``is_inference()`` True; ``inference_mode(False)`` leaves recording as it is and
-    makes normal tensors again.  A context manager and a decorator."""
+    tensors answer ``is_inference()`` True and that records nothing even under ``enable_grad``;
+    ``inference_mode(False)`` switches recording on and makes normal tensors again (as PyTorch's).
+    A context manager and a decorator."""
 
     def __init__(self, mode: bool = True):
         self._enabled = bool(mode)
@@ -93,14 +94,16 @@ class inference_mode(no_grad):
         self._depth_before = _inference_depth[0]
         if self._enabled:
             _inference_depth[0] += 1
-            return super().__enter__()
-        _inference_depth[0] = 0             # inference_mode(False) inside one makes normal tensors again
-        return self
+            INFERENCE_SEEN[0] = True
+        else:
+            _inference_depth[0] = 0         # inference_mode(False) inside one makes normal tensors again
+        self._grad_before = autograd._modes.grad_enabled
+        autograd._modes.grad_enabled = not self._enabled     # as PyTorch: inference_mode(False) records
+        return None
 
     def __exit__(self, *exc):
         _inference_depth[0] = self._depth_before
-        if self._enabled:
-            return super().__exit__(*exc)
+        autograd._modes.grad_enabled = self._grad_before
         return False
 
 

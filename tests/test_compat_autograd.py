@@ -1,5 +1,7 @@
 """The autograd API as code written against PyTorch uses it: custom Functions on Tensors, grad
 modes as decorators, PyTorch's error messages, grad_fn.name(), batched grad, functional API."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -632,3 +634,368 @@ def test_saved_tensors_hooks_under_create_graph_and_custom_functions(torch):
         with pytest.raises(RuntimeError, match="no hooks here"):
             with mg.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
                 pass
+
+
+# ----------------------------------------------------------------------------- misuse PyTorch refuses
+def _error_of(fn, lib):
+    """The exception class ``fn(lib)`` raises (None if it returns)."""
+    try:
+        fn(lib)
+    except Exception as e:      # noqa: BLE001 - the class is what is compared
+        return type(e)
+    return None
+
+
+def _raises_as_torch(torch, fn):
+    """``fn`` fails on minigrad with PyTorch's exception class (or a subclass of it)."""
+    theirs = _error_of(fn, torch)
+    assert theirs is not None, "the case no longer fails on PyTorch"
+    ours = _error_of(fn, mg)
+    assert ours is not None and issubclass(ours, theirs), (ours, theirs)
+
+
+def _leaf(lib):
+    return lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+
+
+@pytest.mark.parametrize("value, cls", [(3, TypeError), ("ones2", RuntimeError), ("float32", RuntimeError)])
+def test_assigning_a_wrong_grad_is_an_error(torch, value, cls):
+    def assign(lib):
+        x = _leaf(lib)
+        x.grad = {"ones2": lib.ones(2, dtype=lib.float64), "float32": lib.ones(3)}.get(value, value)
+    _raises_as_torch(torch, assign)
+    assert _error_of(assign, mg) is cls
+    x = _leaf(mg)
+    x.grad = mg.ones(3, dtype=mg.float64)       # the right kind is taken, None too
+    x.grad = None
+    assert x.grad is None
+
+
+def test_materialize_grads_refuses_allow_unused_false(torch):
+    def run(lib):
+        x, z = _leaf(lib), _leaf(lib)
+        return lib.autograd.grad((x * 2).sum(), [x, z], allow_unused=False, materialize_grads=True)
+    _raises_as_torch(torch, run)
+    x, z = _leaf(mg), _leaf(mg)
+    close(mg.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)[1], [0.0, 0.0, 0.0])
+
+
+def test_set_grad_enabled_takes_only_a_bool(torch):
+    _raises_as_torch(torch, lambda lib: lib.set_grad_enabled(1))
+    assert mg.is_grad_enabled()
+
+
+def test_hooks_returning_the_wrong_thing_are_errors(torch):
+    def tensor_hook(lib):
+        x = _leaf(lib)
+        x.register_hook(lambda g: 3)
+        (x * x).sum().backward()
+
+    def post_hook(lib):
+        x = _leaf(lib)
+        x.register_post_accumulate_grad_hook(lambda t: t * 2)
+        (x * x).sum().backward()
+    _raises_as_torch(torch, tensor_hook)
+    _raises_as_torch(torch, post_hook)
+
+
+def test_save_for_backward_takes_only_tensors_and_none(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a, 3)
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        F.apply(_leaf(lib))
+    _raises_as_torch(torch, run)
+
+
+def test_a_function_may_name_its_backward_vjp(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g * 5
+        x = _leaf(lib)
+        F.apply(x).sum().backward()
+        return x.grad.numpy()
+    np.testing.assert_allclose(run(mg), run(torch))
+
+
+def test_inference_tensors_are_refused_outside_inference_mode(torch):
+    def made_inside(lib):
+        with lib.inference_mode():
+            return lib.ones(3, dtype=lib.float64)
+
+    def saved(lib):
+        return (_leaf(lib) * made_inside(lib)).sum()
+
+    def edited(lib):
+        made_inside(lib).add_(1)
+
+    def edited_view(lib):
+        made_inside(lib)[:2].mul_(2)
+
+    def set_item(lib):
+        made_inside(lib)[0] = 2.0
+
+    def requires(lib):
+        made_inside(lib).requires_grad_()
+    for case in (saved, edited, edited_view, set_item, requires):
+        _raises_as_torch(torch, case)
+    y = made_inside(mg)
+    (_leaf(mg) + y).sum().backward()            # an op that saves nothing may read it, as in PyTorch
+    with mg.inference_mode():
+        y.add_(1)                               # and inside the mode it may be edited
+    close(y, [2.0, 2.0, 2.0])
+    (_leaf(mg) * y.clone()).sum().backward()    # a clone is a normal tensor
+
+
+def test_detach_in_place_refuses_views(torch):
+    def run(lib):
+        (_leaf(lib) * 2)[:2].detach_()
+    _raises_as_torch(torch, run)
+    m = _leaf(mg) * 2
+    m.detach_()
+    assert not m.requires_grad and m.is_leaf
+
+
+def test_no_op_views_are_new_tensors(torch):
+    def run(lib):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        views = [x.view(3), x.reshape(3), x.permute(0), x.expand(3), x.squeeze(), x.transpose(0, 0), x.view_as(x)]
+        plain = lib.ones(3)
+        v = plain.view(3)
+        v.requires_grad_()                      # the view's own flag: the base stays as it was
+        return ([t is x or t.grad_fn is None for t in views], plain.requires_grad, x.flatten() is x,
+                x.contiguous() is x)
+    assert run(mg) == run(torch) == ([False] * 7, False, True, True)
+    x = leaf()
+    v = x.view(3)
+    v.register_hook(lambda g: g * 10)           # a hook on the view, not on the leaf
+    (v * x).sum().backward()
+    close(x.grad, [11.0, 22.0, 33.0])           # 10 x through the view, x directly
+
+
+def test_retain_grad_follows_an_in_place_edit(torch):
+    def run(lib):
+        x = _leaf(lib)
+        y = x * 1
+        y.retain_grad()
+        y.mul_(2)
+        (y * y).sum().backward()
+        return y.grad.numpy().copy(), x.grad.numpy().copy(), y.retains_grad
+    ours, theirs = run(mg), run(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(ours[0], [4.0, 8.0, 12.0])      # the edited value's gradient, 2 y
+
+
+def test_a_gradient_a_hook_kept_is_not_accumulated_into(torch):
+    def run(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        kept = []
+        x.register_hook(kept.append)
+        for _ in range(2):
+            (x * y).sum().backward()
+        return [g.numpy().copy() for g in kept] + [x.grad.numpy().copy()]
+    ours, theirs = run(mg), run(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(ours[0], [1.0, 2.0, 3.0])
+
+
+def test_deepcopy_of_a_non_leaf_is_an_error(torch):
+    import copy
+    _raises_as_torch(torch, lambda lib: copy.deepcopy(_leaf(lib) * 2))
+
+
+def test_graph_node_increment_version_and_multi_grad_hook(torch):
+    def run(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        z = x * 2
+        node = lib.autograd.graph.Node
+        is_node = [isinstance(z.grad_fn, node), isinstance(z.grad_fn.next_functions[0][0], node), isinstance(x, node)]
+        before = x._version
+        lib.autograd.graph.increment_version(x)
+        seen, first = [], []
+        handle = lib.autograd.graph.register_multi_grad_hook((x, y), lambda gs: seen.append([g is None for g in gs]))
+        lib.autograd.graph.register_multi_grad_hook((x, y), first.append, mode="any")
+        (x * 3).sum().backward()
+        (x * y).sum().backward()
+        handle.remove()
+        (x * y).sum().backward()
+        return is_node, x._version - before, seen, len(first)
+    assert run(mg) == run(torch) == ([True, True, False], 1, [[False, True], [False, False]], 3)
+    _raises_as_torch(torch, lambda lib: lib.autograd.graph.register_multi_grad_hook((_leaf(lib),), print, mode="x"))
+
+
+def test_a_function_may_return_non_tensor_outputs(torch):
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return 5, a * 2, "label", a * a
+
+            @staticmethod
+            def backward(ctx, g_count, g_double, g_label, g_square):
+                assert g_count is None and g_label is None      # no gradient for a non-Tensor output
+                (a,) = ctx.saved_tensors
+                return g_double * 2 + g_square * 2 * a
+        x = _leaf(lib)
+        count, double, label, square = F.apply(x)
+        (g,) = lib.autograd.grad((double + square).sum(), x, create_graph=True)
+        g.sum().backward()
+        return count, label, g.detach().numpy(), x.grad.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[:2] == theirs[:2] == (5, "label")
+    np.testing.assert_allclose(ours[2], theirs[2])
+    np.testing.assert_allclose(ours[3], theirs[3])
+
+
+def test_grad_mode_module_names_and_clone(torch):
+    for lib in (mg, torch):
+        assert lib.autograd.grad_mode.inference_mode is lib.inference_mode
+        switch = lib.no_grad().clone()
+        assert type(switch) is lib.no_grad
+        with switch:
+            assert not lib.is_grad_enabled()
+        assert lib.is_grad_enabled()
+
+
+def test_anomaly_mode_lets_infinities_pass_and_stops_nan_gradients(torch):
+    def masked_softmax(lib):
+        x = _leaf(lib)
+        with lib.autograd.detect_anomaly():
+            scores = x.masked_fill(lib.tensor([False, True, False]), float("-inf"))
+            p = scores.softmax(0)
+            (p * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+            z = lib.tensor([0.0, 1.0], dtype=lib.float64, requires_grad=True)
+            z.log().sum().backward()            # -inf forward, an infinite gradient
+        return x.grad.numpy(), z.grad.numpy()
+
+    def nan_gradient(lib):
+        x = lib.tensor([0.0, 4.0], dtype=lib.float64, requires_grad=True)
+        with lib.autograd.detect_anomaly():
+            (x.sqrt() * 0).sum().backward()      # 0 * inf: a NaN gradient
+    with np.errstate(divide="ignore"):
+        for ours, theirs in zip(masked_softmax(mg), masked_softmax(torch)):
+            np.testing.assert_allclose(ours, theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # PyTorch warns where the forward ran
+        _raises_as_torch(torch, nan_gradient)
+
+
+def test_create_graph_inside_no_grad_and_inference_mode(torch):
+    def run(lib):
+        x = _leaf(lib)
+        y = (x ** 3).sum()
+        with lib.no_grad():
+            (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (g2,) = lib.autograd.grad(g.sum(), x)
+        z = (x ** 3).sum()
+        with lib.inference_mode():      # records nothing, create_graph or not
+            (h,) = lib.autograd.grad(z, x, create_graph=True)
+        return g.requires_grad, g2.numpy(), h.requires_grad, h.numpy()
+    ours, theirs = run(mg), run(torch)
+    assert ours[0] is theirs[0] is True and ours[2] is theirs[2] is False
+    np.testing.assert_allclose(ours[1], theirs[1])
+    np.testing.assert_allclose(ours[3], theirs[3])
+
+
+def test_autograd_gradcheck_is_a_function_and_a_module(torch):
+    for lib in ("minigrad", "torch"):
+        module = __import__(f"{lib}.autograd.gradcheck", fromlist=["gradcheck"])
+        assert callable(module.gradcheck) and issubclass(module.GradcheckError, RuntimeError)
+        package = __import__(f"{lib}.autograd", fromlist=["gradcheck"])
+        assert package.gradcheck is module.gradcheck    # the attribute stays the function
+    from minigrad.autograd.gradcheck import GradcheckError, gradcheck
+    assert gradcheck(lambda x: x.sin(), (leaf(),))
+    assert GradcheckError is mg.autograd.GradcheckError
+
+
+def test_reading_a_non_leaf_grad_warns(torch):
+    def warned(lib, retain):
+        y = _leaf(lib) * 2
+        if retain:
+            y.retain_grad()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert y.grad is None
+        return [w.category for w in caught]
+    assert warned(mg, False) == warned(torch, False) == [UserWarning]
+    assert warned(mg, True) == warned(torch, True) == []
+
+
+def test_accumulate_grad_node_hooks(torch):
+    def run(lib):
+        x = _leaf(lib)
+        acc = x.expand_as(x).grad_fn.next_functions[0][0]      # the old way to reach a leaf's AccumulateGrad
+        seen = []
+        acc.register_prehook(lambda go: (go[0] * 10,))
+        handle = acc.register_hook(lambda gi, go: seen.append((len(gi), go[0].tolist())))
+        (x * 2).sum().backward()
+        handle.remove()
+        (x * 2).sum().backward()
+        return seen, x.grad.tolist(), acc is (x * 3).grad_fn.next_functions[0][0]
+    assert run(mg) == run(torch) == ([(0, [20.0, 20.0, 20.0])], [40.0, 40.0, 40.0], True)
+
+
+def test_a_leaf_reached_through_next_functions_is_still_freed():
+    import gc
+    import weakref
+    x = _leaf(mg)
+    (x * 2).grad_fn.next_functions[0][0]
+    alive = weakref.ref(x)
+    del x
+    gc.collect()
+    assert alive() is None
+
+
+def test_inference_mode_records_nothing_and_its_false_form_records(torch):
+    def run(lib):
+        x = _leaf(lib)
+        with lib.inference_mode():
+            with lib.enable_grad():
+                inside = (x * 2).requires_grad
+            with lib.inference_mode(False):
+                nested = (x * 2).requires_grad
+            made = lib.ones(3)
+        with lib.no_grad():
+            with lib.inference_mode(False):
+                switched_on = (x * 2).requires_grad
+        return inside, nested, switched_on, made.detach().is_inference(), lib.is_grad_enabled()
+    assert run(mg) == run(torch) == (False, True, True, True, True)
+
+
+def test_a_node_hook_returning_too_few_gradients_is_an_error(torch):
+    def short(lib):
+        x, y = _leaf(lib), _leaf(lib)
+        z = x * y
+        z.grad_fn.register_hook(lambda gin, gout: (gin[0],))     # y's gradient would be lost
+        z.sum().backward()
+
+    def exponent_left_out(lib):
+        x = _leaf(lib)
+        z = x ** 2
+        z.grad_fn.register_hook(lambda gin, gout: (gin[0] * 2,))
+        z.sum().backward()
+        return x.grad.tolist()
+    _raises_as_torch(torch, short)
+    assert exponent_left_out(mg) == exponent_left_out(torch) == [4.0, 8.0, 12.0]
+
+
+def test_grad_fn_metadata_is_a_dict_kept_on_the_node(torch):
+    for lib in (mg, torch):
+        y = _leaf(lib) * 2
+        y.grad_fn.metadata["step"] = 3
+        assert y.grad_fn.metadata == {"step": 3}

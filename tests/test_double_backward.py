@@ -101,11 +101,15 @@ def test_backward_through_a_freed_graph_names_the_op():
         mg.autograd.grad(y, x)
 
 
-def test_create_graph_inside_no_grad_is_an_error():
+def test_create_graph_inside_no_grad_records_the_gradients_graph():
     x = leaf([1.0])
-    y = (x * x).sum()
-    with mg.no_grad(), pytest.raises(RuntimeError, match="create_graph=True inside no_grad"):
-        mg.autograd.grad(y, x, create_graph=True)
+    y = (x * x * x).sum()
+    with mg.no_grad():                  # as PyTorch: create_graph switches recording on for the backward
+        (g,) = mg.autograd.grad(y, x, create_graph=True)
+        assert not mg.is_grad_enabled()
+    assert g.requires_grad
+    (g2,) = mg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g2._data, [6.0])
 
 
 def test_backward_inputs_fills_only_those_grads():

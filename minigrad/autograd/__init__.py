@@ -49,7 +49,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
+from ..tensor import INFERENCE_DEPTH, INFERENCE_SEEN, Tensor
 from . import graph as _graph
 from . import versions as _versions
 
@@ -103,6 +103,10 @@ class _ModeSwitch:
     def __exit__(self, *exc):
         setattr(_modes, self._attr, self._previous)
         return False
+
+    def clone(self):
+        """A fresh switch of the same kind (PyTorch's decorators copy theirs this way)."""
+        return copy.copy(self)
 
     def __call__(self, fn):
         if inspect.isgeneratorfunction(fn):
@@ -175,12 +179,19 @@ class _SetSwitch(_ModeSwitch):
 class set_grad_enabled(_SetSwitch):
     _attr = "grad_enabled"
 
+    def __init__(self, mode: bool):
+        if not isinstance(mode, bool):      # PyTorch refuses 0/1 here, so code passing them fails there
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, "
+                            f"not {type(mode).__name__}")
+        super().__init__(mode)
+
 
 class detect_anomaly(_ModeSwitch):
-    """Name the op whose forward or backward first produced a NaN or an infinity.
+    """Name the op whose forward or backward first produced a NaN (infinities pass, as in PyTorch).
 
-    Inside this context every op checks its outputs (forward) and its input gradients
-    (backward); when they are not finite although what it received was, it raises
+    Inside this context every op checks its outputs (forward: minigrad's addition, PyTorch checks
+    backward only) and its input gradients (backward); when they hold NaN although what it
+    received did not, it raises
     :class:`AnomalyError` with the op's name and, for backward, where its forward was called.
     """
     _attr, _value = "anomaly", True
@@ -201,13 +212,18 @@ def is_anomaly_enabled() -> bool:
     return _modes.anomaly
 
 
+class _MisuseTypeError(TypeError):
+    """A PyTorch-style Function broke PyTorch's rules: no retry of its forward on arrays."""
+
+
 class AnomalyError(RuntimeError):
-    """Raised by :class:`detect_anomaly` when an op first produces NaN or infinity."""
+    """Raised by :class:`detect_anomaly` when an op first produces NaN."""
 
 
-def _all_finite(arrays) -> bool:
+def _no_nan(arrays) -> bool:
+    """Infinities pass, as in PyTorch's anomaly mode (a -inf attention mask, an infinite slope)."""
     for a in arrays:
-        if a is not None and a.dtype.kind == "f" and not bool(backend.xp_of(a).isfinite(a).all()):
+        if a is not None and a.dtype.kind in "fc" and bool(backend.xp_of(a).isnan(a).any()):
             return False
     return True
 
@@ -274,6 +290,8 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "vjp" in cls.__dict__ and "backward" not in cls.__dict__:
+            cls.backward = cls.__dict__["vjp"]          # PyTorch's other name for backward
         if cls.setup_context is not Function.setup_context:
             cls._tensors = True
         elif cls.__module__.split(".")[0] == "minigrad" or cls.differentiable_backward or cls.composite is not None:
@@ -284,6 +302,10 @@ class Function:
     # -- what an op calls from forward/backward
     def save_for_backward(self, *arrays):
         if self._tensors:       # PyTorch-style: keep the arrays, hand back Tensors (saved_tensors)
+            for i, a in enumerate(arrays):
+                if a is not None and not isinstance(a, Tensor):     # PyTorch's rule: ctx attributes hold the rest
+                    raise _MisuseTypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                    f"{type(a).__name__}")
             arrays = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
         self._saved = arrays
 
@@ -346,6 +368,11 @@ class Function:
         """``(shape, dtype)`` per input, of the gradient it expects back; None for inputs that
         need no gradient (beside :attr:`next_functions`)."""
         return tuple(None if e is None else (e[2], e[3]) for e in self._next)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's notes on this node (PyTorch's ``grad_fn.metadata``)."""
+        return self.__dict__.setdefault("_metadata", {})
 
     @property
     def num_outputs(self) -> int:
@@ -418,7 +445,7 @@ class Function:
     @classmethod
     def _apply(cls, args, kwargs, run_forward):
         ctx = cls.__new__(cls)
-        grad_on = _modes.grad_enabled
+        grad_on = _modes.grad_enabled and not INFERENCE_DEPTH[0]     # inference_mode: enable_grad records nothing
         n = len(args)
         arrays = [None] * n
         edges = [None] * n        # (producer node or leaf tensor, output index, shape, dtype)
@@ -496,6 +523,8 @@ class Function:
         self._out_meta = out_meta
         self._stack = traceback.format_stack()[:-2] if anomaly else None
         saved = self._saved
+        if saved and INFERENCE_SEEN[0]:
+            _refuse_saved_inference(args, saved)
         if saved and (self.differentiable_backward or self._tensors):
             self._saved_src = [_source_of(s, arrays, outputs) for s in saved]
         if self.composite is not None:
@@ -530,21 +559,52 @@ class Function:
         return tuple(out)
 
 
+def _refuse_saved_inference(args, saved):
+    """PyTorch's rule: a recorded op may not save an inference tensor (no version counter guards it)."""
+    for a in args:
+        if isinstance(a, Tensor) and getattr(a, "_inference", False) and any(s is a._data for s in saved):
+            raise RuntimeError("Inference tensors cannot be saved for backward. Please do not use Tensors created "
+                               "in inference mode in computation tracked by autograd. To work around this, you can "
+                               "make a clone to get a normal tensor and use it in autograd.")
+
+
 class AccumulateGrad:
     """What PyTorch shows for a leaf in ``next_functions``: the step that adds its gradient into
     ``variable.grad``.  minigrad's engine adds into leaves directly; this is that step as an object
     for code that walks the graph (``fn.variable``, ``fn.next_functions == ()``), one per leaf
     while the leaf lives."""
 
-    __slots__ = ("variable", "__weakref__")
+    __slots__ = ("_leaf", "_prehooks", "_posthooks", "__weakref__")
     next_functions = ()
 
     def __init__(self, variable):
-        self.variable = variable
+        self._leaf = weakref.ref(variable)      # weak: the table of accumulators must not keep leaves alive
+        self._prehooks = self._posthooks = None
+
+    @property
+    def variable(self):
+        return self._leaf()
 
     @staticmethod
     def name() -> str:
         return "torch::autograd::AccumulateGrad"
+
+    def register_prehook(self, hook):
+        """``hook((grad,))`` before the leaf's gradient is added into ``.grad``; a tuple it returns
+        replaces the gradient (what PyTorch code hooks through ``next_functions``)."""
+        return self._add_hook("_prehooks", hook)
+
+    def register_hook(self, hook):
+        """``hook((), (grad,))`` once the gradient is in ``.grad`` (Horovod's old gradient-ready hook)."""
+        return self._add_hook("_posthooks", hook)
+
+    def _add_hook(self, kind, hook):
+        hooks = getattr(self, kind)
+        if hooks is None:
+            hooks = []
+            setattr(self, kind, hooks)
+        hooks.append(hook)
+        return RemovableHandle(functools.partial(_remove_from, hooks, hook))
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
@@ -604,13 +664,16 @@ def _apply_on_tensors(cls, args, kwargs):
                 returned = cls.forward(ctx, *args, **kwargs)
         dirty, non_diff = ctx.__dict__.pop("_dirty", ()), ctx.__dict__.pop("_non_diff", ())
         if type(returned) is tuple:
-            return tuple(o._data if isinstance(o, Tensor) else o for o in returned)
+            gaps = tuple(i for i, o in enumerate(returned) if not _tensor_like(o))
+            if gaps:                # non-Tensor outputs (PyTorch passes them through): the node has none
+                ctx._gaps = gaps
+            return tuple(o._data if isinstance(o, Tensor) else o for o in returned if _tensor_like(o))
         return returned._data if isinstance(returned, Tensor) else returned
 
     try:
         results = cls._apply(args, kwargs, run_forward)
-    except (TypeError, AttributeError, ValueError):
-        if cls._tensors is not None or returned is not None:
+    except (TypeError, AttributeError, ValueError) as e:
+        if cls._tensors is not None or returned is not None or isinstance(e, _MisuseTypeError):
             raise
         try:
             results = cls._apply(args, kwargs, None)     # a forward on arrays, as minigrad's ops
@@ -622,9 +685,13 @@ def _apply_on_tensors(cls, args, kwargs):
         raise
     single = type(results) is not tuple
     outs = (returned,) if single else returned
-    results = (results,) if single else results
+    results = iter((results,) if single else results)
     fixed = []
-    for o, r in zip(outs, results):
+    for o in outs:
+        if not _tensor_like(o):
+            fixed.append(o)
+            continue
+        r = next(results)
         if any(o is t for t in dirty):          # edited in place: the input itself becomes the output
             if o._grad_fn is None and o._requires_grad and _modes.grad_enabled:
                 raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
@@ -638,12 +705,27 @@ def _apply_on_tensors(cls, args, kwargs):
     return fixed[0] if single else tuple(fixed)
 
 
+def _tensor_like(o) -> bool:
+    return isinstance(o, (Tensor, np.generic)) or backend.is_array(o)
+
+
+def _with_gaps(node, grads):
+    """The gradients a PyTorch-style backward takes: None also for its forward's non-Tensor outputs."""
+    gaps = node.__dict__.get("_gaps")
+    if not gaps:
+        return grads
+    grads = list(grads)
+    for i in gaps:
+        grads.insert(i, None)
+    return grads
+
+
 def _backward_on_tensors(node, grads):
     """A PyTorch-style Function's backward in a first-order pass: Tensors in (None stays None),
     arrays out, with gradients off (as PyTorch)."""
     previous, _modes.grad_enabled = _modes.grad_enabled, False
     try:
-        out = node.backward(node, *[None if g is None else Tensor._wrap(g) for g in grads])
+        out = node.backward(node, *_with_gaps(node, [None if g is None else Tensor._wrap(g) for g in grads]))
     except (TypeError, AttributeError):
         if type(node)._tensors is not None:
             raise
@@ -745,8 +827,8 @@ def _raise_device_mismatch(name, args):
 
 def _check_forward(name, inputs, outputs):
     arrays = [a for a in inputs if backend.is_array(a)]
-    if _all_finite(arrays) and not _all_finite(outputs):
-        raise AnomalyError(f"{name}: forward produced NaN or infinity from finite inputs")
+    if _no_nan(arrays) and not _no_nan(outputs):
+        raise AnomalyError(f"{name}: forward produced NaN from inputs without NaN")
 
 
 # ----------------------------------------------------------------------------- the backward engine
@@ -813,6 +895,8 @@ def _run_tensor_hooks(hooks, g):
     for hook in hooks:
         out = hook(g if graph else Tensor._wrap(g))
         if out is not None:
+            if not isinstance(out, Tensor) and not backend.is_array(out):
+                raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
             new = out if graph and isinstance(out, Tensor) else out._data if isinstance(out, Tensor) else out
             if new.shape != g.shape:
                 raise RuntimeError(f"a gradient hook returned shape {tuple(new.shape)}, expected {tuple(g.shape)}")
@@ -1018,7 +1102,7 @@ def _formula_backward(node, grads):
     previous = _modes.tensor_backward, _modes.grad_enabled
     _modes.tensor_backward, _modes.grad_enabled = True, True
     try:
-        return node.backward(node, *grads)
+        return node.backward(node, *(_with_gaps(node, grads) if node._tensors else grads))
     finally:
         _modes.tensor_backward, _modes.grad_enabled = previous
 
@@ -1074,9 +1158,9 @@ def _node_output_grads(node, slots, create_graph=False):
             g = grads[idx]
             if t is not None and g is not None:
                 if create_graph:
-                    t.grad = g if t.grad is None else t.grad + g
+                    t._grad = g if t.grad is None else t.grad + g
                 else:
-                    t.grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
+                    t._grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
     if node.__dict__.get("_prehooks"):
         grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):
@@ -1097,6 +1181,12 @@ def _run_node_hooks(hooks, grads, create_graph, *more):
     for hook in hooks:
         out = hook(wrap(grads), *others)
         if out is not None:
+            out = tuple(out)
+            if len(out) < len(grads) and all(g is None for g in grads[len(out):]):
+                out += (None,) * (len(grads) - len(out))    # arguments PyTorch does not count (pow's exponent)
+            if len(out) != len(grads):      # a short tuple would silently drop gradients
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+                                   f"values (got {len(out)}, but expected {len(grads)})")
             grads = tuple(g._data if isinstance(g, Tensor) and not create_graph else g for g in out)
     return tuple(grads)
 
@@ -1210,10 +1300,20 @@ def _deposit_leaf_grads(leaf_grads, foreign=(), handed_out=None):
     for leaf, g in leaf_grads.items():
         if leaf._hooks:
             g = _run_tensor_hooks(leaf._hooks, g)
+            handed_out.add(id(g._data if isinstance(g, Tensor) else g))     # a hook may keep it: .grad gets a copy
+        acc = _accumulators.get(id(leaf)) if _accumulators else None
+        if acc is not None and acc._prehooks and acc.variable is leaf:
+            (g,) = _run_node_hooks(acc._prehooks, (g,), isinstance(g, Tensor))
+            handed_out.add(id(g._data if isinstance(g, Tensor) else g))
         _deposit_one(leaf, g, handed_out)
         if _post_hooks:
             for hook in _post_hooks_of(leaf) or ():
-                hook(leaf)
+                if hook(leaf) is not None:      # PyTorch's rule: such a hook acts on leaf.grad in place
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+        if acc is not None and acc._posthooks and acc.variable is leaf:
+            arrived = (g if isinstance(g, Tensor) else Tensor._wrap(g),)     # what came in, as PyTorch's
+            for hook in list(acc._posthooks):
+                hook((), arrived)
 
 
 def _deposit_one(leaf, g, handed_out):
@@ -1223,12 +1323,12 @@ def _deposit_one(leaf, g, handed_out):
         if grad is None and (arr.base is not None or id(arr) in handed_out):
             g = Tensor._wrap(arr.copy(), g._grad_fn, g._out_index)
         handed_out.add(id(g._data))
-        leaf.grad = g if grad is None else grad + g
+        leaf._grad = g if grad is None else grad + g
     elif grad is None:
         if g.base is not None or id(g) in handed_out:
             g = g.copy()
         handed_out.add(id(g))
-        leaf.grad = Tensor._wrap(g)
+        leaf._grad = Tensor._wrap(g)
     elif grad._data.shape == g.shape and grad._data.dtype == g.dtype and getattr(grad._data.flags, "writeable", True):
         grad._data += g
     else:
@@ -1236,14 +1336,15 @@ def _deposit_one(leaf, g, handed_out):
 
 
 def _check_backward(node, grads_out, grads_in):
-    if _all_finite(grads_out) and not _all_finite([g for g in grads_in if backend.is_array(g)]):
+    if _no_nan(grads_out) and not _no_nan([g for g in grads_in if backend.is_array(g)]):
         where = "".join(node._stack[-4:]) if node._stack else "(forward ran outside detect_anomaly)\n"
         saved = node._saved if type(node._saved) is tuple else ()
-        if not _all_finite([a for a in saved if backend.is_array(a)]):
-            raise AnomalyError(f"{node.name}: backward produced NaN or infinity because what its forward saved "
-                               f"was not finite already: an input held NaN or infinity before this op (check the "
-                               f"data and the ops before it).\nIts forward was called here:\n{where}")
-        raise AnomalyError(f"{node.name}: backward produced NaN or infinity from finite gradients.\n"
+        said = f"Function '{node.name()}' returned nan values"      # PyTorch's words, then ours
+        if not _no_nan([a for a in saved if backend.is_array(a)]):
+            raise AnomalyError(f"{said}. {node.name}: backward produced NaN because what its forward saved held "
+                               f"NaN already: an input held NaN before this op (check the data and the ops "
+                               f"before it).\nIts forward was called here:\n{where}")
+        raise AnomalyError(f"{said}. {node.name}: backward produced NaN from gradients without NaN.\n"
                            f"Its forward was called here:\n{where}")
 
 
@@ -1279,12 +1380,6 @@ def _check_roots(roots, opname="backward"):
                                f"(was it computed under no_grad(), or from tensors without requires_grad=True?)")
 
 
-def _check_create_graph(create_graph, opname):
-    if create_graph and not _modes.grad_enabled:
-        raise RuntimeError(f"{opname}: create_graph=True inside no_grad() would record no graph for the gradients; "
-                           f"call it where gradients are enabled (or inside enable_grad())")
-
-
 def _as_list(tensors):
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
 
@@ -1305,8 +1400,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_list(tensors)
     grad_tensors = _grad_list(grad_tensors, len(tensors), "backward")
     _check_roots(tensors)
-    _check_create_graph(create_graph, "backward")
-    retain = create_graph if retain_graph is None else retain_graph
+    asked, create_graph = create_graph, create_graph and not INFERENCE_DEPTH[0]     # inference_mode records nothing
+    retain = asked if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(tensors, grad_tensors)]
     if inputs is not None:
         inputs = _as_list(inputs)
@@ -1340,6 +1435,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``materialize_grads``).  ``is_grads_batched``: the first dimension of each of ``grad_outputs``
     is a batch of cotangents, and each result gets that dimension too (one pass per row).
     ``only_inputs`` is accepted for PyTorch's sake (it is always so)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
@@ -1350,22 +1448,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise RuntimeError("grad: `inputs` argument to `grad()` cannot be empty")
     grad_outputs = _grad_list(grad_outputs, len(outputs), "grad")
     _check_roots(outputs, "grad")
-    _check_create_graph(create_graph, "grad")
+    asked, create_graph = create_graph, create_graph and not INFERENCE_DEPTH[0]     # inference_mode records nothing
     for k, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise RuntimeError(f"grad: all inputs have to be Tensors, but inputs[{k}] is a {type(t).__name__}")
         if not t._requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
-    retain = create_graph if retain_graph is None else retain_graph
+    retain = asked if retain_graph is None else retain_graph
     grads = [_root_gradient(t, g, create_graph) for t, g in zip(outputs, grad_outputs)]
     previous, _modes.grad_enabled = _modes.grad_enabled, create_graph     # hooks see PyTorch's mode
+    outer, _modes.callbacks = _modes.callbacks, None    # a grad() inside a backward keeps that one's callbacks
     try:
         found = run_backward(outputs, grads, retain_graph=retain, capture=inputs, create_graph=create_graph)
         # a leaf's own hooks see (and may replace) its gradient, as in backward()
         found = [_run_tensor_hooks(t._hooks, g) if g is not None and t._grad_fn is None and t._hooks else g
                  for t, g in zip(inputs, found)]
+        _run_queued_callbacks()
     finally:
         _modes.grad_enabled = previous
+        _modes.callbacks = outer
     result = []
     for k, g in enumerate(found):
         if g is None:
@@ -1431,10 +1532,15 @@ class RemovableHandle:
         self.remove()
 
 
+_graph.Node.register(Function)
+_graph.Node.register(AccumulateGrad)
+
+
 def _remove_from(hooks: list, hook):
     if hook in hooks:
         hooks.remove(hook)
 
 
 from . import function, functional, grad_mode, graph  # noqa: E402,F401  (as torch.autograd.function, ...)
+from . import gradcheck as _gradcheck_module  # noqa: E402,F401  (loaded first: the name below is the function)
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401  (as torch.autograd.gradcheck)

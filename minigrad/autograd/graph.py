@@ -11,6 +11,8 @@ values as they are.
 """
 from __future__ import annotations
 
+import abc
+
 from .. import backend
 from ..tensor import Tensor
 
@@ -92,3 +94,44 @@ class PackedSaved:
                                 f"{type(t).__name__}")
             out.append(t._data)
         return tuple(out)
+
+
+class Node(abc.ABC):
+    """What ``grad_fn`` and ``next_functions`` hold (PyTorch's ``torch.autograd.graph.Node``), for
+    ``isinstance`` checks: every op's Function and a leaf's AccumulateGrad are registered as one."""
+
+
+def increment_version(tensor):
+    """Count an in-place edit made behind autograd's back (a kernel writing into ``tensor``), so a
+    backward that saved the old value raises, as after an ordinary in-place op."""
+    from . import versions
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        versions.bump(t._data)
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once per backward that reaches any of ``tensors``: with all their gradients
+    (a tuple, None for those it did not reach) at its end (``mode="all"``), or with the first
+    one as it is computed (``mode="any"``).  Returns a handle whose ``remove()`` unregisters it."""
+    from . import RemovableHandle, queue_callback
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    state = {"pending": False, "grads": [None] * len(tensors)}
+
+    def finish():
+        grads, state["grads"], state["pending"] = state["grads"], [None] * len(tensors), False
+        if mode == "all":
+            fn(tuple(grads))
+
+    def hook_for(i):
+        def hook(grad):
+            if not state["pending"]:
+                state["pending"] = True
+                queue_callback(finish)      # the end of this backward resets (and, for "all", calls fn)
+                if mode == "any":
+                    fn(grad)
+            state["grads"][i] = grad
+        return hook
+    handles = [t.register_hook(hook_for(i)) for i, t in enumerate(tensors) if t.requires_grad]
+    return RemovableHandle(lambda: [h.remove() for h in handles])

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import autograd, backend
 from ..autograd import versions
-from ..tensor import Tensor
+from ..tensor import Tensor, check_not_inference
 from .elementwise import where
 from .indexing import PutAdd, Take
 
@@ -44,6 +44,7 @@ def _requires_grad(value) -> bool:
 
 
 def _check_writable(x, name):
+    check_not_inference(x, "Inplace update")
     if any(s == 0 and n > 1 for s, n in zip(x._data.strides, x._data.shape)):
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
                            f"(shape {x._data.shape}, an expanded view) refers to a single memory location; "
@@ -66,10 +67,17 @@ def _fit(name, x, new):
 
 
 def _rebase(t, new):
-    """Move tensor ``t`` onto the place of ``new`` in the graph (its data stays)."""
+    """Move tensor ``t`` onto the place of ``new`` in the graph (its data stays).  A retain_grad()
+    moves along (its .grad is of the edited value, as PyTorch's); hooks stay on the old value."""
+    old = t._grad_fn
+    retained = old is not None and old._retained and old._retained.get(t._out_index, lambda: None)() is t
+    if retained:
+        del old._retained[t._out_index]
     t._grad_fn = new._grad_fn
     t._out_index = new._out_index
     t._requires_grad = new._requires_grad
+    if retained and t._grad_fn is not None:
+        t.retain_grad()
 
 
 def _offsets(a):

@@ -77,7 +77,7 @@ def reshape(input, *shape) -> Tensor:
     x = as_tensor(input, "reshape")
     shape = shape_arg(shape, "reshape")
     if shape == x._data.shape:
-        return x
+        return Reshape.apply(x, shape)      # a new view even so, as PyTorch: hooks and requires_grad_ stay its own
     if builtins.sum(1 for s in shape if s == -1) > 1 or builtins.any(s < -1 for s in shape):
         raise ShapeError(f"reshape: invalid shape {shape} (sizes must be >= 0, with at most one -1)")
     known = int(np.prod([s for s in shape if s != -1]))
@@ -135,6 +135,8 @@ def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
     end = normalize_dim(end_dim, x._data.ndim, "flatten")
     if start > end:
         raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    if start == end:
+        return x                            # nothing to flatten: the input itself, as PyTorch documents
     shape = x._data.shape
     return reshape(x, shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:])
 
@@ -168,7 +170,7 @@ def permute(input, *dims) -> Tensor:
     if sorted(perm) != list(range(n)):
         raise ShapeError(f"permute: {dims} is not a permutation of the {n} dims of shape {x._data.shape}")
     if perm == tuple(range(n)):
-        return x
+        return Reshape.apply(x, x._data.shape)      # a new view, as PyTorch's
     return Transpose.apply(x, perm)
 
 
@@ -179,7 +181,7 @@ def transpose(input, dim0, dim1) -> Tensor:
     a, b = normalize_dim(dim0, n, "transpose"), normalize_dim(dim1, n, "transpose")
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
-    return permute(x, tuple(perm)) if n else x
+    return permute(x, tuple(perm))
 
 
 def broadcast_to(input, shape) -> Tensor:
@@ -187,7 +189,7 @@ def broadcast_to(input, shape) -> Tensor:
     x = as_tensor(input, "broadcast_to")
     shape = shape_arg((shape,), "broadcast_to")
     if shape == x._data.shape:
-        return x
+        return Reshape.apply(x, shape)      # a new view (a writable one, unlike NumPy's broadcast_to)
     if -1 in shape:
         lead = len(shape) - x._data.ndim
         if lead < 0 or builtins.any(s == -1 for s in shape[:lead]):

@@ -202,6 +202,6 @@ class DistributedDataParallel(Module):
 
 def _write_grad(p, flat):
     if p.grad is None:
-        p.grad = Tensor._wrap(flat.reshape(p._data.shape).copy())
+        p._grad = Tensor._wrap(flat.reshape(p._data.shape).copy())
     else:
         p.grad._data[...] = flat.reshape(p._data.shape)
