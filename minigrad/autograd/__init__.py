@@ -1158,9 +1158,9 @@ def _node_output_grads(node, slots, create_graph=False):
             g = grads[idx]
             if t is not None and g is not None:
                 if create_graph:
-                    t._grad = g if t.grad is None else t.grad + g
+                    t._grad = g if t._grad is None else t._grad + g
                 else:
-                    t._grad = Tensor._wrap(g if t.grad is None else t.grad._data + g)
+                    t._grad = Tensor._wrap(g if t._grad is None else t._grad._data + g)
     if node.__dict__.get("_prehooks"):
         grads = list(_run_node_hooks(node.__dict__["_prehooks"], grads, create_graph))
     if node.materialize_grads and any(g is None for g in grads):

@@ -366,6 +366,9 @@ class Module:
     _wrapped_call_impl = _call_impl
 
     def _call(self, args, kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _GLOBAL["forward_pre"] or _GLOBAL["forward"] or _GLOBAL["backward"] or _GLOBAL["backward_pre"]):
+            return self.forward(*args, **kwargs)        # no hook anywhere: the common case, without the lists below
         with_kwargs = self._hooks_with_kwargs | _GLOBAL["flags"] if _GLOBAL["flags"] else self._hooks_with_kwargs
         for key, hook in [*_GLOBAL["forward_pre"].items(), *self._forward_pre_hooks.items()]:
             if key in with_kwargs:
